@@ -1,0 +1,337 @@
+//! The AWS SDK adapter for the load-balancer port. It translates and calls;
+//! it never decides. Retries for throttling and 5xx live in the SDK's retry
+//! policy (configured in `aws_env`), so one port call is one logical request.
+
+use super::model::*;
+use super::port::{AlbError, AlbErrorKind, AlbResult, LoadBalancerPort};
+use super::translate::*;
+use async_trait::async_trait;
+use aws_sdk_elasticloadbalancingv2::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_elasticloadbalancingv2::Client;
+use std::collections::BTreeMap;
+
+pub struct AwsLoadBalancer {
+    client: Client,
+}
+
+impl AwsLoadBalancer {
+    pub fn new(config: &aws_config::SdkConfig) -> Self {
+        AwsLoadBalancer {
+            client: Client::new(config),
+        }
+    }
+}
+
+/// Map an ELBv2 error code to the port's error kind.
+pub fn kind_for_code(code: Option<&str>) -> AlbErrorKind {
+    match code.unwrap_or("") {
+        c if c.ends_with("NotFound") => AlbErrorKind::NotFound,
+        "ValidationError" | "InvalidConfigurationRequest" | "PriorityInUse"
+        | "TooManyTargetGroups" | "TooManyRules" | "TooManyTargets" | "TooManyTags"
+        | "DuplicateTagKeys" | "InvalidTarget" | "IncompatibleProtocols"
+        | "TargetGroupAssociationLimit" | "TooManyActions" | "InvalidLoadBalancerAction"
+        | "TooManyUniqueTargetGroupsPerLoadBalancer" | "ResourceInUse" => AlbErrorKind::Invalid,
+        "AccessDenied" | "AccessDeniedException" | "UnauthorizedOperation"
+        | "InvalidClientTokenId" | "SignatureDoesNotMatch" | "ExpiredToken" => {
+            AlbErrorKind::AccessDenied
+        }
+        "Throttling" | "ThrottlingException" | "RequestLimitExceeded" | "ServiceUnavailable"
+        | "InternalFailure" | "InternalError" => AlbErrorKind::Transient,
+        _ => AlbErrorKind::Other,
+    }
+}
+
+fn map_err<E, R>(op: &str, resource: Option<&str>, err: SdkError<E, R>) -> AlbError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    let (kind, message) = match &err {
+        SdkError::ServiceError(se) => {
+            let e = se.err();
+            let code = e.code();
+            let msg = e.message().unwrap_or("no message");
+            (kind_for_code(code), format!("{} ({msg})", code.unwrap_or("error")))
+        }
+        SdkError::TimeoutError(_) => (AlbErrorKind::Transient, "request timed out".to_string()),
+        SdkError::DispatchFailure(d) => (
+            AlbErrorKind::Other,
+            format!("could not reach the ELBv2 endpoint: {d:?}"),
+        ),
+        other => (AlbErrorKind::Other, format!("{}", aws_error_chain(other))),
+    };
+    AlbError::new(kind, op, resource, &message)
+}
+
+/// The full cause chain, since the SDK's top-level Display is often terse.
+pub fn aws_error_chain(e: &dyn std::error::Error) -> String {
+    let mut parts = vec![e.to_string()];
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        parts.push(c.to_string());
+        cur = c.source();
+    }
+    parts.join(": ")
+}
+
+fn rule_order(r: &Rule) -> (bool, u64) {
+    (r.is_default, r.priority.parse().unwrap_or(u64::MAX))
+}
+
+#[async_trait]
+impl LoadBalancerPort for AwsLoadBalancer {
+    async fn listener(&self, listener_arn: &str) -> AlbResult<Listener> {
+        let op = "DescribeListeners";
+        let out = self
+            .client
+            .describe_listeners()
+            .listener_arns(listener_arn)
+            .send()
+            .await
+            .map_err(|e| map_err(op, Some(listener_arn), e))?;
+        out.listeners()
+            .first()
+            .map(listener_from_sdk)
+            .ok_or_else(|| AlbError::not_found(op, listener_arn, "no such listener"))
+    }
+
+    async fn load_balancer(&self, arn: &str) -> AlbResult<LoadBalancer> {
+        let op = "DescribeLoadBalancers";
+        let out = self
+            .client
+            .describe_load_balancers()
+            .load_balancer_arns(arn)
+            .send()
+            .await
+            .map_err(|e| map_err(op, Some(arn), e))?;
+        let lb = out
+            .load_balancers()
+            .first()
+            .ok_or_else(|| AlbError::not_found(op, arn, "no such load balancer"))?;
+        Ok(LoadBalancer {
+            arn: lb.load_balancer_arn().unwrap_or(arn).to_string(),
+            name: lb.load_balancer_name().unwrap_or_default().to_string(),
+            vpc_id: lb.vpc_id().map(str::to_string),
+            lb_type: lb.r#type().map(|t| t.as_str().to_string()),
+        })
+    }
+
+    async fn rules(&self, listener_arn: &str) -> AlbResult<Vec<Rule>> {
+        let op = "DescribeRules";
+        let mut rules = Vec::new();
+        let mut marker: Option<String> = None;
+        loop {
+            let out = self
+                .client
+                .describe_rules()
+                .listener_arn(listener_arn)
+                .set_marker(marker.take())
+                .send()
+                .await
+                .map_err(|e| map_err(op, Some(listener_arn), e))?;
+            rules.extend(out.rules().iter().map(rule_from_sdk));
+            match out.next_marker() {
+                Some(m) if !m.is_empty() => marker = Some(m.to_string()),
+                _ => break,
+            }
+        }
+        rules.sort_by_key(rule_order);
+        Ok(rules)
+    }
+
+    async fn target_group(&self, arn_or_name: &str) -> AlbResult<TargetGroup> {
+        let op = "DescribeTargetGroups";
+        let req = self.client.describe_target_groups();
+        let req = if arn_or_name.starts_with("arn:") {
+            req.target_group_arns(arn_or_name)
+        } else {
+            req.names(arn_or_name)
+        };
+        let out = req
+            .send()
+            .await
+            .map_err(|e| map_err(op, Some(arn_or_name), e))?;
+        out.target_groups()
+            .first()
+            .map(target_group_from_sdk)
+            .ok_or_else(|| AlbError::not_found(op, arn_or_name, "no such target group"))
+    }
+
+    async fn read_route(&self, route: &RouteRef) -> AlbResult<RouteAction> {
+        match route {
+            RouteRef::ListenerDefault { listener_arn } => {
+                Ok(self.listener(listener_arn).await?.default_action)
+            }
+            RouteRef::Rule { rule_arn, .. } => {
+                let op = "DescribeRules";
+                let out = self
+                    .client
+                    .describe_rules()
+                    .rule_arns(rule_arn)
+                    .send()
+                    .await
+                    .map_err(|e| map_err(op, Some(rule_arn), e))?;
+                out.rules()
+                    .first()
+                    .map(|r| route_action_from_sdk(r.actions()))
+                    .ok_or_else(|| AlbError::not_found(op, rule_arn, "no such rule"))
+            }
+        }
+    }
+
+    async fn write_forward(&self, route: &RouteRef, forward: &Forward) -> AlbResult<()> {
+        let action = forward_to_sdk(forward);
+        match route {
+            RouteRef::ListenerDefault { listener_arn } => self
+                .client
+                .modify_listener()
+                .listener_arn(listener_arn)
+                .default_actions(action)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| map_err("ModifyListener", Some(listener_arn), e)),
+            RouteRef::Rule { rule_arn, .. } => self
+                .client
+                .modify_rule()
+                .rule_arn(rule_arn)
+                .actions(action)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| map_err("ModifyRule", Some(rule_arn), e)),
+        }
+    }
+
+    async fn create_rule(
+        &self,
+        listener_arn: &str,
+        priority: u32,
+        conditions: &[Condition],
+        forward: &Forward,
+        tags: &BTreeMap<String, String>,
+    ) -> AlbResult<String> {
+        let op = "CreateRule";
+        let out = self
+            .client
+            .create_rule()
+            .listener_arn(listener_arn)
+            .priority(priority as i32)
+            .set_conditions(Some(conditions.iter().map(condition_to_sdk).collect()))
+            .actions(forward_to_sdk(forward))
+            .set_tags(Some(tags_to_sdk(tags)))
+            .send()
+            .await
+            .map_err(|e| map_err(op, Some(listener_arn), e))?;
+        out.rules()
+            .first()
+            .and_then(|r| r.rule_arn())
+            .map(str::to_string)
+            .ok_or_else(|| AlbError::new(AlbErrorKind::Other, op, Some(listener_arn), "no rule ARN returned"))
+    }
+
+    async fn delete_rule(&self, rule_arn: &str) -> AlbResult<()> {
+        self.client
+            .delete_rule()
+            .rule_arn(rule_arn)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| map_err("DeleteRule", Some(rule_arn), e))
+    }
+
+    async fn register_targets(&self, tg: &str, targets: &[Target]) -> AlbResult<()> {
+        self.client
+            .register_targets()
+            .target_group_arn(tg)
+            .set_targets(Some(targets.iter().map(target_to_sdk).collect()))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| map_err("RegisterTargets", Some(tg), e))
+    }
+
+    async fn deregister_targets(&self, tg: &str, targets: &[Target]) -> AlbResult<()> {
+        self.client
+            .deregister_targets()
+            .target_group_arn(tg)
+            .set_targets(Some(targets.iter().map(target_to_sdk).collect()))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| map_err("DeregisterTargets", Some(tg), e))
+    }
+
+    async fn target_health(&self, tg: &str) -> AlbResult<Vec<TargetHealth>> {
+        let out = self
+            .client
+            .describe_target_health()
+            .target_group_arn(tg)
+            .send()
+            .await
+            .map_err(|e| map_err("DescribeTargetHealth", Some(tg), e))?;
+        Ok(out
+            .target_health_descriptions()
+            .iter()
+            .filter_map(target_health_from_sdk)
+            .collect())
+    }
+
+    async fn tags(&self, arn: &str) -> AlbResult<BTreeMap<String, String>> {
+        let out = self
+            .client
+            .describe_tags()
+            .resource_arns(arn)
+            .send()
+            .await
+            .map_err(|e| map_err("DescribeTags", Some(arn), e))?;
+        Ok(out
+            .tag_descriptions()
+            .iter()
+            .flat_map(|d| d.tags())
+            .map(|t| {
+                (
+                    t.key().unwrap_or_default().to_string(),
+                    t.value().unwrap_or_default().to_string(),
+                )
+            })
+            .collect())
+    }
+
+    async fn add_tags(&self, arn: &str, tags: &BTreeMap<String, String>) -> AlbResult<()> {
+        self.client
+            .add_tags()
+            .resource_arns(arn)
+            .set_tags(Some(tags_to_sdk(tags)))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| map_err("AddTags", Some(arn), e))
+    }
+
+    async fn remove_tags(&self, arn: &str, keys: &[String]) -> AlbResult<()> {
+        self.client
+            .remove_tags()
+            .resource_arns(arn)
+            .set_tag_keys(Some(keys.to_vec()))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| map_err("RemoveTags", Some(arn), e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_codes_map_to_kinds() {
+        assert_eq!(kind_for_code(Some("ListenerNotFound")), AlbErrorKind::NotFound);
+        assert_eq!(kind_for_code(Some("TargetGroupNotFound")), AlbErrorKind::NotFound);
+        assert_eq!(kind_for_code(Some("Throttling")), AlbErrorKind::Transient);
+        assert_eq!(kind_for_code(Some("PriorityInUse")), AlbErrorKind::Invalid);
+        assert_eq!(kind_for_code(Some("AccessDenied")), AlbErrorKind::AccessDenied);
+        assert_eq!(kind_for_code(None), AlbErrorKind::Other);
+    }
+}

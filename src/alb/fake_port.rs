@@ -1,0 +1,184 @@
+//! `LoadBalancerPort` for the fake: each call logs, lags, maybe faults, then
+//! acts on the in-memory state the way ELBv2 would.
+
+use super::*;
+
+#[async_trait]
+impl LoadBalancerPort for FakeLoadBalancer {
+    async fn listener(&self, arn: &str) -> AlbResult<Listener> {
+        self.enter("DescribeListeners", arn).await?;
+        self.with(|s| s.listeners.get(arn).cloned())
+            .ok_or_else(|| not_found("DescribeListeners", arn))
+    }
+
+    async fn load_balancer(&self, arn: &str) -> AlbResult<LoadBalancer> {
+        self.enter("DescribeLoadBalancers", arn).await?;
+        self.with(|s| s.lbs.get(arn).cloned())
+            .ok_or_else(|| not_found("DescribeLoadBalancers", arn))
+    }
+
+    async fn rules(&self, listener_arn: &str) -> AlbResult<Vec<Rule>> {
+        self.enter("DescribeRules", listener_arn).await?;
+        self.with(|s| {
+            let l = s.listeners.get(listener_arn)?;
+            let mut rules: Vec<Rule> = s
+                .rule_listener
+                .iter()
+                .filter(|(_, lis)| *lis == listener_arn)
+                .filter_map(|(r, _)| s.rules.get(r).cloned())
+                .collect();
+            rules.sort_by_key(|r| r.priority.parse::<u64>().unwrap_or(u64::MAX));
+            rules.push(Rule {
+                arn: format!("{listener_arn}/default"),
+                priority: "default".into(),
+                is_default: true,
+                conditions: vec![],
+                action: l.default_action.clone(),
+            });
+            Some(rules)
+        })
+        .ok_or_else(|| not_found("DescribeRules", listener_arn))
+    }
+
+    async fn target_group(&self, arn_or_name: &str) -> AlbResult<TargetGroup> {
+        self.enter("DescribeTargetGroups", arn_or_name).await?;
+        self.with(|s| {
+            s.groups
+                .values()
+                .find(|g| g.arn == arn_or_name || g.name == arn_or_name)
+                .cloned()
+        })
+        .ok_or_else(|| not_found("DescribeTargetGroups", arn_or_name))
+    }
+
+    async fn read_route(&self, route: &RouteRef) -> AlbResult<RouteAction> {
+        let op = match route {
+            RouteRef::ListenerDefault { .. } => "DescribeListeners",
+            RouteRef::Rule { .. } => "DescribeRules",
+        };
+        self.enter(op, route.owner_arn()).await?;
+        self.with(|s| {
+            if let Some((r, old, left)) = s.stale.as_mut() {
+                if r == route && *left > 0 {
+                    *left -= 1;
+                    return Some(old.clone());
+                }
+            }
+            get_route(s, route)
+        })
+        .ok_or_else(|| not_found(op, route.owner_arn()))
+    }
+
+    async fn write_forward(&self, route: &RouteRef, forward: &Forward) -> AlbResult<()> {
+        let op = match route {
+            RouteRef::ListenerDefault { .. } => "ModifyListener",
+            RouteRef::Rule { .. } => "ModifyRule",
+        };
+        self.enter(op, route.owner_arn()).await?;
+        self.with(|s| {
+            let old = get_route(s, route).ok_or_else(|| not_found(op, route.owner_arn()))?;
+            if s.stale_reads > 0 {
+                s.stale = Some((route.clone(), old, s.stale_reads));
+            }
+            put_route(s, route, RouteAction::Forward(forward.clone()));
+            Ok(())
+        })
+    }
+
+    async fn create_rule(
+        &self,
+        listener_arn: &str,
+        priority: u32,
+        conditions: &[Condition],
+        forward: &Forward,
+        tags: &BTreeMap<String, String>,
+    ) -> AlbResult<String> {
+        self.enter("CreateRule", listener_arn).await?;
+        self.with(|s| {
+            let clash = s.rule_listener.iter().any(|(r, l)| {
+                l == listener_arn && s.rules.get(r).is_some_and(|r| r.priority == priority.to_string())
+            });
+            if clash {
+                return Err(AlbError::new(AlbErrorKind::Invalid, "CreateRule", Some(listener_arn), "PriorityInUse"));
+            }
+            s.next_rule += 1;
+            let arn = format!("{listener_arn}/rule-{}", s.next_rule);
+            s.rules.insert(
+                arn.clone(),
+                Rule {
+                    arn: arn.clone(),
+                    priority: priority.to_string(),
+                    is_default: false,
+                    conditions: conditions.to_vec(),
+                    action: RouteAction::Forward(forward.clone()),
+                },
+            );
+            s.rule_listener.insert(arn.clone(), listener_arn.into());
+            s.tags.insert(arn.clone(), tags.clone());
+            Ok(arn)
+        })
+    }
+
+    async fn delete_rule(&self, rule_arn: &str) -> AlbResult<()> {
+        self.enter("DeleteRule", rule_arn).await?;
+        self.with(|s| {
+            s.rule_listener.remove(rule_arn);
+            s.tags.remove(rule_arn);
+            s.rules.remove(rule_arn).map(|_| ())
+        })
+        .ok_or_else(|| not_found("DeleteRule", rule_arn))
+    }
+
+    async fn register_targets(&self, tg: &str, targets: &[Target]) -> AlbResult<()> {
+        self.enter("RegisterTargets", tg).await?;
+        self.with(|s| {
+            let state = s.register_state.unwrap_or(HealthState::Healthy);
+            let list = s.health.get_mut(tg).ok_or_else(|| not_found("RegisterTargets", tg))?;
+            for t in targets {
+                list.retain(|h| h.target != *t);
+                list.push(TargetHealth {
+                    target: t.clone(),
+                    state,
+                    reason: None,
+                });
+            }
+            Ok(())
+        })
+    }
+
+    async fn deregister_targets(&self, tg: &str, targets: &[Target]) -> AlbResult<()> {
+        self.enter("DeregisterTargets", tg).await?;
+        self.with(|s| {
+            let list = s.health.get_mut(tg).ok_or_else(|| not_found("DeregisterTargets", tg))?;
+            list.retain(|h| !targets.contains(&h.target));
+            Ok(())
+        })
+    }
+
+    async fn target_health(&self, tg: &str) -> AlbResult<Vec<TargetHealth>> {
+        self.enter("DescribeTargetHealth", tg).await?;
+        self.with(|s| s.health.get(tg).cloned())
+            .ok_or_else(|| not_found("DescribeTargetHealth", tg))
+    }
+
+    async fn tags(&self, arn: &str) -> AlbResult<BTreeMap<String, String>> {
+        self.enter("DescribeTags", arn).await?;
+        Ok(self.with(|s| s.tags.get(arn).cloned().unwrap_or_default()))
+    }
+
+    async fn add_tags(&self, arn: &str, tags: &BTreeMap<String, String>) -> AlbResult<()> {
+        self.enter("AddTags", arn).await?;
+        self.with(|s| s.tags.entry(arn.into()).or_default().extend(tags.clone()));
+        Ok(())
+    }
+
+    async fn remove_tags(&self, arn: &str, keys: &[String]) -> AlbResult<()> {
+        self.enter("RemoveTags", arn).await?;
+        self.with(|s| {
+            if let Some(t) = s.tags.get_mut(arn) {
+                t.retain(|k, _| !keys.contains(k));
+            }
+        });
+        Ok(())
+    }
+}

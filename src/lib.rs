@@ -1,0 +1,7 @@
+//! alb-rollout: progressive delivery behind an AWS Application Load Balancer.
+//!
+//! Map of the crate (decide purely, apply through ports, read the state back):
+//! - `alb`: the load-balancer port, its AWS adapter and in-memory fake.
+//! - `provider`: metric providers (CloudWatch, Prometheus, HTTP probe).
+pub mod alb;
+pub mod provider;

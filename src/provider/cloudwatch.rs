@@ -1,0 +1,1 @@
+//! CloudWatch ALB metrics provider (being written).

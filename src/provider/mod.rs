@@ -1,0 +1,88 @@
+//! Metric providers: they measure and return numbers, or "no data"; they
+//! never judge. Judging lives in `analysis`.
+//!
+//! - `cloudwatch`: request count, target 5xx and response time of a target
+//!   group from the ALB's CloudWatch metrics, fetched raw (no metric math).
+//! - `prometheus`: one instant query, one number.
+//! - `probe`: one HTTP GET, its status and latency.
+
+pub mod cloudwatch;
+pub mod probe;
+pub mod prometheus;
+
+use async_trait::async_trait;
+use serde::Serialize;
+use std::time::Duration;
+
+/// Traffic of one target group over a window, as the ALB saw it.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct TrafficStats {
+    pub requests: f64,
+    pub target_5xx: f64,
+    /// Average TargetResponseTime in seconds, when any request completed.
+    pub avg_response_seconds: Option<f64>,
+}
+
+impl TrafficStats {
+    /// Fraction of requests that got a 5xx from the target (0.0..=1.0).
+    pub fn error_rate(&self) -> Option<f64> {
+        (self.requests > 0.0).then(|| self.target_5xx / self.requests)
+    }
+}
+
+/// Identifies a target group's ALB metrics: the CloudWatch dimensions
+/// `TargetGroup` (`targetgroup/name/id`) and `LoadBalancer` (`app/name/id`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MetricTarget {
+    pub target_group: String,
+    pub load_balancer: String,
+}
+
+impl MetricTarget {
+    pub fn from_arns(target_group_arn: &str, load_balancer_arn: &str) -> Self {
+        MetricTarget {
+            target_group: crate::alb::arn_resource(target_group_arn).to_string(),
+            load_balancer: crate::alb::arn_resource(load_balancer_arn).to_string(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{provider}: {message}")]
+pub struct ProviderError {
+    pub provider: &'static str,
+    pub message: String,
+}
+
+/// Traffic of a target group over the trailing `window`. `Ok(None)` means the
+/// source answered but had no datapoints at all.
+#[async_trait]
+pub trait TrafficSource: Send + Sync {
+    async fn traffic(
+        &self,
+        target: &MetricTarget,
+        window: Duration,
+    ) -> Result<Option<TrafficStats>, ProviderError>;
+}
+
+/// A single number from a query (e.g. Prometheus). `Ok(None)`: no series.
+#[async_trait]
+pub trait ScalarSource: Send + Sync {
+    async fn value(&self) -> Result<Option<f64>, ProviderError>;
+    /// What is measured, for messages (e.g. the query).
+    fn describe(&self) -> String;
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ProbeOutcome {
+    /// HTTP status, or None when the request failed before a response.
+    pub status: Option<u16>,
+    pub latency_ms: u64,
+    pub error: Option<String>,
+}
+
+#[async_trait]
+pub trait Probe: Send + Sync {
+    async fn probe(&self) -> ProbeOutcome;
+    fn url(&self) -> &str;
+}

@@ -1,0 +1,1 @@
+//! Prometheus instant-query provider (being written).
