@@ -5,3 +5,6 @@
 //! - `provider`: metric providers (CloudWatch, Prometheus, HTTP probe).
 pub mod alb;
 pub mod provider;
+pub mod plan;
+pub mod preflight;
+pub mod strategy;

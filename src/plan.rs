@@ -1,0 +1,196 @@
+//! Parsing and validating raw user input into typed values: percentages in
+//! tenths, canary steps, durations, error-rate thresholds. Pure; collects
+//! every problem at once so a user fixes them in one go.
+
+use std::fmt;
+use std::time::Duration;
+
+/// A share of traffic in tenths of a percent (0..=1000), so 0.1% steps are
+/// exact and map onto ALB weights (0..=999) without rounding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+pub struct Tenths(pub u16);
+
+impl Tenths {
+    pub const FULL: Tenths = Tenths(1000);
+
+    pub fn parse(s: &str) -> Result<Tenths, String> {
+        let s = s.trim().trim_end_matches('%');
+        let (int, frac) = match s.split_once('.') {
+            Some((i, f)) => (i, f),
+            None => (s, ""),
+        };
+        let bad = || format!("{s:?} is not a percentage with at most one decimal (e.g. 5, 0.5, 12.5)");
+        if int.is_empty() || frac.len() > 1 || !int.chars().chain(frac.chars()).all(|c| c.is_ascii_digit()) {
+            return Err(bad());
+        }
+        let whole: u32 = int.parse().map_err(|_| bad())?;
+        let tenth: u32 = if frac.is_empty() { 0 } else { frac.parse().map_err(|_| bad())? };
+        let v = whole.saturating_mul(10).saturating_add(tenth);
+        if v > 1000 {
+            return Err(format!("{s}% is above 100%"));
+        }
+        Ok(Tenths(v as u16))
+    }
+
+    pub fn as_percent(self) -> f64 {
+        f64::from(self.0) / 10.0
+    }
+}
+
+impl fmt::Display for Tenths {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0 % 10 == 0 {
+            write!(f, "{}%", self.0 / 10)
+        } else {
+            write!(f, "{}.{}%", self.0 / 10, self.0 % 10)
+        }
+    }
+}
+
+/// One canary step: the share of traffic green gets, and how long to hold it
+/// (None: one analysis interval).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct Step {
+    pub percent: Tenths,
+    #[serde(with = "humantime_serde_opt")]
+    pub pause: Option<Duration>,
+}
+
+mod humantime_serde_opt {
+    use std::time::Duration;
+    pub fn serialize<S: serde::Serializer>(d: &Option<Duration>, s: S) -> Result<S::Ok, S::Error> {
+        match d {
+            Some(d) => s.serialize_some(&d.as_secs_f64()),
+            None => s.serialize_none(),
+        }
+    }
+}
+
+pub fn parse_duration(flag: &str, s: &str) -> Result<Duration, String> {
+    let t = s.trim();
+    if let Ok(secs) = t.parse::<u64>() {
+        return Ok(Duration::from_secs(secs));
+    }
+    humantime::parse_duration(t)
+        .map_err(|e| format!("{flag}: {s:?} is not a duration ({e}); use e.g. 30s, 5m, 1h30m"))
+}
+
+/// `5:2m,25:5m,50,100`: percents rising strictly, ending at 100.
+pub fn parse_steps(s: &str) -> Result<Vec<Step>, Vec<String>> {
+    let mut errors = Vec::new();
+    let mut steps = Vec::new();
+    for (i, raw) in s.split(',').map(str::trim).enumerate() {
+        if raw.is_empty() {
+            errors.push(format!("--steps: step {} is empty", i + 1));
+            continue;
+        }
+        let (pct, pause) = match raw.split_once(':') {
+            Some((p, d)) => (p, Some(d)),
+            None => (raw, None),
+        };
+        let percent = Tenths::parse(pct).map_err(|e| format!("--steps: step {} ({raw}): {e}", i + 1));
+        let pause = pause.map(|d| parse_duration(&format!("--steps: step {} ({raw})", i + 1), d)).transpose();
+        match (percent, pause) {
+            (Ok(percent), Ok(pause)) => steps.push(Step { percent, pause }),
+            (p, d) => errors.extend(p.err().into_iter().chain(d.err())),
+        }
+    }
+    if errors.is_empty() {
+        errors.extend(check_step_order(&steps));
+    }
+    if errors.is_empty() {
+        Ok(steps)
+    } else {
+        Err(errors)
+    }
+}
+
+fn check_step_order(steps: &[Step]) -> Vec<String> {
+    let mut errors = Vec::new();
+    if let Some(first) = steps.first() {
+        if first.percent.0 == 0 {
+            errors.push("--steps: the first step must send some traffic to green (above 0%)".into());
+        }
+    }
+    for w in steps.windows(2) {
+        if w[1].percent <= w[0].percent {
+            errors.push(format!("--steps: steps must rise: {} is not above {}", w[1].percent, w[0].percent));
+        }
+    }
+    match steps.last() {
+        Some(last) if last.percent != Tenths::FULL => {
+            errors.push(format!("--steps: the last step must be 100, not {}", last.percent))
+        }
+        None => errors.push("--steps: give at least one step, e.g. 10:5m,100".into()),
+        _ => {}
+    }
+    errors
+}
+
+/// `1%`, `0.5%` or a fraction like `0.01`: returns a fraction (0.0..=1.0).
+pub fn parse_rate(flag: &str, s: &str) -> Result<f64, String> {
+    let t = s.trim();
+    let (num, is_pct) = match t.strip_suffix('%') {
+        Some(n) => (n, true),
+        None => (t, false),
+    };
+    let v: f64 = num
+        .trim()
+        .parse()
+        .map_err(|_| format!("{flag}: {s:?} is not a rate; use e.g. 1% or 0.01"))?;
+    let frac = if is_pct { v / 100.0 } else { v };
+    if !(0.0..=1.0).contains(&frac) || !frac.is_finite() {
+        return Err(format!("{flag}: {s:?} must be between 0% and 100%"));
+    }
+    Ok(frac)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tenths_parse_table() {
+        for (input, want) in [("5", Some(50)), ("0.1", Some(1)), ("12.5%", Some(125)), ("100", Some(1000)), ("0", Some(0))] {
+            assert_eq!(Tenths::parse(input).ok().map(|t| t.0), want, "{input}");
+        }
+        for bad in ["", "1.25", "-1", "abc", "100.1", "1e2", ".5"] {
+            assert!(Tenths::parse(bad).is_err(), "{bad} should fail");
+        }
+        assert_eq!(Tenths(5).to_string(), "0.5%");
+        assert_eq!(Tenths(250).to_string(), "25%");
+    }
+
+    #[test]
+    fn steps_parse_with_pauses() {
+        let s = parse_steps("0.5:30s,5:2m, 50 ,100").unwrap();
+        assert_eq!(s.len(), 4);
+        assert_eq!(s[0], Step { percent: Tenths(5), pause: Some(Duration::from_secs(30)) });
+        assert_eq!(s[2].pause, None);
+        assert_eq!(s[3].percent, Tenths::FULL);
+    }
+
+    #[test]
+    fn steps_report_every_problem() {
+        let errs = parse_steps("5:2x,abc,100").unwrap_err();
+        assert_eq!(errs.len(), 2, "{errs:?}");
+        assert!(errs[0].contains("step 1 (5:2x)"));
+        assert!(errs[1].contains("step 2 (abc)"));
+        let order = parse_steps("50,25,90").unwrap_err();
+        assert!(order.iter().any(|e| e.contains("25% is not above 50%")));
+        assert!(order.iter().any(|e| e.contains("last step must be 100")));
+        assert!(parse_steps("0,100").unwrap_err()[0].contains("above 0%"));
+        assert!(parse_steps("").is_err());
+    }
+
+    #[test]
+    fn rates_and_durations() {
+        assert_eq!(parse_rate("--max-error-rate", "1%").unwrap(), 0.01);
+        assert_eq!(parse_rate("--max-error-rate", "0.05").unwrap(), 0.05);
+        assert!(parse_rate("--max-error-rate", "150%").unwrap_err().contains("--max-error-rate"));
+        assert!(parse_rate("--max-error-rate", "x").is_err());
+        assert_eq!(parse_duration("--interval", "90").unwrap(), Duration::from_secs(90));
+        assert_eq!(parse_duration("--interval", "1m30s").unwrap(), Duration::from_secs(90));
+        assert!(parse_duration("--interval", "soon").unwrap_err().starts_with("--interval"));
+    }
+}

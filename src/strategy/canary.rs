@@ -1,0 +1,208 @@
+//! The canary planner: which forward action each step writes, what the
+//! promoted route looks like, and what a revert restores.
+
+use crate::alb::{Forward, ForwardShape, Stickiness, WeightedGroup, MAX_WEIGHT};
+use crate::plan::{Step, Tenths};
+use serde::Serialize;
+use std::time::Duration;
+
+/// What the route looks like after a successful canary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum FinalRoute {
+    /// Weighted forward with green at 999 and blue kept at weight 0: a
+    /// switch-back is one API call and blue stays attached to the ALB.
+    KeepBlue,
+    /// A plain forward to green only; blue leaves the action.
+    GreenOnly,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PlannedStep {
+    pub percent: Tenths,
+    /// How long to hold and analyse this step before the next.
+    pub bake: Duration,
+    pub forward: Forward,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CanaryPlan {
+    pub blue: String,
+    pub green: String,
+    pub original: Forward,
+    pub steps: Vec<PlannedStep>,
+    pub promoted: Forward,
+}
+
+/// Weights for green at `p`: blue and green share 1000, each capped at 999;
+/// at 0% and 100% the capped side is alone so the split is still exact.
+pub fn weights_for(p: Tenths) -> (u16, u16) {
+    let green = p.0.min(MAX_WEIGHT);
+    let blue = (1000 - p.0).min(MAX_WEIGHT);
+    (blue, green)
+}
+
+/// The forward action for green at `p`. Groups other than blue and green
+/// (which preflight only allows at weight 0) keep their place and weight.
+pub fn forward_at(original: &Forward, blue: &str, green: &str, p: Tenths, stickiness: Stickiness) -> Forward {
+    let (bw, gw) = weights_for(p);
+    let mut groups: Vec<WeightedGroup> = original
+        .groups
+        .iter()
+        .filter(|g| g.target_group_arn != green)
+        .map(|g| WeightedGroup {
+            target_group_arn: g.target_group_arn.clone(),
+            weight: if g.target_group_arn == blue { bw } else { g.weight },
+        })
+        .collect();
+    groups.push(WeightedGroup {
+        target_group_arn: green.to_string(),
+        weight: gw,
+    });
+    Forward {
+        groups,
+        stickiness,
+        shape: ForwardShape::Weighted,
+    }
+}
+
+pub struct CanaryInput<'a> {
+    pub original: &'a Forward,
+    pub blue: &'a str,
+    pub green: &'a str,
+    pub steps: &'a [Step],
+    /// Bake for steps without their own pause.
+    pub default_bake: Duration,
+    pub stickiness: Option<Duration>,
+    pub final_route: FinalRoute,
+}
+
+pub fn plan(input: &CanaryInput) -> CanaryPlan {
+    let stickiness = match input.stickiness {
+        Some(d) => Stickiness {
+            enabled: true,
+            duration_seconds: Some(d.as_secs().clamp(1, 604_800) as i32),
+        },
+        None => input.original.stickiness,
+    };
+    let steps = input
+        .steps
+        .iter()
+        .enumerate()
+        .map(|(i, s)| PlannedStep {
+            percent: s.percent,
+            // The last step (100%) holds only if the user asked for it.
+            bake: match (s.pause, i + 1 == input.steps.len()) {
+                (Some(d), _) => d,
+                (None, true) => Duration::ZERO,
+                (None, false) => input.default_bake,
+            },
+            forward: forward_at(input.original, input.blue, input.green, s.percent, stickiness),
+        })
+        .collect();
+    let promoted = match input.final_route {
+        FinalRoute::GreenOnly => Forward::single(input.green),
+        FinalRoute::KeepBlue => forward_at(
+            input.original,
+            input.blue,
+            input.green,
+            Tenths::FULL,
+            input.original.stickiness,
+        ),
+    };
+    CanaryPlan {
+        blue: input.blue.to_string(),
+        green: input.green.to_string(),
+        original: input.original.clone(),
+        steps,
+        promoted,
+    }
+}
+
+impl CanaryPlan {
+    pub fn total_bake(&self) -> Duration {
+        self.steps.iter().map(|s| s.bake).sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::parse_steps;
+
+    #[test]
+    fn weights_are_exact_at_every_tenth() {
+        for t in 0..=1000u16 {
+            let (b, g) = weights_for(Tenths(t));
+            assert!(b <= MAX_WEIGHT && g <= MAX_WEIGHT);
+            let share = f64::from(g) * 1000.0 / f64::from(b + g);
+            assert!((share - f64::from(t)).abs() < 1e-9, "t={t} b={b} g={g}");
+        }
+    }
+
+    fn input<'a>(original: &'a Forward, steps: &'a [Step], final_route: FinalRoute) -> CanaryInput<'a> {
+        CanaryInput {
+            original,
+            blue: "blue",
+            green: "green",
+            steps,
+            default_bake: Duration::from_secs(30),
+            stickiness: None,
+            final_route,
+        }
+    }
+
+    #[test]
+    fn plans_each_step_from_a_single_forward() {
+        let original = Forward::single("blue");
+        let steps = parse_steps("0.1:1m,25,100").unwrap();
+        let p = plan(&input(&original, &steps, FinalRoute::KeepBlue));
+        assert_eq!(p.steps.len(), 3);
+        assert_eq!(p.steps[0].forward.weight_of("blue"), Some(999));
+        assert_eq!(p.steps[0].forward.weight_of("green"), Some(1));
+        assert_eq!(p.steps[0].bake, Duration::from_secs(60));
+        assert_eq!(p.steps[1].bake, Duration::from_secs(30), "default bake");
+        assert_eq!(p.steps[2].bake, Duration::ZERO, "no hold at 100% unless asked");
+        assert_eq!(p.promoted.weight_of("blue"), Some(0));
+        assert_eq!(p.promoted.percent_of("green"), 100.0);
+        assert_eq!(p.original, original, "revert target is the untouched original");
+    }
+
+    #[test]
+    fn green_only_promotes_to_a_plain_forward() {
+        let original = Forward::single("blue");
+        let steps = parse_steps("50,100").unwrap();
+        let p = plan(&input(&original, &steps, FinalRoute::GreenOnly));
+        assert_eq!(p.promoted, Forward::single("green"));
+    }
+
+    #[test]
+    fn keeps_zero_weight_bystanders_and_replaces_stale_green() {
+        let original = Forward {
+            groups: vec![
+                WeightedGroup { target_group_arn: "old".into(), weight: 0 },
+                WeightedGroup { target_group_arn: "blue".into(), weight: 999 },
+                WeightedGroup { target_group_arn: "green".into(), weight: 0 },
+            ],
+            stickiness: Stickiness { enabled: true, duration_seconds: Some(60) },
+            shape: ForwardShape::Weighted,
+        };
+        let f = forward_at(&original, "blue", "green", Tenths(100), original.stickiness);
+        assert_eq!(f.groups.len(), 3);
+        assert_eq!(f.weight_of("old"), Some(0));
+        assert_eq!(f.weight_of("blue"), Some(900));
+        assert_eq!(f.weight_of("green"), Some(100));
+        assert!(f.stickiness.enabled);
+    }
+
+    #[test]
+    fn stickiness_flag_overrides_during_steps_only() {
+        let original = Forward::single("blue");
+        let steps = parse_steps("50,100").unwrap();
+        let mut i = input(&original, &steps, FinalRoute::KeepBlue);
+        i.stickiness = Some(Duration::from_secs(600));
+        let p = plan(&i);
+        assert_eq!(p.steps[0].forward.stickiness.duration_seconds, Some(600));
+        assert!(!p.promoted.stickiness.enabled);
+    }
+}

@@ -1,0 +1,350 @@
+"""Emulated ALB data plane.
+
+Owns: one real HTTP server (127.0.0.1, ephemeral port) per HTTP/HTTPS listener
+found in moto's ELBv2 backends (discovered by polling every 0.3s), and the
+per-request routing that reads the listener's CURRENT rules from moto:
+rules by priority then the default action; conditions path-pattern,
+host-header, http-header (Cookie too), query-string, source-ip (client is
+127.0.0.1 unless the `X-Emu-Source-Ip` header says otherwise) and
+http-request-method; actions forward (single TG or weighted ForwardConfig with
+TG stickiness via the `AWSALBTG` cookie), fixed-response and redirect.
+Within a TG, targets are picked round-robin among registered targets whose
+health (see health.py) is not unhealthy/draining/unused/unavailable; the
+request is proxied over HTTP to IP:port (loopback targets only). No eligible
+target -> 503, target connection failure (or non-loopback target) -> 502.
+HTTPS listeners are served as plain HTTP.
+"""
+
+from __future__ import annotations
+
+import http.client
+import ipaddress
+import random
+import re
+import threading
+import time
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from common import BACKEND_LOCK, find_listener, find_target_group, is_loopback, iter_elbv2_backends, log, tg_dimension
+from health import NOT_ROUTABLE
+from metrics import METRICS
+
+HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer",
+              "trailers", "transfer-encoding", "upgrade", "content-length"}
+DROP_FROM_TARGET = HOP_BY_HOP | {"server", "date"}  # the emulated ALB sends its own
+STICKY_COOKIE = "AWSALBTG"
+
+
+def glob_match(pattern: str, value: str, ignore_case: bool) -> bool:
+    rx = "".join(".*" if ch == "*" else "." if ch == "?" else re.escape(ch) for ch in pattern)
+    return re.fullmatch(rx, value, re.IGNORECASE | re.DOTALL if ignore_case else re.DOTALL) is not None
+
+
+def _values(cond: dict[str, Any], config_key: str) -> list[Any]:
+    cfg = cond.get(config_key)
+    if isinstance(cfg, dict) and cfg.get("Values") is not None:
+        return list(cfg["Values"])
+    return list(cond.get("Values") or [])
+
+
+def condition_matches(cond: dict[str, Any], req: dict[str, Any]) -> bool:
+    field = (cond.get("Field") or "").lower()
+    if field == "path-pattern":
+        return any(glob_match(v, req["path"], False) for v in _values(cond, "PathPatternConfig"))
+    if field == "host-header":
+        host = req["headers"].get("host", "")
+        bare = host.rsplit(":", 1)[0] if ":" in host and not host.endswith("]") else host
+        return any(glob_match(v, host, True) or glob_match(v, bare, True)
+                   for v in _values(cond, "HostHeaderConfig"))
+    if field == "http-header":
+        cfg = cond.get("HttpHeaderConfig") or {}
+        name = (cfg.get("HttpHeaderName") or "").lower()
+        got = req["headers"].get(name)
+        return got is not None and any(glob_match(v, got, True) for v in cfg.get("Values") or [])
+    if field == "http-request-method":
+        return req["method"].upper() in [str(v).upper() for v in _values(cond, "HttpRequestMethodConfig")]
+    if field == "query-string":
+        pairs = req["query"]
+        for kv in _values(cond, "QueryStringConfig"):
+            key, val = kv.get("Key"), kv.get("Value", "*")
+            for k, v in pairs:
+                if (key is None or glob_match(key, k, True)) and glob_match(val, v, True):
+                    return True
+        return False
+    if field == "source-ip":
+        try:
+            ip = ipaddress.ip_address(req["source_ip"])
+        except ValueError:
+            return False
+        for cidr in _values(cond, "SourceIpConfig"):
+            try:
+                if ip in ipaddress.ip_network(cidr, strict=False):
+                    return True
+            except ValueError:
+                continue
+        return False
+    return False  # unknown condition type never matches
+
+
+def _terminal_action(actions: list[Any]) -> dict[str, Any] | None:
+    datas = [a.data if hasattr(a, "data") else a for a in actions or []]
+    datas.sort(key=lambda d: int(d.get("Order") or 0))
+    for d in datas:
+        if str(d.get("Type", "")).lower() in ("forward", "fixed-response", "redirect"):
+            return d
+    return None
+
+
+class DataPlane:
+    def __init__(self, host: str = "127.0.0.1") -> None:
+        self.host = host
+        self._lock = threading.Lock()
+        self.servers: dict[str, dict[str, Any]] = {}  # listener_arn -> info
+        self._rr: dict[str, int] = {}
+
+    # ------------------------------------------------------------ lifecycle
+    def start(self) -> None:
+        def loop() -> None:
+            while True:
+                try:
+                    self.sync()
+                except Exception:  # pragma: no cover
+                    log.exception("data plane sync failed")
+                time.sleep(0.3)
+
+        threading.Thread(target=loop, name="dataplane-sync", daemon=True).start()
+
+    def sync(self) -> None:
+        wanted: dict[str, tuple[str, Any]] = {}
+        with BACKEND_LOCK:
+            for _a, _r, backend in iter_elbv2_backends():
+                for lb in list(backend.load_balancers.values()):
+                    for arn, lst in list(lb.listeners.items()):
+                        if (lst.protocol or "").upper() in ("HTTP", "HTTPS"):
+                            wanted[arn] = (lb.arn, lst.port)
+        with self._lock:
+            for arn in [a for a in self.servers if a not in wanted]:
+                self._stop(arn)
+            for arn, (lb_arn, port) in wanted.items():
+                if arn in self.servers:
+                    self.servers[arn]["port"] = port
+                else:
+                    self._open(arn, lb_arn, port)
+
+    def _open(self, arn: str, lb_arn: str, port: Any) -> None:
+        handler = type("ListenerHandler", (_Handler,), {"plane": self, "listener_arn": arn, "lb_arn": lb_arn})
+        server = ThreadingHTTPServer((self.host, 0), handler)
+        server.daemon_threads = True
+        threading.Thread(target=server.serve_forever, name=f"listener-{port}", daemon=True).start()
+        url = f"http://{self.host}:{server.server_address[1]}"
+        self.servers[arn] = {"server": server, "lb_arn": lb_arn, "port": port, "url": url}
+        log.info("data plane: listener %s (port %s) -> %s", arn.split("/")[-1], port, url)
+
+    def _stop(self, arn: str) -> None:
+        info = self.servers.pop(arn)
+        threading.Thread(target=lambda: (info["server"].shutdown(), info["server"].server_close()),
+                         daemon=True).start()
+
+    def reset(self) -> None:
+        with self._lock:
+            for arn in list(self.servers):
+                self._stop(arn)
+            self._rr.clear()
+
+    def describe(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return [{"listener_arn": arn, "load_balancer_arn": i["lb_arn"], "port": int(i["port"]),
+                     "url": i["url"]} for arn, i in self.servers.items()]
+
+    # ------------------------------------------------------------ routing
+    def route(self, listener_arn: str, req: dict[str, Any]) -> dict[str, Any]:
+        """Decide what to do with a request (holds BACKEND_LOCK briefly)."""
+        with BACKEND_LOCK:
+            listener = find_listener(listener_arn)
+            if listener is None:
+                return {"kind": "fixed", "status": 503, "ctype": "text/plain", "body": "listener gone"}
+            rules = sorted(listener._non_default_rules.values(), key=lambda r: int(r.priority))
+            action = None
+            for rule in rules:
+                if all(condition_matches(c, req) for c in rule.conditions or []):
+                    action = _terminal_action(rule.actions)
+                    break
+            if action is None:
+                action = _terminal_action(listener.default_actions)
+            if action is None:
+                return {"kind": "fixed", "status": 503, "ctype": "text/plain", "body": "no action"}
+            kind = str(action.get("Type")).lower()
+            if kind == "fixed-response":
+                cfg = action.get("FixedResponseConfig") or {}
+                return {"kind": "fixed", "status": int(cfg.get("StatusCode") or 200),
+                        "ctype": cfg.get("ContentType") or "text/plain", "body": cfg.get("MessageBody") or ""}
+            if kind == "redirect":
+                return self._redirect(action.get("RedirectConfig") or {}, req, listener)
+            return self._forward(action, req)
+
+    @staticmethod
+    def _redirect(cfg: dict[str, Any], req: dict[str, Any], listener: Any) -> dict[str, Any]:
+        host = req["headers"].get("host", "localhost")
+        bare, _, cur_port = host.partition(":")
+        proto = cfg.get("Protocol") or "#{protocol}"
+        port = cfg.get("Port") or "#{port}"
+        subs = {"#{protocol}": "http", "#{host}": bare, "#{port}": cur_port or str(listener.port),
+                "#{path}": req["path"].lstrip("/"), "#{query}": req["raw_query"]}
+
+        def sub(s: str) -> str:
+            for k, v in subs.items():
+                s = s.replace(k, v)
+            return s
+
+        proto = sub(proto).lower()
+        path = "/" + sub(cfg.get("Path") or "/#{path}").lstrip("/")
+        query = sub(cfg.get("Query") or "#{query}")
+        loc = f"{proto}://{sub(cfg.get('Host') or '#{host}')}:{sub(port)}{path}"
+        if query:
+            loc += "?" + query
+        status = 301 if str(cfg.get("StatusCode", "HTTP_301")).endswith("301") else 302
+        return {"kind": "redirect", "status": status, "location": loc}
+
+    def _forward(self, action: dict[str, Any], req: dict[str, Any]) -> dict[str, Any]:
+        fc = action.get("ForwardConfig") or {}
+        groups = [(g["TargetGroupArn"], float(g.get("Weight", 1) if g.get("Weight") is not None else 1))
+                  for g in fc.get("TargetGroups") or []]
+        if not groups and action.get("TargetGroupArn"):
+            groups = [(action["TargetGroupArn"], 1.0)]
+        sticky = fc.get("TargetGroupStickinessConfig") or {}
+        sticky_on = str(sticky.get("Enabled")).lower() == "true" and len(groups) > 1
+        live = [(arn, w) for arn, w in groups if w > 0]
+        if not live:
+            return {"kind": "nolb", "status": 503}
+        chosen = None
+        if sticky_on:
+            want = req["cookies"].get(STICKY_COOKIE)
+            chosen = next((arn for arn, _w in live if tg_dimension(arn) == want), None)
+        if chosen is None:
+            pick = random.uniform(0, sum(w for _a, w in live))
+            for arn, w in live:
+                chosen = arn
+                pick -= w
+                if pick < 0:
+                    break
+        out: dict[str, Any] = {"kind": "forward", "tg_arn": chosen, "target": None}
+        if sticky_on:
+            out["set_cookie"] = (f"{STICKY_COOKIE}={tg_dimension(chosen)}; "
+                                 f"Max-Age={int(sticky.get('DurationSeconds') or 3600)}; Path=/")
+        tg = find_target_group(chosen)
+        if tg is None:
+            return out
+        eligible = []
+        for t in list(tg.targets.values()):
+            st = tg.health_for({"Id": t["Id"], "Port": t["Port"]}, tg.ec2_backend)
+            if st.status not in NOT_ROUTABLE:
+                eligible.append((str(t["Id"]), int(t["Port"])))
+        if eligible:
+            n = self._rr.get(chosen, 0)
+            self._rr[chosen] = n + 1
+            out["target"] = eligible[n % len(eligible)]
+        return out
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "awselb/2.0"
+    sys_version = ""
+    plane: DataPlane
+    listener_arn: str
+    lb_arn: str
+
+    def log_message(self, fmt: str, *args: Any) -> None:  # quiet
+        pass
+
+    def _read_body(self) -> bytes:
+        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+            chunks = []
+            while True:
+                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+                if size == 0:
+                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                        pass
+                    return b"".join(chunks)
+                chunks.append(self.rfile.read(size))
+                self.rfile.readline()
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length else b""
+
+    def _send(self, status: int, headers: list[tuple[str, str]], body: bytes) -> None:
+        self.send_response(status)
+        for k, v in headers:
+            self.send_header(k, v)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def _handle(self) -> None:
+        body = self._read_body()
+        split = urlsplit(self.path)
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        cookies = {}
+        for part in (headers.get("cookie") or "").split(";"):
+            if "=" in part:
+                k, v = part.strip().split("=", 1)
+                cookies[k] = v
+        req = {"method": self.command, "path": split.path or "/", "raw_query": split.query,
+               "query": parse_qsl(split.query, keep_blank_values=True), "headers": headers, "cookies": cookies,
+               "source_ip": headers.get("x-emu-source-ip") or self.client_address[0]}
+        decision = self.plane.route(self.listener_arn, req)
+        kind = decision["kind"]
+        if kind == "fixed":
+            METRICS.record_lb(self.lb_arn, decision["status"])
+            return self._send(decision["status"], [("Content-Type", decision["ctype"])], decision["body"].encode())
+        if kind == "redirect":
+            METRICS.record_lb(self.lb_arn, decision["status"])
+            return self._send(decision["status"], [("Location", decision["location"])], b"")
+        extra = [("Set-Cookie", decision["set_cookie"])] if decision.get("set_cookie") else []
+        if kind == "nolb" or decision.get("target") is None:
+            METRICS.record_lb(self.lb_arn, 503)
+            return self._send(503, [("Content-Type", "text/html")] + extra,
+                              b"<html><body><h1>503 Service Temporarily Unavailable</h1></body></html>")
+        ip, port = decision["target"]
+        started = time.monotonic()
+        try:
+            if not is_loopback(ip):
+                raise OSError(f"target {ip} is not a loopback address; the emulator only proxies to 127.0.0.0/8")
+            status, resp_headers, resp_body = self._proxy(ip, port, body, split)
+        except OSError as e:
+            log.debug("target %s:%s failed: %s", ip, port, e)
+            METRICS.record_lb(self.lb_arn, 502)
+            return self._send(502, [("Content-Type", "text/html")] + extra,
+                              b"<html><body><h1>502 Bad Gateway</h1></body></html>")
+        METRICS.record_target(self.lb_arn, decision["tg_arn"], status, time.monotonic() - started)
+        self._send(status, resp_headers + extra, resp_body)
+
+    def _proxy(self, ip: str, port: int, body: bytes, split: Any) -> tuple[int, list, bytes]:
+        conn = http.client.HTTPConnection(ip, port, timeout=60)
+        try:
+            fwd = {k: v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP}
+            prior = self.headers.get("X-Forwarded-For")
+            fwd["X-Forwarded-For"] = f"{prior}, {self.client_address[0]}" if prior else self.client_address[0]
+            fwd["X-Forwarded-Proto"] = "http"
+            fwd["X-Forwarded-Port"] = str(self.server.server_address[1])
+            fwd.setdefault("X-Amzn-Trace-Id", f"Root=1-{int(time.time()):08x}-{uuid.uuid4().hex[:24]}")
+            if body or self.command in ("POST", "PUT", "PATCH"):
+                fwd["Content-Length"] = str(len(body))
+            path = split.path or "/"
+            if split.query:
+                path += "?" + split.query
+            conn.request(self.command, path, body=body or None, headers=fwd)
+            resp = conn.getresponse()
+            data = resp.read()
+            headers = [(k, v) for k, v in resp.getheaders() if k.lower() not in DROP_FROM_TARGET]
+            return resp.status, headers, data
+        finally:
+            conn.close()
+
+    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _handle
+
+
+PLANE = DataPlane()

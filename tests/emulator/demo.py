@@ -1,0 +1,106 @@
+#!/usr/bin/env python3
+"""Build a blue/green demo stack against a running ALB emulator.
+
+Owns: the demo topology. Creates VPC + 2 subnets, ALB `demo-alb`, target groups
+`demo-blue` / `demo-green` (ip, HTTP:80, health check /health, deregistration
+delay 5s), an HTTP:80 listener forwarding to `demo-blue`, starts two in-process
+test apps (blue v1 on 127.0.0.2, green v2 on 127.0.0.3) and registers them.
+Prints ONE JSON object on stdout: endpoint, region, load_balancer_arn,
+listener_arn, blue_arn, green_arn, listener_url, blue_target, green_target,
+green_app_url (+ blue_app_url). With `--serve` it keeps the apps running until
+killed (SIGTERM/SIGINT).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sys
+import time
+import urllib.request
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from testapp import start_app  # noqa: E402
+
+
+def wait_listener_url(endpoint: str, listener_arn: str, timeout: float = 10.0) -> str:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        with urllib.request.urlopen(f"{endpoint}/_emu/dataplane", timeout=5) as r:
+            for lst in json.load(r)["listeners"]:
+                if lst["listener_arn"] == listener_arn:
+                    return lst["url"]
+        time.sleep(0.2)
+    raise RuntimeError("data plane did not open the listener in time")
+
+
+def build(endpoint: str, region: str = "us-east-1", green_error_rate: float = 0.0, register_green: bool = True,
+          blue_host: str = "127.0.0.2", green_host: str = "127.0.0.3", prefix: str = "demo") -> tuple[dict, list]:
+    import boto3
+
+    kw = dict(endpoint_url=endpoint, region_name=region, aws_access_key_id="testing",
+              aws_secret_access_key="testing")
+    ec2 = boto3.client("ec2", **kw)
+    elb = boto3.client("elbv2", **kw)
+
+    blue_app = start_app(blue_host, 0, "v1")
+    green_app = start_app(green_host, 0, "v2", error_rate=green_error_rate)
+
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{i}.0/24", AvailabilityZone=f"{region}{az}")
+               ["Subnet"]["SubnetId"] for i, az in ((1, "a"), (2, "b"))]
+    lb = elb.create_load_balancer(Name=f"{prefix}-alb", Subnets=subnets, Type="application",
+                                  Scheme="internet-facing")["LoadBalancers"][0]["LoadBalancerArn"]
+    tgs = {}
+    for color in ("blue", "green"):
+        arn = elb.create_target_group(
+            Name=f"{prefix}-{color}", Protocol="HTTP", Port=80, VpcId=vpc, TargetType="ip",
+            HealthCheckPath="/health", HealthCheckIntervalSeconds=5, HealthyThresholdCount=2,
+        )["TargetGroups"][0]["TargetGroupArn"]
+        elb.modify_target_group_attributes(TargetGroupArn=arn, Attributes=[
+            {"Key": "deregistration_delay.timeout_seconds", "Value": "5"}])
+        tgs[color] = arn
+    listener = elb.create_listener(LoadBalancerArn=lb, Protocol="HTTP", Port=80, DefaultActions=[
+        {"Type": "forward", "TargetGroupArn": tgs["blue"]}])["Listeners"][0]["ListenerArn"]
+    elb.register_targets(TargetGroupArn=tgs["blue"], Targets=[{"Id": blue_host, "Port": blue_app.port}])
+    if register_green:
+        elb.register_targets(TargetGroupArn=tgs["green"], Targets=[{"Id": green_host, "Port": green_app.port}])
+    info = {
+        "endpoint": endpoint, "region": region, "load_balancer_arn": lb, "listener_arn": listener,
+        "blue_arn": tgs["blue"], "green_arn": tgs["green"],
+        "listener_url": wait_listener_url(endpoint, listener),
+        "blue_target": {"id": blue_host, "port": blue_app.port},
+        "green_target": {"id": green_host, "port": green_app.port},
+        "green_app_url": green_app.url, "blue_app_url": blue_app.url,
+    }
+    return info, [blue_app, green_app]
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(description="Create the blue/green demo stack in the ALB emulator")
+    p.add_argument("--endpoint", default=os.environ.get("AWS_ENDPOINT_URL"), help="emulator URL")
+    p.add_argument("--region", default=os.environ.get("AWS_REGION", "us-east-1"))
+    p.add_argument("--green-error-rate", type=float, default=0.0)
+    p.add_argument("--register-green", dest="register_green", action="store_true", default=True)
+    p.add_argument("--no-register-green", dest="register_green", action="store_false")
+    p.add_argument("--prefix", default="demo", help="name prefix (demo-alb, demo-blue, demo-green)")
+    p.add_argument("--serve", action="store_true", help="keep the test apps running until killed")
+    a = p.parse_args(argv)
+    if not a.endpoint:
+        p.error("--endpoint (or AWS_ENDPOINT_URL) is required")
+    info, _apps = build(a.endpoint, a.region, a.green_error_rate, a.register_green, prefix=a.prefix)
+    print(json.dumps(info), flush=True)
+    if a.serve:
+        signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            pass
+
+
+if __name__ == "__main__":
+    main()

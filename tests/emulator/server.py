@@ -1,0 +1,117 @@
+#!/usr/bin/env python3
+"""ALB emulator entry point.
+
+Owns: process lifecycle. Starts ONE process that serves, on 127.0.0.1:PORT,
+moto's AWS APIs (ELBv2, EC2, STS, CloudWatch incl. RPC v2 CBOR) plus the
+`/_emu/...` control API (middleware.py), and runs the health checker
+(health.py), the metrics publisher (metrics.py) and the data plane
+(dataplane.py) as threads in the same process so they can read/patch moto's
+in-memory backends directly.
+
+When ready it prints exactly one line `ALB_EMULATOR_ENDPOINT=http://HOST:PORT`
+to stdout; logs go to stderr. Exits on SIGTERM/SIGINT, and with
+`--exit-on-stdin-eof` also when stdin closes or the parent process dies.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from common import is_loopback, log, setup_logging  # noqa: E402
+
+
+def build_app():  # noqa: ANN201
+    """Install moto patches and return the wrapped WSGI app (no threads started)."""
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+
+    import cw
+    from health import HEALTH
+    from middleware import EmulatorApp
+
+    cw.install()
+    HEALTH.install()
+    moto_app = DomainDispatcherApplication(create_backend_app)
+    return EmulatorApp(moto_app)
+
+
+def start_background(host: str = "127.0.0.1", health_interval: float = 1.0) -> None:
+    from dataplane import PLANE
+    from health import HEALTH
+    from metrics import METRICS
+
+    HEALTH.interval = health_interval
+    PLANE.host = host
+    HEALTH.start()
+    METRICS.start()
+    PLANE.start()
+
+
+def _watch_stdin_and_parent() -> None:
+    parent = os.getppid()
+
+    def stdin_loop() -> None:
+        try:
+            while sys.stdin.buffer.read1(4096) if hasattr(sys.stdin.buffer, "read1") else sys.stdin.read(1):
+                pass
+        except Exception:
+            pass
+        log.info("stdin closed: exiting")
+        os._exit(0)
+
+    def parent_loop() -> None:
+        while True:
+            time.sleep(1.0)
+            if os.getppid() != parent:
+                log.info("parent process gone: exiting")
+                os._exit(0)
+
+    threading.Thread(target=stdin_loop, name="stdin-watch", daemon=True).start()
+    threading.Thread(target=parent_loop, name="parent-watch", daemon=True).start()
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(description="ALB emulator (moto + control API + data plane)")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=0, help="0 = pick a free port")
+    p.add_argument("--exit-on-stdin-eof", action="store_true",
+                   default=os.environ.get("ALB_EMULATOR_EXIT_ON_STDIN_EOF") == "1")
+    p.add_argument("--health-interval", type=float, default=1.0)
+    p.add_argument("--verbose", action="store_true")
+    args = p.parse_args(argv)
+    if not is_loopback(args.host):
+        p.error("--host must be a loopback address")
+    setup_logging(args.verbose)
+
+    def on_signal(signum, frame):  # noqa: ANN001
+        log.info("signal %s: exiting", signum)
+        os._exit(0)
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    if args.exit_on_stdin_eof:
+        _watch_stdin_and_parent()
+
+    from moto.moto_server.werkzeug_app import MotoRequestHandler
+    from werkzeug.serving import make_server
+
+    app = build_app()
+    server = make_server(args.host, args.port, app, threaded=True, request_handler=MotoRequestHandler)
+    port = server.server_port
+    os.environ["MOTO_PORT"] = str(port)
+    start_background(args.host, args.health_interval)
+    endpoint = f"http://{args.host}:{port}"
+    log.info("ALB emulator listening on %s", endpoint)
+    sys.stdout.write(f"ALB_EMULATOR_ENDPOINT={endpoint}\n")
+    sys.stdout.flush()
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()
