@@ -8,3 +8,5 @@ pub mod provider;
 pub mod plan;
 pub mod preflight;
 pub mod strategy;
+pub mod analysis;
+pub mod engine;

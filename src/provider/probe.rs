@@ -1,1 +1,385 @@
-//! HTTP probe provider (being written).
+//! HTTP probe provider: one GET of a URL, reporting its status and latency
+//! (never a verdict; `analysis` judges). Also owns the CLI probe spec
+//! `URL[=STATUS]` and `StatusMatch`, the expected-status matcher that
+//! `analysis` applies to the outcome.
+
+use super::{Probe, ProbeOutcome, ProviderError};
+use async_trait::async_trait;
+use std::fmt;
+use std::str::FromStr;
+use std::time::{Duration, Instant};
+
+pub const DEFAULT_PROBE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Which HTTP statuses count as healthy: `200`, `2xx` or `200-299`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatusMatch {
+    Exact(u16),
+    /// The hundreds digit: `Class(2)` is `2xx`.
+    Class(u16),
+    /// Inclusive bounds.
+    Range(u16, u16),
+}
+
+impl Default for StatusMatch {
+    fn default() -> Self {
+        StatusMatch::Class(2)
+    }
+}
+
+impl StatusMatch {
+    pub fn matches(&self, status: u16) -> bool {
+        match *self {
+            StatusMatch::Exact(s) => status == s,
+            StatusMatch::Class(c) => status / 100 == c,
+            StatusMatch::Range(lo, hi) => (lo..=hi).contains(&status),
+        }
+    }
+}
+
+impl fmt::Display for StatusMatch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StatusMatch::Exact(s) => write!(f, "{s}"),
+            StatusMatch::Class(c) => write!(f, "{c}xx"),
+            StatusMatch::Range(lo, hi) => write!(f, "{lo}-{hi}"),
+        }
+    }
+}
+
+impl FromStr for StatusMatch {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        parse_status(s.trim()).unwrap_or_else(|| {
+            Err(format!(
+                "invalid status '{s}': expected e.g. 200, 2xx or 200-299"
+            ))
+        })
+    }
+}
+
+fn three_digits(s: &str) -> Option<u16> {
+    (s.len() == 3 && s.bytes().all(|b| b.is_ascii_digit()))
+        .then(|| s.parse().ok())
+        .flatten()
+}
+
+fn valid_status(s: u16) -> Result<u16, String> {
+    if (100..=599).contains(&s) {
+        Ok(s)
+    } else {
+        Err(format!("status {s} is outside 100-599"))
+    }
+}
+
+/// `None` when `s` is not shaped like a status spec at all (so it may be part
+/// of a URL); `Some(Err)` when it is shaped like one but impossible.
+fn parse_status(s: &str) -> Option<Result<StatusMatch, String>> {
+    if let Some(n) = three_digits(s) {
+        return Some(valid_status(n).map(StatusMatch::Exact));
+    }
+    if let Some((lo, hi)) = s.split_once('-') {
+        let (lo, hi) = (three_digits(lo)?, three_digits(hi)?);
+        return Some(match (valid_status(lo), valid_status(hi)) {
+            (Ok(lo), Ok(hi)) if lo <= hi => Ok(StatusMatch::Range(lo, hi)),
+            (Ok(lo), Ok(hi)) => Err(format!("status range {lo}-{hi} is empty")),
+            (Err(e), _) | (_, Err(e)) => Err(e),
+        });
+    }
+    let b = s.as_bytes();
+    if b.len() == 3 && b[0].is_ascii_digit() && b[1..].eq_ignore_ascii_case(b"xx") {
+        let class = u16::from(b[0] - b'0');
+        return Some(if (1..=5).contains(&class) {
+            Ok(StatusMatch::Class(class))
+        } else {
+            Err(format!("status class {class}xx is outside 1xx-5xx"))
+        });
+    }
+    None
+}
+
+/// Parse the CLI form `URL[=STATUS]` (STATUS: `200`, `2xx`, `200-299`;
+/// default `2xx`). URLs may contain `=` in their query string, so only a
+/// status-shaped suffix after the *last* `=` is taken as the status. A URL
+/// whose query really ends in e.g. `=200` must be given as `URL=200=2xx`.
+pub fn parse_probe_spec(spec: &str) -> Result<(String, StatusMatch), String> {
+    let spec = spec.trim();
+    let (url, status) = match spec.rsplit_once('=') {
+        Some((url, tail)) => match parse_status(tail) {
+            Some(Ok(status)) => (url, status),
+            Some(Err(e)) => {
+                return Err(format!(
+                    "probe '{spec}': {e} (to probe a URL ending in '={tail}', append '=2xx')"
+                ))
+            }
+            None => (spec, StatusMatch::default()),
+        },
+        None => (spec, StatusMatch::default()),
+    };
+    check_url(url).map_err(|e| format!("probe '{spec}': {e}"))?;
+    Ok((url.to_string(), status))
+}
+
+fn check_url(url: &str) -> Result<(), String> {
+    let parsed =
+        reqwest::Url::parse(url).map_err(|e| format!("'{url}' is not a valid URL: {e}"))?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return Err(format!(
+            "'{url}' must be an http:// or https:// URL (got scheme '{}')",
+            parsed.scheme()
+        ));
+    }
+    if parsed.host_str().is_none_or(str::is_empty) {
+        return Err(format!("'{url}' has no host"));
+    }
+    Ok(())
+}
+
+/// GETs one URL. Redirects are not followed: the probe reports what the URL
+/// itself answers (a canary redirecting to a login page is not "200").
+pub struct HttpProbe {
+    url: String,
+    client: reqwest::Client,
+}
+
+impl HttpProbe {
+    pub fn new(url: &str, timeout: Duration) -> Result<Self, ProviderError> {
+        let err = |message: String| ProviderError {
+            provider: "probe",
+            message,
+        };
+        check_url(url).map_err(err)?;
+        let client = reqwest::Client::builder()
+            .timeout(timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| err(format!("cannot build HTTP client for {url}: {}", chain(&e))))?;
+        Ok(HttpProbe {
+            url: url.to_string(),
+            client,
+        })
+    }
+}
+
+#[async_trait]
+impl Probe for HttpProbe {
+    /// Latency is time to response headers: the body is not downloaded, so a
+    /// large page does not skew it (or cost memory).
+    async fn probe(&self) -> ProbeOutcome {
+        let started = Instant::now();
+        let result = self.client.get(&self.url).send().await;
+        let latency_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        match result {
+            Ok(resp) => ProbeOutcome {
+                status: Some(resp.status().as_u16()),
+                latency_ms,
+                error: None,
+            },
+            Err(e) => ProbeOutcome {
+                status: None,
+                latency_ms,
+                error: Some(describe_error(&self.url, &e)),
+            },
+        }
+    }
+
+    fn url(&self) -> &str {
+        &self.url
+    }
+}
+
+fn describe_error(url: &str, e: &reqwest::Error) -> String {
+    let what = if e.is_timeout() {
+        "timed out"
+    } else if e.is_connect() {
+        "could not connect"
+    } else {
+        "failed"
+    };
+    format!("GET {url} {what}: {}", chain(e))
+}
+
+/// reqwest's Display hides the cause ("error sending request"); the chain
+/// says "connection refused" or the TLS problem.
+pub(crate) fn chain(e: &dyn std::error::Error) -> String {
+    let mut parts = vec![e.to_string()];
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        parts.push(c.to_string());
+        cur = c.source();
+    }
+    parts.join(": ")
+}
+
+/// A one-shot HTTP server on loopback for the providers' tests.
+#[cfg(test)]
+pub(crate) mod test_server {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpListener;
+    use tokio::task::JoinHandle;
+
+    /// Serve `response` (raw HTTP) to one connection; the handle yields the
+    /// request head that was received.
+    pub(crate) async fn serve_once(response: String) -> (String, JoinHandle<String>) {
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind loopback");
+        let addr = listener.local_addr().expect("local addr");
+        let handle = tokio::spawn(async move {
+            let (mut sock, _) = listener.accept().await.expect("accept");
+            let mut head = Vec::new();
+            let mut buf = [0u8; 1024];
+            while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                let n = sock.read(&mut buf).await.expect("read");
+                if n == 0 {
+                    break;
+                }
+                head.extend_from_slice(&buf[..n]);
+            }
+            sock.write_all(response.as_bytes()).await.expect("write");
+            sock.shutdown().await.ok();
+            String::from_utf8_lossy(&head).into_owned()
+        });
+        (format!("http://{addr}"), handle)
+    }
+
+    pub(crate) fn response(status_line: &str, content_type: &str, body: &str) -> String {
+        format!(
+            "HTTP/1.1 {status_line}\r\nContent-Type: {content_type}\r\n\
+             Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn probe_spec_table() {
+        use StatusMatch::*;
+        let ok = |url: &str, m| Ok((url.to_string(), m));
+        let cases: Vec<(&str, Result<(String, StatusMatch), ()>)> = vec![
+            (
+                "http://127.0.0.1:8080/health",
+                ok("http://127.0.0.1:8080/health", Class(2)),
+            ),
+            (
+                "https://127.0.0.1/h=200",
+                ok("https://127.0.0.1/h", Exact(200)),
+            ),
+            ("http://127.0.0.1/h=2xx", ok("http://127.0.0.1/h", Class(2))),
+            ("http://127.0.0.1/h=3XX", ok("http://127.0.0.1/h", Class(3))),
+            (
+                "http://127.0.0.1/h=200-299",
+                ok("http://127.0.0.1/h", Range(200, 299)),
+            ),
+            (
+                "http://127.0.0.1/h?a=b&c=d",
+                ok("http://127.0.0.1/h?a=b&c=d", Class(2)),
+            ),
+            (
+                "http://127.0.0.1/h?a=b=204",
+                ok("http://127.0.0.1/h?a=b", Exact(204)),
+            ),
+            (
+                "http://127.0.0.1/h?id=2000",
+                ok("http://127.0.0.1/h?id=2000", Class(2)),
+            ),
+            (
+                "http://127.0.0.1/h?r=200-2",
+                ok("http://127.0.0.1/h?r=200-2", Class(2)),
+            ),
+            (
+                "http://127.0.0.1/h?a=",
+                ok("http://127.0.0.1/h?a=", Class(2)),
+            ),
+            (
+                "http://127.0.0.1/h?code=200=2xx",
+                ok("http://127.0.0.1/h?code=200", Class(2)),
+            ),
+            (
+                "  http://127.0.0.1/h=204  ",
+                ok("http://127.0.0.1/h", Exact(204)),
+            ),
+            ("http://127.0.0.1/h=600", Err(())),
+            ("http://127.0.0.1/h=0xx", Err(())),
+            ("http://127.0.0.1/h=299-200", Err(())),
+            ("ftp://127.0.0.1/x", Err(())),
+            ("127.0.0.1:8080/health", Err(())),
+            ("", Err(())),
+            ("=200", Err(())),
+            ("http://", Err(())),
+        ];
+        for (spec, want) in cases {
+            let got = parse_probe_spec(spec);
+            match want {
+                Ok(w) => assert_eq!(got, Ok(w), "{spec:?}"),
+                Err(()) => assert!(got.is_err(), "{spec:?} gave {got:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn non_http_url_is_rejected_clearly() {
+        let e = parse_probe_spec("ftp://127.0.0.1/x").expect_err("ftp");
+        assert!(e.contains("http://") && e.contains("ftp"), "{e}");
+    }
+
+    #[test]
+    fn status_match_table() {
+        use StatusMatch::*;
+        let cases = [
+            (Exact(200), 200, true),
+            (Exact(200), 201, false),
+            (Class(2), 200, true),
+            (Class(2), 299, true),
+            (Class(2), 300, false),
+            (Class(5), 503, true),
+            (Range(200, 204), 204, true),
+            (Range(200, 204), 205, false),
+            (Range(200, 204), 199, false),
+        ];
+        for (m, status, want) in cases {
+            assert_eq!(m.matches(status), want, "{m} vs {status}");
+        }
+        for s in ["200", "2xx", "200-299"] {
+            assert_eq!(
+                s.parse::<StatusMatch>().map(|m| m.to_string()),
+                Ok(s.to_string())
+            );
+        }
+        assert!("abc".parse::<StatusMatch>().is_err());
+    }
+
+    #[tokio::test]
+    async fn probe_reports_503_and_latency() {
+        let resp = test_server::response("503 Service Unavailable", "text/plain", "down");
+        let (base, server) = test_server::serve_once(resp).await;
+        let url = format!("{base}/health");
+        let probe = HttpProbe::new(&url, DEFAULT_PROBE_TIMEOUT).expect("probe");
+        let out = probe.probe().await;
+        assert_eq!((out.status, out.error.as_deref()), (Some(503), None));
+        assert!(out.latency_ms < 5_000);
+        let head = server.await.expect("server");
+        assert!(head.starts_with("GET /health HTTP/1.1"), "{head}");
+        assert_eq!(probe.url(), url);
+    }
+
+    #[tokio::test]
+    async fn probe_failure_names_the_url() {
+        // Bind then drop: the port is very likely closed for the next second.
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let url = format!("http://{}/health", listener.local_addr().expect("addr"));
+        drop(listener);
+        let probe = HttpProbe::new(&url, Duration::from_secs(2)).expect("probe");
+        let out = probe.probe().await;
+        assert_eq!(out.status, None);
+        let err = out.error.expect("error");
+        assert!(err.contains(&url), "{err}");
+    }
+}

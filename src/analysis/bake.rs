@@ -1,0 +1,129 @@
+//! The judgement of a bake window across its intervals: counts failures
+//! against `--failure-limit` and applies the no-data policy. Pure.
+
+use super::judge::{CheckOutcome, Verdict};
+use serde::Serialize;
+use std::time::Duration;
+
+/// What an interval without enough data means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum NoDataPolicy {
+    /// Count it as a failed interval.
+    Fail,
+    /// Hold the step (its bake clock stops) until data comes, up to
+    /// `--no-data-timeout`, then fail.
+    Pause,
+    /// Count it as passed, and say so in the output.
+    Pass,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BakeDecision {
+    /// Keep going; the interval counts toward the step's bake time.
+    Continue,
+    /// Keep going, but this interval does not count toward the bake time.
+    Hold,
+    /// Revert: the reason, with the measured values.
+    Fail(String),
+}
+
+/// Carries failure counts across every step of one run.
+#[derive(Debug, Clone)]
+pub struct BakeTracker {
+    pub failure_limit: u32,
+    pub on_no_data: NoDataPolicy,
+    pub no_data_timeout: Duration,
+    failures: u32,
+    held: Duration,
+}
+
+impl BakeTracker {
+    pub fn new(failure_limit: u32, on_no_data: NoDataPolicy, no_data_timeout: Duration) -> Self {
+        BakeTracker { failure_limit: failure_limit.max(1), on_no_data, no_data_timeout, failures: 0, held: Duration::ZERO }
+    }
+
+    pub fn failures(&self) -> u32 {
+        self.failures
+    }
+
+    fn fail(&mut self, why: String) -> BakeDecision {
+        self.failures += 1;
+        if self.failures >= self.failure_limit {
+            BakeDecision::Fail(format!("{why} (failed interval {} of --failure-limit {})", self.failures, self.failure_limit))
+        } else {
+            BakeDecision::Continue
+        }
+    }
+
+    /// Decide after one interval of `interval` length judged as `outcome`.
+    pub fn observe(&mut self, outcome: &CheckOutcome, interval: Duration) -> BakeDecision {
+        match outcome.verdict {
+            Verdict::Pass => {
+                self.held = Duration::ZERO;
+                BakeDecision::Continue
+            }
+            Verdict::Fail => self.fail(outcome.summary()),
+            Verdict::NoData => match self.on_no_data {
+                NoDataPolicy::Pass => BakeDecision::Continue,
+                NoDataPolicy::Fail => self.fail(format!("no data: {}", outcome.summary())),
+                NoDataPolicy::Pause => {
+                    self.held += interval;
+                    if self.held >= self.no_data_timeout {
+                        BakeDecision::Fail(format!("no data for {}s (--no-data-timeout): {}", self.held.as_secs(), outcome.summary()))
+                    } else {
+                        BakeDecision::Hold
+                    }
+                }
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::judge::CheckResult;
+
+    fn outcome(v: Verdict) -> CheckOutcome {
+        CheckOutcome { verdict: v, checks: vec![CheckResult { check: "error-rate", verdict: v, detail: "green 5.00%".into() }] }
+    }
+    const I: Duration = Duration::from_secs(10);
+
+    #[test]
+    fn first_failure_reverts_by_default() {
+        let mut t = BakeTracker::new(1, NoDataPolicy::Fail, I * 10);
+        assert_eq!(t.observe(&outcome(Verdict::Pass), I), BakeDecision::Continue);
+        match t.observe(&outcome(Verdict::Fail), I) {
+            BakeDecision::Fail(why) => assert!(why.contains("green 5.00%") && why.contains("1 of --failure-limit 1"), "{why}"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn failure_limit_counts_all_failed_intervals() {
+        let mut t = BakeTracker::new(3, NoDataPolicy::Fail, I * 10);
+        let f = outcome(Verdict::Fail);
+        assert_eq!(t.observe(&f, I), BakeDecision::Continue);
+        assert_eq!(t.observe(&outcome(Verdict::Pass), I), BakeDecision::Continue);
+        assert_eq!(t.observe(&f, I), BakeDecision::Continue);
+        assert!(matches!(t.observe(&f, I), BakeDecision::Fail(_)));
+        assert_eq!(t.failures(), 3);
+    }
+
+    #[test]
+    fn no_data_policies() {
+        let nd = outcome(Verdict::NoData);
+        let mut pass = BakeTracker::new(1, NoDataPolicy::Pass, I);
+        assert_eq!(pass.observe(&nd, I), BakeDecision::Continue);
+        let mut fail = BakeTracker::new(1, NoDataPolicy::Fail, I);
+        assert!(matches!(fail.observe(&nd, I), BakeDecision::Fail(w) if w.starts_with("no data")));
+        let mut pause = BakeTracker::new(1, NoDataPolicy::Pause, I * 3);
+        assert_eq!(pause.observe(&nd, I), BakeDecision::Hold);
+        assert_eq!(pause.observe(&nd, I), BakeDecision::Hold);
+        assert_eq!(pause.observe(&outcome(Verdict::Pass), I), BakeDecision::Continue, "data resets the hold");
+        assert_eq!(pause.observe(&nd, I), BakeDecision::Hold);
+        assert_eq!(pause.observe(&nd, I), BakeDecision::Hold);
+        assert!(matches!(pause.observe(&nd, I), BakeDecision::Fail(w) if w.contains("--no-data-timeout")));
+    }
+}

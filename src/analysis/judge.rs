@@ -1,0 +1,180 @@
+//! Judging one analysis interval: each check gives pass, fail or no-data with
+//! the measured values, and the interval's verdict is the worst of them.
+//! Pure and table-tested; providers only supply numbers.
+
+use crate::alb::HealthCounts;
+use crate::provider::{ProbeOutcome, TrafficStats};
+use serde::Serialize;
+use std::time::Duration;
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Thresholds {
+    /// Highest acceptable 5xx fraction of green (0.0..=1.0).
+    pub max_error_rate: f64,
+    /// Fewer green requests than this in the window is "no data".
+    pub min_requests: u64,
+    /// Judge green's error rate by its excess over blue's in the same window,
+    /// so a platform-wide incident does not count against the canary.
+    pub compare_to_blue: bool,
+    pub max_latency: Option<Duration>,
+    /// Any unhealthy green target fails the interval (default true).
+    pub fail_on_unhealthy: bool,
+    pub prometheus_max: Option<f64>,
+    /// Status range a probe must answer with.
+    pub probe_status: Option<(u16, u16)>,
+}
+
+impl Default for Thresholds {
+    fn default() -> Self {
+        Thresholds {
+            max_error_rate: 0.01,
+            min_requests: 1,
+            compare_to_blue: false,
+            max_latency: None,
+            fail_on_unhealthy: true,
+            prometheus_max: None,
+            probe_status: None,
+        }
+    }
+}
+
+/// Everything measured in one interval. `Err` keeps a provider's failure.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Sample {
+    pub green_health: Option<Result<HealthCounts, String>>,
+    pub green: Option<Result<Option<TrafficStats>, String>>,
+    pub blue: Option<Result<Option<TrafficStats>, String>>,
+    pub probe: Option<ProbeOutcome>,
+    pub prometheus: Option<Result<Option<f64>, String>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Verdict {
+    Pass,
+    NoData,
+    Fail,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CheckResult {
+    /// `health`, `error-rate`, `latency`, `probe`, `prometheus`.
+    pub check: &'static str,
+    pub verdict: Verdict,
+    /// What was measured against what, in words a person reads in CI logs.
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CheckOutcome {
+    pub verdict: Verdict,
+    pub checks: Vec<CheckResult>,
+}
+
+impl CheckOutcome {
+    /// The failing (or else no-data) checks, joined for one line of output.
+    pub fn summary(&self) -> String {
+        let pick: Vec<&CheckResult> = self.checks.iter().filter(|c| c.verdict == self.verdict).collect();
+        pick.iter().map(|c| format!("{}: {}", c.check, c.detail)).collect::<Vec<_>>().join("; ")
+    }
+}
+
+fn result(check: &'static str, verdict: Verdict, detail: String) -> CheckResult {
+    CheckResult { check, verdict, detail }
+}
+
+fn pct(x: f64) -> String {
+    format!("{:.2}%", x * 100.0)
+}
+
+fn judge_health(h: &Result<HealthCounts, String>, t: &Thresholds) -> CheckResult {
+    match h {
+        Err(e) => result("health", Verdict::NoData, format!("target health unavailable: {e}")),
+        Ok(c) if c.healthy == 0 => result("health", Verdict::Fail, format!("green has no healthy target ({c})")),
+        Ok(c) if c.unhealthy > 0 && t.fail_on_unhealthy => {
+            result("health", Verdict::Fail, format!("green has {} unhealthy target(s) ({c})", c.unhealthy))
+        }
+        Ok(c) => result("health", Verdict::Pass, format!("green {c}")),
+    }
+}
+
+fn traffic_line(name: &str, s: &TrafficStats) -> String {
+    format!("{name} {} of {} requests", pct(s.error_rate().unwrap_or(0.0)), s.requests)
+}
+
+fn judge_errors(green: &Result<Option<TrafficStats>, String>, blue: Option<&Result<Option<TrafficStats>, String>>, t: &Thresholds) -> CheckResult {
+    let g = match green {
+        Err(e) => return result("error-rate", Verdict::NoData, format!("green metrics unavailable: {e}")),
+        Ok(None) => return result("error-rate", Verdict::NoData, format!("no requests to green in the window (need {})", t.min_requests)),
+        Ok(Some(g)) if g.requests < t.min_requests as f64 => {
+            return result("error-rate", Verdict::NoData, format!("{} requests to green in the window, fewer than --min-requests {}", g.requests, t.min_requests))
+        }
+        Ok(Some(g)) => g,
+    };
+    let g_rate = g.error_rate().unwrap_or(0.0);
+    let b = blue.and_then(|b| b.as_ref().ok()).and_then(|b| b.as_ref());
+    let b_rate = b.and_then(|b| b.error_rate());
+    let blue_part = match b {
+        Some(b) => format!(", {}", traffic_line("blue", b)),
+        None => ", blue: no data".to_string(),
+    };
+    let (judged, what) = match (t.compare_to_blue, b_rate) {
+        (true, Some(br)) => ((g_rate - br).max(0.0), "green's excess over blue"),
+        _ => (g_rate, "green"),
+    };
+    let detail = format!("{}{blue_part}; {what} {} vs max {}", traffic_line("green", g), pct(judged), pct(t.max_error_rate));
+    let verdict = if judged > t.max_error_rate { Verdict::Fail } else { Verdict::Pass };
+    result("error-rate", verdict, detail)
+}
+
+fn judge_latency(green: &Result<Option<TrafficStats>, String>, max: Duration) -> CheckResult {
+    match green.as_ref().ok().and_then(|g| g.as_ref()).and_then(|g| g.avg_response_seconds) {
+        None => result("latency", Verdict::NoData, "no response-time data for green".into()),
+        Some(avg) => {
+            let v = if avg > max.as_secs_f64() { Verdict::Fail } else { Verdict::Pass };
+            result("latency", v, format!("green average {:.0} ms vs max {} ms", avg * 1000.0, max.as_millis()))
+        }
+    }
+}
+
+fn judge_probe(p: &ProbeOutcome, range: (u16, u16)) -> CheckResult {
+    match (p.status, &p.error) {
+        (Some(s), _) if (range.0..=range.1).contains(&s) => result("probe", Verdict::Pass, format!("HTTP {s} in {} ms", p.latency_ms)),
+        (Some(s), _) => result("probe", Verdict::Fail, format!("HTTP {s}, expected {}-{}", range.0, range.1)),
+        (None, e) => result("probe", Verdict::Fail, format!("request failed: {}", e.as_deref().unwrap_or("no response"))),
+    }
+}
+
+fn judge_prometheus(v: &Result<Option<f64>, String>, max: f64) -> CheckResult {
+    match v {
+        Err(e) => result("prometheus", Verdict::NoData, format!("query failed: {e}")),
+        Ok(None) => result("prometheus", Verdict::NoData, "query returned no series".into()),
+        Ok(Some(x)) if *x > max => result("prometheus", Verdict::Fail, format!("{x} above max {max}")),
+        Ok(Some(x)) => result("prometheus", Verdict::Pass, format!("{x} within max {max}")),
+    }
+}
+
+pub fn judge(s: &Sample, t: &Thresholds) -> CheckOutcome {
+    let mut checks = Vec::new();
+    if let Some(h) = &s.green_health {
+        checks.push(judge_health(h, t));
+    }
+    if let Some(g) = &s.green {
+        checks.push(judge_errors(g, s.blue.as_ref(), t));
+        if let Some(max) = t.max_latency {
+            checks.push(judge_latency(g, max));
+        }
+    }
+    if let Some(p) = &s.probe {
+        checks.push(judge_probe(p, t.probe_status.unwrap_or((200, 299))));
+    }
+    if let (Some(v), Some(max)) = (&s.prometheus, t.prometheus_max) {
+        checks.push(judge_prometheus(v, max));
+    }
+    let verdict = checks.iter().map(|c| c.verdict).max().unwrap_or(Verdict::NoData);
+    CheckOutcome { verdict, checks }
+}
+
+#[cfg(test)]
+#[path = "judge_tests.rs"]
+mod tests;

@@ -1,0 +1,10 @@
+//! Analysis: judging measured samples (pure, in `judge`) and deciding, over a
+//! bake window, when a step passed, failed, or is waiting for data (`bake`).
+//! Collecting a sample from the providers lives in `collect`.
+
+pub mod bake;
+pub mod collect;
+pub mod judge;
+
+pub use bake::{BakeDecision, BakeTracker, NoDataPolicy};
+pub use judge::{judge, CheckOutcome, CheckResult, Sample, Thresholds, Verdict};
