@@ -10,3 +10,6 @@ pub mod preflight;
 pub mod strategy;
 pub mod analysis;
 pub mod engine;
+pub mod executor;
+pub mod report;
+pub mod signal;

@@ -257,11 +257,14 @@ pub(crate) mod test_server {
 mod tests {
     use super::*;
 
+    /// Expected parse: the URL and status, or `Err(())` for "rejected".
+    type Want = Result<(String, StatusMatch), ()>;
+
     #[test]
     fn probe_spec_table() {
         use StatusMatch::*;
         let ok = |url: &str, m| Ok((url.to_string(), m));
-        let cases: Vec<(&str, Result<(String, StatusMatch), ()>)> = vec![
+        let cases: Vec<(&str, Want)> = vec![
             (
                 "http://127.0.0.1:8080/health",
                 ok("http://127.0.0.1:8080/health", Class(2)),

@@ -184,10 +184,13 @@ mod tests {
         json!({"status": "success", "data": {"resultType": "vector", "result": result}})
     }
 
+    /// Expected parse: the value, or a fragment of the error message.
+    type Want = Result<Option<f64>, &'static str>;
+
     #[test]
     fn parse_response_table() {
         let scalar = |v: &str| json!({"status": "success", "data": {"resultType": "scalar", "result": [1.0, v]}});
-        let cases: Vec<(&str, Value, Result<Option<f64>, &str>)> = vec![
+        let cases: Vec<(&str, Value, Want)> = vec![
             ("vector one sample", vector(&["0.25"]), Ok(Some(0.25))),
             ("vector takes first", vector(&["1", "2"]), Ok(Some(1.0))),
             ("empty vector", vector(&[]), Ok(None)),

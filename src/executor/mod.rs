@@ -1,0 +1,187 @@
+//! Drives the engine against the ports: runs each command, turns its result
+//! into an event, and records what happened. The only module with
+//! cancellation points, and only around waits: a mutation in flight always
+//! completes, and the revert runs outside the cancel under its own timeout.
+
+pub mod apply;
+mod steps;
+
+use crate::alb::state_tags::{self, RunRecord};
+use crate::alb::{RouteRef, Target};
+use crate::analysis::collect::{Sources, Subjects};
+use crate::analysis::{BakeTracker, Thresholds};
+use crate::engine::{Command, Engine, Event, Final, Reason};
+use crate::report::{Progress, Reporter, RunReport};
+use crate::signal::Cancel;
+use crate::strategy::canary::CanaryPlan;
+use apply::ApplyPolicy;
+use std::time::Duration;
+use tokio::time::Instant;
+
+/// Everything a canary run needs, decided before it starts.
+pub struct RunConfig {
+    pub run_id: String,
+    pub route: RouteRef,
+    pub plan: CanaryPlan,
+    pub register: Vec<Target>,
+    pub interval: Duration,
+    pub health_timeout: Duration,
+    pub health_poll: Duration,
+    pub thresholds: Thresholds,
+    pub tracker: BakeTracker,
+    /// Upper bound for the revert after a cancel (CI gives ~10 s).
+    pub revert_timeout: Duration,
+    pub subjects: Subjects,
+    pub started_unix: u64,
+    pub apply: ApplyPolicy,
+}
+
+pub struct Executor<'a> {
+    cfg: RunConfig,
+    src: Sources,
+    cancel: Cancel,
+    out: &'a mut dyn Reporter,
+    report: RunReport,
+    started: Instant,
+    detected: Option<Instant>,
+    record_keys: Vec<String>,
+}
+
+impl<'a> Executor<'a> {
+    pub fn new(cfg: RunConfig, src: Sources, cancel: Cancel, out: &'a mut dyn Reporter) -> Self {
+        let report = RunReport {
+            result: "running",
+            exit_code: 0,
+            run_id: cfg.run_id.clone(),
+            strategy: "canary",
+            listener_arn: cfg.route.listener_arn().to_string(),
+            rule_arn: match &cfg.route {
+                RouteRef::Rule { rule_arn, .. } => Some(rule_arn.clone()),
+                RouteRef::ListenerDefault { .. } => None,
+            },
+            blue: cfg.plan.blue.clone(),
+            green: cfg.plan.green.clone(),
+            steps: vec![],
+            reason: None,
+            failed_check: None,
+            detection_to_revert_seconds: None,
+            duration_seconds: 0.0,
+            left_behind: None,
+            warnings: vec![],
+        };
+        Executor { cfg, src, cancel, out, report, started: Instant::now(), detected: None, record_keys: vec![] }
+    }
+
+    /// Run to one of the final states and return the report.
+    pub async fn run(mut self) -> RunReport {
+        let mut engine = Engine::new(self.cfg.plan.steps.len(), !self.cfg.register.is_empty());
+        self.out.progress(Progress::Started {
+            run_id: &self.cfg.run_id,
+            route: &self.cfg.route,
+            steps: self.cfg.plan.steps.len(),
+            total_bake: self.cfg.plan.total_bake(),
+        });
+        let mut cmd = engine.start();
+        while cmd != Command::Finish {
+            let event = self.execute(cmd, &engine).await;
+            if let (Event::Failed(r), false) = (&event, engine.reverting()) {
+                self.detected = Some(Instant::now());
+                if cmd != Command::Record {
+                    self.out.progress(Progress::Reverting { reason: r });
+                }
+            }
+            cmd = engine.next(event);
+        }
+        let fin = engine.outcome().cloned().unwrap_or(Final::NotStarted { reason: Reason::Error("engine stopped without an outcome".into()) });
+        self.finish(&fin);
+        self.report
+    }
+
+    fn finish(&mut self, fin: &Final) {
+        self.report.set_final(fin);
+        self.report.duration_seconds = self.started.elapsed().as_secs_f64();
+        if let Final::RevertIncomplete { error, .. } = fin {
+            self.report.left_behind = Some(self.left_behind(error));
+        }
+    }
+
+    fn left_behind(&self, error: &str) -> String {
+        let rule = match &self.cfg.route {
+            RouteRef::Rule { rule_arn, .. } => format!(" --rule {rule_arn}"),
+            RouteRef::ListenerDefault { .. } => String::new(),
+        };
+        format!(
+            "{error}. The {} may still send traffic to {} and the run record tags remain on {}. Fix with: alb-rollout rollback --listener {}{rule}",
+            self.cfg.route,
+            self.cfg.plan.green,
+            self.cfg.route.owner_arn(),
+            self.cfg.route.listener_arn()
+        )
+    }
+
+    async fn execute(&mut self, cmd: Command, engine: &Engine) -> Event {
+        let r = match cmd {
+            Command::Record => self.record().await,
+            Command::Register => self.register().await,
+            Command::AwaitHealthy => self.await_healthy().await,
+            Command::Shift(i) => self.shift(i).await,
+            Command::Bake(i) => self.bake(i).await,
+            Command::Promote => self.promote().await,
+            Command::Revert => self.revert().await,
+            Command::Cleanup => self.cleanup(engine.reverting()).await,
+            Command::Finish => Ok(()),
+        };
+        match r {
+            Ok(()) => Event::Done,
+            Err(reason) => Event::Failed(reason),
+        }
+    }
+
+    fn elapsed(&self) -> f64 {
+        self.started.elapsed().as_secs_f64()
+    }
+
+    async fn record(&mut self) -> Result<(), Reason> {
+        if self.cancel.is_cancelled() {
+            return Err(Reason::Cancelled(self.cancel.reason()));
+        }
+        let record = RunRecord {
+            run_id: self.cfg.run_id.clone(),
+            strategy: "canary".into(),
+            started: self.cfg.started_unix,
+            step: "starting".into(),
+            green_arn: self.cfg.plan.green.clone(),
+            original: self.cfg.plan.original.clone(),
+            registered: self.cfg.register.clone(),
+        };
+        let tags = state_tags::encode(&record);
+        self.record_keys = tags.keys().cloned().collect();
+        let owner = self.cfg.route.owner_arn().to_string();
+        let lb = self.src.lb.clone();
+        apply::retry(self.cfg.apply.write_attempts, self.cfg.apply.backoff, || lb.add_tags(&owner, &tags))
+            .await
+            .map_err(|e| Reason::Error(format!("could not record the run on {owner}: {e}; nothing was changed")))
+    }
+
+    async fn register(&mut self) -> Result<(), Reason> {
+        let lb = self.src.lb.clone();
+        let (green, targets) = (self.cfg.plan.green.clone(), self.cfg.register.clone());
+        apply::retry(self.cfg.apply.write_attempts, self.cfg.apply.backoff, || lb.register_targets(&green, &targets))
+            .await
+            .map_err(|e| Reason::Error(e.to_string()))?;
+        self.out.progress(Progress::Registered { targets: &self.cfg.register });
+        Ok(())
+    }
+
+    /// Sleep `d` unless cancelled first.
+    async fn wait(&self, d: Duration) -> Result<(), Reason> {
+        tokio::select! {
+            _ = self.cancel.cancelled() => Err(Reason::Cancelled(self.cancel.reason())),
+            _ = tokio::time::sleep(d) => Ok(()),
+        }
+    }
+}
+
+#[cfg(test)]
+#[path = "tests.rs"]
+mod tests;

@@ -1,0 +1,38 @@
+//! Reporting a run: progress events as they happen (`text` for people, a
+//! live line on a terminal) and the final machine-readable result (`result`).
+
+pub mod result;
+pub mod text;
+
+use crate::alb::{Forward, HealthCounts, RouteRef, Target};
+use crate::analysis::{BakeDecision, CheckOutcome};
+use crate::engine::Reason;
+use crate::plan::Tenths;
+use std::time::Duration;
+
+pub use result::{IntervalRecord, RunReport, StepRecord};
+
+/// Something a person following the run wants to see.
+#[derive(Debug)]
+pub enum Progress<'a> {
+    Started { run_id: &'a str, route: &'a RouteRef, steps: usize, total_bake: Duration },
+    Registered { targets: &'a [Target] },
+    Health { counts: HealthCounts, waited: Duration },
+    Shifted { step: usize, steps: usize, percent: Tenths, forward: &'a Forward },
+    Interval { step: usize, percent: Tenths, baked: Duration, bake: Duration, outcome: &'a CheckOutcome, decision: &'a BakeDecision },
+    Reverting { reason: &'a Reason },
+    Reverted { seconds: f64 },
+    Promoted { forward: &'a Forward },
+    Warning(String),
+}
+
+pub trait Reporter: Send {
+    fn progress(&mut self, p: Progress<'_>);
+}
+
+/// A reporter that keeps nothing, for tests and `--output json` quiet runs.
+pub struct Silent;
+
+impl Reporter for Silent {
+    fn progress(&mut self, _: Progress<'_>) {}
+}

@@ -1,0 +1,80 @@
+//! The final result of a run, printed as one JSON document with
+//! `--output json` and summarised in text otherwise. Field names are a
+//! documented contract (docs/output.md).
+
+use crate::analysis::{CheckOutcome, Verdict};
+use crate::engine::{Final, Reason};
+use crate::plan::Tenths;
+use serde::Serialize;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct IntervalRecord {
+    /// Seconds since the run started.
+    pub at_seconds: f64,
+    pub verdict: Verdict,
+    pub checks: Vec<crate::analysis::CheckResult>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct StepRecord {
+    pub percent: f64,
+    pub blue_weight: u16,
+    pub green_weight: u16,
+    pub started_at_seconds: f64,
+    pub duration_seconds: f64,
+    pub intervals: Vec<IntervalRecord>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RunReport {
+    pub result: &'static str,
+    pub exit_code: i32,
+    pub run_id: String,
+    pub strategy: &'static str,
+    pub listener_arn: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rule_arn: Option<String>,
+    pub blue: String,
+    pub green: String,
+    pub steps: Vec<StepRecord>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<Reason>,
+    /// The interval that failed, with every check's measured values.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failed_check: Option<CheckOutcome>,
+    /// From the moment a failure (or cancel) was detected to the original
+    /// route read back from the API.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detection_to_revert_seconds: Option<f64>,
+    pub duration_seconds: f64,
+    /// What a failed revert left behind, and the command that fixes it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub left_behind: Option<String>,
+    pub warnings: Vec<String>,
+}
+
+impl RunReport {
+    pub fn set_final(&mut self, f: &Final) {
+        self.exit_code = f.exit_code();
+        let (result, reason) = match f {
+            Final::Promoted => ("promoted", None),
+            Final::Reverted { reason: r @ Reason::Cancelled(_) } => ("cancelled", Some(r.clone())),
+            Final::Reverted { reason } => ("reverted", Some(reason.clone())),
+            Final::NotStarted { reason } => ("not-started", Some(reason.clone())),
+            Final::RevertIncomplete { reason, .. } => ("revert-incomplete", Some(reason.clone())),
+        };
+        self.result = result;
+        self.reason = reason;
+    }
+
+    pub fn record_step(&mut self, percent: Tenths, blue_weight: u16, green_weight: u16, at: f64) {
+        self.steps.push(StepRecord {
+            percent: percent.as_percent(),
+            blue_weight,
+            green_weight,
+            started_at_seconds: at,
+            duration_seconds: 0.0,
+            intervals: vec![],
+        });
+    }
+}
