@@ -53,7 +53,7 @@ struct State {
     calls: Vec<Call>,
     faults: Vec<Fault>,
     lag: Duration,
-    /// After a write, this many reads of that route still see the old action.
+    /// After the next write, this many reads of that route still see the old action.
     stale_reads: usize,
     stale: Option<(RouteRef, RouteAction, usize)>,
     /// The state a newly registered target starts in.

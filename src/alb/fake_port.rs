@@ -77,8 +77,9 @@ impl LoadBalancerPort for FakeLoadBalancer {
         self.enter(op, route.owner_arn()).await?;
         self.with(|s| {
             let old = get_route(s, route).ok_or_else(|| not_found(op, route.owner_arn()))?;
+            // Staleness is armed for the next write only.
             if s.stale_reads > 0 {
-                s.stale = Some((route.clone(), old, s.stale_reads));
+                s.stale = Some((route.clone(), old, std::mem::take(&mut s.stale_reads)));
             }
             put_route(s, route, RouteAction::Forward(forward.clone()));
             Ok(())

@@ -1,2 +1,190 @@
 //! Component tests: whole canary runs on the fake load balancer and scripted
 //! metrics, under paused time, so a half-hour canary runs in milliseconds.
+
+use super::*;
+use crate::alb::fake::*;
+use crate::alb::{Forward, HealthState, LoadBalancerPort, RouteAction};
+use crate::analysis::NoDataPolicy;
+use crate::plan::parse_steps;
+use crate::provider::fake::FakeTraffic;
+use crate::provider::MetricTarget;
+use crate::report::Silent;
+use crate::strategy::canary::{plan, CanaryInput, FinalRoute};
+use std::sync::Arc;
+
+const BLUE_DIM: &str = "targetgroup/blue/b1";
+const GREEN_DIM: &str = "targetgroup/green/g1";
+
+struct Rig {
+    lb: Arc<FakeLoadBalancer>,
+    traffic: Arc<FakeTraffic>,
+    cancel: Cancel,
+}
+
+fn rig() -> Rig {
+    let traffic = Arc::new(FakeTraffic::default());
+    traffic.set(BLUE_DIM, 1000.0, 0.0);
+    traffic.set(GREEN_DIM, 100.0, 0.0);
+    Rig { lb: Arc::new(FakeLoadBalancer::demo()), traffic, cancel: Cancel::new() }
+}
+
+fn config(steps: &str, register: Vec<Target>) -> RunConfig {
+    let original = Forward::single(DEMO_BLUE);
+    let steps = parse_steps(steps).unwrap();
+    let plan = plan(&CanaryInput {
+        original: &original,
+        blue: DEMO_BLUE,
+        green: DEMO_GREEN,
+        steps: &steps,
+        default_bake: Duration::from_secs(60),
+        stickiness: None,
+        final_route: FinalRoute::KeepBlue,
+    });
+    RunConfig {
+        run_id: "r-test".into(),
+        route: RouteRef::new(DEMO_LISTENER, None),
+        plan,
+        register,
+        interval: Duration::from_secs(30),
+        health_timeout: Duration::from_secs(300),
+        health_poll: Duration::from_secs(5),
+        thresholds: Thresholds { max_error_rate: 0.01, min_requests: 10, ..Default::default() },
+        tracker: BakeTracker::new(1, NoDataPolicy::Fail, Duration::from_secs(600)),
+        revert_timeout: Duration::from_secs(8),
+        subjects: Subjects {
+            green_arn: DEMO_GREEN.into(),
+            green: MetricTarget { target_group: GREEN_DIM.into(), load_balancer: "app/demo/1".into() },
+            blue: MetricTarget { target_group: BLUE_DIM.into(), load_balancer: "app/demo/1".into() },
+        },
+        started_unix: 0,
+        apply: ApplyPolicy::default(),
+    }
+}
+
+async fn run(r: &Rig, cfg: RunConfig) -> RunReport {
+    let lb: Arc<dyn LoadBalancerPort> = r.lb.clone();
+    let src = Sources { lb, traffic: Some(r.traffic.clone()), probe: None, prometheus: None, window: Duration::from_secs(60) };
+    let mut out = Silent;
+    Executor::new(cfg, src, r.cancel.clone(), &mut out).run().await
+}
+
+fn route() -> RouteRef {
+    RouteRef::new(DEMO_LISTENER, None)
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_good_green_is_promoted_with_blue_kept_at_zero() {
+    let r = rig();
+    let t0 = Instant::now();
+    let report = run(&r, config("5:10m,25:10m,50:10m,100", vec![])).await;
+    assert_eq!(report.result, "promoted", "{report:?}");
+    assert_eq!(report.exit_code, 0);
+    assert!(t0.elapsed() >= Duration::from_secs(1800), "a 30-minute canary ran its full bake");
+    let f = r.lb.route(&route());
+    assert_eq!(f.as_forward().unwrap().percent_of(DEMO_GREEN), 100.0);
+    assert_eq!(f.as_forward().unwrap().weight_of(DEMO_BLUE), Some(0));
+    assert_eq!(report.steps.len(), 4);
+    assert_eq!(report.steps[0].intervals.len(), 20);
+    assert!(r.lb.tags_of(DEMO_LISTENER).is_empty(), "run record removed");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_bad_green_is_reverted_to_the_exact_original() {
+    let r = rig();
+    let traffic = r.traffic.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_secs(700)).await;
+        traffic.set(GREEN_DIM, 100.0, 30.0);
+    });
+    let report = run(&r, config("5:10m,25:10m,100", vec![])).await;
+    assert_eq!(report.result, "reverted");
+    assert_eq!(report.exit_code, 1);
+    assert_eq!(r.lb.route(&route()), RouteAction::Forward(Forward::single(DEMO_BLUE)), "single forward stays single");
+    let failed = report.failed_check.expect("failed check recorded");
+    assert!(failed.summary().contains("green 30.00% of 100 requests"), "{}", failed.summary());
+    assert_eq!(report.steps.len(), 2, "failed during step 2");
+    assert!(report.detection_to_revert_seconds.is_some());
+    assert!(r.lb.tags_of(DEMO_LISTENER).is_empty());
+}
+
+#[tokio::test(start_paused = true)]
+async fn cancel_mid_bake_reverts_with_130_and_few_calls() {
+    let r = rig();
+    let cancel = r.cancel.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_secs(90)).await;
+        cancel.cancel("received SIGTERM");
+    });
+    let before = Instant::now();
+    let report = run(&r, config("10:10m,100", vec![])).await;
+    assert_eq!(report.exit_code, 130);
+    assert_eq!(report.result, "cancelled");
+    assert!(before.elapsed() < Duration::from_secs(91), "no more waiting after the cancel");
+    assert_eq!(r.lb.route(&route()), RouteAction::Forward(Forward::single(DEMO_BLUE)));
+    let after_cancel: Vec<_> = r.lb.mutating_calls().into_iter().rev().take(2).map(|c| c.op).collect();
+    assert_eq!(after_cancel, vec!["RemoveTags", "ModifyListener"]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn registers_waits_for_health_and_deregisters_on_revert() {
+    let r = rig();
+    r.lb.clear_targets(DEMO_GREEN);
+    r.lb.set_register_state(HealthState::Initial);
+    let lb = r.lb.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_secs(20)).await;
+        lb.set_health(DEMO_GREEN, "10.0.0.7", HealthState::Healthy);
+        tokio::time::sleep(Duration::from_secs(60)).await;
+        lb.set_health(DEMO_GREEN, "10.0.0.7", HealthState::Unhealthy);
+    });
+    let target = Target { id: "10.0.0.7".into(), port: None };
+    let report = run(&r, config("10:5m,100", vec![target])).await;
+    assert_eq!(report.result, "reverted");
+    assert!(report.reason.unwrap().message().contains("unhealthy"));
+    assert!(r.lb.targets_of(DEMO_GREEN).is_empty(), "registered target removed again");
+}
+
+#[tokio::test(start_paused = true)]
+async fn never_shifts_to_a_green_without_healthy_targets() {
+    let r = rig();
+    r.lb.set_health(DEMO_GREEN, "10.0.0.2", HealthState::Unhealthy);
+    let mut cfg = config("10:5m,100", vec![]);
+    cfg.health_timeout = Duration::from_secs(60);
+    let report = run(&r, cfg).await;
+    assert_eq!(report.exit_code, 1);
+    assert!(report.reason.unwrap().message().contains("did not become healthy"));
+    let writes: Vec<_> = r.lb.mutating_calls().into_iter().filter(|c| c.op == "ModifyListener").collect();
+    assert_eq!(writes.len(), 1, "only the revert wrote the route");
+}
+
+#[tokio::test(start_paused = true)]
+async fn no_data_policies_decide_the_outcome() {
+    for (policy, want) in [(NoDataPolicy::Fail, "reverted"), (NoDataPolicy::Pass, "promoted"), (NoDataPolicy::Pause, "reverted")] {
+        let r = rig();
+        r.traffic.set_no_data(GREEN_DIM);
+        let mut cfg = config("10:2m,100", vec![]);
+        cfg.tracker = BakeTracker::new(1, policy, Duration::from_secs(300));
+        let report = run(&r, cfg).await;
+        assert_eq!(report.result, want, "{policy:?}");
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_unverifiable_shift_reverts() {
+    let r = rig();
+    r.lb.set_stale_reads(50);
+    let report = run(&r, config("10:1m,100", vec![])).await;
+    assert_eq!(report.result, "reverted");
+    assert!(report.reason.unwrap().message().contains("could not be verified"));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_revert_that_cannot_be_written_is_incomplete_with_the_fix() {
+    let r = rig();
+    r.traffic.set(GREEN_DIM, 100.0, 50.0);
+    r.lb.fail_next("ModifyListener", 1, crate::alb::AlbErrorKind::Transient);
+    r.lb.fail_next("ModifyListener", 100, crate::alb::AlbErrorKind::AccessDenied);
+    let report = run(&r, config("10:1m,100", vec![])).await;
+    assert_eq!(report.exit_code, 3, "{report:?}");
+    assert!(report.left_behind.unwrap().contains("alb-rollout rollback --listener"));
+}

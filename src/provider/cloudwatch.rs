@@ -14,6 +14,7 @@
 //! 1, 5, 10, 30 or a multiple of 60 seconds, so windows should be chosen
 //! accordingly; an invalid period comes back as CloudWatch's own error.
 
+use super::probe::chain;
 use super::{MetricTarget, ProviderError, TrafficSource, TrafficStats};
 use async_trait::async_trait;
 use aws_sdk_cloudwatch::error::{ProvideErrorMetadata, SdkError};
@@ -186,14 +187,10 @@ fn absorb(raw: &mut RawTraffic, result: &MetricDataResult) -> Result<(), String>
     let metric = QUERIES.iter().find(|q| q.0 == id).map_or(id, |q| q.1);
     if let Some(code @ (StatusCode::Forbidden | StatusCode::InternalError)) = result.status_code() {
         let details: Vec<&str> = result.messages().iter().filter_map(|m| m.value()).collect();
+        let details = details.join("; ");
         return Err(format!(
-            "{metric} ({id}) returned status {}: {}",
-            code.as_str(),
-            if details.is_empty() {
-                "no details".to_string()
-            } else {
-                details.join("; ")
-            }
+            "{metric} ({id}) returned {}: [{details}]",
+            code.as_str()
         ));
     }
     if let Some(series) = raw.series_mut(id) {
@@ -286,23 +283,10 @@ where
         }
         SdkError::TimeoutError(_) => "request timed out".to_string(),
         SdkError::DispatchFailure(_) => {
-            format!(
-                "could not reach the CloudWatch endpoint: {}",
-                error_chain(err)
-            )
+            format!("could not reach the CloudWatch endpoint: {}", chain(err))
         }
-        other => error_chain(other),
+        other => chain(other),
     }
-}
-
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut parts = vec![e.to_string()];
-    let mut cur = e.source();
-    while let Some(c) = cur {
-        parts.push(c.to_string());
-        cur = c.source();
-    }
-    parts.join(": ")
 }
 
 #[cfg(test)]
@@ -323,97 +307,84 @@ mod tests {
         }
     }
 
+    type Points<'a> = &'a [(i64, f64)];
+
+    /// Raw series in `RawTraffic` field order: requests, 5xx, avg, count.
+    fn raw(req: Points, e5xx: Points, avg: Points, count: Points) -> RawTraffic {
+        RawTraffic {
+            requests: series(req),
+            target_5xx: series(e5xx),
+            response_avg: series(avg),
+            response_count: series(count),
+        }
+    }
+
     #[test]
     fn aggregate_table() {
-        let stats = |requests, target_5xx, avg| {
-            Some(TrafficStats {
-                requests,
-                target_5xx,
-                avg_response_seconds: avg,
-            })
-        };
-        let cases: Vec<(&str, RawTraffic, Option<TrafficStats>)> = vec![
+        const NAN: f64 = f64::NAN;
+        // (name, raw, Some((requests, 5xx, avg response seconds)) or None)
+        let cases: Vec<(&str, RawTraffic, Option<(f64, f64, Option<f64>)>)> = vec![
             ("no datapoints", RawTraffic::default(), None),
             (
-                "5xx and response time without requests is still no data",
-                RawTraffic {
-                    target_5xx: series(&[(60, 3.0)]),
-                    response_avg: series(&[(60, 0.2)]),
-                    ..Default::default()
-                },
+                "5xx/latency without requests",
+                raw(&[], &[(60, 3.0)], &[(60, 0.2)], &[]),
                 None,
             ),
             (
                 "zero requests is data",
-                RawTraffic {
-                    requests: series(&[(60, 0.0)]),
-                    ..Default::default()
-                },
-                stats(0.0, 0.0, None),
+                raw(&[(60, 0.0)], &[], &[], &[]),
+                Some((0.0, 0.0, None)),
             ),
             (
                 "sums across buckets, 5xx missing is 0",
-                RawTraffic {
-                    requests: series(&[(120, 7.0), (60, 3.0)]),
-                    ..Default::default()
-                },
-                stats(10.0, 0.0, None),
+                raw(&[(120, 7.0), (60, 3.0)], &[], &[], &[]),
+                Some((10.0, 0.0, None)),
             ),
             (
                 "5xx summed across buckets",
-                RawTraffic {
-                    requests: series(&[(120, 70.0), (60, 30.0)]),
-                    target_5xx: series(&[(60, 2.0), (120, 1.0)]),
-                    ..Default::default()
-                },
-                stats(100.0, 3.0, None),
+                raw(
+                    &[(120, 70.0), (60, 30.0)],
+                    &[(60, 2.0), (120, 1.0)],
+                    &[],
+                    &[],
+                ),
+                Some((100.0, 3.0, None)),
             ),
             (
                 "average weighted by sample count",
-                RawTraffic {
-                    requests: series(&[(120, 100.0), (60, 100.0)]),
-                    response_avg: series(&[(120, 1.0), (60, 0.1)]),
-                    response_count: series(&[(120, 1.0), (60, 9.0)]),
-                    ..Default::default()
-                },
-                stats(200.0, 0.0, Some(0.19)),
+                raw(
+                    &[(120, 100.0), (60, 100.0)],
+                    &[],
+                    &[(120, 1.0), (60, 0.1)],
+                    &[(120, 1.0), (60, 9.0)],
+                ),
+                Some((200.0, 0.0, Some(0.19))),
             ),
             (
                 "average weighted by request count without sample count",
-                RawTraffic {
-                    requests: series(&[(120, 3.0), (60, 1.0)]),
-                    response_avg: series(&[(120, 0.2), (60, 0.6)]),
-                    ..Default::default()
-                },
-                stats(4.0, 0.0, Some(0.3)),
+                raw(&[(120, 3.0), (60, 1.0)], &[], &[(120, 0.2), (60, 0.6)], &[]),
+                Some((4.0, 0.0, Some(0.3))),
             ),
             (
                 "non-finite values are ignored",
-                RawTraffic {
-                    requests: series(&[(60, 5.0), (120, f64::NAN)]),
-                    response_avg: series(&[(60, f64::NAN), (120, 0.4)]),
-                    response_count: series(&[(60, 5.0)]),
-                    ..Default::default()
-                },
-                stats(5.0, 0.0, Some(0.4)),
+                raw(
+                    &[(60, 5.0), (120, NAN)],
+                    &[],
+                    &[(60, NAN), (120, 0.4)],
+                    &[(60, 5.0)],
+                ),
+                Some((5.0, 0.0, Some(0.4))),
             ),
         ];
         for (name, raw, want) in cases {
-            let got = aggregate(&raw);
-            match (got, want) {
-                (Some(g), Some(w)) => {
-                    assert_eq!(
-                        (g.requests, g.target_5xx),
-                        (w.requests, w.target_5xx),
-                        "{name}"
-                    );
-                    match (g.avg_response_seconds, w.avg_response_seconds) {
-                        (Some(a), Some(b)) => assert!((a - b).abs() < 1e-9, "{name}: {a} vs {b}"),
-                        (a, b) => assert_eq!(a, b, "{name}"),
-                    }
+            let got = aggregate(&raw).map(|g| (g.requests, g.target_5xx, g.avg_response_seconds));
+            let close = match (got, want) {
+                (Some((r, e, a)), Some((wr, we, wa))) => {
+                    r == wr && e == we && a.zip(wa).map_or(a == wa, |(a, b)| (a - b).abs() < 1e-9)
                 }
-                (g, w) => assert_eq!(g, w, "{name}"),
-            }
+                (g, w) => g.is_none() && w.is_none(),
+            };
+            assert!(close, "{name}: got {got:?}, want {want:?}");
         }
     }
 
@@ -431,45 +402,46 @@ mod tests {
         }
     }
 
+    /// One line per query: id, namespace/metric, stat, period, dimensions,
+    /// and whether it is (wrongly) metric math.
+    fn describe(q: &MetricDataQuery) -> String {
+        let ms = q
+            .metric_stat()
+            .cloned()
+            .unwrap_or_else(|| MetricStat::builder().build());
+        let m = ms
+            .metric()
+            .cloned()
+            .unwrap_or_else(|| Metric::builder().build());
+        let dims: Vec<String> = m
+            .dimensions()
+            .iter()
+            .map(|d| format!("{}={}", d.name().unwrap_or(""), d.value().unwrap_or("")))
+            .collect();
+        format!(
+            "{} {}/{} {} {:?} {} math={}",
+            q.id().unwrap_or(""),
+            m.namespace().unwrap_or(""),
+            m.metric_name().unwrap_or(""),
+            ms.stat().unwrap_or(""),
+            ms.period(),
+            dims.join(","),
+            q.expression().is_some()
+        )
+    }
+
     #[test]
     fn queries_are_raw_metric_stats_on_both_dimensions() {
-        let queries = build_queries(&target(), 30);
-        let got: Vec<(&str, &str, &str)> = queries
-            .iter()
-            .map(|q| {
-                let ms = q.metric_stat().expect("metric stat");
-                let m = ms.metric().expect("metric");
-                assert_eq!(m.namespace(), Some(NAMESPACE));
-                assert_eq!(ms.period(), Some(30));
-                assert!(q.expression().is_none());
-                let dims: Vec<_> = m
-                    .dimensions()
-                    .iter()
-                    .map(|d| (d.name(), d.value()))
-                    .collect();
-                assert_eq!(
-                    dims,
-                    [
-                        (Some("TargetGroup"), Some("targetgroup/canary/abc")),
-                        (Some("LoadBalancer"), Some("app/front/123")),
-                    ]
-                );
-                (
-                    q.id().unwrap_or(""),
-                    m.metric_name().unwrap_or(""),
-                    ms.stat().unwrap_or(""),
-                )
-            })
-            .collect();
-        assert_eq!(
-            got,
-            [
-                ("requests", "RequestCount", "Sum"),
-                ("target_5xx", "HTTPCode_Target_5XX_Count", "Sum"),
-                ("response_avg", "TargetResponseTime", "Average"),
-                ("response_count", "TargetResponseTime", "SampleCount"),
-            ]
-        );
+        let dims = "TargetGroup=targetgroup/canary/abc,LoadBalancer=app/front/123";
+        let got: Vec<String> = build_queries(&target(), 30).iter().map(describe).collect();
+        let want = [
+            "requests AWS/ApplicationELB/RequestCount Sum",
+            "target_5xx AWS/ApplicationELB/HTTPCode_Target_5XX_Count Sum",
+            "response_avg AWS/ApplicationELB/TargetResponseTime Average",
+            "response_count AWS/ApplicationELB/TargetResponseTime SampleCount",
+        ]
+        .map(|q| format!("{q} Some(30) {dims} math=false"));
+        assert_eq!(got, want);
     }
 
     #[test]
@@ -502,11 +474,7 @@ mod tests {
     fn errors_name_the_target_group_and_metrics() {
         let e = error(&target(), "ThrottlingException: Rate exceeded");
         assert_eq!(e.provider, "cloudwatch");
-        for part in [
-            "targetgroup/canary/abc",
-            "RequestCount",
-            "ThrottlingException: Rate exceeded",
-        ] {
+        for part in ["targetgroup/canary/abc", "RequestCount", "Throttling"] {
             assert!(e.message.contains(part), "{}", e.message);
         }
     }

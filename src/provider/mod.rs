@@ -7,6 +7,7 @@
 //! - `probe`: one HTTP GET, its status and latency.
 
 pub mod cloudwatch;
+pub mod fake;
 pub mod probe;
 pub mod prometheus;
 

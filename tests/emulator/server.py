@@ -32,10 +32,12 @@ def build_app():  # noqa: ANN201
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
     import cw
+    import elbv2_fixes
     from health import HEALTH
     from middleware import EmulatorApp
 
     cw.install()
+    elbv2_fixes.install()
     HEALTH.install()
     moto_app = DomainDispatcherApplication(create_backend_app)
     return EmulatorApp(moto_app)

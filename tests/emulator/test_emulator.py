@@ -282,6 +282,8 @@ def test_rules_redirect_and_stickiness(ep):
         elb.modify_listener(ListenerArn=lst, DefaultActions=[{"Type": "forward", "ForwardConfig": {
             "TargetGroups": [{"TargetGroupArn": tg_b, "Weight": 50}, {"TargetGroupArn": tg_g, "Weight": 50}],
             "TargetGroupStickinessConfig": {"Enabled": True, "DurationSeconds": 60}}}])
+        tgs = elb.describe_target_groups(TargetGroupArns=[tg_b, tg_g])["TargetGroups"]
+        assert [t["LoadBalancerArns"] for t in tgs] == [[lb], [lb]]  # kept current after ModifyListener
         status, headers, _ = get(url + "/")
         cookie = headers["Set-Cookie"].split(";")[0]
         assert cookie.startswith("AWSALBTG=targetgroup/")
