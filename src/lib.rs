@@ -13,3 +13,6 @@ pub mod engine;
 pub mod executor;
 pub mod report;
 pub mod signal;
+pub mod aws_env;
+pub mod cli;
+pub mod settings;

@@ -6,7 +6,7 @@ use serde::Serialize;
 use std::time::Duration;
 
 /// What an interval without enough data means.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "kebab-case")]
 pub enum NoDataPolicy {
     /// Count it as a failed interval.

@@ -319,11 +319,14 @@ mod tests {
         }
     }
 
+    /// Expected (requests, 5xx, average response seconds).
+    type Want = (f64, f64, Option<f64>);
+
     #[test]
     fn aggregate_table() {
         const NAN: f64 = f64::NAN;
         // (name, raw, Some((requests, 5xx, avg response seconds)) or None)
-        let cases: Vec<(&str, RawTraffic, Option<(f64, f64, Option<f64>)>)> = vec![
+        let cases: Vec<(&str, RawTraffic, Option<Want>)> = vec![
             ("no datapoints", RawTraffic::default(), None),
             (
                 "5xx/latency without requests",

@@ -51,6 +51,7 @@ class CallLog:
     def clear(self) -> None:
         with self._lock:
             self._calls.clear()
+            self._seq = 0
 
 
 class FaultRegistry:

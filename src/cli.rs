@@ -1,0 +1,173 @@
+//! Command-line interface: raw user input as clap types. Every flag is also
+//! readable from an `ALB_ROLLOUT_<FLAG>` environment variable (how the GitHub
+//! Action passes its inputs). Values that need validation stay strings here;
+//! `plan` and `preflight` turn them into typed values and collect errors.
+
+use crate::analysis::NoDataPolicy;
+use crate::strategy::canary::FinalRoute;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(name = "alb-rollout", version, about = "Canary deployments behind an AWS Application Load Balancer, with automatic revert", long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Cmd,
+    /// AWS region (default: the standard chain: AWS_REGION, profile, ...).
+    #[arg(long, global = true, env = "ALB_ROLLOUT_REGION")]
+    pub region: Option<String>,
+    /// Output format: readable text, or one JSON document on stdout.
+    #[arg(long, global = true, value_enum, default_value_t = Output::Text, env = "ALB_ROLLOUT_OUTPUT")]
+    pub output: Output,
+    /// More log detail on stderr (-v info, -vv debug).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Output {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Cmd {
+    /// Show a listener's routes, weights and target health.
+    Status(StatusArgs),
+    /// Shift traffic from blue to green step by step, judging each step.
+    Canary(Box<CanaryArgs>),
+    /// Restore the route recorded by a run that crashed or was killed.
+    Rollback(RollbackArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Listener ARN.
+    #[arg(long, env = "ALB_ROLLOUT_LISTENER")]
+    pub listener: String,
+    /// Show only this rule of the listener.
+    #[arg(long, env = "ALB_ROLLOUT_RULE")]
+    pub rule: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct RollbackArgs {
+    #[arg(long, env = "ALB_ROLLOUT_LISTENER")]
+    pub listener: String,
+    #[arg(long, env = "ALB_ROLLOUT_RULE")]
+    pub rule: Option<String>,
+    /// Print what would be restored; change nothing.
+    #[arg(long, env = "ALB_ROLLOUT_DRY_RUN")]
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CanaryArgs {
+    /// Listener ARN whose default action (or --rule) is shifted.
+    #[arg(long, env = "ALB_ROLLOUT_LISTENER")]
+    pub listener: String,
+    /// Shift this rule's forward action instead of the default action.
+    #[arg(long, env = "ALB_ROLLOUT_RULE")]
+    pub rule: Option<String>,
+    /// Target group (ARN or name) the route forwards to now.
+    #[arg(long, env = "ALB_ROLLOUT_BLUE")]
+    pub blue: String,
+    /// Target group (ARN or name) with the new version.
+    #[arg(long, env = "ALB_ROLLOUT_GREEN")]
+    pub green: String,
+    /// Percent to green per step, with an optional hold: 5:2m,25:5m,50:5m,100.
+    #[arg(long, env = "ALB_ROLLOUT_STEPS")]
+    pub steps: String,
+    /// Targets to register in green first (instance IDs or IP[:port]).
+    #[arg(long, value_delimiter = ',', env = "ALB_ROLLOUT_REGISTER")]
+    pub register: Vec<String>,
+    #[command(flatten)]
+    pub analysis: AnalysisArgs,
+    /// Enable group stickiness for this long while both groups take traffic.
+    #[arg(long, env = "ALB_ROLLOUT_STICKINESS")]
+    pub stickiness: Option<String>,
+    /// After success, keep blue in the action at weight 0 (one-call
+    /// switch-back) or forward to green only.
+    #[arg(long, value_enum, default_value_t = FinalRoute::KeepBlue, env = "ALB_ROLLOUT_FINAL_ROUTE")]
+    pub final_route: FinalRoute,
+    /// How long to wait for green's targets to be healthy.
+    #[arg(long, default_value = "5m", env = "ALB_ROLLOUT_HEALTH_TIMEOUT")]
+    pub health_timeout: String,
+    /// Bound on the revert after a cancel (a CI runner allows ~10s).
+    #[arg(long, default_value = "8s", env = "ALB_ROLLOUT_REVERT_TIMEOUT")]
+    pub revert_timeout: String,
+    /// Analysis settings file (TOML); flags and env vars override it.
+    #[arg(long, env = "ALB_ROLLOUT_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Validate against live state and print the plan; change nothing.
+    #[arg(long, env = "ALB_ROLLOUT_DRY_RUN")]
+    pub dry_run: bool,
+    /// Start even if the route records another run in progress.
+    #[arg(long, env = "ALB_ROLLOUT_FORCE")]
+    pub force: bool,
+}
+
+/// Analysis flags. All optional so a config file can fill them; defaults
+/// are applied after merging (see `settings`).
+#[derive(Debug, Args, Default, Clone)]
+pub struct AnalysisArgs {
+    /// Time between analysis checks [default: 30s].
+    #[arg(long, env = "ALB_ROLLOUT_INTERVAL")]
+    pub interval: Option<String>,
+    /// Highest acceptable 5xx rate of green, e.g. 1% or 0.01 [default: 1%].
+    #[arg(long, env = "ALB_ROLLOUT_MAX_ERROR_RATE")]
+    pub max_error_rate: Option<String>,
+    /// Judge green's error rate by its excess over blue's.
+    #[arg(long, env = "ALB_ROLLOUT_COMPARE_BLUE")]
+    pub compare_blue: bool,
+    /// Fewer green requests than this in the window is "no data" [default: 20].
+    #[arg(long, env = "ALB_ROLLOUT_MIN_REQUESTS")]
+    pub min_requests: Option<u64>,
+    /// What an interval without enough data means [default: fail].
+    #[arg(long, value_enum, env = "ALB_ROLLOUT_ON_NO_DATA")]
+    pub on_no_data: Option<NoDataPolicy>,
+    /// With --on-no-data pause: fail after this long without data [default: 10m].
+    #[arg(long, env = "ALB_ROLLOUT_NO_DATA_TIMEOUT")]
+    pub no_data_timeout: Option<String>,
+    /// Failed intervals before revert [default: 1].
+    #[arg(long, env = "ALB_ROLLOUT_FAILURE_LIMIT")]
+    pub failure_limit: Option<u32>,
+    /// CloudWatch window per check [default: 60s; ALB metrics are per minute].
+    #[arg(long, env = "ALB_ROLLOUT_METRIC_PERIOD")]
+    pub metric_period: Option<String>,
+    /// Highest acceptable average TargetResponseTime of green, e.g. 500ms.
+    #[arg(long, env = "ALB_ROLLOUT_MAX_LATENCY")]
+    pub max_latency: Option<String>,
+    /// Do not fail a check for unhealthy green targets (a green with no
+    /// healthy target still fails).
+    #[arg(long, env = "ALB_ROLLOUT_TOLERATE_UNHEALTHY")]
+    pub tolerate_unhealthy: bool,
+    /// HTTP probe each interval: URL[=STATUS], STATUS like 200, 2xx, 200-299.
+    #[arg(long, env = "ALB_ROLLOUT_PROBE")]
+    pub probe: Option<String>,
+    #[arg(long, env = "ALB_ROLLOUT_PROMETHEUS_URL")]
+    pub prometheus_url: Option<String>,
+    #[arg(long, env = "ALB_ROLLOUT_PROMETHEUS_QUERY")]
+    pub prometheus_query: Option<String>,
+    /// Fail when the Prometheus query's value is above this.
+    #[arg(long, env = "ALB_ROLLOUT_PROMETHEUS_MAX")]
+    pub prometheus_max: Option<f64>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn register_takes_a_comma_list() {
+        let cli = Cli::try_parse_from(["alb-rollout", "canary", "--listener", "l", "--blue", "b", "--green", "g", "--steps", "100", "--register", "10.0.0.1:80,10.0.0.2"]).unwrap();
+        let Cmd::Canary(c) = cli.command else { panic!("not canary") };
+        assert_eq!(c.register, vec!["10.0.0.1:80", "10.0.0.2"]);
+    }
+}

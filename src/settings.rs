@@ -1,0 +1,172 @@
+//! Analysis settings: flags and env vars over an optional TOML file over
+//! defaults, parsed into typed values with every problem collected.
+
+use crate::analysis::{NoDataPolicy, Thresholds};
+use crate::cli::AnalysisArgs;
+use crate::plan::{parse_duration, parse_rate};
+use crate::preflight::InputError;
+use crate::provider::probe::{parse_probe_spec, StatusMatch};
+use serde::Deserialize;
+use std::path::Path;
+use std::time::Duration;
+
+/// The `--config` file: the same names as the flags, in kebab-case.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct FileSettings {
+    pub interval: Option<String>,
+    pub max_error_rate: Option<String>,
+    pub compare_blue: Option<bool>,
+    pub min_requests: Option<u64>,
+    pub on_no_data: Option<NoDataPolicy>,
+    pub no_data_timeout: Option<String>,
+    pub failure_limit: Option<u32>,
+    pub metric_period: Option<String>,
+    pub max_latency: Option<String>,
+    pub tolerate_unhealthy: Option<bool>,
+    pub probe: Option<String>,
+    pub prometheus_url: Option<String>,
+    pub prometheus_query: Option<String>,
+    pub prometheus_max: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Analysis {
+    pub interval: Duration,
+    pub metric_period: Duration,
+    pub thresholds: Thresholds,
+    pub failure_limit: u32,
+    pub on_no_data: NoDataPolicy,
+    pub no_data_timeout: Duration,
+    pub probe: Option<String>,
+    /// (base URL, query)
+    pub prometheus: Option<(String, String)>,
+}
+
+pub fn read_file(path: &Path) -> Result<FileSettings, InputError> {
+    let culprit = format!("--config {}", path.display());
+    let text = std::fs::read_to_string(path).map_err(|e| InputError::new(&culprit, format!("cannot be read: {e}")))?;
+    toml::from_str(&text).map_err(|e| InputError::new(&culprit, format!("is not valid: {}", e.to_string().trim())))
+}
+
+fn status_bounds(m: StatusMatch) -> (u16, u16) {
+    match m {
+        StatusMatch::Exact(s) => (s, s),
+        StatusMatch::Class(c) => (c * 100, c * 100 + 99),
+        StatusMatch::Range(lo, hi) => (lo, hi),
+    }
+}
+
+fn dur(errors: &mut Vec<InputError>, flag: &str, v: Option<String>, default: &str) -> Duration {
+    let raw = v.unwrap_or_else(|| default.to_string());
+    parse_duration(flag, &raw).unwrap_or_else(|e| {
+        errors.push(InputError::new(flag, e.trim_start_matches(&format!("{flag}: ")).to_string()));
+        Duration::from_secs(1)
+    })
+}
+
+/// Merge flags over the file over defaults; parse and check everything.
+pub fn resolve(a: &AnalysisArgs, f: FileSettings) -> Result<Analysis, Vec<InputError>> {
+    let mut errors = Vec::new();
+    let prometheus = prometheus(a, &f, &mut errors);
+    let interval = dur(&mut errors, "--interval", a.interval.clone().or(f.interval), "30s");
+    let metric_period = dur(&mut errors, "--metric-period", a.metric_period.clone().or(f.metric_period), "60s");
+    let no_data_timeout = dur(&mut errors, "--no-data-timeout", a.no_data_timeout.clone().or(f.no_data_timeout), "10m");
+    let max_latency = a.max_latency.clone().or(f.max_latency).map(|v| dur(&mut errors, "--max-latency", Some(v), ""));
+    let max_error_rate = parse_rate("--max-error-rate", &a.max_error_rate.clone().or(f.max_error_rate).unwrap_or_else(|| "1%".into()))
+        .unwrap_or_else(|e| {
+            errors.push(InputError::new("--max-error-rate", e.trim_start_matches("--max-error-rate: ").to_string()));
+            0.0
+        });
+    for (flag, d) in [("--interval", interval), ("--metric-period", metric_period)] {
+        if d.is_zero() {
+            errors.push(InputError::new(flag, "must be longer than 0s"));
+        }
+    }
+    let probe = a.probe.clone().or(f.probe.clone());
+    let probe_status = match probe.as_deref().map(parse_probe_spec) {
+        Some(Err(e)) => {
+            errors.push(InputError::new("--probe", e));
+            None
+        }
+        Some(Ok((_, m))) => Some(status_bounds(m)),
+        None => None,
+    };
+    let thresholds = Thresholds {
+        max_error_rate,
+        min_requests: a.min_requests.or(f.min_requests).unwrap_or(20),
+        compare_to_blue: a.compare_blue || f.compare_blue.unwrap_or(false),
+        max_latency,
+        fail_on_unhealthy: !(a.tolerate_unhealthy || f.tolerate_unhealthy.unwrap_or(false)),
+        prometheus_max: a.prometheus_max.or(f.prometheus_max),
+        probe_status,
+    };
+    let failure_limit = a.failure_limit.or(f.failure_limit).unwrap_or(1);
+    if failure_limit == 0 {
+        errors.push(InputError::new("--failure-limit", "must be at least 1 (1 reverts on the first failed interval)"));
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    Ok(Analysis { interval, metric_period, thresholds, failure_limit, on_no_data: a.on_no_data.or(f.on_no_data).unwrap_or(NoDataPolicy::Fail), no_data_timeout, probe, prometheus })
+}
+
+fn prometheus(a: &AnalysisArgs, f: &FileSettings, errors: &mut Vec<InputError>) -> Option<(String, String)> {
+    let url = a.prometheus_url.clone().or(f.prometheus_url.clone());
+    let query = a.prometheus_query.clone().or(f.prometheus_query.clone());
+    let max = a.prometheus_max.or(f.prometheus_max);
+    match (url, query, max) {
+        (Some(u), Some(q), Some(_)) => Some((u, q)),
+        (None, None, None) => None,
+        _ => {
+            errors.push(InputError::new("--prometheus-url/--prometheus-query/--prometheus-max", "give all three to judge a Prometheus query, or none"));
+            None
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_apply_when_nothing_is_given() {
+        let s = resolve(&AnalysisArgs::default(), FileSettings::default()).unwrap();
+        assert_eq!(s.interval, Duration::from_secs(30));
+        assert_eq!(s.metric_period, Duration::from_secs(60));
+        assert_eq!(s.thresholds.max_error_rate, 0.01);
+        assert_eq!(s.failure_limit, 1);
+        assert_eq!(s.on_no_data, NoDataPolicy::Fail);
+    }
+
+    #[test]
+    fn flags_override_the_file() {
+        let f: FileSettings = toml::from_str("interval = \"10s\"\nmax-error-rate = \"5%\"\non-no-data = \"pause\"\nfailure-limit = 3").unwrap();
+        let a = AnalysisArgs { max_error_rate: Some("2%".into()), ..Default::default() };
+        let s = resolve(&a, f).unwrap();
+        assert_eq!(s.interval, Duration::from_secs(10));
+        assert_eq!(s.thresholds.max_error_rate, 0.02);
+        assert_eq!(s.on_no_data, NoDataPolicy::Pause);
+        assert_eq!(s.failure_limit, 3);
+    }
+
+    #[test]
+    fn every_bad_value_is_reported() {
+        let a = AnalysisArgs {
+            interval: Some("soon".into()),
+            max_error_rate: Some("200%".into()),
+            failure_limit: Some(0),
+            prometheus_url: Some("http://127.0.0.1:9090".into()),
+            probe: Some("ftp://x".into()),
+            ..Default::default()
+        };
+        let errs = resolve(&a, FileSettings::default()).unwrap_err();
+        let culprits: Vec<&str> = errs.iter().map(|e| e.culprit.as_str()).collect();
+        assert_eq!(culprits, vec!["--prometheus-url/--prometheus-query/--prometheus-max", "--interval", "--max-error-rate", "--probe", "--failure-limit"]);
+    }
+
+    #[test]
+    fn unknown_file_keys_are_refused() {
+        assert!(toml::from_str::<FileSettings>("intervall = \"10s\"").is_err());
+    }
+}
