@@ -58,15 +58,16 @@ def main(argv: list[str] | None = None) -> int:
     start = time.monotonic()
     end = start + a.duration
     interval = 1.0 / a.rps
-    next_slot = [start]
+    total_requests = int(round(a.rps * a.duration))
+    next_index = [0]
 
     def take_slot() -> float | None:
         with lock:
-            slot = next_slot[0]
-            if slot >= end:
+            i = next_index[0]
+            if i >= total_requests or time.monotonic() >= end + 1.0:  # hard stop even when behind schedule
                 return None
-            next_slot[0] = slot + interval
-            return slot
+            next_index[0] = i + 1
+            return start + i * interval
 
     def worker() -> None:
         conn = None

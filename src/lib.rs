@@ -16,3 +16,4 @@ pub mod signal;
 pub mod aws_env;
 pub mod cli;
 pub mod settings;
+pub mod app;

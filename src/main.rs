@@ -1,1 +1,36 @@
-fn main() {}
+//! The `alb-rollout` binary: parse arguments, set up logging, run the
+//! command, exit with its code (0 promoted, 1 reverted, 2 invalid input,
+//! 3 revert incomplete, 130 cancelled).
+
+use alb_rollout::cli::Cli;
+use clap::Parser;
+use tracing_subscriber::EnvFilter;
+
+fn main() {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            std::process::exit(code);
+        }
+    };
+    let level = match cli.verbose {
+        0 => "warn",
+        1 => "info",
+        _ => "debug",
+    };
+    let filter = EnvFilter::try_from_env("ALB_ROLLOUT_LOG").unwrap_or_else(|_| EnvFilter::new(format!("alb_rollout={level},warn")));
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: could not start the async runtime: {e}");
+            std::process::exit(1);
+        }
+    };
+    let code = runtime.block_on(alb_rollout::app::run(cli));
+    // Do not wait for idle HTTP connections or a pending signal task.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(100));
+    std::process::exit(code);
+}
