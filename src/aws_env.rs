@@ -13,7 +13,11 @@ pub async fn load(region: Option<&str>) -> SdkConfig {
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
         // Adaptive backoff with a few more attempts than the default three:
         // ELBv2 throttles bursts of writes, and a deploy should ride them out.
-        .retry_config(RetryConfig::standard().with_max_attempts(5).with_max_backoff(Duration::from_secs(5)))
+        .retry_config(
+            RetryConfig::standard()
+                .with_max_attempts(5)
+                .with_max_backoff(Duration::from_secs(5)),
+        )
         .timeout_config(
             TimeoutConfig::builder()
                 .connect_timeout(Duration::from_secs(5))
@@ -31,7 +35,10 @@ pub async fn load(region: Option<&str>) -> SdkConfig {
 pub async fn check(config: &SdkConfig) -> Vec<InputError> {
     let mut errors = Vec::new();
     if config.region().is_none() {
-        errors.push(InputError::new("--region", "no AWS region is set; pass --region or set AWS_REGION"));
+        errors.push(InputError::new(
+            "--region",
+            "no AWS region is set; pass --region or set AWS_REGION",
+        ));
     }
     match config.credentials_provider() {
         None => errors.push(InputError::new("credentials", "no AWS credentials provider is configured")),
@@ -39,7 +46,7 @@ pub async fn check(config: &SdkConfig) -> Vec<InputError> {
             Ok(Ok(_)) => {}
             Ok(Err(e)) => errors.push(InputError::new(
                 "credentials",
-                format!("no usable AWS credentials ({}); set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE, or use OIDC (aws-actions/configure-aws-credentials)", crate::alb::aws::aws_error_chain(&e)),
+                format!("no usable AWS credentials ({}); set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE, or use OIDC (aws-actions/configure-aws-credentials)", crate::errors::chain(&e)),
             )),
             Err(_) => errors.push(InputError::new("credentials", "timed out resolving AWS credentials after 10s")),
         },

@@ -166,8 +166,24 @@ mod tests {
 
     #[test]
     fn register_takes_a_comma_list() {
-        let cli = Cli::try_parse_from(["alb-rollout", "canary", "--listener", "l", "--blue", "b", "--green", "g", "--steps", "100", "--register", "10.0.0.1:80,10.0.0.2"]).unwrap();
-        let Cmd::Canary(c) = cli.command else { panic!("not canary") };
+        let cli = Cli::try_parse_from([
+            "alb-rollout",
+            "canary",
+            "--listener",
+            "l",
+            "--blue",
+            "b",
+            "--green",
+            "g",
+            "--steps",
+            "100",
+            "--register",
+            "10.0.0.1:80,10.0.0.2",
+        ])
+        .unwrap();
+        let Cmd::Canary(c) = cli.command else {
+            panic!("not canary")
+        };
         assert_eq!(c.register, vec!["10.0.0.1:80", "10.0.0.2"]);
     }
 }

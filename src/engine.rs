@@ -58,11 +58,18 @@ pub enum Event {
 pub enum Final {
     Promoted,
     /// The route is back as it was.
-    Reverted { reason: Reason },
+    Reverted {
+        reason: Reason,
+    },
     /// Failed before the first change: nothing to undo.
-    NotStarted { reason: Reason },
+    NotStarted {
+        reason: Reason,
+    },
     /// The revert (or its cleanup) failed: something is left to fix by hand.
-    RevertIncomplete { reason: Reason, error: String },
+    RevertIncomplete {
+        reason: Reason,
+        error: String,
+    },
 }
 
 impl Final {
@@ -71,7 +78,12 @@ impl Final {
     pub fn exit_code(&self) -> i32 {
         match self {
             Final::Promoted => 0,
-            Final::Reverted { reason: Reason::Cancelled(_) } | Final::NotStarted { reason: Reason::Cancelled(_) } => 130,
+            Final::Reverted {
+                reason: Reason::Cancelled(_),
+            }
+            | Final::NotStarted {
+                reason: Reason::Cancelled(_),
+            } => 130,
             Final::Reverted { .. } | Final::NotStarted { .. } => 1,
             Final::RevertIncomplete { .. } => 3,
         }
@@ -89,7 +101,13 @@ pub struct Engine {
 
 impl Engine {
     pub fn new(steps: usize, registers: bool) -> Self {
-        Engine { steps, registers, current: Command::Record, reason: None, outcome: None }
+        Engine {
+            steps,
+            registers,
+            current: Command::Record,
+            reason: None,
+            outcome: None,
+        }
     }
 
     /// The first command of every run.
@@ -130,12 +148,16 @@ impl Engine {
             (Command::Promote, Event::Failed(r)) => self.revert(r),
             (_, Event::Failed(r)) => self.revert(r),
             (Command::Record, Event::Done) if self.registers => self.go(Command::Register),
-            (Command::Record, Event::Done) | (Command::Register, Event::Done) => self.go(Command::AwaitHealthy),
+            (Command::Record, Event::Done) | (Command::Register, Event::Done) => {
+                self.go(Command::AwaitHealthy)
+            }
             (Command::AwaitHealthy, Event::Done) => self.go(Command::Shift(0)),
             (Command::Shift(i), Event::Done) => self.go(Command::Bake(i)),
             (Command::Bake(i), Event::Done) if i + 1 < self.steps => self.go(Command::Shift(i + 1)),
             (Command::Bake(_), Event::Done) => self.go(Command::Promote),
-            (Command::Promote, Event::Done) | (Command::Revert, Event::Done) => self.go(Command::Cleanup),
+            (Command::Promote, Event::Done) | (Command::Revert, Event::Done) => {
+                self.go(Command::Cleanup)
+            }
         }
     }
 
@@ -150,7 +172,10 @@ impl Engine {
             // promoted; the executor warns about the leftover tags.
             (None, _) => self.finish(Final::Promoted),
             (Some(reason), Event::Done) => self.finish(Final::Reverted { reason }),
-            (Some(reason), Event::Failed(e)) => self.finish(Final::RevertIncomplete { reason, error: e.message().to_string() }),
+            (Some(reason), Event::Failed(e)) => self.finish(Final::RevertIncomplete {
+                reason,
+                error: e.message().to_string(),
+            }),
         }
     }
 }
@@ -177,7 +202,20 @@ mod tests {
     #[test]
     fn happy_path_promotes() {
         let (cmds, e) = drive(2, false, &ok(8));
-        assert_eq!(cmds, vec![Record, AwaitHealthy, Shift(0), Bake(0), Shift(1), Bake(1), Promote, Cleanup, Finish]);
+        assert_eq!(
+            cmds,
+            vec![
+                Record,
+                AwaitHealthy,
+                Shift(0),
+                Bake(0),
+                Shift(1),
+                Bake(1),
+                Promote,
+                Cleanup,
+                Finish
+            ]
+        );
         assert_eq!(e.outcome(), Some(&Final::Promoted));
         assert_eq!(e.outcome().unwrap().exit_code(), 0);
     }
@@ -210,7 +248,11 @@ mod tests {
 
     #[test]
     fn failure_before_any_change_needs_no_revert() {
-        let (cmds, e) = drive(3, false, &[Event::Failed(Reason::Error("AddTags: AccessDenied".into()))]);
+        let (cmds, e) = drive(
+            3,
+            false,
+            &[Event::Failed(Reason::Error("AddTags: AccessDenied".into()))],
+        );
         assert_eq!(cmds, vec![Record, Finish]);
         assert!(matches!(e.outcome(), Some(Final::NotStarted { .. })));
     }
@@ -218,8 +260,12 @@ mod tests {
     #[test]
     fn revert_that_fails_is_incomplete_exit_3() {
         let mut events = ok(2);
-        events.push(Event::Failed(Reason::Error("ModifyListener: verify failed".into())));
-        events.push(Event::Failed(Reason::Error("ModifyListener: Throttling".into())));
+        events.push(Event::Failed(Reason::Error(
+            "ModifyListener: verify failed".into(),
+        )));
+        events.push(Event::Failed(Reason::Error(
+            "ModifyListener: Throttling".into(),
+        )));
         let (cmds, e) = drive(3, false, &events);
         assert_eq!(&cmds[3..], &[Revert, Finish]);
         match e.outcome().unwrap() {
@@ -249,7 +295,9 @@ mod tests {
         let mut events = ok(2);
         events.push(Event::Failed(Reason::CheckFailed("health".into())));
         events.push(Event::Done);
-        events.push(Event::Failed(Reason::Error("DeregisterTargets: Throttling".into())));
+        events.push(Event::Failed(Reason::Error(
+            "DeregisterTargets: Throttling".into(),
+        )));
         let (_, e) = drive(2, false, &events);
         assert_eq!(e.outcome().unwrap().exit_code(), 3);
     }

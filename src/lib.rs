@@ -4,16 +4,17 @@
 //! - `alb`: the load-balancer port, its AWS adapter and in-memory fake.
 //! - `provider`: metric providers (CloudWatch, Prometheus, HTTP probe).
 pub mod alb;
-pub mod provider;
-pub mod plan;
-pub mod preflight;
-pub mod strategy;
 pub mod analysis;
-pub mod engine;
-pub mod executor;
-pub mod report;
-pub mod signal;
+pub mod app;
 pub mod aws_env;
 pub mod cli;
+pub mod engine;
+pub mod errors;
+pub mod executor;
+pub mod plan;
+pub mod preflight;
+pub mod provider;
+pub mod report;
 pub mod settings;
-pub mod app;
+pub mod signal;
+pub mod strategy;

@@ -20,9 +20,18 @@ fn main() {
         1 => "info",
         _ => "debug",
     };
-    let filter = EnvFilter::try_from_env("ALB_ROLLOUT_LOG").unwrap_or_else(|_| EnvFilter::new(format!("alb_rollout={level},warn")));
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).init();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+    let filter = EnvFilter::try_from_env("ALB_ROLLOUT_LOG")
+        .unwrap_or_else(|_| EnvFilter::new(format!("alb_rollout={level},warn")));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: could not start the async runtime: {e}");

@@ -19,12 +19,20 @@ impl Tenths {
             Some((i, f)) => (i, f),
             None => (s, ""),
         };
-        let bad = || format!("{s:?} is not a percentage with at most one decimal (e.g. 5, 0.5, 12.5)");
-        if int.is_empty() || frac.len() > 1 || !int.chars().chain(frac.chars()).all(|c| c.is_ascii_digit()) {
+        let bad =
+            || format!("{s:?} is not a percentage with at most one decimal (e.g. 5, 0.5, 12.5)");
+        if int.is_empty()
+            || frac.len() > 1
+            || !int.chars().chain(frac.chars()).all(|c| c.is_ascii_digit())
+        {
             return Err(bad());
         }
         let whole: u32 = int.parse().map_err(|_| bad())?;
-        let tenth: u32 = if frac.is_empty() { 0 } else { frac.parse().map_err(|_| bad())? };
+        let tenth: u32 = if frac.is_empty() {
+            0
+        } else {
+            frac.parse().map_err(|_| bad())?
+        };
         let v = whole.saturating_mul(10).saturating_add(tenth);
         if v > 1000 {
             return Err(format!("{s}% is above 100%"));
@@ -39,7 +47,7 @@ impl Tenths {
 
 impl fmt::Display for Tenths {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.0 % 10 == 0 {
+        if self.0.is_multiple_of(10) {
             write!(f, "{}%", self.0 / 10)
         } else {
             write!(f, "{}.{}%", self.0 / 10, self.0 % 10)
@@ -88,8 +96,11 @@ pub fn parse_steps(s: &str) -> Result<Vec<Step>, Vec<String>> {
             Some((p, d)) => (p, Some(d)),
             None => (raw, None),
         };
-        let percent = Tenths::parse(pct).map_err(|e| format!("--steps: step {} ({raw}): {e}", i + 1));
-        let pause = pause.map(|d| parse_duration(&format!("--steps: step {} ({raw})", i + 1), d)).transpose();
+        let percent =
+            Tenths::parse(pct).map_err(|e| format!("--steps: step {} ({raw}): {e}", i + 1));
+        let pause = pause
+            .map(|d| parse_duration(&format!("--steps: step {} ({raw})", i + 1), d))
+            .transpose();
         match (percent, pause) {
             (Ok(percent), Ok(pause)) => steps.push(Step { percent, pause }),
             (p, d) => errors.extend(p.err().into_iter().chain(d.err())),
@@ -109,18 +120,23 @@ fn check_step_order(steps: &[Step]) -> Vec<String> {
     let mut errors = Vec::new();
     if let Some(first) = steps.first() {
         if first.percent.0 == 0 {
-            errors.push("--steps: the first step must send some traffic to green (above 0%)".into());
+            errors
+                .push("--steps: the first step must send some traffic to green (above 0%)".into());
         }
     }
     for w in steps.windows(2) {
         if w[1].percent <= w[0].percent {
-            errors.push(format!("--steps: steps must rise: {} is not above {}", w[1].percent, w[0].percent));
+            errors.push(format!(
+                "--steps: steps must rise: {} is not above {}",
+                w[1].percent, w[0].percent
+            ));
         }
     }
     match steps.last() {
-        Some(last) if last.percent != Tenths::FULL => {
-            errors.push(format!("--steps: the last step must be 100, not {}", last.percent))
-        }
+        Some(last) if last.percent != Tenths::FULL => errors.push(format!(
+            "--steps: the last step must be 100, not {}",
+            last.percent
+        )),
         None => errors.push("--steps: give at least one step, e.g. 10:5m,100".into()),
         _ => {}
     }
@@ -151,7 +167,13 @@ mod tests {
 
     #[test]
     fn tenths_parse_table() {
-        for (input, want) in [("5", Some(50)), ("0.1", Some(1)), ("12.5%", Some(125)), ("100", Some(1000)), ("0", Some(0))] {
+        for (input, want) in [
+            ("5", Some(50)),
+            ("0.1", Some(1)),
+            ("12.5%", Some(125)),
+            ("100", Some(1000)),
+            ("0", Some(0)),
+        ] {
             assert_eq!(Tenths::parse(input).ok().map(|t| t.0), want, "{input}");
         }
         for bad in ["", "1.25", "-1", "abc", "100.1", "1e2", ".5"] {
@@ -165,7 +187,13 @@ mod tests {
     fn steps_parse_with_pauses() {
         let s = parse_steps("0.5:30s,5:2m, 50 ,100").unwrap();
         assert_eq!(s.len(), 4);
-        assert_eq!(s[0], Step { percent: Tenths(5), pause: Some(Duration::from_secs(30)) });
+        assert_eq!(
+            s[0],
+            Step {
+                percent: Tenths(5),
+                pause: Some(Duration::from_secs(30))
+            }
+        );
         assert_eq!(s[2].pause, None);
         assert_eq!(s[3].percent, Tenths::FULL);
     }
@@ -187,10 +215,20 @@ mod tests {
     fn rates_and_durations() {
         assert_eq!(parse_rate("--max-error-rate", "1%").unwrap(), 0.01);
         assert_eq!(parse_rate("--max-error-rate", "0.05").unwrap(), 0.05);
-        assert!(parse_rate("--max-error-rate", "150%").unwrap_err().contains("--max-error-rate"));
+        assert!(parse_rate("--max-error-rate", "150%")
+            .unwrap_err()
+            .contains("--max-error-rate"));
         assert!(parse_rate("--max-error-rate", "x").is_err());
-        assert_eq!(parse_duration("--interval", "90").unwrap(), Duration::from_secs(90));
-        assert_eq!(parse_duration("--interval", "1m30s").unwrap(), Duration::from_secs(90));
-        assert!(parse_duration("--interval", "soon").unwrap_err().starts_with("--interval"));
+        assert_eq!(
+            parse_duration("--interval", "90").unwrap(),
+            Duration::from_secs(90)
+        );
+        assert_eq!(
+            parse_duration("--interval", "1m30s").unwrap(),
+            Duration::from_secs(90)
+        );
+        assert!(parse_duration("--interval", "soon")
+            .unwrap_err()
+            .starts_with("--interval"));
     }
 }

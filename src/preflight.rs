@@ -62,21 +62,33 @@ pub struct Validated {
 
 fn lookup_error(flag: &str, value: &str, e: &AlbError) -> InputError {
     let msg = match e.kind {
-        AlbErrorKind::NotFound => format!("no such resource ({e}); check the name or ARN and the region"),
-        AlbErrorKind::AccessDenied => format!("access denied ({e}); see docs/iam.md for the permissions needed"),
+        AlbErrorKind::NotFound => {
+            format!("no such resource ({e}); check the name or ARN and the region")
+        }
+        AlbErrorKind::AccessDenied => {
+            format!("access denied ({e}); see docs/iam.md for the permissions needed")
+        }
         _ => format!("could not be read: {e}"),
     };
     InputError::new(format!("{flag} {value}"), msg)
 }
 
 /// Check the route the run will change: rule membership, forward type, blue.
-fn check_route(req: &Request, live: &LiveState, listener: &Listener, errors: &mut Vec<InputError>) -> Option<(RouteRef, Forward)> {
+fn check_route(
+    req: &Request,
+    live: &LiveState,
+    listener: &Listener,
+    errors: &mut Vec<InputError>,
+) -> Option<(RouteRef, Forward)> {
     let route = RouteRef::new(req.listener_arn, req.rule_arn);
     let action = match (req.rule_arn, &live.rules) {
         (None, _) => listener.default_action.clone(),
         (Some(rule_arn), Some(Ok(rules))) => match rules.iter().find(|r| r.arn == rule_arn) {
             Some(r) if r.is_default => {
-                errors.push(InputError::new(format!("--rule {rule_arn}"), "is the listener's default rule; omit --rule to shift the default action"));
+                errors.push(InputError::new(
+                    format!("--rule {rule_arn}"),
+                    "is the listener's default rule; omit --rule to shift the default action",
+                ));
                 return None;
             }
             Some(r) => r.action.clone(),
@@ -103,7 +115,13 @@ fn check_route(req: &Request, live: &LiveState, listener: &Listener, errors: &mu
     }
 }
 
-fn check_blue(req: &Request, route: &RouteRef, original: &Forward, blue: &TargetGroup, errors: &mut Vec<InputError>) {
+fn check_blue(
+    req: &Request,
+    route: &RouteRef,
+    original: &Forward,
+    blue: &TargetGroup,
+    errors: &mut Vec<InputError>,
+) {
     let culprit = format!("--blue {}", req.blue);
     match original.weight_of(&blue.arn) {
         None => errors.push(InputError::new(culprit, format!("is not in the {route}; it forwards to {}", describe_groups(original)))),
@@ -111,7 +129,10 @@ fn check_blue(req: &Request, route: &RouteRef, original: &Forward, blue: &Target
         Some(_) => {}
     }
     for g in &original.groups {
-        if g.target_group_arn != blue.arn && g.weight > 0 && original.shape == ForwardShape::Weighted {
+        if g.target_group_arn != blue.arn
+            && g.weight > 0
+            && original.shape == ForwardShape::Weighted
+        {
             errors.push(InputError::new(
                 format!("{} (in the {route})", g.target_group_arn),
                 format!("already takes traffic (weight {}); alb-rollout shifts from one blue group. If a previous run stopped half-way, run `alb-rollout rollback --listener {}`", g.weight, route.listener_arn()),
@@ -120,7 +141,14 @@ fn check_blue(req: &Request, route: &RouteRef, original: &Forward, blue: &Target
     }
 }
 
-fn check_green(req: &Request, lb_arn: &str, original: &Forward, blue: &TargetGroup, green: &TargetGroup, errors: &mut Vec<InputError>) {
+fn check_green(
+    req: &Request,
+    lb_arn: &str,
+    original: &Forward,
+    blue: &TargetGroup,
+    green: &TargetGroup,
+    errors: &mut Vec<InputError>,
+) {
     let culprit = format!("--green {}", req.green);
     let mut bad = |m: String| errors.push(InputError::new(culprit.clone(), m));
     if green.arn == blue.arn {
@@ -128,29 +156,49 @@ fn check_green(req: &Request, lb_arn: &str, original: &Forward, blue: &TargetGro
         return;
     }
     if green.vpc_id != blue.vpc_id {
-        bad(format!("is in VPC {} but blue is in VPC {}; both must be in the load balancer's VPC", green.vpc_id.as_deref().unwrap_or("none"), blue.vpc_id.as_deref().unwrap_or("none")));
+        bad(format!(
+            "is in VPC {} but blue is in VPC {}; both must be in the load balancer's VPC",
+            green.vpc_id.as_deref().unwrap_or("none"),
+            blue.vpc_id.as_deref().unwrap_or("none")
+        ));
     }
     let family = |t: &TargetGroup| match t.target_type.as_str() {
         "lambda" => "lambda",
         _ => "http",
     };
     if family(green) != family(blue) {
-        bad(format!("has target type {} but blue has {}; a weighted forward needs compatible target types", green.target_type, blue.target_type));
+        bad(format!(
+            "has target type {} but blue has {}; a weighted forward needs compatible target types",
+            green.target_type, blue.target_type
+        ));
     }
     if let Some(p) = green.protocol.as_deref() {
         if !matches!(p, "HTTP" | "HTTPS") {
             bad(format!("uses protocol {p}; an Application Load Balancer forwards to HTTP or HTTPS target groups"));
         }
     }
-    if let Some(other) = green.load_balancer_arns.iter().find(|a| a.as_str() != lb_arn) {
+    if let Some(other) = green
+        .load_balancer_arns
+        .iter()
+        .find(|a| a.as_str() != lb_arn)
+    {
         bad(format!("is attached to another load balancer ({other}); a target group can serve one ALB at a time"));
     }
-    let after = original.groups.iter().filter(|g| g.target_group_arn != green.arn).count() + 1;
+    let after = original
+        .groups
+        .iter()
+        .filter(|g| g.target_group_arn != green.arn)
+        .count()
+        + 1;
     if after > MAX_GROUPS_PER_FORWARD {
         bad(format!("would make {after} target groups in one forward action; ELBv2 allows {MAX_GROUPS_PER_FORWARD}. Remove zero-weight groups from the route first"));
     }
-    if original.weight_of(&green.arn).is_some_and(|w| w > 0) && original.shape == ForwardShape::Weighted {
-        bad("already takes traffic on this route; finish or roll back the earlier run first".into());
+    if original.weight_of(&green.arn).is_some_and(|w| w > 0)
+        && original.shape == ForwardShape::Weighted
+    {
+        bad(
+            "already takes traffic on this route; finish or roll back the earlier run first".into(),
+        );
     }
 }
 
@@ -181,23 +229,53 @@ fn check_record(req: &Request, route: &RouteRef, live: &LiveState, errors: &mut 
 
 pub fn validate(req: &Request, live: &LiveState) -> Result<Validated, Vec<InputError>> {
     let mut errors = Vec::new();
-    let listener = live.listener.as_ref().map_err(|e| lookup_error("--listener", req.listener_arn, e));
-    let blue = live.blue.as_ref().map_err(|e| lookup_error("--blue", req.blue, e));
-    let green = live.green.as_ref().map_err(|e| lookup_error("--green", req.green, e));
-    for e in [&listener.as_ref().err(), &blue.as_ref().err(), &green.as_ref().err()].into_iter().flatten() {
+    let listener = live
+        .listener
+        .as_ref()
+        .map_err(|e| lookup_error("--listener", req.listener_arn, e));
+    let blue = live
+        .blue
+        .as_ref()
+        .map_err(|e| lookup_error("--blue", req.blue, e));
+    let green = live
+        .green
+        .as_ref()
+        .map_err(|e| lookup_error("--green", req.green, e));
+    for e in [
+        &listener.as_ref().err(),
+        &blue.as_ref().err(),
+        &green.as_ref().err(),
+    ]
+    .into_iter()
+    .flatten()
+    {
         errors.push((*e).clone());
     }
-    let route = listener.as_ref().ok().and_then(|l| check_route(req, live, l, &mut errors).map(|r| (*l, r)));
+    let route = listener
+        .as_ref()
+        .ok()
+        .and_then(|l| check_route(req, live, l, &mut errors).map(|r| (*l, r)));
     if let (Some((l, (route, original))), Ok(blue), Ok(green)) = (&route, &blue, &green) {
         check_blue(req, route, original, blue, &mut errors);
-        check_green(req, &l.load_balancer_arn, original, blue, green, &mut errors);
+        check_green(
+            req,
+            &l.load_balancer_arn,
+            original,
+            blue,
+            green,
+            &mut errors,
+        );
         check_register(req, green, &mut errors);
         check_record(req, route, live, &mut errors);
         if errors.is_empty() {
             return Ok(Validated {
                 route: route.clone(),
                 listener: (*l).clone(),
-                load_balancer_arn: live.load_balancer.as_ref().map(|lb| lb.arn.clone()).unwrap_or_else(|| l.load_balancer_arn.clone()),
+                load_balancer_arn: live
+                    .load_balancer
+                    .as_ref()
+                    .map(|lb| lb.arn.clone())
+                    .unwrap_or_else(|| l.load_balancer_arn.clone()),
                 original: original.clone(),
                 blue: (*blue).clone(),
                 green: (*green).clone(),
@@ -210,7 +288,13 @@ pub fn validate(req: &Request, live: &LiveState) -> Result<Validated, Vec<InputE
 pub fn describe_groups(f: &Forward) -> String {
     f.groups
         .iter()
-        .map(|g| format!("{} (weight {})", arn_resource(&g.target_group_arn), g.weight))
+        .map(|g| {
+            format!(
+                "{} (weight {})",
+                arn_resource(&g.target_group_arn),
+                g.weight
+            )
+        })
         .collect::<Vec<_>>()
         .join(", ")
 }

@@ -37,7 +37,14 @@ fn live(action: RouteAction) -> LiveState {
 }
 
 fn req() -> Request<'static> {
-    Request { listener_arn: L, rule_arn: None, blue: "blue", green: "green", register: &[], force: false }
+    Request {
+        listener_arn: L,
+        rule_arn: None,
+        blue: "blue",
+        green: "green",
+        register: &[],
+        force: false,
+    }
 }
 
 fn errors(live: &LiveState, req: &Request) -> Vec<InputError> {
@@ -46,7 +53,13 @@ fn errors(live: &LiveState, req: &Request) -> Vec<InputError> {
 
 fn weighted(groups: &[(&str, u16)]) -> RouteAction {
     RouteAction::Forward(Forward {
-        groups: groups.iter().map(|(a, w)| WeightedGroup { target_group_arn: a.to_string(), weight: *w }).collect(),
+        groups: groups
+            .iter()
+            .map(|(a, w)| WeightedGroup {
+                target_group_arn: a.to_string(),
+                weight: *w,
+            })
+            .collect(),
         stickiness: Stickiness::default(),
         shape: ForwardShape::Weighted,
     })
@@ -56,12 +69,22 @@ fn weighted(groups: &[(&str, u16)]) -> RouteAction {
 fn a_plain_forward_to_blue_passes() {
     let v = validate(&req(), &live(RouteAction::Forward(Forward::single(BLUE)))).unwrap();
     assert_eq!(v.original, Forward::single(BLUE));
-    assert_eq!(v.route, RouteRef::ListenerDefault { listener_arn: L.into() });
+    assert_eq!(
+        v.route,
+        RouteRef::ListenerDefault {
+            listener_arn: L.into()
+        }
+    );
 }
 
 #[test]
 fn redirect_default_action_is_named() {
-    let e = errors(&live(RouteAction::Other { action_type: "redirect".into() }), &req());
+    let e = errors(
+        &live(RouteAction::Other {
+            action_type: "redirect".into(),
+        }),
+        &req(),
+    );
     assert_eq!(e.len(), 1);
     assert_eq!(e[0].culprit, L);
     assert!(e[0].message.contains("redirect"), "{}", e[0].message);
@@ -70,8 +93,16 @@ fn redirect_default_action_is_named() {
 #[test]
 fn missing_resources_are_all_reported() {
     let mut l = live(RouteAction::Forward(Forward::single(BLUE)));
-    l.listener = Err(AlbError::not_found("DescribeListeners", L, "ListenerNotFound"));
-    l.green = Err(AlbError::not_found("DescribeTargetGroups", "green", "TargetGroupNotFound"));
+    l.listener = Err(AlbError::not_found(
+        "DescribeListeners",
+        L,
+        "ListenerNotFound",
+    ));
+    l.green = Err(AlbError::not_found(
+        "DescribeTargetGroups",
+        "green",
+        "TargetGroupNotFound",
+    ));
     let e = errors(&l, &req());
     assert_eq!(e.len(), 2, "{e:?}");
     assert!(e[0].culprit.starts_with("--listener"));
@@ -80,14 +111,24 @@ fn missing_resources_are_all_reported() {
 
 #[test]
 fn blue_must_be_the_current_target() {
-    let e = errors(&live(RouteAction::Forward(Forward::single("arn:other"))), &req());
-    assert!(e.iter().any(|e| e.culprit == "--blue blue" && e.message.contains("is not in the")), "{e:?}");
+    let e = errors(
+        &live(RouteAction::Forward(Forward::single("arn:other"))),
+        &req(),
+    );
+    assert!(
+        e.iter()
+            .any(|e| e.culprit == "--blue blue" && e.message.contains("is not in the")),
+        "{e:?}"
+    );
 }
 
 #[test]
 fn other_groups_taking_traffic_are_refused() {
     let e = errors(&live(weighted(&[(BLUE, 500), ("arn:third", 500)])), &req());
-    assert!(e.iter().any(|e| e.culprit.starts_with("arn:third")), "{e:?}");
+    assert!(
+        e.iter().any(|e| e.culprit.starts_with("arn:third")),
+        "{e:?}"
+    );
     assert!(errors(&live(weighted(&[(BLUE, 999), ("arn:third", 0)])), &req()).is_empty());
 }
 
@@ -102,24 +143,40 @@ fn green_checks() {
     assert!(errors(&l, &req())[0].message.contains("target type lambda"));
     let mut l = base();
     l.green.as_mut().unwrap().load_balancer_arns = vec!["arn:other-lb".into()];
-    assert!(errors(&l, &req())[0].message.contains("another load balancer"));
+    assert!(errors(&l, &req())[0]
+        .message
+        .contains("another load balancer"));
     let mut l = base();
     l.green = Ok(tg(BLUE, "blue"));
     assert!(errors(&l, &req())[0].message.contains("same target group"));
-    let l = live(weighted(&[(BLUE, 1), ("a", 0), ("b", 0), ("c", 0), ("d", 0)]));
+    let l = live(weighted(&[
+        (BLUE, 1),
+        ("a", 0),
+        ("b", 0),
+        ("c", 0),
+        ("d", 0),
+    ]));
     assert!(errors(&l, &req())[0].message.contains("6 target groups"));
 }
 
 #[test]
 fn rule_must_belong_to_listener_and_not_be_default() {
     let mut l = live(RouteAction::Forward(Forward::single(BLUE)));
-    let rule = |arn: &str, is_default| Rule { arn: arn.into(), priority: "10".into(), is_default, conditions: vec![], action: RouteAction::Forward(Forward::single(BLUE)) };
+    let rule = |arn: &str, is_default| Rule {
+        arn: arn.into(),
+        priority: "10".into(),
+        is_default,
+        conditions: vec![],
+        action: RouteAction::Forward(Forward::single(BLUE)),
+    };
     l.rules = Some(Ok(vec![rule("arn:r1", false), rule("arn:default", true)]));
     let mut r = req();
     r.rule_arn = Some("arn:r1");
     assert!(validate(&r, &l).is_ok());
     r.rule_arn = Some("arn:r9");
-    assert!(errors(&l, &r)[0].message.contains("does not belong to listener"));
+    assert!(errors(&l, &r)[0]
+        .message
+        .contains("does not belong to listener"));
     r.rule_arn = Some("arn:default");
     assert!(errors(&l, &r)[0].message.contains("default rule"));
 }
@@ -137,7 +194,10 @@ fn a_recorded_run_blocks_unless_forced() {
         registered: vec![],
     }));
     let e = errors(&l, &req());
-    assert!(e[0].message.contains("run r-1") && e[0].message.contains("rollback"), "{e:?}");
+    assert!(
+        e[0].message.contains("run r-1") && e[0].message.contains("rollback"),
+        "{e:?}"
+    );
     let mut r = req();
     r.force = true;
     assert!(validate(&r, &l).is_ok());
@@ -146,7 +206,16 @@ fn a_recorded_run_blocks_unless_forced() {
 #[test]
 fn register_targets_must_fit_the_target_type() {
     let l = live(RouteAction::Forward(Forward::single(BLUE)));
-    let targets = [Target { id: "i-0abc".into(), port: None }, Target { id: "10.0.0.9".into(), port: Some(80) }];
+    let targets = [
+        Target {
+            id: "i-0abc".into(),
+            port: None,
+        },
+        Target {
+            id: "10.0.0.9".into(),
+            port: Some(80),
+        },
+    ];
     let mut r = req();
     r.register = &targets;
     let e = errors(&l, &r);

@@ -45,8 +45,10 @@ pub struct Analysis {
 
 pub fn read_file(path: &Path) -> Result<FileSettings, InputError> {
     let culprit = format!("--config {}", path.display());
-    let text = std::fs::read_to_string(path).map_err(|e| InputError::new(&culprit, format!("cannot be read: {e}")))?;
-    toml::from_str(&text).map_err(|e| InputError::new(&culprit, format!("is not valid: {}", e.to_string().trim())))
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| InputError::new(&culprit, format!("cannot be read: {e}")))?;
+    toml::from_str(&text)
+        .map_err(|e| InputError::new(&culprit, format!("is not valid: {}", e.to_string().trim())))
 }
 
 fn status_bounds(m: StatusMatch) -> (u16, u16) {
@@ -60,7 +62,10 @@ fn status_bounds(m: StatusMatch) -> (u16, u16) {
 fn dur(errors: &mut Vec<InputError>, flag: &str, v: Option<String>, default: &str) -> Duration {
     let raw = v.unwrap_or_else(|| default.to_string());
     parse_duration(flag, &raw).unwrap_or_else(|e| {
-        errors.push(InputError::new(flag, e.trim_start_matches(&format!("{flag}: ")).to_string()));
+        errors.push(InputError::new(
+            flag,
+            e.trim_start_matches(&format!("{flag}: ")).to_string(),
+        ));
         Duration::from_secs(1)
     })
 }
@@ -69,15 +74,43 @@ fn dur(errors: &mut Vec<InputError>, flag: &str, v: Option<String>, default: &st
 pub fn resolve(a: &AnalysisArgs, f: FileSettings) -> Result<Analysis, Vec<InputError>> {
     let mut errors = Vec::new();
     let prometheus = prometheus(a, &f, &mut errors);
-    let interval = dur(&mut errors, "--interval", a.interval.clone().or(f.interval), "30s");
-    let metric_period = dur(&mut errors, "--metric-period", a.metric_period.clone().or(f.metric_period), "60s");
-    let no_data_timeout = dur(&mut errors, "--no-data-timeout", a.no_data_timeout.clone().or(f.no_data_timeout), "10m");
-    let max_latency = a.max_latency.clone().or(f.max_latency).map(|v| dur(&mut errors, "--max-latency", Some(v), ""));
-    let max_error_rate = parse_rate("--max-error-rate", &a.max_error_rate.clone().or(f.max_error_rate).unwrap_or_else(|| "1%".into()))
-        .unwrap_or_else(|e| {
-            errors.push(InputError::new("--max-error-rate", e.trim_start_matches("--max-error-rate: ").to_string()));
-            0.0
-        });
+    let interval = dur(
+        &mut errors,
+        "--interval",
+        a.interval.clone().or(f.interval),
+        "30s",
+    );
+    let metric_period = dur(
+        &mut errors,
+        "--metric-period",
+        a.metric_period.clone().or(f.metric_period),
+        "60s",
+    );
+    let no_data_timeout = dur(
+        &mut errors,
+        "--no-data-timeout",
+        a.no_data_timeout.clone().or(f.no_data_timeout),
+        "10m",
+    );
+    let max_latency = a
+        .max_latency
+        .clone()
+        .or(f.max_latency)
+        .map(|v| dur(&mut errors, "--max-latency", Some(v), ""));
+    let max_error_rate = parse_rate(
+        "--max-error-rate",
+        &a.max_error_rate
+            .clone()
+            .or(f.max_error_rate)
+            .unwrap_or_else(|| "1%".into()),
+    )
+    .unwrap_or_else(|e| {
+        errors.push(InputError::new(
+            "--max-error-rate",
+            e.trim_start_matches("--max-error-rate: ").to_string(),
+        ));
+        0.0
+    });
     for (flag, d) in [("--interval", interval), ("--metric-period", metric_period)] {
         if d.is_zero() {
             errors.push(InputError::new(flag, "must be longer than 0s"));
@@ -103,15 +136,31 @@ pub fn resolve(a: &AnalysisArgs, f: FileSettings) -> Result<Analysis, Vec<InputE
     };
     let failure_limit = a.failure_limit.or(f.failure_limit).unwrap_or(1);
     if failure_limit == 0 {
-        errors.push(InputError::new("--failure-limit", "must be at least 1 (1 reverts on the first failed interval)"));
+        errors.push(InputError::new(
+            "--failure-limit",
+            "must be at least 1 (1 reverts on the first failed interval)",
+        ));
     }
     if !errors.is_empty() {
         return Err(errors);
     }
-    Ok(Analysis { interval, metric_period, thresholds, failure_limit, on_no_data: a.on_no_data.or(f.on_no_data).unwrap_or(NoDataPolicy::Fail), no_data_timeout, probe, prometheus })
+    Ok(Analysis {
+        interval,
+        metric_period,
+        thresholds,
+        failure_limit,
+        on_no_data: a.on_no_data.or(f.on_no_data).unwrap_or(NoDataPolicy::Fail),
+        no_data_timeout,
+        probe,
+        prometheus,
+    })
 }
 
-fn prometheus(a: &AnalysisArgs, f: &FileSettings, errors: &mut Vec<InputError>) -> Option<(String, String)> {
+fn prometheus(
+    a: &AnalysisArgs,
+    f: &FileSettings,
+    errors: &mut Vec<InputError>,
+) -> Option<(String, String)> {
     let url = a.prometheus_url.clone().or(f.prometheus_url.clone());
     let query = a.prometheus_query.clone().or(f.prometheus_query.clone());
     let max = a.prometheus_max.or(f.prometheus_max);
@@ -119,7 +168,10 @@ fn prometheus(a: &AnalysisArgs, f: &FileSettings, errors: &mut Vec<InputError>) 
         (Some(u), Some(q), Some(_)) => Some((u, q)),
         (None, None, None) => None,
         _ => {
-            errors.push(InputError::new("--prometheus-url/--prometheus-query/--prometheus-max", "give all three to judge a Prometheus query, or none"));
+            errors.push(InputError::new(
+                "--prometheus-url/--prometheus-query/--prometheus-max",
+                "give all three to judge a Prometheus query, or none",
+            ));
             None
         }
     }
@@ -142,7 +194,10 @@ mod tests {
     #[test]
     fn flags_override_the_file() {
         let f: FileSettings = toml::from_str("interval = \"10s\"\nmax-error-rate = \"5%\"\non-no-data = \"pause\"\nfailure-limit = 3").unwrap();
-        let a = AnalysisArgs { max_error_rate: Some("2%".into()), ..Default::default() };
+        let a = AnalysisArgs {
+            max_error_rate: Some("2%".into()),
+            ..Default::default()
+        };
         let s = resolve(&a, f).unwrap();
         assert_eq!(s.interval, Duration::from_secs(10));
         assert_eq!(s.thresholds.max_error_rate, 0.02);
@@ -162,7 +217,16 @@ mod tests {
         };
         let errs = resolve(&a, FileSettings::default()).unwrap_err();
         let culprits: Vec<&str> = errs.iter().map(|e| e.culprit.as_str()).collect();
-        assert_eq!(culprits, vec!["--prometheus-url/--prometheus-query/--prometheus-max", "--interval", "--max-error-rate", "--probe", "--failure-limit"]);
+        assert_eq!(
+            culprits,
+            vec![
+                "--prometheus-url/--prometheus-query/--prometheus-max",
+                "--interval",
+                "--max-error-rate",
+                "--probe",
+                "--failure-limit"
+            ]
+        );
     }
 
     #[test]

@@ -31,7 +31,10 @@ impl Cancel {
     }
 
     pub fn reason(&self) -> String {
-        self.reason.get().cloned().unwrap_or_else(|| "cancelled".to_string())
+        self.reason
+            .get()
+            .cloned()
+            .unwrap_or_else(|| "cancelled".to_string())
     }
 
     /// Cancel on the first SIGINT or SIGTERM. A second signal is left to the
@@ -48,7 +51,10 @@ impl Cancel {
 #[cfg(unix)]
 async fn wait_for_signal() -> &'static str {
     use tokio::signal::unix::{signal, SignalKind};
-    let (Ok(mut int), Ok(mut term)) = (signal(SignalKind::interrupt()), signal(SignalKind::terminate())) else {
+    let (Ok(mut int), Ok(mut term)) = (
+        signal(SignalKind::interrupt()),
+        signal(SignalKind::terminate()),
+    ) else {
         return std::future::pending().await;
     };
     tokio::select! {

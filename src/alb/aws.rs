@@ -26,17 +26,33 @@ impl AwsLoadBalancer {
 pub fn kind_for_code(code: Option<&str>) -> AlbErrorKind {
     match code.unwrap_or("") {
         c if c.ends_with("NotFound") => AlbErrorKind::NotFound,
-        "ValidationError" | "InvalidConfigurationRequest" | "PriorityInUse"
-        | "TooManyTargetGroups" | "TooManyRules" | "TooManyTargets" | "TooManyTags"
-        | "DuplicateTagKeys" | "InvalidTarget" | "IncompatibleProtocols"
-        | "TargetGroupAssociationLimit" | "TooManyActions" | "InvalidLoadBalancerAction"
-        | "TooManyUniqueTargetGroupsPerLoadBalancer" | "ResourceInUse" => AlbErrorKind::Invalid,
-        "AccessDenied" | "AccessDeniedException" | "UnauthorizedOperation"
-        | "InvalidClientTokenId" | "SignatureDoesNotMatch" | "ExpiredToken" => {
-            AlbErrorKind::AccessDenied
-        }
-        "Throttling" | "ThrottlingException" | "RequestLimitExceeded" | "ServiceUnavailable"
-        | "InternalFailure" | "InternalError" => AlbErrorKind::Transient,
+        "ValidationError"
+        | "InvalidConfigurationRequest"
+        | "PriorityInUse"
+        | "TooManyTargetGroups"
+        | "TooManyRules"
+        | "TooManyTargets"
+        | "TooManyTags"
+        | "DuplicateTagKeys"
+        | "InvalidTarget"
+        | "IncompatibleProtocols"
+        | "TargetGroupAssociationLimit"
+        | "TooManyActions"
+        | "InvalidLoadBalancerAction"
+        | "TooManyUniqueTargetGroupsPerLoadBalancer"
+        | "ResourceInUse" => AlbErrorKind::Invalid,
+        "AccessDenied"
+        | "AccessDeniedException"
+        | "UnauthorizedOperation"
+        | "InvalidClientTokenId"
+        | "SignatureDoesNotMatch"
+        | "ExpiredToken" => AlbErrorKind::AccessDenied,
+        "Throttling"
+        | "ThrottlingException"
+        | "RequestLimitExceeded"
+        | "ServiceUnavailable"
+        | "InternalFailure"
+        | "InternalError" => AlbErrorKind::Transient,
         _ => AlbErrorKind::Other,
     }
 }
@@ -51,27 +67,22 @@ where
             let e = se.err();
             let code = e.code();
             let msg = e.message().unwrap_or("no message");
-            (kind_for_code(code), format!("{} ({msg})", code.unwrap_or("error")))
+            (
+                kind_for_code(code),
+                format!("{} ({msg})", code.unwrap_or("error")),
+            )
         }
         SdkError::TimeoutError(_) => (AlbErrorKind::Transient, "request timed out".to_string()),
-        SdkError::DispatchFailure(d) => (
+        SdkError::DispatchFailure(_) => (
             AlbErrorKind::Other,
-            format!("could not reach the ELBv2 endpoint: {d:?}"),
+            format!(
+                "could not reach the ELBv2 endpoint: {}",
+                crate::errors::chain(&err)
+            ),
         ),
-        other => (AlbErrorKind::Other, format!("{}", aws_error_chain(other))),
+        other => (AlbErrorKind::Other, crate::errors::chain(other)),
     };
     AlbError::new(kind, op, resource, &message)
-}
-
-/// The full cause chain, since the SDK's top-level Display is often terse.
-pub fn aws_error_chain(e: &dyn std::error::Error) -> String {
-    let mut parts = vec![e.to_string()];
-    let mut cur = e.source();
-    while let Some(c) = cur {
-        parts.push(c.to_string());
-        cur = c.source();
-    }
-    parts.join(": ")
 }
 
 fn rule_order(r: &Rule) -> (bool, u64) {
@@ -227,7 +238,14 @@ impl LoadBalancerPort for AwsLoadBalancer {
             .first()
             .and_then(|r| r.rule_arn())
             .map(str::to_string)
-            .ok_or_else(|| AlbError::new(AlbErrorKind::Other, op, Some(listener_arn), "no rule ARN returned"))
+            .ok_or_else(|| {
+                AlbError::new(
+                    AlbErrorKind::Other,
+                    op,
+                    Some(listener_arn),
+                    "no rule ARN returned",
+                )
+            })
     }
 
     async fn delete_rule(&self, rule_arn: &str) -> AlbResult<()> {
@@ -327,11 +345,20 @@ mod tests {
 
     #[test]
     fn error_codes_map_to_kinds() {
-        assert_eq!(kind_for_code(Some("ListenerNotFound")), AlbErrorKind::NotFound);
-        assert_eq!(kind_for_code(Some("TargetGroupNotFound")), AlbErrorKind::NotFound);
+        assert_eq!(
+            kind_for_code(Some("ListenerNotFound")),
+            AlbErrorKind::NotFound
+        );
+        assert_eq!(
+            kind_for_code(Some("TargetGroupNotFound")),
+            AlbErrorKind::NotFound
+        );
         assert_eq!(kind_for_code(Some("Throttling")), AlbErrorKind::Transient);
         assert_eq!(kind_for_code(Some("PriorityInUse")), AlbErrorKind::Invalid);
-        assert_eq!(kind_for_code(Some("AccessDenied")), AlbErrorKind::AccessDenied);
+        assert_eq!(
+            kind_for_code(Some("AccessDenied")),
+            AlbErrorKind::AccessDenied
+        );
         assert_eq!(kind_for_code(None), AlbErrorKind::Other);
     }
 }

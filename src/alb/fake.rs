@@ -10,10 +10,12 @@ use std::collections::BTreeMap;
 use std::sync::Mutex;
 use std::time::Duration;
 
-pub const DEMO_LB: &str = "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/demo/1";
+pub const DEMO_LB: &str =
+    "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/demo/1";
 pub const DEMO_LISTENER: &str =
     "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/demo/1/l1";
-pub const DEMO_BLUE: &str = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/blue/b1";
+pub const DEMO_BLUE: &str =
+    "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/blue/b1";
 pub const DEMO_GREEN: &str =
     "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/green/g1";
 
@@ -72,7 +74,11 @@ impl FakeLoadBalancer {
     pub fn demo() -> Self {
         let fake = FakeLoadBalancer::default();
         fake.add_load_balancer(DEMO_LB, "vpc-1");
-        fake.add_listener(DEMO_LISTENER, DEMO_LB, RouteAction::Forward(Forward::single(DEMO_BLUE)));
+        fake.add_listener(
+            DEMO_LISTENER,
+            DEMO_LB,
+            RouteAction::Forward(Forward::single(DEMO_BLUE)),
+        );
         fake.add_group(DEMO_BLUE, "blue", "vpc-1", "ip");
         fake.add_group(DEMO_GREEN, "green", "vpc-1", "ip");
         fake.set_health(DEMO_BLUE, "10.0.0.1", HealthState::Healthy);
@@ -222,7 +228,8 @@ impl FakeLoadBalancer {
     }
 
     pub fn route(&self, route: &RouteRef) -> RouteAction {
-        self.with(|s| get_route(s, route)).expect("route exists in fake")
+        self.with(|s| get_route(s, route))
+            .expect("route exists in fake")
     }
 
     pub fn tags_of(&self, arn: &str) -> BTreeMap<String, String> {
@@ -262,9 +269,10 @@ impl FakeLoadBalancer {
 
 fn get_route(s: &State, route: &RouteRef) -> Option<RouteAction> {
     match route {
-        RouteRef::ListenerDefault { listener_arn } => {
-            s.listeners.get(listener_arn).map(|l| l.default_action.clone())
-        }
+        RouteRef::ListenerDefault { listener_arn } => s
+            .listeners
+            .get(listener_arn)
+            .map(|l| l.default_action.clone()),
         RouteRef::Rule { rule_arn, .. } => s.rules.get(rule_arn).map(|r| r.action.clone()),
     }
 }

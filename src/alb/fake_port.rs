@@ -97,10 +97,18 @@ impl LoadBalancerPort for FakeLoadBalancer {
         self.enter("CreateRule", listener_arn).await?;
         self.with(|s| {
             let clash = s.rule_listener.iter().any(|(r, l)| {
-                l == listener_arn && s.rules.get(r).is_some_and(|r| r.priority == priority.to_string())
+                l == listener_arn
+                    && s.rules
+                        .get(r)
+                        .is_some_and(|r| r.priority == priority.to_string())
             });
             if clash {
-                return Err(AlbError::new(AlbErrorKind::Invalid, "CreateRule", Some(listener_arn), "PriorityInUse"));
+                return Err(AlbError::new(
+                    AlbErrorKind::Invalid,
+                    "CreateRule",
+                    Some(listener_arn),
+                    "PriorityInUse",
+                ));
             }
             s.next_rule += 1;
             let arn = format!("{listener_arn}/rule-{}", s.next_rule);
@@ -134,7 +142,10 @@ impl LoadBalancerPort for FakeLoadBalancer {
         self.enter("RegisterTargets", tg).await?;
         self.with(|s| {
             let state = s.register_state.unwrap_or(HealthState::Healthy);
-            let list = s.health.get_mut(tg).ok_or_else(|| not_found("RegisterTargets", tg))?;
+            let list = s
+                .health
+                .get_mut(tg)
+                .ok_or_else(|| not_found("RegisterTargets", tg))?;
             for t in targets {
                 list.retain(|h| h.target != *t);
                 list.push(TargetHealth {
@@ -150,7 +161,10 @@ impl LoadBalancerPort for FakeLoadBalancer {
     async fn deregister_targets(&self, tg: &str, targets: &[Target]) -> AlbResult<()> {
         self.enter("DeregisterTargets", tg).await?;
         self.with(|s| {
-            let list = s.health.get_mut(tg).ok_or_else(|| not_found("DeregisterTargets", tg))?;
+            let list = s
+                .health
+                .get_mut(tg)
+                .ok_or_else(|| not_found("DeregisterTargets", tg))?;
             list.retain(|h| !targets.contains(&h.target));
             Ok(())
         })

@@ -13,8 +13,13 @@ pub const MAX_GROUPS_PER_FORWARD: usize = 5;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum RouteRef {
-    ListenerDefault { listener_arn: String },
-    Rule { listener_arn: String, rule_arn: String },
+    ListenerDefault {
+        listener_arn: String,
+    },
+    Rule {
+        listener_arn: String,
+        rule_arn: String,
+    },
 }
 
 impl RouteRef {
@@ -152,7 +157,9 @@ impl Forward {
 pub enum RouteAction {
     Forward(Forward),
     /// redirect, fixed-response, authenticate-oidc, authenticate-cognito, ...
-    Other { action_type: String },
+    Other {
+        action_type: String,
+    },
 }
 
 impl RouteAction {

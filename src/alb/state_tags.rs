@@ -50,14 +50,20 @@ pub fn encode(r: &RunRecord) -> BTreeMap<String, String> {
         ForwardShape::Weighted => "weighted",
     };
     t.insert(SHAPE.into(), shape.into());
-    let sticky = match (r.original.stickiness.enabled, r.original.stickiness.duration_seconds) {
+    let sticky = match (
+        r.original.stickiness.enabled,
+        r.original.stickiness.duration_seconds,
+    ) {
         (true, Some(d)) => format!("on {d}"),
         (true, None) => "on".into(),
         (false, _) => "off".into(),
     };
     t.insert(STICKY.into(), sticky);
     for (i, g) in r.original.groups.iter().enumerate() {
-        t.insert(format!("{GROUP}{i}"), format!("{} {}", g.target_group_arn, g.weight));
+        t.insert(
+            format!("{GROUP}{i}"),
+            format!("{} {}", g.target_group_arn, g.weight),
+        );
     }
     let ids: Vec<String> = r.registered.iter().map(Target::to_string).collect();
     for (i, chunk) in chunk_words(&ids, MAX_VALUE).into_iter().enumerate() {
@@ -83,7 +89,10 @@ fn chunk_words(words: &[String], max: usize) -> Vec<String> {
 
 /// All record keys present in `tags`, for removal at the end of a run.
 pub fn record_keys(tags: &BTreeMap<String, String>) -> Vec<String> {
-    tags.keys().filter(|k| k.starts_with(PREFIX)).cloned().collect()
+    tags.keys()
+        .filter(|k| k.starts_with(PREFIX))
+        .cloned()
+        .collect()
 }
 
 /// Read a record back. `Ok(None)` means no run is recorded; `Err` names the
@@ -92,7 +101,11 @@ pub fn decode(tags: &BTreeMap<String, String>) -> Result<Option<RunRecord>, Stri
     let Some(run_id) = tags.get(RUN_ID) else {
         return Ok(None);
     };
-    let get = |k: &str| tags.get(k).cloned().ok_or_else(|| format!("tag {k} is missing"));
+    let get = |k: &str| {
+        tags.get(k)
+            .cloned()
+            .ok_or_else(|| format!("tag {k} is missing"))
+    };
     let shape = match get(SHAPE)?.as_str() {
         "single" => ForwardShape::Single,
         "weighted" => ForwardShape::Weighted,
@@ -101,18 +114,31 @@ pub fn decode(tags: &BTreeMap<String, String>) -> Result<Option<RunRecord>, Stri
     let sticky = get(STICKY)?;
     let stickiness = match sticky.split_once(' ') {
         _ if sticky == "off" => Stickiness::default(),
-        _ if sticky == "on" => Stickiness { enabled: true, duration_seconds: None },
+        _ if sticky == "on" => Stickiness {
+            enabled: true,
+            duration_seconds: None,
+        },
         Some(("on", d)) => Stickiness {
             enabled: true,
-            duration_seconds: Some(d.parse().map_err(|_| format!("tag {STICKY} has bad duration {d:?}"))?),
+            duration_seconds: Some(
+                d.parse()
+                    .map_err(|_| format!("tag {STICKY} has bad duration {d:?}"))?,
+            ),
         },
         _ => return Err(format!("tag {STICKY} has unknown value {sticky:?}")),
     };
     let groups = indexed(tags, GROUP)
         .map(|(k, v)| {
-            let (arn, w) = v.rsplit_once(' ').ok_or_else(|| format!("tag {k} is not `ARN WEIGHT`"))?;
-            let weight = w.parse().map_err(|_| format!("tag {k} has bad weight {w:?}"))?;
-            Ok(WeightedGroup { target_group_arn: arn.to_string(), weight })
+            let (arn, w) = v
+                .rsplit_once(' ')
+                .ok_or_else(|| format!("tag {k} is not `ARN WEIGHT`"))?;
+            let weight = w
+                .parse()
+                .map_err(|_| format!("tag {k} has bad weight {w:?}"))?;
+            Ok(WeightedGroup {
+                target_group_arn: arn.to_string(),
+                weight,
+            })
         })
         .collect::<Result<Vec<_>, String>>()?;
     if groups.is_empty() {
@@ -129,13 +155,20 @@ pub fn decode(tags: &BTreeMap<String, String>) -> Result<Option<RunRecord>, Stri
         started: get(STARTED)?.parse().unwrap_or(0),
         step: tags.get(STEP).cloned().unwrap_or_default(),
         green_arn: get(GREEN)?,
-        original: Forward { groups, stickiness, shape },
+        original: Forward {
+            groups,
+            stickiness,
+            shape,
+        },
         registered,
     }))
 }
 
 /// Tags `PREFIX.N` in numeric order of N.
-fn indexed<'a>(tags: &'a BTreeMap<String, String>, prefix: &'a str) -> impl Iterator<Item = (&'a String, &'a String)> {
+fn indexed<'a>(
+    tags: &'a BTreeMap<String, String>,
+    prefix: &'a str,
+) -> impl Iterator<Item = (&'a String, &'a String)> {
     let mut v: Vec<(usize, (&String, &String))> = tags
         .iter()
         .filter_map(|(k, val)| Some((k.strip_prefix(prefix)?.parse().ok()?, (k, val))))
@@ -151,12 +184,18 @@ pub fn parse_target(s: &str) -> Target {
         if let Some((id, port)) = s.rsplit_once(':') {
             if let Ok(p) = port.parse() {
                 if !id.contains(':') {
-                    return Target { id: id.into(), port: Some(p) };
+                    return Target {
+                        id: id.into(),
+                        port: Some(p),
+                    };
                 }
             }
         }
     }
-    Target { id: s.into(), port: None }
+    Target {
+        id: s.into(),
+        port: None,
+    }
 }
 
 #[cfg(test)]
@@ -177,15 +216,27 @@ mod tests {
 
     #[test]
     fn round_trips_single_and_weighted() {
-        let single = record(Forward::single("arn:aws:elasticloadbalancing:us-east-1:1:targetgroup/blue/b"), vec![]);
+        let single = record(
+            Forward::single("arn:aws:elasticloadbalancing:us-east-1:1:targetgroup/blue/b"),
+            vec![],
+        );
         assert_eq!(decode(&encode(&single)).unwrap(), Some(single));
         let weighted = record(
             Forward {
                 groups: vec![
-                    WeightedGroup { target_group_arn: "arn:a".into(), weight: 700 },
-                    WeightedGroup { target_group_arn: "arn:b".into(), weight: 0 },
+                    WeightedGroup {
+                        target_group_arn: "arn:a".into(),
+                        weight: 700,
+                    },
+                    WeightedGroup {
+                        target_group_arn: "arn:b".into(),
+                        weight: 0,
+                    },
                 ],
-                stickiness: Stickiness { enabled: true, duration_seconds: Some(600) },
+                stickiness: Stickiness {
+                    enabled: true,
+                    duration_seconds: Some(600),
+                },
                 shape: ForwardShape::Weighted,
             },
             vec![parse_target("10.0.0.1:8080"), parse_target("i-0abc")],
@@ -195,7 +246,9 @@ mod tests {
 
     #[test]
     fn values_fit_the_tag_limits() {
-        let many: Vec<Target> = (0..200).map(|i| parse_target(&format!("10.0.{}.{}:8080", i / 250, i % 250))).collect();
+        let many: Vec<Target> = (0..200)
+            .map(|i| parse_target(&format!("10.0.{}.{}:8080", i / 250, i % 250)))
+            .collect();
         let r = record(Forward::single("arn:b"), many.clone());
         let tags = encode(&r);
         let allowed = |c: char| c.is_alphanumeric() || " _.:/=+-@".contains(c);
@@ -211,16 +264,32 @@ mod tests {
         assert_eq!(decode(&BTreeMap::new()).unwrap(), None);
         let mut tags = encode(&record(Forward::single("arn:b"), vec![]));
         tags.remove("alb-rollout:original-group.0");
-        assert!(decode(&tags).unwrap_err().contains("original route is unknown"));
+        assert!(decode(&tags)
+            .unwrap_err()
+            .contains("original route is unknown"));
         tags.insert("alb-rollout:original-shape".into(), "odd".into());
-        assert!(decode(&tags).unwrap_err().contains("alb-rollout:original-shape"));
+        assert!(decode(&tags)
+            .unwrap_err()
+            .contains("alb-rollout:original-shape"));
     }
 
     #[test]
     fn parses_target_forms() {
-        assert_eq!(parse_target("10.0.0.1:80"), Target { id: "10.0.0.1".into(), port: Some(80) });
+        assert_eq!(
+            parse_target("10.0.0.1:80"),
+            Target {
+                id: "10.0.0.1".into(),
+                port: Some(80)
+            }
+        );
         assert_eq!(parse_target("i-0abc").port, None);
         let lambda = "arn:aws:lambda:us-east-1:1:function:f";
-        assert_eq!(parse_target(lambda), Target { id: lambda.into(), port: None });
+        assert_eq!(
+            parse_target(lambda),
+            Target {
+                id: lambda.into(),
+                port: None
+            }
+        );
     }
 }

@@ -87,12 +87,17 @@ pub fn forward_to_sdk(forward: &Forward) -> sdk::Action {
                 .build(),
         );
     }
-    let mut sticky = sdk::TargetGroupStickinessConfig::builder().enabled(forward.stickiness.enabled);
+    let mut sticky =
+        sdk::TargetGroupStickinessConfig::builder().enabled(forward.stickiness.enabled);
     if forward.stickiness.enabled {
         sticky = sticky.set_duration_seconds(forward.stickiness.duration_seconds);
     }
     builder
-        .forward_config(config.target_group_stickiness_config(sticky.build()).build())
+        .forward_config(
+            config
+                .target_group_stickiness_config(sticky.build())
+                .build(),
+        )
         .build()
 }
 

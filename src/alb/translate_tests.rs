@@ -134,7 +134,12 @@ fn health_states_map() {
     );
     assert_eq!(health_state_from_sdk(None), HealthState::Unavailable);
     let d = sdk::TargetHealthDescription::builder()
-        .target(sdk::TargetDescription::builder().id("10.0.0.1").port(80).build())
+        .target(
+            sdk::TargetDescription::builder()
+                .id("10.0.0.1")
+                .port(80)
+                .build(),
+        )
         .target_health(
             sdk::TargetHealth::builder()
                 .state(sdk::TargetHealthStateEnum::Unhealthy)

@@ -40,7 +40,13 @@ pub struct BakeTracker {
 
 impl BakeTracker {
     pub fn new(failure_limit: u32, on_no_data: NoDataPolicy, no_data_timeout: Duration) -> Self {
-        BakeTracker { failure_limit: failure_limit.max(1), on_no_data, no_data_timeout, failures: 0, held: Duration::ZERO }
+        BakeTracker {
+            failure_limit: failure_limit.max(1),
+            on_no_data,
+            no_data_timeout,
+            failures: 0,
+            held: Duration::ZERO,
+        }
     }
 
     pub fn failures(&self) -> u32 {
@@ -50,7 +56,10 @@ impl BakeTracker {
     fn fail(&mut self, why: String) -> BakeDecision {
         self.failures += 1;
         if self.failures >= self.failure_limit {
-            BakeDecision::Fail(format!("{why} (failed interval {} of --failure-limit {})", self.failures, self.failure_limit))
+            BakeDecision::Fail(format!(
+                "{why} (failed interval {} of --failure-limit {})",
+                self.failures, self.failure_limit
+            ))
         } else {
             BakeDecision::Continue
         }
@@ -70,7 +79,11 @@ impl BakeTracker {
                 NoDataPolicy::Pause => {
                     self.held += interval;
                     if self.held >= self.no_data_timeout {
-                        BakeDecision::Fail(format!("no data for {}s (--no-data-timeout): {}", self.held.as_secs(), outcome.summary()))
+                        BakeDecision::Fail(format!(
+                            "no data for {}s (--no-data-timeout): {}",
+                            self.held.as_secs(),
+                            outcome.summary()
+                        ))
                     } else {
                         BakeDecision::Hold
                     }
@@ -86,16 +99,29 @@ mod tests {
     use crate::analysis::judge::CheckResult;
 
     fn outcome(v: Verdict) -> CheckOutcome {
-        CheckOutcome { verdict: v, checks: vec![CheckResult { check: "error-rate", verdict: v, detail: "green 5.00%".into() }] }
+        CheckOutcome {
+            verdict: v,
+            checks: vec![CheckResult {
+                check: "error-rate",
+                verdict: v,
+                detail: "green 5.00%".into(),
+            }],
+        }
     }
     const I: Duration = Duration::from_secs(10);
 
     #[test]
     fn first_failure_reverts_by_default() {
         let mut t = BakeTracker::new(1, NoDataPolicy::Fail, I * 10);
-        assert_eq!(t.observe(&outcome(Verdict::Pass), I), BakeDecision::Continue);
+        assert_eq!(
+            t.observe(&outcome(Verdict::Pass), I),
+            BakeDecision::Continue
+        );
         match t.observe(&outcome(Verdict::Fail), I) {
-            BakeDecision::Fail(why) => assert!(why.contains("green 5.00%") && why.contains("1 of --failure-limit 1"), "{why}"),
+            BakeDecision::Fail(why) => assert!(
+                why.contains("green 5.00%") && why.contains("1 of --failure-limit 1"),
+                "{why}"
+            ),
             other => panic!("{other:?}"),
         }
     }
@@ -105,7 +131,10 @@ mod tests {
         let mut t = BakeTracker::new(3, NoDataPolicy::Fail, I * 10);
         let f = outcome(Verdict::Fail);
         assert_eq!(t.observe(&f, I), BakeDecision::Continue);
-        assert_eq!(t.observe(&outcome(Verdict::Pass), I), BakeDecision::Continue);
+        assert_eq!(
+            t.observe(&outcome(Verdict::Pass), I),
+            BakeDecision::Continue
+        );
         assert_eq!(t.observe(&f, I), BakeDecision::Continue);
         assert!(matches!(t.observe(&f, I), BakeDecision::Fail(_)));
         assert_eq!(t.failures(), 3);
@@ -121,9 +150,15 @@ mod tests {
         let mut pause = BakeTracker::new(1, NoDataPolicy::Pause, I * 3);
         assert_eq!(pause.observe(&nd, I), BakeDecision::Hold);
         assert_eq!(pause.observe(&nd, I), BakeDecision::Hold);
-        assert_eq!(pause.observe(&outcome(Verdict::Pass), I), BakeDecision::Continue, "data resets the hold");
+        assert_eq!(
+            pause.observe(&outcome(Verdict::Pass), I),
+            BakeDecision::Continue,
+            "data resets the hold"
+        );
         assert_eq!(pause.observe(&nd, I), BakeDecision::Hold);
         assert_eq!(pause.observe(&nd, I), BakeDecision::Hold);
-        assert!(matches!(pause.observe(&nd, I), BakeDecision::Fail(w) if w.contains("--no-data-timeout")));
+        assert!(
+            matches!(pause.observe(&nd, I), BakeDecision::Fail(w) if w.contains("--no-data-timeout"))
+        );
     }
 }

@@ -38,14 +38,17 @@ impl Default for Thresholds {
     }
 }
 
+/// A measurement, or why it could not be made.
+pub type Measured<T> = Result<T, String>;
+
 /// Everything measured in one interval. `Err` keeps a provider's failure.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Sample {
-    pub green_health: Option<Result<HealthCounts, String>>,
-    pub green: Option<Result<Option<TrafficStats>, String>>,
-    pub blue: Option<Result<Option<TrafficStats>, String>>,
+    pub green_health: Option<Measured<HealthCounts>>,
+    pub green: Option<Measured<Option<TrafficStats>>>,
+    pub blue: Option<Measured<Option<TrafficStats>>>,
     pub probe: Option<ProbeOutcome>,
-    pub prometheus: Option<Result<Option<f64>, String>>,
+    pub prometheus: Option<Measured<Option<f64>>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -74,40 +77,92 @@ pub struct CheckOutcome {
 impl CheckOutcome {
     /// The failing (or else no-data) checks, joined for one line of output.
     pub fn summary(&self) -> String {
-        let pick: Vec<&CheckResult> = self.checks.iter().filter(|c| c.verdict == self.verdict).collect();
-        pick.iter().map(|c| format!("{}: {}", c.check, c.detail)).collect::<Vec<_>>().join("; ")
+        let pick: Vec<&CheckResult> = self
+            .checks
+            .iter()
+            .filter(|c| c.verdict == self.verdict)
+            .collect();
+        pick.iter()
+            .map(|c| format!("{}: {}", c.check, c.detail))
+            .collect::<Vec<_>>()
+            .join("; ")
     }
 }
 
 fn result(check: &'static str, verdict: Verdict, detail: String) -> CheckResult {
-    CheckResult { check, verdict, detail }
+    CheckResult {
+        check,
+        verdict,
+        detail,
+    }
 }
 
 fn pct(x: f64) -> String {
-    format!("{:.2}%", x * 100.0)
+    // Adding 0.0 turns an empty float sum (-0.0) into 0.0 for display.
+    format!("{:.2}%", x * 100.0 + 0.0)
 }
 
 fn judge_health(h: &Result<HealthCounts, String>, t: &Thresholds) -> CheckResult {
     match h {
-        Err(e) => result("health", Verdict::NoData, format!("target health unavailable: {e}")),
-        Ok(c) if c.healthy == 0 => result("health", Verdict::Fail, format!("green has no healthy target ({c})")),
-        Ok(c) if c.unhealthy > 0 && t.fail_on_unhealthy => {
-            result("health", Verdict::Fail, format!("green has {} unhealthy target(s) ({c})", c.unhealthy))
-        }
+        Err(e) => result(
+            "health",
+            Verdict::NoData,
+            format!("target health unavailable: {e}"),
+        ),
+        Ok(c) if c.healthy == 0 => result(
+            "health",
+            Verdict::Fail,
+            format!("green has no healthy target ({c})"),
+        ),
+        Ok(c) if c.unhealthy > 0 && t.fail_on_unhealthy => result(
+            "health",
+            Verdict::Fail,
+            format!("green has {} unhealthy target(s) ({c})", c.unhealthy),
+        ),
         Ok(c) => result("health", Verdict::Pass, format!("green {c}")),
     }
 }
 
 fn traffic_line(name: &str, s: &TrafficStats) -> String {
-    format!("{name} {} of {} requests", pct(s.error_rate().unwrap_or(0.0)), s.requests)
+    format!(
+        "{name} {} of {} requests",
+        pct(s.error_rate().unwrap_or(0.0)),
+        s.requests
+    )
 }
 
-fn judge_errors(green: &Result<Option<TrafficStats>, String>, blue: Option<&Result<Option<TrafficStats>, String>>, t: &Thresholds) -> CheckResult {
+fn judge_errors(
+    green: &Result<Option<TrafficStats>, String>,
+    blue: Option<&Result<Option<TrafficStats>, String>>,
+    t: &Thresholds,
+) -> CheckResult {
     let g = match green {
-        Err(e) => return result("error-rate", Verdict::NoData, format!("green metrics unavailable: {e}")),
-        Ok(None) => return result("error-rate", Verdict::NoData, format!("no requests to green in the window (need {})", t.min_requests)),
+        Err(e) => {
+            return result(
+                "error-rate",
+                Verdict::NoData,
+                format!("green metrics unavailable: {e}"),
+            )
+        }
+        Ok(None) => {
+            return result(
+                "error-rate",
+                Verdict::NoData,
+                format!(
+                    "no requests to green in the window (need {})",
+                    t.min_requests
+                ),
+            )
+        }
         Ok(Some(g)) if g.requests < t.min_requests as f64 => {
-            return result("error-rate", Verdict::NoData, format!("{} requests to green in the window, fewer than --min-requests {}", g.requests, t.min_requests))
+            return result(
+                "error-rate",
+                Verdict::NoData,
+                format!(
+                    "{} requests to green in the window, fewer than --min-requests {}",
+                    g.requests, t.min_requests
+                ),
+            )
         }
         Ok(Some(g)) => g,
     };
@@ -122,34 +177,82 @@ fn judge_errors(green: &Result<Option<TrafficStats>, String>, blue: Option<&Resu
         (true, Some(br)) => ((g_rate - br).max(0.0), "green's excess over blue"),
         _ => (g_rate, "green"),
     };
-    let detail = format!("{}{blue_part}; {what} {} vs max {}", traffic_line("green", g), pct(judged), pct(t.max_error_rate));
-    let verdict = if judged > t.max_error_rate { Verdict::Fail } else { Verdict::Pass };
+    let detail = format!(
+        "{}{blue_part}; {what} {} vs max {}",
+        traffic_line("green", g),
+        pct(judged),
+        pct(t.max_error_rate)
+    );
+    let verdict = if judged > t.max_error_rate {
+        Verdict::Fail
+    } else {
+        Verdict::Pass
+    };
     result("error-rate", verdict, detail)
 }
 
 fn judge_latency(green: &Result<Option<TrafficStats>, String>, max: Duration) -> CheckResult {
-    match green.as_ref().ok().and_then(|g| g.as_ref()).and_then(|g| g.avg_response_seconds) {
-        None => result("latency", Verdict::NoData, "no response-time data for green".into()),
+    match green
+        .as_ref()
+        .ok()
+        .and_then(|g| g.as_ref())
+        .and_then(|g| g.avg_response_seconds)
+    {
+        None => result(
+            "latency",
+            Verdict::NoData,
+            "no response-time data for green".into(),
+        ),
         Some(avg) => {
-            let v = if avg > max.as_secs_f64() { Verdict::Fail } else { Verdict::Pass };
-            result("latency", v, format!("green average {:.0} ms vs max {} ms", avg * 1000.0, max.as_millis()))
+            let v = if avg > max.as_secs_f64() {
+                Verdict::Fail
+            } else {
+                Verdict::Pass
+            };
+            result(
+                "latency",
+                v,
+                format!(
+                    "green average {:.0} ms vs max {} ms",
+                    avg * 1000.0,
+                    max.as_millis()
+                ),
+            )
         }
     }
 }
 
 fn judge_probe(p: &ProbeOutcome, range: (u16, u16)) -> CheckResult {
     match (p.status, &p.error) {
-        (Some(s), _) if (range.0..=range.1).contains(&s) => result("probe", Verdict::Pass, format!("HTTP {s} in {} ms", p.latency_ms)),
-        (Some(s), _) => result("probe", Verdict::Fail, format!("HTTP {s}, expected {}-{}", range.0, range.1)),
-        (None, e) => result("probe", Verdict::Fail, format!("request failed: {}", e.as_deref().unwrap_or("no response"))),
+        (Some(s), _) if (range.0..=range.1).contains(&s) => result(
+            "probe",
+            Verdict::Pass,
+            format!("HTTP {s} in {} ms", p.latency_ms),
+        ),
+        (Some(s), _) => result(
+            "probe",
+            Verdict::Fail,
+            format!("HTTP {s}, expected {}-{}", range.0, range.1),
+        ),
+        (None, e) => result(
+            "probe",
+            Verdict::Fail,
+            format!("request failed: {}", e.as_deref().unwrap_or("no response")),
+        ),
     }
 }
 
 fn judge_prometheus(v: &Result<Option<f64>, String>, max: f64) -> CheckResult {
     match v {
         Err(e) => result("prometheus", Verdict::NoData, format!("query failed: {e}")),
-        Ok(None) => result("prometheus", Verdict::NoData, "query returned no series".into()),
-        Ok(Some(x)) if *x > max => result("prometheus", Verdict::Fail, format!("{x} above max {max}")),
+        Ok(None) => result(
+            "prometheus",
+            Verdict::NoData,
+            "query returned no series".into(),
+        ),
+        Ok(Some(x)) if *x > max => {
+            result("prometheus", Verdict::Fail, format!("{x} above max {max}"))
+        }
         Ok(Some(x)) => result("prometheus", Verdict::Pass, format!("{x} within max {max}")),
     }
 }
@@ -171,7 +274,11 @@ pub fn judge(s: &Sample, t: &Thresholds) -> CheckOutcome {
     if let (Some(v), Some(max)) = (&s.prometheus, t.prometheus_max) {
         checks.push(judge_prometheus(v, max));
     }
-    let verdict = checks.iter().map(|c| c.verdict).max().unwrap_or(Verdict::NoData);
+    let verdict = checks
+        .iter()
+        .map(|c| c.verdict)
+        .max()
+        .unwrap_or(Verdict::NoData);
     CheckOutcome { verdict, checks }
 }
 

@@ -3,82 +3,183 @@
 use super::*;
 
 fn stats(requests: f64, errors: f64) -> Option<Result<Option<TrafficStats>, String>> {
-    Some(Ok(Some(TrafficStats { requests, target_5xx: errors, avg_response_seconds: Some(0.05) })))
+    Some(Ok(Some(TrafficStats {
+        requests,
+        target_5xx: errors,
+        avg_response_seconds: Some(0.05),
+    })))
 }
 
 fn healthy(n: usize) -> Option<Result<HealthCounts, String>> {
-    Some(Ok(HealthCounts { healthy: n, ..Default::default() }))
+    Some(Ok(HealthCounts {
+        healthy: n,
+        ..Default::default()
+    }))
 }
+
+type Case = (
+    &'static str,
+    Option<Measured<Option<TrafficStats>>>,
+    Verdict,
+);
 
 #[test]
 fn error_rate_table() {
-    let t = Thresholds { max_error_rate: 0.01, min_requests: 50, ..Default::default() };
-    let cases: Vec<(&str, Option<Result<Option<TrafficStats>, String>>, Verdict)> = vec![
+    let t = Thresholds {
+        max_error_rate: 0.01,
+        min_requests: 50,
+        ..Default::default()
+    };
+    let cases: Vec<Case> = vec![
         ("clean", stats(1000.0, 0.0), Verdict::Pass),
-        ("at the threshold passes", stats(1000.0, 10.0), Verdict::Pass),
+        (
+            "at the threshold passes",
+            stats(1000.0, 10.0),
+            Verdict::Pass,
+        ),
         ("above fails", stats(1000.0, 11.0), Verdict::Fail),
-        ("too few requests is no data", stats(49.0, 49.0), Verdict::NoData),
+        (
+            "too few requests is no data",
+            stats(49.0, 49.0),
+            Verdict::NoData,
+        ),
         ("no datapoints is no data", Some(Ok(None)), Verdict::NoData),
-        ("provider error is no data", Some(Err("Throttling".into())), Verdict::NoData),
+        (
+            "provider error is no data",
+            Some(Err("Throttling".into())),
+            Verdict::NoData,
+        ),
     ];
     for (name, green, want) in cases {
-        let s = Sample { green, ..Default::default() };
+        let s = Sample {
+            green,
+            ..Default::default()
+        };
         assert_eq!(judge(&s, &t).verdict, want, "{name}");
     }
 }
 
 #[test]
 fn compare_to_blue_forgives_a_platform_incident() {
-    let mut t = Thresholds { max_error_rate: 0.01, ..Default::default() };
-    let s = Sample { green: stats(1000.0, 100.0), blue: stats(10000.0, 1000.0), ..Default::default() };
-    assert_eq!(judge(&s, &t).verdict, Verdict::Fail, "absolute judging fails");
+    let mut t = Thresholds {
+        max_error_rate: 0.01,
+        ..Default::default()
+    };
+    let s = Sample {
+        green: stats(1000.0, 100.0),
+        blue: stats(10000.0, 1000.0),
+        ..Default::default()
+    };
+    assert_eq!(
+        judge(&s, &t).verdict,
+        Verdict::Fail,
+        "absolute judging fails"
+    );
     t.compare_to_blue = true;
     let out = judge(&s, &t);
     assert_eq!(out.verdict, Verdict::Pass, "{}", out.checks[0].detail);
     assert!(out.checks[0].detail.contains("blue 10.00%"));
-    let worse = Sample { green: stats(1000.0, 200.0), blue: stats(10000.0, 1000.0), ..Default::default() };
+    let worse = Sample {
+        green: stats(1000.0, 200.0),
+        blue: stats(10000.0, 1000.0),
+        ..Default::default()
+    };
     assert_eq!(judge(&worse, &t).verdict, Verdict::Fail);
 }
 
 #[test]
 fn health_table() {
     let t = Thresholds::default();
-    let with = |h| Sample { green_health: h, ..Default::default() };
+    let with = |h| Sample {
+        green_health: h,
+        ..Default::default()
+    };
     assert_eq!(judge(&with(healthy(2)), &t).verdict, Verdict::Pass);
     assert_eq!(judge(&with(healthy(0)), &t).verdict, Verdict::Fail);
-    let one_bad = Some(Ok(HealthCounts { healthy: 2, unhealthy: 1, ..Default::default() }));
+    let one_bad = Some(Ok(HealthCounts {
+        healthy: 2,
+        unhealthy: 1,
+        ..Default::default()
+    }));
     assert_eq!(judge(&with(one_bad.clone()), &t).verdict, Verdict::Fail);
-    let lenient = Thresholds { fail_on_unhealthy: false, ..Default::default() };
+    let lenient = Thresholds {
+        fail_on_unhealthy: false,
+        ..Default::default()
+    };
     assert_eq!(judge(&with(one_bad), &lenient).verdict, Verdict::Pass);
-    assert_eq!(judge(&with(Some(Err("x".into()))), &t).verdict, Verdict::NoData);
+    assert_eq!(
+        judge(&with(Some(Err("x".into()))), &t).verdict,
+        Verdict::NoData
+    );
 }
 
 #[test]
 fn worst_check_wins_and_summary_names_it() {
-    let t = Thresholds { max_latency: Some(Duration::from_millis(20)), ..Default::default() };
-    let s = Sample { green_health: healthy(1), green: stats(100.0, 0.0), ..Default::default() };
+    let t = Thresholds {
+        max_latency: Some(Duration::from_millis(20)),
+        ..Default::default()
+    };
+    let s = Sample {
+        green_health: healthy(1),
+        green: stats(100.0, 0.0),
+        ..Default::default()
+    };
     let out = judge(&s, &t);
     assert_eq!(out.verdict, Verdict::Fail);
-    assert!(out.summary().starts_with("latency: green average 50 ms"), "{}", out.summary());
+    assert!(
+        out.summary().starts_with("latency: green average 50 ms"),
+        "{}",
+        out.summary()
+    );
 }
 
 #[test]
 fn probe_and_prometheus() {
-    let t = Thresholds { prometheus_max: Some(0.5), probe_status: Some((200, 200)), ..Default::default() };
-    let probe = |status| Some(ProbeOutcome { status, latency_ms: 3, error: None });
-    let s = Sample { probe: probe(Some(200)), prometheus: Some(Ok(Some(0.2))), ..Default::default() };
+    let t = Thresholds {
+        prometheus_max: Some(0.5),
+        probe_status: Some((200, 200)),
+        ..Default::default()
+    };
+    let probe = |status| {
+        Some(ProbeOutcome {
+            status,
+            latency_ms: 3,
+            error: None,
+        })
+    };
+    let s = Sample {
+        probe: probe(Some(200)),
+        prometheus: Some(Ok(Some(0.2))),
+        ..Default::default()
+    };
     assert_eq!(judge(&s, &t).verdict, Verdict::Pass);
-    let s = Sample { probe: probe(Some(503)), prometheus: Some(Ok(Some(0.2))), ..Default::default() };
+    let s = Sample {
+        probe: probe(Some(503)),
+        prometheus: Some(Ok(Some(0.2))),
+        ..Default::default()
+    };
     assert_eq!(judge(&s, &t).verdict, Verdict::Fail);
-    let s = Sample { probe: probe(None), ..Default::default() };
+    let s = Sample {
+        probe: probe(None),
+        ..Default::default()
+    };
     assert_eq!(judge(&s, &t).verdict, Verdict::Fail);
-    let s = Sample { prometheus: Some(Ok(Some(0.9))), ..Default::default() };
+    let s = Sample {
+        prometheus: Some(Ok(Some(0.9))),
+        ..Default::default()
+    };
     assert!(judge(&s, &t).summary().contains("0.9 above max 0.5"));
-    let s = Sample { prometheus: Some(Ok(None)), ..Default::default() };
+    let s = Sample {
+        prometheus: Some(Ok(None)),
+        ..Default::default()
+    };
     assert_eq!(judge(&s, &t).verdict, Verdict::NoData);
 }
 
 #[test]
 fn an_empty_sample_is_no_data_never_a_pass() {
-    assert_eq!(judge(&Sample::default(), &Thresholds::default()).verdict, Verdict::NoData);
+    assert_eq!(
+        judge(&Sample::default(), &Thresholds::default()).verdict,
+        Verdict::NoData
+    );
 }

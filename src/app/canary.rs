@@ -35,25 +35,62 @@ struct Parsed {
 
 fn parse(a: &CanaryArgs) -> Result<Parsed, Vec<InputError>> {
     let mut errors = Vec::new();
-    let steps = parse_steps(&a.steps).map_err(|e| errors.extend(e.into_iter().map(|m| InputError::new("--steps", m.trim_start_matches("--steps: ").to_string())))).ok();
+    let steps =
+        parse_steps(&a.steps)
+            .map_err(|e| {
+                errors.extend(e.into_iter().map(|m| {
+                    InputError::new("--steps", m.trim_start_matches("--steps: ").to_string())
+                }))
+            })
+            .ok();
     let file = match &a.config {
-        Some(p) => settings::read_file(p).map_err(|e| errors.push(e)).unwrap_or_default(),
+        Some(p) => settings::read_file(p)
+            .map_err(|e| errors.push(e))
+            .unwrap_or_default(),
         None => FileSettings::default(),
     };
-    let analysis = settings::resolve(&a.analysis, file).map_err(|e| errors.extend(e)).ok();
-    let mut dur = |flag: &str, v: &str| parse_duration(flag, v).map_err(|e| errors.push(InputError::new(flag, e.trim_start_matches(&format!("{flag}: ")).to_string()))).ok();
+    let analysis = settings::resolve(&a.analysis, file)
+        .map_err(|e| errors.extend(e))
+        .ok();
+    let mut dur = |flag: &str, v: &str| {
+        parse_duration(flag, v)
+            .map_err(|e| {
+                errors.push(InputError::new(
+                    flag,
+                    e.trim_start_matches(&format!("{flag}: ")).to_string(),
+                ))
+            })
+            .ok()
+    };
     let stickiness = a.stickiness.as_deref().map(|s| dur("--stickiness", s));
     let health_timeout = dur("--health-timeout", &a.health_timeout);
     let revert_timeout = dur("--revert-timeout", &a.revert_timeout);
     if let Some(Some(s)) = stickiness {
         if s.as_secs() < 1 || s.as_secs() > 604_800 {
-            errors.push(InputError::new("--stickiness", "must be between 1s and 7 days (ELBv2's limits)"));
+            errors.push(InputError::new(
+                "--stickiness",
+                "must be between 1s and 7 days (ELBv2's limits)",
+            ));
         }
     }
-    let register = a.register.iter().filter(|s| !s.trim().is_empty()).map(|s| parse_target(s.trim())).collect();
+    let register = a
+        .register
+        .iter()
+        .filter(|s| !s.trim().is_empty())
+        .map(|s| parse_target(s.trim()))
+        .collect();
     match (steps, analysis, health_timeout, revert_timeout, stickiness) {
-        (Some(steps), Some(analysis), Some(health_timeout), Some(revert_timeout), stickiness) if errors.is_empty() => {
-            Ok(Parsed { steps, register, analysis, stickiness: stickiness.flatten(), health_timeout, revert_timeout })
+        (Some(steps), Some(analysis), Some(health_timeout), Some(revert_timeout), stickiness)
+            if errors.is_empty() =>
+        {
+            Ok(Parsed {
+                steps,
+                register,
+                analysis,
+                stickiness: stickiness.flatten(),
+                health_timeout,
+                revert_timeout,
+            })
         }
         _ => Err(errors),
     }
@@ -68,8 +105,18 @@ pub async fn run(config: &aws_config::SdkConfig, a: &CanaryArgs, output: Output)
         return invalid(&all, output);
     }
     let lb: Arc<dyn LoadBalancerPort> = Arc::new(AwsLoadBalancer::new(config));
-    let register: Vec<Target> = parsed.as_ref().map(|p| p.register.clone()).unwrap_or_default();
-    let req = Request { listener_arn: &a.listener, rule_arn: a.rule.as_deref(), blue: &a.blue, green: &a.green, register: &register, force: a.force };
+    let register: Vec<Target> = parsed
+        .as_ref()
+        .map(|p| p.register.clone())
+        .unwrap_or_default();
+    let req = Request {
+        listener_arn: &a.listener,
+        rule_arn: a.rule.as_deref(),
+        blue: &a.blue,
+        green: &a.green,
+        register: &register,
+        force: a.force,
+    };
     let state = live::read(lb.as_ref(), &req).await;
     let validated = preflight::validate(&req, &state);
     let (parsed, validated) = match (parsed, validated) {
@@ -90,25 +137,47 @@ pub async fn run(config: &aws_config::SdkConfig, a: &CanaryArgs, output: Output)
         final_route: a.final_route,
     });
     if a.dry_run {
-        return dry_run::print(&validated, &plan, &parsed.register, &parsed.analysis, output);
+        return dry_run::print(
+            &validated,
+            &plan,
+            &parsed.register,
+            &parsed.analysis,
+            output,
+        );
     }
     execute(config, lb, validated, plan, parsed, output).await
 }
 
-fn sources(config: &aws_config::SdkConfig, lb: Arc<dyn LoadBalancerPort>, an: &Analysis) -> Result<Sources, Vec<InputError>> {
+fn sources(
+    config: &aws_config::SdkConfig,
+    lb: Arc<dyn LoadBalancerPort>,
+    an: &Analysis,
+) -> Result<Sources, Vec<InputError>> {
     let mut errors = Vec::new();
     let probe: Option<Arc<dyn Probe>> = match an.probe.as_deref().map(parse_probe_spec) {
-        Some(Ok((url, _))) => HttpProbe::new(&url, DEFAULT_PROBE_TIMEOUT).map(|p| Arc::new(p) as Arc<dyn Probe>).map_err(|e| errors.push(InputError::new("--probe", e.message))).ok(),
+        Some(Ok((url, _))) => HttpProbe::new(&url, DEFAULT_PROBE_TIMEOUT)
+            .map(|p| Arc::new(p) as Arc<dyn Probe>)
+            .map_err(|e| errors.push(InputError::new("--probe", e.message)))
+            .ok(),
         _ => None,
     };
     let prometheus: Option<Arc<dyn ScalarSource>> = match &an.prometheus {
-        Some((url, q)) => PrometheusQuery::new(url, q).map(|p| Arc::new(p) as Arc<dyn ScalarSource>).map_err(|e| errors.push(InputError::new("--prometheus-url", e.message))).ok(),
+        Some((url, q)) => PrometheusQuery::new(url, q)
+            .map(|p| Arc::new(p) as Arc<dyn ScalarSource>)
+            .map_err(|e| errors.push(InputError::new("--prometheus-url", e.message)))
+            .ok(),
         None => None,
     };
     if !errors.is_empty() {
         return Err(errors);
     }
-    Ok(Sources { lb, traffic: Some(Arc::new(CloudWatchTraffic::new(config))), probe, prometheus, window: an.metric_period })
+    Ok(Sources {
+        lb,
+        traffic: Some(Arc::new(CloudWatchTraffic::new(config))),
+        probe,
+        prometheus,
+        window: an.metric_period,
+    })
 }
 
 fn run_id(now: SystemTime) -> String {
@@ -116,7 +185,14 @@ fn run_id(now: SystemTime) -> String {
     format!("r-{:x}{:04x}", d.as_secs(), d.subsec_micros() & 0xffff)
 }
 
-async fn execute(config: &aws_config::SdkConfig, lb: Arc<dyn LoadBalancerPort>, v: Validated, plan: CanaryPlan, p: Parsed, output: Output) -> i32 {
+async fn execute(
+    config: &aws_config::SdkConfig,
+    lb: Arc<dyn LoadBalancerPort>,
+    v: Validated,
+    plan: CanaryPlan,
+    p: Parsed,
+    output: Output,
+) -> i32 {
     let src = match sources(config, lb, &p.analysis) {
         Ok(s) => s,
         Err(e) => return invalid(&e, output),
@@ -138,7 +214,10 @@ async fn execute(config: &aws_config::SdkConfig, lb: Arc<dyn LoadBalancerPort>, 
             green: MetricTarget::from_arns(&v.green.arn, &v.load_balancer_arn),
             blue: MetricTarget::from_arns(&v.blue.arn, &v.load_balancer_arn),
         },
-        started_unix: now.duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0),
+        started_unix: now
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0),
         apply: ApplyPolicy::default(),
         plan,
     };

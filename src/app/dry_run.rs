@@ -18,14 +18,22 @@ pub struct PlannedCall {
 }
 
 fn call(action: &str, resource: &str, detail: String) -> PlannedCall {
-    PlannedCall { action: action.into(), resource: resource.into(), detail }
+    PlannedCall {
+        action: action.into(),
+        resource: resource.into(),
+        detail,
+    }
 }
 
 pub fn forward_text(f: &Forward) -> String {
     if f.shape == ForwardShape::Single && f.groups.len() == 1 {
         return format!("forward to {}", arn_resource(&f.groups[0].target_group_arn));
     }
-    let groups: Vec<String> = f.groups.iter().map(|g| format!("{}={}", arn_resource(&g.target_group_arn), g.weight)).collect();
+    let groups: Vec<String> = f
+        .groups
+        .iter()
+        .map(|g| format!("{}={}", arn_resource(&g.target_group_arn), g.weight))
+        .collect();
     let sticky = match (f.stickiness.enabled, f.stickiness.duration_seconds) {
         (true, Some(d)) => format!(", stickiness {d}s"),
         (true, None) => ", stickiness on".into(),
@@ -39,32 +47,75 @@ fn write_call(route: &RouteRef, f: &Forward) -> PlannedCall {
         RouteRef::ListenerDefault { .. } => ("ModifyListener", "DescribeListeners"),
         RouteRef::Rule { .. } => ("ModifyRule", "DescribeRules"),
     };
-    call(op, route.owner_arn(), format!("{}; then {read} to verify", forward_text(f)))
+    call(
+        op,
+        route.owner_arn(),
+        format!("{}; then {read} to verify", forward_text(f)),
+    )
 }
 
-pub fn calls(v: &Validated, plan: &CanaryPlan, register: &[Target], an: &Analysis) -> Vec<PlannedCall> {
+pub fn calls(
+    v: &Validated,
+    plan: &CanaryPlan,
+    register: &[Target],
+    an: &Analysis,
+) -> Vec<PlannedCall> {
     let owner = v.route.owner_arn();
-    let mut out = vec![call("AddTags", owner, "record the run: run id, original route, step (alb-rollout:*)".into())];
+    let mut out = vec![call(
+        "AddTags",
+        owner,
+        "record the run: run id, original route, step (alb-rollout:*)".into(),
+    )];
     if !register.is_empty() {
         let ids: Vec<String> = register.iter().map(Target::to_string).collect();
         out.push(call("RegisterTargets", &v.green.arn, ids.join(", ")));
     }
-    out.push(call("wait", &v.green.arn, "DescribeTargetHealth until green has healthy targets".into()));
+    out.push(call(
+        "wait",
+        &v.green.arn,
+        "DescribeTargetHealth until green has healthy targets".into(),
+    ));
     for (i, s) in plan.steps.iter().enumerate() {
         out.push(write_call(&v.route, &s.forward));
-        out.push(call("AddTags", owner, format!("step {} of {}", i + 1, plan.steps.len())));
+        out.push(call(
+            "AddTags",
+            owner,
+            format!("step {} of {}", i + 1, plan.steps.len()),
+        ));
         if !s.bake.is_zero() {
-            out.push(call("analyse", &v.green.arn, format!("hold {} at {}, checking every {} over a {} window", humantime::format_duration(s.bake), s.percent, humantime::format_duration(an.interval), humantime::format_duration(an.metric_period))));
+            out.push(call(
+                "analyse",
+                &v.green.arn,
+                format!(
+                    "hold {} at {}, checking every {} over a {} window",
+                    humantime::format_duration(s.bake),
+                    s.percent,
+                    humantime::format_duration(an.interval),
+                    humantime::format_duration(an.metric_period)
+                ),
+            ));
         }
     }
-    if plan.promoted != plan.steps.last().map(|s| s.forward.clone()).unwrap_or_else(|| plan.promoted.clone()) {
+    if plan.promoted
+        != plan
+            .steps
+            .last()
+            .map(|s| s.forward.clone())
+            .unwrap_or_else(|| plan.promoted.clone())
+    {
         out.push(write_call(&v.route, &plan.promoted));
     }
     out.push(call("RemoveTags", owner, "remove the run record".into()));
     out
 }
 
-pub fn print(v: &Validated, plan: &CanaryPlan, register: &[Target], an: &Analysis, output: Output) -> i32 {
+pub fn print(
+    v: &Validated,
+    plan: &CanaryPlan,
+    register: &[Target],
+    an: &Analysis,
+    output: Output,
+) -> i32 {
     let calls = calls(v, plan, register, an);
     let revert = write_call(&v.route, &plan.original);
     match output {
@@ -86,11 +137,26 @@ pub fn print(v: &Validated, plan: &CanaryPlan, register: &[Target], an: &Analysi
             println!("route:   the {}", v.route);
             println!("now:     {}", forward_text(&plan.original));
             println!("blue:    {}\ngreen:   {}", v.blue.arn, v.green.arn);
-            println!("plan ({} steps, {} of analysis):", plan.steps.len(), humantime::format_duration(plan.total_bake()));
+            println!(
+                "plan ({} steps, {} of analysis):",
+                plan.steps.len(),
+                humantime::format_duration(plan.total_bake())
+            );
             for (i, c) in calls.iter().enumerate() {
-                println!("  {:>2}. {:<16} {}  {}", i + 1, c.action, arn_resource(&c.resource), c.detail);
+                println!(
+                    "  {:>2}. {:<16} {}  {}",
+                    i + 1,
+                    c.action,
+                    arn_resource(&c.resource),
+                    c.detail
+                );
             }
-            println!("on a failed check or cancel: {} {}  {}", revert.action, arn_resource(&revert.resource), revert.detail);
+            println!(
+                "on a failed check or cancel: {} {}  {}",
+                revert.action,
+                arn_resource(&revert.resource),
+                revert.detail
+            );
         }
     }
     0

@@ -7,7 +7,11 @@ use crate::preflight::{LiveState, Request};
 /// Everything preflight needs, read concurrently. Lookups that fail keep
 /// their error so preflight can name the culprit.
 pub async fn read(lb: &dyn LoadBalancerPort, req: &Request<'_>) -> LiveState {
-    let (listener, blue, green) = tokio::join!(lb.listener(req.listener_arn), lb.target_group(req.blue), lb.target_group(req.green));
+    let (listener, blue, green) = tokio::join!(
+        lb.listener(req.listener_arn),
+        lb.target_group(req.blue),
+        lb.target_group(req.green)
+    );
     let rules = match req.rule_arn {
         Some(_) if listener.is_ok() => Some(lb.rules(req.listener_arn).await),
         _ => None,
@@ -24,5 +28,12 @@ pub async fn read(lb: &dyn LoadBalancerPort, req: &Request<'_>) -> LiveState {
         },
         _ => Ok(None),
     };
-    LiveState { listener, load_balancer, rules, blue, green, record }
+    LiveState {
+        listener,
+        load_balancer,
+        rules,
+        blue,
+        green,
+        record,
+    }
 }

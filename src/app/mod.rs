@@ -40,7 +40,10 @@ pub fn invalid(errors: &[InputError], output: Output) -> i32 {
         eprintln!("error: {e}");
     }
     let n = errors.len();
-    eprintln!("{n} problem{} found; nothing was changed", if n == 1 { "" } else { "s" });
+    eprintln!(
+        "{n} problem{} found; nothing was changed",
+        if n == 1 { "" } else { "s" }
+    );
     EXIT_INVALID
 }
 
@@ -48,7 +51,8 @@ pub fn invalid(errors: &[InputError], output: Output) -> i32 {
 /// mid-run) and return exit code 1.
 pub fn failed(message: &str, output: Output) -> i32 {
     if output == Output::Json {
-        let doc = serde_json::json!({ "result": "error", "exit_code": EXIT_REVERTED, "error": message });
+        let doc =
+            serde_json::json!({ "result": "error", "exit_code": EXIT_REVERTED, "error": message });
         println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
     }
     eprintln!("error: {message}");

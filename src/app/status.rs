@@ -37,42 +37,117 @@ pub struct Status {
     pub runs: Vec<RunStatus>,
 }
 
-pub async fn gather(lb: &dyn LoadBalancerPort, listener_arn: &str, rule: Option<&str>) -> Result<Status, InputError> {
-    let listener = lb.listener(listener_arn).await.map_err(|e| InputError::new(format!("--listener {listener_arn}"), e.to_string()))?;
-    let mut routes = lb.rules(listener_arn).await.map_err(|e| InputError::new(format!("--listener {listener_arn}"), e.to_string()))?;
+pub async fn gather(
+    lb: &dyn LoadBalancerPort,
+    listener_arn: &str,
+    rule: Option<&str>,
+) -> Result<Status, InputError> {
+    let listener = lb
+        .listener(listener_arn)
+        .await
+        .map_err(|e| InputError::new(format!("--listener {listener_arn}"), e.to_string()))?;
+    let mut routes = lb
+        .rules(listener_arn)
+        .await
+        .map_err(|e| InputError::new(format!("--listener {listener_arn}"), e.to_string()))?;
     if let Some(r) = rule {
         routes.retain(|x| x.arn == r);
         if routes.is_empty() {
-            return Err(InputError::new(format!("--rule {r}"), format!("does not belong to listener {listener_arn}")));
+            return Err(InputError::new(
+                format!("--rule {r}"),
+                format!("does not belong to listener {listener_arn}"),
+            ));
         }
     }
-    let mut arns: Vec<String> = routes.iter().filter_map(|r| r.action.as_forward()).flat_map(|f| f.groups.iter().map(|g| g.target_group_arn.clone())).collect();
+    let mut arns: Vec<String> = routes
+        .iter()
+        .filter_map(|r| r.action.as_forward())
+        .flat_map(|f| f.groups.iter().map(|g| g.target_group_arn.clone()))
+        .collect();
     arns.sort();
     arns.dedup();
     let mut target_groups = Vec::new();
     for arn in arns {
-        let tg = lb.target_group(&arn).await.map_err(|e| InputError::new(arn.clone(), e.to_string()))?;
-        let targets = lb.target_health(&arn).await.map_err(|e| InputError::new(arn.clone(), e.to_string()))?;
-        target_groups.push(GroupStatus { arn, name: tg.name, target_type: tg.target_type, health: HealthCounts::of(&targets), targets });
+        let tg = lb
+            .target_group(&arn)
+            .await
+            .map_err(|e| InputError::new(arn.clone(), e.to_string()))?;
+        let targets = lb
+            .target_health(&arn)
+            .await
+            .map_err(|e| InputError::new(arn.clone(), e.to_string()))?;
+        target_groups.push(GroupStatus {
+            arn,
+            name: tg.name,
+            target_type: tg.target_type,
+            health: HealthCounts::of(&targets),
+            targets,
+        });
     }
     let mut runs = Vec::new();
-    let owners = std::iter::once(listener_arn.to_string()).chain(routes.iter().filter(|r| !r.is_default).map(|r| r.arn.clone()));
+    let owners = std::iter::once(listener_arn.to_string()).chain(
+        routes
+            .iter()
+            .filter(|r| !r.is_default)
+            .map(|r| r.arn.clone()),
+    );
     for owner in owners {
-        if let Ok(Ok(Some(RunRecord { run_id, strategy, step, started, .. }))) = lb.tags(&owner).await.map(|t| state_tags::decode(&t)) {
-            runs.push(RunStatus { owner_arn: owner, run_id, strategy, step, started_unix: started });
+        if let Ok(Ok(Some(RunRecord {
+            run_id,
+            strategy,
+            step,
+            started,
+            ..
+        }))) = lb.tags(&owner).await.map(|t| state_tags::decode(&t))
+        {
+            runs.push(RunStatus {
+                owner_arn: owner,
+                run_id,
+                strategy,
+                step,
+                started_unix: started,
+            });
         }
     }
-    Ok(Status { listener, routes, target_groups, runs })
+    Ok(Status {
+        listener,
+        routes,
+        target_groups,
+        runs,
+    })
 }
 
 fn action_text(a: &RouteAction, groups: &[GroupStatus]) -> String {
-    let name = |arn: &str| groups.iter().find(|g| g.arn == arn).map(|g| g.name.clone()).unwrap_or_else(|| arn_resource(arn).to_string());
+    let name = |arn: &str| {
+        groups
+            .iter()
+            .find(|g| g.arn == arn)
+            .map(|g| g.name.clone())
+            .unwrap_or_else(|| arn_resource(arn).to_string())
+    };
     match a {
         RouteAction::Other { action_type } => action_type.clone(),
-        RouteAction::Forward(f) if f.shape == ForwardShape::Single && f.groups.len() == 1 => format!("forward {} (100%)", name(&f.groups[0].target_group_arn)),
+        RouteAction::Forward(f) if f.shape == ForwardShape::Single && f.groups.len() == 1 => {
+            format!("forward {} (100%)", name(&f.groups[0].target_group_arn))
+        }
         RouteAction::Forward(f) => {
-            let parts: Vec<String> = f.groups.iter().map(|g| format!("{} {} ({:.1}%)", name(&g.target_group_arn), g.weight, f.percent_of(&g.target_group_arn))).collect();
-            let sticky = if f.stickiness.enabled { format!("  sticky {}s", f.stickiness.duration_seconds.unwrap_or(0)) } else { String::new() };
+            let parts: Vec<String> = f
+                .groups
+                .iter()
+                .map(|g| {
+                    format!(
+                        "{} {} ({:.1}%)",
+                        name(&g.target_group_arn),
+                        g.weight,
+                        f.percent_of(&g.target_group_arn)
+                    )
+                })
+                .collect();
+            let sticky = if f.stickiness.enabled {
+                format!("  sticky {}s", f.stickiness.duration_seconds.unwrap_or(0))
+            } else {
+                String::new()
+            };
             format!("forward {}{sticky}", parts.join(", "))
         }
     }
@@ -82,19 +157,34 @@ fn conditions_text(r: &Rule) -> String {
     if r.conditions.is_empty() {
         return "-".into();
     }
-    r.conditions.iter().map(|c| match &c.key {
-        Some(k) => format!("{}[{k}]={}", c.field, c.values.join("|")),
-        None => format!("{}={}", c.field, c.values.join("|")),
-    }).collect::<Vec<_>>().join(" & ")
+    r.conditions
+        .iter()
+        .map(|c| match &c.key {
+            Some(k) => format!("{}[{k}]={}", c.field, c.values.join("|")),
+            None => format!("{}={}", c.field, c.values.join("|")),
+        })
+        .collect::<Vec<_>>()
+        .join(" & ")
 }
 
 pub fn print_text(s: &Status) {
     let l = &s.listener;
-    println!("listener {} ({}:{}) on {}", l.arn, l.protocol.as_deref().unwrap_or("?"), l.port.unwrap_or(0), arn_resource(&l.load_balancer_arn));
+    println!(
+        "listener {} ({}:{}) on {}",
+        l.arn,
+        l.protocol.as_deref().unwrap_or("?"),
+        l.port.unwrap_or(0),
+        arn_resource(&l.load_balancer_arn)
+    );
     println!();
     println!("{:<9} {:<36} ACTION", "PRIORITY", "CONDITIONS");
     for r in &s.routes {
-        println!("{:<9} {:<36} {}", r.priority, conditions_text(r), action_text(&r.action, &s.target_groups));
+        println!(
+            "{:<9} {:<36} {}",
+            r.priority,
+            conditions_text(r),
+            action_text(&r.action, &s.target_groups)
+        );
     }
     println!();
     println!("{:<32} {:<9} HEALTH", "TARGET GROUP", "TYPE");
@@ -102,7 +192,10 @@ pub fn print_text(s: &Status) {
         println!("{:<32} {:<9} {}", g.name, g.target_type, g.health);
     }
     for r in &s.runs {
-        println!("\nrun in progress: {} ({}, step {}) recorded on {}", r.run_id, r.strategy, r.step, r.owner_arn);
+        println!(
+            "\nrun in progress: {} ({}, step {}) recorded on {}",
+            r.run_id, r.strategy, r.step, r.owner_arn
+        );
     }
 }
 
@@ -120,17 +213,25 @@ pub async fn run(config: &aws_config::SdkConfig, a: &StatusArgs, output: Output)
             }
             0
         }
-        Err(e) if e.message.contains("NotFound") || e.culprit.starts_with("--rule") => invalid(&[e], output),
+        Err(e) if e.message.contains("NotFound") || e.culprit.starts_with("--rule") => {
+            invalid(&[e], output)
+        }
         Err(e) => failed(&e.to_string(), output),
     }
 }
 
 /// The closing lines of a canary in text mode.
 pub fn print_outcome(r: &RunReport) {
-    let took = humantime::format_duration(std::time::Duration::from_secs(r.duration_seconds as u64));
+    let took =
+        humantime::format_duration(std::time::Duration::from_secs(r.duration_seconds as u64));
     match &r.reason {
         None => println!("result: {} (exit {}) after {took}", r.result, r.exit_code),
-        Some(reason) => println!("result: {} (exit {}) after {took}: {}", r.result, r.exit_code, reason.message()),
+        Some(reason) => println!(
+            "result: {} (exit {}) after {took}: {}",
+            r.result,
+            r.exit_code,
+            reason.message()
+        ),
     }
     if let Some(s) = r.detection_to_revert_seconds {
         println!("detection to verified revert: {s:.2}s");

@@ -16,7 +16,11 @@ pub struct ApplyPolicy {
 
 impl Default for ApplyPolicy {
     fn default() -> Self {
-        ApplyPolicy { write_attempts: 3, verify_attempts: 6, backoff: Duration::from_millis(200) }
+        ApplyPolicy {
+            write_attempts: 3,
+            verify_attempts: 6,
+            backoff: Duration::from_millis(200),
+        }
     }
 }
 
@@ -52,7 +56,12 @@ fn describe(a: &RouteAction) -> String {
 
 /// Read the route until it matches `want`, with backoff for eventual
 /// consistency.
-pub async fn verify(lb: &dyn LoadBalancerPort, route: &RouteRef, want: &Forward, p: ApplyPolicy) -> Result<(), String> {
+pub async fn verify(
+    lb: &dyn LoadBalancerPort,
+    route: &RouteRef,
+    want: &Forward,
+    p: ApplyPolicy,
+) -> Result<(), String> {
     let mut pause = p.backoff;
     let mut last = String::from("nothing read");
     for n in 1..=p.verify_attempts.max(1) {
@@ -73,10 +82,17 @@ pub async fn verify(lb: &dyn LoadBalancerPort, route: &RouteRef, want: &Forward,
 }
 
 /// Write `want` to the route and verify it.
-pub async fn apply(lb: &dyn LoadBalancerPort, route: &RouteRef, want: &Forward, p: ApplyPolicy) -> Result<(), String> {
-    retry(p.write_attempts, p.backoff, || lb.write_forward(route, want))
-        .await
-        .map_err(|e| e.to_string())?;
+pub async fn apply(
+    lb: &dyn LoadBalancerPort,
+    route: &RouteRef,
+    want: &Forward,
+    p: ApplyPolicy,
+) -> Result<(), String> {
+    retry(p.write_attempts, p.backoff, || {
+        lb.write_forward(route, want)
+    })
+    .await
+    .map_err(|e| e.to_string())?;
     verify(lb, route, want, p).await
 }
 
@@ -95,7 +111,9 @@ mod tests {
         let fake = FakeLoadBalancer::demo();
         fake.fail_next("ModifyListener", 2, AlbErrorKind::Transient);
         let want = Forward::single(DEMO_GREEN);
-        apply(&fake, &route(), &want, ApplyPolicy::default()).await.unwrap();
+        apply(&fake, &route(), &want, ApplyPolicy::default())
+            .await
+            .unwrap();
         assert_eq!(fake.route(&route()), RouteAction::Forward(want));
         assert_eq!(fake.mutating_calls().len(), 3);
     }
@@ -104,8 +122,19 @@ mod tests {
     async fn stale_reads_are_waited_out() {
         let fake = FakeLoadBalancer::demo();
         fake.set_stale_reads(3);
-        apply(&fake, &route(), &Forward::single(DEMO_GREEN), ApplyPolicy::default()).await.unwrap();
-        let reads = fake.calls().iter().filter(|c| c.op == "DescribeListeners").count();
+        apply(
+            &fake,
+            &route(),
+            &Forward::single(DEMO_GREEN),
+            ApplyPolicy::default(),
+        )
+        .await
+        .unwrap();
+        let reads = fake
+            .calls()
+            .iter()
+            .filter(|c| c.op == "DescribeListeners")
+            .count();
         assert_eq!(reads, 4);
     }
 
@@ -113,11 +142,25 @@ mod tests {
     async fn invalid_writes_are_not_retried_and_unverifiable_writes_fail() {
         let fake = FakeLoadBalancer::demo();
         fake.fail_next("ModifyListener", 1, AlbErrorKind::Invalid);
-        let err = apply(&fake, &route(), &Forward::single(DEMO_GREEN), ApplyPolicy::default()).await.unwrap_err();
+        let err = apply(
+            &fake,
+            &route(),
+            &Forward::single(DEMO_GREEN),
+            ApplyPolicy::default(),
+        )
+        .await
+        .unwrap_err();
         assert!(err.contains("ModifyListener"), "{err}");
         assert_eq!(fake.mutating_calls().len(), 1);
         fake.set_stale_reads(100);
-        let err = apply(&fake, &route(), &Forward::single(DEMO_GREEN), ApplyPolicy::default()).await.unwrap_err();
+        let err = apply(
+            &fake,
+            &route(),
+            &Forward::single(DEMO_GREEN),
+            ApplyPolicy::default(),
+        )
+        .await
+        .unwrap_err();
         assert!(err.contains("could not be verified"), "{err}");
     }
 }

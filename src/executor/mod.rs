@@ -69,7 +69,16 @@ impl<'a> Executor<'a> {
             left_behind: None,
             warnings: vec![],
         };
-        Executor { cfg, src, cancel, out, report, started: Instant::now(), detected: None, record_keys: vec![] }
+        Executor {
+            cfg,
+            src,
+            cancel,
+            out,
+            report,
+            started: Instant::now(),
+            detected: None,
+            record_keys: vec![],
+        }
     }
 
     /// Run to one of the final states and return the report.
@@ -92,7 +101,9 @@ impl<'a> Executor<'a> {
             }
             cmd = engine.next(event);
         }
-        let fin = engine.outcome().cloned().unwrap_or(Final::NotStarted { reason: Reason::Error("engine stopped without an outcome".into()) });
+        let fin = engine.outcome().cloned().unwrap_or(Final::NotStarted {
+            reason: Reason::Error("engine stopped without an outcome".into()),
+        });
         self.finish(&fin);
         self.report
     }
@@ -158,18 +169,32 @@ impl<'a> Executor<'a> {
         self.record_keys = tags.keys().cloned().collect();
         let owner = self.cfg.route.owner_arn().to_string();
         let lb = self.src.lb.clone();
-        apply::retry(self.cfg.apply.write_attempts, self.cfg.apply.backoff, || lb.add_tags(&owner, &tags))
-            .await
-            .map_err(|e| Reason::Error(format!("could not record the run on {owner}: {e}; nothing was changed")))
+        apply::retry(
+            self.cfg.apply.write_attempts,
+            self.cfg.apply.backoff,
+            || lb.add_tags(&owner, &tags),
+        )
+        .await
+        .map_err(|e| {
+            Reason::Error(format!(
+                "could not record the run on {owner}: {e}; nothing was changed"
+            ))
+        })
     }
 
     async fn register(&mut self) -> Result<(), Reason> {
         let lb = self.src.lb.clone();
         let (green, targets) = (self.cfg.plan.green.clone(), self.cfg.register.clone());
-        apply::retry(self.cfg.apply.write_attempts, self.cfg.apply.backoff, || lb.register_targets(&green, &targets))
-            .await
-            .map_err(|e| Reason::Error(e.to_string()))?;
-        self.out.progress(Progress::Registered { targets: &self.cfg.register });
+        apply::retry(
+            self.cfg.apply.write_attempts,
+            self.cfg.apply.backoff,
+            || lb.register_targets(&green, &targets),
+        )
+        .await
+        .map_err(|e| Reason::Error(e.to_string()))?;
+        self.out.progress(Progress::Registered {
+            targets: &self.cfg.register,
+        });
         Ok(())
     }
 

@@ -16,7 +16,11 @@ impl Executor<'_> {
     fn ready(&self, health: &[TargetHealth]) -> bool {
         let counts = HealthCounts::of(health);
         let registered_ok = self.cfg.register.iter().all(|t| {
-            health.iter().any(|h| h.target.id == t.id && (t.port.is_none() || h.target.port == t.port) && h.state == HealthState::Healthy)
+            health.iter().any(|h| {
+                h.target.id == t.id
+                    && (t.port.is_none() || h.target.port == t.port)
+                    && h.state == HealthState::Healthy
+            })
         });
         counts.healthy > 0 && registered_ok
     }
@@ -27,7 +31,10 @@ impl Executor<'_> {
             let health = self.src.lb.target_health(&self.cfg.plan.green).await;
             if let Ok(h) = &health {
                 if self.ready(h) {
-                    self.out.progress(Progress::Health { counts: HealthCounts::of(h), waited: start.elapsed() });
+                    self.out.progress(Progress::Health {
+                        counts: HealthCounts::of(h),
+                        waited: start.elapsed(),
+                    });
                     return Ok(());
                 }
             }
@@ -51,18 +58,45 @@ impl Executor<'_> {
             return Err(Reason::Cancelled(self.cancel.reason()));
         }
         // The invariant: never put weight on a group with no healthy target.
-        let health = self.src.lb.target_health(&self.cfg.plan.green).await.map_err(|e| Reason::Error(e.to_string()))?;
+        let health = self
+            .src
+            .lb
+            .target_health(&self.cfg.plan.green)
+            .await
+            .map_err(|e| Reason::Error(e.to_string()))?;
         let counts = HealthCounts::of(&health);
         if counts.healthy == 0 {
-            return Err(Reason::CheckFailed(format!("health: green has no healthy target ({counts}); not shifting traffic to it")));
+            return Err(Reason::CheckFailed(format!(
+                "health: green has no healthy target ({counts}); not shifting traffic to it"
+            )));
         }
         let step = self.cfg.plan.steps[i].clone();
-        apply::apply(self.src.lb.as_ref(), &self.cfg.route, &step.forward, self.cfg.apply).await.map_err(Reason::Error)?;
-        let (b, g) = (step.forward.weight_of(&self.cfg.plan.blue).unwrap_or(0), step.forward.weight_of(&self.cfg.plan.green).unwrap_or(0));
+        apply::apply(
+            self.src.lb.as_ref(),
+            &self.cfg.route,
+            &step.forward,
+            self.cfg.apply,
+        )
+        .await
+        .map_err(Reason::Error)?;
+        let (b, g) = (
+            step.forward.weight_of(&self.cfg.plan.blue).unwrap_or(0),
+            step.forward.weight_of(&self.cfg.plan.green).unwrap_or(0),
+        );
         let at = self.elapsed();
         self.report.record_step(step.percent, b, g, at);
-        self.out.progress(Progress::Shifted { step: i, steps: self.cfg.plan.steps.len(), percent: step.percent, forward: &step.forward });
-        let tag = state_tags::step_tag(&format!("{} of {} at {}", i + 1, self.cfg.plan.steps.len(), step.percent.as_percent()));
+        self.out.progress(Progress::Shifted {
+            step: i,
+            steps: self.cfg.plan.steps.len(),
+            percent: step.percent,
+            forward: &step.forward,
+        });
+        let tag = state_tags::step_tag(&format!(
+            "{} of {} at {}",
+            i + 1,
+            self.cfg.plan.steps.len(),
+            step.percent.as_percent()
+        ));
         if let Err(e) = self.src.lb.add_tags(self.cfg.route.owner_arn(), &tag).await {
             self.warn(format!("could not update the step tag: {e}"));
         }
@@ -86,10 +120,21 @@ impl Executor<'_> {
             if decision != BakeDecision::Hold {
                 baked += slice;
             }
-            self.out.progress(Progress::Interval { step: i, percent: step.percent, baked, bake: step.bake, outcome: &outcome, decision: &decision });
+            self.out.progress(Progress::Interval {
+                step: i,
+                percent: step.percent,
+                baked,
+                bake: step.bake,
+                outcome: &outcome,
+                decision: &decision,
+            });
             let at = self.elapsed();
             if let Some(s) = self.report.steps.last_mut() {
-                s.intervals.push(IntervalRecord { at_seconds: at, verdict: outcome.verdict, checks: outcome.checks.clone() });
+                s.intervals.push(IntervalRecord {
+                    at_seconds: at,
+                    verdict: outcome.verdict,
+                    checks: outcome.checks.clone(),
+                });
             }
             if let BakeDecision::Fail(why) = decision {
                 if outcome.verdict == Verdict::Fail {
@@ -107,7 +152,9 @@ impl Executor<'_> {
 
     pub(super) async fn promote(&mut self) -> Result<(), Reason> {
         let want = self.cfg.plan.promoted.clone();
-        apply::apply(self.src.lb.as_ref(), &self.cfg.route, &want, self.cfg.apply).await.map_err(Reason::Error)?;
+        apply::apply(self.src.lb.as_ref(), &self.cfg.route, &want, self.cfg.apply)
+            .await
+            .map_err(Reason::Error)?;
         self.out.progress(Progress::Promoted { forward: &want });
         Ok(())
     }
@@ -120,13 +167,19 @@ impl Executor<'_> {
         let fut = apply::apply(lb.as_ref(), &self.cfg.route, &want, self.cfg.apply);
         match tokio::time::timeout(self.cfg.revert_timeout, fut).await {
             Ok(Ok(())) => {
-                let secs = self.detected.map(|d| d.elapsed().as_secs_f64()).unwrap_or(0.0);
+                let secs = self
+                    .detected
+                    .map(|d| d.elapsed().as_secs_f64())
+                    .unwrap_or(0.0);
                 self.report.detection_to_revert_seconds = Some(secs);
                 self.out.progress(Progress::Reverted { seconds: secs });
                 Ok(())
             }
             Ok(Err(e)) => Err(Reason::Error(format!("revert failed: {e}"))),
-            Err(_) => Err(Reason::Error(format!("revert did not finish within {}s", self.cfg.revert_timeout.as_secs()))),
+            Err(_) => Err(Reason::Error(format!(
+                "revert did not finish within {}s",
+                self.cfg.revert_timeout.as_secs()
+            ))),
         }
     }
 
@@ -138,19 +191,40 @@ impl Executor<'_> {
         let mut problems = Vec::new();
         if reverted && !self.cfg.register.is_empty() {
             let (green, targets) = (self.cfg.plan.green.clone(), self.cfg.register.clone());
-            if let Err(e) = apply::retry(p.write_attempts, p.backoff, || lb.deregister_targets(&green, &targets)).await {
-                problems.push(format!("targets {} are still registered in green: {e}", targets.iter().map(|t| t.to_string()).collect::<Vec<_>>().join(", ")));
+            if let Err(e) = apply::retry(p.write_attempts, p.backoff, || {
+                lb.deregister_targets(&green, &targets)
+            })
+            .await
+            {
+                problems.push(format!(
+                    "targets {} are still registered in green: {e}",
+                    targets
+                        .iter()
+                        .map(|t| t.to_string())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ));
             }
         }
-        let (owner, keys) = (self.cfg.route.owner_arn().to_string(), self.record_keys.clone());
-        if let Err(e) = apply::retry(p.write_attempts, p.backoff, || lb.remove_tags(&owner, &keys)).await {
+        let (owner, keys) = (
+            self.cfg.route.owner_arn().to_string(),
+            self.record_keys.clone(),
+        );
+        if let Err(e) = apply::retry(p.write_attempts, p.backoff, || {
+            lb.remove_tags(&owner, &keys)
+        })
+        .await
+        {
             problems.push(format!("the run record tags remain on {owner}: {e}"));
         }
         match (problems.is_empty(), reverted) {
             (true, _) => Ok(()),
             (false, true) => Err(Reason::Error(problems.join("; "))),
             (false, false) => {
-                self.warn(format!("promoted, but {}; the next run will need --force", problems.join("; ")));
+                self.warn(format!(
+                    "promoted, but {}; the next run will need --force",
+                    problems.join("; ")
+                ));
                 Err(Reason::Error(problems.join("; ")))
             }
         }

@@ -25,7 +25,11 @@ fn rig() -> Rig {
     let traffic = Arc::new(FakeTraffic::default());
     traffic.set(BLUE_DIM, 1000.0, 0.0);
     traffic.set(GREEN_DIM, 100.0, 0.0);
-    Rig { lb: Arc::new(FakeLoadBalancer::demo()), traffic, cancel: Cancel::new() }
+    Rig {
+        lb: Arc::new(FakeLoadBalancer::demo()),
+        traffic,
+        cancel: Cancel::new(),
+    }
 }
 
 fn config(steps: &str, register: Vec<Target>) -> RunConfig {
@@ -48,13 +52,23 @@ fn config(steps: &str, register: Vec<Target>) -> RunConfig {
         interval: Duration::from_secs(30),
         health_timeout: Duration::from_secs(300),
         health_poll: Duration::from_secs(5),
-        thresholds: Thresholds { max_error_rate: 0.01, min_requests: 10, ..Default::default() },
+        thresholds: Thresholds {
+            max_error_rate: 0.01,
+            min_requests: 10,
+            ..Default::default()
+        },
         tracker: BakeTracker::new(1, NoDataPolicy::Fail, Duration::from_secs(600)),
         revert_timeout: Duration::from_secs(8),
         subjects: Subjects {
             green_arn: DEMO_GREEN.into(),
-            green: MetricTarget { target_group: GREEN_DIM.into(), load_balancer: "app/demo/1".into() },
-            blue: MetricTarget { target_group: BLUE_DIM.into(), load_balancer: "app/demo/1".into() },
+            green: MetricTarget {
+                target_group: GREEN_DIM.into(),
+                load_balancer: "app/demo/1".into(),
+            },
+            blue: MetricTarget {
+                target_group: BLUE_DIM.into(),
+                load_balancer: "app/demo/1".into(),
+            },
         },
         started_unix: 0,
         apply: ApplyPolicy::default(),
@@ -63,9 +77,17 @@ fn config(steps: &str, register: Vec<Target>) -> RunConfig {
 
 async fn run(r: &Rig, cfg: RunConfig) -> RunReport {
     let lb: Arc<dyn LoadBalancerPort> = r.lb.clone();
-    let src = Sources { lb, traffic: Some(r.traffic.clone()), probe: None, prometheus: None, window: Duration::from_secs(60) };
+    let src = Sources {
+        lb,
+        traffic: Some(r.traffic.clone()),
+        probe: None,
+        prometheus: None,
+        window: Duration::from_secs(60),
+    };
     let mut out = Silent;
-    Executor::new(cfg, src, r.cancel.clone(), &mut out).run().await
+    Executor::new(cfg, src, r.cancel.clone(), &mut out)
+        .run()
+        .await
 }
 
 fn route() -> RouteRef {
@@ -79,7 +101,10 @@ async fn a_good_green_is_promoted_with_blue_kept_at_zero() {
     let report = run(&r, config("5:10m,25:10m,50:10m,100", vec![])).await;
     assert_eq!(report.result, "promoted", "{report:?}");
     assert_eq!(report.exit_code, 0);
-    assert!(t0.elapsed() >= Duration::from_secs(1800), "a 30-minute canary ran its full bake");
+    assert!(
+        t0.elapsed() >= Duration::from_secs(1800),
+        "a 30-minute canary ran its full bake"
+    );
     let f = r.lb.route(&route());
     assert_eq!(f.as_forward().unwrap().percent_of(DEMO_GREEN), 100.0);
     assert_eq!(f.as_forward().unwrap().weight_of(DEMO_BLUE), Some(0));
@@ -99,9 +124,17 @@ async fn a_bad_green_is_reverted_to_the_exact_original() {
     let report = run(&r, config("5:10m,25:10m,100", vec![])).await;
     assert_eq!(report.result, "reverted");
     assert_eq!(report.exit_code, 1);
-    assert_eq!(r.lb.route(&route()), RouteAction::Forward(Forward::single(DEMO_BLUE)), "single forward stays single");
+    assert_eq!(
+        r.lb.route(&route()),
+        RouteAction::Forward(Forward::single(DEMO_BLUE)),
+        "single forward stays single"
+    );
     let failed = report.failed_check.expect("failed check recorded");
-    assert!(failed.summary().contains("green 30.00% of 100 requests"), "{}", failed.summary());
+    assert!(
+        failed.summary().contains("green 30.00% of 100 requests"),
+        "{}",
+        failed.summary()
+    );
     assert_eq!(report.steps.len(), 2, "failed during step 2");
     assert!(report.detection_to_revert_seconds.is_some());
     assert!(r.lb.tags_of(DEMO_LISTENER).is_empty());
@@ -119,9 +152,21 @@ async fn cancel_mid_bake_reverts_with_130_and_few_calls() {
     let report = run(&r, config("10:10m,100", vec![])).await;
     assert_eq!(report.exit_code, 130);
     assert_eq!(report.result, "cancelled");
-    assert!(before.elapsed() < Duration::from_secs(91), "no more waiting after the cancel");
-    assert_eq!(r.lb.route(&route()), RouteAction::Forward(Forward::single(DEMO_BLUE)));
-    let after_cancel: Vec<_> = r.lb.mutating_calls().into_iter().rev().take(2).map(|c| c.op).collect();
+    assert!(
+        before.elapsed() < Duration::from_secs(91),
+        "no more waiting after the cancel"
+    );
+    assert_eq!(
+        r.lb.route(&route()),
+        RouteAction::Forward(Forward::single(DEMO_BLUE))
+    );
+    let after_cancel: Vec<_> =
+        r.lb.mutating_calls()
+            .into_iter()
+            .rev()
+            .take(2)
+            .map(|c| c.op)
+            .collect();
     assert_eq!(after_cancel, vec!["RemoveTags", "ModifyListener"]);
 }
 
@@ -137,11 +182,17 @@ async fn registers_waits_for_health_and_deregisters_on_revert() {
         tokio::time::sleep(Duration::from_secs(60)).await;
         lb.set_health(DEMO_GREEN, "10.0.0.7", HealthState::Unhealthy);
     });
-    let target = Target { id: "10.0.0.7".into(), port: None };
+    let target = Target {
+        id: "10.0.0.7".into(),
+        port: None,
+    };
     let report = run(&r, config("10:5m,100", vec![target])).await;
     assert_eq!(report.result, "reverted");
     assert!(report.reason.unwrap().message().contains("unhealthy"));
-    assert!(r.lb.targets_of(DEMO_GREEN).is_empty(), "registered target removed again");
+    assert!(
+        r.lb.targets_of(DEMO_GREEN).is_empty(),
+        "registered target removed again"
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -152,14 +203,26 @@ async fn never_shifts_to_a_green_without_healthy_targets() {
     cfg.health_timeout = Duration::from_secs(60);
     let report = run(&r, cfg).await;
     assert_eq!(report.exit_code, 1);
-    assert!(report.reason.unwrap().message().contains("did not become healthy"));
-    let writes: Vec<_> = r.lb.mutating_calls().into_iter().filter(|c| c.op == "ModifyListener").collect();
+    assert!(report
+        .reason
+        .unwrap()
+        .message()
+        .contains("did not become healthy"));
+    let writes: Vec<_> =
+        r.lb.mutating_calls()
+            .into_iter()
+            .filter(|c| c.op == "ModifyListener")
+            .collect();
     assert_eq!(writes.len(), 1, "only the revert wrote the route");
 }
 
 #[tokio::test(start_paused = true)]
 async fn no_data_policies_decide_the_outcome() {
-    for (policy, want) in [(NoDataPolicy::Fail, "reverted"), (NoDataPolicy::Pass, "promoted"), (NoDataPolicy::Pause, "reverted")] {
+    for (policy, want) in [
+        (NoDataPolicy::Fail, "reverted"),
+        (NoDataPolicy::Pass, "promoted"),
+        (NoDataPolicy::Pause, "reverted"),
+    ] {
         let r = rig();
         r.traffic.set_no_data(GREEN_DIM);
         let mut cfg = config("10:2m,100", vec![]);
@@ -175,7 +238,11 @@ async fn an_unverifiable_shift_reverts() {
     r.lb.set_stale_reads(50);
     let report = run(&r, config("10:1m,100", vec![])).await;
     assert_eq!(report.result, "reverted");
-    assert!(report.reason.unwrap().message().contains("could not be verified"));
+    assert!(report
+        .reason
+        .unwrap()
+        .message()
+        .contains("could not be verified"));
 }
 
 #[tokio::test(start_paused = true)]
@@ -183,8 +250,15 @@ async fn a_revert_that_cannot_be_written_is_incomplete_with_the_fix() {
     let r = rig();
     r.traffic.set(GREEN_DIM, 100.0, 50.0);
     r.lb.fail_next("ModifyListener", 1, crate::alb::AlbErrorKind::Transient);
-    r.lb.fail_next("ModifyListener", 100, crate::alb::AlbErrorKind::AccessDenied);
+    r.lb.fail_next(
+        "ModifyListener",
+        100,
+        crate::alb::AlbErrorKind::AccessDenied,
+    );
     let report = run(&r, config("10:1m,100", vec![])).await;
     assert_eq!(report.exit_code, 3, "{report:?}");
-    assert!(report.left_behind.unwrap().contains("alb-rollout rollback --listener"));
+    assert!(report
+        .left_behind
+        .unwrap()
+        .contains("alb-rollout rollback --listener"));
 }

@@ -14,8 +14,8 @@
 //! 1, 5, 10, 30 or a multiple of 60 seconds, so windows should be chosen
 //! accordingly; an invalid period comes back as CloudWatch's own error.
 
-use super::probe::chain;
 use super::{MetricTarget, ProviderError, TrafficSource, TrafficStats};
+use crate::errors::chain;
 use async_trait::async_trait;
 use aws_sdk_cloudwatch::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_cloudwatch::primitives::DateTime;

@@ -17,12 +17,22 @@ impl FakeTraffic {
     /// Report `requests` with `errors` 5xx for the group whose CloudWatch
     /// dimension is `target_group` (`targetgroup/name/id`).
     pub fn set(&self, target_group: &str, requests: f64, errors: f64) {
-        let stats = TrafficStats { requests, target_5xx: errors, avg_response_seconds: Some(0.02) };
-        self.by_group.lock().expect("lock").insert(target_group.to_string(), Ok(Some(stats)));
+        let stats = TrafficStats {
+            requests,
+            target_5xx: errors,
+            avg_response_seconds: Some(0.02),
+        };
+        self.by_group
+            .lock()
+            .expect("lock")
+            .insert(target_group.to_string(), Ok(Some(stats)));
     }
 
     pub fn set_no_data(&self, target_group: &str) {
-        self.by_group.lock().expect("lock").insert(target_group.to_string(), Ok(None));
+        self.by_group
+            .lock()
+            .expect("lock")
+            .insert(target_group.to_string(), Ok(None));
     }
 
     pub fn calls(&self) -> usize {
@@ -32,8 +42,17 @@ impl FakeTraffic {
 
 #[async_trait]
 impl TrafficSource for FakeTraffic {
-    async fn traffic(&self, t: &MetricTarget, _window: Duration) -> Result<Option<TrafficStats>, ProviderError> {
+    async fn traffic(
+        &self,
+        t: &MetricTarget,
+        _window: Duration,
+    ) -> Result<Option<TrafficStats>, ProviderError> {
         *self.calls.lock().expect("lock") += 1;
-        self.by_group.lock().expect("lock").get(&t.target_group).cloned().unwrap_or(Ok(None))
+        self.by_group
+            .lock()
+            .expect("lock")
+            .get(&t.target_group)
+            .cloned()
+            .unwrap_or(Ok(None))
     }
 }

@@ -4,6 +4,7 @@
 //! `analysis` applies to the outcome.
 
 use super::{Probe, ProbeOutcome, ProviderError};
+use crate::errors::chain;
 use async_trait::async_trait;
 use std::fmt;
 use std::str::FromStr;
@@ -198,18 +199,6 @@ fn describe_error(url: &str, e: &reqwest::Error) -> String {
         "failed"
     };
     format!("GET {url} {what}: {}", chain(e))
-}
-
-/// reqwest's Display hides the cause ("error sending request"); the chain
-/// says "connection refused" or the TLS problem.
-pub(crate) fn chain(e: &dyn std::error::Error) -> String {
-    let mut parts = vec![e.to_string()];
-    let mut cur = e.source();
-    while let Some(c) = cur {
-        parts.push(c.to_string());
-        cur = c.source();
-    }
-    parts.join(": ")
 }
 
 /// A one-shot HTTP server on loopback for the providers' tests.

@@ -67,12 +67,12 @@ impl PrometheusQuery {
             .header("Accept", "application/json")
             .send()
             .await
-            .map_err(|e| self.error(&super::probe::chain(&e)))?;
+            .map_err(|e| self.error(&crate::errors::chain(&e)))?;
         let status = resp.status();
         let body = resp.text().await.map_err(|e| {
             self.error(&format!(
                 "reading the response: {}",
-                super::probe::chain(&e)
+                crate::errors::chain(&e)
             ))
         })?;
         Ok((status, body))

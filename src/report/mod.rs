@@ -15,14 +15,42 @@ pub use result::{IntervalRecord, RunReport, StepRecord};
 /// Something a person following the run wants to see.
 #[derive(Debug)]
 pub enum Progress<'a> {
-    Started { run_id: &'a str, route: &'a RouteRef, steps: usize, total_bake: Duration },
-    Registered { targets: &'a [Target] },
-    Health { counts: HealthCounts, waited: Duration },
-    Shifted { step: usize, steps: usize, percent: Tenths, forward: &'a Forward },
-    Interval { step: usize, percent: Tenths, baked: Duration, bake: Duration, outcome: &'a CheckOutcome, decision: &'a BakeDecision },
-    Reverting { reason: &'a Reason },
-    Reverted { seconds: f64 },
-    Promoted { forward: &'a Forward },
+    Started {
+        run_id: &'a str,
+        route: &'a RouteRef,
+        steps: usize,
+        total_bake: Duration,
+    },
+    Registered {
+        targets: &'a [Target],
+    },
+    Health {
+        counts: HealthCounts,
+        waited: Duration,
+    },
+    Shifted {
+        step: usize,
+        steps: usize,
+        percent: Tenths,
+        forward: &'a Forward,
+    },
+    Interval {
+        step: usize,
+        percent: Tenths,
+        baked: Duration,
+        bake: Duration,
+        outcome: &'a CheckOutcome,
+        decision: &'a BakeDecision,
+    },
+    Reverting {
+        reason: &'a Reason,
+    },
+    Reverted {
+        seconds: f64,
+    },
+    Promoted {
+        forward: &'a Forward,
+    },
     Warning(String),
 }
 

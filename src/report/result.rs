@@ -58,7 +58,9 @@ impl RunReport {
         self.exit_code = f.exit_code();
         let (result, reason) = match f {
             Final::Promoted => ("promoted", None),
-            Final::Reverted { reason: r @ Reason::Cancelled(_) } => ("cancelled", Some(r.clone())),
+            Final::Reverted {
+                reason: r @ Reason::Cancelled(_),
+            } => ("cancelled", Some(r.clone())),
             Final::Reverted { reason } => ("reverted", Some(reason.clone())),
             Final::NotStarted { reason } => ("not-started", Some(reason.clone())),
             Final::RevertIncomplete { reason, .. } => ("revert-incomplete", Some(reason.clone())),

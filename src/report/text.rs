@@ -43,27 +43,88 @@ fn secs(d: Duration) -> String {
 impl<W: Write + Send> Reporter for TextReporter<W> {
     fn progress(&mut self, p: Progress<'_>) {
         let line = match p {
-            Progress::Started { run_id, route, steps, total_bake } => {
-                format!("alb-rollout canary {run_id}: {steps} steps, {} of analysis, on the {route}", secs(total_bake))
+            Progress::Started {
+                run_id,
+                route,
+                steps,
+                total_bake,
+            } => {
+                format!(
+                    "alb-rollout canary {run_id}: {steps} steps, {} of analysis, on the {route}",
+                    secs(total_bake)
+                )
             }
             Progress::Registered { targets } => {
-                format!("registered {} in green", targets.iter().map(|t| t.to_string()).collect::<Vec<_>>().join(", "))
+                format!(
+                    "registered {} in green",
+                    targets
+                        .iter()
+                        .map(|t| t.to_string())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
             }
-            Progress::Health { counts, waited } => format!("green is ready: {counts} (waited {})", secs(waited)),
-            Progress::Shifted { step, steps, percent, forward } => {
-                let weights: Vec<String> = forward.groups.iter().map(|g| format!("{} {}", arn_resource(&g.target_group_arn), g.weight)).collect();
-                format!("step {}/{steps}: {percent} to green  (weights: {})", step + 1, weights.join(", "))
+            Progress::Health { counts, waited } => {
+                format!("green is ready: {counts} (waited {})", secs(waited))
             }
-            Progress::Interval { step, percent, baked, bake, outcome, decision } => {
+            Progress::Shifted {
+                step,
+                steps,
+                percent,
+                forward,
+            } => {
+                let weights: Vec<String> = forward
+                    .groups
+                    .iter()
+                    .map(|g| format!("{} {}", arn_resource(&g.target_group_arn), g.weight))
+                    .collect();
+                format!(
+                    "step {}/{steps}: {percent} to green  (weights: {})",
+                    step + 1,
+                    weights.join(", ")
+                )
+            }
+            Progress::Interval {
+                step,
+                percent,
+                baked,
+                bake,
+                outcome,
+                decision,
+            } => {
                 let left = bake.saturating_sub(baked);
-                let checks: Vec<String> = outcome.checks.iter().map(|c| format!("{}: {}", c.check, c.detail)).collect();
-                format!("  [step {} at {percent}, {} left] {}  {}", step + 1, secs(left), self.verdict(outcome.verdict, decision), checks.join(" | "))
+                let checks: Vec<String> = outcome
+                    .checks
+                    .iter()
+                    .map(|c| format!("{}: {}", c.check, c.detail))
+                    .collect();
+                format!(
+                    "  [step {} at {percent}, {} left] {}  {}",
+                    step + 1,
+                    secs(left),
+                    self.verdict(outcome.verdict, decision),
+                    checks.join(" | ")
+                )
             }
-            Progress::Reverting { reason } => format!("{} {}: reverting", self.paint("FAILED", "1;31"), reason.message()),
-            Progress::Reverted { seconds } => format!("reverted: original route restored and read back {seconds:.1}s after detection"),
+            Progress::Reverting { reason } => format!(
+                "{} {}: reverting",
+                self.paint("FAILED", "1;31"),
+                reason.message()
+            ),
+            Progress::Reverted { seconds } => format!(
+                "reverted: original route restored and read back {seconds:.1}s after detection"
+            ),
             Progress::Promoted { forward } => {
-                let weights: Vec<String> = forward.groups.iter().map(|g| format!("{} {}", arn_resource(&g.target_group_arn), g.weight)).collect();
-                format!("{}: 100% to green (weights: {})", self.paint("promoted", "1;32"), weights.join(", "))
+                let weights: Vec<String> = forward
+                    .groups
+                    .iter()
+                    .map(|g| format!("{} {}", arn_resource(&g.target_group_arn), g.weight))
+                    .collect();
+                format!(
+                    "{}: 100% to green (weights: {})",
+                    self.paint("promoted", "1;32"),
+                    weights.join(", ")
+                )
             }
             Progress::Warning(w) => format!("{} {w}", self.paint("warning:", "33")),
         };

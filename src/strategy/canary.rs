@@ -44,7 +44,13 @@ pub fn weights_for(p: Tenths) -> (u16, u16) {
 
 /// The forward action for green at `p`. Groups other than blue and green
 /// (which preflight only allows at weight 0) keep their place and weight.
-pub fn forward_at(original: &Forward, blue: &str, green: &str, p: Tenths, stickiness: Stickiness) -> Forward {
+pub fn forward_at(
+    original: &Forward,
+    blue: &str,
+    green: &str,
+    p: Tenths,
+    stickiness: Stickiness,
+) -> Forward {
     let (bw, gw) = weights_for(p);
     let mut groups: Vec<WeightedGroup> = original
         .groups
@@ -52,7 +58,11 @@ pub fn forward_at(original: &Forward, blue: &str, green: &str, p: Tenths, sticki
         .filter(|g| g.target_group_arn != green)
         .map(|g| WeightedGroup {
             target_group_arn: g.target_group_arn.clone(),
-            weight: if g.target_group_arn == blue { bw } else { g.weight },
+            weight: if g.target_group_arn == blue {
+                bw
+            } else {
+                g.weight
+            },
         })
         .collect();
     groups.push(WeightedGroup {
@@ -97,7 +107,13 @@ pub fn plan(input: &CanaryInput) -> CanaryPlan {
                 (None, true) => Duration::ZERO,
                 (None, false) => input.default_bake,
             },
-            forward: forward_at(input.original, input.blue, input.green, s.percent, stickiness),
+            forward: forward_at(
+                input.original,
+                input.blue,
+                input.green,
+                s.percent,
+                stickiness,
+            ),
         })
         .collect();
     let promoted = match input.final_route {
@@ -140,7 +156,11 @@ mod tests {
         }
     }
 
-    fn input<'a>(original: &'a Forward, steps: &'a [Step], final_route: FinalRoute) -> CanaryInput<'a> {
+    fn input<'a>(
+        original: &'a Forward,
+        steps: &'a [Step],
+        final_route: FinalRoute,
+    ) -> CanaryInput<'a> {
         CanaryInput {
             original,
             blue: "blue",
@@ -162,10 +182,17 @@ mod tests {
         assert_eq!(p.steps[0].forward.weight_of("green"), Some(1));
         assert_eq!(p.steps[0].bake, Duration::from_secs(60));
         assert_eq!(p.steps[1].bake, Duration::from_secs(30), "default bake");
-        assert_eq!(p.steps[2].bake, Duration::ZERO, "no hold at 100% unless asked");
+        assert_eq!(
+            p.steps[2].bake,
+            Duration::ZERO,
+            "no hold at 100% unless asked"
+        );
         assert_eq!(p.promoted.weight_of("blue"), Some(0));
         assert_eq!(p.promoted.percent_of("green"), 100.0);
-        assert_eq!(p.original, original, "revert target is the untouched original");
+        assert_eq!(
+            p.original, original,
+            "revert target is the untouched original"
+        );
     }
 
     #[test]
@@ -180,11 +207,23 @@ mod tests {
     fn keeps_zero_weight_bystanders_and_replaces_stale_green() {
         let original = Forward {
             groups: vec![
-                WeightedGroup { target_group_arn: "old".into(), weight: 0 },
-                WeightedGroup { target_group_arn: "blue".into(), weight: 999 },
-                WeightedGroup { target_group_arn: "green".into(), weight: 0 },
+                WeightedGroup {
+                    target_group_arn: "old".into(),
+                    weight: 0,
+                },
+                WeightedGroup {
+                    target_group_arn: "blue".into(),
+                    weight: 999,
+                },
+                WeightedGroup {
+                    target_group_arn: "green".into(),
+                    weight: 0,
+                },
             ],
-            stickiness: Stickiness { enabled: true, duration_seconds: Some(60) },
+            stickiness: Stickiness {
+                enabled: true,
+                duration_seconds: Some(60),
+            },
             shape: ForwardShape::Weighted,
         };
         let f = forward_at(&original, "blue", "green", Tenths(100), original.stickiness);
