@@ -9,15 +9,11 @@ use super::model::*;
 use std::collections::BTreeMap;
 
 pub const PREFIX: &str = "alb-rollout:";
-const RUN_ID: &str = "alb-rollout:run-id";
-const STRATEGY: &str = "alb-rollout:strategy";
-const STARTED: &str = "alb-rollout:started";
+const RUN: &str = "alb-rollout:run";
 const STEP: &str = "alb-rollout:step";
 const GREEN: &str = "alb-rollout:green";
-const SHAPE: &str = "alb-rollout:original-shape";
-const STICKY: &str = "alb-rollout:original-stickiness";
-const GROUP: &str = "alb-rollout:original-group.";
-const REGISTERED: &str = "alb-rollout:registered.";
+const ORIGINAL: &str = "alb-rollout:original";
+const REGISTERED: &str = "alb-rollout:registered";
 const MAX_VALUE: usize = 256;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,53 +34,77 @@ pub fn step_tag(step: &str) -> BTreeMap<String, String> {
     BTreeMap::from([(STEP.to_string(), step.to_string())])
 }
 
+/// Tags are few on purpose: ELBv2 caps tags per resource (50 on AWS, 10 in
+/// moto) and the user's own tags share that budget. A typical record is 4
+/// tags; long values continue in `KEY.1`, `KEY.2`, ...
 pub fn encode(r: &RunRecord) -> BTreeMap<String, String> {
     let mut t = BTreeMap::new();
-    t.insert(RUN_ID.into(), r.run_id.clone());
-    t.insert(STRATEGY.into(), r.strategy.clone());
-    t.insert(STARTED.into(), r.started.to_string());
+    t.insert(
+        RUN.into(),
+        format!("{} {} {}", r.run_id, r.strategy, r.started),
+    );
     t.insert(STEP.into(), r.step.clone());
     t.insert(GREEN.into(), r.green_arn.clone());
     let shape = match r.original.shape {
         ForwardShape::Single => "single",
         ForwardShape::Weighted => "weighted",
     };
-    t.insert(SHAPE.into(), shape.into());
     let sticky = match (
         r.original.stickiness.enabled,
         r.original.stickiness.duration_seconds,
     ) {
-        (true, Some(d)) => format!("on {d}"),
-        (true, None) => "on".into(),
-        (false, _) => "off".into(),
+        (true, Some(d)) => format!("sticky={d}"),
+        (true, None) => "sticky=on".into(),
+        (false, _) => "sticky=off".into(),
     };
-    t.insert(STICKY.into(), sticky);
-    for (i, g) in r.original.groups.iter().enumerate() {
-        t.insert(
-            format!("{GROUP}{i}"),
-            format!("{} {}", g.target_group_arn, g.weight),
-        );
-    }
+    let mut words = vec![shape.to_string(), sticky];
+    words.extend(
+        r.original
+            .groups
+            .iter()
+            .map(|g| format!("{}={}", g.target_group_arn, g.weight)),
+    );
+    put_chunked(&mut t, ORIGINAL, &words);
     let ids: Vec<String> = r.registered.iter().map(Target::to_string).collect();
-    for (i, chunk) in chunk_words(&ids, MAX_VALUE).into_iter().enumerate() {
-        t.insert(format!("{REGISTERED}{i}"), chunk);
-    }
+    put_chunked(&mut t, REGISTERED, &ids);
     t
 }
 
-/// Pack words into space-separated values of at most `max` characters.
-fn chunk_words(words: &[String], max: usize) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
+/// Pack words into space-separated values of at most `MAX_VALUE` characters
+/// under `key`, `key.1`, `key.2`, ...
+fn put_chunked(t: &mut BTreeMap<String, String>, key: &str, words: &[String]) {
+    let mut chunks: Vec<String> = Vec::new();
     for w in words {
-        match out.last_mut() {
-            Some(cur) if cur.len() + 1 + w.len() <= max => {
+        match chunks.last_mut() {
+            Some(cur) if cur.len() + 1 + w.len() <= MAX_VALUE => {
                 cur.push(' ');
                 cur.push_str(w);
             }
-            _ => out.push(w.clone()),
+            _ => chunks.push(w.clone()),
         }
     }
-    out
+    for (i, c) in chunks.into_iter().enumerate() {
+        let k = if i == 0 {
+            key.to_string()
+        } else {
+            format!("{key}.{i}")
+        };
+        t.insert(k, c);
+    }
+}
+
+fn get_chunked(t: &BTreeMap<String, String>, key: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut i = 0;
+    while let Some(v) = t.get(&if i == 0 {
+        key.to_string()
+    } else {
+        format!("{key}.{i}")
+    }) {
+        words.extend(v.split(' ').filter(|w| !w.is_empty()).map(str::to_string));
+        i += 1;
+    }
+    words
 }
 
 /// All record keys present in `tags`, for removal at the end of a run.
@@ -95,46 +115,41 @@ pub fn record_keys(tags: &BTreeMap<String, String>) -> Vec<String> {
         .collect()
 }
 
-/// Read a record back. `Ok(None)` means no run is recorded; `Err` names the
-/// tag that is damaged.
-pub fn decode(tags: &BTreeMap<String, String>) -> Result<Option<RunRecord>, String> {
-    let Some(run_id) = tags.get(RUN_ID) else {
-        return Ok(None);
+fn parse_original(words: &[String]) -> Result<Forward, String> {
+    let bad = |what: &str| format!("tag {ORIGINAL} {what}");
+    let shape = match words.first().map(String::as_str) {
+        Some("single") => ForwardShape::Single,
+        Some("weighted") => ForwardShape::Weighted,
+        _ => {
+            return Err(bad(
+                "is missing or has no shape: the original route is unknown",
+            ))
+        }
     };
-    let get = |k: &str| {
-        tags.get(k)
-            .cloned()
-            .ok_or_else(|| format!("tag {k} is missing"))
-    };
-    let shape = match get(SHAPE)?.as_str() {
-        "single" => ForwardShape::Single,
-        "weighted" => ForwardShape::Weighted,
-        other => return Err(format!("tag {SHAPE} has unknown value {other:?}")),
-    };
-    let sticky = get(STICKY)?;
-    let stickiness = match sticky.split_once(' ') {
-        _ if sticky == "off" => Stickiness::default(),
-        _ if sticky == "on" => Stickiness {
+    let stickiness = match words.get(1).and_then(|w| w.strip_prefix("sticky=")) {
+        Some("off") => Stickiness::default(),
+        Some("on") => Stickiness {
             enabled: true,
             duration_seconds: None,
         },
-        Some(("on", d)) => Stickiness {
+        Some(d) => Stickiness {
             enabled: true,
             duration_seconds: Some(
                 d.parse()
-                    .map_err(|_| format!("tag {STICKY} has bad duration {d:?}"))?,
+                    .map_err(|_| bad(&format!("has bad stickiness {d:?}")))?,
             ),
         },
-        _ => return Err(format!("tag {STICKY} has unknown value {sticky:?}")),
+        None => return Err(bad("has no stickiness")),
     };
-    let groups = indexed(tags, GROUP)
-        .map(|(k, v)| {
-            let (arn, w) = v
-                .rsplit_once(' ')
-                .ok_or_else(|| format!("tag {k} is not `ARN WEIGHT`"))?;
-            let weight = w
+    let groups = words[2..]
+        .iter()
+        .map(|w| {
+            let (arn, weight) = w
+                .rsplit_once('=')
+                .ok_or_else(|| bad(&format!("has {w:?}, not ARN=WEIGHT")))?;
+            let weight = weight
                 .parse()
-                .map_err(|_| format!("tag {k} has bad weight {w:?}"))?;
+                .map_err(|_| bad(&format!("has bad weight in {w:?}")))?;
             Ok(WeightedGroup {
                 target_group_arn: arn.to_string(),
                 weight,
@@ -142,39 +157,42 @@ pub fn decode(tags: &BTreeMap<String, String>) -> Result<Option<RunRecord>, Stri
         })
         .collect::<Result<Vec<_>, String>>()?;
     if groups.is_empty() {
-        return Err(format!("no {GROUP}N tags: the original route is unknown"));
+        return Err(bad("names no target group: the original route is unknown"));
     }
-    let registered = indexed(tags, REGISTERED)
-        .flat_map(|(_, v)| v.split(' ').map(str::to_string).collect::<Vec<_>>())
-        .filter(|w| !w.is_empty())
-        .map(|w| parse_target(&w))
-        .collect();
-    Ok(Some(RunRecord {
-        run_id: run_id.clone(),
-        strategy: get(STRATEGY)?,
-        started: get(STARTED)?.parse().unwrap_or(0),
-        step: tags.get(STEP).cloned().unwrap_or_default(),
-        green_arn: get(GREEN)?,
-        original: Forward {
-            groups,
-            stickiness,
-            shape,
-        },
-        registered,
-    }))
+    Ok(Forward {
+        groups,
+        stickiness,
+        shape,
+    })
 }
 
-/// Tags `PREFIX.N` in numeric order of N.
-fn indexed<'a>(
-    tags: &'a BTreeMap<String, String>,
-    prefix: &'a str,
-) -> impl Iterator<Item = (&'a String, &'a String)> {
-    let mut v: Vec<(usize, (&String, &String))> = tags
-        .iter()
-        .filter_map(|(k, val)| Some((k.strip_prefix(prefix)?.parse().ok()?, (k, val))))
-        .collect();
-    v.sort_by_key(|(i, _)| *i);
-    v.into_iter().map(|(_, kv)| kv)
+/// Read a record back. `Ok(None)` means no run is recorded; `Err` names the
+/// tag that is damaged.
+pub fn decode(tags: &BTreeMap<String, String>) -> Result<Option<RunRecord>, String> {
+    let Some(run) = tags.get(RUN) else {
+        return Ok(None);
+    };
+    let mut parts = run.split(' ');
+    let (Some(run_id), Some(strategy), started) = (parts.next(), parts.next(), parts.next()) else {
+        return Err(format!(
+            "tag {RUN} is not `RUN-ID STRATEGY STARTED`: {run:?}"
+        ));
+    };
+    Ok(Some(RunRecord {
+        run_id: run_id.to_string(),
+        strategy: strategy.to_string(),
+        started: started.and_then(|s| s.parse().ok()).unwrap_or(0),
+        step: tags.get(STEP).cloned().unwrap_or_default(),
+        green_arn: tags
+            .get(GREEN)
+            .cloned()
+            .ok_or_else(|| format!("tag {GREEN} is missing"))?,
+        original: parse_original(&get_chunked(tags, ORIGINAL))?,
+        registered: get_chunked(tags, REGISTERED)
+            .iter()
+            .map(|w| parse_target(w))
+            .collect(),
+    }))
 }
 
 /// `i-0abc`, `10.0.0.1`, `10.0.0.1:8080`, or a Lambda ARN (which has colons
@@ -257,20 +275,27 @@ mod tests {
             assert!(v.chars().all(allowed), "{k} has a forbidden character: {v}");
         }
         assert_eq!(decode(&tags).unwrap().unwrap().registered, many);
+        let few = encode(&record(
+            Forward::single("arn:b"),
+            vec![parse_target("10.0.0.1")],
+        ));
+        assert_eq!(
+            few.len(),
+            5,
+            "a typical record stays well under the tag quota"
+        );
     }
 
     #[test]
     fn no_record_and_damaged_record() {
         assert_eq!(decode(&BTreeMap::new()).unwrap(), None);
         let mut tags = encode(&record(Forward::single("arn:b"), vec![]));
-        tags.remove("alb-rollout:original-group.0");
+        tags.insert("alb-rollout:original".into(), "single sticky=off".into());
         assert!(decode(&tags)
             .unwrap_err()
             .contains("original route is unknown"));
-        tags.insert("alb-rollout:original-shape".into(), "odd".into());
-        assert!(decode(&tags)
-            .unwrap_err()
-            .contains("alb-rollout:original-shape"));
+        tags.insert("alb-rollout:original".into(), "odd".into());
+        assert!(decode(&tags).unwrap_err().contains("alb-rollout:original"));
     }
 
     #[test]

@@ -88,6 +88,8 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--no-register-green", dest="register_green", action="store_false")
     p.add_argument("--prefix", default="demo", help="name prefix (demo-alb, demo-blue, demo-green)")
     p.add_argument("--serve", action="store_true", help="keep the test apps running until killed")
+    p.add_argument("--exit-on-stdin-eof", action="store_true",
+                   help="with --serve: exit when stdin closes (for tests that spawn the demo as a child)")
     a = p.parse_args(argv)
     if not a.endpoint:
         p.error("--endpoint (or AWS_ENDPOINT_URL) is required")
@@ -95,6 +97,10 @@ def main(argv: list[str] | None = None) -> None:
     print(json.dumps(info), flush=True)
     if a.serve:
         signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
+        if a.exit_on_stdin_eof:
+            # Blocks until the parent closes our stdin (or dies).
+            sys.stdin.read()
+            os._exit(0)
         try:
             while True:
                 time.sleep(3600)

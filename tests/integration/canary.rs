@@ -1,0 +1,310 @@
+//! Whole canaries through the real binary, with real traffic through the
+//! emulated data plane so CloudWatch sees what clients see.
+
+use crate::status::{set_route, weighted};
+use crate::support::*;
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+/// Fast analysis settings for the emulator (its metrics are per second).
+const FAST: &[&str] = &[
+    "--interval",
+    "2s",
+    "--metric-period",
+    "6s",
+    "--min-requests",
+    "3",
+];
+
+fn canary_args<'a>(d: &'a Demo, steps: &'a str) -> Vec<&'a str> {
+    let mut a = vec![
+        "canary",
+        "--listener",
+        &d.listener,
+        "--blue",
+        "demo-blue",
+        "--green",
+        "demo-green",
+        "--steps",
+        steps,
+    ];
+    a.extend_from_slice(FAST);
+    a
+}
+
+fn status_json(emu: &Emulator, d: &Demo) -> serde_json::Value {
+    emu.run(&["status", "--listener", &d.listener, "--output", "json"])
+        .json()
+}
+
+fn default_action(emu: &Emulator, d: &Demo) -> serde_json::Value {
+    status_json(emu, d)["listener"]["default_action"].clone()
+}
+
+#[tokio::test]
+async fn a_good_green_is_promoted_with_no_failed_request() {
+    let mut emu = Emulator::start();
+    let d = emu.demo(&[]);
+    let traffic = Traffic::start(&format!("{}/", d.listener_url), 50, Duration::from_secs(90));
+    let probe = format!("{}/health=200", d.green_app_url);
+    let mut args = canary_args(&d, "25:6s,50:6s,100");
+    args.extend(["--output", "json", "--probe", &probe]);
+    let r = emu.run(&args);
+    let counts = traffic.stop();
+    assert_eq!(r.code, 0, "{r:?}");
+    let report = r.json();
+    assert_eq!(report["result"], "promoted");
+    assert_eq!(report["steps"].as_array().unwrap().len(), 3);
+    let checks = &report["steps"][0]["intervals"][0]["checks"];
+    assert_eq!(checks[2]["check"], "probe", "{checks}");
+    assert!(checks[2]["detail"]
+        .as_str()
+        .unwrap()
+        .starts_with("HTTP 200"));
+    assert!(
+        counts.total() > 300,
+        "traffic flowed throughout: {counts:?}"
+    );
+    let action = default_action(&emu, &d);
+    let groups = action["groups"].as_array().unwrap();
+    let w = |arn: &str| {
+        groups
+            .iter()
+            .find(|g| g["target_group_arn"] == arn)
+            .unwrap()["weight"]
+            .as_u64()
+            .unwrap()
+    };
+    assert_eq!(
+        (w(&d.blue), w(&d.green)),
+        (0, 999),
+        "blue kept at 0 for a one-call switch-back"
+    );
+    assert_eq!(counts.failed(), 0, "{counts:?}");
+    assert!(
+        counts.get("v2/200") > 0 && counts.get("v1/200") > 0,
+        "{counts:?}"
+    );
+    assert!(
+        status_json(&emu, &d)["runs"].as_array().unwrap().is_empty(),
+        "run record removed"
+    );
+}
+
+#[tokio::test]
+async fn a_bad_green_is_reverted_with_exit_1_and_the_measured_values() {
+    let mut emu = Emulator::start();
+    let d = emu.demo(&["--green-error-rate", "0.5"]);
+    let traffic = Traffic::start(&format!("{}/", d.listener_url), 40, Duration::from_secs(90));
+    let mut args = canary_args(&d, "20:10s,60:10s,100");
+    args.extend(["--output", "json"]);
+    let r = emu.run(&args);
+    let counts = traffic.stop();
+    assert_eq!(r.code, 1, "{r:?}");
+    let report = r.json();
+    assert_eq!(report["result"], "reverted");
+    let reason = report["reason"]["message"].as_str().unwrap();
+    assert!(
+        reason.starts_with("error-rate: green") && reason.contains("vs max 1.00%"),
+        "{reason}"
+    );
+    assert!(report["detection_to_revert_seconds"].as_f64().unwrap() < 5.0);
+    assert_eq!(
+        default_action(&emu, &d)["shape"],
+        "single",
+        "a single forward stays single"
+    );
+    assert_eq!(
+        default_action(&emu, &d)["groups"][0]["target_group_arn"],
+        d.blue.as_str()
+    );
+    assert!(
+        counts.get("v2/500") > 0,
+        "the errors went through the data plane: {counts:?}"
+    );
+}
+
+#[tokio::test]
+async fn no_traffic_is_no_data_and_its_policy_decides() {
+    let mut emu = Emulator::start();
+    let d = emu.demo(&[]);
+    let mut args = canary_args(&d, "10:4s,100");
+    args.extend(["--on-no-data", "fail"]);
+    let r = emu.run(&args);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(
+        r.stdout
+            .contains("no data: error-rate: no requests to green"),
+        "{}",
+        r.stdout
+    );
+    let mut args = canary_args(&d, "10:4s,100");
+    args.extend(["--on-no-data", "pass"]);
+    let r = emu.run(&args);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(
+        r.stdout.contains("no data"),
+        "a pass on no data is still shown: {}",
+        r.stdout
+    );
+}
+
+/// Spawn the binary and wait until its stdout shows `marker`.
+fn spawn_until_line(emu: &Emulator, args: &[&str], marker: &str) -> (Child, Vec<String>) {
+    let mut child = emu
+        .cmd(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut reader = BufReader::new(child.stdout.take().unwrap());
+    let mut seen = Vec::new();
+    let mut line = String::new();
+    while reader.read_line(&mut line).unwrap() > 0 {
+        seen.push(line.clone());
+        if line.contains(marker) {
+            // Keep draining stdout so the child never blocks on a full pipe.
+            std::thread::spawn(move || for _ in reader.lines() {});
+            return (child, seen);
+        }
+        line.clear();
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    panic!("never saw {marker}: {seen:?}");
+}
+
+#[tokio::test]
+async fn sigterm_mid_bake_reverts_within_two_seconds_with_exit_130() {
+    let mut emu = Emulator::start();
+    let d = emu.demo(&[]);
+    let (mut child, _) = spawn_until_line(&emu, &canary_args(&d, "30:10m,100"), "step 1/2");
+    assert_eq!(
+        default_action(&emu, &d)["groups"].as_array().unwrap().len(),
+        2,
+        "weights shifted"
+    );
+    let t = Instant::now();
+    std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let status = child.wait().unwrap();
+    let took = t.elapsed();
+    assert_eq!(status.code(), Some(130));
+    assert!(took < Duration::from_secs(2), "revert took {took:?}");
+    assert_eq!(default_action(&emu, &d)["shape"], "single");
+}
+
+#[tokio::test]
+async fn after_kill_9_a_second_run_is_refused_and_rollback_restores() {
+    let mut emu = Emulator::start();
+    let d = emu.demo(&[]);
+    let (mut child, _) = spawn_until_line(&emu, &canary_args(&d, "40:10m,100"), "step 1/2");
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_eq!(
+        default_action(&emu, &d)["groups"].as_array().unwrap().len(),
+        2,
+        "left half-way"
+    );
+    assert_eq!(status_json(&emu, &d)["runs"].as_array().unwrap().len(), 1);
+    emu.clear_calls();
+    let second = emu.run(&canary_args(&d, "10,100"));
+    assert_eq!(second.code, 2, "{second:?}");
+    assert!(
+        second.stderr.contains("is in progress here")
+            && second.stderr.contains("alb-rollout rollback"),
+        "{}",
+        second.stderr
+    );
+    assert_eq!(emu.mutating_calls(), Vec::<String>::new());
+    let rb = emu.run(&["rollback", "--listener", &d.listener]);
+    assert_eq!(rb.code, 0, "{rb:?}");
+    assert!(
+        rb.stdout.contains("restored the default action"),
+        "{}",
+        rb.stdout
+    );
+    assert_eq!(default_action(&emu, &d)["shape"], "single");
+    assert!(status_json(&emu, &d)["runs"].as_array().unwrap().is_empty());
+    let again = emu.run(&["rollback", "--listener", &d.listener]);
+    assert_eq!(again.code, 0);
+    assert!(again.stdout.contains("nothing to roll back"));
+}
+
+#[tokio::test]
+async fn registered_targets_are_waited_for_and_removed_on_revert() {
+    let mut emu = Emulator::start();
+    let d = emu.demo(&["--no-register-green", "--green-error-rate", "1.0"]);
+    let traffic = Traffic::start(&format!("{}/", d.listener_url), 30, Duration::from_secs(60));
+    let mut args = canary_args(&d, "50:10s,100");
+    args.extend(["--register", &d.green_target]);
+    let r = emu.run(&args);
+    traffic.stop();
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(
+        r.stdout.contains(&format!("registered {}", d.green_target)),
+        "{}",
+        r.stdout
+    );
+    let health = &status_json(&emu, &d);
+    assert_eq!(default_action(&emu, &d)["shape"], "single");
+    let _ = health;
+    let client = aws_sdk_elasticloadbalancingv2::Client::new(&emu.sdk_config().await);
+    let th = client
+        .describe_target_health()
+        .target_group_arn(&d.green)
+        .send()
+        .await
+        .unwrap();
+    let states: Vec<String> = th
+        .target_health_descriptions()
+        .iter()
+        .filter_map(|t| t.target_health()?.state().map(|s| s.as_str().to_string()))
+        .collect();
+    assert!(
+        states.iter().all(|s| s == "draining"),
+        "deregistered (draining): {states:?}"
+    );
+}
+
+#[tokio::test]
+async fn throttled_writes_are_ridden_out() {
+    let mut emu = Emulator::start();
+    let d = emu.demo(&[]);
+    set_route(
+        &emu,
+        &d.listener,
+        &weighted(&[(&d.blue, 999), (&d.green, 0)]),
+    )
+    .await;
+    emu.fault(serde_json::json!({"service": "elasticloadbalancing", "action": "ModifyListener", "status": 400, "code": "Throttling", "message": "Rate exceeded", "count": 4}));
+    let traffic = Traffic::start(&format!("{}/", d.listener_url), 30, Duration::from_secs(60));
+    let r = emu.run(&canary_args(&d, "50:4s,100"));
+    traffic.stop();
+    assert_eq!(r.code, 0, "{r:?}");
+    let throttled = emu
+        .calls()
+        .iter()
+        .filter(|(_, a, s)| a == "ModifyListener" && *s == 400)
+        .count();
+    assert_eq!(throttled, 4);
+}
+
+#[tokio::test]
+async fn an_unhealthy_green_target_mid_bake_reverts() {
+    let mut emu = Emulator::start();
+    let d = emu.demo(&[]);
+    let traffic = Traffic::start(&format!("{}/", d.listener_url), 30, Duration::from_secs(60));
+    let mut args = canary_args(&d, "20:30s,100");
+    args.extend(["--on-no-data", "pass"]);
+    let (mut child, _) = spawn_until_line(&emu, &args, "step 1/2");
+    let (ip, port) = d.green_target.split_once(':').unwrap();
+    emu.force_health(serde_json::json!({"target_group_arn": d.green, "target_id": ip, "port": port.parse::<u16>().unwrap(), "state": "unhealthy", "reason": "Target.FailedHealthChecks"}));
+    let status = child.wait().unwrap();
+    traffic.stop();
+    assert_eq!(status.code(), Some(1));
+    assert_eq!(default_action(&emu, &d)["shape"], "single");
+}

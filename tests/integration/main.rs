@@ -1,0 +1,9 @@
+//! Integration tests: the real binary and the real AWS SDK against the local
+//! AWS emulator (tests/emulator), with traffic through its ALB data plane.
+//! Each test starts its own emulator, so tests are isolated and parallel.
+
+mod adapter;
+mod canary;
+mod preflight;
+mod status;
+mod support;
