@@ -18,6 +18,9 @@ use apply::ApplyPolicy;
 use std::time::Duration;
 use tokio::time::Instant;
 
+/// Pause between writing the run record and reading it back.
+const RECORD_SETTLE: Duration = Duration::from_secs(1);
+
 /// Everything a canary run needs, decided before it starts.
 pub struct RunConfig {
     pub run_id: String,
@@ -166,20 +169,29 @@ impl<'a> Executor<'a> {
             registered: self.cfg.register.clone(),
         };
         let tags = state_tags::encode(&record);
-        self.record_keys = tags.keys().cloned().collect();
         let owner = self.cfg.route.owner_arn().to_string();
         let lb = self.src.lb.clone();
-        apply::retry(
-            self.cfg.apply.write_attempts,
-            self.cfg.apply.backoff,
-            || lb.add_tags(&owner, &tags),
-        )
-        .await
-        .map_err(|e| {
-            Reason::Error(format!(
-                "could not record the run on {owner}: {e}; nothing was changed"
-            ))
-        })
+        let p = self.cfg.apply;
+        apply::retry(p.write_attempts, p.backoff, || lb.add_tags(&owner, &tags))
+            .await
+            .map_err(|e| {
+                Reason::Error(format!(
+                    "could not record the run on {owner}: {e}; nothing was changed"
+                ))
+            })?;
+        // Read back after a settle delay: ELBv2 has no conditional write, so
+        // two runs that passed preflight together both see the last writer
+        // here, and only that one proceeds.
+        tokio::time::sleep(RECORD_SETTLE).await;
+        let back = apply::retry(p.write_attempts, p.backoff, || lb.tags(&owner)).await;
+        match back.as_ref().map(state_tags::decode) {
+            Ok(Ok(Some(r))) if r == record => {
+                self.record_keys = tags.keys().cloned().collect();
+                Ok(())
+            }
+            Ok(Ok(Some(other))) => Err(Reason::Error(format!("another run ({}) recorded itself on {owner} at the same time; this run changed nothing and stops", other.run_id))),
+            other => Err(Reason::Error(format!("the run record on {owner} could not be read back ({other:?}); nothing was changed"))),
+        }
     }
 
     async fn register(&mut self) -> Result<(), Reason> {
@@ -199,10 +211,26 @@ impl<'a> Executor<'a> {
     }
 
     /// Sleep `d` unless cancelled first.
-    async fn wait(&self, d: Duration) -> Result<(), Reason> {
-        tokio::select! {
-            _ = self.cancel.cancelled() => Err(Reason::Cancelled(self.cancel.reason())),
-            _ = tokio::time::sleep(d) => Ok(()),
+    /// A live reporter gets a tick every second with what is awaited.
+    async fn wait(&mut self, d: Duration, label: &str) -> Result<(), Reason> {
+        let tick = if self.out.live() {
+            Duration::from_secs(1)
+        } else {
+            d
+        };
+        let end = Instant::now() + d;
+        loop {
+            let left = end.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Ok(());
+            }
+            if self.out.live() {
+                self.out.progress(Progress::Tick { label, left });
+            }
+            tokio::select! {
+                _ = self.cancel.cancelled() => return Err(Reason::Cancelled(self.cancel.reason())),
+                _ = tokio::time::sleep(tick.min(left)) => {}
+            }
         }
     }
 }

@@ -49,7 +49,11 @@ impl Executor<'_> {
                     self.cfg.health_timeout.as_secs()
                 )));
             }
-            self.wait(self.cfg.health_poll).await?;
+            self.wait(
+                self.cfg.health_poll,
+                "waiting for green to be healthy; next look",
+            )
+            .await?;
         }
     }
 
@@ -111,7 +115,13 @@ impl Executor<'_> {
                 break Ok(());
             }
             let slice = self.cfg.interval.min(step.bake - baked);
-            if let Err(r) = self.wait(slice).await {
+            let label = format!(
+                "step {} at {}, {} left; next check",
+                i + 1,
+                step.percent,
+                humantime::format_duration(Duration::from_secs((step.bake - baked).as_secs()))
+            );
+            if let Err(r) = self.wait(slice, &label).await {
                 break Err(r);
             }
             let sample = collect(&self.src, &self.cfg.subjects).await;

@@ -262,3 +262,29 @@ async fn a_revert_that_cannot_be_written_is_incomplete_with_the_fix() {
         .unwrap()
         .contains("alb-rollout rollback --listener"));
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_run_whose_record_was_overwritten_changes_nothing() {
+    let r = rig();
+    let lb = r.lb.clone();
+    tokio::spawn(async move {
+        // Another run writes its record while this one settles.
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let mut other = crate::alb::state_tags::decode(&lb.tags_of(DEMO_LISTENER))
+            .unwrap()
+            .unwrap();
+        other.run_id = "r-other".into();
+        lb.add_tags(DEMO_LISTENER, &crate::alb::state_tags::encode(&other))
+            .await
+            .unwrap();
+    });
+    let report = run(&r, config("10:1m,100", vec![])).await;
+    assert_eq!(report.result, "not-started");
+    assert!(report.reason.unwrap().message().contains("r-other"));
+    let writes: Vec<_> = r.lb.mutating_calls().into_iter().map(|c| c.op).collect();
+    assert_eq!(
+        writes,
+        vec!["AddTags", "AddTags"],
+        "no route change, and the winner's record is left alone"
+    );
+}

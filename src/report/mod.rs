@@ -52,10 +52,19 @@ pub enum Progress<'a> {
         forward: &'a Forward,
     },
     Warning(String),
+    /// Once a second during a wait, for a live view on a terminal.
+    Tick {
+        label: &'a str,
+        left: Duration,
+    },
 }
 
 pub trait Reporter: Send {
     fn progress(&mut self, p: Progress<'_>);
+    /// True when the reporter redraws a live line and wants `Tick`s.
+    fn live(&self) -> bool {
+        false
+    }
 }
 
 /// A reporter that keeps nothing, for tests and `--output json` quiet runs.

@@ -9,16 +9,23 @@ use std::time::Duration;
 
 pub struct TextReporter<W: Write + Send> {
     out: W,
-    color: bool,
+    /// A terminal: colours, and a live countdown line redrawn in place.
+    tty: bool,
+    /// The live line is showing and must be cleared before the next line.
+    dirty: bool,
 }
 
 impl<W: Write + Send> TextReporter<W> {
-    pub fn new(out: W, color: bool) -> Self {
-        TextReporter { out, color }
+    pub fn new(out: W, tty: bool) -> Self {
+        TextReporter {
+            out,
+            tty,
+            dirty: false,
+        }
     }
 
     fn paint(&self, s: &str, code: &str) -> String {
-        if self.color {
+        if self.tty {
             format!("\x1b[{code}m{s}\x1b[0m")
         } else {
             s.to_string()
@@ -41,7 +48,23 @@ fn secs(d: Duration) -> String {
 }
 
 impl<W: Write + Send> Reporter for TextReporter<W> {
+    fn live(&self) -> bool {
+        self.tty
+    }
+
     fn progress(&mut self, p: Progress<'_>) {
+        if let Progress::Tick { label, left } = p {
+            if !self.tty {
+                return;
+            }
+            let _ = write!(self.out, "\r\x1b[2K  {label} in {}s", left.as_secs());
+            let _ = self.out.flush();
+            self.dirty = true;
+            return;
+        }
+        if std::mem::take(&mut self.dirty) {
+            let _ = write!(self.out, "\r\x1b[2K");
+        }
         let line = match p {
             Progress::Started {
                 run_id,
@@ -127,8 +150,74 @@ impl<W: Write + Send> Reporter for TextReporter<W> {
                 )
             }
             Progress::Warning(w) => format!("{} {w}", self.paint("warning:", "33")),
+            Progress::Tick { .. } => return,
         };
         let _ = writeln!(self.out, "{line}");
         let _ = self.out.flush();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::alb::{Forward, HealthCounts};
+    use crate::plan::Tenths;
+
+    fn render(tty: bool, events: Vec<Progress<'_>>) -> String {
+        let mut buf = Vec::new();
+        {
+            let mut r = TextReporter::new(&mut buf, tty);
+            for e in events {
+                r.progress(e);
+            }
+        }
+        String::from_utf8(buf).unwrap()
+    }
+
+    #[test]
+    fn plain_lines_for_logs() {
+        let f = Forward::single("arn:aws:elasticloadbalancing:us-east-1:1:targetgroup/green/g");
+        let out = render(
+            false,
+            vec![
+                Progress::Health {
+                    counts: HealthCounts {
+                        healthy: 2,
+                        ..Default::default()
+                    },
+                    waited: Duration::from_secs(4),
+                },
+                Progress::Tick {
+                    label: "next check",
+                    left: Duration::from_secs(3),
+                },
+                Progress::Shifted {
+                    step: 0,
+                    steps: 3,
+                    percent: Tenths(5),
+                    forward: &f,
+                },
+            ],
+        );
+        assert_eq!(out, "green is ready: 2 healthy (waited 4s)\nstep 1/3: 0.5% to green  (weights: targetgroup/green/g 1)\n");
+    }
+
+    #[test]
+    fn a_terminal_gets_a_live_line_cleared_before_the_next() {
+        let out = render(
+            true,
+            vec![
+                Progress::Tick {
+                    label: "step 1 at 5%, 2m left; next check",
+                    left: Duration::from_secs(9),
+                },
+                Progress::Warning("slow".into()),
+            ],
+        );
+        assert!(
+            out.starts_with("\r\x1b[2K  step 1 at 5%, 2m left; next check in 9s\r\x1b[2K"),
+            "{out:?}"
+        );
+        assert!(out.contains("slow\n"));
     }
 }
