@@ -308,3 +308,129 @@ async fn an_unhealthy_green_target_mid_bake_reverts() {
     assert_eq!(status.code(), Some(1));
     assert_eq!(default_action(&emu, &d)["shape"], "single");
 }
+
+async fn api_rule(emu: &Emulator, d: &Demo) -> String {
+    use aws_sdk_elasticloadbalancingv2::types::{
+        Action, ActionTypeEnum, PathPatternConditionConfig, RuleCondition,
+    };
+    let client = aws_sdk_elasticloadbalancingv2::Client::new(&emu.sdk_config().await);
+    let out = client
+        .create_rule()
+        .listener_arn(&d.listener)
+        .priority(10)
+        .conditions(
+            RuleCondition::builder()
+                .field("path-pattern")
+                .path_pattern_config(
+                    PathPatternConditionConfig::builder()
+                        .values("/api/*")
+                        .build(),
+                )
+                .build(),
+        )
+        .actions(
+            Action::builder()
+                .r#type(ActionTypeEnum::Forward)
+                .target_group_arn(&d.blue)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    out.rules()[0].rule_arn().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn a_rule_is_shifted_and_the_default_action_is_untouched() {
+    let mut emu = Emulator::start();
+    let d = emu.demo(&[]);
+    let rule = api_rule(&emu, &d).await;
+    let before = default_action(&emu, &d);
+    let traffic = Traffic::start(
+        &format!("{}/api/items", d.listener_url),
+        40,
+        Duration::from_secs(60),
+    );
+    let mut args = canary_args(&d, "50:6s,100");
+    args.extend(["--rule", &rule]);
+    let (mut child, _) = spawn_until_line(&emu, &args, "step 1/2");
+    let status = emu.run(&["status", "--listener", &d.listener, "--rule", &rule]);
+    assert!(
+        status.stdout.contains("path-pattern=/api/*")
+            && status
+                .stdout
+                .contains("demo-blue 500 (50.0%), demo-green 500 (50.0%)"),
+        "{}",
+        status.stdout
+    );
+    assert_eq!(
+        default_action(&emu, &d),
+        before,
+        "the default action is not touched"
+    );
+    assert_eq!(child.wait().unwrap().code(), Some(0));
+    let counts = traffic.stop();
+    assert_eq!(counts.failed(), 0, "{counts:?}");
+    let json = status_json(&emu, &d);
+    let r = json["routes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["arn"] == rule.as_str())
+        .unwrap()
+        .clone();
+    let green = r["action"]["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["target_group_arn"] == d.green.as_str())
+        .unwrap()
+        .clone();
+    assert_eq!(green["weight"], 999);
+    assert_eq!(default_action(&emu, &d), before);
+}
+
+/// A one-endpoint Prometheus on loopback answering `value` to every query.
+fn fake_prometheus(value: &'static str) -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for mut s in listener.incoming().map_while(Result::ok) {
+            use std::io::{Read, Write};
+            let mut buf = [0u8; 4096];
+            let _ = s.read(&mut buf);
+            let body = format!(
+                r#"{{"status":"success","data":{{"resultType":"vector","result":[{{"metric":{{}},"value":[1700000000,"{value}"]}}]}}}}"#
+            );
+            let _ = write!(s, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len());
+        }
+    });
+    url
+}
+
+#[tokio::test]
+async fn a_prometheus_value_above_its_max_reverts() {
+    let mut emu = Emulator::start();
+    let d = emu.demo(&[]);
+    let prom = fake_prometheus("0.42");
+    let traffic = Traffic::start(&format!("{}/", d.listener_url), 40, Duration::from_secs(60));
+    let mut args = canary_args(&d, "20:10s,100");
+    args.extend([
+        "--prometheus-url",
+        &prom,
+        "--prometheus-query",
+        "sum(rate(errors[1m]))",
+        "--prometheus-max",
+        "0.1",
+        "--output",
+        "json",
+    ]);
+    let r = emu.run(&args);
+    traffic.stop();
+    assert_eq!(r.code, 1, "{r:?}");
+    let reason = r.json()["reason"]["message"].as_str().unwrap().to_string();
+    assert!(
+        reason.contains("prometheus: 0.42 above max 0.1"),
+        "{reason}"
+    );
+}
