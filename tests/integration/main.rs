@@ -5,5 +5,6 @@
 mod adapter;
 mod canary;
 mod preflight;
+mod signals;
 mod status;
 mod support;

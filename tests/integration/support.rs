@@ -346,3 +346,28 @@ impl Drop for Traffic {
         self.stop.store(true, Ordering::Relaxed);
     }
 }
+
+/// Spawn the binary and wait until its stdout shows `marker`.
+pub fn spawn_until_line(emu: &Emulator, args: &[&str], marker: &str) -> (Child, Vec<String>) {
+    let mut child = emu
+        .cmd(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut reader = BufReader::new(child.stdout.take().unwrap());
+    let mut seen = Vec::new();
+    let mut line = String::new();
+    while reader.read_line(&mut line).unwrap() > 0 {
+        seen.push(line.clone());
+        if line.contains(marker) {
+            // Keep draining stdout so the child never blocks on a full pipe.
+            std::thread::spawn(move || for _ in reader.lines() {});
+            return (child, seen);
+        }
+        line.clear();
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    panic!("never saw {marker}: {seen:?}");
+}

@@ -1,0 +1,65 @@
+//! Cancels and crashes: SIGTERM mid-bake reverts within the CI window, and
+//! after `kill -9` the recorded run blocks a second one until `rollback`.
+
+use crate::canary::{canary_args, default_action, status_json};
+use crate::support::*;
+use std::time::{Duration, Instant};
+
+#[tokio::test]
+async fn sigterm_mid_bake_reverts_within_two_seconds_with_exit_130() {
+    let mut emu = Emulator::start();
+    let d = emu.demo(&[]);
+    let (mut child, _) = spawn_until_line(&emu, &canary_args(&d, "30:10m,100"), "step 1/2");
+    assert_eq!(
+        default_action(&emu, &d)["groups"].as_array().unwrap().len(),
+        2,
+        "weights shifted"
+    );
+    let t = Instant::now();
+    std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let status = child.wait().unwrap();
+    let took = t.elapsed();
+    assert_eq!(status.code(), Some(130));
+    assert!(took < Duration::from_secs(2), "revert took {took:?}");
+    assert_eq!(default_action(&emu, &d)["shape"], "single");
+}
+
+#[tokio::test]
+async fn after_kill_9_a_second_run_is_refused_and_rollback_restores() {
+    let mut emu = Emulator::start();
+    let d = emu.demo(&[]);
+    let (mut child, _) = spawn_until_line(&emu, &canary_args(&d, "40:10m,100"), "step 1/2");
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_eq!(
+        default_action(&emu, &d)["groups"].as_array().unwrap().len(),
+        2,
+        "left half-way"
+    );
+    assert_eq!(status_json(&emu, &d)["runs"].as_array().unwrap().len(), 1);
+    emu.clear_calls();
+    let second = emu.run(&canary_args(&d, "10,100"));
+    assert_eq!(second.code, 2, "{second:?}");
+    assert!(
+        second.stderr.contains("is in progress here")
+            && second.stderr.contains("alb-rollout rollback"),
+        "{}",
+        second.stderr
+    );
+    assert_eq!(emu.mutating_calls(), Vec::<String>::new());
+    let rb = emu.run(&["rollback", "--listener", &d.listener]);
+    assert_eq!(rb.code, 0, "{rb:?}");
+    assert!(
+        rb.stdout.contains("restored the default action"),
+        "{}",
+        rb.stdout
+    );
+    assert_eq!(default_action(&emu, &d)["shape"], "single");
+    assert!(status_json(&emu, &d)["runs"].as_array().unwrap().is_empty());
+    let again = emu.run(&["rollback", "--listener", &d.listener]);
+    assert_eq!(again.code, 0);
+    assert!(again.stdout.contains("nothing to roll back"));
+}
