@@ -11,7 +11,7 @@ use std::time::Duration;
 
 pub async fn load(region: Option<&str>) -> SdkConfig {
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
-        // Adaptive backoff with a few more attempts than the default three:
+        // Standard retry mode with a few more attempts than the default three:
         // ELBv2 throttles bursts of writes, and a deploy should ride them out.
         .retry_config(
             RetryConfig::standard()

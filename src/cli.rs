@@ -5,6 +5,7 @@
 
 use crate::analysis::NoDataPolicy;
 use crate::strategy::canary::FinalRoute;
+use clap::builder::BoolishValueParser;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
@@ -57,7 +58,7 @@ pub struct RollbackArgs {
     #[arg(long, env = "ALB_ROLLOUT_RULE")]
     pub rule: Option<String>,
     /// Print what would be restored; change nothing.
-    #[arg(long, env = "ALB_ROLLOUT_DRY_RUN")]
+    #[arg(long, env = "ALB_ROLLOUT_DRY_RUN", value_parser = BoolishValueParser::new())]
     pub dry_run: bool,
 }
 
@@ -100,10 +101,10 @@ pub struct CanaryArgs {
     #[arg(long, env = "ALB_ROLLOUT_CONFIG")]
     pub config: Option<PathBuf>,
     /// Validate against live state and print the plan; change nothing.
-    #[arg(long, env = "ALB_ROLLOUT_DRY_RUN")]
+    #[arg(long, env = "ALB_ROLLOUT_DRY_RUN", value_parser = BoolishValueParser::new())]
     pub dry_run: bool,
     /// Start even if the route records another run in progress.
-    #[arg(long, env = "ALB_ROLLOUT_FORCE")]
+    #[arg(long, env = "ALB_ROLLOUT_FORCE", value_parser = BoolishValueParser::new())]
     pub force: bool,
 }
 
@@ -117,9 +118,9 @@ pub struct AnalysisArgs {
     /// Highest acceptable 5xx rate of green, e.g. 1% or 0.01 [default: 1%].
     #[arg(long, env = "ALB_ROLLOUT_MAX_ERROR_RATE")]
     pub max_error_rate: Option<String>,
-    /// Judge green's error rate by its excess over blue's.
-    #[arg(long, env = "ALB_ROLLOUT_COMPARE_BLUE")]
-    pub compare_blue: bool,
+    /// Judge green's error rate by its excess over blue's [default: false].
+    #[arg(long, env = "ALB_ROLLOUT_COMPARE_BLUE", num_args = 0..=1, default_missing_value = "true", value_parser = BoolishValueParser::new())]
+    pub compare_blue: Option<bool>,
     /// Fewer green requests than this in the window is "no data" [default: 20].
     #[arg(long, env = "ALB_ROLLOUT_MIN_REQUESTS")]
     pub min_requests: Option<u64>,
@@ -140,8 +141,8 @@ pub struct AnalysisArgs {
     pub max_latency: Option<String>,
     /// Do not fail a check for unhealthy green targets (a green with no
     /// healthy target still fails).
-    #[arg(long, env = "ALB_ROLLOUT_TOLERATE_UNHEALTHY")]
-    pub tolerate_unhealthy: bool,
+    #[arg(long, env = "ALB_ROLLOUT_TOLERATE_UNHEALTHY", num_args = 0..=1, default_missing_value = "true", value_parser = BoolishValueParser::new())]
+    pub tolerate_unhealthy: Option<bool>,
     /// HTTP probe each interval: URL[=STATUS], STATUS like 200, 2xx, 200-299.
     #[arg(long, env = "ALB_ROLLOUT_PROBE")]
     pub probe: Option<String>,
@@ -162,6 +163,45 @@ mod tests {
     #[test]
     fn cli_definition_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    fn canary(args: &[&str]) -> CanaryArgs {
+        let base = [
+            "alb-rollout",
+            "canary",
+            "--listener",
+            "l",
+            "--blue",
+            "b",
+            "--green",
+            "g",
+            "--steps",
+            "100",
+        ];
+        let cli = Cli::try_parse_from(base.iter().chain(args)).unwrap();
+        match cli.command {
+            Cmd::Canary(c) => *c,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn booleans_can_be_set_either_way() {
+        assert_eq!(canary(&[]).analysis.compare_blue, None);
+        assert_eq!(
+            canary(&["--compare-blue"]).analysis.compare_blue,
+            Some(true)
+        );
+        assert_eq!(
+            canary(&["--compare-blue=false"]).analysis.compare_blue,
+            Some(false)
+        );
+        assert_eq!(
+            canary(&["--tolerate-unhealthy", "--dry-run"])
+                .analysis
+                .tolerate_unhealthy,
+            Some(true)
+        );
     }
 
     #[test]

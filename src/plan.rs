@@ -7,8 +7,15 @@ use std::time::Duration;
 
 /// A share of traffic in tenths of a percent (0..=1000), so 0.1% steps are
 /// exact and map onto ALB weights (0..=999) without rounding.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Tenths(pub u16);
+
+/// JSON shows the percentage people think in (0.5, 25), not tenths.
+impl serde::Serialize for Tenths {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_f64(self.as_percent())
+    }
+}
 
 impl Tenths {
     pub const FULL: Tenths = Tenths(1000);
@@ -60,16 +67,29 @@ impl fmt::Display for Tenths {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct Step {
     pub percent: Tenths,
-    #[serde(with = "humantime_serde_opt")]
+    #[serde(rename = "pause_seconds", with = "seconds::option")]
     pub pause: Option<Duration>,
 }
 
-mod humantime_serde_opt {
+/// Durations in JSON output are seconds (a float), never `{secs, nanos}`.
+pub mod seconds {
     use std::time::Duration;
-    pub fn serialize<S: serde::Serializer>(d: &Option<Duration>, s: S) -> Result<S::Ok, S::Error> {
-        match d {
-            Some(d) => s.serialize_some(&d.as_secs_f64()),
-            None => s.serialize_none(),
+
+    pub fn serialize<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_f64(d.as_secs_f64())
+    }
+
+    pub mod option {
+        use std::time::Duration;
+
+        pub fn serialize<S: serde::Serializer>(
+            d: &Option<Duration>,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            match d {
+                Some(d) => s.serialize_some(&d.as_secs_f64()),
+                None => s.serialize_none(),
+            }
         }
     }
 }

@@ -220,7 +220,7 @@ fn check_record(req: &Request, route: &RouteRef, live: &LiveState, errors: &mut 
     match &live.record {
         Ok(Some(r)) if !req.force => errors.push(InputError::new(
             route.owner_arn().to_string(),
-            format!("run {} ({}, step {}) is in progress here; wait for it, or if it crashed run `alb-rollout rollback --listener {}{}`, or pass --force", r.run_id, r.strategy, r.step, route.listener_arn(), req.rule_arn.map(|r| format!(" --rule {r}")).unwrap_or_default()),
+            format!("run {} ({}, step {}) is in progress here; wait for it, or if it crashed run `alb-rollout rollback --listener {}{}` (--force skips only this check)", r.run_id, r.strategy, r.step, route.listener_arn(), req.rule_arn.map(|r| format!(" --rule {r}")).unwrap_or_default()),
         )),
         Err(e) if !req.force => errors.push(InputError::new(route.owner_arn().to_string(), format!("carries a damaged alb-rollout run record ({e}); inspect its tags, or pass --force"))),
         _ => {}

@@ -128,9 +128,12 @@ pub fn resolve(a: &AnalysisArgs, f: FileSettings) -> Result<Analysis, Vec<InputE
     let thresholds = Thresholds {
         max_error_rate,
         min_requests: a.min_requests.or(f.min_requests).unwrap_or(20),
-        compare_to_blue: a.compare_blue || f.compare_blue.unwrap_or(false),
+        compare_to_blue: a.compare_blue.or(f.compare_blue).unwrap_or(false),
         max_latency,
-        fail_on_unhealthy: !(a.tolerate_unhealthy || f.tolerate_unhealthy.unwrap_or(false)),
+        fail_on_unhealthy: !a
+            .tolerate_unhealthy
+            .or(f.tolerate_unhealthy)
+            .unwrap_or(false),
         prometheus_max: a.prometheus_max.or(f.prometheus_max),
         probe_status,
     };

@@ -9,6 +9,9 @@ use super::model::*;
 use std::collections::BTreeMap;
 
 pub const PREFIX: &str = "alb-rollout:";
+/// The step value once the promoted route is written and verified: from
+/// then on `rollback` must not restore the original route.
+pub const PROMOTED_STEP: &str = "promoted";
 const RUN: &str = "alb-rollout:run";
 const STEP: &str = "alb-rollout:step";
 const GREEN: &str = "alb-rollout:green";

@@ -16,6 +16,7 @@ pub struct Thresholds {
     /// Judge green's error rate by its excess over blue's in the same window,
     /// so a platform-wide incident does not count against the canary.
     pub compare_to_blue: bool,
+    #[serde(rename = "max_latency_seconds", with = "crate::plan::seconds::option")]
     pub max_latency: Option<Duration>,
     /// Any unhealthy green target fails the interval (default true).
     pub fail_on_unhealthy: bool,
@@ -28,7 +29,7 @@ impl Default for Thresholds {
     fn default() -> Self {
         Thresholds {
             max_error_rate: 0.01,
-            min_requests: 1,
+            min_requests: 20,
             compare_to_blue: false,
             max_latency: None,
             fail_on_unhealthy: true,

@@ -61,11 +61,18 @@ pub fn calls(
     an: &Analysis,
 ) -> Vec<PlannedCall> {
     let owner = v.route.owner_arn();
-    let mut out = vec![call(
-        "AddTags",
-        owner,
-        "record the run: run id, original route, step (alb-rollout:*)".into(),
-    )];
+    let mut out = vec![
+        call(
+            "AddTags",
+            owner,
+            "record the run: run id, original route, step (alb-rollout:*)".into(),
+        ),
+        call(
+            "DescribeTags",
+            owner,
+            "read the record back after 1s; stop if another run wrote its own".into(),
+        ),
+    ];
     if !register.is_empty() {
         let ids: Vec<String> = register.iter().map(Target::to_string).collect();
         out.push(call("RegisterTargets", &v.green.arn, ids.join(", ")));
@@ -76,6 +83,11 @@ pub fn calls(
         "DescribeTargetHealth until green has healthy targets".into(),
     ));
     for (i, s) in plan.steps.iter().enumerate() {
+        out.push(call(
+            "DescribeTargetHealth",
+            &v.green.arn,
+            "green must have a healthy target before it gets weight".into(),
+        ));
         out.push(write_call(&v.route, &s.forward));
         out.push(call(
             "AddTags",
@@ -96,15 +108,12 @@ pub fn calls(
             ));
         }
     }
-    if plan.promoted
-        != plan
-            .steps
-            .last()
-            .map(|s| s.forward.clone())
-            .unwrap_or_else(|| plan.promoted.clone())
-    {
-        out.push(write_call(&v.route, &plan.promoted));
-    }
+    out.push(write_call(&v.route, &plan.promoted));
+    out.push(call(
+        "AddTags",
+        owner,
+        "step promoted: from here `rollback` leaves the route alone".into(),
+    ));
     out.push(call("RemoveTags", owner, "remove the run record".into()));
     out
 }

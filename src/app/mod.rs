@@ -10,7 +10,7 @@ mod status;
 use crate::cli::{Cli, Cmd, Output};
 use crate::preflight::InputError;
 
-/// Exit codes (a contract, see docs/exit-codes in README).
+/// Exit codes: a contract (README, "Exit codes").
 pub const EXIT_PROMOTED: i32 = 0;
 pub const EXIT_REVERTED: i32 = 1;
 pub const EXIT_INVALID: i32 = 2;
@@ -47,16 +47,15 @@ pub fn invalid(errors: &[InputError], output: Output) -> i32 {
     EXIT_INVALID
 }
 
-/// Print a failure that is not the user's input (API down, access denied
-/// mid-run) and return exit code 1.
-pub fn failed(message: &str, output: Output) -> i32 {
+/// Print a failure that is not the user's input (an API outage, a restore
+/// that could not finish) and return `code`.
+pub fn failed(message: &str, code: i32, output: Output) -> i32 {
     if output == Output::Json {
-        let doc =
-            serde_json::json!({ "result": "error", "exit_code": EXIT_REVERTED, "error": message });
+        let doc = serde_json::json!({ "result": "error", "exit_code": code, "error": message });
         println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
     }
     eprintln!("error: {message}");
-    EXIT_REVERTED
+    code
 }
 
 pub fn print_json<T: serde::Serialize>(v: &T) {

@@ -10,6 +10,7 @@ use crate::executor::apply::{self, ApplyPolicy};
 use crate::preflight::InputError;
 
 /// Restore `record` on `route`. Returns what was done, or what is left.
+/// A run that had already promoted is not undone: only its record goes.
 pub async fn restore(
     lb: &dyn LoadBalancerPort,
     route: &RouteRef,
@@ -18,46 +19,58 @@ pub async fn restore(
 ) -> Result<Vec<String>, String> {
     let p = ApplyPolicy::default();
     let mut done = Vec::new();
-    apply::apply(lb, route, &record.original, p)
-        .await
-        .map_err(|e| format!("the route was not restored: {e}"))?;
-    done.push(format!(
-        "restored the {route}: {}",
-        super::dry_run::forward_text(&record.original)
-    ));
-    if !record.registered.is_empty() {
-        apply::retry(p.write_attempts, p.backoff, || {
-            lb.deregister_targets(&record.green_arn, &record.registered)
-        })
-        .await
-        .map_err(|e| {
-            format!(
-                "route restored, but targets are still registered in {}: {e}",
-                record.green_arn
-            )
-        })?;
+    if record.step == state_tags::PROMOTED_STEP {
         done.push(format!(
-            "deregistered {} target(s) from {}",
-            record.registered.len(),
-            record.green_arn
+            "run {} had promoted green; the route is left as it is",
+            record.run_id
         ));
+    } else {
+        apply::apply(lb, route, &record.original, p)
+            .await
+            .map_err(|e| format!("the route was not restored: {e}"))?;
+        done.push(format!(
+            "restored the {route}: {}",
+            super::dry_run::forward_text(&record.original)
+        ));
+        if !record.registered.is_empty() {
+            apply::retry(p.write_attempts, p.backoff, || {
+                lb.deregister_targets(&record.green_arn, &record.registered)
+            })
+            .await
+            .map_err(|e| {
+                format!(
+                    "route restored, but targets are still registered in {}: {e}",
+                    record.green_arn
+                )
+            })?;
+            done.push(format!(
+                "deregistered {} target(s) from {}",
+                record.registered.len(),
+                record.green_arn
+            ));
+        }
     }
     apply::retry(p.write_attempts, p.backoff, || {
         lb.remove_tags(route.owner_arn(), keys)
     })
     .await
-    .map_err(|e| {
-        format!(
-            "route restored, but the run record tags remain on {}: {e}",
-            route.owner_arn()
-        )
-    })?;
+    .map_err(|e| format!("the run record tags remain on {}: {e}", route.owner_arn()))?;
     done.push(format!(
         "removed run record {} from {}",
         record.run_id,
         route.owner_arn()
     ));
     Ok(done)
+}
+
+fn report(output: Output, result: &str, code: i32, lines: &[String]) -> i32 {
+    match output {
+        Output::Json => {
+            print_json(&serde_json::json!({"result": result, "exit_code": code, "done": lines}))
+        }
+        Output::Text => lines.iter().for_each(|d| println!("{d}")),
+    }
+    code
 }
 
 pub async fn run(config: &aws_config::SdkConfig, a: &RollbackArgs, output: Output) -> i32 {
@@ -87,13 +100,7 @@ pub async fn run(config: &aws_config::SdkConfig, a: &RollbackArgs, output: Outpu
                 "no alb-rollout run is recorded on {}; nothing to roll back",
                 route.owner_arn()
             );
-            match output {
-                Output::Json => print_json(
-                    &serde_json::json!({"result": "nothing-to-do", "exit_code": 0, "message": msg}),
-                ),
-                Output::Text => println!("{msg}"),
-            }
-            return 0;
+            return report(output, "nothing-to-do", 0, &[msg]);
         }
         Err(e) => {
             return invalid(
@@ -106,27 +113,82 @@ pub async fn run(config: &aws_config::SdkConfig, a: &RollbackArgs, output: Outpu
         }
     };
     if a.dry_run {
-        println!(
-            "dry run: would restore the {} to {} and remove run record {}",
-            route,
-            super::dry_run::forward_text(&record.original),
-            record.run_id
-        );
-        return 0;
+        let what = if record.step == state_tags::PROMOTED_STEP {
+            format!(
+                "run {} had promoted; would remove its record only",
+                record.run_id
+            )
+        } else {
+            format!(
+                "would restore the {route} to {} and remove run record {}",
+                super::dry_run::forward_text(&record.original),
+                record.run_id
+            )
+        };
+        return report(output, "dry-run", 0, &[format!("dry run: {what}")]);
     }
     match restore(&lb, &route, &record, &state_tags::record_keys(&tags)).await {
-        Ok(done) => {
-            match output {
-                Output::Json => print_json(
-                    &serde_json::json!({"result": "rolled-back", "exit_code": 0, "run_id": record.run_id, "done": done}),
-                ),
-                Output::Text => done.iter().for_each(|d| println!("{d}")),
-            }
-            0
-        }
-        Err(e) => {
-            failed(&e, output);
-            EXIT_INCOMPLETE
-        }
+        Ok(done) => report(output, "rolled-back", 0, &done),
+        Err(e) => failed(&e, EXIT_INCOMPLETE, output),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::alb::fake::*;
+    use crate::alb::{Forward, RouteAction, Target};
+
+    fn recorded(fake: &FakeLoadBalancer, step: &str) -> (RouteRef, RunRecord, Vec<String>) {
+        let route = RouteRef::new(DEMO_LISTENER, None);
+        let record = RunRecord {
+            run_id: "r-9".into(),
+            strategy: "canary".into(),
+            started: 0,
+            step: step.into(),
+            green_arn: DEMO_GREEN.into(),
+            original: Forward::single(DEMO_BLUE),
+            registered: vec![Target {
+                id: "10.0.0.2".into(),
+                port: None,
+            }],
+        };
+        let tags = state_tags::encode(&record);
+        fake.force_route(
+            &route,
+            RouteAction::Forward(crate::strategy::canary::forward_at(
+                &record.original,
+                DEMO_BLUE,
+                DEMO_GREEN,
+                crate::plan::Tenths(400),
+                Default::default(),
+            )),
+        );
+        (route, record, tags.keys().cloned().collect())
+    }
+
+    #[tokio::test]
+    async fn a_crashed_run_is_restored_and_cleaned() {
+        let fake = FakeLoadBalancer::demo();
+        let (route, record, keys) = recorded(&fake, "1 of 2 at 40");
+        let done = restore(&fake, &route, &record, &keys).await.unwrap();
+        assert_eq!(done.len(), 3, "{done:?}");
+        assert_eq!(
+            fake.route(&route),
+            RouteAction::Forward(Forward::single(DEMO_BLUE))
+        );
+        assert!(fake.targets_of(DEMO_GREEN).is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_promoted_run_only_loses_its_record() {
+        let fake = FakeLoadBalancer::demo();
+        let (route, record, keys) = recorded(&fake, state_tags::PROMOTED_STEP);
+        let before = fake.route(&route);
+        let done = restore(&fake, &route, &record, &keys).await.unwrap();
+        assert!(done[0].contains("had promoted"), "{done:?}");
+        assert_eq!(fake.route(&route), before);
+        let ops: Vec<_> = fake.mutating_calls().into_iter().map(|c| c.op).collect();
+        assert_eq!(ops, vec!["RemoveTags"]);
     }
 }

@@ -37,26 +37,41 @@ pub struct Status {
     pub runs: Vec<RunStatus>,
 }
 
+/// A failed lookup: the culprit, and whether it is the user's input (a
+/// wrong ARN, missing permission: exit 2) or the service (exit 1).
+pub struct GatherError {
+    pub error: InputError,
+    pub is_input: bool,
+}
+
+fn lookup(culprit: &str) -> impl Fn(AlbError) -> GatherError + '_ {
+    move |e| GatherError {
+        is_input: matches!(
+            e.kind,
+            AlbErrorKind::NotFound | AlbErrorKind::AccessDenied | AlbErrorKind::Invalid
+        ),
+        error: InputError::new(culprit, e.to_string()),
+    }
+}
+
 pub async fn gather(
     lb: &dyn LoadBalancerPort,
     listener_arn: &str,
     rule: Option<&str>,
-) -> Result<Status, InputError> {
-    let listener = lb
-        .listener(listener_arn)
-        .await
-        .map_err(|e| InputError::new(format!("--listener {listener_arn}"), e.to_string()))?;
-    let mut routes = lb
-        .rules(listener_arn)
-        .await
-        .map_err(|e| InputError::new(format!("--listener {listener_arn}"), e.to_string()))?;
+) -> Result<Status, GatherError> {
+    let culprit = format!("--listener {listener_arn}");
+    let listener = lb.listener(listener_arn).await.map_err(lookup(&culprit))?;
+    let mut routes = lb.rules(listener_arn).await.map_err(lookup(&culprit))?;
     if let Some(r) = rule {
         routes.retain(|x| x.arn == r);
         if routes.is_empty() {
-            return Err(InputError::new(
-                format!("--rule {r}"),
-                format!("does not belong to listener {listener_arn}"),
-            ));
+            return Err(GatherError {
+                error: InputError::new(
+                    format!("--rule {r}"),
+                    format!("does not belong to listener {listener_arn}"),
+                ),
+                is_input: true,
+            });
         }
     }
     let mut arns: Vec<String> = routes
@@ -68,14 +83,8 @@ pub async fn gather(
     arns.dedup();
     let mut target_groups = Vec::new();
     for arn in arns {
-        let tg = lb
-            .target_group(&arn)
-            .await
-            .map_err(|e| InputError::new(arn.clone(), e.to_string()))?;
-        let targets = lb
-            .target_health(&arn)
-            .await
-            .map_err(|e| InputError::new(arn.clone(), e.to_string()))?;
+        let tg = lb.target_group(&arn).await.map_err(lookup(&arn))?;
+        let targets = lb.target_health(&arn).await.map_err(lookup(&arn))?;
         target_groups.push(GroupStatus {
             arn,
             name: tg.name,
@@ -213,10 +222,11 @@ pub async fn run(config: &aws_config::SdkConfig, a: &StatusArgs, output: Output)
             }
             0
         }
-        Err(e) if e.message.contains("NotFound") || e.culprit.starts_with("--rule") => {
-            invalid(&[e], output)
-        }
-        Err(e) => failed(&e.to_string(), output),
+        Err(GatherError {
+            error,
+            is_input: true,
+        }) => invalid(&[error], output),
+        Err(GatherError { error, .. }) => failed(&error.to_string(), super::EXIT_REVERTED, output),
     }
 }
 

@@ -184,14 +184,25 @@ impl<'a> Executor<'a> {
         // here, and only that one proceeds.
         tokio::time::sleep(RECORD_SETTLE).await;
         let back = apply::retry(p.write_attempts, p.backoff, || lb.tags(&owner)).await;
-        match back.as_ref().map(state_tags::decode) {
+        let why = match back.map(|t| state_tags::decode(&t)) {
             Ok(Ok(Some(r))) if r == record => {
                 self.record_keys = tags.keys().cloned().collect();
-                Ok(())
+                return Ok(());
             }
-            Ok(Ok(Some(other))) => Err(Reason::Error(format!("another run ({}) recorded itself on {owner} at the same time; this run changed nothing and stops", other.run_id))),
-            other => Err(Reason::Error(format!("the run record on {owner} could not be read back ({other:?}); nothing was changed"))),
-        }
+            Ok(Ok(Some(other))) => {
+                return Err(Reason::Error(format!("another run ({}) recorded itself on {owner} at the same time; this run changed nothing and stops", other.run_id)))
+            }
+            Ok(Ok(None)) => "it is gone".to_string(),
+            Ok(Err(damaged)) => damaged,
+            Err(e) => e.to_string(),
+        };
+        // Best effort: a run that cannot confirm its record will not start,
+        // so it should not leave the record behind either.
+        let keys: Vec<String> = tags.keys().cloned().collect();
+        let _ = lb.remove_tags(&owner, &keys).await;
+        Err(Reason::Error(format!(
+            "the run record on {owner} could not be read back ({why}); nothing was changed"
+        )))
     }
 
     async fn register(&mut self) -> Result<(), Reason> {

@@ -2,7 +2,7 @@
 //! shifting a step, baking it, promoting, reverting and cleaning up.
 
 use super::{apply, Executor};
-use crate::alb::{state_tags, HealthCounts, HealthState, TargetHealth};
+use crate::alb::{state_tags, HealthCounts, HealthState, RouteAction, TargetHealth};
 use crate::analysis::collect::collect;
 use crate::analysis::{judge, BakeDecision, Verdict};
 use crate::engine::Reason;
@@ -166,6 +166,10 @@ impl Executor<'_> {
             .await
             .map_err(Reason::Error)?;
         self.out.progress(Progress::Promoted { forward: &want });
+        let tag = state_tags::step_tag(state_tags::PROMOTED_STEP);
+        if let Err(e) = self.src.lb.add_tags(self.cfg.route.owner_arn(), &tag).await {
+            self.warn(format!("could not mark the run promoted: {e}"));
+        }
         Ok(())
     }
 
@@ -174,8 +178,19 @@ impl Executor<'_> {
     pub(super) async fn revert(&mut self) -> Result<(), Reason> {
         let want = self.cfg.plan.original.clone();
         let lb = self.src.lb.clone();
-        let fut = apply::apply(lb.as_ref(), &self.cfg.route, &want, self.cfg.apply);
-        match tokio::time::timeout(self.cfg.revert_timeout, fut).await {
+        let route = self.cfg.route.clone();
+        let fut = async {
+            match apply::apply(lb.as_ref(), &route, &want, self.cfg.apply).await {
+                Ok(()) => Ok(()),
+                // A write that failed (e.g. no ModifyListener permission) may
+                // have had nothing to undo: the route is judged by reading it.
+                Err(e) => match lb.read_route(&route).await {
+                    Ok(RouteAction::Forward(f)) if f.same_routing(&want) => Ok(()),
+                    _ => Err(e),
+                },
+            }
+        };
+        match tokio::time::timeout_at(self.deadline(), fut).await {
             Ok(Ok(())) => {
                 let secs = self
                     .detected
@@ -187,15 +202,34 @@ impl Executor<'_> {
             }
             Ok(Err(e)) => Err(Reason::Error(format!("revert failed: {e}"))),
             Err(_) => Err(Reason::Error(format!(
-                "revert did not finish within {}s",
+                "revert did not finish within {}s (--revert-timeout)",
                 self.cfg.revert_timeout.as_secs()
             ))),
         }
     }
 
+    /// Revert and its cleanup share one budget from the moment of detection,
+    /// so both fit a CI runner's cancellation window.
+    fn deadline(&self) -> Instant {
+        self.detected.unwrap_or_else(Instant::now) + self.cfg.revert_timeout
+    }
+
     /// After a revert, deregister what the run registered; always remove the
     /// run record. Both are retried; the outcome says what is left.
     pub(super) async fn cleanup(&mut self, reverted: bool) -> Result<(), Reason> {
+        if !reverted {
+            return self.cleanup_unbounded(false).await;
+        }
+        match tokio::time::timeout_at(self.deadline(), self.cleanup_unbounded(true)).await {
+            Ok(r) => r,
+            Err(_) => Err(Reason::Error(format!(
+                "cleanup did not finish within --revert-timeout; the run record tags may remain on {}",
+                self.cfg.route.owner_arn()
+            ))),
+        }
+    }
+
+    async fn cleanup_unbounded(&mut self, reverted: bool) -> Result<(), Reason> {
         let lb = self.src.lb.clone();
         let p = self.cfg.apply;
         let mut problems = Vec::new();

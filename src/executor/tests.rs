@@ -249,18 +249,47 @@ async fn an_unverifiable_shift_reverts() {
 async fn a_revert_that_cannot_be_written_is_incomplete_with_the_fix() {
     let r = rig();
     r.traffic.set(GREEN_DIM, 100.0, 50.0);
-    r.lb.fail_next("ModifyListener", 1, crate::alb::AlbErrorKind::Transient);
-    r.lb.fail_next(
-        "ModifyListener",
-        100,
-        crate::alb::AlbErrorKind::AccessDenied,
-    );
+    let lb = r.lb.clone();
+    tokio::spawn(async move {
+        // After the first shift landed, writes start being refused.
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        lb.fail_next(
+            "ModifyListener",
+            100,
+            crate::alb::AlbErrorKind::AccessDenied,
+        );
+    });
     let report = run(&r, config("10:1m,100", vec![])).await;
     assert_eq!(report.exit_code, 3, "{report:?}");
     assert!(report
         .left_behind
         .unwrap()
         .contains("alb-rollout rollback --listener"));
+    assert_eq!(
+        r.lb.route(&route())
+            .as_forward()
+            .unwrap()
+            .weight_of(DEMO_GREEN),
+        Some(100),
+        "the step is still live"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_first_write_that_is_refused_leaves_nothing_to_undo() {
+    let r = rig();
+    r.lb.fail_next(
+        "ModifyListener",
+        100,
+        crate::alb::AlbErrorKind::AccessDenied,
+    );
+    let report = run(&r, config("10:1m,100", vec![])).await;
+    assert_eq!(report.result, "reverted", "{report:?}");
+    assert!(report.reason.unwrap().message().contains("ModifyListener"));
+    assert_eq!(
+        r.lb.route(&route()),
+        RouteAction::Forward(Forward::single(DEMO_BLUE))
+    );
 }
 
 #[tokio::test(start_paused = true)]

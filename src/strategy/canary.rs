@@ -21,6 +21,7 @@ pub enum FinalRoute {
 pub struct PlannedStep {
     pub percent: Tenths,
     /// How long to hold and analyse this step before the next.
+    #[serde(rename = "bake_seconds", with = "crate::plan::seconds")]
     pub bake: Duration,
     pub forward: Forward,
 }

@@ -217,24 +217,30 @@ async fn dry_run_prints_the_exact_calls_and_changes_nothing() {
         calls,
         vec![
             "AddTags",
+            "DescribeTags",
             "wait",
+            "DescribeTargetHealth",
             "ModifyListener",
             "AddTags",
             "analyse",
+            "DescribeTargetHealth",
             "ModifyListener",
             "AddTags",
             "analyse",
+            "DescribeTargetHealth",
+            "ModifyListener",
+            "AddTags",
             "ModifyListener",
             "AddTags",
             "RemoveTags"
         ]
     );
     assert!(
-        plan["calls"][2]["detail"]
+        plan["calls"][4]["detail"]
             .as_str()
             .unwrap()
             .contains("demo-blue/")
-            && plan["calls"][2]["detail"]
+            && plan["calls"][4]["detail"]
                 .as_str()
                 .unwrap()
                 .contains("=995")
