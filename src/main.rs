@@ -15,13 +15,15 @@ fn main() {
             std::process::exit(code);
         }
     };
-    let level = match cli.verbose {
-        0 => "warn",
-        1 => "info",
-        _ => "debug",
+    // The SDK's own warnings (e.g. each credential provider it tried) are
+    // noise next to our one clear error; -v and -vv bring them back.
+    let directives = match cli.verbose {
+        0 => "alb_rollout=warn,error",
+        1 => "alb_rollout=info,warn",
+        _ => "alb_rollout=debug,info",
     };
-    let filter = EnvFilter::try_from_env("ALB_ROLLOUT_LOG")
-        .unwrap_or_else(|_| EnvFilter::new(format!("alb_rollout={level},warn")));
+    let filter =
+        EnvFilter::try_from_env("ALB_ROLLOUT_LOG").unwrap_or_else(|_| EnvFilter::new(directives));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

@@ -1,6 +1,6 @@
-//! Cancellation: SIGINT/SIGTERM (a cancelled CI job) become a cancel request
-//! with a reason. Only waits observe it; the revert that follows runs outside
-//! it, under its own short timeout.
+//! Cancellation: SIGINT, SIGTERM (a cancelled CI job) and SIGHUP (a closed
+//! terminal) become a cancel request with a reason. Only waits observe it; the
+//! revert that follows runs outside it, under its own short timeout.
 
 use std::sync::{Arc, OnceLock};
 use tokio_util::sync::CancellationToken;
@@ -51,15 +51,19 @@ impl Cancel {
 #[cfg(unix)]
 async fn wait_for_signal() -> &'static str {
     use tokio::signal::unix::{signal, SignalKind};
-    let (Ok(mut int), Ok(mut term)) = (
+    // SIGHUP too: a closed terminal or SSH session must revert, not strand
+    // the route half-way.
+    let (Ok(mut int), Ok(mut term), Ok(mut hup)) = (
         signal(SignalKind::interrupt()),
         signal(SignalKind::terminate()),
+        signal(SignalKind::hangup()),
     ) else {
         return std::future::pending().await;
     };
     tokio::select! {
         _ = int.recv() => "SIGINT",
         _ = term.recv() => "SIGTERM",
+        _ = hup.recv() => "SIGHUP",
     }
 }
 

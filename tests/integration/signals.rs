@@ -5,8 +5,8 @@ use crate::canary::{canary_args, default_action, status_json};
 use crate::support::*;
 use std::time::{Duration, Instant};
 
-#[tokio::test]
-async fn sigterm_mid_bake_reverts_within_two_seconds_with_exit_130() {
+/// Shift a step, send `signal` mid-bake, expect a verified revert in < 2 s.
+fn cancel_with(signal: &str) {
     let mut emu = Emulator::start();
     let d = emu.demo(&[]);
     let (mut child, _) = spawn_until_line(&emu, &canary_args(&d, "30:10m,100"), "step 1/2");
@@ -17,14 +17,32 @@ async fn sigterm_mid_bake_reverts_within_two_seconds_with_exit_130() {
     );
     let t = Instant::now();
     std::process::Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
+        .args([&format!("-{signal}"), &child.id().to_string()])
         .status()
         .unwrap();
     let status = child.wait().unwrap();
     let took = t.elapsed();
-    assert_eq!(status.code(), Some(130));
-    assert!(took < Duration::from_secs(2), "revert took {took:?}");
-    assert_eq!(default_action(&emu, &d)["shape"], "single");
+    assert_eq!(status.code(), Some(130), "{signal}");
+    assert!(
+        took < Duration::from_secs(2),
+        "{signal}: revert took {took:?}"
+    );
+    assert_eq!(default_action(&emu, &d)["shape"], "single", "{signal}");
+    assert!(
+        status_json(&emu, &d)["runs"].as_array().unwrap().is_empty(),
+        "{signal}: record removed"
+    );
+}
+
+#[test]
+fn sigterm_mid_bake_reverts_within_two_seconds_with_exit_130() {
+    cancel_with("TERM");
+}
+
+#[test]
+fn sigint_and_sighup_revert_the_same_way() {
+    cancel_with("INT");
+    cancel_with("HUP");
 }
 
 #[tokio::test]
