@@ -52,17 +52,7 @@ fn errors(live: &LiveState, req: &Request) -> Vec<InputError> {
 }
 
 fn weighted(groups: &[(&str, u16)]) -> RouteAction {
-    RouteAction::Forward(Forward {
-        groups: groups
-            .iter()
-            .map(|(a, w)| WeightedGroup {
-                target_group_arn: a.to_string(),
-                weight: *w,
-            })
-            .collect(),
-        stickiness: Stickiness::default(),
-        shape: ForwardShape::Weighted,
-    })
+    RouteAction::Forward(Forward::weighted(groups))
 }
 
 #[test]

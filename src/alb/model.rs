@@ -109,6 +109,30 @@ impl Forward {
         }
     }
 
+    /// A weighted forward without stickiness, from (ARN, weight) pairs.
+    pub fn weighted(groups: &[(&str, u16)]) -> Self {
+        Forward {
+            groups: groups
+                .iter()
+                .map(|(arn, weight)| WeightedGroup {
+                    target_group_arn: arn.to_string(),
+                    weight: *weight,
+                })
+                .collect(),
+            stickiness: Stickiness::default(),
+            shape: ForwardShape::Weighted,
+        }
+    }
+
+    /// `name weight` for each group, for progress lines.
+    pub fn weights_text(&self) -> String {
+        self.groups
+            .iter()
+            .map(|g| format!("{} {}", arn_resource(&g.target_group_arn), g.weight))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
     pub fn weight_of(&self, target_group_arn: &str) -> Option<u16> {
         self.groups
             .iter()

@@ -3,17 +3,7 @@
 use super::*;
 
 fn fwd(groups: &[(&str, u16)]) -> Forward {
-    Forward {
-        groups: groups
-            .iter()
-            .map(|(a, w)| WeightedGroup {
-                target_group_arn: a.to_string(),
-                weight: *w,
-            })
-            .collect(),
-        stickiness: Stickiness::default(),
-        shape: ForwardShape::Weighted,
-    }
+    Forward::weighted(groups)
 }
 
 #[test]

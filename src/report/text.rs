@@ -2,7 +2,6 @@
 //! error rates, verdict and time left. On a terminal, verdicts are coloured.
 
 use super::{Progress, Reporter};
-use crate::alb::arn_resource;
 use crate::analysis::{BakeDecision, Verdict};
 use std::io::Write;
 use std::time::Duration;
@@ -96,15 +95,10 @@ impl<W: Write + Send> Reporter for TextReporter<W> {
                 percent,
                 forward,
             } => {
-                let weights: Vec<String> = forward
-                    .groups
-                    .iter()
-                    .map(|g| format!("{} {}", arn_resource(&g.target_group_arn), g.weight))
-                    .collect();
                 format!(
                     "step {}/{steps}: {percent} to green  (weights: {})",
                     step + 1,
-                    weights.join(", ")
+                    forward.weights_text()
                 )
             }
             Progress::Interval {
@@ -138,15 +132,10 @@ impl<W: Write + Send> Reporter for TextReporter<W> {
                 "reverted: original route restored and read back {seconds:.1}s after detection"
             ),
             Progress::Promoted { forward } => {
-                let weights: Vec<String> = forward
-                    .groups
-                    .iter()
-                    .map(|g| format!("{} {}", arn_resource(&g.target_group_arn), g.weight))
-                    .collect();
                 format!(
                     "{}: 100% to green (weights: {})",
                     self.paint("promoted", "1;32"),
-                    weights.join(", ")
+                    forward.weights_text()
                 )
             }
             Progress::Warning(w) => format!("{} {w}", self.paint("warning:", "33")),

@@ -2,22 +2,10 @@
 
 use crate::support::*;
 use alb_rollout::alb::aws::AwsLoadBalancer;
-use alb_rollout::alb::{
-    Forward, ForwardShape, LoadBalancerPort, RouteRef, Stickiness, WeightedGroup,
-};
+use alb_rollout::alb::{Forward, LoadBalancerPort, RouteRef};
 
 pub fn weighted(groups: &[(&str, u16)]) -> Forward {
-    Forward {
-        groups: groups
-            .iter()
-            .map(|(a, w)| WeightedGroup {
-                target_group_arn: a.to_string(),
-                weight: *w,
-            })
-            .collect(),
-        stickiness: Stickiness::default(),
-        shape: ForwardShape::Weighted,
-    }
+    Forward::weighted(groups)
 }
 
 pub async fn set_route(emu: &Emulator, listener: &str, f: &Forward) {
