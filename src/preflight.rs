@@ -125,7 +125,7 @@ fn check_blue(
     let culprit = format!("--blue {}", req.blue);
     match original.weight_of(&blue.arn) {
         None => errors.push(InputError::new(culprit, format!("is not in the {route}; it forwards to {}", describe_groups(original)))),
-        Some(0) if original.shape == ForwardShape::Weighted => errors.push(InputError::new(culprit, format!("has weight 0 in the {route}: it takes no traffic now, so there is nothing to shift from"))),
+        Some(0) if original.shape == ForwardShape::Weighted => errors.push(InputError::new(culprit, format!("has weight 0 in the {route}: it takes no traffic now, so there is nothing to shift from (it forwards to {}; after a promotion, the group that serves is the next run's --blue)", describe_groups(original)))),
         Some(_) => {}
     }
     for g in &original.groups {

@@ -212,3 +212,29 @@ fn register_targets_must_fit_the_target_type() {
     assert_eq!(e.len(), 1);
     assert_eq!(e[0].culprit, "--register i-0abc");
 }
+
+#[test]
+fn rerunning_after_a_promotion_points_at_the_serving_group() {
+    let e = errors(&live(weighted(&[(BLUE, 0), (GREEN, 999)])), &req());
+    let blue = e
+        .iter()
+        .find(|e| e.culprit == "--blue blue")
+        .expect("blue named");
+    assert!(
+        blue.message.contains("green (weight 999)")
+            || blue.message.contains("targetgroup/green/g (weight 999)"),
+        "{}",
+        blue.message
+    );
+    assert!(blue.message.contains("the next run's --blue"));
+    let mut swapped = req();
+    swapped.blue = "green";
+    swapped.green = "blue";
+    let mut l = live(weighted(&[(BLUE, 0), (GREEN, 999)]));
+    l.blue = Ok(tg(GREEN, "green"));
+    l.green = Ok(tg(BLUE, "blue"));
+    assert!(
+        validate(&swapped, &l).is_ok(),
+        "the swapped roles are the next release"
+    );
+}

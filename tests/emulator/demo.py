@@ -38,7 +38,8 @@ def wait_listener_url(endpoint: str, listener_arn: str, timeout: float = 10.0) -
 
 
 def build(endpoint: str, region: str = "us-east-1", green_error_rate: float = 0.0, register_green: bool = True,
-          blue_host: str = "127.0.0.2", green_host: str = "127.0.0.3", prefix: str = "demo") -> tuple[dict, list]:
+          blue_host: str = "127.0.0.2", green_host: str = "127.0.0.3", prefix: str = "demo",
+          blue_error_rate: float = 0.0, green_latency_ms: float = 0.0) -> tuple[dict, list]:
     import boto3
 
     kw = dict(endpoint_url=endpoint, region_name=region, aws_access_key_id="testing",
@@ -46,8 +47,8 @@ def build(endpoint: str, region: str = "us-east-1", green_error_rate: float = 0.
     ec2 = boto3.client("ec2", **kw)
     elb = boto3.client("elbv2", **kw)
 
-    blue_app = start_app(blue_host, 0, "v1")
-    green_app = start_app(green_host, 0, "v2", error_rate=green_error_rate)
+    blue_app = start_app(blue_host, 0, "v1", error_rate=blue_error_rate)
+    green_app = start_app(green_host, 0, "v2", error_rate=green_error_rate, latency_ms=green_latency_ms)
 
     vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
     subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{i}.0/24", AvailabilityZone=f"{region}{az}")
@@ -84,6 +85,9 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--endpoint", default=os.environ.get("AWS_ENDPOINT_URL"), help="emulator URL")
     p.add_argument("--region", default=os.environ.get("AWS_REGION", "us-east-1"))
     p.add_argument("--green-error-rate", type=float, default=0.0)
+    p.add_argument("--blue-error-rate", type=float, default=0.0,
+                   help="make blue fail too, to play a platform-wide incident")
+    p.add_argument("--green-latency-ms", type=float, default=0.0)
     p.add_argument("--register-green", dest="register_green", action="store_true", default=True)
     p.add_argument("--no-register-green", dest="register_green", action="store_false")
     p.add_argument("--prefix", default="demo", help="name prefix (demo-alb, demo-blue, demo-green)")
@@ -93,7 +97,8 @@ def main(argv: list[str] | None = None) -> None:
     a = p.parse_args(argv)
     if not a.endpoint:
         p.error("--endpoint (or AWS_ENDPOINT_URL) is required")
-    info, _apps = build(a.endpoint, a.region, a.green_error_rate, a.register_green, prefix=a.prefix)
+    info, _apps = build(a.endpoint, a.region, a.green_error_rate, a.register_green, prefix=a.prefix,
+                        blue_error_rate=a.blue_error_rate, green_latency_ms=a.green_latency_ms)
     print(json.dumps(info), flush=True)
     if a.serve:
         signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
