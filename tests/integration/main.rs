@@ -4,6 +4,7 @@
 
 mod adapter;
 mod canary;
+mod faults;
 mod preflight;
 mod signals;
 mod status;
