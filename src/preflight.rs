@@ -22,6 +22,14 @@ impl InputError {
     }
 }
 
+impl InputError {
+    /// From a parser message that may already start with `FLAG: `.
+    pub fn for_flag(flag: &str, message: &str) -> Self {
+        let prefix = format!("{flag}: ");
+        InputError::new(flag, message.strip_prefix(&prefix).unwrap_or(message))
+    }
+}
+
 impl fmt::Display for InputError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}: {}", self.culprit, self.message)

@@ -62,82 +62,56 @@ fn status_bounds(m: StatusMatch) -> (u16, u16) {
 fn dur(errors: &mut Vec<InputError>, flag: &str, v: Option<String>, default: &str) -> Duration {
     let raw = v.unwrap_or_else(|| default.to_string());
     parse_duration(flag, &raw).unwrap_or_else(|e| {
-        errors.push(InputError::new(
-            flag,
-            e.trim_start_matches(&format!("{flag}: ")).to_string(),
-        ));
+        errors.push(InputError::for_flag(flag, &e));
         Duration::from_secs(1)
     })
 }
 
+/// Flags (and env vars) over the file: one set of raw values.
+fn merge(a: &AnalysisArgs, f: FileSettings) -> FileSettings {
+    FileSettings {
+        interval: a.interval.clone().or(f.interval),
+        max_error_rate: a.max_error_rate.clone().or(f.max_error_rate),
+        compare_blue: a.compare_blue.or(f.compare_blue),
+        min_requests: a.min_requests.or(f.min_requests),
+        on_no_data: a.on_no_data.or(f.on_no_data),
+        no_data_timeout: a.no_data_timeout.clone().or(f.no_data_timeout),
+        failure_limit: a.failure_limit.or(f.failure_limit),
+        metric_period: a.metric_period.clone().or(f.metric_period),
+        max_latency: a.max_latency.clone().or(f.max_latency),
+        tolerate_unhealthy: a.tolerate_unhealthy.or(f.tolerate_unhealthy),
+        probe: a.probe.clone().or(f.probe),
+        prometheus_url: a.prometheus_url.clone().or(f.prometheus_url),
+        prometheus_query: a.prometheus_query.clone().or(f.prometheus_query),
+        prometheus_max: a.prometheus_max.or(f.prometheus_max),
+    }
+}
+
 /// Merge flags over the file over defaults; parse and check everything.
 pub fn resolve(a: &AnalysisArgs, f: FileSettings) -> Result<Analysis, Vec<InputError>> {
+    let m = merge(a, f);
     let mut errors = Vec::new();
-    let prometheus = prometheus(a, &f, &mut errors);
-    let interval = dur(
-        &mut errors,
-        "--interval",
-        a.interval.clone().or(f.interval),
-        "30s",
-    );
+    let prometheus = prometheus(&m, &mut errors);
+    let interval = dur(&mut errors, "--interval", m.interval.clone(), "30s");
     let metric_period = dur(
         &mut errors,
         "--metric-period",
-        a.metric_period.clone().or(f.metric_period),
+        m.metric_period.clone(),
         "60s",
     );
     let no_data_timeout = dur(
         &mut errors,
         "--no-data-timeout",
-        a.no_data_timeout.clone().or(f.no_data_timeout),
+        m.no_data_timeout.clone(),
         "10m",
     );
-    let max_latency = a
-        .max_latency
-        .clone()
-        .or(f.max_latency)
-        .map(|v| dur(&mut errors, "--max-latency", Some(v), ""));
-    let max_error_rate = parse_rate(
-        "--max-error-rate",
-        &a.max_error_rate
-            .clone()
-            .or(f.max_error_rate)
-            .unwrap_or_else(|| "1%".into()),
-    )
-    .unwrap_or_else(|e| {
-        errors.push(InputError::new(
-            "--max-error-rate",
-            e.trim_start_matches("--max-error-rate: ").to_string(),
-        ));
-        0.0
-    });
     for (flag, d) in [("--interval", interval), ("--metric-period", metric_period)] {
         if d.is_zero() {
             errors.push(InputError::new(flag, "must be longer than 0s"));
         }
     }
-    let probe = a.probe.clone().or(f.probe.clone());
-    let probe_status = match probe.as_deref().map(parse_probe_spec) {
-        Some(Err(e)) => {
-            errors.push(InputError::new("--probe", e));
-            None
-        }
-        Some(Ok((_, m))) => Some(status_bounds(m)),
-        None => None,
-    };
-    let thresholds = Thresholds {
-        max_error_rate,
-        min_requests: a.min_requests.or(f.min_requests).unwrap_or(20),
-        compare_to_blue: a.compare_blue.or(f.compare_blue).unwrap_or(false),
-        max_latency,
-        fail_on_unhealthy: !a
-            .tolerate_unhealthy
-            .or(f.tolerate_unhealthy)
-            .unwrap_or(false),
-        prometheus_max: a.prometheus_max.or(f.prometheus_max),
-        probe_status,
-    };
-    let failure_limit = a.failure_limit.or(f.failure_limit).unwrap_or(1);
+    let thresholds = thresholds(&m, &mut errors);
+    let failure_limit = m.failure_limit.unwrap_or(1);
     if failure_limit == 0 {
         errors.push(InputError::new(
             "--failure-limit",
@@ -152,22 +126,48 @@ pub fn resolve(a: &AnalysisArgs, f: FileSettings) -> Result<Analysis, Vec<InputE
         metric_period,
         thresholds,
         failure_limit,
-        on_no_data: a.on_no_data.or(f.on_no_data).unwrap_or(NoDataPolicy::Fail),
+        on_no_data: m.on_no_data.unwrap_or(NoDataPolicy::Fail),
         no_data_timeout,
-        probe,
+        probe: m.probe,
         prometheus,
     })
 }
 
-fn prometheus(
-    a: &AnalysisArgs,
-    f: &FileSettings,
-    errors: &mut Vec<InputError>,
-) -> Option<(String, String)> {
-    let url = a.prometheus_url.clone().or(f.prometheus_url.clone());
-    let query = a.prometheus_query.clone().or(f.prometheus_query.clone());
-    let max = a.prometheus_max.or(f.prometheus_max);
-    match (url, query, max) {
+fn thresholds(m: &FileSettings, errors: &mut Vec<InputError>) -> Thresholds {
+    let max_latency = m
+        .max_latency
+        .clone()
+        .map(|v| dur(errors, "--max-latency", Some(v), ""));
+    let rate = m.max_error_rate.clone().unwrap_or_else(|| "1%".into());
+    let max_error_rate = parse_rate("--max-error-rate", &rate).unwrap_or_else(|e| {
+        errors.push(InputError::for_flag("--max-error-rate", &e));
+        0.0
+    });
+    let probe_status = match m.probe.as_deref().map(parse_probe_spec) {
+        Some(Err(e)) => {
+            errors.push(InputError::new("--probe", e));
+            None
+        }
+        Some(Ok((_, status))) => Some(status_bounds(status)),
+        None => None,
+    };
+    Thresholds {
+        max_error_rate,
+        min_requests: m.min_requests.unwrap_or(20),
+        compare_to_blue: m.compare_blue.unwrap_or(false),
+        max_latency,
+        fail_on_unhealthy: !m.tolerate_unhealthy.unwrap_or(false),
+        prometheus_max: m.prometheus_max,
+        probe_status,
+    }
+}
+
+fn prometheus(m: &FileSettings, errors: &mut Vec<InputError>) -> Option<(String, String)> {
+    match (
+        m.prometheus_url.clone(),
+        m.prometheus_query.clone(),
+        m.prometheus_max,
+    ) {
         (Some(u), Some(q), Some(_)) => Some((u, q)),
         (None, None, None) => None,
         _ => {

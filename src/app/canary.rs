@@ -35,14 +35,9 @@ struct Parsed {
 
 fn parse(a: &CanaryArgs) -> Result<Parsed, Vec<InputError>> {
     let mut errors = Vec::new();
-    let steps =
-        parse_steps(&a.steps)
-            .map_err(|e| {
-                errors.extend(e.into_iter().map(|m| {
-                    InputError::new("--steps", m.trim_start_matches("--steps: ").to_string())
-                }))
-            })
-            .ok();
+    let steps = parse_steps(&a.steps)
+        .map_err(|e| errors.extend(e.iter().map(|m| InputError::for_flag("--steps", m))))
+        .ok();
     let file = match &a.config {
         Some(p) => settings::read_file(p)
             .map_err(|e| errors.push(e))
@@ -54,19 +49,14 @@ fn parse(a: &CanaryArgs) -> Result<Parsed, Vec<InputError>> {
         .ok();
     let mut dur = |flag: &str, v: &str| {
         parse_duration(flag, v)
-            .map_err(|e| {
-                errors.push(InputError::new(
-                    flag,
-                    e.trim_start_matches(&format!("{flag}: ")).to_string(),
-                ))
-            })
+            .map_err(|e| errors.push(InputError::for_flag(flag, &e)))
             .ok()
     };
     let stickiness = a.stickiness.as_deref().map(|s| dur("--stickiness", s));
     let health_timeout = dur("--health-timeout", &a.health_timeout);
     let revert_timeout = dur("--revert-timeout", &a.revert_timeout);
     if let Some(Some(s)) = stickiness {
-        if s.as_secs() < 1 || s.as_secs() > 604_800 {
+        if !(1..=604_800).contains(&s.as_secs()) {
             errors.push(InputError::new(
                 "--stickiness",
                 "must be between 1s and 7 days (ELBv2's limits)",
@@ -76,11 +66,12 @@ fn parse(a: &CanaryArgs) -> Result<Parsed, Vec<InputError>> {
     let register = a
         .register
         .iter()
-        .filter(|s| !s.trim().is_empty())
-        .map(|s| parse_target(s.trim()))
+        .map(|s| s.trim())
+        .filter(|s| !s.is_empty())
+        .map(parse_target)
         .collect();
-    match (steps, analysis, health_timeout, revert_timeout, stickiness) {
-        (Some(steps), Some(analysis), Some(health_timeout), Some(revert_timeout), stickiness)
+    match (steps, analysis, health_timeout, revert_timeout) {
+        (Some(steps), Some(analysis), Some(health_timeout), Some(revert_timeout))
             if errors.is_empty() =>
         {
             Ok(Parsed {

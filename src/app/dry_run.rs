@@ -6,7 +6,7 @@ use crate::alb::{arn_resource, Forward, ForwardShape, RouteRef, Target};
 use crate::cli::Output;
 use crate::preflight::Validated;
 use crate::settings::Analysis;
-use crate::strategy::canary::CanaryPlan;
+use crate::strategy::canary::{CanaryPlan, PlannedStep};
 use serde::Serialize;
 
 #[derive(Debug, Serialize)]
@@ -82,31 +82,8 @@ pub fn calls(
         &v.green.arn,
         "DescribeTargetHealth until green has healthy targets".into(),
     ));
-    for (i, s) in plan.steps.iter().enumerate() {
-        out.push(call(
-            "DescribeTargetHealth",
-            &v.green.arn,
-            "green must have a healthy target before it gets weight".into(),
-        ));
-        out.push(write_call(&v.route, &s.forward));
-        out.push(call(
-            "AddTags",
-            owner,
-            format!("step {} of {}", i + 1, plan.steps.len()),
-        ));
-        if !s.bake.is_zero() {
-            out.push(call(
-                "analyse",
-                &v.green.arn,
-                format!(
-                    "hold {} at {}, checking every {} over a {} window",
-                    humantime::format_duration(s.bake),
-                    s.percent,
-                    humantime::format_duration(an.interval),
-                    humantime::format_duration(an.metric_period)
-                ),
-            ));
-        }
+    for (i, step) in plan.steps.iter().enumerate() {
+        out.extend(step_calls(v, i, plan.steps.len(), step, an));
     }
     out.push(write_call(&v.route, &plan.promoted));
     out.push(call(
@@ -115,6 +92,41 @@ pub fn calls(
         "step promoted: from here `rollback` leaves the route alone".into(),
     ));
     out.push(call("RemoveTags", owner, "remove the run record".into()));
+    out
+}
+
+/// One step: the health gate, the write with its read-back, the step tag,
+/// and the hold with analysis when the step has one.
+fn step_calls(
+    v: &Validated,
+    i: usize,
+    n: usize,
+    step: &PlannedStep,
+    an: &Analysis,
+) -> Vec<PlannedCall> {
+    let owner = v.route.owner_arn();
+    let mut out = vec![
+        call(
+            "DescribeTargetHealth",
+            &v.green.arn,
+            "green must have a healthy target before it gets weight".into(),
+        ),
+        write_call(&v.route, &step.forward),
+        call("AddTags", owner, format!("step {} of {n}", i + 1)),
+    ];
+    if !step.bake.is_zero() {
+        let every = humantime::format_duration(an.interval);
+        let window = humantime::format_duration(an.metric_period);
+        let hold = humantime::format_duration(step.bake);
+        out.push(call(
+            "analyse",
+            &v.green.arn,
+            format!(
+                "hold {hold} at {}, checking every {every} over a {window} window",
+                step.percent
+            ),
+        ));
+    }
     out
 }
 

@@ -81,11 +81,31 @@ pub async fn gather(
         .collect();
     arns.sort();
     arns.dedup();
-    let mut target_groups = Vec::new();
+    let target_groups = group_statuses(lb, arns).await?;
+    let owners = std::iter::once(listener_arn.to_string()).chain(
+        routes
+            .iter()
+            .filter(|r| !r.is_default)
+            .map(|r| r.arn.clone()),
+    );
+    let runs = recorded_runs(lb, owners).await;
+    Ok(Status {
+        listener,
+        routes,
+        target_groups,
+        runs,
+    })
+}
+
+async fn group_statuses(
+    lb: &dyn LoadBalancerPort,
+    arns: Vec<String>,
+) -> Result<Vec<GroupStatus>, GatherError> {
+    let mut out = Vec::new();
     for arn in arns {
         let tg = lb.target_group(&arn).await.map_err(lookup(&arn))?;
         let targets = lb.target_health(&arn).await.map_err(lookup(&arn))?;
-        target_groups.push(GroupStatus {
+        out.push(GroupStatus {
             arn,
             name: tg.name,
             target_type: tg.target_type,
@@ -93,13 +113,16 @@ pub async fn gather(
             targets,
         });
     }
+    Ok(out)
+}
+
+/// Runs recorded on the listener or its rules. A record that cannot be read
+/// is left out: status reports, it does not judge.
+async fn recorded_runs(
+    lb: &dyn LoadBalancerPort,
+    owners: impl Iterator<Item = String>,
+) -> Vec<RunStatus> {
     let mut runs = Vec::new();
-    let owners = std::iter::once(listener_arn.to_string()).chain(
-        routes
-            .iter()
-            .filter(|r| !r.is_default)
-            .map(|r| r.arn.clone()),
-    );
     for owner in owners {
         if let Ok(Ok(Some(RunRecord {
             run_id,
@@ -118,12 +141,7 @@ pub async fn gather(
             });
         }
     }
-    Ok(Status {
-        listener,
-        routes,
-        target_groups,
-        runs,
-    })
+    runs
 }
 
 fn action_text(a: &RouteAction, groups: &[GroupStatus]) -> String {

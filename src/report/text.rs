@@ -53,18 +53,31 @@ impl<W: Write + Send> Reporter for TextReporter<W> {
 
     fn progress(&mut self, p: Progress<'_>) {
         if let Progress::Tick { label, left } = p {
-            if !self.tty {
-                return;
-            }
-            let _ = write!(self.out, "\r\x1b[2K  {label} in {}s", left.as_secs());
-            let _ = self.out.flush();
-            self.dirty = true;
+            self.tick(label, left);
             return;
         }
         if std::mem::take(&mut self.dirty) {
             let _ = write!(self.out, "\r\x1b[2K");
         }
-        let line = match p {
+        if let Some(line) = self.line(p) {
+            let _ = writeln!(self.out, "{line}");
+            let _ = self.out.flush();
+        }
+    }
+}
+
+impl<W: Write + Send> TextReporter<W> {
+    /// Redraw the live line in place (terminals only).
+    fn tick(&mut self, label: &str, left: Duration) {
+        if self.tty {
+            let _ = write!(self.out, "\r\x1b[2K  {label} in {}s", left.as_secs());
+            let _ = self.out.flush();
+            self.dirty = true;
+        }
+    }
+
+    fn line(&self, p: Progress<'_>) -> Option<String> {
+        Some(match p {
             Progress::Started {
                 run_id,
                 route,
@@ -77,14 +90,8 @@ impl<W: Write + Send> Reporter for TextReporter<W> {
                 )
             }
             Progress::Registered { targets } => {
-                format!(
-                    "registered {} in green",
-                    targets
-                        .iter()
-                        .map(|t| t.to_string())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                )
+                let ids: Vec<String> = targets.iter().map(|t| t.to_string()).collect();
+                format!("registered {} in green", ids.join(", "))
             }
             Progress::Health { counts, waited } => {
                 format!("green is ready: {counts} (waited {})", secs(waited))
@@ -109,17 +116,16 @@ impl<W: Write + Send> Reporter for TextReporter<W> {
                 outcome,
                 decision,
             } => {
-                let left = bake.saturating_sub(baked);
                 let checks: Vec<String> = outcome
                     .checks
                     .iter()
                     .map(|c| format!("{}: {}", c.check, c.detail))
                     .collect();
+                let verdict = self.verdict(outcome.verdict, decision);
                 format!(
-                    "  [step {} at {percent}, {} left] {}  {}",
+                    "  [step {} at {percent}, {} left] {verdict}  {}",
                     step + 1,
-                    secs(left),
-                    self.verdict(outcome.verdict, decision),
+                    secs(bake.saturating_sub(baked)),
                     checks.join(" | ")
                 )
             }
@@ -128,9 +134,11 @@ impl<W: Write + Send> Reporter for TextReporter<W> {
                 self.paint("FAILED", "1;31"),
                 reason.message()
             ),
-            Progress::Reverted { seconds } => format!(
-                "reverted: original route restored and read back {seconds:.1}s after detection"
-            ),
+            Progress::Reverted { seconds } => {
+                format!(
+                    "reverted: original route restored and read back {seconds:.1}s after detection"
+                )
+            }
             Progress::Promoted { forward } => {
                 format!(
                     "{}: 100% to green (weights: {})",
@@ -139,10 +147,8 @@ impl<W: Write + Send> Reporter for TextReporter<W> {
                 )
             }
             Progress::Warning(w) => format!("{} {w}", self.paint("warning:", "33")),
-            Progress::Tick { .. } => return,
-        };
-        let _ = writeln!(self.out, "{line}");
-        let _ = self.out.flush();
+            Progress::Tick { .. } => return None,
+        })
     }
 }
 

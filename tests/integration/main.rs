@@ -3,6 +3,7 @@
 //! Each test starts its own emulator, so tests are isolated and parallel.
 
 mod adapter;
+mod analysis;
 mod canary;
 mod faults;
 mod preflight;
