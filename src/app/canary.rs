@@ -33,6 +33,15 @@ struct Parsed {
     revert_timeout: Duration,
 }
 
+fn register_targets(a: &CanaryArgs) -> Vec<Target> {
+    a.register
+        .iter()
+        .map(|s| s.trim())
+        .filter(|s| !s.is_empty())
+        .map(parse_target)
+        .collect()
+}
+
 fn parse(a: &CanaryArgs) -> Result<Parsed, Vec<InputError>> {
     let mut errors = Vec::new();
     let steps = parse_steps(&a.steps)
@@ -63,13 +72,7 @@ fn parse(a: &CanaryArgs) -> Result<Parsed, Vec<InputError>> {
             ));
         }
     }
-    let register = a
-        .register
-        .iter()
-        .map(|s| s.trim())
-        .filter(|s| !s.is_empty())
-        .map(parse_target)
-        .collect();
+    let register = register_targets(a);
     match (steps, analysis, health_timeout, revert_timeout) {
         (Some(steps), Some(analysis), Some(health_timeout), Some(revert_timeout))
             if errors.is_empty() =>
@@ -96,10 +99,8 @@ pub async fn run(config: &aws_config::SdkConfig, a: &CanaryArgs, output: Output)
         return invalid(&all, output);
     }
     let lb: Arc<dyn LoadBalancerPort> = Arc::new(AwsLoadBalancer::new(config));
-    let register: Vec<Target> = parsed
-        .as_ref()
-        .map(|p| p.register.clone())
-        .unwrap_or_default();
+    // Parsed on its own so preflight checks it even when other flags are bad.
+    let register = register_targets(a);
     let req = Request {
         listener_arn: &a.listener,
         rule_arn: a.rule.as_deref(),

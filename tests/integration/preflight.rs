@@ -124,11 +124,19 @@ async fn wrong_blue_and_foreign_rule_are_named() {
         "demo-blue",
         "--steps",
         "100",
+        "--register",
+        "i-0abc",
     ]);
     assert_eq!(r.code, 2);
     assert!(
         r.stderr
             .contains("--blue demo-green: is not in the default action"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr
+            .contains("error: --register i-0abc: does not fit green's target type ip"),
         "{}",
         r.stderr
     );
