@@ -85,6 +85,7 @@ pub fn calls(
     for (i, step) in plan.steps.iter().enumerate() {
         out.extend(step_calls(v, i, plan.steps.len(), step, an));
     }
+    out.push(drift_call(&v.route));
     out.push(write_call(&v.route, &plan.promoted));
     out.push(call(
         "AddTags",
@@ -95,8 +96,21 @@ pub fn calls(
     out
 }
 
-/// One step: the health gate, the write with its read-back, the step tag,
-/// and the hold with analysis when the step has one.
+/// The read that stops a run whose route someone else changed.
+fn drift_call(route: &RouteRef) -> PlannedCall {
+    let read = match route {
+        RouteRef::ListenerDefault { .. } => "DescribeListeners",
+        RouteRef::Rule { .. } => "DescribeRules",
+    };
+    call(
+        read,
+        route.owner_arn(),
+        "the route must still be what the previous step wrote".into(),
+    )
+}
+
+/// One step: the drift check (from the second on), the health gate, the
+/// write with its read-back, the step tag, and the hold with analysis.
 fn step_calls(
     v: &Validated,
     i: usize,
@@ -105,7 +119,11 @@ fn step_calls(
     an: &Analysis,
 ) -> Vec<PlannedCall> {
     let owner = v.route.owner_arn();
-    let mut out = vec![
+    let mut out = Vec::new();
+    if i > 0 {
+        out.push(drift_call(&v.route));
+    }
+    out.extend([
         call(
             "DescribeTargetHealth",
             &v.green.arn,
@@ -113,7 +131,7 @@ fn step_calls(
         ),
         write_call(&v.route, &step.forward),
         call("AddTags", owner, format!("step {} of {n}", i + 1)),
-    ];
+    ]);
     if !step.bake.is_zero() {
         let every = humantime::format_duration(an.interval);
         let window = humantime::format_duration(an.metric_period);

@@ -74,6 +74,9 @@ impl Executor<'_> {
                 "health: green has no healthy target ({counts}); not shifting traffic to it"
             )));
         }
+        if i > 0 {
+            self.ensure_unchanged(i).await?;
+        }
         let step = self.cfg.plan.steps[i].clone();
         apply::apply(
             self.src.lb.as_ref(),
@@ -160,7 +163,28 @@ impl Executor<'_> {
         result
     }
 
+    /// The route must still be what step `done` (1-based count of steps
+    /// written) left: someone else changing it mid-run stops the run rather
+    /// than being silently overwritten by the next step.
+    async fn ensure_unchanged(&self, done: usize) -> Result<(), Reason> {
+        let want = &self.cfg.plan.steps[done - 1].forward;
+        match self.src.lb.read_route(&self.cfg.route).await {
+            Ok(RouteAction::Forward(f)) if f.same_routing(want) => Ok(()),
+            Ok(other) => Err(Reason::Error(format!(
+                "the {} was changed outside alb-rollout during step {done}: it now {}, not {}",
+                self.cfg.route,
+                match &other {
+                    RouteAction::Forward(f) => format!("forwards to {}", f.weights_text()),
+                    RouteAction::Other { action_type } => format!("is a {action_type} action"),
+                },
+                want.weights_text()
+            ))),
+            Err(e) => Err(Reason::Error(e.to_string())),
+        }
+    }
+
     pub(super) async fn promote(&mut self) -> Result<(), Reason> {
+        self.ensure_unchanged(self.cfg.plan.steps.len()).await?;
         let want = self.cfg.plan.promoted.clone();
         apply::apply(self.src.lb.as_ref(), &self.cfg.route, &want, self.cfg.apply)
             .await

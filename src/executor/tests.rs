@@ -317,3 +317,28 @@ async fn a_run_whose_record_was_overwritten_changes_nothing() {
         "no route change, and the winner's record is left alone"
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_route_changed_by_someone_else_mid_run_stops_the_run() {
+    let r = rig();
+    let lb = r.lb.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_secs(90)).await;
+        lb.force_route(
+            &route(),
+            RouteAction::Forward(Forward::weighted(&[(DEMO_BLUE, 1), (DEMO_GREEN, 1)])),
+        );
+    });
+    let report = run(&r, config("10:2m,50:2m,100", vec![])).await;
+    assert_eq!(report.result, "reverted", "{report:?}");
+    let why = report.reason.unwrap().message().to_string();
+    assert!(
+        why.contains("changed outside alb-rollout during step 1"),
+        "{why}"
+    );
+    assert_eq!(report.steps.len(), 1, "step 2 was never written");
+    assert_eq!(
+        r.lb.route(&route()),
+        RouteAction::Forward(Forward::single(DEMO_BLUE))
+    );
+}
