@@ -33,14 +33,14 @@ pub async fn collect(src: &Sources, subj: &Subjects) -> Sample {
             .map(|h| HealthCounts::of(&h))
             .map_err(|e| e.to_string())
     };
-    let traffic = |t: MetricTarget| {
-        let source = src.traffic.clone();
-        let window = src.window;
-        async move {
-            match source {
-                Some(s) => Some(s.traffic(&t, window).await.map_err(|e| e.to_string())),
-                None => None,
-            }
+    // Green and blue in one request, so both are measured over the same window.
+    let traffic = async {
+        match &src.traffic {
+            Some(t) => Some(
+                t.traffic(&[subj.green.clone(), subj.blue.clone()], src.window)
+                    .await,
+            ),
+            None => None,
         }
     };
     let probe = async {
@@ -55,17 +55,19 @@ pub async fn collect(src: &Sources, subj: &Subjects) -> Sample {
             None => None,
         }
     };
-    let (h, g, b, p, q) = tokio::join!(
-        health,
-        traffic(subj.green.clone()),
-        traffic(subj.blue.clone()),
-        probe,
-        prometheus
-    );
+    let (h, t, p, q) = tokio::join!(health, traffic, probe, prometheus);
+    let (green, blue) = match t {
+        None => (None, None),
+        Some(Err(e)) => (Some(Err(e.to_string())), Some(Err(e.to_string()))),
+        Some(Ok(v)) => (
+            Some(Ok(v.first().copied().flatten())),
+            Some(Ok(v.get(1).copied().flatten())),
+        ),
+    };
     Sample {
         green_health: Some(h),
-        green: g,
-        blue: b,
+        green,
+        blue,
         probe: p,
         prometheus: q,
     }

@@ -1,7 +1,7 @@
-//! CloudWatch ALB metrics provider: one target group's `RequestCount`,
+//! CloudWatch ALB metrics provider: target groups' `RequestCount`,
 //! `HTTPCode_Target_5XX_Count` and `TargetResponseTime` over a trailing
-//! window, fetched with a single paginated GetMetricData call of raw
-//! `MetricStat` queries. No metric math: the emulator answers expressions
+//! window, fetched for all of them (green and blue) with a single paginated
+//! GetMetricData call of raw `MetricStat` queries. No metric math: the emulator answers expressions
 //! with empty series, and summing raw buckets here is just as exact.
 //!
 //! Owns request building (`build_queries`, `period_seconds`), the SDK call
@@ -95,15 +95,15 @@ impl CloudWatchTraffic {
 
     async fn fetch(
         &self,
-        target: &MetricTarget,
+        targets: &[MetricTarget],
         window: Duration,
-    ) -> Result<RawTraffic, ProviderError> {
+    ) -> Result<Vec<RawTraffic>, ProviderError> {
         // CloudWatch rejects EndTime == StartTime; 1s is its finest period.
         let window = window.max(Duration::from_secs(1));
         let end = (self.clock)();
         let start = end.checked_sub(window).unwrap_or(UNIX_EPOCH);
-        let queries = build_queries(target, period_seconds(window));
-        let mut raw = RawTraffic::default();
+        let queries = build_queries(targets, period_seconds(window));
+        let mut raws = vec![RawTraffic::default(); targets.len()];
         let mut token: Option<String> = None;
         for _ in 0..MAX_PAGES {
             let out = self
@@ -116,17 +116,17 @@ impl CloudWatchTraffic {
                 .set_next_token(token.take())
                 .send()
                 .await
-                .map_err(|e| error(target, &sdk_error_message(&e)))?;
+                .map_err(|e| error(targets, &sdk_error_message(&e)))?;
             for result in out.metric_data_results() {
-                absorb(&mut raw, result).map_err(|m| error(target, &m))?;
+                absorb(&mut raws, result).map_err(|m| error(targets, &m))?;
             }
             match out.next_token() {
                 Some(t) if !t.is_empty() => token = Some(t.to_string()),
-                _ => return Ok(raw),
+                _ => return Ok(raws),
             }
         }
         Err(error(
-            target,
+            targets,
             &format!("gave up after {MAX_PAGES} pages of NextToken pagination"),
         ))
     }
@@ -136,11 +136,11 @@ impl CloudWatchTraffic {
 impl TrafficSource for CloudWatchTraffic {
     async fn traffic(
         &self,
-        target: &MetricTarget,
+        targets: &[MetricTarget],
         window: Duration,
-    ) -> Result<Option<TrafficStats>, ProviderError> {
-        let raw = self.fetch(target, window).await?;
-        Ok(aggregate(&raw))
+    ) -> Result<Vec<Option<TrafficStats>>, ProviderError> {
+        let raws = self.fetch(targets, window).await?;
+        Ok(raws.iter().map(aggregate).collect())
     }
 }
 
@@ -151,29 +151,44 @@ pub fn period_seconds(window: Duration) -> i32 {
     i32::try_from(secs.max(1)).unwrap_or(i32::MAX)
 }
 
-/// The four raw `MetricStat` queries for one target group.
-pub fn build_queries(target: &MetricTarget, period: i32) -> Vec<MetricDataQuery> {
-    QUERIES
+/// The four raw `MetricStat` queries for each target group; ids carry the
+/// group's index (`requests_0`, `requests_1`, ...).
+pub fn build_queries(targets: &[MetricTarget], period: i32) -> Vec<MetricDataQuery> {
+    targets
         .iter()
-        .map(|&(id, metric_name, stat)| {
-            let metric = Metric::builder()
-                .namespace(NAMESPACE)
-                .metric_name(metric_name)
-                .dimensions(dimension("TargetGroup", &target.target_group))
-                .dimensions(dimension("LoadBalancer", &target.load_balancer))
-                .build();
-            let metric_stat = MetricStat::builder()
-                .metric(metric)
-                .period(period)
-                .stat(stat)
-                .build();
-            MetricDataQuery::builder()
-                .id(id)
-                .metric_stat(metric_stat)
-                .return_data(true)
-                .build()
+        .enumerate()
+        .flat_map(|(i, target)| {
+            QUERIES.iter().map(move |&(id, metric_name, stat)| {
+                query(i, id, metric_name, stat, target, period)
+            })
         })
         .collect()
+}
+
+fn query(
+    i: usize,
+    id: &str,
+    metric_name: &str,
+    stat: &str,
+    target: &MetricTarget,
+    period: i32,
+) -> MetricDataQuery {
+    let metric = Metric::builder()
+        .namespace(NAMESPACE)
+        .metric_name(metric_name)
+        .dimensions(dimension("TargetGroup", &target.target_group))
+        .dimensions(dimension("LoadBalancer", &target.load_balancer))
+        .build();
+    let metric_stat = MetricStat::builder()
+        .metric(metric)
+        .period(period)
+        .stat(stat)
+        .build();
+    MetricDataQuery::builder()
+        .id(format!("{id}_{i}"))
+        .metric_stat(metric_stat)
+        .return_data(true)
+        .build()
 }
 
 fn dimension(name: &str, value: &str) -> Dimension {
@@ -182,18 +197,23 @@ fn dimension(name: &str, value: &str) -> Dimension {
 
 /// Append one page's result to its series. Pages of the same query carry
 /// disjoint timestamps, so appending is enough.
-fn absorb(raw: &mut RawTraffic, result: &MetricDataResult) -> Result<(), String> {
-    let id = result.id().unwrap_or("");
+fn absorb(raws: &mut [RawTraffic], result: &MetricDataResult) -> Result<(), String> {
+    let full_id = result.id().unwrap_or("");
+    let (id, index) = match full_id.rsplit_once('_') {
+        Some((base, n)) => (base, n.parse::<usize>().ok()),
+        None => (full_id, None),
+    };
     let metric = QUERIES.iter().find(|q| q.0 == id).map_or(id, |q| q.1);
     if let Some(code @ (StatusCode::Forbidden | StatusCode::InternalError)) = result.status_code() {
         let details: Vec<&str> = result.messages().iter().filter_map(|m| m.value()).collect();
         let details = details.join("; ");
         return Err(format!(
-            "{metric} ({id}) returned {}: [{details}]",
+            "{metric} ({full_id}) returned {}: [{details}]",
             code.as_str()
         ));
     }
-    if let Some(series) = raw.series_mut(id) {
+    let raw = index.and_then(|i| raws.get_mut(i));
+    if let Some(series) = raw.and_then(|r| r.series_mut(id)) {
         series
             .timestamps
             .extend(result.timestamps().iter().map(DateTime::secs));
@@ -254,13 +274,15 @@ fn weighted_average(raw: &RawTraffic) -> Option<f64> {
     (weight > 0.0).then(|| total / weight)
 }
 
-fn error(target: &MetricTarget, message: &str) -> ProviderError {
+fn error(targets: &[MetricTarget], message: &str) -> ProviderError {
+    let groups: Vec<&str> = targets.iter().map(|t| t.target_group.as_str()).collect();
+    let lb = targets.first().map_or("", |t| t.load_balancer.as_str());
     ProviderError {
         provider: PROVIDER,
         message: format!(
             "GetMetricData (RequestCount, HTTPCode_Target_5XX_Count, TargetResponseTime) \
-             for target group {} on {}: {message}",
-            target.target_group, target.load_balancer
+             for target group {} on {lb}: {message}",
+            groups.join(" and ")
         ),
     }
 }

@@ -145,37 +145,55 @@ fn describe(q: &MetricDataQuery) -> String {
 #[test]
 fn queries_are_raw_metric_stats_on_both_dimensions() {
     let dims = "TargetGroup=targetgroup/canary/abc,LoadBalancer=app/front/123";
-    let got: Vec<String> = build_queries(&target(), 30).iter().map(describe).collect();
+    let other = MetricTarget {
+        target_group: "targetgroup/stable/def".into(),
+        load_balancer: "app/front/123".into(),
+    };
+    let got: Vec<String> = build_queries(&[target(), other], 30)
+        .iter()
+        .map(describe)
+        .collect();
     let want = [
-        "requests AWS/ApplicationELB/RequestCount Sum",
-        "target_5xx AWS/ApplicationELB/HTTPCode_Target_5XX_Count Sum",
-        "response_avg AWS/ApplicationELB/TargetResponseTime Average",
-        "response_count AWS/ApplicationELB/TargetResponseTime SampleCount",
+        "requests_0 AWS/ApplicationELB/RequestCount Sum",
+        "target_5xx_0 AWS/ApplicationELB/HTTPCode_Target_5XX_Count Sum",
+        "response_avg_0 AWS/ApplicationELB/TargetResponseTime Average",
+        "response_count_0 AWS/ApplicationELB/TargetResponseTime SampleCount",
     ]
     .map(|q| format!("{q} Some(30) {dims} math=false"));
-    assert_eq!(got, want);
+    assert_eq!(got[..4], want);
+    assert_eq!(got.len(), 8, "one request covers both groups");
+    assert!(
+        got[4].starts_with("requests_1 ") && got[4].contains("TargetGroup=targetgroup/stable/def"),
+        "{}",
+        got[4]
+    );
 }
 
 #[test]
 fn absorb_appends_pages_and_rejects_forbidden() {
     let page = |ts: i64, v: f64| {
         MetricDataResult::builder()
-            .id(ID_REQUESTS)
+            .id("requests_1")
             .timestamps(DateTime::from_secs(ts))
             .values(v)
             .status_code(StatusCode::PartialData)
             .build()
     };
-    let mut raw = RawTraffic::default();
-    absorb(&mut raw, &page(120, 4.0)).expect("page 1");
-    absorb(&mut raw, &page(60, 6.0)).expect("page 2");
-    assert_eq!(raw.requests, series(&[(120, 4.0), (60, 6.0)]));
+    let mut raws = vec![RawTraffic::default(); 2];
+    absorb(&mut raws, &page(120, 4.0)).expect("page 1");
+    absorb(&mut raws, &page(60, 6.0)).expect("page 2");
+    assert_eq!(raws[1].requests, series(&[(120, 4.0), (60, 6.0)]));
+    assert_eq!(
+        raws[0],
+        RawTraffic::default(),
+        "each id lands in its own group"
+    );
 
     let forbidden = MetricDataResult::builder()
-        .id(ID_5XX)
+        .id("target_5xx_0")
         .status_code(StatusCode::Forbidden)
         .build();
-    let err = absorb(&mut raw, &forbidden).expect_err("forbidden");
+    let err = absorb(&mut raws, &forbidden).expect_err("forbidden");
     assert!(
         err.contains("HTTPCode_Target_5XX_Count") && err.contains("Forbidden"),
         "{err}"
@@ -184,7 +202,7 @@ fn absorb_appends_pages_and_rejects_forbidden() {
 
 #[test]
 fn errors_name_the_target_group_and_metrics() {
-    let e = error(&target(), "ThrottlingException: Rate exceeded");
+    let e = error(&[target()], "ThrottlingException: Rate exceeded");
     assert_eq!(e.provider, "cloudwatch");
     for part in ["targetgroup/canary/abc", "RequestCount", "Throttling"] {
         assert!(e.message.contains(part), "{}", e.message);

@@ -44,15 +44,14 @@ impl FakeTraffic {
 impl TrafficSource for FakeTraffic {
     async fn traffic(
         &self,
-        t: &MetricTarget,
+        targets: &[MetricTarget],
         _window: Duration,
-    ) -> Result<Option<TrafficStats>, ProviderError> {
+    ) -> Result<Vec<Option<TrafficStats>>, ProviderError> {
         *self.calls.lock().expect("lock") += 1;
-        self.by_group
-            .lock()
-            .expect("lock")
-            .get(&t.target_group)
-            .cloned()
-            .unwrap_or(Ok(None))
+        let by_group = self.by_group.lock().expect("lock");
+        targets
+            .iter()
+            .map(|t| by_group.get(&t.target_group).cloned().unwrap_or(Ok(None)))
+            .collect()
     }
 }

@@ -55,15 +55,17 @@ pub struct ProviderError {
     pub message: String,
 }
 
-/// Traffic of a target group over the trailing `window`. `Ok(None)` means the
-/// source answered but had no datapoints at all.
+/// Traffic of target groups over the trailing `window`, one entry per target
+/// in order, measured together (one request) so green and blue see the same
+/// window. `None` for a target means the source answered but had no
+/// datapoints at all for it.
 #[async_trait]
 pub trait TrafficSource: Send + Sync {
     async fn traffic(
         &self,
-        target: &MetricTarget,
+        targets: &[MetricTarget],
         window: Duration,
-    ) -> Result<Option<TrafficStats>, ProviderError>;
+    ) -> Result<Vec<Option<TrafficStats>>, ProviderError>;
 }
 
 /// A single number from a query (e.g. Prometheus). `Ok(None)`: no series.

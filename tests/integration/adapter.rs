@@ -140,25 +140,24 @@ async fn cloudwatch_sees_what_the_data_plane_served() {
     }
     tokio::time::sleep(Duration::from_millis(2500)).await;
     let cw = CloudWatchTraffic::new(&config);
-    let stats = cw
-        .traffic(
-            &MetricTarget::from_arns(&d.green, &d.load_balancer),
-            Duration::from_secs(60),
-        )
-        .await
-        .unwrap()
-        .expect("data");
-    assert_eq!((stats.requests as u64, stats.target_5xx as u64), served);
-    assert!(stats.avg_response_seconds.is_some());
-    let none = cw
-        .traffic(
-            &MetricTarget {
-                target_group: "targetgroup/nothing/1".into(),
-                load_balancer: "app/x/1".into(),
-            },
-            Duration::from_secs(60),
-        )
-        .await
-        .unwrap();
-    assert_eq!(none, None, "no datapoints is no data, not zero");
+    let nothing = MetricTarget {
+        target_group: "targetgroup/nothing/1".into(),
+        load_balancer: "app/x/1".into(),
+    };
+    let targets = [
+        MetricTarget::from_arns(&d.green, &d.load_balancer),
+        MetricTarget::from_arns(&d.blue, &d.load_balancer),
+        nothing,
+    ];
+    let got = cw.traffic(&targets, Duration::from_secs(60)).await.unwrap();
+    let green = got[0].expect("green data");
+    assert_eq!((green.requests as u64, green.target_5xx as u64), served);
+    assert!(green.avg_response_seconds.is_some());
+    let blue = got[1].expect("blue data");
+    assert_eq!(
+        blue.requests as u64 + served.0,
+        200,
+        "one call, each group its own numbers"
+    );
+    assert_eq!(got[2], None, "no datapoints is no data, not zero");
 }
