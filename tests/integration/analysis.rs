@@ -2,7 +2,7 @@
 //! latency from TargetResponseTime, a Prometheus query, and `--compare-blue`
 //! against an incident that hits blue as much as green.
 
-use crate::canary::canary_args;
+use crate::canary::{canary_args, canary_route};
 use crate::support::*;
 use std::time::Duration;
 
@@ -30,17 +30,7 @@ const INCIDENT: &[&str] = &["--green-error-rate", "0.3", "--blue-error-rate", "0
 /// between two groups with the same error rate stays far below the 15%
 /// margin (its standard deviation is under 5%).
 fn incident_args<'a>(d: &'a Demo, extra: &[&'a str]) -> Vec<&'a str> {
-    let mut a = vec![
-        "canary",
-        "--listener",
-        &d.listener,
-        "--blue",
-        &d.blue,
-        "--green",
-        &d.green,
-        "--steps",
-        "50:12s,100",
-    ];
+    let mut a = canary_route(d, "50:12s,100");
     a.extend([
         "--interval",
         "4s",

@@ -24,7 +24,16 @@ pub fn canary_args<'a>(d: &'a Demo, steps: &'a str) -> Vec<&'a str> {
 }
 
 pub fn canary_args_policy<'a>(d: &'a Demo, steps: &'a str, on_no_data: &'a str) -> Vec<&'a str> {
-    let mut a = vec![
+    let mut a = canary_route(d, steps);
+    a.extend_from_slice(FAST);
+    a.extend(["--on-no-data", on_no_data, "--no-data-timeout", "20s"]);
+    a
+}
+
+/// `canary` on the demo's listener, blue to green, with `steps` and no
+/// analysis settings.
+pub fn canary_route<'a>(d: &'a Demo, steps: &'a str) -> Vec<&'a str> {
+    vec![
         "canary",
         "--listener",
         &d.listener,
@@ -34,10 +43,7 @@ pub fn canary_args_policy<'a>(d: &'a Demo, steps: &'a str, on_no_data: &'a str) 
         &d.green,
         "--steps",
         steps,
-    ];
-    a.extend_from_slice(FAST);
-    a.extend(["--on-no-data", on_no_data, "--no-data-timeout", "20s"]);
-    a
+    ]
 }
 
 pub fn status_json(emu: &Emulator, d: &Demo) -> serde_json::Value {
