@@ -133,9 +133,15 @@ pub struct AnalysisArgs {
     /// Failed intervals before revert [default: 1].
     #[arg(long, env = "ALB_ROLLOUT_FAILURE_LIMIT")]
     pub failure_limit: Option<u32>,
-    /// CloudWatch window per check [default: 60s; ALB metrics are per minute].
+    /// CloudWatch minutes each check judges, as a duration in whole minutes:
+    /// the newest ingested ones since the step's shift [default: 60s].
     #[arg(long, env = "ALB_ROLLOUT_METRIC_PERIOD")]
     pub metric_period: Option<String>,
+    /// Judge green by the ALB's CloudWatch metrics (error rate, latency);
+    /// `false` leaves --probe/Prometheus and health, which are faster
+    /// signals than CloudWatch's minutes-late data [default: true].
+    #[arg(long, env = "ALB_ROLLOUT_CLOUDWATCH", num_args = 0..=1, default_missing_value = "true", value_parser = BoolishValueParser::new())]
+    pub cloudwatch: Option<bool>,
     /// Highest acceptable average TargetResponseTime of green, e.g. 500ms.
     #[arg(long, env = "ALB_ROLLOUT_MAX_LATENCY")]
     pub max_latency: Option<String>,

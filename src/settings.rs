@@ -22,6 +22,7 @@ pub struct FileSettings {
     pub no_data_timeout: Option<String>,
     pub failure_limit: Option<u32>,
     pub metric_period: Option<String>,
+    pub cloudwatch: Option<bool>,
     pub max_latency: Option<String>,
     pub tolerate_unhealthy: Option<bool>,
     pub probe: Option<String>,
@@ -33,7 +34,10 @@ pub struct FileSettings {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Analysis {
     pub interval: Duration,
+    /// Whole CloudWatch minutes per judgement.
     pub metric_period: Duration,
+    /// Judge CloudWatch's ALB metrics at all.
+    pub cloudwatch: bool,
     pub thresholds: Thresholds,
     pub failure_limit: u32,
     pub on_no_data: NoDataPolicy,
@@ -78,6 +82,7 @@ fn merge(a: &AnalysisArgs, f: FileSettings) -> FileSettings {
         no_data_timeout: a.no_data_timeout.clone().or(f.no_data_timeout),
         failure_limit: a.failure_limit.or(f.failure_limit),
         metric_period: a.metric_period.clone().or(f.metric_period),
+        cloudwatch: a.cloudwatch.or(f.cloudwatch),
         max_latency: a.max_latency.clone().or(f.max_latency),
         tolerate_unhealthy: a.tolerate_unhealthy.or(f.tolerate_unhealthy),
         probe: a.probe.clone().or(f.probe),
@@ -110,6 +115,22 @@ pub fn resolve(a: &AnalysisArgs, f: FileSettings) -> Result<Analysis, Vec<InputE
             errors.push(InputError::new(flag, "must be longer than 0s"));
         }
     }
+    if metric_period.as_secs() % 60 != 0 || metric_period.subsec_nanos() != 0 {
+        errors.push(InputError::new(
+            "--metric-period",
+            format!(
+                "must be whole minutes (60s, 2m, ...), not {}: ALB metrics reach CloudWatch in one-minute buckets",
+                humantime::format_duration(metric_period)
+            ),
+        ));
+    }
+    let cloudwatch = m.cloudwatch.unwrap_or(true);
+    if !cloudwatch && m.probe.is_none() && m.prometheus_url.is_none() {
+        errors.push(InputError::new(
+            "--cloudwatch false",
+            "leaves only target health to judge green: give --probe or --prometheus-url/--prometheus-query/--prometheus-max too",
+        ));
+    }
     let thresholds = thresholds(&m, &mut errors);
     let failure_limit = m.failure_limit.unwrap_or(1);
     if failure_limit == 0 {
@@ -124,6 +145,7 @@ pub fn resolve(a: &AnalysisArgs, f: FileSettings) -> Result<Analysis, Vec<InputE
     Ok(Analysis {
         interval,
         metric_period,
+        cloudwatch,
         thresholds,
         failure_limit,
         on_no_data: m.on_no_data.unwrap_or(NoDataPolicy::Fail),

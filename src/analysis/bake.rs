@@ -36,6 +36,8 @@ pub struct BakeTracker {
     pub no_data_timeout: Duration,
     failures: u32,
     held: Duration,
+    /// Consecutive time spent waiting for CloudWatch to ingest a minute.
+    waited: Duration,
 }
 
 impl BakeTracker {
@@ -46,6 +48,7 @@ impl BakeTracker {
             no_data_timeout,
             failures: 0,
             held: Duration::ZERO,
+            waited: Duration::ZERO,
         }
     }
 
@@ -67,11 +70,15 @@ impl BakeTracker {
 
     /// Decide after one interval of `interval` length judged as `outcome`.
     pub fn observe(&mut self, outcome: &CheckOutcome, interval: Duration) -> BakeDecision {
+        if outcome.verdict != Verdict::Waiting {
+            self.waited = Duration::ZERO;
+        }
         match outcome.verdict {
             Verdict::Pass => {
                 self.held = Duration::ZERO;
                 BakeDecision::Continue
             }
+            Verdict::Waiting => self.wait(outcome, interval),
             Verdict::Fail => self.fail(outcome.summary()),
             Verdict::NoData => match self.on_no_data {
                 NoDataPolicy::Pass => BakeDecision::Continue,
@@ -89,6 +96,27 @@ impl BakeTracker {
                     }
                 }
             },
+        }
+    }
+}
+
+impl BakeTracker {
+    /// CloudWatch's lag is expected, so waiting for a minute to arrive holds
+    /// the step; but a minute that never comes is "no data" once it has
+    /// taken `--no-data-timeout`, and the no-data policy decides.
+    fn wait(&mut self, outcome: &CheckOutcome, interval: Duration) -> BakeDecision {
+        self.waited += interval;
+        if self.waited < self.no_data_timeout {
+            return BakeDecision::Hold;
+        }
+        let why = format!(
+            "no data: no CloudWatch minute arrived for {}s (--no-data-timeout): {}",
+            self.waited.as_secs(),
+            outcome.summary()
+        );
+        match self.on_no_data {
+            NoDataPolicy::Pass => BakeDecision::Continue,
+            NoDataPolicy::Fail | NoDataPolicy::Pause => BakeDecision::Fail(why),
         }
     }
 }
@@ -160,5 +188,20 @@ mod tests {
         assert!(
             matches!(pause.observe(&nd, I), BakeDecision::Fail(w) if w.contains("--no-data-timeout"))
         );
+    }
+
+    #[test]
+    fn waiting_for_cloudwatch_holds_then_is_no_data_after_the_timeout() {
+        let w = outcome(Verdict::Waiting);
+        let mut t = BakeTracker::new(1, NoDataPolicy::Fail, I * 3);
+        assert_eq!(t.observe(&w, I), BakeDecision::Hold, "lag is not no-data");
+        assert_eq!(t.observe(&w, I), BakeDecision::Hold);
+        assert_eq!(t.observe(&outcome(Verdict::Pass), I), BakeDecision::Continue);
+        assert_eq!(t.observe(&w, I), BakeDecision::Hold, "a minute resets the wait");
+        assert_eq!(t.observe(&w, I), BakeDecision::Hold);
+        assert!(matches!(t.observe(&w, I), BakeDecision::Fail(m) if m.contains("no CloudWatch minute arrived for 30s")));
+        assert_eq!(t.failures(), 0, "waiting never counts as a failed interval");
+        let mut pass = BakeTracker::new(1, NoDataPolicy::Pass, I);
+        assert_eq!(pass.observe(&w, I), BakeDecision::Continue);
     }
 }

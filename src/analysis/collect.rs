@@ -1,12 +1,15 @@
 //! Gathering one analysis sample: green's target health, green's and blue's
 //! traffic, the optional probe and Prometheus query, all concurrently. Only
-//! reads; a provider failure is kept in the sample for the judge to weigh.
+//! reads; a provider failure is kept in the sample for the judge to weigh,
+//! and CloudWatch's lag becomes "waiting", never "no data".
 
 use super::judge::Sample;
 use crate::alb::{HealthCounts, LoadBalancerPort};
-use crate::provider::{MetricTarget, Probe, ScalarSource, TrafficSource};
+use crate::provider::{
+    Arrival, MetricTarget, Probe, ScalarSource, TrafficQuery, TrafficSource, TrafficStats,
+};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::SystemTime;
 
 #[derive(Clone)]
 pub struct Sources {
@@ -14,8 +17,9 @@ pub struct Sources {
     pub traffic: Option<Arc<dyn TrafficSource>>,
     pub probe: Option<Arc<dyn Probe>>,
     pub prometheus: Option<Arc<dyn ScalarSource>>,
-    /// Trailing metric window (`--metric-period`).
-    pub window: Duration,
+    /// How many of the newest ingested CloudWatch minutes one judgement
+    /// sums (`--metric-period` in minutes).
+    pub judge_minutes: u32,
 }
 
 #[derive(Debug, Clone)]
@@ -25,7 +29,16 @@ pub struct Subjects {
     pub blue: MetricTarget,
 }
 
-pub async fn collect(src: &Sources, subj: &Subjects) -> Sample {
+/// Which traffic a judgement reads: CloudWatch minutes that began at or
+/// after `since` (the step's shift) and are newer than `after` (the minute
+/// the previous judgement of this step read).
+#[derive(Debug, Clone, Copy)]
+pub struct Window {
+    pub since: SystemTime,
+    pub after: Option<i64>,
+}
+
+pub async fn collect(src: &Sources, subj: &Subjects, w: Window) -> Sample {
     let health = async {
         src.lb
             .target_health(&subj.green_arn)
@@ -36,10 +49,14 @@ pub async fn collect(src: &Sources, subj: &Subjects) -> Sample {
     // Green and blue in one request, so both are measured over the same window.
     let traffic = async {
         match &src.traffic {
-            Some(t) => Some(
-                t.traffic(&[subj.green.clone(), subj.blue.clone()], src.window)
-                    .await,
-            ),
+            Some(t) => {
+                let q = TrafficQuery {
+                    since: w.since,
+                    minutes: src.judge_minutes,
+                    after: w.after,
+                };
+                Some(t.traffic(&[subj.green.clone(), subj.blue.clone()], q).await)
+            }
             None => None,
         }
     };
@@ -56,19 +73,33 @@ pub async fn collect(src: &Sources, subj: &Subjects) -> Sample {
         }
     };
     let (h, t, p, q) = tokio::join!(health, traffic, probe, prometheus);
-    let (green, blue) = match t {
-        None => (None, None),
-        Some(Err(e)) => (Some(Err(e.to_string())), Some(Err(e.to_string()))),
-        Some(Ok(v)) => (
-            Some(Ok(v.first().copied().flatten())),
-            Some(Ok(v.get(1).copied().flatten())),
-        ),
-    };
-    Sample {
+    let mut sample = Sample {
         green_health: Some(h),
-        green,
-        blue,
         probe: p,
         prometheus: q,
+        ..Sample::default()
+    };
+    match t {
+        None => {}
+        Some(Err(e)) => {
+            sample.green = Some(Err(e.to_string()));
+            sample.blue = Some(Err(e.to_string()));
+        }
+        Some(Ok(Arrival::Waiting { lag_seconds })) => {
+            sample.metrics_waiting = Some(Arrival::waiting_text(lag_seconds));
+        }
+        Some(Ok(Arrival::Arrived(a))) => {
+            let pick = |i: usize| Ok(a.stats.get(i).copied().filter(has_datapoint));
+            sample.green = Some(pick(0));
+            sample.blue = Some(pick(1));
+            sample.judged_minute = Some(a.newest);
+        }
     }
+    sample
+}
+
+/// Zero requests in ingested minutes is a real zero, kept as "no requests"
+/// for the judge's message.
+fn has_datapoint(s: &TrafficStats) -> bool {
+    s.requests > 0.0
 }

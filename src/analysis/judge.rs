@@ -50,12 +50,22 @@ pub struct Sample {
     pub blue: Option<Measured<Option<TrafficStats>>>,
     pub probe: Option<ProbeOutcome>,
     pub prometheus: Option<Measured<Option<f64>>>,
+    /// CloudWatch has not ingested a new minute since the step's shift (or
+    /// the last judgement): its checks wait, with this explanation.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub metrics_waiting: Option<String>,
+    /// Start (Unix seconds) of the newest CloudWatch minute judged.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub judged_minute: Option<i64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Verdict {
     Pass,
+    /// The data is expected but not there yet (CloudWatch's lag): neither a
+    /// pass nor "no data".
+    Waiting,
     NoData,
     Fail,
 }
@@ -263,7 +273,12 @@ pub fn judge(s: &Sample, t: &Thresholds) -> CheckOutcome {
     if let Some(h) = &s.green_health {
         checks.push(judge_health(h, t));
     }
-    if let Some(g) = &s.green {
+    if let Some(why) = &s.metrics_waiting {
+        checks.push(result("error-rate", Verdict::Waiting, why.clone()));
+        if t.max_latency.is_some() {
+            checks.push(result("latency", Verdict::Waiting, why.clone()));
+        }
+    } else if let Some(g) = &s.green {
         checks.push(judge_errors(g, s.blue.as_ref(), t));
         if let Some(max) = t.max_latency {
             checks.push(judge_latency(g, max));

@@ -14,7 +14,7 @@ use crate::preflight::{self, InputError, Request, Validated};
 use crate::provider::cloudwatch::CloudWatchTraffic;
 use crate::provider::probe::{parse_probe_spec, HttpProbe, DEFAULT_PROBE_TIMEOUT};
 use crate::provider::prometheus::PrometheusQuery;
-use crate::provider::{MetricTarget, Probe, ScalarSource};
+use crate::provider::{MetricTarget, Probe, ScalarSource, TrafficSource};
 use crate::report::text::TextReporter;
 use crate::settings::{self, Analysis, FileSettings};
 use crate::signal::Cancel;
@@ -165,10 +165,12 @@ fn sources(
     }
     Ok(Sources {
         lb,
-        traffic: Some(Arc::new(CloudWatchTraffic::new(config))),
+        traffic: an
+            .cloudwatch
+            .then(|| Arc::new(CloudWatchTraffic::new(config)) as Arc<dyn TrafficSource>),
         probe,
         prometheus,
-        window: an.metric_period,
+        judge_minutes: u32::try_from(an.metric_period.as_secs() / 60).unwrap_or(1),
     })
 }
 

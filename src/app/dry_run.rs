@@ -134,15 +134,19 @@ fn step_calls(
     ]);
     if !step.bake.is_zero() {
         let every = humantime::format_duration(an.interval);
-        let window = humantime::format_duration(an.metric_period);
         let hold = humantime::format_duration(step.bake);
+        let how = if an.cloudwatch {
+            format!(
+                "until CloudWatch minutes covering {hold} after the shift have arrived and passed \
+                 (ALB metrics lag 1-3 min), checking every {every}"
+            )
+        } else {
+            format!("for {hold}, checking every {every}")
+        };
         out.push(call(
             "analyse",
             &v.green.arn,
-            format!(
-                "hold {hold} at {}, checking every {every} over a {window} window",
-                step.percent
-            ),
+            format!("hold {} {how}", step.percent),
         ));
     }
     out

@@ -48,6 +48,9 @@ pub struct Executor<'a> {
     started: Instant,
     detected: Option<Instant>,
     record_keys: Vec<String>,
+    /// When the current step's weights were written: only CloudWatch
+    /// minutes that began after it are judged for the step.
+    shifted_at: std::time::SystemTime,
 }
 
 impl<'a> Executor<'a> {
@@ -81,6 +84,7 @@ impl<'a> Executor<'a> {
             started: Instant::now(),
             detected: None,
             record_keys: vec![],
+            shifted_at: std::time::SystemTime::now(),
         }
     }
 

@@ -3,12 +3,28 @@
 
 use super::{apply, Executor};
 use crate::alb::{state_tags, HealthCounts, HealthState, RouteAction, TargetHealth};
-use crate::analysis::collect::collect;
+use crate::analysis::collect::{collect, Window};
 use crate::analysis::{judge, BakeDecision, Verdict};
+use crate::provider::cloudwatch::{first_minute, unix, BUCKET_SECONDS};
 use crate::engine::Reason;
 use crate::report::{IntervalRecord, Progress};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 use tokio::time::Instant;
+
+/// The step's bake after a judged interval. A judged CloudWatch minute
+/// proves the traffic from the step's first whole minute to that minute's
+/// end, whatever the wall clock says (data arrives minutes late); without
+/// one, the interval's wall time counts.
+fn baked_after(baked: Duration, slice: Duration, since: SystemTime, minute: Option<i64>) -> Duration {
+    match minute {
+        Some(m) => {
+            let from = first_minute(unix(since));
+            let covered = u64::try_from(m + BUCKET_SECONDS - from).unwrap_or(0);
+            baked.max(Duration::from_secs(covered))
+        }
+        None => baked + slice,
+    }
+}
 
 impl Executor<'_> {
     /// Green is ready when it has a healthy target and every target this
@@ -90,6 +106,7 @@ impl Executor<'_> {
             step.forward.weight_of(&self.cfg.plan.blue).unwrap_or(0),
             step.forward.weight_of(&self.cfg.plan.green).unwrap_or(0),
         );
+        self.shifted_at = SystemTime::now();
         let at = self.elapsed();
         self.report.record_step(step.percent, b, g, at);
         self.out.progress(Progress::Shifted {
@@ -112,12 +129,16 @@ impl Executor<'_> {
 
     pub(super) async fn bake(&mut self, i: usize) -> Result<(), Reason> {
         let step = self.cfg.plan.steps[i].clone();
+        let mut window = Window {
+            since: self.shifted_at,
+            after: None,
+        };
         let mut baked = Duration::ZERO;
         let result = loop {
             if baked >= step.bake {
                 break Ok(());
             }
-            let slice = self.cfg.interval.min(step.bake - baked);
+            let slice = self.slice(step.bake - baked);
             let label = format!(
                 "step {} at {}, {} left; next check",
                 i + 1,
@@ -127,12 +148,13 @@ impl Executor<'_> {
             if let Err(r) = self.wait(slice, &label).await {
                 break Err(r);
             }
-            let sample = collect(&self.src, &self.cfg.subjects).await;
+            let sample = collect(&self.src, &self.cfg.subjects, window).await;
             let outcome = judge(&sample, &self.cfg.thresholds);
             let decision = self.cfg.tracker.observe(&outcome, slice);
-            if decision != BakeDecision::Hold {
-                baked += slice;
+            if decision == BakeDecision::Continue {
+                baked = baked_after(baked, slice, window.since, sample.judged_minute);
             }
+            window.after = sample.judged_minute.or(window.after);
             self.out.progress(Progress::Interval {
                 step: i,
                 percent: step.percent,
@@ -141,14 +163,7 @@ impl Executor<'_> {
                 outcome: &outcome,
                 decision: &decision,
             });
-            let at = self.elapsed();
-            if let Some(s) = self.report.steps.last_mut() {
-                s.intervals.push(IntervalRecord {
-                    at_seconds: at,
-                    verdict: outcome.verdict,
-                    checks: outcome.checks.clone(),
-                });
-            }
+            self.record_interval(&outcome);
             if let BakeDecision::Fail(why) = decision {
                 if outcome.verdict == Verdict::Fail {
                     self.report.failed_check = Some(outcome);
@@ -161,6 +176,27 @@ impl Executor<'_> {
             s.duration_seconds = now - s.started_at_seconds;
         }
         result
+    }
+
+    /// The wait before the next check. With CloudWatch the bake is measured
+    /// in judged minutes, whose arrival no timer predicts, so every wait is
+    /// a whole interval; without it, the last wait ends with the bake.
+    fn slice(&self, left: Duration) -> Duration {
+        match self.src.traffic {
+            Some(_) => self.cfg.interval,
+            None => self.cfg.interval.min(left),
+        }
+    }
+
+    fn record_interval(&mut self, outcome: &crate::analysis::CheckOutcome) {
+        let at = self.elapsed();
+        if let Some(s) = self.report.steps.last_mut() {
+            s.intervals.push(IntervalRecord {
+                at_seconds: at,
+                verdict: outcome.verdict,
+                checks: outcome.checks.clone(),
+            });
+        }
     }
 
     /// The route must still be what step `done` (1-based count of steps

@@ -82,7 +82,7 @@ async fn run(r: &Rig, cfg: RunConfig) -> RunReport {
         traffic: Some(r.traffic.clone()),
         probe: None,
         prometheus: None,
-        window: Duration::from_secs(60),
+        judge_minutes: 1,
     };
     let mut out = Silent;
     Executor::new(cfg, src, r.cancel.clone(), &mut out)
@@ -109,7 +109,11 @@ async fn a_good_green_is_promoted_with_blue_kept_at_zero() {
     assert_eq!(f.as_forward().unwrap().percent_of(DEMO_GREEN), 100.0);
     assert_eq!(f.as_forward().unwrap().weight_of(DEMO_BLUE), Some(0));
     assert_eq!(report.steps.len(), 4);
-    assert_eq!(report.steps[0].intervals.len(), 20);
+    // Checks every 30 s; the first waits for CloudWatch's first minute, then
+    // the step holds until 10 judged minutes cover its bake.
+    let first = &report.steps[0].intervals;
+    assert_eq!(first[0].verdict, crate::analysis::Verdict::Waiting);
+    assert_eq!(first.len(), 21);
     assert!(r.lb.tags_of(DEMO_LISTENER).is_empty(), "run record removed");
 }
 

@@ -1,20 +1,29 @@
 //! CloudWatch ALB metrics provider: target groups' `RequestCount`,
-//! `HTTPCode_Target_5XX_Count` and `TargetResponseTime` over a trailing
-//! window, fetched for all of them (green and blue) with a single paginated
-//! GetMetricData call of raw `MetricStat` queries. No metric math: the emulator answers expressions
-//! with empty series, and summing raw buckets here is just as exact.
+//! `HTTPCode_Target_5XX_Count` and `TargetResponseTime`, fetched for green
+//! and blue together with one paginated GetMetricData call of raw
+//! `MetricStat` queries, plus the load balancer's own `RequestCount`.
 //!
-//! Owns request building (`build_queries`, `period_seconds`), the SDK call
-//! and error wording, and the pure aggregation (`aggregate`).
+//! Owns request building (`build_queries`, `query_span`), the SDK call and
+//! error wording, and the pure reading of the answer (`arrival`).
 //!
-//! Resolution: real ALB metrics are published at 60-second resolution, so a
-//! window shorter than 60s only makes sense against the emulator or
-//! high-resolution metrics; against real AWS it may see no datapoints (no
-//! data) or a partial minute. Real CloudWatch also only accepts periods of
-//! 1, 5, 10, 30 or a multiple of 60 seconds, so windows should be chosen
-//! accordingly; an invalid period comes back as CloudWatch's own error.
+//! How real ALB metrics arrive, and why the reading is shaped this way:
+//! - they are published in 60-second buckets (standard resolution), so every
+//!   query uses `Period` 60 over whole minutes;
+//! - a bucket reaches CloudWatch one to three minutes after it ends, and a
+//!   partial minute is never visible, so "the last 60 s" is usually empty;
+//! - count metrics are not published as zeros: a minute without 5xx has no
+//!   `HTTPCode_Target_5XX_Count` datapoint, and a group without requests has
+//!   no `RequestCount` datapoint.
+//!
+//! So a missing datapoint means "zero" only for a minute that is known to be
+//! ingested. The load balancer's `RequestCount` (LoadBalancer dimension
+//! only) counts every request it received; a minute that has it is in, and
+//! a target group without a datapoint in that minute really had none. Minutes
+//! without it are "not arrived" and never judged.
 
-use super::{MetricTarget, ProviderError, TrafficSource, TrafficStats};
+use super::{
+    Arrival, ArrivedTraffic, MetricTarget, ProviderError, TrafficQuery, TrafficSource, TrafficStats,
+};
 use crate::errors::chain;
 use async_trait::async_trait;
 use aws_sdk_cloudwatch::error::{ProvideErrorMetadata, SdkError};
@@ -23,13 +32,18 @@ use aws_sdk_cloudwatch::types::{
     Dimension, Metric, MetricDataQuery, MetricDataResult, MetricStat, ScanBy, StatusCode,
 };
 use std::collections::BTreeMap;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 const PROVIDER: &str = "cloudwatch";
 const NAMESPACE: &str = "AWS/ApplicationELB";
 /// A runaway NextToken loop (a buggy endpoint echoing its token) must not
-/// hang a rollout; a few windows of 1-second buckets fit in far fewer pages.
-const MAX_PAGES: usize = 100;
+/// hang a rollout; a query of a few dozen minutes fits in one page.
+const MAX_PAGES: usize = 20;
+/// ALB metrics are standard resolution: one datapoint per minute.
+pub const BUCKET_SECONDS: i64 = 60;
+/// How far back a query looks for the load balancer's newest ingested
+/// minute, to tell "lagging" from "no traffic at all".
+const LAG_LOOKBACK_SECONDS: i64 = 15 * 60;
 
 /// The raw series this provider asks for: (query id, metric name, statistic).
 /// Ids must match `^[a-z][a-zA-Z0-9_]*$` (a CloudWatch rule).
@@ -43,6 +57,8 @@ const ID_REQUESTS: &str = "requests";
 const ID_5XX: &str = "target_5xx";
 const ID_RT_AVG: &str = "response_avg";
 const ID_RT_COUNT: &str = "response_count";
+/// The load balancer's own RequestCount: the marker of an ingested minute.
+const ID_LB: &str = "lbrequests";
 
 /// One series of a GetMetricData answer: parallel timestamps (epoch seconds)
 /// and values, in whatever order CloudWatch returned them.
@@ -52,7 +68,7 @@ pub struct Series {
     pub values: Vec<f64>,
 }
 
-/// Everything one `traffic` call fetched, before aggregation.
+/// One target group's series from one `traffic` call, before aggregation.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct RawTraffic {
     pub requests: Series,
@@ -73,56 +89,58 @@ impl RawTraffic {
     }
 }
 
+/// Everything one `traffic` call fetched: each target's series and the
+/// load balancer's own request count.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RawAnswer {
+    pub targets: Vec<RawTraffic>,
+    pub load_balancer: Series,
+}
+
 /// Reads ALB traffic of target groups from CloudWatch.
 pub struct CloudWatchTraffic {
     client: aws_sdk_cloudwatch::Client,
-    /// Injectable so callers (and the emulator's time-shifted tests) can pin
-    /// "now"; production uses the system clock.
     clock: fn() -> SystemTime,
 }
 
 impl CloudWatchTraffic {
     pub fn new(config: &aws_config::SdkConfig) -> Self {
-        Self::with_clock(config, SystemTime::now)
-    }
-
-    pub fn with_clock(config: &aws_config::SdkConfig, clock: fn() -> SystemTime) -> Self {
         CloudWatchTraffic {
             client: aws_sdk_cloudwatch::Client::new(config),
-            clock,
+            clock: SystemTime::now,
         }
     }
 
     async fn fetch(
         &self,
         targets: &[MetricTarget],
-        window: Duration,
-    ) -> Result<Vec<RawTraffic>, ProviderError> {
-        // CloudWatch rejects EndTime == StartTime; 1s is its finest period.
-        let window = window.max(Duration::from_secs(1));
-        let end = (self.clock)();
-        let start = end.checked_sub(window).unwrap_or(UNIX_EPOCH);
-        let queries = build_queries(targets, period_seconds(window));
-        let mut raws = vec![RawTraffic::default(); targets.len()];
+        start: i64,
+        end: i64,
+    ) -> Result<RawAnswer, ProviderError> {
+        let queries = build_queries(targets);
+        let mut raw = RawAnswer {
+            targets: vec![RawTraffic::default(); targets.len()],
+            load_balancer: Series::default(),
+        };
         let mut token: Option<String> = None;
         for _ in 0..MAX_PAGES {
             let out = self
                 .client
                 .get_metric_data()
                 .set_metric_data_queries(Some(queries.clone()))
-                .start_time(DateTime::from(start))
-                .end_time(DateTime::from(end))
+                .start_time(DateTime::from_secs(start))
+                .end_time(DateTime::from_secs(end))
                 .scan_by(ScanBy::TimestampDescending)
                 .set_next_token(token.take())
                 .send()
                 .await
                 .map_err(|e| error(targets, &sdk_error_message(&e)))?;
             for result in out.metric_data_results() {
-                absorb(&mut raws, result).map_err(|m| error(targets, &m))?;
+                absorb(&mut raw, result).map_err(|m| error(targets, &m))?;
             }
             match out.next_token() {
                 Some(t) if !t.is_empty() => token = Some(t.to_string()),
-                _ => return Ok(raws),
+                _ => return Ok(raw),
             }
         }
         Err(error(
@@ -137,55 +155,103 @@ impl TrafficSource for CloudWatchTraffic {
     async fn traffic(
         &self,
         targets: &[MetricTarget],
-        window: Duration,
-    ) -> Result<Vec<Option<TrafficStats>>, ProviderError> {
-        let raws = self.fetch(targets, window).await?;
-        Ok(raws.iter().map(aggregate).collect())
+        query: TrafficQuery,
+    ) -> Result<Arrival, ProviderError> {
+        let now = unix((self.clock)());
+        let (start, end) = query_span(unix(query.since), now);
+        let raw = self.fetch(targets, start, end).await?;
+        Ok(arrival(&raw, &query, now))
     }
 }
 
-/// The whole window as one period, rounded up to whole seconds (at least 1),
-/// so a bucket boundary splits the window at most once.
-pub fn period_seconds(window: Duration) -> i32 {
-    let secs = window.as_secs() + u64::from(window.subsec_nanos() > 0);
-    i32::try_from(secs.max(1)).unwrap_or(i32::MAX)
+pub fn unix(t: SystemTime) -> i64 {
+    t.duration_since(UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
 }
 
-/// The four raw `MetricStat` queries for each target group; ids carry the
-/// group's index (`requests_0`, `requests_1`, ...).
-pub fn build_queries(targets: &[MetricTarget], period: i32) -> Vec<MetricDataQuery> {
-    targets
+/// `[start, end)` of a query in whole minutes: it ends at the last minute
+/// boundary (a partial minute is never published) and starts early enough
+/// to see both the step's minutes and the load balancer's newest ingested
+/// one.
+pub fn query_span(since: i64, now: i64) -> (i64, i64) {
+    let end = now.div_euclid(BUCKET_SECONDS) * BUCKET_SECONDS;
+    let first = since.div_euclid(BUCKET_SECONDS) * BUCKET_SECONDS;
+    let start = first.min(end - LAG_LOOKBACK_SECONDS);
+    (start, end)
+}
+
+/// The start of the first minute that began at or after `since`.
+pub fn first_minute(since: i64) -> i64 {
+    -((-since).div_euclid(BUCKET_SECONDS)) * BUCKET_SECONDS
+}
+
+/// Read an answer: the newest ingested minutes since the step's shift,
+/// summed per target, or how long CloudWatch is behind. Pure.
+pub fn arrival(raw: &RawAnswer, q: &TrafficQuery, now: i64) -> Arrival {
+    let ingested = by_timestamp(&raw.load_balancer);
+    let lag_seconds = ingested
+        .keys()
+        .next_back()
+        .map(|&t| u64::try_from(now - (t + BUCKET_SECONDS)).unwrap_or(0));
+    let from = first_minute(unix(q.since));
+    let mut minutes: Vec<i64> = ingested
+        .keys()
+        .copied()
+        .filter(|&t| t >= from && t + BUCKET_SECONDS <= now)
+        .collect();
+    let keep = usize::try_from(q.minutes.max(1)).unwrap_or(1);
+    minutes = minutes.split_off(minutes.len().saturating_sub(keep));
+    let newest = match minutes.last() {
+        Some(&n) if q.after.is_none_or(|a| n > a) => n,
+        _ => return Arrival::Waiting { lag_seconds },
+    };
+    Arrival::Arrived(ArrivedTraffic {
+        stats: raw.targets.iter().map(|r| aggregate(r, &minutes)).collect(),
+        newest,
+        minutes: u32::try_from(minutes.len()).unwrap_or(u32::MAX),
+        lag_seconds: lag_seconds.unwrap_or(0),
+    })
+}
+
+/// The four raw `MetricStat` queries for each target group, ids carrying
+/// the group's index (`requests_0`, `requests_1`, ...), then the load
+/// balancer's own `RequestCount`. One-minute periods: ALB metrics have no
+/// finer resolution.
+pub fn build_queries(targets: &[MetricTarget]) -> Vec<MetricDataQuery> {
+    let mut out: Vec<MetricDataQuery> = targets
         .iter()
         .enumerate()
         .flat_map(|(i, target)| {
             QUERIES.iter().map(move |&(id, metric_name, stat)| {
-                query(i, id, metric_name, stat, target, period)
+                let dims = [
+                    dimension("TargetGroup", &target.target_group),
+                    dimension("LoadBalancer", &target.load_balancer),
+                ];
+                query(format!("{id}_{i}"), metric_name, stat, &dims)
             })
         })
-        .collect()
+        .collect();
+    if let Some(first) = targets.first() {
+        let dims = [dimension("LoadBalancer", &first.load_balancer)];
+        out.push(query(ID_LB.to_string(), "RequestCount", "Sum", &dims));
+    }
+    out
 }
 
-fn query(
-    i: usize,
-    id: &str,
-    metric_name: &str,
-    stat: &str,
-    target: &MetricTarget,
-    period: i32,
-) -> MetricDataQuery {
+fn query(id: String, metric_name: &str, stat: &str, dims: &[Dimension]) -> MetricDataQuery {
     let metric = Metric::builder()
         .namespace(NAMESPACE)
         .metric_name(metric_name)
-        .dimensions(dimension("TargetGroup", &target.target_group))
-        .dimensions(dimension("LoadBalancer", &target.load_balancer))
+        .set_dimensions(Some(dims.to_vec()))
         .build();
     let metric_stat = MetricStat::builder()
         .metric(metric)
-        .period(period)
+        .period(BUCKET_SECONDS as i32)
         .stat(stat)
         .build();
     MetricDataQuery::builder()
-        .id(format!("{id}_{i}"))
+        .id(id)
         .metric_stat(metric_stat)
         .return_data(true)
         .build()
@@ -197,7 +263,7 @@ fn dimension(name: &str, value: &str) -> Dimension {
 
 /// Append one page's result to its series. Pages of the same query carry
 /// disjoint timestamps, so appending is enough.
-fn absorb(raws: &mut [RawTraffic], result: &MetricDataResult) -> Result<(), String> {
+fn absorb(raw: &mut RawAnswer, result: &MetricDataResult) -> Result<(), String> {
     let full_id = result.id().unwrap_or("");
     let (id, index) = match full_id.rsplit_once('_') {
         Some((base, n)) => (base, n.parse::<usize>().ok()),
@@ -212,8 +278,13 @@ fn absorb(raws: &mut [RawTraffic], result: &MetricDataResult) -> Result<(), Stri
             code.as_str()
         ));
     }
-    let raw = index.and_then(|i| raws.get_mut(i));
-    if let Some(series) = raw.and_then(|r| r.series_mut(id)) {
+    let series = if full_id == ID_LB {
+        Some(&mut raw.load_balancer)
+    } else {
+        let target = index.and_then(|i| raw.targets.get_mut(i));
+        target.and_then(|r| r.series_mut(id))
+    };
+    if let Some(series) = series {
         series
             .timestamps
             .extend(result.timestamps().iter().map(DateTime::secs));
@@ -222,23 +293,19 @@ fn absorb(raws: &mut [RawTraffic], result: &MetricDataResult) -> Result<(), Stri
     Ok(())
 }
 
-/// From raw series to traffic stats. `None` when `RequestCount` has no
-/// datapoints at all: the ALB published nothing for this window, which is
-/// different from "zero requests" (a datapoint of 0).
-pub fn aggregate(raw: &RawTraffic) -> Option<TrafficStats> {
-    if raw.requests.values.is_empty() {
-        return None;
+/// One target's traffic over the given ingested minutes. A minute without
+/// a datapoint counts as zero: the load balancer published it, so the
+/// group's silence is real.
+pub fn aggregate(raw: &RawTraffic, minutes: &[i64]) -> TrafficStats {
+    let sum = |s: &Series| {
+        let by = by_timestamp(s);
+        minutes.iter().filter_map(|m| by.get(m)).sum::<f64>()
+    };
+    TrafficStats {
+        requests: sum(&raw.requests),
+        target_5xx: sum(&raw.target_5xx),
+        avg_response_seconds: weighted_average(raw, minutes),
     }
-    Some(TrafficStats {
-        requests: finite_sum(&raw.requests.values),
-        // ALBs publish the 5xx count only for periods that had 5xx responses.
-        target_5xx: finite_sum(&raw.target_5xx.values),
-        avg_response_seconds: weighted_average(raw),
-    })
-}
-
-fn finite_sum(values: &[f64]) -> f64 {
-    values.iter().filter(|v| v.is_finite()).sum()
 }
 
 /// Per-timestamp totals, dropping non-finite points so they cannot poison
@@ -255,16 +322,12 @@ fn by_timestamp(series: &Series) -> BTreeMap<i64, f64> {
 /// Average of per-bucket averages, each weighted by its bucket's number of
 /// responses (`SampleCount`, else the bucket's `RequestCount`, else 1) so a
 /// quiet bucket does not count as much as a busy one.
-fn weighted_average(raw: &RawTraffic) -> Option<f64> {
+fn weighted_average(raw: &RawTraffic, minutes: &[i64]) -> Option<f64> {
     let counts = by_timestamp(&raw.response_count);
     let requests = by_timestamp(&raw.requests);
     let (mut total, mut weight) = (0.0, 0.0);
-    for (ts, &avg) in raw
-        .response_avg
-        .timestamps
-        .iter()
-        .zip(&raw.response_avg.values)
-    {
+    let points = raw.response_avg.timestamps.iter().zip(&raw.response_avg.values);
+    for (ts, &avg) in points.filter(|(ts, _)| minutes.contains(ts)) {
         let w = counts.get(ts).or(requests.get(ts)).copied().unwrap_or(1.0);
         if avg.is_finite() && w.is_finite() && w > 0.0 {
             total += avg * w;

@@ -1,19 +1,38 @@
 //! In-memory metric sources for component tests: the traffic each target
-//! group reports can be changed while a run is in progress.
+//! group reports can be changed while a run is in progress, and CloudWatch
+//! can be made to lag (answer "waiting") for a number of calls.
 
-use super::{MetricTarget, ProviderError, TrafficSource, TrafficStats};
+use super::{
+    Arrival, ArrivedTraffic, MetricTarget, ProviderError, TrafficQuery, TrafficSource,
+    TrafficStats,
+};
+use super::cloudwatch::{first_minute, unix};
 use async_trait::async_trait;
 use std::collections::HashMap;
 use std::sync::Mutex;
-use std::time::Duration;
+
+#[derive(Default)]
+struct State {
+    by_group: HashMap<String, Result<Option<TrafficStats>, ProviderError>>,
+    calls: usize,
+    /// Calls still to answer "waiting", as a lagging CloudWatch does.
+    waiting: usize,
+    queries: Vec<TrafficQuery>,
+    /// The current query's `since`, and when (on tokio's clock, which tests
+    /// pause) it was first asked for: one minute "arrives" per minute after.
+    step: Option<(std::time::SystemTime, tokio::time::Instant)>,
+}
 
 #[derive(Default)]
 pub struct FakeTraffic {
-    by_group: Mutex<HashMap<String, Result<Option<TrafficStats>, ProviderError>>>,
-    calls: Mutex<usize>,
+    state: Mutex<State>,
 }
 
 impl FakeTraffic {
+    fn with<T>(&self, f: impl FnOnce(&mut State) -> T) -> T {
+        f(&mut self.state.lock().expect("lock"))
+    }
+
     /// Report `requests` with `errors` 5xx for the group whose CloudWatch
     /// dimension is `target_group` (`targetgroup/name/id`).
     pub fn set(&self, target_group: &str, requests: f64, errors: f64) {
@@ -22,36 +41,81 @@ impl FakeTraffic {
             target_5xx: errors,
             avg_response_seconds: Some(0.02),
         };
-        self.by_group
-            .lock()
-            .expect("lock")
-            .insert(target_group.to_string(), Ok(Some(stats)));
+        self.with(|s| s.by_group.insert(target_group.to_string(), Ok(Some(stats))));
     }
 
+    /// The group published nothing (a provider answer of "no datapoints").
     pub fn set_no_data(&self, target_group: &str) {
-        self.by_group
-            .lock()
-            .expect("lock")
-            .insert(target_group.to_string(), Ok(None));
+        self.with(|s| s.by_group.insert(target_group.to_string(), Ok(None)));
+    }
+
+    /// Answer "waiting for CloudWatch" to the next `calls` calls.
+    pub fn lag_for(&self, calls: usize) {
+        self.with(|s| s.waiting = calls);
     }
 
     pub fn calls(&self) -> usize {
-        *self.calls.lock().expect("lock")
+        self.with(|s| s.calls)
+    }
+
+    /// Every query received, in order.
+    pub fn queries(&self) -> Vec<TrafficQuery> {
+        self.with(|s| s.queries.clone())
     }
 }
 
 #[async_trait]
 impl TrafficSource for FakeTraffic {
+    /// A minute "arrives" for every whole minute of tokio time since the
+    /// step's first query (tests run on paused time, so the wall clock in
+    /// `since` is only an identity).
     async fn traffic(
         &self,
         targets: &[MetricTarget],
-        _window: Duration,
-    ) -> Result<Vec<Option<TrafficStats>>, ProviderError> {
-        *self.calls.lock().expect("lock") += 1;
-        let by_group = self.by_group.lock().expect("lock");
-        targets
-            .iter()
-            .map(|t| by_group.get(&t.target_group).cloned().unwrap_or(Ok(None)))
-            .collect()
+        query: TrafficQuery,
+    ) -> Result<Arrival, ProviderError> {
+        self.with(|s| {
+            s.calls += 1;
+            s.queries.push(query);
+            if s.waiting > 0 {
+                s.waiting -= 1;
+                return Ok(Arrival::Waiting {
+                    lag_seconds: Some(120),
+                });
+            }
+            let mut stats = Vec::new();
+            for t in targets {
+                match s.by_group.get(&t.target_group).cloned() {
+                    Some(Err(e)) => return Err(e),
+                    Some(Ok(Some(st))) => stats.push(st),
+                    Some(Ok(None)) | None => stats.push(TrafficStats {
+                        requests: 0.0,
+                        target_5xx: 0.0,
+                        avg_response_seconds: None,
+                    }),
+                }
+            }
+            let now = tokio::time::Instant::now();
+            let started = match s.step {
+                Some((since, at)) if since == query.since => at,
+                _ => {
+                    s.step = Some((query.since, now));
+                    now
+                }
+            };
+            let whole = i64::try_from(now.duration_since(started).as_secs() / 60).unwrap_or(0);
+            let newest = first_minute(unix(query.since)) + (whole - 1) * 60;
+            if whole == 0 || query.after.is_some_and(|a| newest <= a) {
+                return Ok(Arrival::Waiting {
+                    lag_seconds: Some(60),
+                });
+            }
+            Ok(Arrival::Arrived(ArrivedTraffic {
+                stats,
+                newest,
+                minutes: 1,
+                lag_seconds: 90,
+            }))
+        })
     }
 }

@@ -13,7 +13,7 @@ pub mod prometheus;
 
 use async_trait::async_trait;
 use serde::Serialize;
-use std::time::Duration;
+use std::time::SystemTime;
 
 /// Traffic of one target group over a window, as the ALB saw it.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -55,17 +55,67 @@ pub struct ProviderError {
     pub message: String,
 }
 
-/// Traffic of target groups over the trailing `window`, one entry per target
-/// in order, measured together (one request) so green and blue see the same
-/// window. `None` for a target means the source answered but had no
-/// datapoints at all for it.
+/// Which CloudWatch minutes one analysis reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TrafficQuery {
+    /// Only minutes that began at or after this instant count (the step's
+    /// shift): a minute that straddles the shift mixes the old split in.
+    pub since: SystemTime,
+    /// Judge at most this many of the newest ingested minutes.
+    pub minutes: u32,
+    /// The newest minute (Unix seconds of its start) the previous judgement
+    /// saw, so the same minute is not judged twice.
+    pub after: Option<i64>,
+}
+
+/// Traffic of target groups over complete, ingested CloudWatch minutes.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ArrivedTraffic {
+    /// One entry per target, in order; a group without a datapoint in an
+    /// ingested minute had no requests in it (ALBs publish no zeros).
+    pub stats: Vec<TrafficStats>,
+    /// Start (Unix seconds) of the newest judged minute.
+    pub newest: i64,
+    /// How many minutes were summed.
+    pub minutes: u32,
+    /// How far the end of the newest ingested minute trails now.
+    pub lag_seconds: u64,
+}
+
+/// What CloudWatch has for a query.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "state", rename_all = "kebab-case")]
+pub enum Arrival {
+    Arrived(ArrivedTraffic),
+    /// No minute newer than the query's `since`/`after` has been ingested.
+    /// `lag_seconds`: how far the newest ingested minute of the load
+    /// balancer trails now, when one was found at all.
+    Waiting { lag_seconds: Option<u64> },
+}
+
+impl Arrival {
+    /// The words for progress lines and `status`.
+    pub fn waiting_text(lag_seconds: Option<u64>) -> String {
+        match lag_seconds {
+            Some(s) => format!("waiting for CloudWatch (data lags ~{s} s)"),
+            None => "waiting for CloudWatch (no ALB metric published recently: \
+                     is the load balancer receiving requests?)"
+                .to_string(),
+        }
+    }
+}
+
+/// Traffic of target groups measured together (one request) so green and
+/// blue see the same minutes. Only complete minutes that CloudWatch has
+/// ingested count: a minute is ingested when the load balancer's own
+/// `RequestCount` has a datapoint for it.
 #[async_trait]
 pub trait TrafficSource: Send + Sync {
     async fn traffic(
         &self,
         targets: &[MetricTarget],
-        window: Duration,
-    ) -> Result<Vec<Option<TrafficStats>>, ProviderError>;
+        query: TrafficQuery,
+    ) -> Result<Arrival, ProviderError>;
 }
 
 /// A single number from a query (e.g. Prometheus). `Ok(None)`: no series.

@@ -36,6 +36,8 @@ impl<W: Write + Send> TextReporter<W> {
             (_, BakeDecision::Fail(_)) => self.paint("FAIL", "1;31"),
             (Verdict::Pass, _) => self.paint("pass", "32"),
             (Verdict::Fail, _) => self.paint("fail (within --failure-limit)", "33"),
+            (Verdict::Waiting, BakeDecision::Hold) => self.paint("waiting, holding", "36"),
+            (Verdict::Waiting, _) => self.paint("waiting", "36"),
             (Verdict::NoData, BakeDecision::Hold) => self.paint("no data, holding", "33"),
             (Verdict::NoData, _) => self.paint("no data", "33"),
         }
