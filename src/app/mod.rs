@@ -6,6 +6,7 @@ mod dry_run;
 mod live;
 mod rollback;
 mod status;
+mod status_traffic;
 
 use crate::cli::{Cli, Cmd, Output};
 use crate::preflight::InputError;

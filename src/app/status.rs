@@ -35,6 +35,10 @@ pub struct Status {
     pub routes: Vec<Rule>,
     pub target_groups: Vec<GroupStatus>,
     pub runs: Vec<RunStatus>,
+    /// CloudWatch's newest minute for the groups (filled by the command,
+    /// not by `gather`, which only reads the load balancer).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub traffic: Option<super::status_traffic::TrafficStatus>,
 }
 
 /// A failed lookup: the culprit, and whether it is the user's input (a
@@ -94,6 +98,7 @@ pub async fn gather(
         routes,
         target_groups,
         runs,
+        traffic: None,
     })
 }
 
@@ -218,6 +223,12 @@ pub fn print_text(s: &Status) {
     for g in &s.target_groups {
         println!("{:<32} {:<9} {}", g.name, g.target_type, g.health);
     }
+    if let Some(t) = &s.traffic {
+        println!();
+        super::status_traffic::lines(t)
+            .iter()
+            .for_each(|l| println!("{l}"));
+    }
     for r in &s.runs {
         println!(
             "\nrun in progress: {} ({}, step {}) recorded on {}",
@@ -233,7 +244,8 @@ pub async fn run(config: &aws_config::SdkConfig, a: &StatusArgs, output: Output)
     }
     let lb = AwsLoadBalancer::new(config);
     match gather(&lb, &a.listener, a.rule.as_deref()).await {
-        Ok(s) => {
+        Ok(mut s) => {
+            s.traffic = super::status_traffic::read(config, &s).await;
             match output {
                 Output::Json => print_json(&s),
                 Output::Text => print_text(&s),

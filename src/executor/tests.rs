@@ -346,3 +346,6 @@ async fn a_route_changed_by_someone_else_mid_run_stops_the_run() {
         RouteAction::Forward(Forward::single(DEMO_BLUE))
     );
 }
+
+#[path = "lag_tests.rs"]
+mod lag;
