@@ -98,8 +98,8 @@ impl Arrival {
     pub fn waiting_text(lag_seconds: Option<u64>) -> String {
         match lag_seconds {
             Some(s) => format!("waiting for CloudWatch (data lags ~{s} s)"),
-            None => "waiting for CloudWatch (no ALB metric published recently: \
-                     is the load balancer receiving requests?)"
+            None => "waiting for CloudWatch (none of the load balancer's minutes \
+                     in the last 15 min has arrived: is it receiving requests?)"
                 .to_string(),
         }
     }
