@@ -96,16 +96,15 @@ class MetricsPublisher:
 
     def config(self) -> dict[str, Any]:
         now = self.clock()
+        pending: dict[tuple, dict[str, Any]] = {}
         with self._lock:
             mode, delay = self.mode, self.delay
-            keys = list(self._pending.items())
-        pending: dict[tuple, dict[str, Any]] = {}
-        for (lb, tg, sec), b in keys:
-            start = self._bucket_start(sec, mode)
-            p = pending.setdefault((lb, tg, start), {
-                "load_balancer": lb_dimension(lb), "target_group": tg_dimension(tg) if tg else None,
-                "bucket": start, "visible_at": self._visible_at(start, mode, delay), "requests": 0})
-            p["requests"] += b["counts"].get("RequestCount", 0)
+            for (lb, tg, sec), b in self._pending.items():
+                start = self._bucket_start(sec, mode)
+                p = pending.setdefault((lb, tg, start), {
+                    "load_balancer": lb_dimension(lb), "target_group": tg_dimension(tg) if tg else None,
+                    "bucket": start, "visible_at": self._visible_at(start, mode, delay), "requests": 0})
+                p["requests"] += b["counts"].get("RequestCount", 0)
         return {"mode": mode, "delay": delay, "now": now, "published": self.published,
                 "pending": sorted(pending.values(), key=lambda p: (p["bucket"], p["load_balancer"],
                                                                    p["target_group"] or ""))}

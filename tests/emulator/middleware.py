@@ -216,11 +216,15 @@ def control(environ: dict[str, Any], start_response: Callable) -> Iterable[bytes
         elif route == "/_emu/metrics/raw":
             resp = _json({"metrics": raw_metrics(req.args.get("namespace"))})
         elif route == "/_emu/metrics":
+            if method == "POST" and not isinstance(body, dict):
+                raise ValueError("body must be a JSON object like {\"mode\": \"fast\", \"delay\": 90}")
             if method == "POST":
                 resp = _json({"ok": True, **METRICS.configure(body.get("mode"), body.get("delay"))})
             else:
                 resp = _json(METRICS.config())
         elif route == "/_emu/metrics/flush" and method == "POST":
+            if not isinstance(body, dict):
+                raise ValueError("body must be empty or a JSON object like {\"now\": 1800000000}")
             # Test-only. No body: publish everything pending now, the current
             # partial bucket included. {"now": EPOCH}: publish what would be
             # visible at that instant (lets a test step time without waiting).
