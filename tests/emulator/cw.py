@@ -19,11 +19,12 @@ What real CloudWatch does (sources: the CloudWatch API reference, MetricStat
 is in botocore's service model `cloudwatch/2010-08-01/service-2.json`):
 * Period must be 1, 5, 10, 20 or 30, or a multiple of 60 ("the period can be
   1, 5, 10, 20, 30, 60, or any multiple of 60"; older copies of the page omit
-  20). Any other value is rejected; the reported wording for a bad sub-minute
-  value is "MetricStat.Period must be a value in the set [ 1, 5, 10, 20, 30 ]",
-  which the emulator sends as a 400 ValidationError prefixed with
-  "The parameter MetricDataQueries.member.N." (the wording for a bad value
-  above 60 is ours).
+  20). Any other value is rejected. AWS's docs do not quote the error; a
+  public troubleshooting guide quotes it for a bad sub-minute value as
+  "MetricStat.Period must be a value in the set [ 1, 5, 10, 20, 30 ]". The
+  emulator sends that as a 400 ValidationError (the code of GetMetricData's
+  other parameter errors) prefixed "The parameter MetricDataQueries.member.N.";
+  the wording for a bad value above 60 is ours.
 * "For metrics with regular resolution, a period can be as short as one
   minute": ALB metrics are regular (60 s). A shorter Period is not rejected;
   PutMetricAlarm's doc says such a query "does not receive data for the
