@@ -22,7 +22,9 @@ cargo build --quiet
 BIN="$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')/debug/alb-rollout"
 
 say "starting the AWS emulator (first run installs its Python venv: about a minute)"
-tests/emulator/start.sh --port 0 > "$WORK/emu.out" 2> "$WORK/emu.err" &
+# Fast metrics (per second, at once) so the short FAST windows below have data;
+# the emulator's default, like AWS, is one-minute buckets ~90 s late.
+tests/emulator/start.sh --port 0 --metrics-mode fast > "$WORK/emu.out" 2> "$WORK/emu.err" &
 PIDS+=($!)
 for _ in $(seq 600); do grep -q ALB_EMULATOR_ENDPOINT "$WORK/emu.out" 2>/dev/null && break; sleep 0.2; done
 export AWS_ENDPOINT_URL=$(sed -n 's/ALB_EMULATOR_ENDPOINT=//p' "$WORK/emu.out")
@@ -43,7 +45,7 @@ traffic() {
   python3 scripts/traffic.py --url "$URL/" --rps 40 --duration 45 --quiet > "$WORK/traffic-$1.out" 2>&1 &
   PIDS+=($!)
 }
-# Emulator settings: its metrics are per second and arrive up to ~2 s late,
+# Emulator settings (fast metrics mode): per second, up to ~2 s late,
 # so a step holds (instead of failing) while a window has too few requests.
 FAST=(--interval 3s --metric-period 6s --min-requests 5 --on-no-data pause)
 

@@ -10,6 +10,32 @@ Owns:
   match, Sum/Average/SampleCount/Minimum/Maximum and pNN percentiles).
   `install()` patches moto's `CloudWatchBackend.get_metric_data` with it so the
   awsQuery path and the CBOR path return identical data.
+* In metrics mode `aws` (metrics.py), the Period and StartTime rules of real
+  CloudWatch (below); in mode `fast`, any Period > 0 and buckets aligned to
+  epoch multiples of Period, as the emulator always did.
+
+What real CloudWatch does (sources: the CloudWatch API reference, MetricStat
+`Period`, GetMetricData `StartTime` and PutMetricAlarm `Period`; the same text
+is in botocore's service model `cloudwatch/2010-08-01/service-2.json`):
+* Period must be 1, 5, 10, 20 or 30, or a multiple of 60 ("the period can be
+  1, 5, 10, 20, 30, 60, or any multiple of 60"; older copies of the page omit
+  20). Any other value is rejected. AWS's docs do not quote the error; a
+  public troubleshooting guide quotes it for a bad sub-minute value as
+  "MetricStat.Period must be a value in the set [ 1, 5, 10, 20, 30 ]". The
+  emulator sends that as a 400 ValidationError (the code of GetMetricData's
+  other parameter errors) prefixed "The parameter MetricDataQueries.member.N.";
+  the wording for a bad value above 60 is ours.
+* "For metrics with regular resolution, a period can be as short as one
+  minute": ALB metrics are regular (60 s). A shorter Period is not rejected;
+  PutMetricAlarm's doc says such a query "does not receive data for the
+  attempts that do not correspond to a one-minute data resolution". The data
+  point of a minute is stamped at the minute start, so only the sub-minute
+  bucket holding that instant has data and the others are empty. The emulator
+  stores ALB data at the minute start and so answers the same way.
+* StartTime (data less than 15 days old) is rounded down to the whole minute,
+  or, for Period 5, 10, 20 or 30, to that division of the minute; buckets run
+  from the rounded StartTime in steps of Period. Period 1 is not named in the
+  sub-minute rule, so it follows the whole-minute rule here.
 """
 
 from __future__ import annotations
@@ -25,6 +51,7 @@ from common import BACKEND_LOCK, cloudwatch_backend, naive_utc, to_epoch
 
 CBOR_PREFIX = "/service/GraniteServiceVersion20100801/operation/"
 BASIC_STATS = ("Sum", "Average", "SampleCount", "Minimum", "Maximum")
+SUB_MINUTE_PERIODS = (1, 5, 10, 20, 30)
 PCT_RE = re.compile(r"^p(\d{1,2}(?:\.\d+)?|100)$")
 
 
@@ -84,8 +111,9 @@ def _stat_value(stat: str, vals: list[float], s: float, n: float, mn: float, mx:
 
 
 def bucketize(backend: Any, namespace: str, name: str, dims: list[Any], unit: str | None,
-              start: float, end: float, period: int) -> dict[int, list]:
-    """Group matching datapoints into period buckets: {bucket_start: [vals, sum, n, min, max]}."""
+              start: float, end: float, period: int, anchor: float = 0.0) -> dict[int, list]:
+    """Group matching datapoints into period buckets: {bucket_start: [vals, sum, n, min, max]}.
+    Buckets start at `anchor` + k * Period (0 = epoch multiples of Period)."""
     want = _dims_key(dims)
     buckets: dict[int, list] = {}
     for md in list(backend.get_all_metrics()):
@@ -98,7 +126,7 @@ def bucketize(backend: Any, namespace: str, name: str, dims: list[Any], unit: st
         ts = to_epoch(md.timestamp)
         if ts < start or ts >= end:
             continue
-        key = int(ts // period * period)
+        key = int(anchor + (ts - anchor) // period * period)
         vals, s, n, mn, mx = _values_of(md)
         b = buckets.get(key)
         if b is None:
@@ -112,16 +140,41 @@ def bucketize(backend: Any, namespace: str, name: str, dims: list[Any], unit: st
     return buckets
 
 
+def aws_strict() -> bool:
+    """True when the metrics mode asks for real CloudWatch's Period/StartTime rules."""
+    from metrics import METRICS
+
+    return METRICS.mode == "aws"
+
+
+def check_period(period: int, parameter: str, code: str) -> None:
+    """Reject a Period real CloudWatch rejects (see the module header)."""
+    if period in SUB_MINUTE_PERIODS or (period > 0 and period % 60 == 0):
+        return
+    if period < 60:
+        raise CwError(code, f"The parameter {parameter} must be a value in the set [ 1, 5, 10, 20, 30 ].")
+    raise CwError(code, f"The parameter {parameter} must be a multiple of 60.")
+
+
+def aligned_start(start: float, period: int) -> float:
+    """StartTime as real CloudWatch rounds it (data < 15 days old)."""
+    step = period if period in (5, 10, 20, 30) else 60
+    return math.floor(start / step) * step
+
+
 def query_metric_data(backend: Any, queries: list[dict[str, Any]], start: Any, end: Any,
-                      scan_by: str | None = None) -> list[dict[str, Any]]:
+                      scan_by: str | None = None, strict: bool | None = None) -> list[dict[str, Any]]:
     """GetMetricData over moto's stored metrics. Returns moto-style result dicts
-    (keys id, label, values, timestamps (naive UTC datetimes), status_code)."""
+    (keys id, label, values, timestamps (naive UTC datetimes), status_code).
+    `strict` (default: metrics mode is `aws`) applies CloudWatch's Period and
+    StartTime rules."""
+    strict = aws_strict() if strict is None else strict
     start_s, end_s = to_epoch(start), to_epoch(end)
     if start_s >= end_s:
         raise CwError("ValidationError", "The parameter EndTime must be greater than StartTime.")
     descending = (scan_by or "TimestampDescending") == "TimestampDescending"
     results = []
-    for q in queries or []:
+    for index, q in enumerate(queries or [], start=1):
         if "MetricStat" not in q and "Expression" not in q:
             raise CwError("ValidationError", "The parameter MetricDataQueries.member.1.MetricStat is required.")
         if q.get("ReturnData") is False:
@@ -138,8 +191,13 @@ def query_metric_data(backend: Any, queries: list[dict[str, Any]], start: Any, e
         period = int(ms.get("Period") or 60)
         if period <= 0:
             raise CwError("InvalidParameterValue", "The parameter Period must be greater than 0.")
+        q_start = start_s
+        if strict:
+            check_period(period, f"MetricDataQueries.member.{index}.MetricStat.Period", "ValidationError")
+            q_start = aligned_start(start_s, period)
         buckets = bucketize(backend, metric.get("Namespace"), metric.get("MetricName"),
-                            metric.get("Dimensions", []), ms.get("Unit"), start_s, end_s, period)
+                            metric.get("Dimensions", []), ms.get("Unit"), q_start, end_s, period,
+                            anchor=q_start if strict else 0.0)
         keys = sorted(buckets, reverse=descending)
         values, stamps = [], []
         for k in keys:
@@ -153,8 +211,9 @@ def query_metric_data(backend: Any, queries: list[dict[str, Any]], start: Any, e
     return results
 
 
-def query_statistics(backend: Any, p: dict[str, Any]) -> dict[str, Any]:
-    """GetMetricStatistics (CBOR path)."""
+def query_statistics(backend: Any, p: dict[str, Any], strict: bool | None = None) -> dict[str, Any]:
+    """GetMetricStatistics (CBOR path); `strict` as in query_metric_data."""
+    strict = aws_strict() if strict is None else strict
     stats = p.get("Statistics") or []
     ext = p.get("ExtendedStatistics") or []
     if not stats and not ext:
@@ -165,8 +224,11 @@ def query_statistics(backend: Any, p: dict[str, Any]) -> dict[str, Any]:
     start_s, end_s = to_epoch(p["StartTime"]), to_epoch(p["EndTime"])
     if start_s >= end_s:
         raise CwError("InvalidParameterValue", "The parameter StartTime must be less than the parameter EndTime.")
+    if strict:
+        check_period(period, "Period", "InvalidParameterValue")
+        start_s = aligned_start(start_s, period)
     buckets = bucketize(backend, p.get("Namespace"), p.get("MetricName"), p.get("Dimensions", []),
-                        p.get("Unit"), start_s, end_s, period)
+                        p.get("Unit"), start_s, end_s, period, anchor=start_s if strict else 0.0)
     points = []
     for k in sorted(buckets):
         b = buckets[k]

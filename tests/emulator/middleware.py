@@ -4,7 +4,8 @@ Owns: request classification (service from the SigV4 credential scope or Host,
 action from `Action=` / X-Amz-Target / the RPC v2 CBOR path), the call log,
 fault injection (latency and/or errors in the service's wire format), routing
 of CloudWatch RPC v2 CBOR calls to cw.py, serialisation of moto calls under
-BACKEND_LOCK, and the `/_emu/...` control API (JSON).
+BACKEND_LOCK, and the `/_emu/...` control API (JSON), including the metrics
+mode hooks (`/_emu/metrics`, `/_emu/metrics/flush`).
 """
 
 from __future__ import annotations
@@ -214,8 +215,23 @@ def control(environ: dict[str, Any], start_response: Callable) -> Iterable[bytes
             resp = _json({"listeners": PLANE.describe()})
         elif route == "/_emu/metrics/raw":
             resp = _json({"metrics": raw_metrics(req.args.get("namespace"))})
+        elif route == "/_emu/metrics":
+            if method == "POST" and not isinstance(body, dict):
+                raise ValueError("body must be a JSON object like {\"mode\": \"fast\", \"delay\": 90}")
+            if method == "POST":
+                resp = _json({"ok": True, **METRICS.configure(body.get("mode"), body.get("delay"))})
+            else:
+                resp = _json(METRICS.config())
         elif route == "/_emu/metrics/flush" and method == "POST":
-            resp = _json({"ok": True, "published": METRICS.flush(all_=True)})
+            if not isinstance(body, dict):
+                raise ValueError("body must be empty or a JSON object like {\"now\": 1800000000}")
+            # Test-only. No body: publish everything pending now, the current
+            # partial bucket included. {"now": EPOCH}: publish what would be
+            # visible at that instant (lets a test step time without waiting).
+            if "now" in body:
+                resp = _json({"ok": True, "published": METRICS.flush(now=float(body["now"]))})
+            else:
+                resp = _json({"ok": True, "published": METRICS.flush(all_=True)})
         else:
             resp = _json({"error": f"no such control endpoint: {method} {req.path}"}, 404)
     except (ValueError, TypeError, KeyError) as e:

@@ -11,6 +11,9 @@ in-memory backends directly.
 When ready it prints exactly one line `ALB_EMULATOR_ENDPOINT=http://HOST:PORT`
 to stdout; logs go to stderr. Exits on SIGTERM/SIGINT, and with
 `--exit-on-stdin-eof` also when stdin closes or the parent process dies.
+`--metrics-mode aws|fast` and `--metrics-delay SECONDS` (env
+ALB_EMU_METRICS_MODE / ALB_EMU_METRICS_DELAY) choose how data-plane metrics
+reach CloudWatch (metrics.py).
 """
 
 from __future__ import annotations
@@ -43,13 +46,15 @@ def build_app():  # noqa: ANN201
     return EmulatorApp(moto_app)
 
 
-def start_background(host: str = "127.0.0.1", health_interval: float = 1.0) -> None:
+def start_background(host: str = "127.0.0.1", health_interval: float = 1.0,
+                     metrics_mode: str = "aws", metrics_delay: float = 90.0) -> None:
     from dataplane import PLANE
     from health import HEALTH
     from metrics import METRICS
 
     HEALTH.interval = health_interval
     PLANE.host = host
+    METRICS.configure(metrics_mode, metrics_delay, startup=True)
     HEALTH.start()
     METRICS.start()
     PLANE.start()
@@ -85,10 +90,22 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--exit-on-stdin-eof", action="store_true",
                    default=os.environ.get("ALB_EMULATOR_EXIT_ON_STDIN_EOF") == "1")
     p.add_argument("--health-interval", type=float, default=1.0)
+    p.add_argument("--metrics-mode", default=os.environ.get("ALB_EMU_METRICS_MODE") or "aws",
+                   help="aws (default: 60 s buckets, published DELAY s after the minute ends, like AWS) "
+                        "or fast (per-second, immediate); env ALB_EMU_METRICS_MODE")
+    p.add_argument("--metrics-delay", default=os.environ.get("ALB_EMU_METRICS_DELAY") or "90",
+                   help="aws mode: seconds after a bucket's end before it is visible (default 90); "
+                        "env ALB_EMU_METRICS_DELAY")
     p.add_argument("--verbose", action="store_true")
     args = p.parse_args(argv)
     if not is_loopback(args.host):
         p.error("--host must be a loopback address")
+    from metrics import parse_delay, parse_mode
+
+    try:
+        args.metrics_mode, args.metrics_delay = parse_mode(args.metrics_mode), parse_delay(args.metrics_delay)
+    except ValueError as e:
+        p.error(str(e))
     setup_logging(args.verbose)
 
     def on_signal(signum, frame):  # noqa: ANN001
@@ -107,9 +124,10 @@ def main(argv: list[str] | None = None) -> None:
     server = make_server(args.host, args.port, app, threaded=True, request_handler=MotoRequestHandler)
     port = server.server_port
     os.environ["MOTO_PORT"] = str(port)
-    start_background(args.host, args.health_interval)
+    start_background(args.host, args.health_interval, args.metrics_mode, args.metrics_delay)
     endpoint = f"http://{args.host}:{port}"
-    log.info("ALB emulator listening on %s", endpoint)
+    log.info("ALB emulator listening on %s (metrics mode %s, delay %gs)", endpoint, args.metrics_mode,
+             args.metrics_delay)
     sys.stdout.write(f"ALB_EMULATOR_ENDPOINT={endpoint}\n")
     sys.stdout.flush()
     server.serve_forever()

@@ -120,7 +120,8 @@ async fn targets_register_turn_healthy_and_drain() {
 
 #[tokio::test]
 async fn cloudwatch_sees_what_the_data_plane_served() {
-    let mut emu = Emulator::start();
+    // fast metrics: this test is about the adapter's numbers, not CloudWatch timing.
+    let mut emu = Emulator::start_with(FAST_METRICS);
     let d = emu.demo(&["--green-error-rate", "0.5"]);
     let config = emu.sdk_config().await;
     AwsLoadBalancer::new(&config)
@@ -160,4 +161,32 @@ async fn cloudwatch_sees_what_the_data_plane_served() {
         "one call, each group its own numbers"
     );
     assert_eq!(got[2], None, "no datapoints is no data, not zero");
+}
+
+#[tokio::test]
+async fn in_aws_metrics_mode_a_minute_is_invisible_until_published() {
+    let mut emu = Emulator::start();
+    let d = emu.demo(&[]);
+    for _ in 0..20 {
+        let (status, _, _) = http("GET", &format!("{}/", d.listener_url), None, &[]).unwrap();
+        assert_eq!(status, 200);
+    }
+    let config = emu.metrics();
+    assert_eq!(
+        (config["mode"].as_str(), config["delay"].as_f64()),
+        (Some("aws"), Some(90.0))
+    );
+    let cw = CloudWatchTraffic::new(&emu.sdk_config().await);
+    let blue = [MetricTarget::from_arns(&d.blue, &d.load_balancer)];
+    // A 5-minute window is a Period real CloudWatch accepts (a multiple of 60).
+    let window = Duration::from_secs(300);
+    assert_eq!(
+        cw.traffic(&blue, window).await.unwrap()[0],
+        None,
+        "nothing of this minute is readable before its end + 90 s: {config}"
+    );
+    emu.flush_metrics();
+    let got = cw.traffic(&blue, window).await.unwrap()[0].expect("published minute");
+    assert_eq!(got.requests as u64, 20);
+    assert_eq!(got.target_5xx as u64, 0, "no 5xx datapoint is no 5xx");
 }

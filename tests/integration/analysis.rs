@@ -8,7 +8,8 @@ use std::time::Duration;
 
 #[tokio::test]
 async fn a_slow_green_fails_the_latency_check() {
-    let mut emu = Emulator::start();
+    // fast metrics: this test is about the latency check, not CloudWatch timing.
+    let mut emu = Emulator::start_with(FAST_METRICS);
     let d = emu.demo(&["--green-latency-ms", "150"]);
     let traffic = Traffic::start(&format!("{}/", d.listener_url), 40, Duration::from_secs(60));
     let mut args = canary_args(&d, "50:10s,100");
@@ -59,7 +60,8 @@ fn busy_traffic(d: &Demo) -> [Traffic; 2] {
 
 #[tokio::test]
 async fn compare_blue_forgives_errors_that_hit_blue_equally() {
-    let mut emu = Emulator::start();
+    // fast metrics: this test is about --compare-blue, not CloudWatch timing.
+    let mut emu = Emulator::start_with(FAST_METRICS);
     let d = emu.demo(INCIDENT);
     let traffic = busy_traffic(&d);
     let r = emu.run(&incident_args(&d, &["--compare-blue"]));
@@ -78,7 +80,8 @@ async fn compare_blue_forgives_errors_that_hit_blue_equally() {
 
 #[tokio::test]
 async fn the_same_incident_judged_alone_reverts() {
-    let mut emu = Emulator::start();
+    // fast metrics: this test is about judging green alone, not CloudWatch timing.
+    let mut emu = Emulator::start_with(FAST_METRICS);
     let d = emu.demo(INCIDENT);
     let traffic = busy_traffic(&d);
     let r = emu.run(&incident_args(&d, &[]));

@@ -57,7 +57,8 @@ pub fn default_action(emu: &Emulator, d: &Demo) -> serde_json::Value {
 
 #[tokio::test]
 async fn a_good_green_is_promoted_with_no_failed_request() {
-    let mut emu = Emulator::start();
+    // fast metrics: this test is about a whole promotion, not CloudWatch timing.
+    let mut emu = Emulator::start_with(FAST_METRICS);
     let d = emu.demo(&[]);
     let traffic = Traffic::start(&format!("{}/", d.listener_url), 50, Duration::from_secs(90));
     let probe = format!("{}/health=200", d.green_app_url);
@@ -107,7 +108,8 @@ async fn a_good_green_is_promoted_with_no_failed_request() {
 
 #[tokio::test]
 async fn a_bad_green_is_reverted_with_exit_1_and_the_measured_values() {
-    let mut emu = Emulator::start();
+    // fast metrics: this test is about the revert and its values, not CloudWatch timing.
+    let mut emu = Emulator::start_with(FAST_METRICS);
     let d = emu.demo(&["--green-error-rate", "0.5"]);
     let traffic = Traffic::start(&format!("{}/", d.listener_url), 40, Duration::from_secs(90));
     let mut args = canary_args(&d, "20:10s,60:10s,100");
@@ -140,7 +142,8 @@ async fn a_bad_green_is_reverted_with_exit_1_and_the_measured_values() {
 
 #[tokio::test]
 async fn no_traffic_is_no_data_and_its_policy_decides() {
-    let mut emu = Emulator::start();
+    // fast metrics: this test is about the no-data policies, not CloudWatch timing.
+    let mut emu = Emulator::start_with(FAST_METRICS);
     let d = emu.demo(&[]);
     let r = emu.run(&canary_args_policy(&d, "10:4s,100", "fail"));
     assert_eq!(r.code, 1, "{r:?}");
@@ -161,7 +164,8 @@ async fn no_traffic_is_no_data_and_its_policy_decides() {
 
 #[tokio::test]
 async fn registered_targets_are_waited_for_and_removed_on_revert() {
-    let mut emu = Emulator::start();
+    // fast metrics: this test is about --register and its cleanup, not CloudWatch timing.
+    let mut emu = Emulator::start_with(FAST_METRICS);
     let d = emu.demo(&["--no-register-green", "--green-error-rate", "1.0"]);
     let traffic = Traffic::start(&format!("{}/", d.listener_url), 30, Duration::from_secs(60));
     let mut args = canary_args(&d, "50:10s,100");
@@ -197,7 +201,8 @@ async fn registered_targets_are_waited_for_and_removed_on_revert() {
 
 #[tokio::test]
 async fn throttled_writes_are_ridden_out() {
-    let mut emu = Emulator::start();
+    // fast metrics: this test is about throttled writes, not CloudWatch timing.
+    let mut emu = Emulator::start_with(FAST_METRICS);
     let d = emu.demo(&[]);
     set_route(
         &emu,
@@ -266,7 +271,8 @@ async fn api_rule(emu: &Emulator, d: &Demo) -> String {
 
 #[tokio::test]
 async fn a_rule_is_shifted_and_the_default_action_is_untouched() {
-    let mut emu = Emulator::start();
+    // fast metrics: this test is about shifting a rule, not CloudWatch timing.
+    let mut emu = Emulator::start_with(FAST_METRICS);
     let d = emu.demo(&[]);
     let rule = api_rule(&emu, &d).await;
     let before = default_action(&emu, &d);

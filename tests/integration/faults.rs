@@ -8,7 +8,8 @@ use std::time::Duration;
 
 #[tokio::test]
 async fn a_cloudwatch_outage_is_no_data_and_the_step_holds_until_it_ends() {
-    let mut emu = Emulator::start();
+    // fast metrics: this test is about a CloudWatch outage's end, not CloudWatch timing.
+    let mut emu = Emulator::start_with(FAST_METRICS);
     let d = emu.demo(&[]);
     // Every GetMetricData fails for a while (the SDK's own retries included).
     emu.fault(json!({"service": "cloudwatch", "action": "GetMetricData", "status": 503, "code": "ServiceUnavailable", "message": "try later", "count": 12}));
@@ -59,7 +60,8 @@ async fn the_same_outage_with_on_no_data_fail_reverts() {
 
 #[tokio::test]
 async fn a_revert_rides_out_throttling() {
-    let mut emu = Emulator::start();
+    // fast metrics: this test is about a throttled revert, not CloudWatch timing.
+    let mut emu = Emulator::start_with(FAST_METRICS);
     let d = emu.demo(&["--green-error-rate", "0.5"]);
     let traffic = Traffic::start(&format!("{}/", d.listener_url), 40, Duration::from_secs(60));
     let (mut child, _) = spawn_until_line(&emu, &canary_args(&d, "30:30s,100"), "step 1/2");

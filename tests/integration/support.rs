@@ -62,10 +62,27 @@ pub struct Demo {
     pub green_target: String,
 }
 
+/// Emulator flags for per-second metrics published at once (metrics mode
+/// `fast`), for tests that judge CloudWatch data seconds old but are about
+/// something else than CloudWatch timing: `Emulator::start_with(FAST_METRICS)`.
+pub const FAST_METRICS: &[&str] = &["--metrics-mode", "fast"];
+
 impl Emulator {
+    /// An emulator in the default, AWS-faithful metrics mode: 60 s buckets,
+    /// each visible 90 s after its minute ends, no zero-count datapoints.
     pub fn start() -> Emulator {
+        Emulator::start_with(&[])
+    }
+
+    /// An emulator with extra `server.py` flags, e.g. [`FAST_METRICS`] or
+    /// `&["--metrics-delay", "5"]`. The metrics mode comes from the flags
+    /// alone: `ALB_EMU_METRICS_*` in the caller's environment is ignored.
+    pub fn start_with(args: &[&str]) -> Emulator {
         let mut cmd = Command::new(repo().join("tests/emulator/start.sh"));
-        cmd.args(["--port", "0", "--exit-on-stdin-eof"]);
+        cmd.args(["--port", "0", "--exit-on-stdin-eof"])
+            .args(args)
+            .env_remove("ALB_EMU_METRICS_MODE")
+            .env_remove("ALB_EMU_METRICS_DELAY");
         let (mut child, line) = spawn_until(cmd, "ALB_EMULATOR_ENDPOINT=");
         let stdin = child.stdin.take();
         let endpoint = line
@@ -152,6 +169,17 @@ impl Emulator {
 
     pub fn force_health(&self, spec: Value) {
         self.http("POST", "/_emu/target-health", Some(&spec));
+    }
+
+    /// The metrics config and the buckets not yet visible (`GET /_emu/metrics`).
+    pub fn metrics(&self) -> Value {
+        self.http("GET", "/_emu/metrics", None)
+    }
+
+    /// Test-only: publish every pending metrics bucket now, the current
+    /// partial minute included (never in a test about CloudWatch timing).
+    pub fn flush_metrics(&self) -> Value {
+        self.http("POST", "/_emu/metrics/flush", None)
     }
 
     pub fn env(&self) -> Vec<(&'static str, String)> {
