@@ -95,7 +95,7 @@ pub fn lines(t: &TrafficStatus) -> Vec<String> {
             )];
             out.extend(groups.iter().map(|g| {
                 let rate = if g.requests > 0.0 {
-                    format!("{:.2}% 5xx", g.target_5xx * 100.0 / g.requests)
+                    format!("{:.2}% 5xx", g.target_5xx * 100.0 / g.requests + 0.0)
                 } else {
                     "no requests".to_string()
                 };

@@ -7,9 +7,9 @@ use alb_rollout::alb::aws::AwsLoadBalancer;
 use alb_rollout::alb::state_tags::{self, RunRecord};
 use alb_rollout::alb::*;
 use alb_rollout::provider::cloudwatch::CloudWatchTraffic;
-use alb_rollout::provider::{MetricTarget, TrafficSource};
+use alb_rollout::provider::{Arrival, MetricTarget, TrafficQuery, TrafficSource};
 use std::collections::BTreeMap;
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 #[tokio::test]
 async fn reads_writes_and_reads_back_routes() {
@@ -131,6 +131,7 @@ async fn cloudwatch_sees_what_the_data_plane_served() {
         )
         .await
         .unwrap();
+    let started = SystemTime::now();
     let mut served = (0u64, 0u64);
     for _ in 0..200 {
         let (status, head, _) = http("GET", &format!("{}/", d.listener_url), None, &[]).unwrap();
@@ -139,34 +140,57 @@ async fn cloudwatch_sees_what_the_data_plane_served() {
             served.1 += u64::from(status == 500);
         }
     }
-    tokio::time::sleep(Duration::from_millis(2500)).await;
     let cw = CloudWatchTraffic::new(&config);
     let nothing = MetricTarget {
         target_group: "targetgroup/nothing/1".into(),
-        load_balancer: "app/x/1".into(),
+        load_balancer: alb_rollout::alb::arn_resource(&d.load_balancer).to_string(),
     };
     let targets = [
         MetricTarget::from_arns(&d.green, &d.load_balancer),
         MetricTarget::from_arns(&d.blue, &d.load_balancer),
         nothing,
     ];
-    let got = cw.traffic(&targets, Duration::from_secs(60)).await.unwrap();
-    let green = got[0].expect("green data");
+    // The tool judges only whole minutes: wait for this one to end.
+    let query = TrafficQuery {
+        since: minute_start(started),
+        minutes: 5,
+        after: None,
+    };
+    wait_for_next_minute().await;
+    let got = match cw.traffic(&targets, query).await.unwrap() {
+        Arrival::Arrived(a) => a,
+        other => panic!("fast metrics are ingested at once: {other:?}"),
+    };
+    let green = got.stats[0];
     assert_eq!((green.requests as u64, green.target_5xx as u64), served);
     assert!(green.avg_response_seconds.is_some());
-    let blue = got[1].expect("blue data");
     assert_eq!(
-        blue.requests as u64 + served.0,
+        got.stats[1].requests as u64 + served.0,
         200,
         "one call, each group its own numbers"
     );
-    assert_eq!(got[2], None, "no datapoints is no data, not zero");
+    assert_eq!(
+        got.stats[2].requests, 0.0,
+        "an ingested minute without a datapoint is zero requests"
+    );
+}
+
+fn minute_start(t: SystemTime) -> SystemTime {
+    let secs = t.duration_since(UNIX_EPOCH).unwrap().as_secs();
+    UNIX_EPOCH + Duration::from_secs(secs / 60 * 60)
+}
+
+async fn wait_for_next_minute() {
+    let secs = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs_f64();
+    let left = 60.0 - secs % 60.0 + 1.0;
+    tokio::time::sleep(Duration::from_secs_f64(left)).await;
 }
 
 #[tokio::test]
 async fn in_aws_metrics_mode_a_minute_is_invisible_until_published() {
     let mut emu = Emulator::start();
     let d = emu.demo(&[]);
+    let started = SystemTime::now();
     for _ in 0..20 {
         let (status, _, _) = http("GET", &format!("{}/", d.listener_url), None, &[]).unwrap();
         assert_eq!(status, 200);
@@ -178,15 +202,24 @@ async fn in_aws_metrics_mode_a_minute_is_invisible_until_published() {
     );
     let cw = CloudWatchTraffic::new(&emu.sdk_config().await);
     let blue = [MetricTarget::from_arns(&d.blue, &d.load_balancer)];
-    // A 5-minute window is a Period real CloudWatch accepts (a multiple of 60).
-    let window = Duration::from_secs(300);
-    assert_eq!(
-        cw.traffic(&blue, window).await.unwrap()[0],
-        None,
-        "nothing of this minute is readable before its end + 90 s: {config}"
+    let query = TrafficQuery {
+        since: minute_start(started),
+        minutes: 5,
+        after: None,
+    };
+    wait_for_next_minute().await;
+    assert!(
+        matches!(
+            cw.traffic(&blue, query).await.unwrap(),
+            Arrival::Waiting { .. }
+        ),
+        "a finished minute is not readable before its end + 90 s: {config}"
     );
     emu.flush_metrics();
-    let got = cw.traffic(&blue, window).await.unwrap()[0].expect("published minute");
+    let got = match cw.traffic(&blue, query).await.unwrap() {
+        Arrival::Arrived(a) => a.stats[0],
+        other => panic!("published minute: {other:?}"),
+    };
     assert_eq!(got.requests as u64, 20);
     assert_eq!(got.target_5xx as u64, 0, "no 5xx datapoint is no 5xx");
 }

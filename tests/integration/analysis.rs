@@ -2,17 +2,16 @@
 //! latency from TargetResponseTime, a Prometheus query, and `--compare-blue`
 //! against an incident that hits blue as much as green.
 
-use crate::canary::{canary_args, canary_route};
+use crate::canary::{canary_args, cloudwatch_args};
 use crate::support::*;
 use std::time::Duration;
 
 #[tokio::test]
 async fn a_slow_green_fails_the_latency_check() {
-    // fast metrics: this test is about the latency check, not CloudWatch timing.
-    let mut emu = Emulator::start_with(FAST_METRICS);
+    let mut emu = Emulator::start();
     let d = emu.demo(&["--green-latency-ms", "150"]);
-    let traffic = Traffic::start(&format!("{}/", d.listener_url), 40, Duration::from_secs(60));
-    let mut args = canary_args(&d, "50:10s,100");
+    let traffic = Traffic::start(&format!("{}/", d.listener_url), 20, Duration::from_secs(300));
+    let mut args = cloudwatch_args(&d, "50,100", "fail");
     args.extend(["--max-latency", "50ms", "--output", "json"]);
     let r = emu.run(&args);
     traffic.stop();
@@ -27,45 +26,29 @@ async fn a_slow_green_fails_the_latency_check() {
 /// Both groups fail 30% of requests: a platform incident, not green's fault.
 const INCIDENT: &[&str] = &["--green-error-rate", "0.3", "--blue-error-rate", "0.3"];
 
-/// Wide windows and at least 200 requests per judgement, so sampling noise
+/// At least 200 requests per judged minute in each group, so sampling noise
 /// between two groups with the same error rate stays far below the 15%
 /// margin (its standard deviation is under 5%).
 fn incident_args<'a>(d: &'a Demo, extra: &[&'a str]) -> Vec<&'a str> {
-    let mut a = canary_route(d, "50:12s,100");
-    a.extend([
-        "--interval",
-        "4s",
-        "--metric-period",
-        "12s",
-        "--min-requests",
-        "200",
-        "--on-no-data",
-        "pause",
-        "--no-data-timeout",
-        "30s",
-    ]);
-    a.extend(["--max-error-rate", "15%", "--output", "json"]);
+    let mut a = cloudwatch_args(d, "50,100", "fail");
+    a.extend(["--min-requests", "200", "--max-error-rate", "15%", "--output", "json"]);
     a.extend_from_slice(extra);
     a
 }
 
-/// Two loopback clients, for enough requests in each window.
-fn busy_traffic(d: &Demo) -> [Traffic; 2] {
-    let url = format!("{}/", d.listener_url);
-    [
-        Traffic::start(&url, 70, Duration::from_secs(90)),
-        Traffic::start(&url, 70, Duration::from_secs(90)),
-    ]
+/// Steady traffic for a few CloudWatch minutes: ~600 requests a minute per
+/// group at 50%.
+fn busy_traffic(d: &Demo) -> Traffic {
+    Traffic::start(&format!("{}/", d.listener_url), 20, Duration::from_secs(300))
 }
 
 #[tokio::test]
 async fn compare_blue_forgives_errors_that_hit_blue_equally() {
-    // fast metrics: this test is about --compare-blue, not CloudWatch timing.
-    let mut emu = Emulator::start_with(FAST_METRICS);
+    let mut emu = Emulator::start();
     let d = emu.demo(INCIDENT);
     let traffic = busy_traffic(&d);
     let r = emu.run(&incident_args(&d, &["--compare-blue"]));
-    let _counts = traffic.map(Traffic::stop);
+    let _counts = traffic.stop();
     assert_eq!(r.code, 0, "{r:?}");
     let report = r.json();
     let judged = report["steps"][0]["intervals"]
@@ -80,12 +63,11 @@ async fn compare_blue_forgives_errors_that_hit_blue_equally() {
 
 #[tokio::test]
 async fn the_same_incident_judged_alone_reverts() {
-    // fast metrics: this test is about judging green alone, not CloudWatch timing.
-    let mut emu = Emulator::start_with(FAST_METRICS);
+    let mut emu = Emulator::start();
     let d = emu.demo(INCIDENT);
     let traffic = busy_traffic(&d);
     let r = emu.run(&incident_args(&d, &[]));
-    let _counts = traffic.map(Traffic::stop);
+    let _counts = traffic.stop();
     assert_eq!(r.code, 1, "judged alone, green's 30% fails: {r:?}");
     let reason = r.json()["reason"]["message"].as_str().unwrap().to_string();
     assert!(

@@ -5,28 +5,27 @@ use crate::status::{set_route, weighted};
 use crate::support::*;
 use std::time::Duration;
 
-/// Fast analysis settings for the emulator (its metrics are per second).
-const FAST: &[&str] = &[
-    "--interval",
-    "3s",
-    "--metric-period",
-    "6s",
-    "--min-requests",
-    "3",
-];
-
-/// A canary with fast settings. Intervals without data hold the step (the
-/// emulator publishes metrics up to ~2 s late, and a busy 2-core machine can
-/// slow the traffic generator), so only the tests about no-data pick another
-/// policy.
+/// Checks every 2 s by green's health and a probe of green's app, without
+/// CloudWatch (`--cloudwatch false`): for tests about something else than
+/// CloudWatch, which judges whole minutes that arrive minutes late.
 pub fn canary_args<'a>(d: &'a Demo, steps: &'a str) -> Vec<&'a str> {
-    canary_args_policy(d, steps, "pause")
+    let mut a = canary_route(d, steps);
+    a.extend([
+        "--interval",
+        "2s",
+        "--cloudwatch",
+        "false",
+        "--probe",
+        &d.green_probe,
+    ]);
+    a
 }
 
-pub fn canary_args_policy<'a>(d: &'a Demo, steps: &'a str, on_no_data: &'a str) -> Vec<&'a str> {
+/// Judging by CloudWatch, checking every 10 s for a quicker look once a
+/// minute arrives; `on_no_data` decides intervals without data.
+pub fn cloudwatch_args<'a>(d: &'a Demo, steps: &'a str, on_no_data: &'a str) -> Vec<&'a str> {
     let mut a = canary_route(d, steps);
-    a.extend_from_slice(FAST);
-    a.extend(["--on-no-data", on_no_data, "--no-data-timeout", "20s"]);
+    a.extend(["--interval", "10s", "--on-no-data", on_no_data]);
     a
 }
 
@@ -57,13 +56,11 @@ pub fn default_action(emu: &Emulator, d: &Demo) -> serde_json::Value {
 
 #[tokio::test]
 async fn a_good_green_is_promoted_with_no_failed_request() {
-    // fast metrics: this test is about a whole promotion, not CloudWatch timing.
-    let mut emu = Emulator::start_with(FAST_METRICS);
+    let mut emu = Emulator::start();
     let d = emu.demo(&[]);
     let traffic = Traffic::start(&format!("{}/", d.listener_url), 50, Duration::from_secs(90));
-    let probe = format!("{}/health=200", d.green_app_url);
     let mut args = canary_args(&d, "25:6s,50:6s,100");
-    args.extend(["--output", "json", "--probe", &probe]);
+    args.extend(["--output", "json"]);
     let r = emu.run(&args);
     let counts = traffic.stop();
     assert_eq!(r.code, 0, "{r:?}");
@@ -71,8 +68,8 @@ async fn a_good_green_is_promoted_with_no_failed_request() {
     assert_eq!(report["result"], "promoted");
     assert_eq!(report["steps"].as_array().unwrap().len(), 3);
     let checks = &report["steps"][0]["intervals"][0]["checks"];
-    assert_eq!(checks[2]["check"], "probe", "{checks}");
-    assert!(checks[2]["detail"]
+    assert_eq!(checks[1]["check"], "probe", "{checks}");
+    assert!(checks[1]["detail"]
         .as_str()
         .unwrap()
         .starts_with("HTTP 200"));
@@ -108,11 +105,10 @@ async fn a_good_green_is_promoted_with_no_failed_request() {
 
 #[tokio::test]
 async fn a_bad_green_is_reverted_with_exit_1_and_the_measured_values() {
-    // fast metrics: this test is about the revert and its values, not CloudWatch timing.
-    let mut emu = Emulator::start_with(FAST_METRICS);
+    let mut emu = Emulator::start();
     let d = emu.demo(&["--green-error-rate", "0.5"]);
-    let traffic = Traffic::start(&format!("{}/", d.listener_url), 40, Duration::from_secs(90));
-    let mut args = canary_args(&d, "20:10s,60:10s,100");
+    let traffic = Traffic::start(&format!("{}/", d.listener_url), 20, Duration::from_secs(360));
+    let mut args = cloudwatch_args(&d, "20,60,100", "fail");
     args.extend(["--output", "json"]);
     let r = emu.run(&args);
     let counts = traffic.stop();
@@ -125,6 +121,8 @@ async fn a_bad_green_is_reverted_with_exit_1_and_the_measured_values() {
         "{reason}"
     );
     assert!(report["detection_to_revert_seconds"].as_f64().unwrap() < 5.0);
+    let first = &report["steps"][0]["intervals"][0];
+    assert_eq!(first["verdict"], "waiting", "a minute late is not a failure: {first}");
     assert_eq!(
         default_action(&emu, &d)["shape"],
         "single",
@@ -142,30 +140,35 @@ async fn a_bad_green_is_reverted_with_exit_1_and_the_measured_values() {
 
 #[tokio::test]
 async fn no_traffic_is_no_data_and_its_policy_decides() {
-    // fast metrics: this test is about the no-data policies, not CloudWatch timing.
-    let mut emu = Emulator::start_with(FAST_METRICS);
+    let mut emu = Emulator::start();
     let d = emu.demo(&[]);
-    let r = emu.run(&canary_args_policy(&d, "10:4s,100", "fail"));
+    // No request at all: the load balancer publishes nothing, so CloudWatch
+    // never has a minute to judge, which is "no data" once it has taken
+    // --no-data-timeout.
+    let mut args = cloudwatch_args(&d, "10,100", "fail");
+    args.extend(["--interval", "5s", "--no-data-timeout", "20s"]);
+    let r = emu.run(&args);
     assert_eq!(r.code, 1, "{r:?}");
     assert!(
-        r.stdout
-            .contains("no data: error-rate: no requests to green"),
+        r.stdout.contains("no data: no CloudWatch minute arrived for 20s")
+            && r.stdout.contains("waiting for CloudWatch"),
         "{}",
         r.stdout
     );
-    let r = emu.run(&canary_args_policy(&d, "10:4s,100", "pass"));
+    let pass = ["--on-no-data", "pass"];
+    args.extend(pass);
+    let r = emu.run(&args);
     assert_eq!(r.code, 0, "{r:?}");
     assert!(
-        r.stdout.contains("no data"),
-        "a pass on no data is still shown: {}",
+        r.stdout.contains("waiting for CloudWatch"),
+        "a pass without data still says why: {}",
         r.stdout
     );
 }
 
 #[tokio::test]
 async fn registered_targets_are_waited_for_and_removed_on_revert() {
-    // fast metrics: this test is about --register and its cleanup, not CloudWatch timing.
-    let mut emu = Emulator::start_with(FAST_METRICS);
+    let mut emu = Emulator::start();
     let d = emu.demo(&["--no-register-green", "--green-error-rate", "1.0"]);
     let traffic = Traffic::start(&format!("{}/", d.listener_url), 30, Duration::from_secs(60));
     let mut args = canary_args(&d, "50:10s,100");
@@ -201,8 +204,7 @@ async fn registered_targets_are_waited_for_and_removed_on_revert() {
 
 #[tokio::test]
 async fn throttled_writes_are_ridden_out() {
-    // fast metrics: this test is about throttled writes, not CloudWatch timing.
-    let mut emu = Emulator::start_with(FAST_METRICS);
+    let mut emu = Emulator::start();
     let d = emu.demo(&[]);
     set_route(
         &emu,
@@ -228,7 +230,7 @@ async fn an_unhealthy_green_target_mid_bake_reverts() {
     let mut emu = Emulator::start();
     let d = emu.demo(&[]);
     let traffic = Traffic::start(&format!("{}/", d.listener_url), 30, Duration::from_secs(60));
-    let args = canary_args_policy(&d, "20:30s,100", "pass");
+    let args = canary_args(&d, "20:30s,100");
     let (mut child, _) = spawn_until_line(&emu, &args, "step 1/2");
     let (ip, port) = d.green_target.split_once(':').unwrap();
     emu.force_health(serde_json::json!({"target_group_arn": d.green, "target_id": ip, "port": port.parse::<u16>().unwrap(), "state": "unhealthy", "reason": "Target.FailedHealthChecks"}));
@@ -271,8 +273,7 @@ async fn api_rule(emu: &Emulator, d: &Demo) -> String {
 
 #[tokio::test]
 async fn a_rule_is_shifted_and_the_default_action_is_untouched() {
-    // fast metrics: this test is about shifting a rule, not CloudWatch timing.
-    let mut emu = Emulator::start_with(FAST_METRICS);
+    let mut emu = Emulator::start();
     let d = emu.demo(&[]);
     let rule = api_rule(&emu, &d).await;
     let before = default_action(&emu, &d);

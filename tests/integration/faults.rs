@@ -1,7 +1,7 @@
 //! API faults injected into the emulator mid-run: a CloudWatch outage is
 //! "no data" (never a pass, never a crash), and a revert rides out throttling.
 
-use crate::canary::{canary_args, canary_args_policy, default_action};
+use crate::canary::{canary_args, cloudwatch_args, default_action};
 use crate::support::*;
 use serde_json::json;
 use std::time::Duration;
@@ -13,8 +13,8 @@ async fn a_cloudwatch_outage_is_no_data_and_the_step_holds_until_it_ends() {
     let d = emu.demo(&[]);
     // Every GetMetricData fails for a while (the SDK's own retries included).
     emu.fault(json!({"service": "cloudwatch", "action": "GetMetricData", "status": 503, "code": "ServiceUnavailable", "message": "try later", "count": 12}));
-    let traffic = Traffic::start(&format!("{}/", d.listener_url), 40, Duration::from_secs(90));
-    let mut args = canary_args(&d, "30:6s,100");
+    let traffic = Traffic::start(&format!("{}/", d.listener_url), 20, Duration::from_secs(240));
+    let mut args = cloudwatch_args(&d, "30,100", "pause");
     args.extend(["--output", "json"]);
     let r = emu.run(&args);
     traffic.stop();
@@ -46,7 +46,7 @@ async fn the_same_outage_with_on_no_data_fail_reverts() {
     let d = emu.demo(&[]);
     emu.fault(json!({"service": "cloudwatch", "action": "GetMetricData", "status": 503, "code": "ServiceUnavailable", "message": "try later"}));
     let traffic = Traffic::start(&format!("{}/", d.listener_url), 40, Duration::from_secs(60));
-    let r = emu.run(&canary_args_policy(&d, "30:6s,100", "fail"));
+    let r = emu.run(&cloudwatch_args(&d, "30,100", "fail"));
     traffic.stop();
     assert_eq!(r.code, 1, "{r:?}");
     assert!(
@@ -60,8 +60,7 @@ async fn the_same_outage_with_on_no_data_fail_reverts() {
 
 #[tokio::test]
 async fn a_revert_rides_out_throttling() {
-    // fast metrics: this test is about a throttled revert, not CloudWatch timing.
-    let mut emu = Emulator::start_with(FAST_METRICS);
+    let mut emu = Emulator::start();
     let d = emu.demo(&["--green-error-rate", "0.5"]);
     let traffic = Traffic::start(&format!("{}/", d.listener_url), 40, Duration::from_secs(60));
     let (mut child, _) = spawn_until_line(&emu, &canary_args(&d, "30:30s,100"), "step 1/2");

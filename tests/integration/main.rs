@@ -5,6 +5,7 @@
 mod adapter;
 mod analysis;
 mod canary;
+mod cloudwatch_timing;
 mod faults;
 mod preflight;
 mod signals;

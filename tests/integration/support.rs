@@ -45,6 +45,15 @@ fn spawn_until(mut cmd: Command, prefix: &str) -> (Child, String) {
     panic!("{cmd:?} did not print {prefix}");
 }
 
+/// The binary under test: cargo's, or `ALB_ROLLOUT_BIN` (e.g. a release or
+/// static musl build, or a copy when several checkouts share one target
+/// directory).
+pub fn binary() -> PathBuf {
+    std::env::var_os("ALB_ROLLOUT_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_alb-rollout")))
+}
+
 pub struct Emulator {
     pub endpoint: String,
     children: Vec<(Child, Option<ChildStdin>)>,
@@ -58,7 +67,8 @@ pub struct Demo {
     pub blue: String,
     pub green: String,
     pub listener_url: String,
-    pub green_app_url: String,
+    /// `--probe` of green's app itself (its errors and latency included).
+    pub green_probe: String,
     pub green_target: String,
 }
 
@@ -120,7 +130,7 @@ impl Emulator {
             blue: s("blue_arn"),
             green: s("green_arn"),
             listener_url: s("listener_url"),
-            green_app_url: s("green_app_url"),
+            green_probe: format!("{}/", s("green_app_url")),
             green_target: format!(
                 "{}:{}",
                 v["green_target"]["id"].as_str().unwrap_or(""),
@@ -194,7 +204,7 @@ impl Emulator {
 
     /// A command for the built binary, pointed at this emulator.
     pub fn cmd(&self, args: &[&str]) -> Command {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_alb-rollout"));
+        let mut c = Command::new(binary());
         c.args(args)
             .env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default());
