@@ -5,6 +5,7 @@
 
 use super::{Probe, ProbeOutcome, ProviderError};
 use crate::errors::chain;
+use crate::redact;
 use async_trait::async_trait;
 use std::fmt;
 use std::str::FromStr;
@@ -111,28 +112,31 @@ pub fn parse_probe_spec(spec: &str) -> Result<(String, StatusMatch), String> {
             Some(Ok(status)) => (url, status),
             Some(Err(e)) => {
                 return Err(format!(
-                    "probe '{spec}': {e} (to probe a URL ending in '={tail}', append '=2xx')"
+                    "probe '{}': {e} (to probe a URL ending in '={tail}', append '=2xx')",
+                    redact::url(spec)
                 ))
             }
             None => (spec, StatusMatch::default()),
         },
         None => (spec, StatusMatch::default()),
     };
-    check_url(url).map_err(|e| format!("probe '{spec}': {e}"))?;
+    check_url(url).map_err(|e| format!("probe '{}': {e}", redact::url(spec)))?;
     Ok((url.to_string(), status))
 }
 
+/// Errors name the URL masked (`redact`): it may carry a password or token.
 fn check_url(url: &str) -> Result<(), String> {
+    let shown = redact::url(url);
     let parsed =
-        reqwest::Url::parse(url).map_err(|e| format!("'{url}' is not a valid URL: {e}"))?;
+        reqwest::Url::parse(url).map_err(|e| format!("'{shown}' is not a valid URL: {e}"))?;
     if !matches!(parsed.scheme(), "http" | "https") {
         return Err(format!(
-            "'{url}' must be an http:// or https:// URL (got scheme '{}')",
+            "'{shown}' must be an http:// or https:// URL (got scheme '{}')",
             parsed.scheme()
         ));
     }
     if parsed.host_str().is_none_or(str::is_empty) {
-        return Err(format!("'{url}' has no host"));
+        return Err(format!("'{shown}' has no host"));
     }
     Ok(())
 }
@@ -141,6 +145,8 @@ fn check_url(url: &str) -> Result<(), String> {
 /// itself answers (a canary redirecting to a login page is not "200").
 pub struct HttpProbe {
     url: String,
+    /// `url` with its secrets masked: the only form that is ever printed.
+    shown: String,
     client: reqwest::Client,
 }
 
@@ -151,13 +157,20 @@ impl HttpProbe {
             message,
         };
         check_url(url).map_err(err)?;
+        let shown = redact::url(url);
         let client = reqwest::Client::builder()
             .timeout(timeout)
             .redirect(reqwest::redirect::Policy::none())
             .build()
-            .map_err(|e| err(format!("cannot build HTTP client for {url}: {}", chain(&e))))?;
+            .map_err(|e| {
+                err(format!(
+                    "cannot build HTTP client for {shown}: {}",
+                    chain(&e)
+                ))
+            })?;
         Ok(HttpProbe {
             url: url.to_string(),
+            shown,
             client,
         })
     }
@@ -180,17 +193,19 @@ impl Probe for HttpProbe {
             Err(e) => ProbeOutcome {
                 status: None,
                 latency_ms,
-                error: Some(describe_error(&self.url, &e)),
+                error: Some(describe_error(&self.shown, &e)),
             },
         }
     }
 
     fn url(&self) -> &str {
-        &self.url
+        &self.shown
     }
 }
 
-fn describe_error(url: &str, e: &reqwest::Error) -> String {
+/// `shown` is the masked URL; reqwest's own message repeats the real one,
+/// so the cause chain is masked too.
+fn describe_error(shown: &str, e: &reqwest::Error) -> String {
     let what = if e.is_timeout() {
         "timed out"
     } else if e.is_connect() {
@@ -198,7 +213,7 @@ fn describe_error(url: &str, e: &reqwest::Error) -> String {
     } else {
         "failed"
     };
-    format!("GET {url} {what}: {}", chain(e))
+    format!("GET {shown} {what}: {}", redact::text(&chain(e)))
 }
 
 /// A one-shot HTTP server on loopback for the providers' tests.
@@ -373,5 +388,38 @@ mod tests {
         assert_eq!(out.status, None);
         let err = out.error.expect("error");
         assert!(err.contains(&url), "{err}");
+    }
+
+    #[tokio::test]
+    async fn probe_failure_masks_the_secrets_of_its_url() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        drop(listener);
+        let url = format!("http://probe-user:hunter2@{addr}/health?token=tok-123");
+        let probe = HttpProbe::new(&url, Duration::from_secs(2)).expect("probe");
+        let err = probe.probe().await.error.expect("error");
+        for secret in ["probe-user", "hunter2", "tok-123"] {
+            assert!(!err.contains(secret), "{secret} leaked: {err}");
+        }
+        let shown = format!("http://***@{addr}/health?token=***");
+        assert!(err.contains(&shown), "{err}");
+        assert_eq!(probe.url(), shown);
+    }
+
+    #[test]
+    fn spec_errors_mask_the_url() {
+        for spec in [
+            "http://u:hunter2@127.0.0.1/h?token=tok-123=600",
+            "ftp://u:hunter2@127.0.0.1/h?token=tok-123",
+            "http://u:hunter2@127.0.0.1:port/h?token=tok-123",
+        ] {
+            let e = parse_probe_spec(spec).expect_err(spec);
+            assert!(
+                !e.contains("hunter2") && !e.contains("tok-123") && e.contains("***@127.0.0.1"),
+                "{e}"
+            );
+        }
     }
 }
