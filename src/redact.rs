@@ -44,6 +44,24 @@ pub fn text(s: &str) -> String {
     out
 }
 
+/// A writer that masks URLs in everything written through it, for the log
+/// output: a dependency's log line may quote a probe or Prometheus URL.
+/// Each write is masked on its own, so a caller must write whole lines (the
+/// tracing formatter writes each event with one `write_all`).
+pub struct MaskingWriter<W>(pub W);
+
+impl<W: std::io::Write> std::io::Write for MaskingWriter<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let masked = text(&String::from_utf8_lossy(buf));
+        self.0.write_all(masked.as_bytes())?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.0.flush()
+    }
+}
+
 fn is_scheme_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.')
 }
@@ -51,7 +69,7 @@ fn is_scheme_char(c: char) -> bool {
 /// Characters that end a URL in text. The url crate percent-encodes all of
 /// them in the query, so a query value cannot be cut short by one.
 fn ends_url(c: char) -> bool {
-    c.is_whitespace() || matches!(c, '"' | '\'' | '`' | '<' | '>' | '\\')
+    c.is_whitespace() || c.is_control() || matches!(c, '"' | '\'' | '`' | '<' | '>' | '\\')
 }
 
 /// The URL's length without the punctuation that follows it in a sentence:

@@ -134,3 +134,19 @@ fn text_masks_every_url_inside_it() {
     assert_eq!(text("odd :// alone"), "odd :// alone");
     assert_eq!(text("caf\u{e9}://x@y"), "caf\u{e9}://***@y");
 }
+
+#[test]
+fn the_log_writer_masks_what_passes_through() {
+    use std::io::Write;
+    let mut w = MaskingWriter(Vec::new());
+    write!(
+        w,
+        "\x1b[33mWARN\x1b[0m GET http://127.0.0.1/h?token=tok-123\x1b[0m done\n"
+    )
+    .unwrap();
+    let out = String::from_utf8(w.0).unwrap();
+    assert_eq!(
+        out,
+        "\x1b[33mWARN\x1b[0m GET http://127.0.0.1/h?token=***\x1b[0m done\n"
+    );
+}
