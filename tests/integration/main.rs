@@ -7,6 +7,7 @@ mod analysis;
 mod canary;
 mod faults;
 mod preflight;
+mod secrets;
 mod signals;
 mod status;
 mod support;
