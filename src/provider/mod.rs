@@ -10,6 +10,8 @@ pub mod cloudwatch;
 pub mod fake;
 pub mod probe;
 pub mod prometheus;
+#[cfg(test)]
+pub(crate) mod test_server;
 
 use async_trait::async_trait;
 use serde::Serialize;

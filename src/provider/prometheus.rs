@@ -173,7 +173,7 @@ fn sample_value(sample: &Value) -> Result<f64, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::provider::probe::test_server;
+    use crate::provider::test_server;
     use serde_json::json;
 
     fn vector(values: &[&str]) -> Value {
