@@ -183,7 +183,7 @@ pub fn parse_rate(flag: &str, s: &str) -> Result<f64, String> {
         return Err(format!("{flag}: {s:?} is negative; use e.g. 1% or 0.01"));
     }
     match (is_pct, v) {
-        (false, v) if v >= 1.0 && v < 100.0 => Err(format!(
+        (false, v) if (1.0..100.0).contains(&v) => Err(format!(
             "{flag}: a bare {num} is a fraction ({}% errors allowed, so the check could never \
              fail); write {num}% for a percentage, or {} as a fraction",
             v * 100.0,

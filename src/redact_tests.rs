@@ -139,9 +139,9 @@ fn text_masks_every_url_inside_it() {
 fn the_log_writer_masks_what_passes_through() {
     use std::io::Write;
     let mut w = MaskingWriter(Vec::new());
-    write!(
+    writeln!(
         w,
-        "\x1b[33mWARN\x1b[0m GET http://127.0.0.1/h?token=tok-123\x1b[0m done\n"
+        "\x1b[33mWARN\x1b[0m GET http://127.0.0.1/h?token=tok-123\x1b[0m done"
     )
     .unwrap();
     let out = String::from_utf8(w.0).unwrap();

@@ -89,5 +89,6 @@ pub struct ProbeOutcome {
 #[async_trait]
 pub trait Probe: Send + Sync {
     async fn probe(&self) -> ProbeOutcome;
+    /// The probed URL with its secrets masked (`redact`), for messages.
     fn url(&self) -> &str;
 }

@@ -144,9 +144,10 @@ fn check_url(url: &str) -> Result<(), String> {
 /// GETs one URL. Redirects are not followed: the probe reports what the URL
 /// itself answers (a canary redirecting to a login page is not "200").
 pub struct HttpProbe {
+    /// The URL as given, credentials included: only ever sent, never printed.
+    raw_url: String,
+    /// The URL with its secrets masked: the only form that is ever printed.
     url: String,
-    /// `url` with its secrets masked: the only form that is ever printed.
-    shown: String,
     client: reqwest::Client,
 }
 
@@ -157,20 +158,20 @@ impl HttpProbe {
             message,
         };
         check_url(url).map_err(err)?;
-        let shown = redact::url(url);
+        let masked = redact::url(url);
         let client = reqwest::Client::builder()
             .timeout(timeout)
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| {
                 err(format!(
-                    "cannot build HTTP client for {shown}: {}",
+                    "cannot build HTTP client for {masked}: {}",
                     chain(&e)
                 ))
             })?;
         Ok(HttpProbe {
-            url: url.to_string(),
-            shown,
+            raw_url: url.to_string(),
+            url: masked,
             client,
         })
     }
@@ -182,7 +183,7 @@ impl Probe for HttpProbe {
     /// large page does not skew it (or cost memory).
     async fn probe(&self) -> ProbeOutcome {
         let started = Instant::now();
-        let result = self.client.get(&self.url).send().await;
+        let result = self.client.get(&self.raw_url).send().await;
         let latency_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
         match result {
             Ok(resp) => ProbeOutcome {
@@ -193,13 +194,13 @@ impl Probe for HttpProbe {
             Err(e) => ProbeOutcome {
                 status: None,
                 latency_ms,
-                error: Some(describe_error(&self.shown, &e)),
+                error: Some(describe_error(&self.url, &e)),
             },
         }
     }
 
     fn url(&self) -> &str {
-        &self.shown
+        &self.url
     }
 }
 
