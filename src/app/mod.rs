@@ -10,7 +10,6 @@ mod status;
 use crate::cli::{Cli, Cmd, Output};
 use crate::preflight::InputError;
 use crate::redact;
-use serde_json::Value;
 
 /// Exit codes: a contract (README, "Exit codes").
 pub const EXIT_PROMOTED: i32 = 0;
@@ -58,21 +57,18 @@ pub fn failed(message: &str, code: i32, output: Output) -> i32 {
     code
 }
 
-/// Every string in the document has its URLs masked (`redact`): the last
-/// line of defence for a probe or Prometheus URL that reached a message.
-pub fn print_json<T: serde::Serialize>(v: &T) {
-    match serde_json::to_value(v).map(masked) {
-        Ok(doc) => println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default()),
-        Err(e) => eprintln!("error: could not encode the JSON output: {e}"),
-    }
+/// The document with every URL masked (`redact`): the last line of defence
+/// for a probe or Prometheus URL that reached a message. Masking the text
+/// keeps the fields in their order; it cannot break the JSON, since a URL
+/// ends at a `"` or `\` and masking only puts `***` in its place.
+fn masked_json<T: serde::Serialize>(v: &T) -> serde_json::Result<String> {
+    serde_json::to_string_pretty(v).map(|s| redact::text(&s))
 }
 
-fn masked(v: Value) -> Value {
-    match v {
-        Value::String(s) => Value::String(redact::text(&s)),
-        Value::Array(a) => Value::Array(a.into_iter().map(masked).collect()),
-        Value::Object(o) => Value::Object(o.into_iter().map(|(k, v)| (k, masked(v))).collect()),
-        other => other,
+pub fn print_json<T: serde::Serialize>(v: &T) {
+    match masked_json(v) {
+        Ok(s) => println!("{s}"),
+        Err(e) => eprintln!("error: could not encode the JSON output: {e}"),
     }
 }
 
@@ -80,17 +76,32 @@ fn masked(v: Value) -> Value {
 mod tests {
     use super::*;
 
+    #[derive(serde::Serialize)]
+    struct Doc {
+        result: &'static str,
+        detail: Vec<&'static str>,
+    }
+
     #[test]
-    fn json_strings_are_masked_at_any_depth() {
-        let doc = serde_json::json!({
-            "a": "GET http://u:hunter2@127.0.0.1/h?token=tok-123 failed",
-            "b": [{"c": "http://127.0.0.1/?sig=tok-123"}, 1, null],
-        });
-        let out = masked(doc).to_string();
+    fn json_is_masked_stays_valid_and_keeps_its_order() {
+        let doc = Doc {
+            result: "reverted",
+            detail: vec![
+                "GET \"http://u:hunter2@127.0.0.1/h?token=tok-123\" failed\n",
+                "http://127.0.0.1/?sig=tok-123\\x",
+            ],
+        };
+        let out = masked_json(&doc).unwrap();
         assert!(
             !out.contains("hunter2") && !out.contains("tok-123"),
             "{out}"
         );
-        assert!(out.contains("http://***@127.0.0.1/h?token=***"), "{out}");
+        let back: serde_json::Value = serde_json::from_str(&out).expect(&out);
+        assert_eq!(
+            back["detail"][0],
+            "GET \"http://***@127.0.0.1/h?token=***\" failed\n"
+        );
+        assert_eq!(back["detail"][1], "http://127.0.0.1/?sig=***\\x");
+        assert!(out.find("result") < out.find("detail"), "{out}");
     }
 }
