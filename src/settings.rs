@@ -32,7 +32,7 @@ pub struct FileSettings {
     pub prometheus_max: Option<f64>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct Analysis {
     pub interval: Duration,
     pub metric_period: Duration,
@@ -68,6 +68,27 @@ fn source(flag: &str, on_cli: bool, in_file: bool) -> String {
     match flag.strip_prefix("--") {
         Some(key) if !on_cli && in_file => format!("{key} in the --config file"),
         _ => flag.to_string(),
+    }
+}
+
+/// By hand so a debug print can never show a probe or Prometheus URL's
+/// secrets.
+impl std::fmt::Debug for Analysis {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let prometheus = self
+            .prometheus
+            .as_ref()
+            .map(|(url, query)| (crate::redact::url(url), query));
+        f.debug_struct("Analysis")
+            .field("interval", &self.interval)
+            .field("metric_period", &self.metric_period)
+            .field("thresholds", &self.thresholds)
+            .field("failure_limit", &self.failure_limit)
+            .field("on_no_data", &self.on_no_data)
+            .field("no_data_timeout", &self.no_data_timeout)
+            .field("probe", &self.probe.as_deref().map(crate::redact::url))
+            .field("prometheus", &prometheus)
+            .finish()
     }
 }
 
@@ -342,6 +363,20 @@ mod tests {
         let f: FileSettings = toml::from_str("min-requests = 1").unwrap();
         let s = resolve(&AnalysisArgs::default(), f).unwrap();
         assert_eq!(s.thresholds.min_requests, 1);
+    }
+
+    #[test]
+    fn debug_output_masks_urls() {
+        let a = AnalysisArgs {
+            probe: Some("http://u:hunter2@127.0.0.1/h?token=tok-1".into()),
+            prometheus_url: Some("http://127.0.0.1:9090/?token=tok-2".into()),
+            prometheus_query: Some("up".into()),
+            prometheus_max: Some(1.0),
+            ..Default::default()
+        };
+        let s = format!("{:?}", resolve(&a, FileSettings::default()).unwrap());
+        assert!(!s.contains("hunter2") && !s.contains("tok-"), "{s}");
+        assert!(s.contains("http://***@127.0.0.1/h?token=***"), "{s}");
     }
 
     #[test]
