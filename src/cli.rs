@@ -115,13 +115,16 @@ pub struct AnalysisArgs {
     /// Time between analysis checks [default: 30s].
     #[arg(long, env = "ALB_ROLLOUT_INTERVAL")]
     pub interval: Option<String>,
-    /// Highest acceptable 5xx rate of green, e.g. 1% or 0.01 [default: 1%].
+    /// Highest acceptable 5xx rate of green: 1% or a fraction below 1 like
+    /// 0.01; a bare 1 and 100% are refused (they switch the check off)
+    /// [default: 1%].
     #[arg(long, env = "ALB_ROLLOUT_MAX_ERROR_RATE")]
     pub max_error_rate: Option<String>,
     /// Judge green's error rate by its excess over blue's [default: false].
     #[arg(long, env = "ALB_ROLLOUT_COMPARE_BLUE", num_args = 0..=1, default_missing_value = "true", value_parser = BoolishValueParser::new())]
     pub compare_blue: Option<bool>,
-    /// Fewer green requests than this in the window is "no data" [default: 20].
+    /// Fewer green (and, with --compare-blue, blue) requests than this in the
+    /// window is "no data"; at least 1 [default: 20].
     #[arg(long, env = "ALB_ROLLOUT_MIN_REQUESTS")]
     pub min_requests: Option<u64>,
     /// What an interval without enough data means [default: fail].
@@ -150,6 +153,7 @@ pub struct AnalysisArgs {
     #[arg(long, env = "ALB_ROLLOUT_TOLERATE_UNHEALTHY", num_args = 0..=1, default_missing_value = "true", value_parser = BoolishValueParser::new())]
     pub tolerate_unhealthy: Option<bool>,
     /// HTTP probe each interval: URL[=STATUS], STATUS like 200, 2xx, 200-299.
+    /// Userinfo and query values of the URL are masked in all output.
     #[arg(long, env = "ALB_ROLLOUT_PROBE")]
     pub probe: Option<String>,
     #[arg(long, env = "ALB_ROLLOUT_PROMETHEUS_URL")]

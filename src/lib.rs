@@ -3,6 +3,7 @@
 //! Map of the crate (decide purely, apply through ports, read the state back):
 //! - `alb`: the load-balancer port, its AWS adapter and in-memory fake.
 //! - `provider`: metric providers (CloudWatch, Prometheus, HTTP probe).
+//! - `redact`: masking secrets in URLs before they are printed or logged.
 pub mod alb;
 pub mod analysis;
 pub mod app;
@@ -14,6 +15,7 @@ pub mod executor;
 pub mod plan;
 pub mod preflight;
 pub mod provider;
+pub mod redact;
 pub mod report;
 pub mod settings;
 pub mod signal;

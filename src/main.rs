@@ -26,7 +26,8 @@ fn main() {
         EnvFilter::try_from_env("ALB_ROLLOUT_LOG").unwrap_or_else(|_| EnvFilter::new(directives));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        // Log lines may quote a probe or Prometheus URL: mask its secrets.
+        .with_writer(|| alb_rollout::redact::MaskingWriter(std::io::stderr()))
         .with_target(false)
         .init();
     let runtime = match tokio::runtime::Builder::new_multi_thread()

@@ -163,22 +163,43 @@ fn check_step_order(steps: &[Step]) -> Vec<String> {
     errors
 }
 
-/// `1%`, `0.5%` or a fraction like `0.01`: returns a fraction (0.0..=1.0).
+/// `1%`, `0.5%` or a fraction below 1 like `0.01`: returns a fraction
+/// (0.0..1.0). A bare number of 1 or more is refused: `--steps 1` means 1%,
+/// so a bare `1` reads as 1%, yet as a fraction it is 100%, which no error
+/// rate exceeds: the check would be silently off. 100% is refused for the
+/// same reason.
 pub fn parse_rate(flag: &str, s: &str) -> Result<f64, String> {
     let t = s.trim();
     let (num, is_pct) = match t.strip_suffix('%') {
-        Some(n) => (n, true),
+        Some(n) => (n.trim(), true),
         None => (t, false),
     };
     let v: f64 = num
-        .trim()
         .parse()
-        .map_err(|_| format!("{flag}: {s:?} is not a rate; use e.g. 1% or 0.01"))?;
-    let frac = if is_pct { v / 100.0 } else { v };
-    if !(0.0..=1.0).contains(&frac) || !frac.is_finite() {
-        return Err(format!("{flag}: {s:?} must be between 0% and 100%"));
+        .ok()
+        .filter(|v: &f64| v.is_finite())
+        .ok_or_else(|| format!("{flag}: {s:?} is not a rate; use e.g. 1% or 0.01"))?;
+    if v < 0.0 {
+        return Err(format!("{flag}: {s:?} is negative; use e.g. 1% or 0.01"));
     }
-    Ok(frac)
+    match (is_pct, v) {
+        (false, v) if (1.0..100.0).contains(&v) => Err(format!(
+            "{flag}: a bare {num} is a fraction ({}% errors allowed, so the check could never \
+             fail); write {num}% for a percentage, or {} as a fraction",
+            v * 100.0,
+            v / 100.0
+        )),
+        (false, v) if v >= 1.0 => Err(format!(
+            "{flag}: {s:?} is not below 1; write a percentage below 100% (e.g. 1%) or a \
+             fraction below 1 (e.g. 0.01)"
+        )),
+        (true, v) if v >= 100.0 => Err(format!(
+            "{flag}: {s:?} would allow every request to fail, so the check could never fail; \
+             use a percentage below 100% (e.g. 1%)"
+        )),
+        (true, v) => Ok(v / 100.0),
+        (false, v) => Ok(v),
+    }
 }
 
 #[cfg(test)]
@@ -232,13 +253,50 @@ mod tests {
     }
 
     #[test]
-    fn rates_and_durations() {
-        assert_eq!(parse_rate("--max-error-rate", "1%").unwrap(), 0.01);
-        assert_eq!(parse_rate("--max-error-rate", "0.05").unwrap(), 0.05);
-        assert!(parse_rate("--max-error-rate", "150%")
-            .unwrap_err()
-            .contains("--max-error-rate"));
-        assert!(parse_rate("--max-error-rate", "x").is_err());
+    fn rate_forms_table() {
+        let ok = [
+            ("1%", 0.01),
+            ("0.5%", 0.005),
+            (" 2 % ", 0.02),
+            ("0%", 0.0),
+            ("99.9%", 0.999),
+            ("0.01", 0.01),
+            ("0.999", 0.999),
+            ("0", 0.0),
+            ("1e-2", 0.01),
+        ];
+        for (input, want) in ok {
+            let got = parse_rate("--max-error-rate", input);
+            assert!(
+                got.as_ref().is_ok_and(|v| (v - want).abs() < 1e-12),
+                "{input}: {got:?}"
+            );
+        }
+        // Refused, and the message says what to write instead.
+        let refused = [
+            ("1", "write 1% for a percentage, or 0.01 as a fraction"),
+            ("5", "write 5% for a percentage, or 0.05 as a fraction"),
+            ("1.0", "write 1.0% for a percentage, or 0.01 as a fraction"),
+            ("150", "(e.g. 1%)"),
+            ("100%", "could never fail"),
+            ("150%", "could never fail"),
+            ("-1%", "negative"),
+            ("-0.5", "negative"),
+            ("x", "not a rate"),
+            ("%", "not a rate"),
+            ("", "not a rate"),
+            ("NaN", "not a rate"),
+            ("inf%", "not a rate"),
+        ];
+        for (input, part) in refused {
+            let e = parse_rate("--max-error-rate", input).expect_err(input);
+            assert!(e.starts_with("--max-error-rate: "), "{input}: {e}");
+            assert!(e.contains(part), "{input}: {e}");
+        }
+    }
+
+    #[test]
+    fn durations() {
         assert_eq!(
             parse_duration("--interval", "90").unwrap(),
             Duration::from_secs(90)

@@ -15,6 +15,8 @@ use std::time::Duration;
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct FileSettings {
     pub interval: Option<String>,
+    /// A string (`"1%"`) or a TOML number (`0.01`), checked like the flag.
+    #[serde(default, deserialize_with = "string_or_number")]
     pub max_error_rate: Option<String>,
     pub compare_blue: Option<bool>,
     pub min_requests: Option<u64>,
@@ -31,7 +33,7 @@ pub struct FileSettings {
     pub prometheus_max: Option<f64>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct Analysis {
     pub interval: Duration,
     /// Whole CloudWatch minutes per judgement.
@@ -45,6 +47,53 @@ pub struct Analysis {
     pub probe: Option<String>,
     /// (base URL, query)
     pub prometheus: Option<(String, String)>,
+}
+
+/// A TOML number becomes its text, so `max-error-rate = 1` is refused by
+/// `parse_rate` with the same message as `--max-error-rate 1`.
+fn string_or_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Raw {
+        Text(String),
+        Int(i64),
+        Float(f64),
+    }
+    Ok(Some(match Raw::deserialize(d)? {
+        Raw::Text(s) => s,
+        Raw::Int(i) => i.to_string(),
+        Raw::Float(f) => f.to_string(),
+    }))
+}
+
+/// The culprit for a value: the flag, or the key in the file when only the
+/// file set it (so the message points at what to edit).
+fn source(flag: &str, on_cli: bool, in_file: bool) -> String {
+    match flag.strip_prefix("--") {
+        Some(key) if !on_cli && in_file => format!("{key} in the --config file"),
+        _ => flag.to_string(),
+    }
+}
+
+/// By hand so a debug print can never show a probe or Prometheus URL's
+/// secrets.
+impl std::fmt::Debug for Analysis {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let prometheus = self
+            .prometheus
+            .as_ref()
+            .map(|(url, query)| (crate::redact::url(url), query));
+        f.debug_struct("Analysis")
+            .field("interval", &self.interval)
+            .field("metric_period", &self.metric_period)
+            .field("thresholds", &self.thresholds)
+            .field("failure_limit", &self.failure_limit)
+            .field("on_no_data", &self.on_no_data)
+            .field("no_data_timeout", &self.no_data_timeout)
+            .field("probe", &self.probe.as_deref().map(crate::redact::url))
+            .field("prometheus", &prometheus)
+            .finish()
+    }
 }
 
 pub fn read_file(path: &Path) -> Result<FileSettings, InputError> {
@@ -94,6 +143,18 @@ fn merge(a: &AnalysisArgs, f: FileSettings) -> FileSettings {
 
 /// Merge flags over the file over defaults; parse and check everything.
 pub fn resolve(a: &AnalysisArgs, f: FileSettings) -> Result<Analysis, Vec<InputError>> {
+    let culprits = Culprits {
+        max_error_rate: source(
+            "--max-error-rate",
+            a.max_error_rate.is_some(),
+            f.max_error_rate.is_some(),
+        ),
+        min_requests: source(
+            "--min-requests",
+            a.min_requests.is_some(),
+            f.min_requests.is_some(),
+        ),
+    };
     let m = merge(a, f);
     let mut errors = Vec::new();
     let prometheus = prometheus(&m, &mut errors);
@@ -131,7 +192,7 @@ pub fn resolve(a: &AnalysisArgs, f: FileSettings) -> Result<Analysis, Vec<InputE
             "leaves only target health to judge green: give --probe or --prometheus-url/--prometheus-query/--prometheus-max too",
         ));
     }
-    let thresholds = thresholds(&m, &mut errors);
+    let thresholds = thresholds(&m, &culprits, &mut errors);
     let failure_limit = m.failure_limit.unwrap_or(1);
     if failure_limit == 0 {
         errors.push(InputError::new(
@@ -155,16 +216,31 @@ pub fn resolve(a: &AnalysisArgs, f: FileSettings) -> Result<Analysis, Vec<InputE
     })
 }
 
-fn thresholds(m: &FileSettings, errors: &mut Vec<InputError>) -> Thresholds {
+/// Who to blame for a bad threshold: a flag, or a key of the config file.
+struct Culprits {
+    max_error_rate: String,
+    min_requests: String,
+}
+
+fn thresholds(m: &FileSettings, c: &Culprits, errors: &mut Vec<InputError>) -> Thresholds {
     let max_latency = m
         .max_latency
         .clone()
         .map(|v| dur(errors, "--max-latency", Some(v), ""));
     let rate = m.max_error_rate.clone().unwrap_or_else(|| "1%".into());
-    let max_error_rate = parse_rate("--max-error-rate", &rate).unwrap_or_else(|e| {
-        errors.push(InputError::for_flag("--max-error-rate", &e));
+    let max_error_rate = parse_rate(&c.max_error_rate, &rate).unwrap_or_else(|e| {
+        errors.push(InputError::for_flag(&c.max_error_rate, &e));
         0.0
     });
+    let min_requests = m.min_requests.unwrap_or(20);
+    if min_requests == 0 {
+        // 0 requests would be judged as 0% errors: a pass with no traffic.
+        errors.push(InputError::new(
+            &c.min_requests,
+            "0 would judge a window without any request as 0% errors, a pass; \
+             use at least 1 (the default is 20)",
+        ));
+    }
     let probe_status = match m.probe.as_deref().map(parse_probe_spec) {
         Some(Err(e)) => {
             errors.push(InputError::new("--probe", e));
@@ -175,7 +251,7 @@ fn thresholds(m: &FileSettings, errors: &mut Vec<InputError>) -> Thresholds {
     };
     Thresholds {
         max_error_rate,
-        min_requests: m.min_requests.unwrap_or(20),
+        min_requests,
         compare_to_blue: m.compare_blue.unwrap_or(false),
         max_latency,
         fail_on_unhealthy: !m.tolerate_unhealthy.unwrap_or(false),
@@ -252,6 +328,77 @@ mod tests {
                 "--failure-limit"
             ]
         );
+    }
+
+    /// The culprit and a fragment of the message, or the accepted fraction.
+    fn rate_from(flag: Option<&str>, file: &str) -> Result<f64, (String, String)> {
+        let a = AnalysisArgs {
+            max_error_rate: flag.map(String::from),
+            ..Default::default()
+        };
+        let f: FileSettings = toml::from_str(file).expect("valid toml");
+        resolve(&a, f)
+            .map(|s| s.thresholds.max_error_rate)
+            .map_err(|e| (e[0].culprit.clone(), e[0].message.clone()))
+    }
+
+    #[test]
+    fn error_rate_forms_from_flag_and_file() {
+        assert_eq!(rate_from(Some("1%"), ""), Ok(0.01));
+        assert_eq!(rate_from(Some("0.01"), ""), Ok(0.01));
+        assert_eq!(rate_from(None, "max-error-rate = \"2%\""), Ok(0.02));
+        assert_eq!(rate_from(None, "max-error-rate = 0.05"), Ok(0.05));
+        assert_eq!(rate_from(None, "max-error-rate = \"0.05\""), Ok(0.05));
+        let (culprit, msg) = rate_from(Some("1"), "").unwrap_err();
+        assert_eq!(culprit, "--max-error-rate");
+        assert!(msg.contains("write 1% for a percentage, or 0.01"), "{msg}");
+        for file in [
+            "max-error-rate = 1",
+            "max-error-rate = \"1\"",
+            "max-error-rate = 1.0",
+        ] {
+            let (culprit, msg) = rate_from(None, file).unwrap_err();
+            assert_eq!(culprit, "max-error-rate in the --config file", "{file}");
+            assert!(msg.contains("or 0.01 as a fraction"), "{file}: {msg}");
+        }
+        let (culprit, msg) = rate_from(None, "max-error-rate = \"100%\"").unwrap_err();
+        assert_eq!(culprit, "max-error-rate in the --config file");
+        assert!(msg.contains("could never fail"), "{msg}");
+        // The flag wins over the file, and is the culprit when bad.
+        let (culprit, _) = rate_from(Some("100%"), "max-error-rate = \"1%\"").unwrap_err();
+        assert_eq!(culprit, "--max-error-rate");
+        assert_eq!(rate_from(Some("3%"), "max-error-rate = 1"), Ok(0.03));
+    }
+
+    #[test]
+    fn zero_min_requests_is_refused_from_flag_and_file() {
+        let a = AnalysisArgs {
+            min_requests: Some(0),
+            ..Default::default()
+        };
+        let e = resolve(&a, FileSettings::default()).unwrap_err();
+        assert_eq!(e[0].culprit, "--min-requests");
+        assert!(e[0].message.contains("use at least 1"), "{}", e[0].message);
+        let f: FileSettings = toml::from_str("min-requests = 0").unwrap();
+        let e = resolve(&AnalysisArgs::default(), f).unwrap_err();
+        assert_eq!(e[0].culprit, "min-requests in the --config file");
+        let f: FileSettings = toml::from_str("min-requests = 1").unwrap();
+        let s = resolve(&AnalysisArgs::default(), f).unwrap();
+        assert_eq!(s.thresholds.min_requests, 1);
+    }
+
+    #[test]
+    fn debug_output_masks_urls() {
+        let a = AnalysisArgs {
+            probe: Some("http://u:hunter2@127.0.0.1/h?token=tok-1".into()),
+            prometheus_url: Some("http://127.0.0.1:9090/?token=tok-2".into()),
+            prometheus_query: Some("up".into()),
+            prometheus_max: Some(1.0),
+            ..Default::default()
+        };
+        let s = format!("{:?}", resolve(&a, FileSettings::default()).unwrap());
+        assert!(!s.contains("hunter2") && !s.contains("tok-"), "{s}");
+        assert!(s.contains("http://***@127.0.0.1/h?token=***"), "{s}");
     }
 
     #[test]

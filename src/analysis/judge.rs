@@ -177,16 +177,37 @@ fn judge_errors(
         }
         Ok(Some(g)) => g,
     };
+    judge_rate(
+        g,
+        blue.and_then(|b| b.as_ref().ok()).and_then(|b| b.as_ref()),
+        t,
+    )
+}
+
+/// Green's rate against the maximum, alone or by its excess over blue.
+/// Blue is a baseline only with `--min-requests` requests, like green: 1
+/// failure in 2 blue requests would otherwise forgive a green at 50%. An
+/// under-sampled blue leaves green judged alone (never more lenient than the
+/// comparison), and a green over the maximum then is "no data", not a fail,
+/// since a blue as bad might explain it.
+fn judge_rate(g: &TrafficStats, b: Option<&TrafficStats>, t: &Thresholds) -> CheckResult {
     let g_rate = g.error_rate().unwrap_or(0.0);
-    let b = blue.and_then(|b| b.as_ref().ok()).and_then(|b| b.as_ref());
-    let b_rate = b.and_then(|b| b.error_rate());
     let blue_part = match b {
         Some(b) => format!(", {}", traffic_line("blue", b)),
         None => ", blue: no data".to_string(),
     };
-    let (judged, what) = match (t.compare_to_blue, b_rate) {
-        (true, Some(br)) => ((g_rate - br).max(0.0), "green's excess over blue"),
-        _ => (g_rate, "green"),
+    let baseline = b.filter(|b| b.requests >= t.min_requests as f64);
+    let (judged, what) = match (t.compare_to_blue, baseline.and_then(|b| b.error_rate())) {
+        (true, Some(br)) => ((g_rate - br).max(0.0), "green's excess over blue".to_string()),
+        (true, None) => (
+            g_rate,
+            format!(
+                "blue had {} requests, fewer than --min-requests {}, too few to compare: green alone",
+                b.map_or(0.0, |b| b.requests),
+                t.min_requests
+            ),
+        ),
+        (false, _) => (g_rate, "green".to_string()),
     };
     let detail = format!(
         "{}{blue_part}; {what} {} vs max {}",
@@ -194,10 +215,13 @@ fn judge_errors(
         pct(judged),
         pct(t.max_error_rate)
     );
-    let verdict = if judged > t.max_error_rate {
-        Verdict::Fail
-    } else {
-        Verdict::Pass
+    let verdict = match (
+        judged > t.max_error_rate,
+        t.compare_to_blue && baseline.is_none(),
+    ) {
+        (false, _) => Verdict::Pass,
+        (true, true) => Verdict::NoData,
+        (true, false) => Verdict::Fail,
     };
     result("error-rate", verdict, detail)
 }

@@ -183,3 +183,106 @@ fn an_empty_sample_is_no_data_never_a_pass() {
         Verdict::NoData
     );
 }
+
+/// `--compare-blue` with blue's sample below `--min-requests`: green is
+/// judged alone, and over the maximum that is "no data", never a pass.
+#[test]
+fn compare_to_blue_needs_blue_to_have_min_requests() {
+    let t = Thresholds {
+        max_error_rate: 0.01,
+        min_requests: 20,
+        compare_to_blue: true,
+        ..Default::default()
+    };
+    type BlueCase = (
+        &'static str,
+        Option<Measured<Option<TrafficStats>>>,
+        Option<Measured<Option<TrafficStats>>>,
+        Verdict,
+        &'static str,
+    );
+    let few = "fewer than --min-requests 20, too few to compare";
+    let cases: Vec<BlueCase> = vec![
+        (
+            "1 failure in 2 blue requests no longer hides a green at 50%",
+            stats(100.0, 50.0),
+            stats(2.0, 1.0),
+            Verdict::NoData,
+            "blue had 2 requests, fewer than --min-requests 20",
+        ),
+        (
+            "19 blue requests are one too few",
+            stats(100.0, 50.0),
+            stats(19.0, 19.0),
+            Verdict::NoData,
+            few,
+        ),
+        (
+            "20 blue requests are a baseline",
+            stats(100.0, 50.0),
+            stats(20.0, 10.0),
+            Verdict::Pass,
+            "green's excess over blue 0.00%",
+        ),
+        (
+            "a baseline still fails a worse green",
+            stats(100.0, 50.0),
+            stats(1000.0, 100.0),
+            Verdict::Fail,
+            "green's excess over blue 40.00%",
+        ),
+        (
+            "no blue datapoints: a bad green is no data",
+            stats(100.0, 50.0),
+            Some(Ok(None)),
+            Verdict::NoData,
+            "blue had 0 requests",
+        ),
+        (
+            "blue metrics failed: a bad green is no data",
+            stats(100.0, 50.0),
+            Some(Err("Throttling".into())),
+            Verdict::NoData,
+            few,
+        ),
+        (
+            "a clean green passes alone (e.g. blue idle at the 100% step)",
+            stats(100.0, 1.0),
+            stats(0.0, 0.0),
+            Verdict::Pass,
+            "green alone 1.00% vs max 1.00%",
+        ),
+        (
+            "a green over the max alone is not a pass",
+            stats(100.0, 2.0),
+            stats(5.0, 5.0),
+            Verdict::NoData,
+            "green alone 2.00% vs max 1.00%",
+        ),
+    ];
+    for (name, green, blue, want, part) in cases {
+        let s = Sample {
+            green,
+            blue,
+            ..Default::default()
+        };
+        let out = judge(&s, &t);
+        assert_eq!(out.verdict, want, "{name}: {}", out.checks[0].detail);
+        assert!(
+            out.checks[0].detail.contains(part),
+            "{name}: {}",
+            out.checks[0].detail
+        );
+    }
+    // Without --compare-blue, blue's sample does not matter.
+    let alone = Thresholds {
+        compare_to_blue: false,
+        ..t
+    };
+    let s = Sample {
+        green: stats(100.0, 0.0),
+        blue: stats(2.0, 1.0),
+        ..Default::default()
+    };
+    assert_eq!(judge(&s, &alone).verdict, Verdict::Pass);
+}

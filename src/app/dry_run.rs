@@ -5,6 +5,8 @@ use super::print_json;
 use crate::alb::{arn_resource, Forward, ForwardShape, RouteRef, Target};
 use crate::cli::Output;
 use crate::preflight::Validated;
+use crate::provider::probe::parse_probe_spec;
+use crate::redact;
 use crate::settings::Analysis;
 use crate::strategy::canary::{CanaryPlan, PlannedStep};
 use serde::Serialize;
@@ -152,6 +154,40 @@ fn step_calls(
     out
 }
 
+/// The optional checks and where they read from, URLs masked: a probe or
+/// Prometheus URL may carry a password or token.
+fn sources_json(an: &Analysis) -> serde_json::Value {
+    let probe = an
+        .probe
+        .as_deref()
+        .map(|spec| match parse_probe_spec(spec) {
+            Ok((url, status)) => {
+                serde_json::json!({"url": redact::url(&url), "status": status.to_string()})
+            }
+            Err(_) => serde_json::json!({"url": redact::url(spec)}),
+        });
+    let prometheus = an
+        .prometheus
+        .as_ref()
+        .map(|(url, query)| serde_json::json!({"url": redact::url(url), "query": query}));
+    serde_json::json!({"probe": probe, "prometheus": prometheus})
+}
+
+fn print_sources(an: &Analysis) {
+    let s = sources_json(an);
+    if let Some(url) = s["probe"]["url"].as_str() {
+        let status = s["probe"]["status"].as_str().unwrap_or("2xx");
+        println!("probe:   GET {url} each interval, expecting {status}");
+    }
+    if let (Some(url), Some(q)) = (
+        s["prometheus"]["url"].as_str(),
+        s["prometheus"]["query"].as_str(),
+    ) {
+        let max = an.thresholds.prometheus_max.unwrap_or_default();
+        println!("prometheus: `{q}` at {url}, max {max}");
+    }
+}
+
 pub fn print(
     v: &Validated,
     plan: &CanaryPlan,
@@ -172,6 +208,7 @@ pub fn print(
             "steps": plan.steps,
             "promoted": plan.promoted,
             "thresholds": an.thresholds,
+            "sources": sources_json(an),
             "calls": calls,
             "on_failure": [revert],
         })),
@@ -180,6 +217,7 @@ pub fn print(
             println!("route:   the {}", v.route);
             println!("now:     {}", forward_text(&plan.original));
             println!("blue:    {}\ngreen:   {}", v.blue.arn, v.green.arn);
+            print_sources(an);
             println!(
                 "plan ({} steps, {} of analysis):",
                 plan.steps.len(),

@@ -10,6 +10,7 @@ mod status_traffic;
 
 use crate::cli::{Cli, Cmd, Output};
 use crate::preflight::InputError;
+use crate::redact;
 
 /// Exit codes: a contract (README, "Exit codes").
 pub const EXIT_PROMOTED: i32 = 0;
@@ -31,14 +32,13 @@ pub async fn run(cli: Cli) -> i32 {
 /// Print input errors (all of them) and return exit code 2.
 pub fn invalid(errors: &[InputError], output: Output) -> i32 {
     match output {
-        Output::Json => {
-            let doc = serde_json::json!({ "result": "invalid", "exit_code": EXIT_INVALID, "errors": errors });
-            println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
-        }
+        Output::Json => print_json(
+            &serde_json::json!({ "result": "invalid", "exit_code": EXIT_INVALID, "errors": errors }),
+        ),
         Output::Text => {}
     }
     for e in errors {
-        eprintln!("error: {e}");
+        eprintln!("error: {}", redact::text(&e.to_string()));
     }
     let n = errors.len();
     eprintln!(
@@ -52,16 +52,57 @@ pub fn invalid(errors: &[InputError], output: Output) -> i32 {
 /// that could not finish) and return `code`.
 pub fn failed(message: &str, code: i32, output: Output) -> i32 {
     if output == Output::Json {
-        let doc = serde_json::json!({ "result": "error", "exit_code": code, "error": message });
-        println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+        print_json(&serde_json::json!({ "result": "error", "exit_code": code, "error": message }));
     }
-    eprintln!("error: {message}");
+    eprintln!("error: {}", redact::text(message));
     code
 }
 
+/// The document with every URL masked (`redact`): the last line of defence
+/// for a probe or Prometheus URL that reached a message. Masking the text
+/// keeps the fields in their order; it cannot break the JSON, since a URL
+/// ends at a `"` or `\` and masking only puts `***` in its place.
+fn masked_json<T: serde::Serialize>(v: &T) -> serde_json::Result<String> {
+    serde_json::to_string_pretty(v).map(|s| redact::text(&s))
+}
+
 pub fn print_json<T: serde::Serialize>(v: &T) {
-    match serde_json::to_string_pretty(v) {
+    match masked_json(v) {
         Ok(s) => println!("{s}"),
         Err(e) => eprintln!("error: could not encode the JSON output: {e}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(serde::Serialize)]
+    struct Doc {
+        result: &'static str,
+        detail: Vec<&'static str>,
+    }
+
+    #[test]
+    fn json_is_masked_stays_valid_and_keeps_its_order() {
+        let doc = Doc {
+            result: "reverted",
+            detail: vec![
+                "GET \"http://u:hunter2@127.0.0.1/h?token=tok-123\" failed\n",
+                "http://127.0.0.1/?sig=tok-123\\x",
+            ],
+        };
+        let out = masked_json(&doc).unwrap();
+        assert!(
+            !out.contains("hunter2") && !out.contains("tok-123"),
+            "{out}"
+        );
+        let back: serde_json::Value = serde_json::from_str(&out).expect(&out);
+        assert_eq!(
+            back["detail"][0],
+            "GET \"http://***@127.0.0.1/h?token=***\" failed\n"
+        );
+        assert_eq!(back["detail"][1], "http://127.0.0.1/?sig=***\\x");
+        assert!(out.find("result") < out.find("detail"), "{out}");
     }
 }

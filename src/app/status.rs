@@ -270,7 +270,7 @@ pub fn print_outcome(r: &RunReport) {
             "result: {} (exit {}) after {took}: {}",
             r.result,
             r.exit_code,
-            reason.message()
+            crate::redact::text(reason.message())
         ),
     }
     if let Some(s) = r.detection_to_revert_seconds {

@@ -10,6 +10,8 @@ pub mod cloudwatch;
 pub mod fake;
 pub mod probe;
 pub mod prometheus;
+#[cfg(test)]
+pub(crate) mod test_server;
 
 use async_trait::async_trait;
 use serde::Serialize;
@@ -137,5 +139,6 @@ pub struct ProbeOutcome {
 #[async_trait]
 pub trait Probe: Send + Sync {
     async fn probe(&self) -> ProbeOutcome;
+    /// The probed URL with its secrets masked (`redact`), for messages.
     fn url(&self) -> &str;
 }

@@ -5,6 +5,7 @@
 
 use super::{Probe, ProbeOutcome, ProviderError};
 use crate::errors::chain;
+use crate::redact;
 use async_trait::async_trait;
 use std::fmt;
 use std::str::FromStr;
@@ -111,28 +112,31 @@ pub fn parse_probe_spec(spec: &str) -> Result<(String, StatusMatch), String> {
             Some(Ok(status)) => (url, status),
             Some(Err(e)) => {
                 return Err(format!(
-                    "probe '{spec}': {e} (to probe a URL ending in '={tail}', append '=2xx')"
+                    "probe '{}': {e} (to probe a URL ending in '={tail}', append '=2xx')",
+                    redact::url(spec)
                 ))
             }
             None => (spec, StatusMatch::default()),
         },
         None => (spec, StatusMatch::default()),
     };
-    check_url(url).map_err(|e| format!("probe '{spec}': {e}"))?;
+    check_url(url).map_err(|e| format!("probe '{}': {e}", redact::url(spec)))?;
     Ok((url.to_string(), status))
 }
 
+/// Errors name the URL masked (`redact`): it may carry a password or token.
 fn check_url(url: &str) -> Result<(), String> {
+    let shown = redact::url(url);
     let parsed =
-        reqwest::Url::parse(url).map_err(|e| format!("'{url}' is not a valid URL: {e}"))?;
+        reqwest::Url::parse(url).map_err(|e| format!("'{shown}' is not a valid URL: {e}"))?;
     if !matches!(parsed.scheme(), "http" | "https") {
         return Err(format!(
-            "'{url}' must be an http:// or https:// URL (got scheme '{}')",
+            "'{shown}' must be an http:// or https:// URL (got scheme '{}')",
             parsed.scheme()
         ));
     }
     if parsed.host_str().is_none_or(str::is_empty) {
-        return Err(format!("'{url}' has no host"));
+        return Err(format!("'{shown}' has no host"));
     }
     Ok(())
 }
@@ -140,6 +144,9 @@ fn check_url(url: &str) -> Result<(), String> {
 /// GETs one URL. Redirects are not followed: the probe reports what the URL
 /// itself answers (a canary redirecting to a login page is not "200").
 pub struct HttpProbe {
+    /// The URL as given, credentials included: only ever sent, never printed.
+    raw_url: String,
+    /// The URL with its secrets masked: the only form that is ever printed.
     url: String,
     client: reqwest::Client,
 }
@@ -151,13 +158,20 @@ impl HttpProbe {
             message,
         };
         check_url(url).map_err(err)?;
+        let masked = redact::url(url);
         let client = reqwest::Client::builder()
             .timeout(timeout)
             .redirect(reqwest::redirect::Policy::none())
             .build()
-            .map_err(|e| err(format!("cannot build HTTP client for {url}: {}", chain(&e))))?;
+            .map_err(|e| {
+                err(format!(
+                    "cannot build HTTP client for {masked}: {}",
+                    chain(&e)
+                ))
+            })?;
         Ok(HttpProbe {
-            url: url.to_string(),
+            raw_url: url.to_string(),
+            url: masked,
             client,
         })
     }
@@ -169,7 +183,7 @@ impl Probe for HttpProbe {
     /// large page does not skew it (or cost memory).
     async fn probe(&self) -> ProbeOutcome {
         let started = Instant::now();
-        let result = self.client.get(&self.url).send().await;
+        let result = self.client.get(&self.raw_url).send().await;
         let latency_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
         match result {
             Ok(resp) => ProbeOutcome {
@@ -190,7 +204,9 @@ impl Probe for HttpProbe {
     }
 }
 
-fn describe_error(url: &str, e: &reqwest::Error) -> String {
+/// `shown` is the masked URL; reqwest's own message repeats the real one,
+/// so the cause chain is masked too.
+fn describe_error(shown: &str, e: &reqwest::Error) -> String {
     let what = if e.is_timeout() {
         "timed out"
     } else if e.is_connect() {
@@ -198,53 +214,13 @@ fn describe_error(url: &str, e: &reqwest::Error) -> String {
     } else {
         "failed"
     };
-    format!("GET {url} {what}: {}", chain(e))
-}
-
-/// A one-shot HTTP server on loopback for the providers' tests.
-#[cfg(test)]
-pub(crate) mod test_server {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    use tokio::net::TcpListener;
-    use tokio::task::JoinHandle;
-
-    /// Serve `response` (raw HTTP) to one connection; the handle yields the
-    /// request head that was received.
-    pub(crate) async fn serve_once(response: String) -> (String, JoinHandle<String>) {
-        let listener = TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind loopback");
-        let addr = listener.local_addr().expect("local addr");
-        let handle = tokio::spawn(async move {
-            let (mut sock, _) = listener.accept().await.expect("accept");
-            let mut head = Vec::new();
-            let mut buf = [0u8; 1024];
-            while !head.windows(4).any(|w| w == b"\r\n\r\n") {
-                let n = sock.read(&mut buf).await.expect("read");
-                if n == 0 {
-                    break;
-                }
-                head.extend_from_slice(&buf[..n]);
-            }
-            sock.write_all(response.as_bytes()).await.expect("write");
-            sock.shutdown().await.ok();
-            String::from_utf8_lossy(&head).into_owned()
-        });
-        (format!("http://{addr}"), handle)
-    }
-
-    pub(crate) fn response(status_line: &str, content_type: &str, body: &str) -> String {
-        format!(
-            "HTTP/1.1 {status_line}\r\nContent-Type: {content_type}\r\n\
-             Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
-            body.len()
-        )
-    }
+    format!("GET {shown} {what}: {}", redact::text(&chain(e)))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::provider::test_server;
 
     /// Expected parse: the URL and status, or `Err(())` for "rejected".
     type Want = Result<(String, StatusMatch), ()>;
@@ -373,5 +349,38 @@ mod tests {
         assert_eq!(out.status, None);
         let err = out.error.expect("error");
         assert!(err.contains(&url), "{err}");
+    }
+
+    #[tokio::test]
+    async fn probe_failure_masks_the_secrets_of_its_url() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        drop(listener);
+        let url = format!("http://probe-user:hunter2@{addr}/health?token=tok-123");
+        let probe = HttpProbe::new(&url, Duration::from_secs(2)).expect("probe");
+        let err = probe.probe().await.error.expect("error");
+        for secret in ["probe-user", "hunter2", "tok-123"] {
+            assert!(!err.contains(secret), "{secret} leaked: {err}");
+        }
+        let shown = format!("http://***@{addr}/health?token=***");
+        assert!(err.contains(&shown), "{err}");
+        assert_eq!(probe.url(), shown);
+    }
+
+    #[test]
+    fn spec_errors_mask_the_url() {
+        for spec in [
+            "http://u:hunter2@127.0.0.1/h?token=tok-123=600",
+            "ftp://u:hunter2@127.0.0.1/h?token=tok-123",
+            "http://u:hunter2@127.0.0.1:port/h?token=tok-123",
+        ] {
+            let e = parse_probe_spec(spec).expect_err(spec);
+            assert!(
+                !e.contains("hunter2") && !e.contains("tok-123") && e.contains("***@127.0.0.1"),
+                "{e}"
+            );
+        }
     }
 }

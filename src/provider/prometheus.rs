@@ -7,6 +7,7 @@
 //! logged, since Prometheus does not order series meaningfully.
 
 use super::{ProviderError, ScalarSource};
+use crate::redact;
 use async_trait::async_trait;
 use serde_json::Value;
 use std::time::Duration;
@@ -17,63 +18,61 @@ const TIMEOUT: Duration = Duration::from_secs(10);
 const BODY_EXCERPT: usize = 200;
 
 pub struct PrometheusQuery {
-    base_url: String,
+    /// `<base>/api/v1/query`, keeping any query string of the base (a token).
+    endpoint: reqwest::Url,
+    /// The endpoint with its secrets masked: the only form ever printed.
+    shown: String,
     query: String,
     client: reqwest::Client,
 }
 
 impl PrometheusQuery {
     /// `base_url` is the Prometheus root (e.g. `http://prometheus:9090`, or a
-    /// path prefix behind a proxy); `/api/v1/query` is appended.
+    /// path prefix behind a proxy); `/api/v1/query` is appended to its path,
+    /// and its query string (e.g. `?token=...` for a proxy) is kept.
     pub fn new(base_url: &str, query: &str) -> Result<Self, ProviderError> {
-        let base_url = base_url.trim_end_matches('/').to_string();
-        let parsed = reqwest::Url::parse(&base_url)
-            .map_err(|e| error(query, &base_url, &format!("invalid base URL: {e}")))?;
-        if !matches!(parsed.scheme(), "http" | "https") {
-            return Err(error(
-                query,
-                &base_url,
-                "base URL must be http:// or https://",
-            ));
+        let shown = redact::url(base_url);
+        let mut endpoint = reqwest::Url::parse(base_url)
+            .map_err(|e| error(query, &shown, &format!("invalid base URL: {e}")))?;
+        if !matches!(endpoint.scheme(), "http" | "https") {
+            return Err(error(query, &shown, "base URL must be http:// or https://"));
         }
+        let path = format!("{}/api/v1/query", endpoint.path().trim_end_matches('/'));
+        endpoint.set_path(&path);
+        let shown = redact::url(endpoint.as_str());
         let client = reqwest::Client::builder()
             .timeout(TIMEOUT)
             .build()
-            .map_err(|e| error(query, &base_url, &format!("cannot build HTTP client: {e}")))?;
+            .map_err(|e| error(query, &shown, &format!("cannot build HTTP client: {e}")))?;
         Ok(PrometheusQuery {
-            base_url,
+            endpoint,
+            shown,
             query: query.to_string(),
             client,
         })
     }
 
-    fn endpoint(&self) -> String {
-        format!("{}/api/v1/query", self.base_url)
-    }
-
     fn error(&self, message: &str) -> ProviderError {
-        error(&self.query, &self.endpoint(), message)
+        error(&self.query, &self.shown, message)
     }
 
     /// GET the query and return the status and body; transport failures and
     /// non-UTF-8 bodies become errors here.
     async fn fetch(&self) -> Result<(reqwest::StatusCode, String), ProviderError> {
         // The "query" feature of reqwest is off, so encode the URL ourselves.
-        let url = reqwest::Url::parse_with_params(&self.endpoint(), [("query", &self.query)])
-            .map_err(|e| self.error(&format!("invalid URL: {e}")))?;
+        let mut url = self.endpoint.clone();
+        url.query_pairs_mut().append_pair("query", &self.query);
         let resp = self
             .client
             .get(url)
             .header("Accept", "application/json")
             .send()
             .await
-            .map_err(|e| self.error(&crate::errors::chain(&e)))?;
+            .map_err(|e| self.error(&redact::text(&crate::errors::chain(&e))))?;
         let status = resp.status();
         let body = resp.text().await.map_err(|e| {
-            self.error(&format!(
-                "reading the response: {}",
-                crate::errors::chain(&e)
-            ))
+            let cause = redact::text(&crate::errors::chain(&e));
+            self.error(&format!("reading the response: {cause}"))
         })?;
         Ok((status, body))
     }
@@ -102,10 +101,11 @@ impl ScalarSource for PrometheusQuery {
     }
 
     fn describe(&self) -> String {
-        format!("prometheus query `{}` at {}", self.query, self.base_url)
+        format!("prometheus query `{}` at {}", self.query, self.shown)
     }
 }
 
+/// `url` must already be masked.
 fn error(query: &str, url: &str, message: &str) -> ProviderError {
     ProviderError {
         provider: PROVIDER,
@@ -173,7 +173,7 @@ fn sample_value(sample: &Value) -> Result<f64, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::provider::probe::test_server;
+    use crate::provider::test_server;
     use serde_json::json;
 
     fn vector(values: &[&str]) -> Value {
@@ -267,9 +267,47 @@ mod tests {
         }
     }
 
+    #[tokio::test]
+    async fn a_token_in_the_base_url_is_sent_but_never_shown() {
+        let resp = test_server::response("503 Service Unavailable", "text/plain", "down");
+        let (base, server) = test_server::serve_once(resp).await;
+        let authority = base.trim_start_matches("http://");
+        let url = format!("http://prom-user:hunter2@{authority}/prom/?token=tok-123");
+        let q = PrometheusQuery::new(&url, "up").expect("client");
+        let e = q.value().await.expect_err("503");
+        let head = server.await.expect("server");
+        assert!(
+            head.starts_with("GET /prom/api/v1/query?token=tok-123&query=up "),
+            "{head}"
+        );
+        let shown = format!("http://***@{authority}/prom/api/v1/query?token=***");
+        for text in [e.message.clone(), q.describe()] {
+            assert!(
+                !text.contains("hunter2") && !text.contains("tok-123"),
+                "{text}"
+            );
+            assert!(text.contains(&shown), "{text}");
+        }
+    }
+
+    #[tokio::test]
+    async fn an_unreachable_prometheus_error_is_masked() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        drop(listener);
+        let q = PrometheusQuery::new(&format!("http://{addr}/?token=tok-123"), "up").expect("q");
+        let e = q.value().await.expect_err("refused");
+        assert!(!e.message.contains("tok-123"), "{}", e.message);
+        assert!(e.message.contains("token=***"), "{}", e.message);
+    }
+
     #[test]
     fn rejects_non_http_base() {
         assert!(PrometheusQuery::new("file:///etc", "up").is_err());
         assert!(PrometheusQuery::new("not a url", "up").is_err());
+        let e = PrometheusQuery::new("http://u:hunter2@127.0.0.1:x/", "up")
+            .err()
+            .expect("bad port");
+        assert!(!e.message.contains("hunter2"), "{}", e.message);
     }
 }

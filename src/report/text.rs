@@ -62,7 +62,8 @@ impl<W: Write + Send> Reporter for TextReporter<W> {
             let _ = write!(self.out, "\r\x1b[2K");
         }
         if let Some(line) = self.line(p) {
-            let _ = writeln!(self.out, "{line}");
+            // Check details quote provider errors; mask any URL's secrets.
+            let _ = writeln!(self.out, "{}", crate::redact::text(&line));
             let _ = self.out.flush();
         }
     }

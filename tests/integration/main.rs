@@ -8,6 +8,7 @@ mod canary;
 mod cloudwatch_timing;
 mod faults;
 mod preflight;
+mod secrets;
 mod signals;
 mod status;
 mod support;

@@ -109,6 +109,44 @@ async fn every_bad_input_is_reported_at_once() {
     assert_eq!(emu.mutating_calls(), Vec::<String>::new());
 }
 
+/// `--min-requests 0` and a bare `--max-error-rate 1` would switch the
+/// error-rate check off; both are refused, the config file's too.
+#[tokio::test]
+async fn thresholds_that_switch_the_check_off_are_refused() {
+    let mut emu = Emulator::start();
+    let d = emu.demo(&[]);
+    emu.clear_calls();
+    let route = crate::canary::canary_route(&d, "50,100");
+    let mut a = route.clone();
+    a.extend(["--min-requests", "0", "--max-error-rate", "1"]);
+    let r = emu.run(&a);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(
+        r.stderr.contains("error: --min-requests: 0 would judge"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("error: --max-error-rate: ")
+            && r.stderr
+                .contains("write 1% for a percentage, or 0.01 as a fraction"),
+        "{}",
+        r.stderr
+    );
+    let file = std::env::temp_dir().join(format!("alb-rollout-{}.toml", std::process::id()));
+    std::fs::write(&file, "max-error-rate = \"100%\"\n").unwrap();
+    let mut a = route;
+    a.extend(["--config", file.to_str().unwrap(), "--output", "json"]);
+    let r = emu.run(&a);
+    let _ = std::fs::remove_file(&file);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert_eq!(
+        r.json()["errors"][0]["culprit"],
+        "max-error-rate in the --config file"
+    );
+    assert_eq!(emu.mutating_calls(), Vec::<String>::new());
+}
+
 #[tokio::test]
 async fn wrong_blue_and_foreign_rule_are_named() {
     let mut emu = Emulator::start();
