@@ -1,13 +1,19 @@
-//! Live-AWS suite: proves the binary on your own account. Skipped (passes
-//! with a note) unless these are set, with credentials from the usual chain:
+//! Live-AWS suite: proves the binary on your own account. Every test is
+//! `#[ignore]`d (no account is reachable in CI) and runs only with
+//! `--ignored`; run that way without the settings below, it FAILS rather
+//! than pass without having checked anything. Credentials come from the usual
+//! chain:
 //!
 //!   ALB_ROLLOUT_LIVE_LISTENER  listener ARN whose default action forwards to blue
 //!   ALB_ROLLOUT_LIVE_BLUE      blue target group (ARN or name)
 //!   ALB_ROLLOUT_LIVE_GREEN     green target group with at least one healthy target
-//!   ALB_ROLLOUT_LIVE_MUTATE=1  also shift 1% to green, then cancel: the
-//!                              route must come back exactly as it was
 //!
-//! Run: `cargo test --test live_aws -- --nocapture`
+//! The tests that change the listener (a 1% shift then a cancel; a whole
+//! canary judged by CloudWatch with the default flags, which moves all
+//! traffic to green and takes about four minutes) are named `live_mutating_*`.
+//!
+//! Run: `cargo test --test live_aws -- --ignored --nocapture` (all), or
+//! `... -- --ignored --skip live_mutating` (read-only).
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
@@ -19,22 +25,21 @@ struct Live {
     green: String,
 }
 
-fn live() -> Option<Live> {
-    let get = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
-    match (
-        get("ALB_ROLLOUT_LIVE_LISTENER"),
-        get("ALB_ROLLOUT_LIVE_BLUE"),
-        get("ALB_ROLLOUT_LIVE_GREEN"),
-    ) {
-        (Some(listener), Some(blue), Some(green)) => Some(Live {
-            listener,
-            blue,
-            green,
-        }),
-        _ => {
-            eprintln!("live AWS test skipped: set ALB_ROLLOUT_LIVE_LISTENER, ALB_ROLLOUT_LIVE_BLUE and ALB_ROLLOUT_LIVE_GREEN to run it");
-            None
-        }
+const WHY: &str = "needs an AWS account: ALB_ROLLOUT_LIVE_* and credentials (run with --ignored)";
+
+/// The configured account, or a failure: a live test that has nothing to
+/// test against must not report "ok".
+fn live() -> Live {
+    let get = |k: &str| {
+        std::env::var(k)
+            .ok()
+            .filter(|v| !v.is_empty())
+            .unwrap_or_else(|| panic!("{k} is not set; {WHY}"))
+    };
+    Live {
+        listener: get("ALB_ROLLOUT_LIVE_LISTENER"),
+        blue: get("ALB_ROLLOUT_LIVE_BLUE"),
+        green: get("ALB_ROLLOUT_LIVE_GREEN"),
     }
 }
 
@@ -57,15 +62,17 @@ fn default_action(l: &Live) -> serde_json::Value {
 }
 
 #[test]
+#[ignore = "needs an AWS account: ALB_ROLLOUT_LIVE_* and credentials (run with --ignored)"]
 fn live_status_reads_the_listener() {
-    let Some(l) = live() else { return };
+    let l = live();
     let action = default_action(&l);
     assert_eq!(action["type"], "forward", "{action}");
 }
 
 #[test]
+#[ignore = "needs an AWS account: ALB_ROLLOUT_LIVE_* and credentials (run with --ignored)"]
 fn live_dry_run_validates_and_changes_nothing() {
-    let Some(l) = live() else { return };
+    let l = live();
     let before = default_action(&l);
     let out = bin()
         .args([
@@ -96,14 +103,9 @@ fn live_dry_run_validates_and_changes_nothing() {
 }
 
 #[test]
-fn live_shift_then_cancel_restores_the_exact_route() {
-    let Some(l) = live() else { return };
-    if std::env::var("ALB_ROLLOUT_LIVE_MUTATE").as_deref() != Ok("1") {
-        eprintln!(
-            "live mutation test skipped: set ALB_ROLLOUT_LIVE_MUTATE=1 to shift 1% and cancel"
-        );
-        return;
-    }
+#[ignore = "changes a listener in an AWS account: ALB_ROLLOUT_LIVE_* and credentials (run with --ignored)"]
+fn live_mutating_shift_then_cancel_restores_the_exact_route() {
+    let l = live();
     let before = default_action(&l);
     let mut child = bin()
         .args([
@@ -142,4 +144,38 @@ fn live_shift_then_cancel_restores_the_exact_route() {
         t.elapsed()
     );
     assert_eq!(default_action(&l), before, "route restored exactly");
+}
+
+/// CloudWatch as it really is: the default flags must promote a healthy
+/// green. Needs steady traffic through the listener (at least ~100 requests
+/// a minute) and leaves the listener promoted to green (blue at weight 0).
+#[test]
+#[ignore = "moves all traffic of a listener in an AWS account to green: ALB_ROLLOUT_LIVE_* and credentials (run with --ignored)"]
+fn live_mutating_default_canary_promotes_a_healthy_green_on_real_cloudwatch() {
+    let l = live();
+    let t = Instant::now();
+    let out = bin()
+        .args([
+            "canary",
+            "--listener",
+            &l.listener,
+            "--blue",
+            &l.blue,
+            "--green",
+            &l.green,
+            "--steps",
+            "10,100",
+            "--output",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["result"], "promoted", "{report}");
+    let iv = report["steps"][0]["intervals"].as_array().unwrap();
+    let waited = iv.iter().filter(|i| i["verdict"] == "waiting").count();
+    eprintln!(
+        "promoted after {:.0} s; {waited} checks waited for CloudWatch before the first judged minute",
+        t.elapsed().as_secs_f64()
+    );
 }
