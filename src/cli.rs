@@ -130,7 +130,8 @@ pub struct AnalysisArgs {
     /// What an interval without enough data means [default: fail].
     #[arg(long, value_enum, env = "ALB_ROLLOUT_ON_NO_DATA")]
     pub on_no_data: Option<NoDataPolicy>,
-    /// With --on-no-data pause: fail after this long without data [default: 10m].
+    /// With --on-no-data pause, and while waiting for CloudWatch's next
+    /// minute: give up after this long without data [default: 10m].
     #[arg(long, env = "ALB_ROLLOUT_NO_DATA_TIMEOUT")]
     pub no_data_timeout: Option<String>,
     /// Failed intervals before revert [default: 1].
