@@ -7,6 +7,8 @@ mod analysis;
 mod canary;
 mod faults;
 mod preflight;
+mod route_auth;
+mod route_shapes;
 mod signals;
 mod status;
 mod support;
