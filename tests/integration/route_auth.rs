@@ -127,6 +127,13 @@ async fn an_https_listener_with_oidc_keeps_certificates_and_auth_through_a_canar
         after.certificates()[0].certificate_arn(),
         Some(cert.as_str())
     );
+    let text = emu.run(&["status", "--listener", &listener]);
+    assert!(
+        text.stdout
+            .contains("authenticate-oidc -> forward demo-blue 1 (100.0%)  sticky 900s"),
+        "{}",
+        text.stdout
+    );
     // Preflight accepts the route: a dry run plans and changes nothing.
     emu.clear_calls();
     let r = emu.run(&[
