@@ -116,7 +116,7 @@ fn check_route(
         RouteAction::Other { action_type } => {
             errors.push(InputError::new(
                 route.owner_arn().to_string(),
-                format!("the {route} is a {action_type} action; alb-rollout shifts forward actions only (point --listener/--rule at a route that forwards to a target group)"),
+                format!("the {route} has a {action_type} action; alb-rollout shifts a forward action only, optionally after authenticate-oidc/authenticate-cognito steps (point --listener/--rule at a route that forwards to a target group)"),
             ));
             None
         }

@@ -26,6 +26,7 @@ fn live(action: RouteAction) -> LiveState {
             load_balancer_arn: LB.into(),
             protocol: Some("HTTP".into()),
             port: Some(80),
+            leading: vec![],
             default_action: action,
         }),
         load_balancer: None,
@@ -78,6 +79,30 @@ fn redirect_default_action_is_named() {
     assert_eq!(e.len(), 1);
     assert_eq!(e[0].culprit, L);
     assert!(e[0].message.contains("redirect"), "{}", e[0].message);
+}
+
+#[test]
+fn authenticate_steps_before_the_forward_pass() {
+    let mut l = live(RouteAction::Forward(Forward::single(BLUE)));
+    if let Ok(listener) = l.listener.as_mut() {
+        listener.leading = vec![LeadingAction {
+            action_type: "authenticate-oidc".into(),
+            order: Some(1),
+        }];
+    }
+    let v = validate(&req(), &l).unwrap();
+    assert_eq!(v.original, Forward::single(BLUE));
+    assert_eq!(v.listener.leading.len(), 1);
+    let fixed = live(RouteAction::Other {
+        action_type: "fixed-response".into(),
+    });
+    let e = errors(&fixed, &req());
+    assert!(e[0].message.contains("fixed-response"), "{}", e[0].message);
+    assert!(
+        e[0].message.contains(L),
+        "names the listener: {}",
+        e[0].message
+    );
 }
 
 #[test]
@@ -157,6 +182,7 @@ fn rule_must_belong_to_listener_and_not_be_default() {
         priority: "10".into(),
         is_default,
         conditions: vec![],
+        leading: vec![],
         action: RouteAction::Forward(Forward::single(BLUE)),
     };
     l.rules = Some(Ok(vec![rule("arn:r1", false), rule("arn:default", true)]));

@@ -176,7 +176,7 @@ pub fn resolve(a: &AnalysisArgs, f: FileSettings) -> Result<Analysis, Vec<InputE
             errors.push(InputError::new(flag, "must be longer than 0s"));
         }
     }
-    if metric_period.as_secs() % 60 != 0 || metric_period.subsec_nanos() != 0 {
+    if !metric_period.as_secs().is_multiple_of(60) || metric_period.subsec_nanos() != 0 {
         errors.push(InputError::new(
             "--metric-period",
             format!(

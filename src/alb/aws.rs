@@ -1,5 +1,6 @@
 //! The AWS SDK adapter for the load-balancer port. It translates and calls;
-//! it never decides. Retries for throttling and 5xx live in the SDK's retry
+//! it never decides. A forward write reads the route's live action list and
+//! replaces only the forward in it (see `route_sdk::splice_forward`). Retries for throttling and 5xx live in the SDK's retry
 //! policy (configured in `aws_env`), so one port call is one logical request.
 
 use super::model::*;
@@ -7,6 +8,7 @@ use super::port::{AlbError, AlbErrorKind, AlbResult, LoadBalancerPort};
 use super::translate::*;
 use async_trait::async_trait;
 use aws_sdk_elasticloadbalancingv2::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_elasticloadbalancingv2::types::Action;
 use aws_sdk_elasticloadbalancingv2::Client;
 use std::collections::BTreeMap;
 
@@ -18,6 +20,40 @@ impl AwsLoadBalancer {
     pub fn new(config: &aws_config::SdkConfig) -> Self {
         AwsLoadBalancer {
             client: Client::new(config),
+        }
+    }
+
+    /// The route's action list exactly as ELBv2 returns it.
+    async fn live_actions(&self, route: &RouteRef) -> AlbResult<Vec<Action>> {
+        match route {
+            RouteRef::ListenerDefault { listener_arn } => {
+                let op = "DescribeListeners";
+                let out = self
+                    .client
+                    .describe_listeners()
+                    .listener_arns(listener_arn)
+                    .send()
+                    .await
+                    .map_err(|e| map_err(op, Some(listener_arn), e))?;
+                out.listeners()
+                    .first()
+                    .map(|l| l.default_actions().to_vec())
+                    .ok_or_else(|| AlbError::not_found(op, listener_arn, "no such listener"))
+            }
+            RouteRef::Rule { rule_arn, .. } => {
+                let op = "DescribeRules";
+                let out = self
+                    .client
+                    .describe_rules()
+                    .rule_arns(rule_arn)
+                    .send()
+                    .await
+                    .map_err(|e| map_err(op, Some(rule_arn), e))?;
+                out.rules()
+                    .first()
+                    .map(|r| r.actions().to_vec())
+                    .ok_or_else(|| AlbError::not_found(op, rule_arn, "no such rule"))
+            }
         }
     }
 }
@@ -169,48 +205,40 @@ impl LoadBalancerPort for AwsLoadBalancer {
     }
 
     async fn read_route(&self, route: &RouteRef) -> AlbResult<RouteAction> {
-        match route {
-            RouteRef::ListenerDefault { listener_arn } => {
-                Ok(self.listener(listener_arn).await?.default_action)
-            }
-            RouteRef::Rule { rule_arn, .. } => {
-                let op = "DescribeRules";
-                let out = self
-                    .client
-                    .describe_rules()
-                    .rule_arns(rule_arn)
-                    .send()
-                    .await
-                    .map_err(|e| map_err(op, Some(rule_arn), e))?;
-                out.rules()
-                    .first()
-                    .map(|r| route_action_from_sdk(r.actions()))
-                    .ok_or_else(|| AlbError::not_found(op, rule_arn, "no such rule"))
-            }
-        }
+        Ok(route_action_from_sdk(&self.live_actions(route).await?))
     }
 
     async fn write_forward(&self, route: &RouteRef, forward: &Forward) -> AlbResult<()> {
-        let action = forward_to_sdk(forward);
+        // ELBv2 replaces the whole list, so read it first: authenticate steps
+        // before the forward go back exactly as they are, with their Order.
+        let current = self.live_actions(route).await?;
+        let (op, owner) = match route {
+            RouteRef::ListenerDefault { listener_arn } => ("ModifyListener", listener_arn),
+            RouteRef::Rule { rule_arn, .. } => ("ModifyRule", rule_arn),
+        };
+        let actions = splice_forward(&current, forward)
+            .map_err(|m| AlbError::new(AlbErrorKind::Invalid, op, Some(owner), &m))?;
+        // Only the actions are sent: port, protocol, certificates and SSL
+        // policy stay as they are when ModifyListener omits them.
         match route {
             RouteRef::ListenerDefault { listener_arn } => self
                 .client
                 .modify_listener()
                 .listener_arn(listener_arn)
-                .default_actions(action)
+                .set_default_actions(Some(actions))
                 .send()
                 .await
                 .map(|_| ())
-                .map_err(|e| map_err("ModifyListener", Some(listener_arn), e)),
+                .map_err(|e| map_err(op, Some(owner), e)),
             RouteRef::Rule { rule_arn, .. } => self
                 .client
                 .modify_rule()
                 .rule_arn(rule_arn)
-                .actions(action)
+                .set_actions(Some(actions))
                 .send()
                 .await
                 .map(|_| ())
-                .map_err(|e| map_err("ModifyRule", Some(rule_arn), e)),
+                .map_err(|e| map_err(op, Some(owner), e)),
         }
     }
 

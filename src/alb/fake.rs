@@ -114,6 +114,7 @@ impl FakeLoadBalancer {
                     load_balancer_arn: lb.into(),
                     protocol: Some("HTTP".into()),
                     port: Some(80),
+                    leading: vec![],
                     default_action: action,
                 },
             )
@@ -133,6 +134,7 @@ impl FakeLoadBalancer {
                         key: None,
                         values: vec!["/api/*".into()],
                     }],
+                    leading: vec![],
                     action,
                 },
             );
@@ -214,6 +216,34 @@ impl FakeLoadBalancer {
     /// Overwrite a route behind the tool's back (another operator, a drift).
     pub fn force_route(&self, route: &RouteRef, action: RouteAction) {
         self.with(|s| put_route(s, route, action));
+    }
+
+    /// Put authenticate steps before a route's forward, as an HTTPS listener
+    /// with OIDC or Cognito has them. Writes keep them, like ELBv2 does for
+    /// the AWS adapter's read-modify-write.
+    pub fn set_leading(&self, route: &RouteRef, leading: Vec<LeadingAction>) {
+        self.with(|s| match route {
+            RouteRef::ListenerDefault { listener_arn } => {
+                if let Some(l) = s.listeners.get_mut(listener_arn) {
+                    l.leading = leading;
+                }
+            }
+            RouteRef::Rule { rule_arn, .. } => {
+                if let Some(r) = s.rules.get_mut(rule_arn) {
+                    r.leading = leading;
+                }
+            }
+        });
+    }
+
+    pub fn leading(&self, route: &RouteRef) -> Vec<LeadingAction> {
+        self.with(|s| match route {
+            RouteRef::ListenerDefault { listener_arn } => {
+                s.listeners.get(listener_arn).map(|l| l.leading.clone())
+            }
+            RouteRef::Rule { rule_arn, .. } => s.rules.get(rule_arn).map(|r| r.leading.clone()),
+        })
+        .unwrap_or_default()
     }
 
     pub fn calls(&self) -> Vec<Call> {
@@ -298,3 +328,7 @@ fn not_found(op: &str, what: &str) -> AlbError {
 
 #[path = "fake_port.rs"]
 mod port_impl;
+
+#[cfg(test)]
+#[path = "fake_tests.rs"]
+mod tests;

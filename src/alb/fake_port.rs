@@ -33,6 +33,7 @@ impl LoadBalancerPort for FakeLoadBalancer {
                 priority: "default".into(),
                 is_default: true,
                 conditions: vec![],
+                leading: l.leading.clone(),
                 action: l.default_action.clone(),
             });
             Some(rules)
@@ -77,6 +78,12 @@ impl LoadBalancerPort for FakeLoadBalancer {
         self.enter(op, route.owner_arn()).await?;
         self.with(|s| {
             let old = get_route(s, route).ok_or_else(|| not_found(op, route.owner_arn()))?;
+            // Like the AWS adapter: never overwrite a route that no longer
+            // forwards (a redirect put there by someone else).
+            if let RouteAction::Other { action_type } = &old {
+                let m = format!("the route now has a {action_type} action where a forward was expected; nothing was written");
+                return Err(AlbError::new(AlbErrorKind::Invalid, op, Some(route.owner_arn()), &m));
+            }
             // Staleness is armed for the next write only.
             if s.stale_reads > 0 {
                 s.stale = Some((route.clone(), old, std::mem::take(&mut s.stale_reads)));
@@ -119,6 +126,7 @@ impl LoadBalancerPort for FakeLoadBalancer {
                     priority: priority.to_string(),
                     is_default: false,
                     conditions: conditions.to_vec(),
+                    leading: vec![],
                     action: RouteAction::Forward(forward.clone()),
                 },
             );

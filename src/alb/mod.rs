@@ -1,8 +1,9 @@
 //! The load-balancer port: the domain's words for what alb-rollout reads and
 //! changes on an Application Load Balancer, independent of the AWS SDK.
 //!
-//! `model` holds the value types, `port` the trait, `aws` the SDK adapter
-//! (with pure translate functions in `translate`), `fake` an in-memory
+//! `model` holds the value types (routes in `route`), `port` the trait, `aws`
+//! the SDK adapter (with pure translate functions in `translate` and, for
+//! action lists and their exact shapes, `route_sdk`), `fake` an in-memory
 //! implementation with a call log, fault injection and lag for component tests,
 //! and `state_tags` the compact encoding of a run record into ELBv2 tags.
 
@@ -10,6 +11,8 @@ pub mod aws;
 pub mod fake;
 pub mod model;
 pub mod port;
+pub mod route;
+pub mod route_sdk;
 pub mod state_tags;
 pub mod translate;
 

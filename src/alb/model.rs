@@ -1,8 +1,11 @@
-//! Value types for listeners, rules, forward actions, target groups and
-//! target health, as alb-rollout reasons about them.
+//! Value types for listeners, rules, target groups and target health, as
+//! alb-rollout reasons about them. The route types (forward, stickiness,
+//! shapes, leading actions) live in `route` and are re-exported here.
 
 use serde::Serialize;
 use std::fmt;
+
+pub use super::route::*;
 
 /// The largest weight ELBv2 accepts for one target group in a forward action.
 pub const MAX_WEIGHT: u16 = 999;
@@ -65,143 +68,6 @@ impl fmt::Display for RouteRef {
     }
 }
 
-/// One target group in a forward action with its weight (0..=999).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct WeightedGroup {
-    pub target_group_arn: String,
-    pub weight: u16,
-}
-
-/// Group stickiness of a weighted forward action.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
-pub struct Stickiness {
-    pub enabled: bool,
-    pub duration_seconds: Option<i32>,
-}
-
-/// How the forward was written, so a revert restores the same shape.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum ForwardShape {
-    /// `Forward { TargetGroupArn }`: one group, no weights.
-    Single,
-    /// `Forward { ForwardConfig { TargetGroups: [...] } }`.
-    Weighted,
-}
-
-/// A forward action: where the route sends its traffic.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Forward {
-    pub groups: Vec<WeightedGroup>,
-    pub stickiness: Stickiness,
-    pub shape: ForwardShape,
-}
-
-impl Forward {
-    pub fn single(target_group_arn: &str) -> Self {
-        Forward {
-            groups: vec![WeightedGroup {
-                target_group_arn: target_group_arn.to_string(),
-                weight: 1,
-            }],
-            stickiness: Stickiness::default(),
-            shape: ForwardShape::Single,
-        }
-    }
-
-    /// A weighted forward without stickiness, from (ARN, weight) pairs.
-    pub fn weighted(groups: &[(&str, u16)]) -> Self {
-        Forward {
-            groups: groups
-                .iter()
-                .map(|(arn, weight)| WeightedGroup {
-                    target_group_arn: arn.to_string(),
-                    weight: *weight,
-                })
-                .collect(),
-            stickiness: Stickiness::default(),
-            shape: ForwardShape::Weighted,
-        }
-    }
-
-    /// `name weight` for each group, for progress lines.
-    pub fn weights_text(&self) -> String {
-        self.groups
-            .iter()
-            .map(|g| format!("{} {}", arn_resource(&g.target_group_arn), g.weight))
-            .collect::<Vec<_>>()
-            .join(", ")
-    }
-
-    pub fn weight_of(&self, target_group_arn: &str) -> Option<u16> {
-        self.groups
-            .iter()
-            .find(|g| g.target_group_arn == target_group_arn)
-            .map(|g| g.weight)
-    }
-
-    pub fn total_weight(&self) -> u32 {
-        self.groups.iter().map(|g| u32::from(g.weight)).sum()
-    }
-
-    /// Share of traffic (0.0..=100.0) a group receives under this action.
-    pub fn percent_of(&self, target_group_arn: &str) -> f64 {
-        let total = self.total_weight();
-        match self.weight_of(target_group_arn) {
-            Some(w) if total > 0 => f64::from(w) * 100.0 / f64::from(total),
-            _ => 0.0,
-        }
-    }
-
-    /// True when both describe the same traffic split and stickiness. The
-    /// shape is ignored: ELBv2 may echo a single-group forward as weighted.
-    pub fn same_routing(&self, other: &Forward) -> bool {
-        let norm = |f: &Forward| {
-            let mut g: Vec<(String, u16)> = f
-                .groups
-                .iter()
-                .map(|g| (g.target_group_arn.clone(), g.weight))
-                .collect();
-            g.sort();
-            g
-        };
-        let sticky_eq = self.stickiness.enabled == other.stickiness.enabled
-            && (!self.stickiness.enabled
-                || self.stickiness.duration_seconds == other.stickiness.duration_seconds);
-        let single_eq = self.groups.len() == 1
-            && other.groups.len() == 1
-            && self.groups[0].target_group_arn == other.groups[0].target_group_arn;
-        sticky_eq && (single_eq || norm(self) == norm(other))
-    }
-}
-
-/// What a route does. Only forwards can be shifted; anything else is named.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "type", rename_all = "kebab-case")]
-pub enum RouteAction {
-    Forward(Forward),
-    /// redirect, fixed-response, authenticate-oidc, authenticate-cognito, ...
-    Other {
-        action_type: String,
-    },
-}
-
-impl RouteAction {
-    pub fn as_forward(&self) -> Option<&Forward> {
-        match self {
-            RouteAction::Forward(f) => Some(f),
-            RouteAction::Other { .. } => None,
-        }
-    }
-
-    pub fn type_name(&self) -> &str {
-        match self {
-            RouteAction::Forward(_) => "forward",
-            RouteAction::Other { action_type } => action_type,
-        }
-    }
-}
-
 /// A rule condition in display form, e.g. `path-pattern` = [`/api/*`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Condition {
@@ -219,6 +85,8 @@ pub struct Rule {
     pub priority: String,
     pub is_default: bool,
     pub conditions: Vec<Condition>,
+    /// Authenticate steps before the forward; kept as they are by every write.
+    pub leading: Vec<LeadingAction>,
     pub action: RouteAction,
 }
 
@@ -228,6 +96,8 @@ pub struct Listener {
     pub load_balancer_arn: String,
     pub protocol: Option<String>,
     pub port: Option<i32>,
+    /// Authenticate steps before the default forward; never changed.
+    pub leading: Vec<LeadingAction>,
     pub default_action: RouteAction,
 }
 

@@ -15,11 +15,27 @@ fn percent_is_share_of_total_weight() {
 }
 
 #[test]
-fn same_routing_ignores_order_and_single_shape() {
+fn same_routing_ignores_group_order_only() {
     assert!(fwd(&[("a", 1), ("b", 2)]).same_routing(&fwd(&[("b", 2), ("a", 1)])));
     assert!(!fwd(&[("a", 1), ("b", 2)]).same_routing(&fwd(&[("a", 2), ("b", 1)])));
+    // A plain forward and a one-group weight-1 config have the same echo.
     assert!(Forward::single("a").same_routing(&fwd(&[("a", 1)])));
-    assert!(Forward::single("a").same_routing(&fwd(&[("a", 999)])));
+    // Everything else is a real difference a read-back must not hide.
+    assert!(!Forward::single("a").same_routing(&fwd(&[("a", 999)])));
+    assert!(!fwd(&[("a", 999), ("b", 0)]).same_routing(&fwd(&[("a", 999)])));
+    let mut sticky = Forward::single("a");
+    sticky.shape = ForwardShape::Weighted;
+    sticky.stickiness = Stickiness {
+        enabled: true,
+        duration_seconds: Some(300),
+    };
+    assert!(!sticky.same_routing(&Forward::single("a")));
+    let mut longer = sticky.clone();
+    longer.stickiness.duration_seconds = Some(600);
+    assert!(!sticky.same_routing(&longer));
+    let mut off_with_duration = Forward::single("a");
+    off_with_duration.stickiness.duration_seconds = Some(60);
+    assert!(!off_with_duration.same_routing(&Forward::single("a")));
 }
 
 #[test]

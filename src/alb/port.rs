@@ -78,7 +78,10 @@ pub trait LoadBalancerPort: Send + Sync {
 
     /// The action a route has right now.
     async fn read_route(&self, route: &RouteRef) -> AlbResult<RouteAction>;
-    /// Replace the route's action with `forward`; nothing else changes.
+    /// Replace the route's forward action with `forward`, written in its
+    /// shape; authenticate steps before it keep their `Order` and config, and
+    /// nothing else on the listener or rule changes. Refused (kind `Invalid`)
+    /// when the route no longer ends in a forward.
     async fn write_forward(&self, route: &RouteRef, forward: &Forward) -> AlbResult<()>;
 
     /// Create a rule at `priority` forwarding to `forward` when all

@@ -58,7 +58,9 @@ pub fn encode(r: &RunRecord) -> BTreeMap<String, String> {
     ) {
         (true, Some(d)) => format!("sticky={d}"),
         (true, None) => "sticky=on".into(),
-        (false, _) => "sticky=off".into(),
+        // A disabled config can carry a duration; the revert writes it back.
+        (false, Some(d)) => format!("sticky=off:{d}"),
+        (false, None) => "sticky=off".into(),
     };
     let mut words = vec![shape.to_string(), sticky];
     words.extend(
@@ -131,6 +133,14 @@ fn parse_original(words: &[String]) -> Result<Forward, String> {
     };
     let stickiness = match words.get(1).and_then(|w| w.strip_prefix("sticky=")) {
         Some("off") => Stickiness::default(),
+        Some(off) if off.starts_with("off:") => Stickiness {
+            enabled: false,
+            duration_seconds: Some(
+                off[4..]
+                    .parse()
+                    .map_err(|_| bad(&format!("has bad stickiness {off:?}")))?,
+            ),
+        },
         Some("on") => Stickiness {
             enabled: true,
             duration_seconds: None,
@@ -263,6 +273,10 @@ mod tests {
             vec![parse_target("10.0.0.1:8080"), parse_target("i-0abc")],
         );
         assert_eq!(decode(&encode(&weighted)).unwrap(), Some(weighted));
+        let mut off = Forward::weighted(&[("arn:a", 1)]);
+        off.stickiness.duration_seconds = Some(900);
+        let off = record(off, vec![]);
+        assert_eq!(decode(&encode(&off)).unwrap(), Some(off));
     }
 
     #[test]

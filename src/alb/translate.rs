@@ -1,105 +1,13 @@
-//! Pure translation between ELBv2 SDK types and the port's domain types.
+//! Pure translation between ELBv2 SDK types and the port's domain types
+//! (action lists and forward shapes are in `route_sdk`, re-exported here).
 //! No I/O here, so every mapping is unit-tested.
 
 use super::model::*;
+pub use super::route_sdk::{
+    forward_from_sdk, forward_to_sdk, leading_from_sdk, route_action_from_sdk, splice_forward,
+};
 use aws_sdk_elasticloadbalancingv2::types as sdk;
 use std::collections::BTreeMap;
-
-/// The domain view of an action list. A list whose only meaningful action is
-/// a forward maps to `Forward`; anything else (redirect, fixed-response, or
-/// an authenticate step before the forward) is named so callers can refuse it.
-pub fn route_action_from_sdk(actions: &[sdk::Action]) -> RouteAction {
-    let mut sorted: Vec<&sdk::Action> = actions.iter().collect();
-    sorted.sort_by_key(|a| a.order().unwrap_or(i32::MAX));
-    if let Some(other) = sorted
-        .iter()
-        .find(|a| a.r#type() != Some(&sdk::ActionTypeEnum::Forward))
-    {
-        let action_type = other
-            .r#type()
-            .map(|t| t.as_str().to_string())
-            .unwrap_or_else(|| "unknown".to_string());
-        return RouteAction::Other { action_type };
-    }
-    match sorted.first() {
-        Some(forward) => RouteAction::Forward(forward_from_sdk(forward)),
-        None => RouteAction::Other {
-            action_type: "none".to_string(),
-        },
-    }
-}
-
-fn forward_from_sdk(action: &sdk::Action) -> Forward {
-    let config = action.forward_config();
-    let groups: Vec<WeightedGroup> = config
-        .map(|c| {
-            c.target_groups()
-                .iter()
-                .filter_map(|t| {
-                    Some(WeightedGroup {
-                        target_group_arn: t.target_group_arn()?.to_string(),
-                        weight: clamp_weight(t.weight().unwrap_or(1)),
-                    })
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    let stickiness = config
-        .and_then(|c| c.target_group_stickiness_config())
-        .map(|s| Stickiness {
-            enabled: s.enabled().unwrap_or(false),
-            duration_seconds: s.duration_seconds(),
-        })
-        .unwrap_or_default();
-    match (action.target_group_arn(), groups.is_empty()) {
-        (Some(arn), true) => Forward::single(arn),
-        // ELBv2 echoes a plain forward as TargetGroupArn plus a one-group
-        // ForwardConfig; treat that as the single shape it was written in.
-        (Some(arn), false) if groups.len() == 1 && groups[0].target_group_arn == arn => {
-            Forward::single(arn)
-        }
-        _ => Forward {
-            groups,
-            stickiness,
-            shape: ForwardShape::Weighted,
-        },
-    }
-}
-
-fn clamp_weight(w: i32) -> u16 {
-    w.clamp(0, i32::from(u16::MAX)) as u16
-}
-
-/// The SDK action that writes `forward` in the shape it has.
-pub fn forward_to_sdk(forward: &Forward) -> sdk::Action {
-    let builder = sdk::Action::builder().r#type(sdk::ActionTypeEnum::Forward);
-    if forward.shape == ForwardShape::Single && forward.groups.len() == 1 {
-        return builder
-            .target_group_arn(&forward.groups[0].target_group_arn)
-            .build();
-    }
-    let mut config = sdk::ForwardActionConfig::builder();
-    for g in &forward.groups {
-        config = config.target_groups(
-            sdk::TargetGroupTuple::builder()
-                .target_group_arn(&g.target_group_arn)
-                .weight(i32::from(g.weight))
-                .build(),
-        );
-    }
-    let mut sticky =
-        sdk::TargetGroupStickinessConfig::builder().enabled(forward.stickiness.enabled);
-    if forward.stickiness.enabled {
-        sticky = sticky.set_duration_seconds(forward.stickiness.duration_seconds);
-    }
-    builder
-        .forward_config(
-            config
-                .target_group_stickiness_config(sticky.build())
-                .build(),
-        )
-        .build()
-}
 
 pub fn condition_from_sdk(c: &sdk::RuleCondition) -> Condition {
     let field = c.field().unwrap_or("unknown").to_string();
@@ -188,6 +96,7 @@ pub fn rule_from_sdk(r: &sdk::Rule) -> Rule {
         priority: r.priority().unwrap_or("default").to_string(),
         is_default: r.is_default().unwrap_or(false),
         conditions: r.conditions().iter().map(condition_from_sdk).collect(),
+        leading: leading_from_sdk(r.actions()),
         action: route_action_from_sdk(r.actions()),
     }
 }
@@ -198,6 +107,7 @@ pub fn listener_from_sdk(l: &sdk::Listener) -> Listener {
         load_balancer_arn: l.load_balancer_arn().unwrap_or_default().to_string(),
         protocol: l.protocol().map(|p| p.as_str().to_string()),
         port: l.port(),
+        leading: leading_from_sdk(l.default_actions()),
         default_action: route_action_from_sdk(l.default_actions()),
     }
 }

@@ -196,10 +196,19 @@ mod tests {
         let mut t = BakeTracker::new(1, NoDataPolicy::Fail, I * 3);
         assert_eq!(t.observe(&w, I), BakeDecision::Hold, "lag is not no-data");
         assert_eq!(t.observe(&w, I), BakeDecision::Hold);
-        assert_eq!(t.observe(&outcome(Verdict::Pass), I), BakeDecision::Continue);
-        assert_eq!(t.observe(&w, I), BakeDecision::Hold, "a minute resets the wait");
+        assert_eq!(
+            t.observe(&outcome(Verdict::Pass), I),
+            BakeDecision::Continue
+        );
+        assert_eq!(
+            t.observe(&w, I),
+            BakeDecision::Hold,
+            "a minute resets the wait"
+        );
         assert_eq!(t.observe(&w, I), BakeDecision::Hold);
-        assert!(matches!(t.observe(&w, I), BakeDecision::Fail(m) if m.contains("no CloudWatch minute arrived for 30s")));
+        assert!(
+            matches!(t.observe(&w, I), BakeDecision::Fail(m) if m.contains("no CloudWatch minute arrived for 30s"))
+        );
         assert_eq!(t.failures(), 0, "waiting never counts as a failed interval");
         let mut pass = BakeTracker::new(1, NoDataPolicy::Pass, I);
         assert_eq!(pass.observe(&w, I), BakeDecision::Continue);

@@ -52,7 +52,10 @@ fn write_call(route: &RouteRef, f: &Forward) -> PlannedCall {
     call(
         op,
         route.owner_arn(),
-        format!("{}; then {read} to verify", forward_text(f)),
+        format!(
+            "{} (after a {read} of the live actions, so authenticate steps are kept); then {read} to verify",
+            forward_text(f)
+        ),
     )
 }
 

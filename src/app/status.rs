@@ -211,8 +211,13 @@ pub fn print_text(s: &Status) {
     println!();
     println!("{:<9} {:<36} ACTION", "PRIORITY", "CONDITIONS");
     for r in &s.routes {
+        let leading: String = r
+            .leading
+            .iter()
+            .map(|l| format!("{} -> ", l.action_type))
+            .collect();
         println!(
-            "{:<9} {:<36} {}",
+            "{:<9} {:<36} {leading}{}",
             r.priority,
             conditions_text(r),
             action_text(&r.action, &s.target_groups)

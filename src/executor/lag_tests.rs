@@ -14,9 +14,14 @@ async fn a_lagging_cloudwatch_holds_the_step_and_a_good_green_still_promotes() {
     let report = run(&r, config("10:2m,100", vec![])).await;
     assert_eq!(report.result, "promoted", "{report:?}");
     let iv = &report.steps[0].intervals;
-    assert!(iv[..6].iter().all(|i| i.verdict == Verdict::Waiting), "{iv:?}");
     assert!(
-        iv[0].checks[1].detail.contains("waiting for CloudWatch (data lags ~120 s)"),
+        iv[..6].iter().all(|i| i.verdict == Verdict::Waiting),
+        "{iv:?}"
+    );
+    assert!(
+        iv[0].checks[1]
+            .detail
+            .contains("waiting for CloudWatch (data lags ~120 s)"),
         "{:?}",
         iv[0].checks
     );
@@ -35,7 +40,9 @@ async fn a_bad_green_is_reverted_at_the_first_minute_that_arrives() {
     assert_eq!(report.result, "reverted");
     let iv = &report.steps[0].intervals;
     assert_eq!(iv.last().unwrap().verdict, Verdict::Fail);
-    assert!(iv[..iv.len() - 1].iter().all(|i| i.verdict == Verdict::Waiting));
+    assert!(iv[..iv.len() - 1]
+        .iter()
+        .all(|i| i.verdict == Verdict::Waiting));
 }
 
 #[tokio::test(start_paused = true)]
@@ -47,7 +54,10 @@ async fn cloudwatch_that_never_arrives_is_no_data_after_the_timeout() {
     let report = run(&r, cfg).await;
     assert_eq!(report.result, "reverted");
     let why = report.reason.unwrap().message().to_string();
-    assert!(why.contains("no CloudWatch minute arrived for 300s"), "{why}");
+    assert!(
+        why.contains("no CloudWatch minute arrived for 300s"),
+        "{why}"
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -64,7 +74,10 @@ async fn each_step_judges_only_minutes_after_its_own_shift_and_never_one_twice()
     let first_of_step2 = sinces.iter().position(|s| *s == distinct[1]).unwrap();
     assert_eq!(qs[0].after, None);
     assert_eq!(qs[first_of_step2].after, None, "a new step starts afresh");
-    let afters: Vec<_> = qs[..first_of_step2].iter().filter_map(|q| q.after).collect();
+    let afters: Vec<_> = qs[..first_of_step2]
+        .iter()
+        .filter_map(|q| q.after)
+        .collect();
     assert!(afters.windows(2).all(|w| w[0] <= w[1]), "{afters:?}");
 }
 

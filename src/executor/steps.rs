@@ -5,8 +5,8 @@ use super::{apply, Executor};
 use crate::alb::{state_tags, HealthCounts, HealthState, RouteAction, TargetHealth};
 use crate::analysis::collect::{collect, Window};
 use crate::analysis::{judge, BakeDecision, Verdict};
-use crate::provider::cloudwatch::{first_minute, unix, BUCKET_SECONDS};
 use crate::engine::Reason;
+use crate::provider::cloudwatch::{first_minute, unix, BUCKET_SECONDS};
 use crate::report::{IntervalRecord, Progress};
 use std::time::{Duration, SystemTime};
 use tokio::time::Instant;
@@ -15,7 +15,12 @@ use tokio::time::Instant;
 /// proves the traffic from the step's first whole minute to that minute's
 /// end, whatever the wall clock says (data arrives minutes late); without
 /// one, the interval's wall time counts.
-fn baked_after(baked: Duration, slice: Duration, since: SystemTime, minute: Option<i64>) -> Duration {
+fn baked_after(
+    baked: Duration,
+    slice: Duration,
+    since: SystemTime,
+    minute: Option<i64>,
+) -> Duration {
     match minute {
         Some(m) => {
             let from = first_minute(unix(since));

@@ -326,7 +326,11 @@ fn weighted_average(raw: &RawTraffic, minutes: &[i64]) -> Option<f64> {
     let counts = by_timestamp(&raw.response_count);
     let requests = by_timestamp(&raw.requests);
     let (mut total, mut weight) = (0.0, 0.0);
-    let points = raw.response_avg.timestamps.iter().zip(&raw.response_avg.values);
+    let points = raw
+        .response_avg
+        .timestamps
+        .iter()
+        .zip(&raw.response_avg.values);
     for (ts, &avg) in points.filter(|(ts, _)| minutes.contains(ts)) {
         let w = counts.get(ts).or(requests.get(ts)).copied().unwrap_or(1.0);
         if avg.is_finite() && w.is_finite() && w > 0.0 {

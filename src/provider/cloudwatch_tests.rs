@@ -37,7 +37,12 @@ fn aggregate_table() {
     let both = [60, 120];
     // (name, raw, minutes judged, (requests, 5xx, avg response seconds))
     let cases: Vec<(&str, RawTraffic, &[i64], Want)> = vec![
-        ("no datapoints in ingested minutes is zero", RawTraffic::default(), &both, (0.0, 0.0, None)),
+        (
+            "no datapoints in ingested minutes is zero",
+            RawTraffic::default(),
+            &both,
+            (0.0, 0.0, None),
+        ),
         (
             "sums across minutes, 5xx missing is 0",
             raw(&[(120, 7.0), (60, 3.0)], &[], &[], &[]),
@@ -46,13 +51,23 @@ fn aggregate_table() {
         ),
         (
             "only the judged minutes count",
-            raw(&[(120, 7.0), (60, 3.0), (180, 100.0)], &[(180, 50.0)], &[], &[]),
+            raw(
+                &[(120, 7.0), (60, 3.0), (180, 100.0)],
+                &[(180, 50.0)],
+                &[],
+                &[],
+            ),
             &both,
             (10.0, 0.0, None),
         ),
         (
             "5xx summed across minutes",
-            raw(&[(120, 70.0), (60, 30.0)], &[(60, 2.0), (120, 1.0)], &[], &[]),
+            raw(
+                &[(120, 70.0), (60, 30.0)],
+                &[(60, 2.0), (120, 1.0)],
+                &[],
+                &[],
+            ),
             &both,
             (100.0, 3.0, None),
         ),
@@ -75,7 +90,12 @@ fn aggregate_table() {
         ),
         (
             "non-finite values are ignored",
-            raw(&[(60, 5.0), (120, NAN)], &[], &[(60, NAN), (120, 0.4)], &[(60, 5.0)]),
+            raw(
+                &[(60, 5.0), (120, NAN)],
+                &[],
+                &[(60, NAN), (120, 0.4)],
+                &[(60, 5.0)],
+            ),
             &both,
             (5.0, 0.0, Some(0.4)),
         ),
@@ -86,7 +106,10 @@ fn aggregate_table() {
             .avg_response_seconds
             .zip(wa)
             .map_or(g.avg_response_seconds == wa, |(a, b)| (a - b).abs() < 1e-9);
-        assert!(g.requests == wr && g.target_5xx == we && avg_ok, "{name}: got {g:?}");
+        assert!(
+            g.requests == wr && g.target_5xx == we && avg_ok,
+            "{name}: got {g:?}"
+        );
     }
 }
 
@@ -107,7 +130,12 @@ fn q(since: i64, minutes: u32, after: Option<i64>) -> TrafficQuery {
 fn answer(lb: Points) -> RawAnswer {
     RawAnswer {
         targets: vec![
-            raw(&[(600, 10.0), (660, 20.0), (720, 40.0)], &[(660, 2.0)], &[], &[]),
+            raw(
+                &[(600, 10.0), (660, 20.0), (720, 40.0)],
+                &[(660, 2.0)],
+                &[],
+                &[],
+            ),
             raw(&[(600, 90.0), (720, 60.0)], &[], &[], &[]),
         ],
         load_balancer: series(lb),
@@ -125,7 +153,12 @@ fn arrived(a: Arrival) -> ArrivedTraffic {
 fn minutes_not_yet_ingested_are_waited_for_not_judged() {
     // Shift at 605: minute 600 straddles it, 660 has not arrived at 800.
     let a = arrival(&answer(&[(540, 5.0), (600, 100.0)]), &q(605, 1, None), 800);
-    assert_eq!(a, Arrival::Waiting { lag_seconds: Some(140) });
+    assert_eq!(
+        a,
+        Arrival::Waiting {
+            lag_seconds: Some(140)
+        }
+    );
     // No load balancer datapoint at all in the lookback: lag unknown.
     let a = arrival(&answer(&[]), &q(605, 1, None), 800);
     assert_eq!(a, Arrival::Waiting { lag_seconds: None });
@@ -134,11 +167,18 @@ fn minutes_not_yet_ingested_are_waited_for_not_judged() {
 
 #[test]
 fn an_ingested_minute_without_a_group_datapoint_is_zero_for_that_group() {
-    let a = arrived(arrival(&answer(&[(600, 100.0), (660, 20.0)]), &q(600, 1, None), 790));
+    let a = arrived(arrival(
+        &answer(&[(600, 100.0), (660, 20.0)]),
+        &q(600, 1, None),
+        790,
+    ));
     assert_eq!((a.newest, a.minutes, a.lag_seconds), (660, 1, 70));
     assert_eq!(a.stats[0].requests, 20.0);
     assert_eq!(a.stats[0].target_5xx, 2.0);
-    assert_eq!(a.stats[1].requests, 0.0, "blue had no datapoint: zero, not late");
+    assert_eq!(
+        a.stats[1].requests, 0.0,
+        "blue had no datapoint: zero, not late"
+    );
 }
 
 #[test]
@@ -150,15 +190,26 @@ fn judgement_sums_the_newest_minutes_since_the_shift_and_never_repeats_one() {
     let a = arrived(arrival(&answer(lb), &q(600, 5, None), 900));
     assert_eq!(a.minutes, 3, "at most what has arrived");
     let a = arrival(&answer(lb), &q(600, 1, Some(720)), 900);
-    assert!(matches!(a, Arrival::Waiting { .. }), "720 was judged already");
+    assert!(
+        matches!(a, Arrival::Waiting { .. }),
+        "720 was judged already"
+    );
     let a = arrived(arrival(&answer(lb), &q(661, 5, None), 900));
-    assert_eq!((a.newest, a.minutes), (720, 1), "660 began before the shift at 661");
+    assert_eq!(
+        (a.newest, a.minutes),
+        (720, 1),
+        "660 began before the shift at 661"
+    );
 }
 
 #[test]
 fn a_minute_still_in_progress_is_never_judged() {
     // A (buggy or early) datapoint for the current minute is ignored.
-    let a = arrived(arrival(&answer(&[(600, 1.0), (660, 1.0)]), &q(600, 5, None), 700));
+    let a = arrived(arrival(
+        &answer(&[(600, 1.0), (660, 1.0)]),
+        &q(600, 5, None),
+        700,
+    ));
     assert_eq!((a.newest, a.minutes), (600, 1));
 }
 
@@ -217,7 +268,11 @@ fn queries_are_raw_metric_stats_on_both_dimensions() {
     ]
     .map(|q| format!("{q} Some(60) {dims} math=false"));
     assert_eq!(got[..4], want);
-    assert_eq!(got.len(), 9, "one request covers both groups and the load balancer");
+    assert_eq!(
+        got.len(),
+        9,
+        "one request covers both groups and the load balancer"
+    );
     assert_eq!(
         got[8],
         "lbrequests AWS/ApplicationELB/RequestCount Sum Some(60) LoadBalancer=app/front/123 math=false"

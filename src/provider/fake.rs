@@ -2,11 +2,10 @@
 //! group reports can be changed while a run is in progress, and CloudWatch
 //! can be made to lag (answer "waiting") for a number of calls.
 
-use super::{
-    Arrival, ArrivedTraffic, MetricTarget, ProviderError, TrafficQuery, TrafficSource,
-    TrafficStats,
-};
 use super::cloudwatch::{first_minute, unix};
+use super::{
+    Arrival, ArrivedTraffic, MetricTarget, ProviderError, TrafficQuery, TrafficSource, TrafficStats,
+};
 use async_trait::async_trait;
 use std::collections::HashMap;
 use std::sync::Mutex;

@@ -92,7 +92,9 @@ pub enum Arrival {
     /// No minute newer than the query's `since`/`after` has been ingested.
     /// `lag_seconds`: how far the newest ingested minute of the load
     /// balancer trails now, when one was found at all.
-    Waiting { lag_seconds: Option<u64> },
+    Waiting {
+        lag_seconds: Option<u64>,
+    },
 }
 
 impl Arrival {

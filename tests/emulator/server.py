@@ -35,12 +35,14 @@ def build_app():  # noqa: ANN201
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
     import cw
+    import elbv2_actions
     import elbv2_fixes
     from health import HEALTH
     from middleware import EmulatorApp
 
     cw.install()
     elbv2_fixes.install()
+    elbv2_actions.install()
     HEALTH.install()
     moto_app = DomainDispatcherApplication(create_backend_app)
     return EmulatorApp(moto_app)

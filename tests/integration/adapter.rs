@@ -181,7 +181,10 @@ fn minute_start(t: SystemTime) -> SystemTime {
 }
 
 async fn wait_for_next_minute() {
-    let secs = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs_f64();
+    let secs = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64();
     let left = 60.0 - secs % 60.0 + 1.0;
     tokio::time::sleep(Duration::from_secs_f64(left)).await;
 }

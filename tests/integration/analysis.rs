@@ -10,7 +10,11 @@ use std::time::Duration;
 async fn a_slow_green_fails_the_latency_check() {
     let mut emu = Emulator::start();
     let d = emu.demo(&["--green-latency-ms", "150"]);
-    let traffic = Traffic::start(&format!("{}/", d.listener_url), 20, Duration::from_secs(300));
+    let traffic = Traffic::start(
+        &format!("{}/", d.listener_url),
+        20,
+        Duration::from_secs(300),
+    );
     let mut args = cloudwatch_args(&d, "50,100", "fail");
     args.extend(["--max-latency", "50ms", "--output", "json"]);
     let r = emu.run(&args);
@@ -31,7 +35,14 @@ const INCIDENT: &[&str] = &["--green-error-rate", "0.3", "--blue-error-rate", "0
 /// margin (its standard deviation is under 5%).
 fn incident_args<'a>(d: &'a Demo, extra: &[&'a str]) -> Vec<&'a str> {
     let mut a = cloudwatch_args(d, "50,100", "fail");
-    a.extend(["--min-requests", "200", "--max-error-rate", "15%", "--output", "json"]);
+    a.extend([
+        "--min-requests",
+        "200",
+        "--max-error-rate",
+        "15%",
+        "--output",
+        "json",
+    ]);
     a.extend_from_slice(extra);
     a
 }
@@ -39,7 +50,11 @@ fn incident_args<'a>(d: &'a Demo, extra: &[&'a str]) -> Vec<&'a str> {
 /// Steady traffic for a few CloudWatch minutes: ~600 requests a minute per
 /// group at 50%.
 fn busy_traffic(d: &Demo) -> Traffic {
-    Traffic::start(&format!("{}/", d.listener_url), 20, Duration::from_secs(300))
+    Traffic::start(
+        &format!("{}/", d.listener_url),
+        20,
+        Duration::from_secs(300),
+    )
 }
 
 #[tokio::test]

@@ -107,7 +107,11 @@ async fn a_good_green_is_promoted_with_no_failed_request() {
 async fn a_bad_green_is_reverted_with_exit_1_and_the_measured_values() {
     let mut emu = Emulator::start();
     let d = emu.demo(&["--green-error-rate", "0.5"]);
-    let traffic = Traffic::start(&format!("{}/", d.listener_url), 20, Duration::from_secs(360));
+    let traffic = Traffic::start(
+        &format!("{}/", d.listener_url),
+        20,
+        Duration::from_secs(360),
+    );
     let mut args = cloudwatch_args(&d, "20,60,100", "fail");
     args.extend(["--output", "json"]);
     let r = emu.run(&args);
@@ -122,7 +126,10 @@ async fn a_bad_green_is_reverted_with_exit_1_and_the_measured_values() {
     );
     assert!(report["detection_to_revert_seconds"].as_f64().unwrap() < 5.0);
     let first = &report["steps"][0]["intervals"][0];
-    assert_eq!(first["verdict"], "waiting", "a minute late is not a failure: {first}");
+    assert_eq!(
+        first["verdict"], "waiting",
+        "a minute late is not a failure: {first}"
+    );
     assert_eq!(
         default_action(&emu, &d)["shape"],
         "single",
@@ -147,13 +154,21 @@ async fn no_traffic_is_no_data_and_its_policy_decides() {
     // --no-data-timeout.
     let args = |policy| {
         let mut a = canary_route(&d, "10,100");
-        a.extend(["--interval", "5s", "--no-data-timeout", "20s", "--on-no-data", policy]);
+        a.extend([
+            "--interval",
+            "5s",
+            "--no-data-timeout",
+            "20s",
+            "--on-no-data",
+            policy,
+        ]);
         a
     };
     let r = emu.run(&args("fail"));
     assert_eq!(r.code, 1, "{r:?}");
     assert!(
-        r.stdout.contains("no data: no CloudWatch minute arrived for 20s")
+        r.stdout
+            .contains("no data: no CloudWatch minute arrived for 20s")
             && r.stdout.contains("waiting for CloudWatch"),
         "{}",
         r.stdout

@@ -20,7 +20,11 @@ fn intervals(report: &serde_json::Value) -> Vec<serde_json::Value> {
 async fn with_default_flags_a_good_green_is_promoted_on_lagging_cloudwatch() {
     let mut emu = Emulator::start();
     let d = emu.demo(&[]);
-    let traffic = Traffic::start(&format!("{}/", d.listener_url), RPS, Duration::from_secs(420));
+    let traffic = Traffic::start(
+        &format!("{}/", d.listener_url),
+        RPS,
+        Duration::from_secs(420),
+    );
     let mut args = canary_route(&d, "25,100");
     args.extend(["--output", "json"]);
     let t0 = Instant::now();
@@ -33,7 +37,10 @@ async fn with_default_flags_a_good_green_is_promoted_on_lagging_cloudwatch() {
     assert_eq!(iv[0]["verdict"], "waiting", "the first check waits: {iv:?}");
     let detail = iv[0]["checks"][1]["detail"].as_str().unwrap();
     assert!(detail.starts_with("waiting for CloudWatch"), "{detail}");
-    let judged = iv.iter().find(|i| i["verdict"] == "pass").expect("a judged minute");
+    let judged = iv
+        .iter()
+        .find(|i| i["verdict"] == "pass")
+        .expect("a judged minute");
     let detail = judged["checks"][1]["detail"].as_str().unwrap();
     assert!(detail.starts_with("green 0.00% of "), "{detail}");
     assert_eq!(counts.failed(), 0, "{counts:?}");
@@ -48,7 +55,11 @@ async fn with_default_flags_a_good_green_is_promoted_on_lagging_cloudwatch() {
 async fn with_default_flags_a_bad_green_is_reverted_on_lagging_cloudwatch() {
     let mut emu = Emulator::start();
     let d = emu.demo(&["--green-error-rate", "0.3"]);
-    let traffic = Traffic::start(&format!("{}/", d.listener_url), RPS, Duration::from_secs(420));
+    let traffic = Traffic::start(
+        &format!("{}/", d.listener_url),
+        RPS,
+        Duration::from_secs(420),
+    );
     let mut args = canary_route(&d, "25,100");
     args.extend(["--output", "json"]);
     let r = emu.run(&args);
@@ -62,7 +73,9 @@ async fn with_default_flags_a_bad_green_is_reverted_on_lagging_cloudwatch() {
         d.blue.as_str()
     );
     let shifted = report["steps"][0]["started_at_seconds"].as_f64().unwrap();
-    let failed = intervals(&report).last().unwrap()["at_seconds"].as_f64().unwrap();
+    let failed = intervals(&report).last().unwrap()["at_seconds"]
+        .as_f64()
+        .unwrap();
     eprintln!(
         "TIMING bad green: reverted {:.0} s after the first shift (detection to verified revert {:.2} s)",
         failed - shifted,
@@ -74,7 +87,11 @@ async fn with_default_flags_a_bad_green_is_reverted_on_lagging_cloudwatch() {
 async fn status_says_cloudwatch_is_behind_then_shows_the_newest_minute() {
     let mut emu = Emulator::start_with(&["--metrics-delay", "5"]);
     let d = emu.demo(&[]);
-    let traffic = Traffic::start(&format!("{}/", d.listener_url), 10, Duration::from_secs(150));
+    let traffic = Traffic::start(
+        &format!("{}/", d.listener_url),
+        10,
+        Duration::from_secs(150),
+    );
     let status = |emu: &Emulator| {
         emu.run(&["status", "--listener", &d.listener, "--output", "json"])
             .json()["traffic"]
@@ -82,7 +99,10 @@ async fn status_says_cloudwatch_is_behind_then_shows_the_newest_minute() {
     };
     let first = status(&emu);
     assert_eq!(first["state"], "waiting", "{first}");
-    assert!(first["message"].as_str().unwrap().starts_with("waiting for CloudWatch"));
+    assert!(first["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("waiting for CloudWatch"));
     let deadline = Instant::now() + Duration::from_secs(140);
     let mut last = first;
     while Instant::now() < deadline && last["state"] != "minute" {

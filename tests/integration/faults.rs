@@ -13,7 +13,11 @@ async fn a_cloudwatch_outage_is_no_data_and_the_step_holds_until_it_ends() {
     let d = emu.demo(&[]);
     // Every GetMetricData fails for a while (the SDK's own retries included).
     emu.fault(json!({"service": "cloudwatch", "action": "GetMetricData", "status": 503, "code": "ServiceUnavailable", "message": "try later", "count": 12}));
-    let traffic = Traffic::start(&format!("{}/", d.listener_url), 20, Duration::from_secs(240));
+    let traffic = Traffic::start(
+        &format!("{}/", d.listener_url),
+        20,
+        Duration::from_secs(240),
+    );
     let mut args = cloudwatch_args(&d, "30,100", "pause");
     args.extend(["--output", "json"]);
     let r = emu.run(&args);

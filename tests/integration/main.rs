@@ -8,6 +8,8 @@ mod canary;
 mod cloudwatch_timing;
 mod faults;
 mod preflight;
+mod route_auth;
+mod route_shapes;
 mod secrets;
 mod signals;
 mod status;
