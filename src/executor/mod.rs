@@ -155,10 +155,18 @@ impl<'a> Executor<'a> {
         self.started.elapsed().as_secs_f64()
     }
 
-    async fn record(&mut self) -> Result<(), Reason> {
-        if self.cancel.is_cancelled() {
-            return Err(Reason::Cancelled(self.cancel.reason()));
+    /// Every write is preceded by this: a signal that arrived while the run
+    /// was reading or writing is honoured before the next change, so a
+    /// cancel during the last shift or check reverts instead of promoting.
+    fn checkpoint(&self) -> Result<(), Reason> {
+        match self.cancel.is_cancelled() {
+            true => Err(Reason::Cancelled(self.cancel.reason())),
+            false => Ok(()),
         }
+    }
+
+    async fn record(&mut self) -> Result<(), Reason> {
+        self.checkpoint()?;
         let record = RunRecord {
             run_id: self.cfg.run_id.clone(),
             strategy: "canary".into(),
@@ -206,6 +214,7 @@ impl<'a> Executor<'a> {
     }
 
     async fn register(&mut self) -> Result<(), Reason> {
+        self.checkpoint()?;
         let lb = self.src.lb.clone();
         let (green, targets) = (self.cfg.plan.green.clone(), self.cfg.register.clone());
         apply::retry(
@@ -249,3 +258,9 @@ impl<'a> Executor<'a> {
 #[cfg(test)]
 #[path = "tests.rs"]
 mod tests;
+
+#[cfg(test)]
+mod race_tests;
+
+#[cfg(test)]
+mod scripted;

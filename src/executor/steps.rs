@@ -58,9 +58,7 @@ impl Executor<'_> {
     }
 
     pub(super) async fn shift(&mut self, i: usize) -> Result<(), Reason> {
-        if self.cancel.is_cancelled() {
-            return Err(Reason::Cancelled(self.cancel.reason()));
-        }
+        self.checkpoint()?;
         // The invariant: never put weight on a group with no healthy target.
         let health = self
             .src
@@ -78,6 +76,7 @@ impl Executor<'_> {
             self.ensure_unchanged(i).await?;
         }
         let step = self.cfg.plan.steps[i].clone();
+        self.checkpoint()?;
         apply::apply(
             self.src.lb.as_ref(),
             &self.cfg.route,
@@ -104,6 +103,7 @@ impl Executor<'_> {
             self.cfg.plan.steps.len(),
             step.percent.as_percent()
         ));
+        self.checkpoint()?;
         if let Err(e) = self.src.lb.add_tags(self.cfg.route.owner_arn(), &tag).await {
             self.warn(format!("could not update the step tag: {e}"));
         }
@@ -184,8 +184,11 @@ impl Executor<'_> {
     }
 
     pub(super) async fn promote(&mut self) -> Result<(), Reason> {
+        self.checkpoint()?;
         self.ensure_unchanged(self.cfg.plan.steps.len()).await?;
         let want = self.cfg.plan.promoted.clone();
+        // Once this write is sent the promotion stands: no checkpoint after it.
+        self.checkpoint()?;
         apply::apply(self.src.lb.as_ref(), &self.cfg.route, &want, self.cfg.apply)
             .await
             .map_err(Reason::Error)?;

@@ -12,16 +12,16 @@ use crate::report::Silent;
 use crate::strategy::canary::{plan, CanaryInput, FinalRoute};
 use std::sync::Arc;
 
-const BLUE_DIM: &str = "targetgroup/blue/b1";
-const GREEN_DIM: &str = "targetgroup/green/g1";
+pub(super) const BLUE_DIM: &str = "targetgroup/blue/b1";
+pub(super) const GREEN_DIM: &str = "targetgroup/green/g1";
 
-struct Rig {
-    lb: Arc<FakeLoadBalancer>,
-    traffic: Arc<FakeTraffic>,
-    cancel: Cancel,
+pub(super) struct Rig {
+    pub(super) lb: Arc<FakeLoadBalancer>,
+    pub(super) traffic: Arc<FakeTraffic>,
+    pub(super) cancel: Cancel,
 }
 
-fn rig() -> Rig {
+pub(super) fn rig() -> Rig {
     let traffic = Arc::new(FakeTraffic::default());
     traffic.set(BLUE_DIM, 1000.0, 0.0);
     traffic.set(GREEN_DIM, 100.0, 0.0);
@@ -32,7 +32,7 @@ fn rig() -> Rig {
     }
 }
 
-fn config(steps: &str, register: Vec<Target>) -> RunConfig {
+pub(super) fn config(steps: &str, register: Vec<Target>) -> RunConfig {
     let original = Forward::single(DEMO_BLUE);
     let steps = parse_steps(steps).unwrap();
     let plan = plan(&CanaryInput {
@@ -76,7 +76,11 @@ fn config(steps: &str, register: Vec<Target>) -> RunConfig {
 }
 
 async fn run(r: &Rig, cfg: RunConfig) -> RunReport {
-    let lb: Arc<dyn LoadBalancerPort> = r.lb.clone();
+    run_on(r, r.lb.clone(), cfg).await
+}
+
+/// Run on `lb` (the rig's fake, or a port wrapped around it).
+pub(super) async fn run_on(r: &Rig, lb: Arc<dyn LoadBalancerPort>, cfg: RunConfig) -> RunReport {
     let src = Sources {
         lb,
         traffic: Some(r.traffic.clone()),
@@ -90,7 +94,7 @@ async fn run(r: &Rig, cfg: RunConfig) -> RunReport {
         .await
 }
 
-fn route() -> RouteRef {
+pub(super) fn route() -> RouteRef {
     RouteRef::new(DEMO_LISTENER, None)
 }
 

@@ -1,0 +1,103 @@
+//! Races and cancels on the fake, under paused time: a signal after every
+//! single call of a run, and a kill after every single call followed by
+//! `rollback`. Each must end in a state a user can rely on.
+
+use super::scripted::Scripted;
+use super::tests::{config, rig, route, run_on, Rig};
+use super::*;
+use crate::alb::fake::*;
+use crate::alb::{Forward, LoadBalancerPort, RouteAction};
+use std::sync::Arc;
+
+fn added() -> Target {
+    Target {
+        id: "10.0.0.7".into(),
+        port: None,
+    }
+}
+
+/// Port calls of an uncancelled run, so the tables cover every boundary,
+/// and the call number of its promote write (its last route write).
+async fn calls_of_a_whole_run() -> (usize, usize) {
+    let r = rig();
+    let lb = Arc::new(Scripted::new(r.lb.clone()));
+    let report = run_on(&r, lb.clone(), config("10:1m,100", vec![added()])).await;
+    assert_eq!(report.result, "promoted", "{report:?}");
+    let promote = lb.writes().last().map(|(i, _)| *i).unwrap_or(0);
+    (lb.calls(), promote)
+}
+
+fn green_has_added(r: &Rig) -> bool {
+    r.lb.targets_of(DEMO_GREEN)
+        .iter()
+        .any(|h| h.target == added())
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_signal_after_any_call_reverts_unless_the_promote_write_was_sent() {
+    let (total, promote) = calls_of_a_whole_run().await;
+    assert!(total > 15, "a run makes many calls: {total}");
+    let cfg = || config("10:1m,100", vec![added()]);
+    let promoted = cfg().plan.promoted.clone();
+    let original = cfg().plan.original.clone();
+    for n in 0..=total {
+        let r = rig();
+        let lb = Arc::new(Scripted::new(r.lb.clone()).cancel_after(n, r.cancel.clone()));
+        let report = run_on(&r, lb.clone(), cfg()).await;
+        let writes = lb.writes();
+        // Runs are deterministic on the fake: the promote write is call `promote`.
+        if n >= promote {
+            assert_eq!(report.exit_code, 0, "signal after call {n}: {report:?}");
+            assert_eq!(r.lb.route(&route()), RouteAction::Forward(promoted.clone()));
+            continue;
+        }
+        assert_eq!(
+            report.exit_code, 130,
+            "signal after call {n}: {} {:?}",
+            report.result, report.reason
+        );
+        assert_eq!(
+            r.lb.route(&route()),
+            RouteAction::Forward(original.clone()),
+            "signal after call {n}"
+        );
+        let late: Vec<_> = writes.iter().filter(|(i, _)| *i > n).collect();
+        assert!(
+            late.iter().all(|(_, f)| *f == original),
+            "signal after call {n}: only the revert writes after it: {late:?}"
+        );
+        assert!(!green_has_added(&r), "signal after call {n}: target left");
+        assert!(
+            r.lb.tags_of(DEMO_LISTENER).is_empty(),
+            "signal after call {n}: record left"
+        );
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_signal_during_the_last_shift_reverts() {
+    let r = rig();
+    let cancel = r.cancel.clone();
+    let lb = Arc::new(Scripted::new(r.lb.clone()));
+    let fake = r.lb.clone();
+    // The last step (100%) has no bake: only a check before the promote
+    // write can notice a signal that arrived during its shift.
+    fake.set_lag(Duration::from_secs(1));
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            let f = fake.route(&route());
+            if f.as_forward().and_then(|f| f.weight_of(DEMO_GREEN)) == Some(100) {
+                cancel.cancel("received SIGTERM");
+                return;
+            }
+        }
+    });
+    let lbd: Arc<dyn LoadBalancerPort> = lb.clone();
+    let report = run_on(&r, lbd, config("10:1m,100", vec![])).await;
+    assert_eq!(report.exit_code, 130, "{report:?}");
+    assert_eq!(
+        r.lb.route(&route()),
+        RouteAction::Forward(Forward::single(DEMO_BLUE))
+    );
+}
