@@ -85,7 +85,7 @@ pub fn calls(
     for (i, step) in plan.steps.iter().enumerate() {
         out.extend(step_calls(v, i, plan.steps.len(), step, an));
     }
-    out.push(drift_call(&v.route));
+    out.push(drift_call(&v.route, "what the previous step wrote"));
     out.push(write_call(&v.route, &plan.promoted));
     out.push(call(
         "AddTags",
@@ -97,7 +97,7 @@ pub fn calls(
 }
 
 /// The read that stops a run whose route someone else changed.
-fn drift_call(route: &RouteRef) -> PlannedCall {
+fn drift_call(route: &RouteRef, what: &str) -> PlannedCall {
     let read = match route {
         RouteRef::ListenerDefault { .. } => "DescribeListeners",
         RouteRef::Rule { .. } => "DescribeRules",
@@ -105,11 +105,12 @@ fn drift_call(route: &RouteRef) -> PlannedCall {
     call(
         read,
         route.owner_arn(),
-        "the route must still be what the previous step wrote".into(),
+        format!("the route must still be {what}"),
     )
 }
 
-/// One step: the drift check (from the second on), the health gate, the
+/// One step: the drift check (against the original before the first
+/// step, while green's health was awaited), the health gate, the
 /// write with its read-back, the step tag, and the hold with analysis.
 fn step_calls(
     v: &Validated,
@@ -120,9 +121,13 @@ fn step_calls(
 ) -> Vec<PlannedCall> {
     let owner = v.route.owner_arn();
     let mut out = Vec::new();
-    if i > 0 {
-        out.push(drift_call(&v.route));
-    }
+    out.push(drift_call(
+        &v.route,
+        match i {
+            0 => "the original read at preflight",
+            _ => "what the previous step wrote",
+        },
+    ));
     out.extend([
         call(
             "DescribeTargetHealth",

@@ -48,6 +48,9 @@ pub struct Executor<'a> {
     started: Instant,
     detected: Option<Instant>,
     record_keys: Vec<String>,
+    /// Set just before the first route write is sent: a revert of a run
+    /// that never wrote the route must not write it either.
+    route_written: bool,
 }
 
 impl<'a> Executor<'a> {
@@ -81,6 +84,7 @@ impl<'a> Executor<'a> {
             started: Instant::now(),
             detected: None,
             record_keys: vec![],
+            route_written: false,
         }
     }
 

@@ -72,11 +72,10 @@ impl Executor<'_> {
                 "health: green has no healthy target ({counts}); not shifting traffic to it"
             )));
         }
-        if i > 0 {
-            self.ensure_unchanged(i).await?;
-        }
+        self.ensure_unchanged(i).await?;
         let step = self.cfg.plan.steps[i].clone();
         self.checkpoint()?;
+        self.route_written = true;
         apply::apply(
             self.src.lb.as_ref(),
             &self.cfg.route,
@@ -163,15 +162,22 @@ impl Executor<'_> {
         result
     }
 
-    /// The route must still be what step `done` (1-based count of steps
-    /// written) left: someone else changing it mid-run stops the run rather
-    /// than being silently overwritten by the next step.
+    /// The route must still be what step `done` (count of steps written)
+    /// left, or the original read at preflight before the first step:
+    /// someone else changing it (also while green's health was awaited)
+    /// stops the run rather than being silently overwritten.
     async fn ensure_unchanged(&self, done: usize) -> Result<(), Reason> {
-        let want = &self.cfg.plan.steps[done - 1].forward;
+        let (want, when) = match done.checked_sub(1) {
+            Some(i) => (
+                &self.cfg.plan.steps[i].forward,
+                format!("during step {done}"),
+            ),
+            None => (&self.cfg.plan.original, "before its first step".to_string()),
+        };
         match self.src.lb.read_route(&self.cfg.route).await {
             Ok(RouteAction::Forward(f)) if f.same_routing(want) => Ok(()),
             Ok(other) => Err(Reason::Error(format!(
-                "the {} was changed outside alb-rollout during step {done}: it now {}, not {}",
+                "the {} was changed outside alb-rollout {when}: it now {}, not {}",
                 self.cfg.route,
                 match &other {
                     RouteAction::Forward(f) => format!("forwards to {}", f.weights_text()),
@@ -189,6 +195,7 @@ impl Executor<'_> {
         let want = self.cfg.plan.promoted.clone();
         // Once this write is sent the promotion stands: no checkpoint after it.
         self.checkpoint()?;
+        self.route_written = true;
         apply::apply(self.src.lb.as_ref(), &self.cfg.route, &want, self.cfg.apply)
             .await
             .map_err(Reason::Error)?;
@@ -203,6 +210,12 @@ impl Executor<'_> {
     /// Restore the original route: one write and its read-back, bounded by
     /// `revert_timeout` so it fits a CI runner's cancellation window.
     pub(super) async fn revert(&mut self) -> Result<(), Reason> {
+        if !self.route_written {
+            // Nothing to undo, and writing the original could overwrite a
+            // change someone else made while the run waited.
+            self.report.detection_to_revert_seconds = Some(0.0);
+            return Ok(());
+        }
         let want = self.cfg.plan.original.clone();
         let lb = self.src.lb.clone();
         let route = self.cfg.route.clone();

@@ -217,7 +217,7 @@ async fn never_shifts_to_a_green_without_healthy_targets() {
             .into_iter()
             .filter(|c| c.op == "ModifyListener")
             .collect();
-    assert_eq!(writes.len(), 1, "only the revert wrote the route");
+    assert_eq!(writes, vec![], "no step was written, so nothing to revert");
 }
 
 #[tokio::test(start_paused = true)]
@@ -345,4 +345,38 @@ async fn a_route_changed_by_someone_else_mid_run_stops_the_run() {
         r.lb.route(&route()),
         RouteAction::Forward(Forward::single(DEMO_BLUE))
     );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_route_changed_while_waiting_for_health_stops_before_the_first_write() {
+    let r = rig();
+    r.lb.set_health(DEMO_GREEN, "10.0.0.2", HealthState::Unhealthy);
+    let lb = r.lb.clone();
+    let theirs = RouteAction::Forward(Forward::weighted(&[(DEMO_BLUE, 1), (DEMO_GREEN, 1)]));
+    let t = theirs.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_secs(20)).await;
+        lb.force_route(&route(), t);
+        tokio::time::sleep(Duration::from_secs(10)).await;
+        lb.set_health(DEMO_GREEN, "10.0.0.2", HealthState::Healthy);
+    });
+    let report = run(&r, config("10:2m,100", vec![])).await;
+    assert_eq!(report.exit_code, 1, "{report:?}");
+    let why = report.reason.unwrap().message().to_string();
+    assert!(
+        why.contains("changed outside alb-rollout before its first step"),
+        "{why}"
+    );
+    let writes: Vec<_> =
+        r.lb.mutating_calls()
+            .into_iter()
+            .filter(|c| c.op == "ModifyListener")
+            .collect();
+    assert_eq!(
+        writes,
+        vec![],
+        "their change is neither overwritten nor reverted"
+    );
+    assert_eq!(r.lb.route(&route()), theirs);
+    assert!(r.lb.tags_of(DEMO_LISTENER).is_empty(), "record removed");
 }

@@ -227,6 +227,7 @@ async fn dry_run_prints_the_exact_calls_and_changes_nothing() {
             "AddTags",
             "DescribeTags",
             "wait",
+            "DescribeListeners",
             "DescribeTargetHealth",
             "ModifyListener",
             "AddTags",
@@ -247,11 +248,11 @@ async fn dry_run_prints_the_exact_calls_and_changes_nothing() {
         ]
     );
     assert!(
-        plan["calls"][4]["detail"]
+        plan["calls"][5]["detail"]
             .as_str()
             .unwrap()
             .contains("demo-blue/")
-            && plan["calls"][4]["detail"]
+            && plan["calls"][5]["detail"]
                 .as_str()
                 .unwrap()
                 .contains("=995")
