@@ -4,6 +4,7 @@
 //! completes, and the revert runs outside the cancel under its own timeout.
 
 pub mod apply;
+mod revert;
 mod steps;
 
 use crate::alb::state_tags::{self, RunRecord};
@@ -15,6 +16,7 @@ use crate::report::{Progress, Reporter, RunReport};
 use crate::signal::Cancel;
 use crate::strategy::canary::CanaryPlan;
 use apply::ApplyPolicy;
+use std::future::Future;
 use std::time::Duration;
 use tokio::time::Instant;
 
@@ -101,7 +103,12 @@ impl<'a> Executor<'a> {
         while cmd != Command::Finish {
             let event = self.execute(cmd, &engine).await;
             if let (Event::Failed(r), false) = (&event, engine.reverting()) {
-                self.detected = Some(Instant::now());
+                // A cancel was detected when the signal arrived.
+                self.detected = match r {
+                    Reason::Cancelled(_) => self.cancel.at(),
+                    _ => None,
+                }
+                .or_else(|| Some(Instant::now()));
                 if cmd != Command::Record {
                     self.out.progress(Progress::Reverting { reason: r });
                 }
@@ -234,6 +241,17 @@ impl<'a> Executor<'a> {
         Ok(())
     }
 
+    /// Await a read, abandoning it as soon as a cancel arrives: a CloudWatch
+    /// read with SDK retries can take tens of seconds, and dropping a read
+    /// changes nothing. Never used for writes: a write in flight completes.
+    async fn unless_cancelled<T>(&self, read: impl Future<Output = T>) -> Result<T, Reason> {
+        tokio::select! {
+            biased;
+            _ = self.cancel.cancelled() => Err(Reason::Cancelled(self.cancel.reason())),
+            v = read => Ok(v),
+        }
+    }
+
     /// Sleep `d` unless cancelled first.
     /// A live reporter gets a tick every second with what is awaited.
     async fn wait(&mut self, d: Duration, label: &str) -> Result<(), Reason> {
@@ -265,6 +283,9 @@ mod tests;
 
 #[cfg(test)]
 mod race_tests;
+
+#[cfg(test)]
+mod budget_tests;
 
 #[cfg(test)]
 mod scripted;

@@ -1,7 +1,7 @@
 //! A test port around the fake load balancer that plays a signal or a kill at
 //! an exact call: cancel the run right after call N returns, or hang every
 //! call after N forever (the process is gone). It also logs every route write
-//! with its call number, so a test can tell whether a write was sent before
+//! with its call number, and can hold one call in flight longer, so a test can tell whether a write was sent before
 //! the signal.
 
 use crate::alb::fake::FakeLoadBalancer;
@@ -13,12 +13,14 @@ use std::collections::BTreeMap;
 use std::future::Future;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 pub struct Scripted {
     pub inner: Arc<FakeLoadBalancer>,
     calls: AtomicUsize,
     cancel_after: Option<(usize, Cancel)>,
     kill_after: Option<usize>,
+    hold: Option<(usize, Duration)>,
     writes: Mutex<Vec<(usize, Forward)>>,
 }
 
@@ -29,6 +31,7 @@ impl Scripted {
             calls: AtomicUsize::new(0),
             cancel_after: None,
             kill_after: None,
+            hold: None,
             writes: Mutex::new(vec![]),
         }
     }
@@ -42,6 +45,12 @@ impl Scripted {
     /// Calls after the `n`th never return, like a process killed with SIGKILL.
     pub fn kill_after(mut self, n: usize) -> Self {
         self.kill_after = Some(n);
+        self
+    }
+
+    /// Call `n` is in flight `d` longer before it takes effect (a slow write).
+    pub fn hold(mut self, n: usize, d: Duration) -> Self {
+        self.hold = Some((n, d));
         self
     }
 
@@ -64,6 +73,9 @@ impl Scripted {
         }
         if let Some(w) = write {
             self.writes.lock().expect("lock").push((i, w.clone()));
+        }
+        if let Some((_, d)) = self.hold.filter(|(h, _)| *h == i) {
+            tokio::time::sleep(d).await;
         }
         let out = f.await;
         if let Some((n, c)) = &self.cancel_after {
