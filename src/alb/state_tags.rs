@@ -118,6 +118,19 @@ pub fn record_keys(tags: &BTreeMap<String, String>) -> Vec<String> {
         .collect()
 }
 
+/// Record keys in `existing` that `new` does not have: what a replacing
+/// record (`--force` over a leftover one) must remove, or stale
+/// `registered` or `KEY.N` chunks would make it read back as another record.
+pub fn stale_keys(
+    existing: &BTreeMap<String, String>,
+    new: &BTreeMap<String, String>,
+) -> Vec<String> {
+    record_keys(existing)
+        .into_iter()
+        .filter(|k| !new.contains_key(k))
+        .collect()
+}
+
 fn parse_original(words: &[String]) -> Result<Forward, String> {
     let bad = |what: &str| format!("tag {ORIGINAL} {what}");
     let shape = match words.first().map(String::as_str) {
@@ -299,6 +312,44 @@ mod tests {
             .contains("original route is unknown"));
         tags.insert("alb-rollout:original".into(), "odd".into());
         assert!(decode(&tags).unwrap_err().contains("alb-rollout:original"));
+    }
+
+    #[test]
+    fn a_replacing_record_drops_the_old_ones_extra_keys() {
+        let long: Vec<WeightedGroup> = (0..5)
+            .map(|i| WeightedGroup {
+                target_group_arn: format!(
+                    "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/group-{i}/0123456789abcdef"
+                ),
+                weight: 1,
+            })
+            .collect();
+        let old = encode(&record(
+            Forward {
+                groups: long,
+                stickiness: Stickiness::default(),
+                shape: ForwardShape::Weighted,
+            },
+            vec![parse_target("10.0.0.1")],
+        ));
+        let mut user = old.clone();
+        user.insert("team".into(), "payments".into());
+        let new = encode(&record(Forward::single("arn:b"), vec![]));
+        assert_eq!(
+            stale_keys(&user, &new),
+            vec![
+                "alb-rollout:original.1",
+                "alb-rollout:original.2",
+                "alb-rollout:registered"
+            ]
+        );
+        let mut merged = user.clone();
+        merged.extend(new.clone());
+        for k in stale_keys(&user, &new) {
+            merged.remove(&k);
+        }
+        assert_eq!(decode(&merged).unwrap(), decode(&new).unwrap());
+        assert_eq!(merged.get("team").map(String::as_str), Some("payments"));
     }
 
     #[test]

@@ -4,10 +4,10 @@
 //! completes, and the revert runs outside the cancel under its own timeout.
 
 pub mod apply;
+mod record;
 mod revert;
 mod steps;
 
-use crate::alb::state_tags::{self, RunRecord};
 use crate::alb::{RouteRef, Target};
 use crate::analysis::collect::{Sources, Subjects};
 use crate::analysis::{BakeTracker, Thresholds};
@@ -19,9 +19,6 @@ use apply::ApplyPolicy;
 use std::future::Future;
 use std::time::Duration;
 use tokio::time::Instant;
-
-/// Pause between writing the run record and reading it back.
-const RECORD_SETTLE: Duration = Duration::from_secs(1);
 
 /// Everything a canary run needs, decided before it starts.
 pub struct RunConfig {
@@ -174,71 +171,6 @@ impl<'a> Executor<'a> {
             true => Err(Reason::Cancelled(self.cancel.reason())),
             false => Ok(()),
         }
-    }
-
-    async fn record(&mut self) -> Result<(), Reason> {
-        self.checkpoint()?;
-        let record = RunRecord {
-            run_id: self.cfg.run_id.clone(),
-            strategy: "canary".into(),
-            started: self.cfg.started_unix,
-            step: "starting".into(),
-            green_arn: self.cfg.plan.green.clone(),
-            original: self.cfg.plan.original.clone(),
-            registered: self.cfg.register.clone(),
-        };
-        let tags = state_tags::encode(&record);
-        let owner = self.cfg.route.owner_arn().to_string();
-        let lb = self.src.lb.clone();
-        let p = self.cfg.apply;
-        apply::retry(p.write_attempts, p.backoff, || lb.add_tags(&owner, &tags))
-            .await
-            .map_err(|e| {
-                Reason::Error(format!(
-                    "could not record the run on {owner}: {e}; nothing was changed"
-                ))
-            })?;
-        // Read back after a settle delay: ELBv2 has no conditional write, so
-        // two runs that passed preflight together both see the last writer
-        // here, and only that one proceeds.
-        tokio::time::sleep(RECORD_SETTLE).await;
-        let back = apply::retry(p.write_attempts, p.backoff, || lb.tags(&owner)).await;
-        let why = match back.map(|t| state_tags::decode(&t)) {
-            Ok(Ok(Some(r))) if r == record => {
-                self.record_keys = tags.keys().cloned().collect();
-                return Ok(());
-            }
-            Ok(Ok(Some(other))) => {
-                return Err(Reason::Error(format!("another run ({}) recorded itself on {owner} at the same time; this run changed nothing and stops", other.run_id)))
-            }
-            Ok(Ok(None)) => "it is gone".to_string(),
-            Ok(Err(damaged)) => damaged,
-            Err(e) => e.to_string(),
-        };
-        // Best effort: a run that cannot confirm its record will not start,
-        // so it should not leave the record behind either.
-        let keys: Vec<String> = tags.keys().cloned().collect();
-        let _ = lb.remove_tags(&owner, &keys).await;
-        Err(Reason::Error(format!(
-            "the run record on {owner} could not be read back ({why}); nothing was changed"
-        )))
-    }
-
-    async fn register(&mut self) -> Result<(), Reason> {
-        self.checkpoint()?;
-        let lb = self.src.lb.clone();
-        let (green, targets) = (self.cfg.plan.green.clone(), self.cfg.register.clone());
-        apply::retry(
-            self.cfg.apply.write_attempts,
-            self.cfg.apply.backoff,
-            || lb.register_targets(&green, &targets),
-        )
-        .await
-        .map_err(|e| Reason::Error(e.to_string()))?;
-        self.out.progress(Progress::Registered {
-            targets: &self.cfg.register,
-        });
-        Ok(())
     }
 
     /// Await a read, abandoning it as soon as a cancel arrives: a CloudWatch

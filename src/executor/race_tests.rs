@@ -101,3 +101,38 @@ async fn a_signal_during_the_last_shift_reverts() {
         RouteAction::Forward(Forward::single(DEMO_BLUE))
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn force_replaces_a_leftover_record_whole() {
+    let r = rig();
+    // A crashed run's record with keys the new one does not have: a
+    // `registered` list and an original long enough to need `original.1`.
+    let groups = (0..5)
+        .map(|i| crate::alb::WeightedGroup {
+            target_group_arn: format!("{DEMO_BLUE}-{i}-padding-padding-padding"),
+            weight: 1,
+        })
+        .collect();
+    let leftover = crate::alb::state_tags::RunRecord {
+        run_id: "r-crashed".into(),
+        strategy: "canary".into(),
+        started: 1,
+        step: "1 of 2 at 10".into(),
+        green_arn: DEMO_GREEN.into(),
+        original: Forward {
+            groups,
+            stickiness: Default::default(),
+            shape: crate::alb::ForwardShape::Weighted,
+        },
+        registered: vec![added()],
+    };
+    let old = crate::alb::state_tags::encode(&leftover);
+    assert!(old.contains_key("alb-rollout:original.1"));
+    r.lb.add_tags(DEMO_LISTENER, &old).await.unwrap();
+    let report = run_on(&r, r.lb.clone(), config("10:1m,100", vec![])).await;
+    assert_eq!(report.result, "promoted", "{report:?}");
+    assert!(
+        r.lb.tags_of(DEMO_LISTENER).is_empty(),
+        "no key of either record is left"
+    );
+}
