@@ -61,7 +61,20 @@ pub fn calls(
     an: &Analysis,
 ) -> Vec<PlannedCall> {
     let owner = v.route.owner_arn();
-    let mut out = vec![
+    let mut out = vec![];
+    if !register.is_empty() {
+        out.push(call(
+            "DescribeTargetHealth",
+            &v.green.arn,
+            "which --register targets green already has: those are kept on revert".into(),
+        ));
+    }
+    out.extend([
+        call(
+            "DescribeTags",
+            owner,
+            "a leftover record (--force) is replaced whole".into(),
+        ),
         call(
             "AddTags",
             owner,
@@ -72,7 +85,7 @@ pub fn calls(
             owner,
             "read the record back after 1s; stop if another run wrote its own".into(),
         ),
-    ];
+    ]);
     if !register.is_empty() {
         let ids: Vec<String> = register.iter().map(Target::to_string).collect();
         out.push(call("RegisterTargets", &v.green.arn, ids.join(", ")));

@@ -47,6 +47,9 @@ pub struct Executor<'a> {
     started: Instant,
     detected: Option<Instant>,
     record_keys: Vec<String>,
+    /// `--register` targets green did not have yet: the only ones a revert
+    /// deregisters.
+    added: Vec<Target>,
     /// Set just before the first route write is sent: a revert of a run
     /// that never wrote the route must not write it either.
     route_written: bool,
@@ -83,6 +86,7 @@ impl<'a> Executor<'a> {
             started: Instant::now(),
             detected: None,
             record_keys: vec![],
+            added: vec![],
             route_written: false,
         }
     }

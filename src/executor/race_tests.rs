@@ -136,3 +136,28 @@ async fn force_replaces_a_leftover_record_whole() {
         "no key of either record is left"
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_registered_target_green_already_had_is_kept_on_revert() {
+    let r = rig();
+    r.traffic.set(super::tests::GREEN_DIM, 100.0, 50.0);
+    let had = Target {
+        id: "10.0.0.2".into(),
+        port: None,
+    };
+    let fake = r.lb.clone();
+    let recorded = tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_secs(10)).await;
+        crate::alb::state_tags::decode(&fake.tags_of(DEMO_LISTENER))
+    });
+    let report = run_on(&r, r.lb.clone(), config("10:1m,100", vec![had, added()])).await;
+    assert_eq!(report.result, "reverted", "{report:?}");
+    let during = recorded.await.unwrap().unwrap().unwrap();
+    assert_eq!(during.registered, vec![added()], "only the new target");
+    let ids: Vec<_> =
+        r.lb.targets_of(DEMO_GREEN)
+            .into_iter()
+            .map(|h| h.target.id)
+            .collect();
+    assert_eq!(ids, vec!["10.0.0.2"], "the run removes only what it added");
+}

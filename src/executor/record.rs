@@ -3,7 +3,7 @@
 
 use super::{apply, Executor};
 use crate::alb::state_tags::{self, RunRecord};
-use crate::alb::AlbError;
+use crate::alb::{AlbError, HealthState, Target};
 use crate::engine::Reason;
 use crate::report::Progress;
 use std::collections::BTreeMap;
@@ -15,6 +15,7 @@ const RECORD_SETTLE: Duration = Duration::from_secs(1);
 impl Executor<'_> {
     pub(super) async fn record(&mut self) -> Result<(), Reason> {
         self.checkpoint()?;
+        self.added = self.targets_to_add().await?;
         let record = RunRecord {
             run_id: self.cfg.run_id.clone(),
             strategy: "canary".into(),
@@ -22,7 +23,7 @@ impl Executor<'_> {
             step: "starting".into(),
             green_arn: self.cfg.plan.green.clone(),
             original: self.cfg.plan.original.clone(),
-            registered: self.cfg.register.clone(),
+            registered: self.added.clone(),
         };
         let tags = state_tags::encode(&record);
         self.write_record(&tags).await?;
@@ -31,6 +32,41 @@ impl Executor<'_> {
         // here, and only that one proceeds.
         tokio::time::sleep(RECORD_SETTLE).await;
         self.confirm_record(&record, &tags).await
+    }
+
+    /// The `--register` targets green does not already have (draining ones
+    /// count as gone): only those are recorded, registered, and removed
+    /// again by a revert or `rollback`, which must not take away a target
+    /// the run never added.
+    async fn targets_to_add(&self) -> Result<Vec<Target>, Reason> {
+        if self.cfg.register.is_empty() {
+            return Ok(vec![]);
+        }
+        let (lb, p, green) = (self.src.lb.clone(), self.cfg.apply, &self.cfg.plan.green);
+        let health = apply::retry(p.write_attempts, p.backoff, || lb.target_health(green))
+            .await
+            .map_err(|e| {
+                Reason::Error(format!(
+                    "could not read green's targets before registering: {e}; nothing was changed"
+                ))
+            })?;
+        let has = |t: &Target| {
+            health.iter().any(|h| {
+                h.target.id == t.id
+                    && (t.port.is_none() || h.target.port == t.port)
+                    && !matches!(
+                        h.state,
+                        HealthState::Draining | HealthState::UnhealthyDraining
+                    )
+            })
+        };
+        Ok(self
+            .cfg
+            .register
+            .iter()
+            .filter(|t| !has(t))
+            .cloned()
+            .collect())
     }
 
     /// Write the record's tags, replacing a leftover record (`--force`)
@@ -93,8 +129,11 @@ impl Executor<'_> {
 
     pub(super) async fn register(&mut self) -> Result<(), Reason> {
         self.checkpoint()?;
+        if self.added.is_empty() {
+            return Ok(());
+        }
         let lb = self.src.lb.clone();
-        let (green, targets) = (self.cfg.plan.green.clone(), self.cfg.register.clone());
+        let (green, targets) = (self.cfg.plan.green.clone(), self.added.clone());
         apply::retry(
             self.cfg.apply.write_attempts,
             self.cfg.apply.backoff,
@@ -103,7 +142,7 @@ impl Executor<'_> {
         .await
         .map_err(|e| Reason::Error(e.to_string()))?;
         self.out.progress(Progress::Registered {
-            targets: &self.cfg.register,
+            targets: &self.added,
         });
         Ok(())
     }

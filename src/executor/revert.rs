@@ -122,7 +122,7 @@ impl Executor<'_> {
         }
     }
 
-    /// After a revert, deregister what the run registered; always remove the
+    /// After a revert, deregister what the run added; always remove the
     /// run record. Both are retried; the outcome says what is left.
     pub(super) async fn cleanup(&mut self, reverted: bool) -> Result<(), Reason> {
         if !reverted {
@@ -141,8 +141,8 @@ impl Executor<'_> {
         let lb = self.src.lb.clone();
         let p = self.cfg.apply;
         let mut problems = Vec::new();
-        if reverted && !self.cfg.register.is_empty() {
-            let (green, targets) = (self.cfg.plan.green.clone(), self.cfg.register.clone());
+        if reverted && !self.added.is_empty() {
+            let (green, targets) = (self.cfg.plan.green.clone(), self.added.clone());
             if let Err(e) = apply::retry(p.write_attempts, p.backoff, || {
                 lb.deregister_targets(&green, &targets)
             })

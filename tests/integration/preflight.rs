@@ -224,6 +224,7 @@ async fn dry_run_prints_the_exact_calls_and_changes_nothing() {
     assert_eq!(
         calls,
         vec![
+            "DescribeTags",
             "AddTags",
             "DescribeTags",
             "wait",
@@ -248,11 +249,11 @@ async fn dry_run_prints_the_exact_calls_and_changes_nothing() {
         ]
     );
     assert!(
-        plan["calls"][5]["detail"]
+        plan["calls"][6]["detail"]
             .as_str()
             .unwrap()
             .contains("demo-blue/")
-            && plan["calls"][5]["detail"]
+            && plan["calls"][6]["detail"]
                 .as_str()
                 .unwrap()
                 .contains("=995")
