@@ -12,6 +12,9 @@ pub const PREFIX: &str = "alb-rollout:";
 /// The step value once the promoted route is written and verified: from
 /// then on `rollback` must not restore the original route.
 pub const PROMOTED_STEP: &str = "promoted";
+/// The step value written just before the promote write: the promotion is
+/// not confirmed yet, so `rollback` restores the original route.
+pub const PROMOTING_STEP: &str = "promoting";
 const RUN: &str = "alb-rollout:run";
 const STEP: &str = "alb-rollout:step";
 const GREEN: &str = "alb-rollout:green";

@@ -10,7 +10,9 @@ use crate::executor::apply::{self, ApplyPolicy};
 use crate::preflight::InputError;
 
 /// Restore `record` on `route`. Returns what was done, or what is left.
-/// A run that had already promoted is not undone: only its record goes.
+/// A run that had confirmed its promotion is not undone: only its record
+/// goes. A run that died while promoting (the write sent, never verified)
+/// is undone like any other: see docs/reliability.md.
 pub async fn restore(
     lb: &dyn LoadBalancerPort,
     route: &RouteRef,
@@ -25,6 +27,12 @@ pub async fn restore(
             record.run_id
         ));
     } else {
+        if record.step == state_tags::PROMOTING_STEP {
+            done.push(format!(
+                "run {} stopped while promoting: the promotion was never confirmed, so the original route is restored",
+                record.run_id
+            ));
+        }
         apply::apply(lb, route, &record.original, p)
             .await
             .map_err(|e| format!("the route was not restored: {e}"))?;
@@ -178,6 +186,19 @@ mod tests {
             RouteAction::Forward(Forward::single(DEMO_BLUE))
         );
         assert!(fake.targets_of(DEMO_GREEN).is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_run_killed_while_promoting_is_restored() {
+        let fake = FakeLoadBalancer::demo();
+        let (route, record, keys) = recorded(&fake, state_tags::PROMOTING_STEP);
+        fake.force_route(&route, RouteAction::Forward(Forward::single(DEMO_GREEN)));
+        let done = restore(&fake, &route, &record, &keys).await.unwrap();
+        assert!(done[0].contains("never confirmed"), "{done:?}");
+        assert_eq!(
+            fake.route(&route),
+            RouteAction::Forward(Forward::single(DEMO_BLUE))
+        );
     }
 
     #[tokio::test]

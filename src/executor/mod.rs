@@ -53,6 +53,8 @@ pub struct Executor<'a> {
     /// Set just before the first route write is sent: a revert of a run
     /// that never wrote the route must not write it either.
     route_written: bool,
+    /// The record's step reads `promoted` (after a verified promotion).
+    promoted_marked: bool,
 }
 
 impl<'a> Executor<'a> {
@@ -88,6 +90,7 @@ impl<'a> Executor<'a> {
             record_keys: vec![],
             added: vec![],
             route_written: false,
+            promoted_marked: false,
         }
     }
 

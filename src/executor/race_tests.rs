@@ -161,3 +161,56 @@ async fn a_registered_target_green_already_had_is_kept_on_revert() {
             .collect();
     assert_eq!(ids, vec!["10.0.0.2"], "the run removes only what it added");
 }
+
+/// Kill the run after call `n` (every later call hangs), then run
+/// `rollback`'s restore on what the tags say.
+async fn kill_then_rollback(n: usize) -> (Rig, Option<String>) {
+    let r = rig();
+    let lb = Arc::new(Scripted::new(r.lb.clone()).kill_after(n));
+    let run = run_on(&r, lb, config("10:1m,100", vec![added()]));
+    // No record means killed before it was written or after the run ended;
+    // the caller checks the route either way.
+    let _ = tokio::time::timeout(Duration::from_secs(3600), run).await;
+    let tags = r.lb.tags_of(DEMO_LISTENER);
+    let Some(rec) = crate::alb::state_tags::decode(&tags).unwrap() else {
+        return (r, None);
+    };
+    let keys = crate::alb::state_tags::record_keys(&tags);
+    crate::app::rollback::restore(r.lb.as_ref(), &route(), &rec, &keys)
+        .await
+        .unwrap_or_else(|e| panic!("killed after call {n}: {e}"));
+    (r, Some(rec.step))
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_kill_after_any_call_is_undone_by_rollback_unless_the_promotion_was_confirmed() {
+    let (total, promote) = calls_of_a_whole_run().await;
+    let cfg = config("10:1m,100", vec![]);
+    for n in 0..=total {
+        let (r, step) = kill_then_rollback(n).await;
+        let now = r.lb.route(&route());
+        let confirmed = step.as_deref() == Some(crate::alb::state_tags::PROMOTED_STEP)
+            || (step.is_none() && n > promote);
+        let want = if confirmed {
+            &cfg.plan.promoted
+        } else {
+            &cfg.plan.original
+        };
+        assert_eq!(
+            now,
+            RouteAction::Forward(want.clone()),
+            "killed after call {n}: {step:?}"
+        );
+        assert!(
+            r.lb.tags_of(DEMO_LISTENER).is_empty(),
+            "killed after call {n}"
+        );
+        assert_eq!(green_has_added(&r), confirmed, "killed after call {n}");
+    }
+    let (_, step) = kill_then_rollback(promote).await;
+    assert_eq!(
+        step.as_deref(),
+        Some(crate::alb::state_tags::PROMOTING_STEP),
+        "killed right after the promote write"
+    );
+}

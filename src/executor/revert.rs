@@ -173,10 +173,13 @@ impl Executor<'_> {
             (true, _) => Ok(()),
             (false, true) => Err(Reason::Error(problems.join("; "))),
             (false, false) => {
-                self.warn(format!(
-                    "promoted, but {}; the next run will need --force",
-                    problems.join("; ")
-                ));
+                // A record not marked promoted would make `rollback` undo
+                // this promotion: the user must know before reaching for it.
+                let hint = match self.promoted_marked {
+                    true => "the next run will need --force",
+                    false => "the record does not say promoted, so `alb-rollout rollback` would restore the original route: remove the alb-rollout:* tags by hand instead",
+                };
+                self.warn(format!("promoted, but {}; {hint}", problems.join("; ")));
                 Err(Reason::Error(problems.join("; ")))
             }
         }

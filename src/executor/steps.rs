@@ -202,6 +202,11 @@ impl Executor<'_> {
         self.checkpoint()?;
         self.ensure_unchanged(self.cfg.plan.steps.len()).await?;
         let want = self.cfg.plan.promoted.clone();
+        // Say first what `rollback` should do if the process dies between
+        // the write and its confirmation: restore the original (see
+        // docs/reliability.md). A failure here changes nothing about that,
+        // since a record still at the last step is restored the same way.
+        self.set_step(state_tags::PROMOTING_STEP).await;
         // Once this write is sent the promotion stands: no checkpoint after it.
         self.checkpoint()?;
         self.route_written = true;
@@ -209,11 +214,21 @@ impl Executor<'_> {
             .await
             .map_err(Reason::Error)?;
         self.out.progress(Progress::Promoted { forward: &want });
-        let tag = state_tags::step_tag(state_tags::PROMOTED_STEP);
-        if let Err(e) = self.src.lb.add_tags(self.cfg.route.owner_arn(), &tag).await {
-            self.warn(format!("could not mark the run promoted: {e}"));
-        }
+        self.promoted_marked = self.set_step(state_tags::PROMOTED_STEP).await;
         Ok(())
+    }
+
+    /// Write the record's step tag (retried); a failure is a warning.
+    async fn set_step(&mut self, step: &str) -> bool {
+        let (lb, p) = (self.src.lb.clone(), self.cfg.apply);
+        let (owner, tag) = (self.cfg.route.owner_arn(), state_tags::step_tag(step));
+        match apply::retry(p.write_attempts, p.backoff, || lb.add_tags(owner, &tag)).await {
+            Ok(()) => true,
+            Err(e) => {
+                self.warn(format!("could not mark the run {step}: {e}"));
+                false
+            }
+        }
     }
 
     pub(super) fn warn(&mut self, w: String) {
