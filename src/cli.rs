@@ -60,6 +60,9 @@ pub struct RollbackArgs {
     /// Print what would be restored; change nothing.
     #[arg(long, env = "ALB_ROLLOUT_DRY_RUN", value_parser = BoolishValueParser::new())]
     pub dry_run: bool,
+    /// Roll back even if the recorded run still shows a fresh heartbeat.
+    #[arg(long, env = "ALB_ROLLOUT_FORCE", value_parser = BoolishValueParser::new())]
+    pub force: bool,
 }
 
 #[derive(Debug, Args)]

@@ -20,6 +20,7 @@ const STEP: &str = "alb-rollout:step";
 const GREEN: &str = "alb-rollout:green";
 const ORIGINAL: &str = "alb-rollout:original";
 const REGISTERED: &str = "alb-rollout:registered";
+const BEAT: &str = "alb-rollout:beat";
 const MAX_VALUE: usize = 256;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,6 +39,45 @@ pub struct RunRecord {
 
 pub fn step_tag(step: &str) -> BTreeMap<String, String> {
     BTreeMap::from([(STEP.to_string(), step.to_string())])
+}
+
+/// A live run's heartbeat, `alb-rollout:beat` = `AT EVERY`: when it last
+/// showed it was alive (unix seconds) and how often it promised to (its
+/// analysis interval). Kept apart from `RunRecord`, which must read back
+/// unchanged while the beat moves on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Heartbeat {
+    pub at: u64,
+    pub every: u64,
+}
+
+impl Heartbeat {
+    /// Missing this many beats in a row means the run is gone.
+    pub const MISSED: u64 = 2;
+
+    pub fn tag(&self) -> BTreeMap<String, String> {
+        BTreeMap::from([(BEAT.to_string(), format!("{} {}", self.at, self.every))])
+    }
+
+    /// The run's heartbeat, if it recorded one (older versions did not).
+    pub fn read(tags: &BTreeMap<String, String>) -> Option<Heartbeat> {
+        let (at, every) = tags.get(BEAT)?.split_once(' ')?;
+        Some(Heartbeat {
+            at: at.parse().ok()?,
+            every: every.parse().ok()?,
+        })
+    }
+
+    /// Seconds since the last beat, at unix time `now` (0 if in the future:
+    /// clocks of two machines differ).
+    pub fn age(&self, now: u64) -> u64 {
+        now.saturating_sub(self.at)
+    }
+
+    /// No beat for more than `MISSED` intervals: the run is gone.
+    pub fn stale(&self, now: u64) -> bool {
+        self.age(now) > Self::MISSED * self.every.max(1)
+    }
 }
 
 /// Tags are few on purpose: ELBv2 caps tags per resource (50 on AWS, 10 in
@@ -353,6 +393,26 @@ mod tests {
         }
         assert_eq!(decode(&merged).unwrap(), decode(&new).unwrap());
         assert_eq!(merged.get("team").map(String::as_str), Some("payments"));
+    }
+
+    #[test]
+    fn a_run_is_stale_after_two_intervals_without_a_heartbeat() {
+        let beat = Heartbeat {
+            at: 1000,
+            every: 30,
+        };
+        let mut tags = encode(&record(Forward::single("arn:b"), vec![]));
+        let plain = decode(&tags).unwrap();
+        tags.extend(beat.tag());
+        assert_eq!(decode(&tags).unwrap(), plain, "the beat is not the record");
+        assert_eq!(Heartbeat::read(&tags), Some(beat));
+        assert!(record_keys(&tags).contains(&BEAT.to_string()));
+        for (now, stale) in [(990, false), (1000, false), (1060, false), (1061, true)] {
+            assert_eq!(beat.stale(now), stale, "at {now}");
+        }
+        assert_eq!(beat.age(990), 0);
+        tags.insert(BEAT.into(), "garbage".into());
+        assert_eq!(Heartbeat::read(&tags), None);
     }
 
     #[test]

@@ -3,11 +3,13 @@
 
 use super::{failed, invalid, print_json, EXIT_INCOMPLETE};
 use crate::alb::aws::AwsLoadBalancer;
-use crate::alb::state_tags::{self, RunRecord};
+use crate::alb::state_tags::{self, Heartbeat, RunRecord};
 use crate::alb::{LoadBalancerPort, RouteRef};
 use crate::cli::{Output, RollbackArgs};
 use crate::executor::apply::{self, ApplyPolicy};
 use crate::preflight::InputError;
+use std::collections::BTreeMap;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 /// Restore `record` on `route`. Returns what was done, or what is left.
 /// A run that had confirmed its promotion is not undone: only its record
@@ -71,6 +73,24 @@ pub async fn restore(
     Ok(done)
 }
 
+/// Why `rollback` must not act now: the recorded run still beats, so it is
+/// alive and its next write would race ours. `None` once its heartbeat is
+/// stale (or it never recorded one: runs of older versions).
+pub fn still_alive(
+    tags: &BTreeMap<String, String>,
+    record: &RunRecord,
+    now: u64,
+) -> Option<String> {
+    let beat = Heartbeat::read(tags).filter(|b| !b.stale(now))?;
+    Some(format!(
+        "run {} is still alive: its last heartbeat was {}s ago and it beats every {}s, so a rollback now would race its next write. Cancel that run instead (it reverts itself), wait until its heartbeat is over {}s old, or pass --force if you know it is gone",
+        record.run_id,
+        beat.age(now),
+        beat.every,
+        Heartbeat::MISSED * beat.every
+    ))
+}
+
 fn report(output: Output, result: &str, code: i32, lines: &[String]) -> i32 {
     match output {
         Output::Json => {
@@ -120,6 +140,13 @@ pub async fn run(config: &aws_config::SdkConfig, a: &RollbackArgs, output: Outpu
             )
         }
     };
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    if let Some(why) = still_alive(&tags, &record, now).filter(|_| !a.force) {
+        return invalid(&[InputError::new(culprit, why)], output);
+    }
     if a.dry_run {
         let what = if record.step == state_tags::PROMOTED_STEP {
             format!(
@@ -186,6 +213,31 @@ mod tests {
             RouteAction::Forward(Forward::single(DEMO_BLUE))
         );
         assert!(fake.targets_of(DEMO_GREEN).is_empty());
+    }
+
+    #[test]
+    fn a_live_run_is_refused_until_its_heartbeat_is_stale() {
+        let fake = FakeLoadBalancer::demo();
+        let (_, record, _) = recorded(&fake, "1 of 2 at 40");
+        let mut tags = state_tags::encode(&record);
+        assert_eq!(
+            still_alive(&tags, &record, 5000),
+            None,
+            "no heartbeat: old run"
+        );
+        tags.extend(
+            Heartbeat {
+                at: 1000,
+                every: 30,
+            }
+            .tag(),
+        );
+        let why = still_alive(&tags, &record, 1012).expect("alive");
+        for part in ["run r-9", "12s ago", "every 30s", "over 60s old", "--force"] {
+            assert!(why.contains(part), "{part}: {why}");
+        }
+        assert!(still_alive(&tags, &record, 1060).is_some());
+        assert_eq!(still_alive(&tags, &record, 1061), None, "stale");
     }
 
     #[tokio::test]

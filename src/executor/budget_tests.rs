@@ -183,3 +183,40 @@ async fn a_signal_cuts_a_retrying_revert_to_the_cancel_budget() {
         "ended {after_signal:?} after the signal"
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn the_run_beats_every_interval_even_while_a_read_hangs() {
+    let r = rig();
+    let fake = r.lb.clone();
+    let gaps = tokio::spawn(async move {
+        // Sample the heartbeat each second of a run whose every check
+        // hangs a minute; return the longest time it stood still.
+        let (mut last, mut since, mut longest) = (None, 0u64, 0u64);
+        for _ in 0..400 {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            let beat = crate::alb::state_tags::Heartbeat::read(&fake.tags_of(DEMO_LISTENER));
+            if beat.is_none() {
+                break;
+            }
+            since = if beat == last { since + 1 } else { 0 };
+            longest = longest.max(since);
+            last = beat;
+        }
+        (last, longest)
+    });
+    let mut cfg = config("10:5m,100", vec![]);
+    cfg.tracker = crate::analysis::BakeTracker::new(
+        1,
+        crate::analysis::NoDataPolicy::Pass,
+        Duration::from_secs(600),
+    );
+    let report = run_with(&r, r.lb.clone(), Arc::new(HangingTraffic), cfg).await;
+    assert_ne!(report.result, "not-started", "{report:?}");
+    let (last, longest) = gaps.await.unwrap();
+    let last = last.expect("a heartbeat was recorded");
+    assert_eq!(last.every, 30, "the interval is in the record");
+    assert!(
+        longest <= 30,
+        "the heartbeat stood still {longest}s with a 30s interval"
+    );
+}

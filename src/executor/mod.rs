@@ -55,6 +55,8 @@ pub struct Executor<'a> {
     route_written: bool,
     /// The record's step reads `promoted` (after a verified promotion).
     promoted_marked: bool,
+    /// When the run last wrote its heartbeat (or its record).
+    last_beat: std::sync::Mutex<Instant>,
 }
 
 impl<'a> Executor<'a> {
@@ -91,6 +93,7 @@ impl<'a> Executor<'a> {
             added: vec![],
             route_written: false,
             promoted_marked: false,
+            last_beat: std::sync::Mutex::new(Instant::now()),
         }
     }
 
@@ -183,11 +186,17 @@ impl<'a> Executor<'a> {
     /// Await a read, abandoning it as soon as a cancel arrives: a CloudWatch
     /// read with SDK retries can take tens of seconds, and dropping a read
     /// changes nothing. Never used for writes: a write in flight completes.
+    /// Every wait goes through here too, so the run beats (see
+    /// `record::beat`) even while a read hangs.
     async fn unless_cancelled<T>(&self, read: impl Future<Output = T>) -> Result<T, Reason> {
-        tokio::select! {
-            biased;
-            _ = self.cancel.cancelled() => Err(Reason::Cancelled(self.cancel.reason())),
-            v = read => Ok(v),
+        tokio::pin!(read);
+        loop {
+            tokio::select! {
+                biased;
+                _ = self.cancel.cancelled() => return Err(Reason::Cancelled(self.cancel.reason())),
+                v = &mut read => return Ok(v),
+                _ = tokio::time::sleep_until(self.next_beat()) => self.beat().await,
+            }
         }
     }
 
@@ -208,10 +217,8 @@ impl<'a> Executor<'a> {
             if self.out.live() {
                 self.out.progress(Progress::Tick { label, left });
             }
-            tokio::select! {
-                _ = self.cancel.cancelled() => return Err(Reason::Cancelled(self.cancel.reason())),
-                _ = tokio::time::sleep(tick.min(left)) => {}
-            }
+            self.unless_cancelled(tokio::time::sleep(tick.min(left)))
+                .await?;
         }
     }
 }

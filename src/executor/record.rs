@@ -1,13 +1,15 @@
 //! The run's first mutations: its record in tags (written whole, then read
-//! back to settle races between runs) and the `--register` targets.
+//! back to settle races between runs), its heartbeat, and the `--register`
+//! targets.
 
 use super::{apply, Executor};
-use crate::alb::state_tags::{self, RunRecord};
+use crate::alb::state_tags::{self, Heartbeat, RunRecord};
 use crate::alb::{AlbError, HealthState, Target};
 use crate::engine::Reason;
 use crate::report::Progress;
 use std::collections::BTreeMap;
 use std::time::Duration;
+use tokio::time::Instant;
 
 /// Pause between writing the run record and reading it back.
 const RECORD_SETTLE: Duration = Duration::from_secs(1);
@@ -25,13 +27,43 @@ impl Executor<'_> {
             original: self.cfg.plan.original.clone(),
             registered: self.added.clone(),
         };
-        let tags = state_tags::encode(&record);
+        let mut tags = state_tags::encode(&record);
+        tags.extend(self.heartbeat().tag());
         self.write_record(&tags).await?;
         // Read back after a settle delay: ELBv2 has no conditional write, so
         // two runs that passed preflight together both see the last writer
         // here, and only that one proceeds.
         tokio::time::sleep(RECORD_SETTLE).await;
         self.confirm_record(&record, &tags).await
+    }
+
+    /// The heartbeat as of now. Derived from the run's start and the
+    /// monotonic clock, so wall-clock jumps do not fake a dead run.
+    fn heartbeat(&self) -> Heartbeat {
+        Heartbeat {
+            at: self.cfg.started_unix + self.started.elapsed().as_secs(),
+            every: self.cfg.interval.as_secs().max(1),
+        }
+    }
+
+    /// Show `rollback` the run is alive: one AddTags, at most once per
+    /// interval, only while the record is confirmed and nothing is
+    /// cancelled. A failed beat is only logged: the next one may land.
+    pub(super) async fn beat(&self) {
+        // Set first, also when skipping: the caller sleeps until the next.
+        *self.last_beat.lock().unwrap_or_else(|e| e.into_inner()) = Instant::now();
+        if self.record_keys.is_empty() || self.cancel.is_cancelled() {
+            return;
+        }
+        let tag = self.heartbeat().tag();
+        if let Err(e) = self.src.lb.add_tags(self.cfg.route.owner_arn(), &tag).await {
+            tracing::warn!(error = %e, "could not update the heartbeat tag");
+        }
+    }
+
+    /// When the next beat is due.
+    pub(super) fn next_beat(&self) -> Instant {
+        *self.last_beat.lock().unwrap_or_else(|e| e.into_inner()) + self.cfg.interval
     }
 
     /// The `--register` targets green does not already have (draining ones
