@@ -54,12 +54,9 @@ fn write_call(route: &RouteRef, f: &Forward) -> PlannedCall {
     )
 }
 
-pub fn calls(
-    v: &Validated,
-    plan: &CanaryPlan,
-    register: &[Target],
-    an: &Analysis,
-) -> Vec<PlannedCall> {
+/// Before the first change: which targets green has (with `--register`),
+/// the tags (a leftover record is replaced whole), the record, its read-back.
+fn record_calls(v: &Validated, register: &[Target]) -> Vec<PlannedCall> {
     let owner = v.route.owner_arn();
     let mut out = vec![];
     if !register.is_empty() {
@@ -78,7 +75,7 @@ pub fn calls(
         call(
             "AddTags",
             owner,
-            "record the run: run id, original route, step (alb-rollout:*)".into(),
+            "record the run: run id, original route, step, heartbeat (alb-rollout:*), the heartbeat then updated every interval".into(),
         ),
         call(
             "DescribeTags",
@@ -86,6 +83,17 @@ pub fn calls(
             "read the record back after 1s; stop if another run wrote its own".into(),
         ),
     ]);
+    out
+}
+
+pub fn calls(
+    v: &Validated,
+    plan: &CanaryPlan,
+    register: &[Target],
+    an: &Analysis,
+) -> Vec<PlannedCall> {
+    let owner = v.route.owner_arn();
+    let mut out = record_calls(v, register);
     if !register.is_empty() {
         let ids: Vec<String> = register.iter().map(Target::to_string).collect();
         out.push(call("RegisterTargets", &v.green.arn, ids.join(", ")));
@@ -99,6 +107,11 @@ pub fn calls(
         out.extend(step_calls(v, i, plan.steps.len(), step, an));
     }
     out.push(drift_call(&v.route, "what the previous step wrote"));
+    out.push(call(
+        "AddTags",
+        owner,
+        "step promoting: if the run dies before the promotion is verified, `rollback` restores the original".into(),
+    ));
     out.push(write_call(&v.route, &plan.promoted));
     out.push(call(
         "AddTags",

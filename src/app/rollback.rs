@@ -43,21 +43,7 @@ pub async fn restore(
             super::dry_run::forward_text(&record.original)
         ));
         if !record.registered.is_empty() {
-            apply::retry(p.write_attempts, p.backoff, || {
-                lb.deregister_targets(&record.green_arn, &record.registered)
-            })
-            .await
-            .map_err(|e| {
-                format!(
-                    "route restored, but targets are still registered in {}: {e}",
-                    record.green_arn
-                )
-            })?;
-            done.push(format!(
-                "deregistered {} target(s) from {}",
-                record.registered.len(),
-                record.green_arn
-            ));
+            done.push(deregister(lb, record, p).await?);
         }
     }
     apply::retry(p.write_attempts, p.backoff, || {
@@ -89,6 +75,46 @@ pub fn still_alive(
         beat.every,
         Heartbeat::MISSED * beat.every
     ))
+}
+
+/// Deregister the targets the run added (only those: see the record).
+async fn deregister(
+    lb: &dyn LoadBalancerPort,
+    record: &RunRecord,
+    p: ApplyPolicy,
+) -> Result<String, String> {
+    apply::retry(p.write_attempts, p.backoff, || {
+        lb.deregister_targets(&record.green_arn, &record.registered)
+    })
+    .await
+    .map_err(|e| {
+        format!(
+            "route restored, but targets are still registered in {}: {e}",
+            record.green_arn
+        )
+    })?;
+    Ok(format!(
+        "deregistered {} target(s) from {}",
+        record.registered.len(),
+        record.green_arn
+    ))
+}
+
+/// What `--dry-run` says rollback would do.
+fn dry_run_text(route: &RouteRef, record: &RunRecord) -> String {
+    let what = if record.step == state_tags::PROMOTED_STEP {
+        format!(
+            "run {} had promoted; would remove its record only",
+            record.run_id
+        )
+    } else {
+        format!(
+            "would restore the {route} to {} and remove run record {}",
+            super::dry_run::forward_text(&record.original),
+            record.run_id
+        )
+    };
+    format!("dry run: {what}")
 }
 
 fn report(output: Output, result: &str, code: i32, lines: &[String]) -> i32 {
@@ -148,19 +174,7 @@ pub async fn run(config: &aws_config::SdkConfig, a: &RollbackArgs, output: Outpu
         return invalid(&[InputError::new(culprit, why)], output);
     }
     if a.dry_run {
-        let what = if record.step == state_tags::PROMOTED_STEP {
-            format!(
-                "run {} had promoted; would remove its record only",
-                record.run_id
-            )
-        } else {
-            format!(
-                "would restore the {route} to {} and remove run record {}",
-                super::dry_run::forward_text(&record.original),
-                record.run_id
-            )
-        };
-        return report(output, "dry-run", 0, &[format!("dry run: {what}")]);
+        return report(output, "dry-run", 0, &[dry_run_text(&route, &record)]);
     }
     match restore(&lb, &route, &record, &state_tags::record_keys(&tags)).await {
         Ok(done) => report(output, "rolled-back", 0, &done),

@@ -243,6 +243,7 @@ async fn dry_run_prints_the_exact_calls_and_changes_nothing() {
             "ModifyListener",
             "AddTags",
             "DescribeListeners",
+            "AddTags",
             "ModifyListener",
             "AddTags",
             "RemoveTags"
