@@ -1,7 +1,12 @@
 //! Drives the engine against the ports: runs each command, turns its result
 //! into an event, and records what happened. The only module with
-//! cancellation points, and only around waits: a mutation in flight always
-//! completes, and the revert runs outside the cancel under its own timeout.
+//! cancellation points: waits and reads are abandoned on a cancel, a cancel
+//! is checked before every write, a write in flight always completes, and
+//! the revert runs outside the cancel under a budget counted from the signal.
+//!
+//! `record` writes the run record, the heartbeat and `--register` targets;
+//! `steps` health, shifts, bakes and the promotion; `revert` the revert and
+//! cleanup with their budgets; `apply` a route write and its read-back.
 
 pub mod apply;
 mod record;
