@@ -3,6 +3,7 @@
 
 use crate::canary::{canary_args, default_action, status_json};
 use crate::support::*;
+use serde_json::json;
 use std::time::{Duration, Instant};
 
 /// Shift a step, send `signal` mid-bake, expect a verified revert in < 2 s.
@@ -37,6 +38,27 @@ fn cancel_with(signal: &str) {
 #[test]
 fn sigterm_mid_bake_reverts_within_two_seconds_with_exit_130() {
     cancel_with("TERM");
+}
+
+#[test]
+fn sigterm_during_a_hung_cloudwatch_read_reverts_within_two_seconds() {
+    let mut emu = Emulator::start();
+    let d = emu.demo(&[]);
+    let (mut child, _) = spawn_until_line(&emu, &canary_args(&d, "30:10m,100"), "step 1/2");
+    // Every metrics read now hangs a minute (the SDK's timeouts and retries
+    // included); the first check, 3 s after the shift, is stuck in one.
+    emu.fault(json!({"service": "cloudwatch", "action": "GetMetricData", "latency_ms": 60000}));
+    std::thread::sleep(Duration::from_secs(5));
+    let t = Instant::now();
+    std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let status = child.wait().unwrap();
+    let took = t.elapsed();
+    assert_eq!(status.code(), Some(130));
+    assert!(took < Duration::from_secs(2), "revert took {took:?}");
+    assert_eq!(default_action(&emu, &d)["shape"], "single");
 }
 
 #[test]
