@@ -61,9 +61,11 @@ impl Executor<'_> {
         }
     }
 
-    /// When the next beat is due.
+    /// When the next beat is due (never sooner than a second: a zero
+    /// interval must not turn the beat into a busy loop).
     pub(super) fn next_beat(&self) -> Instant {
-        *self.last_beat.lock().unwrap_or_else(|e| e.into_inner()) + self.cfg.interval
+        let every = self.cfg.interval.max(Duration::from_secs(1));
+        *self.last_beat.lock().unwrap_or_else(|e| e.into_inner()) + every
     }
 
     /// The `--register` targets green does not already have (draining ones
