@@ -60,6 +60,9 @@ pub struct RollbackArgs {
     /// Print what would be restored; change nothing.
     #[arg(long, env = "ALB_ROLLOUT_DRY_RUN", value_parser = BoolishValueParser::new())]
     pub dry_run: bool,
+    /// Roll back even if the recorded run still shows a fresh heartbeat.
+    #[arg(long, env = "ALB_ROLLOUT_FORCE", value_parser = BoolishValueParser::new())]
+    pub force: bool,
 }
 
 #[derive(Debug, Args)]
@@ -94,7 +97,7 @@ pub struct CanaryArgs {
     /// How long to wait for green's targets to be healthy.
     #[arg(long, default_value = "5m", env = "ALB_ROLLOUT_HEALTH_TIMEOUT")]
     pub health_timeout: String,
-    /// Bound on the revert after a cancel (a CI runner allows ~10s).
+    /// Bound on the revert after a cancel, from the signal (a CI runner allows ~10s).
     #[arg(long, default_value = "8s", env = "ALB_ROLLOUT_REVERT_TIMEOUT")]
     pub revert_timeout: String,
     /// Analysis settings file (TOML); flags and env vars override it.

@@ -1,14 +1,17 @@
 //! Cancellation: SIGINT, SIGTERM (a cancelled CI job) and SIGHUP (a closed
-//! terminal) become a cancel request with a reason. Only waits observe it; the
-//! revert that follows runs outside it, under its own short timeout.
+//! terminal) become a cancel request with a reason and the instant it
+//! arrived. Waits and reads observe it; the revert that follows runs outside
+//! it, under a short budget counted from that instant.
 
 use std::sync::{Arc, OnceLock};
+use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 #[derive(Clone, Default)]
 pub struct Cancel {
     token: CancellationToken,
-    reason: Arc<OnceLock<String>>,
+    /// The first reason given and when it arrived.
+    first: Arc<OnceLock<(String, Instant)>>,
 }
 
 impl Cancel {
@@ -18,8 +21,14 @@ impl Cancel {
 
     /// Ask the run to stop; the first reason given is kept.
     pub fn cancel(&self, reason: &str) {
-        let _ = self.reason.set(reason.to_string());
+        let _ = self.first.set((reason.to_string(), Instant::now()));
         self.token.cancel();
+    }
+
+    /// When the first cancel arrived: the runner's grace period (and so the
+    /// revert's budget) starts then, not when the run gets to notice it.
+    pub fn at(&self) -> Option<Instant> {
+        self.first.get().map(|(_, at)| *at)
     }
 
     pub fn is_cancelled(&self) -> bool {
@@ -31,9 +40,9 @@ impl Cancel {
     }
 
     pub fn reason(&self) -> String {
-        self.reason
+        self.first
             .get()
-            .cloned()
+            .map(|(r, _)| r.clone())
             .unwrap_or_else(|| "cancelled".to_string())
     }
 
@@ -77,13 +86,17 @@ async fn wait_for_signal() -> &'static str {
 mod tests {
     use super::*;
 
-    #[tokio::test]
-    async fn first_reason_wins() {
+    #[tokio::test(start_paused = true)]
+    async fn first_reason_and_instant_win() {
         let c = Cancel::new();
         assert!(!c.is_cancelled());
+        assert_eq!(c.at(), None);
+        let t0 = Instant::now();
         c.cancel("SIGTERM");
+        tokio::time::sleep(std::time::Duration::from_secs(3)).await;
         c.cancel("SIGINT");
         c.cancelled().await;
         assert_eq!(c.reason(), "SIGTERM");
+        assert_eq!(c.at(), Some(t0));
     }
 }

@@ -12,11 +12,15 @@ pub const PREFIX: &str = "alb-rollout:";
 /// The step value once the promoted route is written and verified: from
 /// then on `rollback` must not restore the original route.
 pub const PROMOTED_STEP: &str = "promoted";
+/// The step value written just before the promote write: the promotion is
+/// not confirmed yet, so `rollback` restores the original route.
+pub const PROMOTING_STEP: &str = "promoting";
 const RUN: &str = "alb-rollout:run";
 const STEP: &str = "alb-rollout:step";
 const GREEN: &str = "alb-rollout:green";
 const ORIGINAL: &str = "alb-rollout:original";
 const REGISTERED: &str = "alb-rollout:registered";
+const BEAT: &str = "alb-rollout:beat";
 const MAX_VALUE: usize = 256;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,6 +39,45 @@ pub struct RunRecord {
 
 pub fn step_tag(step: &str) -> BTreeMap<String, String> {
     BTreeMap::from([(STEP.to_string(), step.to_string())])
+}
+
+/// A live run's heartbeat, `alb-rollout:beat` = `AT EVERY`: when it last
+/// showed it was alive (unix seconds) and how often it promised to (its
+/// analysis interval). Kept apart from `RunRecord`, which must read back
+/// unchanged while the beat moves on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Heartbeat {
+    pub at: u64,
+    pub every: u64,
+}
+
+impl Heartbeat {
+    /// Missing this many beats in a row means the run is gone.
+    pub const MISSED: u64 = 2;
+
+    pub fn tag(&self) -> BTreeMap<String, String> {
+        BTreeMap::from([(BEAT.to_string(), format!("{} {}", self.at, self.every))])
+    }
+
+    /// The run's heartbeat, if it recorded one (older versions did not).
+    pub fn read(tags: &BTreeMap<String, String>) -> Option<Heartbeat> {
+        let (at, every) = tags.get(BEAT)?.split_once(' ')?;
+        Some(Heartbeat {
+            at: at.parse().ok()?,
+            every: every.parse().ok()?,
+        })
+    }
+
+    /// Seconds since the last beat, at unix time `now` (0 if in the future:
+    /// clocks of two machines differ).
+    pub fn age(&self, now: u64) -> u64 {
+        now.saturating_sub(self.at)
+    }
+
+    /// No beat for more than `MISSED` intervals: the run is gone.
+    pub fn stale(&self, now: u64) -> bool {
+        self.age(now) > Self::MISSED * self.every.max(1)
+    }
 }
 
 /// Tags are few on purpose: ELBv2 caps tags per resource (50 on AWS, 10 in
@@ -117,6 +160,19 @@ pub fn record_keys(tags: &BTreeMap<String, String>) -> Vec<String> {
     tags.keys()
         .filter(|k| k.starts_with(PREFIX))
         .cloned()
+        .collect()
+}
+
+/// Record keys in `existing` that `new` does not have: what a replacing
+/// record (`--force` over a leftover one) must remove, or stale
+/// `registered` or `KEY.N` chunks would make it read back as another record.
+pub fn stale_keys(
+    existing: &BTreeMap<String, String>,
+    new: &BTreeMap<String, String>,
+) -> Vec<String> {
+    record_keys(existing)
+        .into_iter()
+        .filter(|k| !new.contains_key(k))
         .collect()
 }
 
@@ -230,108 +286,5 @@ pub fn parse_target(s: &str) -> Target {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn record(original: Forward, registered: Vec<Target>) -> RunRecord {
-        RunRecord {
-            run_id: "r-123".into(),
-            strategy: "canary".into(),
-            started: 1_700_000_000,
-            step: "2/4".into(),
-            green_arn: "arn:aws:elasticloadbalancing:us-east-1:1:targetgroup/green/g".into(),
-            original,
-            registered,
-        }
-    }
-
-    #[test]
-    fn round_trips_single_and_weighted() {
-        let single = record(
-            Forward::single("arn:aws:elasticloadbalancing:us-east-1:1:targetgroup/blue/b"),
-            vec![],
-        );
-        assert_eq!(decode(&encode(&single)).unwrap(), Some(single));
-        let weighted = record(
-            Forward {
-                groups: vec![
-                    WeightedGroup {
-                        target_group_arn: "arn:a".into(),
-                        weight: 700,
-                    },
-                    WeightedGroup {
-                        target_group_arn: "arn:b".into(),
-                        weight: 0,
-                    },
-                ],
-                stickiness: Stickiness {
-                    enabled: true,
-                    duration_seconds: Some(600),
-                },
-                shape: ForwardShape::Weighted,
-            },
-            vec![parse_target("10.0.0.1:8080"), parse_target("i-0abc")],
-        );
-        assert_eq!(decode(&encode(&weighted)).unwrap(), Some(weighted));
-        let mut off = Forward::weighted(&[("arn:a", 1)]);
-        off.stickiness.duration_seconds = Some(900);
-        let off = record(off, vec![]);
-        assert_eq!(decode(&encode(&off)).unwrap(), Some(off));
-    }
-
-    #[test]
-    fn values_fit_the_tag_limits() {
-        let many: Vec<Target> = (0..200)
-            .map(|i| parse_target(&format!("10.0.{}.{}:8080", i / 250, i % 250)))
-            .collect();
-        let r = record(Forward::single("arn:b"), many.clone());
-        let tags = encode(&r);
-        let allowed = |c: char| c.is_alphanumeric() || " _.:/=+-@".contains(c);
-        for (k, v) in &tags {
-            assert!(v.len() <= MAX_VALUE, "{k} too long");
-            assert!(v.chars().all(allowed), "{k} has a forbidden character: {v}");
-        }
-        assert_eq!(decode(&tags).unwrap().unwrap().registered, many);
-        let few = encode(&record(
-            Forward::single("arn:b"),
-            vec![parse_target("10.0.0.1")],
-        ));
-        assert_eq!(
-            few.len(),
-            5,
-            "a typical record stays well under the tag quota"
-        );
-    }
-
-    #[test]
-    fn no_record_and_damaged_record() {
-        assert_eq!(decode(&BTreeMap::new()).unwrap(), None);
-        let mut tags = encode(&record(Forward::single("arn:b"), vec![]));
-        tags.insert("alb-rollout:original".into(), "single sticky=off".into());
-        assert!(decode(&tags)
-            .unwrap_err()
-            .contains("original route is unknown"));
-        tags.insert("alb-rollout:original".into(), "odd".into());
-        assert!(decode(&tags).unwrap_err().contains("alb-rollout:original"));
-    }
-
-    #[test]
-    fn parses_target_forms() {
-        assert_eq!(
-            parse_target("10.0.0.1:80"),
-            Target {
-                id: "10.0.0.1".into(),
-                port: Some(80)
-            }
-        );
-        assert_eq!(parse_target("i-0abc").port, None);
-        let lambda = "arn:aws:lambda:us-east-1:1:function:f";
-        assert_eq!(
-            parse_target(lambda),
-            Target {
-                id: lambda.into(),
-                port: None
-            }
-        );
-    }
-}
+#[path = "state_tags_tests.rs"]
+mod tests;

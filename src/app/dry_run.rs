@@ -59,6 +59,38 @@ fn write_call(route: &RouteRef, f: &Forward) -> PlannedCall {
     )
 }
 
+/// Before the first change: which targets green has (with `--register`),
+/// the tags (a leftover record is replaced whole), the record, its read-back.
+fn record_calls(v: &Validated, register: &[Target]) -> Vec<PlannedCall> {
+    let owner = v.route.owner_arn();
+    let mut out = vec![];
+    if !register.is_empty() {
+        out.push(call(
+            "DescribeTargetHealth",
+            &v.green.arn,
+            "which --register targets green already has: those are kept on revert".into(),
+        ));
+    }
+    out.extend([
+        call(
+            "DescribeTags",
+            owner,
+            "a leftover record (--force) is replaced whole".into(),
+        ),
+        call(
+            "AddTags",
+            owner,
+            "record the run: run id, original route, step, heartbeat (alb-rollout:*), the heartbeat then updated every interval".into(),
+        ),
+        call(
+            "DescribeTags",
+            owner,
+            "read the record back after 1s; stop if another run wrote its own".into(),
+        ),
+    ]);
+    out
+}
+
 pub fn calls(
     v: &Validated,
     plan: &CanaryPlan,
@@ -66,18 +98,7 @@ pub fn calls(
     an: &Analysis,
 ) -> Vec<PlannedCall> {
     let owner = v.route.owner_arn();
-    let mut out = vec![
-        call(
-            "AddTags",
-            owner,
-            "record the run: run id, original route, step (alb-rollout:*)".into(),
-        ),
-        call(
-            "DescribeTags",
-            owner,
-            "read the record back after 1s; stop if another run wrote its own".into(),
-        ),
-    ];
+    let mut out = record_calls(v, register);
     if !register.is_empty() {
         let ids: Vec<String> = register.iter().map(Target::to_string).collect();
         out.push(call("RegisterTargets", &v.green.arn, ids.join(", ")));
@@ -90,7 +111,12 @@ pub fn calls(
     for (i, step) in plan.steps.iter().enumerate() {
         out.extend(step_calls(v, i, plan.steps.len(), step, an));
     }
-    out.push(drift_call(&v.route));
+    out.push(drift_call(&v.route, "what the previous step wrote"));
+    out.push(call(
+        "AddTags",
+        owner,
+        "step promoting: if the run dies before the promotion is verified, `rollback` restores the original".into(),
+    ));
     out.push(write_call(&v.route, &plan.promoted));
     out.push(call(
         "AddTags",
@@ -102,7 +128,7 @@ pub fn calls(
 }
 
 /// The read that stops a run whose route someone else changed.
-fn drift_call(route: &RouteRef) -> PlannedCall {
+fn drift_call(route: &RouteRef, what: &str) -> PlannedCall {
     let read = match route {
         RouteRef::ListenerDefault { .. } => "DescribeListeners",
         RouteRef::Rule { .. } => "DescribeRules",
@@ -110,11 +136,12 @@ fn drift_call(route: &RouteRef) -> PlannedCall {
     call(
         read,
         route.owner_arn(),
-        "the route must still be what the previous step wrote".into(),
+        format!("the route must still be {what}"),
     )
 }
 
-/// One step: the drift check (from the second on), the health gate, the
+/// One step: the drift check (against the original before the first
+/// step, while green's health was awaited), the health gate, the
 /// write with its read-back, the step tag, and the hold with analysis.
 fn step_calls(
     v: &Validated,
@@ -125,9 +152,13 @@ fn step_calls(
 ) -> Vec<PlannedCall> {
     let owner = v.route.owner_arn();
     let mut out = Vec::new();
-    if i > 0 {
-        out.push(drift_call(&v.route));
-    }
+    out.push(drift_call(
+        &v.route,
+        match i {
+            0 => "the original read at preflight",
+            _ => "what the previous step wrote",
+        },
+    ));
     out.extend([
         call(
             "DescribeTargetHealth",

@@ -4,7 +4,7 @@
 mod canary;
 mod dry_run;
 mod live;
-mod rollback;
+pub(crate) mod rollback;
 mod status;
 mod status_traffic;
 

@@ -3,14 +3,18 @@
 
 use super::{failed, invalid, print_json, EXIT_INCOMPLETE};
 use crate::alb::aws::AwsLoadBalancer;
-use crate::alb::state_tags::{self, RunRecord};
+use crate::alb::state_tags::{self, Heartbeat, RunRecord};
 use crate::alb::{LoadBalancerPort, RouteRef};
 use crate::cli::{Output, RollbackArgs};
 use crate::executor::apply::{self, ApplyPolicy};
 use crate::preflight::InputError;
+use std::collections::BTreeMap;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 /// Restore `record` on `route`. Returns what was done, or what is left.
-/// A run that had already promoted is not undone: only its record goes.
+/// A run that had confirmed its promotion is not undone: only its record
+/// goes. A run that died while promoting (the write sent, never verified)
+/// is undone like any other: see docs/reliability.md.
 pub async fn restore(
     lb: &dyn LoadBalancerPort,
     route: &RouteRef,
@@ -25,6 +29,12 @@ pub async fn restore(
             record.run_id
         ));
     } else {
+        if record.step == state_tags::PROMOTING_STEP {
+            done.push(format!(
+                "run {} stopped while promoting: the promotion was never confirmed, so the original route is restored",
+                record.run_id
+            ));
+        }
         apply::apply(lb, route, &record.original, p)
             .await
             .map_err(|e| format!("the route was not restored: {e}"))?;
@@ -33,21 +43,7 @@ pub async fn restore(
             super::dry_run::forward_text(&record.original)
         ));
         if !record.registered.is_empty() {
-            apply::retry(p.write_attempts, p.backoff, || {
-                lb.deregister_targets(&record.green_arn, &record.registered)
-            })
-            .await
-            .map_err(|e| {
-                format!(
-                    "route restored, but targets are still registered in {}: {e}",
-                    record.green_arn
-                )
-            })?;
-            done.push(format!(
-                "deregistered {} target(s) from {}",
-                record.registered.len(),
-                record.green_arn
-            ));
+            done.push(deregister(lb, record, p).await?);
         }
     }
     apply::retry(p.write_attempts, p.backoff, || {
@@ -61,6 +57,64 @@ pub async fn restore(
         route.owner_arn()
     ));
     Ok(done)
+}
+
+/// Why `rollback` must not act now: the recorded run still beats, so it is
+/// alive and its next write would race ours. `None` once its heartbeat is
+/// stale (or it never recorded one: runs of older versions).
+pub fn still_alive(
+    tags: &BTreeMap<String, String>,
+    record: &RunRecord,
+    now: u64,
+) -> Option<String> {
+    let beat = Heartbeat::read(tags).filter(|b| !b.stale(now))?;
+    Some(format!(
+        "run {} is still alive: its last heartbeat was {}s ago and it beats every {}s, so a rollback now would race its next write. Cancel that run instead (it reverts itself), wait until its heartbeat is over {}s old, or pass --force if you know it is gone",
+        record.run_id,
+        beat.age(now),
+        beat.every,
+        Heartbeat::MISSED * beat.every
+    ))
+}
+
+/// Deregister the targets the run added (only those: see the record).
+async fn deregister(
+    lb: &dyn LoadBalancerPort,
+    record: &RunRecord,
+    p: ApplyPolicy,
+) -> Result<String, String> {
+    apply::retry(p.write_attempts, p.backoff, || {
+        lb.deregister_targets(&record.green_arn, &record.registered)
+    })
+    .await
+    .map_err(|e| {
+        format!(
+            "route restored, but targets are still registered in {}: {e}",
+            record.green_arn
+        )
+    })?;
+    Ok(format!(
+        "deregistered {} target(s) from {}",
+        record.registered.len(),
+        record.green_arn
+    ))
+}
+
+/// What `--dry-run` says rollback would do.
+fn dry_run_text(route: &RouteRef, record: &RunRecord) -> String {
+    let what = if record.step == state_tags::PROMOTED_STEP {
+        format!(
+            "run {} had promoted; would remove its record only",
+            record.run_id
+        )
+    } else {
+        format!(
+            "would restore the {route} to {} and remove run record {}",
+            super::dry_run::forward_text(&record.original),
+            record.run_id
+        )
+    };
+    format!("dry run: {what}")
 }
 
 fn report(output: Output, result: &str, code: i32, lines: &[String]) -> i32 {
@@ -112,20 +166,15 @@ pub async fn run(config: &aws_config::SdkConfig, a: &RollbackArgs, output: Outpu
             )
         }
     };
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    if let Some(why) = still_alive(&tags, &record, now).filter(|_| !a.force) {
+        return invalid(&[InputError::new(culprit, why)], output);
+    }
     if a.dry_run {
-        let what = if record.step == state_tags::PROMOTED_STEP {
-            format!(
-                "run {} had promoted; would remove its record only",
-                record.run_id
-            )
-        } else {
-            format!(
-                "would restore the {route} to {} and remove run record {}",
-                super::dry_run::forward_text(&record.original),
-                record.run_id
-            )
-        };
-        return report(output, "dry-run", 0, &[format!("dry run: {what}")]);
+        return report(output, "dry-run", 0, &[dry_run_text(&route, &record)]);
     }
     match restore(&lb, &route, &record, &state_tags::record_keys(&tags)).await {
         Ok(done) => report(output, "rolled-back", 0, &done),
@@ -178,6 +227,44 @@ mod tests {
             RouteAction::Forward(Forward::single(DEMO_BLUE))
         );
         assert!(fake.targets_of(DEMO_GREEN).is_empty());
+    }
+
+    #[test]
+    fn a_live_run_is_refused_until_its_heartbeat_is_stale() {
+        let fake = FakeLoadBalancer::demo();
+        let (_, record, _) = recorded(&fake, "1 of 2 at 40");
+        let mut tags = state_tags::encode(&record);
+        assert_eq!(
+            still_alive(&tags, &record, 5000),
+            None,
+            "no heartbeat: old run"
+        );
+        tags.extend(
+            Heartbeat {
+                at: 1000,
+                every: 30,
+            }
+            .tag(),
+        );
+        let why = still_alive(&tags, &record, 1012).expect("alive");
+        for part in ["run r-9", "12s ago", "every 30s", "over 60s old", "--force"] {
+            assert!(why.contains(part), "{part}: {why}");
+        }
+        assert!(still_alive(&tags, &record, 1060).is_some());
+        assert_eq!(still_alive(&tags, &record, 1061), None, "stale");
+    }
+
+    #[tokio::test]
+    async fn a_run_killed_while_promoting_is_restored() {
+        let fake = FakeLoadBalancer::demo();
+        let (route, record, keys) = recorded(&fake, state_tags::PROMOTING_STEP);
+        fake.force_route(&route, RouteAction::Forward(Forward::single(DEMO_GREEN)));
+        let done = restore(&fake, &route, &record, &keys).await.unwrap();
+        assert!(done[0].contains("never confirmed"), "{done:?}");
+        assert_eq!(
+            fake.route(&route),
+            RouteAction::Forward(Forward::single(DEMO_BLUE))
+        );
     }
 
     #[tokio::test]

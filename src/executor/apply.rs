@@ -81,6 +81,19 @@ pub async fn verify(
     ))
 }
 
+/// Write `want` to the route, retrying retryable errors; no read-back.
+pub async fn write(
+    lb: &dyn LoadBalancerPort,
+    route: &RouteRef,
+    want: &Forward,
+    p: ApplyPolicy,
+) -> Result<(), AlbError> {
+    retry(p.write_attempts, p.backoff, || {
+        lb.write_forward(route, want)
+    })
+    .await
+}
+
 /// Write `want` to the route and verify it.
 pub async fn apply(
     lb: &dyn LoadBalancerPort,
@@ -88,11 +101,7 @@ pub async fn apply(
     want: &Forward,
     p: ApplyPolicy,
 ) -> Result<(), String> {
-    retry(p.write_attempts, p.backoff, || {
-        lb.write_forward(route, want)
-    })
-    .await
-    .map_err(|e| e.to_string())?;
+    write(lb, route, want, p).await.map_err(|e| e.to_string())?;
     verify(lb, route, want, p).await
 }
 

@@ -1,12 +1,18 @@
 //! Drives the engine against the ports: runs each command, turns its result
 //! into an event, and records what happened. The only module with
-//! cancellation points, and only around waits: a mutation in flight always
-//! completes, and the revert runs outside the cancel under its own timeout.
+//! cancellation points: waits and reads are abandoned on a cancel, a cancel
+//! is checked before every write, a write in flight always completes, and
+//! the revert runs outside the cancel under a budget counted from the signal.
+//!
+//! `record` writes the run record, the heartbeat and `--register` targets;
+//! `steps` health, shifts, bakes and the promotion; `revert` the revert and
+//! cleanup with their budgets; `apply` a route write and its read-back.
 
 pub mod apply;
+mod record;
+mod revert;
 mod steps;
 
-use crate::alb::state_tags::{self, RunRecord};
 use crate::alb::{RouteRef, Target};
 use crate::analysis::collect::{Sources, Subjects};
 use crate::analysis::{BakeTracker, Thresholds};
@@ -15,11 +21,9 @@ use crate::report::{Progress, Reporter, RunReport};
 use crate::signal::Cancel;
 use crate::strategy::canary::CanaryPlan;
 use apply::ApplyPolicy;
+use std::future::Future;
 use std::time::Duration;
 use tokio::time::Instant;
-
-/// Pause between writing the run record and reading it back.
-const RECORD_SETTLE: Duration = Duration::from_secs(1);
 
 /// Everything a canary run needs, decided before it starts.
 pub struct RunConfig {
@@ -51,6 +55,16 @@ pub struct Executor<'a> {
     /// When the current step's weights were written: only CloudWatch
     /// minutes that began after it are judged for the step.
     shifted_at: std::time::SystemTime,
+    /// `--register` targets green did not have yet: the only ones a revert
+    /// deregisters.
+    added: Vec<Target>,
+    /// Set just before the first route write is sent: a revert of a run
+    /// that never wrote the route must not write it either.
+    route_written: bool,
+    /// The record's step reads `promoted` (after a verified promotion).
+    promoted_marked: bool,
+    /// When the run last wrote its heartbeat (or its record).
+    last_beat: std::sync::Mutex<Instant>,
 }
 
 impl<'a> Executor<'a> {
@@ -85,6 +99,10 @@ impl<'a> Executor<'a> {
             detected: None,
             record_keys: vec![],
             shifted_at: std::time::SystemTime::now(),
+            added: vec![],
+            route_written: false,
+            promoted_marked: false,
+            last_beat: std::sync::Mutex::new(Instant::now()),
         }
     }
 
@@ -101,7 +119,12 @@ impl<'a> Executor<'a> {
         while cmd != Command::Finish {
             let event = self.execute(cmd, &engine).await;
             if let (Event::Failed(r), false) = (&event, engine.reverting()) {
-                self.detected = Some(Instant::now());
+                // A cancel was detected when the signal arrived.
+                self.detected = match r {
+                    Reason::Cancelled(_) => self.cancel.at(),
+                    _ => None,
+                }
+                .or_else(|| Some(Instant::now()));
                 if cmd != Command::Record {
                     self.out.progress(Progress::Reverting { reason: r });
                 }
@@ -159,70 +182,31 @@ impl<'a> Executor<'a> {
         self.started.elapsed().as_secs_f64()
     }
 
-    async fn record(&mut self) -> Result<(), Reason> {
-        if self.cancel.is_cancelled() {
-            return Err(Reason::Cancelled(self.cancel.reason()));
+    /// Every write is preceded by this: a signal that arrived while the run
+    /// was reading or writing is honoured before the next change, so a
+    /// cancel during the last shift or check reverts instead of promoting.
+    fn checkpoint(&self) -> Result<(), Reason> {
+        match self.cancel.is_cancelled() {
+            true => Err(Reason::Cancelled(self.cancel.reason())),
+            false => Ok(()),
         }
-        let record = RunRecord {
-            run_id: self.cfg.run_id.clone(),
-            strategy: "canary".into(),
-            started: self.cfg.started_unix,
-            step: "starting".into(),
-            green_arn: self.cfg.plan.green.clone(),
-            original: self.cfg.plan.original.clone(),
-            registered: self.cfg.register.clone(),
-        };
-        let tags = state_tags::encode(&record);
-        let owner = self.cfg.route.owner_arn().to_string();
-        let lb = self.src.lb.clone();
-        let p = self.cfg.apply;
-        apply::retry(p.write_attempts, p.backoff, || lb.add_tags(&owner, &tags))
-            .await
-            .map_err(|e| {
-                Reason::Error(format!(
-                    "could not record the run on {owner}: {e}; nothing was changed"
-                ))
-            })?;
-        // Read back after a settle delay: ELBv2 has no conditional write, so
-        // two runs that passed preflight together both see the last writer
-        // here, and only that one proceeds.
-        tokio::time::sleep(RECORD_SETTLE).await;
-        let back = apply::retry(p.write_attempts, p.backoff, || lb.tags(&owner)).await;
-        let why = match back.map(|t| state_tags::decode(&t)) {
-            Ok(Ok(Some(r))) if r == record => {
-                self.record_keys = tags.keys().cloned().collect();
-                return Ok(());
-            }
-            Ok(Ok(Some(other))) => {
-                return Err(Reason::Error(format!("another run ({}) recorded itself on {owner} at the same time; this run changed nothing and stops", other.run_id)))
-            }
-            Ok(Ok(None)) => "it is gone".to_string(),
-            Ok(Err(damaged)) => damaged,
-            Err(e) => e.to_string(),
-        };
-        // Best effort: a run that cannot confirm its record will not start,
-        // so it should not leave the record behind either.
-        let keys: Vec<String> = tags.keys().cloned().collect();
-        let _ = lb.remove_tags(&owner, &keys).await;
-        Err(Reason::Error(format!(
-            "the run record on {owner} could not be read back ({why}); nothing was changed"
-        )))
     }
 
-    async fn register(&mut self) -> Result<(), Reason> {
-        let lb = self.src.lb.clone();
-        let (green, targets) = (self.cfg.plan.green.clone(), self.cfg.register.clone());
-        apply::retry(
-            self.cfg.apply.write_attempts,
-            self.cfg.apply.backoff,
-            || lb.register_targets(&green, &targets),
-        )
-        .await
-        .map_err(|e| Reason::Error(e.to_string()))?;
-        self.out.progress(Progress::Registered {
-            targets: &self.cfg.register,
-        });
-        Ok(())
+    /// Await a read, abandoning it as soon as a cancel arrives: a CloudWatch
+    /// read with SDK retries can take tens of seconds, and dropping a read
+    /// changes nothing. Never used for writes: a write in flight completes.
+    /// Every wait goes through here too, so the run beats (see
+    /// `record::beat`) even while a read hangs.
+    async fn unless_cancelled<T>(&self, read: impl Future<Output = T>) -> Result<T, Reason> {
+        tokio::pin!(read);
+        loop {
+            tokio::select! {
+                biased;
+                _ = self.cancel.cancelled() => return Err(Reason::Cancelled(self.cancel.reason())),
+                v = &mut read => return Ok(v),
+                _ = tokio::time::sleep_until(self.next_beat()) => self.beat().await,
+            }
+        }
     }
 
     /// Sleep `d` unless cancelled first.
@@ -242,10 +226,8 @@ impl<'a> Executor<'a> {
             if self.out.live() {
                 self.out.progress(Progress::Tick { label, left });
             }
-            tokio::select! {
-                _ = self.cancel.cancelled() => return Err(Reason::Cancelled(self.cancel.reason())),
-                _ = tokio::time::sleep(tick.min(left)) => {}
-            }
+            self.unless_cancelled(tokio::time::sleep(tick.min(left)))
+                .await?;
         }
     }
 }
@@ -253,3 +235,12 @@ impl<'a> Executor<'a> {
 #[cfg(test)]
 #[path = "tests.rs"]
 mod tests;
+
+#[cfg(test)]
+mod race_tests;
+
+#[cfg(test)]
+mod budget_tests;
+
+#[cfg(test)]
+mod scripted;

@@ -49,7 +49,9 @@ impl Executor<'_> {
     pub(super) async fn await_healthy(&mut self) -> Result<(), Reason> {
         let start = Instant::now();
         loop {
-            let health = self.src.lb.target_health(&self.cfg.plan.green).await;
+            let health = self
+                .unless_cancelled(self.src.lb.target_health(&self.cfg.plan.green))
+                .await?;
             if let Ok(h) = &health {
                 if self.ready(h) {
                     self.out.progress(Progress::Health {
@@ -79,15 +81,11 @@ impl Executor<'_> {
     }
 
     pub(super) async fn shift(&mut self, i: usize) -> Result<(), Reason> {
-        if self.cancel.is_cancelled() {
-            return Err(Reason::Cancelled(self.cancel.reason()));
-        }
+        self.checkpoint()?;
         // The invariant: never put weight on a group with no healthy target.
         let health = self
-            .src
-            .lb
-            .target_health(&self.cfg.plan.green)
-            .await
+            .unless_cancelled(self.src.lb.target_health(&self.cfg.plan.green))
+            .await?
             .map_err(|e| Reason::Error(e.to_string()))?;
         let counts = HealthCounts::of(&health);
         if counts.healthy == 0 {
@@ -95,18 +93,18 @@ impl Executor<'_> {
                 "health: green has no healthy target ({counts}); not shifting traffic to it"
             )));
         }
-        if i > 0 {
-            self.ensure_unchanged(i).await?;
-        }
+        self.ensure_unchanged(i).await?;
         let step = self.cfg.plan.steps[i].clone();
-        apply::apply(
-            self.src.lb.as_ref(),
-            &self.cfg.route,
-            &step.forward,
-            self.cfg.apply,
-        )
-        .await
-        .map_err(Reason::Error)?;
+        self.checkpoint()?;
+        self.route_written = true;
+        let (lb, route, p) = (self.src.lb.as_ref(), &self.cfg.route, self.cfg.apply);
+        apply::write(lb, route, &step.forward, p)
+            .await
+            .map_err(|e| Reason::Error(e.to_string()))?;
+        // The read-back is only a read: a cancel need not wait for it.
+        self.unless_cancelled(apply::verify(lb, route, &step.forward, p))
+            .await?
+            .map_err(Reason::Error)?;
         let (b, g) = (
             step.forward.weight_of(&self.cfg.plan.blue).unwrap_or(0),
             step.forward.weight_of(&self.cfg.plan.green).unwrap_or(0),
@@ -126,6 +124,7 @@ impl Executor<'_> {
             self.cfg.plan.steps.len(),
             step.percent.as_percent()
         ));
+        self.checkpoint()?;
         if let Err(e) = self.src.lb.add_tags(self.cfg.route.owner_arn(), &tag).await {
             self.warn(format!("could not update the step tag: {e}"));
         }
@@ -153,7 +152,13 @@ impl Executor<'_> {
             if let Err(r) = self.wait(slice, &label).await {
                 break Err(r);
             }
-            let sample = collect(&self.src, &self.cfg.subjects, window).await;
+            let sample = match self
+                .unless_cancelled(collect(&self.src, &self.cfg.subjects, window))
+                .await
+            {
+                Ok(s) => s,
+                Err(r) => break Err(r),
+            };
             let outcome = judge(&sample, &self.cfg.thresholds);
             let decision = self.cfg.tracker.observe(&outcome, slice);
             if decision == BakeDecision::Continue {
@@ -204,15 +209,25 @@ impl Executor<'_> {
         }
     }
 
-    /// The route must still be what step `done` (1-based count of steps
-    /// written) left: someone else changing it mid-run stops the run rather
-    /// than being silently overwritten by the next step.
+    /// The route must still be what step `done` (count of steps written)
+    /// left, or the original read at preflight before the first step:
+    /// someone else changing it (also while green's health was awaited)
+    /// stops the run rather than being silently overwritten.
     async fn ensure_unchanged(&self, done: usize) -> Result<(), Reason> {
-        let want = &self.cfg.plan.steps[done - 1].forward;
-        match self.src.lb.read_route(&self.cfg.route).await {
+        let (want, when) = match done.checked_sub(1) {
+            Some(i) => (
+                &self.cfg.plan.steps[i].forward,
+                format!("during step {done}"),
+            ),
+            None => (&self.cfg.plan.original, "before its first step".to_string()),
+        };
+        match self
+            .unless_cancelled(self.src.lb.read_route(&self.cfg.route))
+            .await?
+        {
             Ok(RouteAction::Forward(f)) if f.same_routing(want) => Ok(()),
             Ok(other) => Err(Reason::Error(format!(
-                "the {} was changed outside alb-rollout during step {done}: it now {}, not {}",
+                "the {} was changed outside alb-rollout {when}: it now {}, not {}",
                 self.cfg.route,
                 match &other {
                     RouteAction::Forward(f) => format!("forwards to {}", f.weights_text()),
@@ -225,116 +240,34 @@ impl Executor<'_> {
     }
 
     pub(super) async fn promote(&mut self) -> Result<(), Reason> {
+        self.checkpoint()?;
         self.ensure_unchanged(self.cfg.plan.steps.len()).await?;
         let want = self.cfg.plan.promoted.clone();
+        // Say first what `rollback` should do if the process dies between
+        // the write and its confirmation: restore the original (see
+        // docs/reliability.md). A failure here changes nothing about that,
+        // since a record still at the last step is restored the same way.
+        self.set_step(state_tags::PROMOTING_STEP).await;
+        // Once this write is sent the promotion stands: no checkpoint after it.
+        self.checkpoint()?;
+        self.route_written = true;
         apply::apply(self.src.lb.as_ref(), &self.cfg.route, &want, self.cfg.apply)
             .await
             .map_err(Reason::Error)?;
         self.out.progress(Progress::Promoted { forward: &want });
-        let tag = state_tags::step_tag(state_tags::PROMOTED_STEP);
-        if let Err(e) = self.src.lb.add_tags(self.cfg.route.owner_arn(), &tag).await {
-            self.warn(format!("could not mark the run promoted: {e}"));
-        }
+        self.promoted_marked = self.set_step(state_tags::PROMOTED_STEP).await;
         Ok(())
     }
 
-    /// Restore the original route: one write and its read-back, bounded by
-    /// `revert_timeout` so it fits a CI runner's cancellation window.
-    pub(super) async fn revert(&mut self) -> Result<(), Reason> {
-        let want = self.cfg.plan.original.clone();
-        let lb = self.src.lb.clone();
-        let route = self.cfg.route.clone();
-        let fut = async {
-            match apply::apply(lb.as_ref(), &route, &want, self.cfg.apply).await {
-                Ok(()) => Ok(()),
-                // A write that failed (e.g. no ModifyListener permission) may
-                // have had nothing to undo: the route is judged by reading it.
-                Err(e) => match lb.read_route(&route).await {
-                    Ok(RouteAction::Forward(f)) if f.same_routing(&want) => Ok(()),
-                    _ => Err(e),
-                },
-            }
-        };
-        match tokio::time::timeout_at(self.deadline(), fut).await {
-            Ok(Ok(())) => {
-                let secs = self
-                    .detected
-                    .map(|d| d.elapsed().as_secs_f64())
-                    .unwrap_or(0.0);
-                self.report.detection_to_revert_seconds = Some(secs);
-                self.out.progress(Progress::Reverted { seconds: secs });
-                Ok(())
-            }
-            Ok(Err(e)) => Err(Reason::Error(format!("revert failed: {e}"))),
-            Err(_) => Err(Reason::Error(format!(
-                "revert did not finish within {}s (--revert-timeout)",
-                self.cfg.revert_timeout.as_secs()
-            ))),
-        }
-    }
-
-    /// Revert and its cleanup share one budget from the moment of detection,
-    /// so both fit a CI runner's cancellation window.
-    fn deadline(&self) -> Instant {
-        self.detected.unwrap_or_else(Instant::now) + self.cfg.revert_timeout
-    }
-
-    /// After a revert, deregister what the run registered; always remove the
-    /// run record. Both are retried; the outcome says what is left.
-    pub(super) async fn cleanup(&mut self, reverted: bool) -> Result<(), Reason> {
-        if !reverted {
-            return self.cleanup_unbounded(false).await;
-        }
-        match tokio::time::timeout_at(self.deadline(), self.cleanup_unbounded(true)).await {
-            Ok(r) => r,
-            Err(_) => Err(Reason::Error(format!(
-                "cleanup did not finish within --revert-timeout; the run record tags may remain on {}",
-                self.cfg.route.owner_arn()
-            ))),
-        }
-    }
-
-    async fn cleanup_unbounded(&mut self, reverted: bool) -> Result<(), Reason> {
-        let lb = self.src.lb.clone();
-        let p = self.cfg.apply;
-        let mut problems = Vec::new();
-        if reverted && !self.cfg.register.is_empty() {
-            let (green, targets) = (self.cfg.plan.green.clone(), self.cfg.register.clone());
-            if let Err(e) = apply::retry(p.write_attempts, p.backoff, || {
-                lb.deregister_targets(&green, &targets)
-            })
-            .await
-            {
-                problems.push(format!(
-                    "targets {} are still registered in green: {e}",
-                    targets
-                        .iter()
-                        .map(|t| t.to_string())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ));
-            }
-        }
-        let (owner, keys) = (
-            self.cfg.route.owner_arn().to_string(),
-            self.record_keys.clone(),
-        );
-        if let Err(e) = apply::retry(p.write_attempts, p.backoff, || {
-            lb.remove_tags(&owner, &keys)
-        })
-        .await
-        {
-            problems.push(format!("the run record tags remain on {owner}: {e}"));
-        }
-        match (problems.is_empty(), reverted) {
-            (true, _) => Ok(()),
-            (false, true) => Err(Reason::Error(problems.join("; "))),
-            (false, false) => {
-                self.warn(format!(
-                    "promoted, but {}; the next run will need --force",
-                    problems.join("; ")
-                ));
-                Err(Reason::Error(problems.join("; ")))
+    /// Write the record's step tag (retried); a failure is a warning.
+    async fn set_step(&mut self, step: &str) -> bool {
+        let (lb, p) = (self.src.lb.clone(), self.cfg.apply);
+        let (owner, tag) = (self.cfg.route.owner_arn(), state_tags::step_tag(step));
+        match apply::retry(p.write_attempts, p.backoff, || lb.add_tags(owner, &tag)).await {
+            Ok(()) => true,
+            Err(e) => {
+                self.warn(format!("could not mark the run {step}: {e}"));
+                false
             }
         }
     }

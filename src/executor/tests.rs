@@ -12,16 +12,16 @@ use crate::report::Silent;
 use crate::strategy::canary::{plan, CanaryInput, FinalRoute};
 use std::sync::Arc;
 
-const BLUE_DIM: &str = "targetgroup/blue/b1";
-const GREEN_DIM: &str = "targetgroup/green/g1";
+pub(super) const BLUE_DIM: &str = "targetgroup/blue/b1";
+pub(super) const GREEN_DIM: &str = "targetgroup/green/g1";
 
-struct Rig {
-    lb: Arc<FakeLoadBalancer>,
-    traffic: Arc<FakeTraffic>,
-    cancel: Cancel,
+pub(super) struct Rig {
+    pub(super) lb: Arc<FakeLoadBalancer>,
+    pub(super) traffic: Arc<FakeTraffic>,
+    pub(super) cancel: Cancel,
 }
 
-fn rig() -> Rig {
+pub(super) fn rig() -> Rig {
     let traffic = Arc::new(FakeTraffic::default());
     traffic.set(BLUE_DIM, 1000.0, 0.0);
     traffic.set(GREEN_DIM, 100.0, 0.0);
@@ -32,7 +32,7 @@ fn rig() -> Rig {
     }
 }
 
-fn config(steps: &str, register: Vec<Target>) -> RunConfig {
+pub(super) fn config(steps: &str, register: Vec<Target>) -> RunConfig {
     let original = Forward::single(DEMO_BLUE);
     let steps = parse_steps(steps).unwrap();
     let plan = plan(&CanaryInput {
@@ -76,7 +76,11 @@ fn config(steps: &str, register: Vec<Target>) -> RunConfig {
 }
 
 async fn run(r: &Rig, cfg: RunConfig) -> RunReport {
-    let lb: Arc<dyn LoadBalancerPort> = r.lb.clone();
+    run_on(r, r.lb.clone(), cfg).await
+}
+
+/// Run on `lb` (the rig's fake, or a port wrapped around it).
+pub(super) async fn run_on(r: &Rig, lb: Arc<dyn LoadBalancerPort>, cfg: RunConfig) -> RunReport {
     let src = Sources {
         lb,
         traffic: Some(r.traffic.clone()),
@@ -90,7 +94,7 @@ async fn run(r: &Rig, cfg: RunConfig) -> RunReport {
         .await
 }
 
-fn route() -> RouteRef {
+pub(super) fn route() -> RouteRef {
     RouteRef::new(DEMO_LISTENER, None)
 }
 
@@ -217,7 +221,7 @@ async fn never_shifts_to_a_green_without_healthy_targets() {
             .into_iter()
             .filter(|c| c.op == "ModifyListener")
             .collect();
-    assert_eq!(writes.len(), 1, "only the revert wrote the route");
+    assert_eq!(writes, vec![], "no step was written, so nothing to revert");
 }
 
 #[tokio::test(start_paused = true)]
@@ -345,6 +349,40 @@ async fn a_route_changed_by_someone_else_mid_run_stops_the_run() {
         r.lb.route(&route()),
         RouteAction::Forward(Forward::single(DEMO_BLUE))
     );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_route_changed_while_waiting_for_health_stops_before_the_first_write() {
+    let r = rig();
+    r.lb.set_health(DEMO_GREEN, "10.0.0.2", HealthState::Unhealthy);
+    let lb = r.lb.clone();
+    let theirs = RouteAction::Forward(Forward::weighted(&[(DEMO_BLUE, 1), (DEMO_GREEN, 1)]));
+    let t = theirs.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_secs(20)).await;
+        lb.force_route(&route(), t);
+        tokio::time::sleep(Duration::from_secs(10)).await;
+        lb.set_health(DEMO_GREEN, "10.0.0.2", HealthState::Healthy);
+    });
+    let report = run(&r, config("10:2m,100", vec![])).await;
+    assert_eq!(report.exit_code, 1, "{report:?}");
+    let why = report.reason.unwrap().message().to_string();
+    assert!(
+        why.contains("changed outside alb-rollout before its first step"),
+        "{why}"
+    );
+    let writes: Vec<_> =
+        r.lb.mutating_calls()
+            .into_iter()
+            .filter(|c| c.op == "ModifyListener")
+            .collect();
+    assert_eq!(
+        writes,
+        vec![],
+        "their change is neither overwritten nor reverted"
+    );
+    assert_eq!(r.lb.route(&route()), theirs);
+    assert!(r.lb.tags_of(DEMO_LISTENER).is_empty(), "record removed");
 }
 
 #[path = "lag_tests.rs"]

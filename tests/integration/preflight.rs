@@ -262,13 +262,10 @@ async fn dry_run_prints_the_exact_calls_and_changes_nothing() {
     assert_eq!(
         calls,
         vec![
+            "DescribeTags",
             "AddTags",
             "DescribeTags",
             "wait",
-            "DescribeTargetHealth",
-            "ModifyListener",
-            "AddTags",
-            "analyse",
             "DescribeListeners",
             "DescribeTargetHealth",
             "ModifyListener",
@@ -278,18 +275,24 @@ async fn dry_run_prints_the_exact_calls_and_changes_nothing() {
             "DescribeTargetHealth",
             "ModifyListener",
             "AddTags",
+            "analyse",
             "DescribeListeners",
+            "DescribeTargetHealth",
+            "ModifyListener",
+            "AddTags",
+            "DescribeListeners",
+            "AddTags",
             "ModifyListener",
             "AddTags",
             "RemoveTags"
         ]
     );
     assert!(
-        plan["calls"][4]["detail"]
+        plan["calls"][6]["detail"]
             .as_str()
             .unwrap()
             .contains("demo-blue/")
-            && plan["calls"][4]["detail"]
+            && plan["calls"][6]["detail"]
                 .as_str()
                 .unwrap()
                 .contains("=995")

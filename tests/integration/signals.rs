@@ -3,6 +3,7 @@
 
 use crate::canary::{canary_args, default_action, status_json};
 use crate::support::*;
+use serde_json::json;
 use std::time::{Duration, Instant};
 
 /// Shift a step, send `signal` mid-bake, expect a verified revert in < 2 s.
@@ -40,6 +41,27 @@ fn sigterm_mid_bake_reverts_within_two_seconds_with_exit_130() {
 }
 
 #[test]
+fn sigterm_during_a_hung_cloudwatch_read_reverts_within_two_seconds() {
+    let mut emu = Emulator::start();
+    let d = emu.demo(&[]);
+    let (mut child, _) = spawn_until_line(&emu, &canary_args(&d, "30:10m,100"), "step 1/2");
+    // Every metrics read now hangs a minute (the SDK's timeouts and retries
+    // included); the first check, 3 s after the shift, is stuck in one.
+    emu.fault(json!({"service": "cloudwatch", "action": "GetMetricData", "latency_ms": 60000}));
+    std::thread::sleep(Duration::from_secs(5));
+    let t = Instant::now();
+    std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let status = child.wait().unwrap();
+    let took = t.elapsed();
+    assert_eq!(status.code(), Some(130));
+    assert!(took < Duration::from_secs(2), "revert took {took:?}");
+    assert_eq!(default_action(&emu, &d)["shape"], "single");
+}
+
+#[test]
 fn sigint_and_sighup_revert_the_same_way() {
     cancel_with("INT");
     cancel_with("HUP");
@@ -52,11 +74,17 @@ async fn after_kill_9_a_second_run_is_refused_and_rollback_restores() {
     let (mut child, _) = spawn_until_line(&emu, &canary_args(&d, "40:10m,100"), "step 1/2");
     child.kill().unwrap();
     child.wait().unwrap();
+    let killed = Instant::now();
     assert_eq!(
         default_action(&emu, &d)["groups"].as_array().unwrap().len(),
         2,
         "left half-way"
     );
+    // Its heartbeat (every 3 s) is still fresh: rollback cannot tell it
+    // from a live run yet.
+    let early = emu.run(&["rollback", "--listener", &d.listener]);
+    assert_eq!(early.code, 2, "{early:?}");
+    assert!(early.stderr.contains("still alive"), "{}", early.stderr);
     assert_eq!(status_json(&emu, &d)["runs"].as_array().unwrap().len(), 1);
     emu.clear_calls();
     let second = emu.run(&canary_args(&d, "10,100"));
@@ -68,6 +96,8 @@ async fn after_kill_9_a_second_run_is_refused_and_rollback_restores() {
         second.stderr
     );
     assert_eq!(emu.mutating_calls(), Vec::<String>::new());
+    // Stale after two missed beats (6 s); no --force needed then.
+    std::thread::sleep(Duration::from_secs(7).saturating_sub(killed.elapsed()));
     let rb = emu.run(&["rollback", "--listener", &d.listener]);
     assert_eq!(rb.code, 0, "{rb:?}");
     assert!(
@@ -80,4 +110,32 @@ async fn after_kill_9_a_second_run_is_refused_and_rollback_restores() {
     let again = emu.run(&["rollback", "--listener", &d.listener]);
     assert_eq!(again.code, 0);
     assert!(again.stdout.contains("nothing to roll back"));
+}
+
+#[test]
+fn rollback_refuses_a_live_run_unless_forced() {
+    let mut emu = Emulator::start();
+    let d = emu.demo(&[]);
+    let (mut child, _) = spawn_until_line(&emu, &canary_args(&d, "40:10m,100"), "step 1/2");
+    let run_id = status_json(&emu, &d)["runs"][0]["run_id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    emu.clear_calls();
+    let refused = emu.run(&["rollback", "--listener", &d.listener]);
+    assert_eq!(refused.code, 2, "{refused:?}");
+    for part in ["still alive", "heartbeat", "--force", run_id.as_str()] {
+        assert!(refused.stderr.contains(part), "{part}: {}", refused.stderr);
+    }
+    let changed: Vec<String> = emu
+        .mutating_calls()
+        .into_iter()
+        .filter(|c| c != "AddTags")
+        .collect();
+    assert_eq!(changed, Vec::<String>::new(), "only the run's heartbeats");
+    let forced = emu.run(&["rollback", "--listener", &d.listener, "--force"]);
+    assert_eq!(forced.code, 0, "{forced:?}");
+    assert_eq!(default_action(&emu, &d)["shape"], "single");
+    let _ = child.kill();
+    let _ = child.wait();
 }

@@ -1,0 +1,164 @@
+//! Unit tests for the run record's tag encoding, its heartbeat, and the
+//! replacement of a leftover record.
+
+use super::*;
+
+fn record(original: Forward, registered: Vec<Target>) -> RunRecord {
+    RunRecord {
+        run_id: "r-123".into(),
+        strategy: "canary".into(),
+        started: 1_700_000_000,
+        step: "2/4".into(),
+        green_arn: "arn:aws:elasticloadbalancing:us-east-1:1:targetgroup/green/g".into(),
+        original,
+        registered,
+    }
+}
+
+#[test]
+fn round_trips_single_and_weighted() {
+    let single = record(
+        Forward::single("arn:aws:elasticloadbalancing:us-east-1:1:targetgroup/blue/b"),
+        vec![],
+    );
+    assert_eq!(decode(&encode(&single)).unwrap(), Some(single));
+    let weighted = record(
+        Forward {
+            groups: vec![
+                WeightedGroup {
+                    target_group_arn: "arn:a".into(),
+                    weight: 700,
+                },
+                WeightedGroup {
+                    target_group_arn: "arn:b".into(),
+                    weight: 0,
+                },
+            ],
+            stickiness: Stickiness {
+                enabled: true,
+                duration_seconds: Some(600),
+            },
+            shape: ForwardShape::Weighted,
+        },
+        vec![parse_target("10.0.0.1:8080"), parse_target("i-0abc")],
+    );
+    assert_eq!(decode(&encode(&weighted)).unwrap(), Some(weighted));
+    let mut off = Forward::weighted(&[("arn:a", 1)]);
+    off.stickiness.duration_seconds = Some(900);
+    let off = record(off, vec![]);
+    assert_eq!(decode(&encode(&off)).unwrap(), Some(off));
+}
+
+#[test]
+fn values_fit_the_tag_limits() {
+    let many: Vec<Target> = (0..200)
+        .map(|i| parse_target(&format!("10.0.{}.{}:8080", i / 250, i % 250)))
+        .collect();
+    let r = record(Forward::single("arn:b"), many.clone());
+    let tags = encode(&r);
+    let allowed = |c: char| c.is_alphanumeric() || " _.:/=+-@".contains(c);
+    for (k, v) in &tags {
+        assert!(v.len() <= MAX_VALUE, "{k} too long");
+        assert!(v.chars().all(allowed), "{k} has a forbidden character: {v}");
+    }
+    assert_eq!(decode(&tags).unwrap().unwrap().registered, many);
+    let few = encode(&record(
+        Forward::single("arn:b"),
+        vec![parse_target("10.0.0.1")],
+    ));
+    assert_eq!(
+        few.len(),
+        5,
+        "a typical record stays well under the tag quota"
+    );
+}
+
+#[test]
+fn no_record_and_damaged_record() {
+    assert_eq!(decode(&BTreeMap::new()).unwrap(), None);
+    let mut tags = encode(&record(Forward::single("arn:b"), vec![]));
+    tags.insert("alb-rollout:original".into(), "single sticky=off".into());
+    assert!(decode(&tags)
+        .unwrap_err()
+        .contains("original route is unknown"));
+    tags.insert("alb-rollout:original".into(), "odd".into());
+    assert!(decode(&tags).unwrap_err().contains("alb-rollout:original"));
+}
+
+#[test]
+fn a_replacing_record_drops_the_old_ones_extra_keys() {
+    let long: Vec<WeightedGroup> = (0..5)
+        .map(|i| WeightedGroup {
+            target_group_arn: format!(
+                "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/group-{i}/0123456789abcdef"
+            ),
+            weight: 1,
+        })
+        .collect();
+    let old = encode(&record(
+        Forward {
+            groups: long,
+            stickiness: Stickiness::default(),
+            shape: ForwardShape::Weighted,
+        },
+        vec![parse_target("10.0.0.1")],
+    ));
+    let mut user = old.clone();
+    user.insert("team".into(), "payments".into());
+    let new = encode(&record(Forward::single("arn:b"), vec![]));
+    assert_eq!(
+        stale_keys(&user, &new),
+        vec![
+            "alb-rollout:original.1",
+            "alb-rollout:original.2",
+            "alb-rollout:registered"
+        ]
+    );
+    let mut merged = user.clone();
+    merged.extend(new.clone());
+    for k in stale_keys(&user, &new) {
+        merged.remove(&k);
+    }
+    assert_eq!(decode(&merged).unwrap(), decode(&new).unwrap());
+    assert_eq!(merged.get("team").map(String::as_str), Some("payments"));
+}
+
+#[test]
+fn a_run_is_stale_after_two_intervals_without_a_heartbeat() {
+    let beat = Heartbeat {
+        at: 1000,
+        every: 30,
+    };
+    let mut tags = encode(&record(Forward::single("arn:b"), vec![]));
+    let plain = decode(&tags).unwrap();
+    tags.extend(beat.tag());
+    assert_eq!(decode(&tags).unwrap(), plain, "the beat is not the record");
+    assert_eq!(Heartbeat::read(&tags), Some(beat));
+    assert!(record_keys(&tags).contains(&BEAT.to_string()));
+    for (now, stale) in [(990, false), (1000, false), (1060, false), (1061, true)] {
+        assert_eq!(beat.stale(now), stale, "at {now}");
+    }
+    assert_eq!(beat.age(990), 0);
+    tags.insert(BEAT.into(), "garbage".into());
+    assert_eq!(Heartbeat::read(&tags), None);
+}
+
+#[test]
+fn parses_target_forms() {
+    assert_eq!(
+        parse_target("10.0.0.1:80"),
+        Target {
+            id: "10.0.0.1".into(),
+            port: Some(80)
+        }
+    );
+    assert_eq!(parse_target("i-0abc").port, None);
+    let lambda = "arn:aws:lambda:us-east-1:1:function:f";
+    assert_eq!(
+        parse_target(lambda),
+        Target {
+            id: lambda.into(),
+            port: None
+        }
+    );
+}
