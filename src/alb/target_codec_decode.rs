@@ -6,6 +6,9 @@ use super::bits::{self, BitReader};
 use super::{port_of, DecodeError, Kind, Target, KINDS, MAX_DECODED, VERSION};
 use std::collections::BTreeSet;
 
+/// 1,000 targets of the longest ARNs take about 100 KiB.
+const MAX_OTHER_BYTES: usize = 1 << 20;
+
 fn bad(what: impl Into<String>) -> DecodeError {
     DecodeError(what.into())
 }
@@ -131,10 +134,17 @@ fn read_other(r: &mut BitReader) -> Result<Vec<(String, u128)>, String> {
     }
     let mut ids = Vec::new();
     let mut prev: Vec<u8> = Vec::new();
+    let mut total = 0usize;
     for _ in 0..n {
         let shared = r.get_count(prev.len(), "shared prefix")?;
         // An ELBv2 target ID is at most a few hundred bytes; 64 KiB is damage.
         let len = r.get_count(65_536, "ID length")?;
+        // Shared prefixes cost no input: cap the output so a crafted record
+        // cannot make a few kilobytes of tags expand into gigabytes.
+        total += shared + len;
+        if total > MAX_OTHER_BYTES {
+            return Err(format!("its IDs add up to over {MAX_OTHER_BYTES} bytes"));
+        }
         let mut id = prev[..shared].to_vec();
         for _ in 0..len {
             id.push(r.get(8)? as u8);

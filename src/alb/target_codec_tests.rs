@@ -213,8 +213,17 @@ fn measured_sizes_of_1000_targets() {
             )
         })
         .collect();
+    let slash16: Vec<Target> = (0..1000)
+        .map(|_| {
+            t(
+                &format!("10.1.{}.{}", r.below(256), r.below(256)),
+                Some(8080),
+            )
+        })
+        .collect();
     let cases = [
         ("1,000 IPv4 in a /22, one port", slash22_one_port(), 1),
+        ("1,000 random IPv4 in a /16, one port", slash16, 6),
         ("1,000 random 17-hex instance IDs", random_ids, 40),
         ("1,000 random EC2 instance IDs (i-0...)", aws_ids, 40),
         ("1,000 random IPv4, random ports", random_ip_port, 27),
@@ -316,4 +325,29 @@ fn base64_and_numbers_round_trip() {
         assert_eq!(rd.get_num().unwrap(), n);
         assert_eq!(rd.get_rice(5).unwrap(), n);
     }
+}
+
+/// Shared prefixes cost no input, so a crafted record could ask for
+/// gigabytes of IDs from a few kilobytes: the reader stops at its cap.
+#[test]
+fn a_crafted_record_cannot_expand_without_bound() {
+    let mut w = BitWriter::default();
+    for _ in KINDS {
+        w.put_num(0);
+    }
+    w.put_num(MAX_DECODED as u128);
+    w.put_num(0);
+    w.put_num(60_000);
+    for _ in 0..60_000 {
+        w.put(u128::from(b'a'), 8);
+    }
+    for _ in 1..MAX_DECODED {
+        w.put_num(60_000);
+        w.put_num(0);
+    }
+    let mut body = w.into_bytes();
+    let sum = bits::checksum(&body);
+    body.extend_from_slice(&sum);
+    let err = decode(&[format!("{VERSION}{}", bits::to_base64(&body))]).unwrap_err();
+    assert!(err.0.contains("add up to over"), "{err}");
 }
