@@ -113,7 +113,7 @@ fn read_runs(r: &mut BitReader, n: usize, width: u32) -> Result<Vec<u128>, Strin
 
 fn read_numeric(r: &mut BitReader, kind: Kind) -> Result<Vec<(u128, u128)>, String> {
     let n = r
-        .get_count(MAX_DECODED, &format!("{kind} count"))
+        .get_count(MAX_DECODED, &format!("{} count", kind.name()))
         .map_err(|e| format!("{e} or it is cut"))?;
     if n == 0 {
         return Ok(Vec::new());
@@ -122,8 +122,8 @@ fn read_numeric(r: &mut BitReader, kind: Kind) -> Result<Vec<(u128, u128)>, Stri
         0 => read_gaps(r, n, kind.width()),
         _ => read_runs(r, n, kind.width()),
     }
-    .map_err(|e| format!("{kind} IDs: {e}"))?;
-    let ports = read_ports(r, n).map_err(|e| format!("{kind} ports: {e}"))?;
+    .map_err(|e| format!("{} IDs: {e}", kind.name()))?;
+    let ports = read_ports(r, n).map_err(|e| format!("{} ports: {e}", kind.name()))?;
     Ok(values.into_iter().zip(ports).collect())
 }
 
