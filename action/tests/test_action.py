@@ -399,6 +399,19 @@ def bad_command_or_flag_input_is_refused_before_anything_runs(tmp: Path):
 @test
 def build_from_source_runs_cargo_install_locked_and_execs(tmp: Path):
     env = Env(tmp)
+    extra = fake_cargo(tmp)
+    code, out, err = env.run(dict(CANARY, **{"build-from-source": "true"}), None, extra)
+    assert code == 0, (code, out, err)
+    build = tmp / "runner-temp" / "alb-rollout-action"
+    assert env.marker("cargo-argv").splitlines() == ["install", "--locked", "--path", str(env.action), "--root", str(build)]
+    assert env.marker("cargo-target-dir").strip() == str(build / "target")
+    assert "::group::Build alb-rollout from source" in err and "::endgroup::" in err, err
+    assert env.marker("argv").splitlines() == ["canary"]
+    assert env.outputs() == "result=promoted\n"
+
+
+def fake_cargo(tmp: Path) -> dict:
+    """A `cargo` on PATH whose `install --root R` puts the fake binary in R/bin."""
     bindir = tmp / "fakebin"
     bindir.mkdir()
     (bindir / "cargo").write_text(
@@ -410,15 +423,25 @@ def build_from_source_runs_cargo_install_locked_and_execs(tmp: Path):
     )
     (bindir / "cargo").chmod(0o755)
     (tmp / "fake-alb-rollout").write_text(FAKE_BINARY)
-    extra = {"PATH": f"{bindir}:{os.environ['PATH']}", "FAKE_SOURCE": str(tmp / "fake-alb-rollout"), "FAKE_MODE": "exit"}
-    code, out, err = env.run(dict(CANARY, **{"build-from-source": "true"}), None, extra)
-    assert code == 0, (code, out, err)
-    build = tmp / "runner-temp" / "alb-rollout-action"
-    assert env.marker("cargo-argv").splitlines() == ["install", "--locked", "--path", str(env.action), "--root", str(build)]
-    assert env.marker("cargo-target-dir").strip() == str(build / "target")
-    assert "::group::Build alb-rollout from source" in err and "::endgroup::" in err, err
-    assert env.marker("argv").splitlines() == ["canary"]
-    assert env.outputs() == "result=promoted\n"
+    return {"PATH": f"{bindir}:{os.environ['PATH']}", "FAKE_SOURCE": str(tmp / "fake-alb-rollout"), "FAKE_MODE": "exit"}
+
+
+@test
+def local_run_script_runs_the_step_and_prints_its_outputs(tmp: Path):
+    markers = tmp / "markers"
+    markers.mkdir()
+    env = {**fake_cargo(tmp), "HOME": str(tmp), "XDG_CACHE_HOME": str(tmp / "cache"), "FAKE_MARKERS": str(markers)}
+    script = str(REPO / "examples" / "local-run.sh")
+    r = subprocess.run([script, "command=status", "listener=arn:l", "dry-run=true", "args=-v"], env=env,
+                       capture_output=True, text=True, timeout=20)
+    assert r.returncode == 0, r
+    assert "== step outputs (GITHUB_OUTPUT)\nresult=promoted\n" in r.stdout and "== exit code 0" in r.stdout, r.stdout
+    assert (markers / "argv").read_text().splitlines() == ["status", "-v"]
+    passed = [l for l in (markers / "env").read_text().splitlines() if l.startswith(("ALB_ROLLOUT_", "GITHUB_ACTIONS="))]
+    assert sorted(passed) == ["ALB_ROLLOUT_DRY_RUN=true", "ALB_ROLLOUT_LISTENER=arn:l", "GITHUB_ACTIONS=true"], passed
+    assert (markers / "cargo-argv").read_text().splitlines()[:2] == ["install", "--locked"]
+    r = subprocess.run([script, "command=status", "lisener=x"], env=env, capture_output=True, text=True, timeout=20)
+    assert r.returncode == 2 and "unknown input 'lisener'" in r.stderr, r
 
 
 @test
