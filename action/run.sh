@@ -33,10 +33,11 @@ readonly TABLE_REL="action/checksums.sha256"
 
 # GitHub workflow commands take %, CR and LF escaped.
 gh_escape() {
-  local s=$1
-  s=${s//'%'/'%25'}
-  s=${s//$'\r'/'%0D'}
-  s=${s//$'\n'/'%0A'}
+  # Replacements in variables: bash 3.2 and 5 treat quotes there differently.
+  local s=$1 pct='%' e_pct='%25' cr=$'\r' e_cr='%0D' lf=$'\n' e_lf='%0A'
+  s=${s//$pct/$e_pct}
+  s=${s//$cr/$e_cr}
+  s=${s//$lf/$e_lf}
   printf '%s' "$s"
 }
 

@@ -394,6 +394,10 @@ def bad_command_or_flag_input_is_refused_before_anything_runs(tmp: Path):
         code, out, err = env.run(inputs, closed_port_base())
         assert code == 2 and "::error" in out, (inputs, code, out, err)
     assert env.marker("pid") is None
+    # An input cannot inject a workflow command: newlines are escaped.
+    code, out, err = env.run(dict(CANARY, command="canary\n::warning::injected"), closed_port_base())
+    assert code == 2 and "%0A::warning::injected" in out, out
+    assert not any(l.startswith("::warning::") for l in out.splitlines()), out
 
 
 @test
@@ -507,6 +511,7 @@ def workflows_use_the_action_with_declared_inputs_and_pinned_refs(tmp: Path):
             assert policy.exists(), f"{f.name}: no IAM policy {policy.name}"
             json.loads(policy.read_text())
     assert uses_of_action >= 8, uses_of_action
+    json.loads((REPO / "examples" / "oidc-trust-policy.json").read_text())
 
 
 def snippet(text: str, name: str) -> list:
