@@ -201,16 +201,16 @@ source_binary() {
 
 main() {
   local command=${ALB_ROLLOUT_ACTION_COMMAND:-} from_source=${ALB_ROLLOUT_ACTION_BUILD_FROM_SOURCE:-false}
-  local args=${ALB_ROLLOUT_ACTION_ARGS:-} name a
+  local args=${ALB_ROLLOUT_ACTION_ARGS:-} name a known=false
   local -a extra=()
 
-  case " $COMMANDS " in
-    *" $command "*) ;;
-    *)
-      error "command must be one of: $COMMANDS (got '$command')"
-      exit 2
-      ;;
-  esac
+  for a in $COMMANDS; do
+    if [[ "$command" == "$a" ]]; then known=true; fi
+  done
+  if [[ "$known" != true ]]; then
+    error "command must be one of: $COMMANDS (got '$command')"
+    exit 2
+  fi
   case "$from_source" in
     true | false) ;;
     *)

@@ -390,6 +390,7 @@ def runner_platforms_map_to_release_targets(tmp: Path):
 def bad_command_or_flag_input_is_refused_before_anything_runs(tmp: Path):
     env = Env(tmp, table_for(b"x"))
     for inputs in [dict(CANARY, command="deploy"), dict(CANARY, command="canary; id"), dict(CANARY, command=""),
+                   dict(CANARY, command="rollback status"), dict(CANARY, command=" canary"),
                    dict(CANARY, **{"build-from-source": "yes"})]:
         code, out, err = env.run(inputs, closed_port_base())
         assert code == 2 and "::error" in out, (inputs, code, out, err)
