@@ -10,10 +10,11 @@
 #   scripts/self-test-env.sh [GREEN_ERROR_RATE]    # e.g. 0 (promote), 0.5 (revert)
 #
 # Everything listens on 127.0.0.1 only. The emulator and the demo apps stop
-# by themselves after 30 minutes, the traffic after 20; their process IDs
-# are in $RUNNER_TEMP/alb-rollout-self-test/pids (to stop them sooner). CloudWatch minutes
-# arrive 20 s after they end (the emulator's default is AWS's 90 s), as in
-# scripts/try-it.sh, so a canary of a few minutes judges real minutes.
+# by themselves after an hour, the traffic after 50 minutes (the job builds
+# the binary first, which takes minutes); their process IDs are in
+# $RUNNER_TEMP/alb-rollout-self-test/pids, to stop them sooner. CloudWatch
+# minutes arrive 20 s after they end (the emulator's default is AWS's 90 s),
+# as in scripts/try-it.sh, so a canary of a few minutes judges real minutes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -23,7 +24,7 @@ mkdir -p "$work"
 py=tests/emulator/.venv/bin/python
 
 tests/emulator/setup.sh >&2
-nohup timeout 1800 tests/emulator/start.sh --port 0 --metrics-delay 20 \
+nohup timeout 3600 tests/emulator/start.sh --port 0 --metrics-delay 20 \
   > "$work/emulator.out" 2> "$work/emulator.err" < /dev/null &
 echo $! > "$work/pids"
 for _ in $(seq 600); do
@@ -37,7 +38,7 @@ if [[ -z "$endpoint" ]]; then
   exit 1
 fi
 
-nohup timeout 1800 "$py" tests/emulator/demo.py --endpoint "$endpoint" --prefix web \
+nohup timeout 3600 "$py" tests/emulator/demo.py --endpoint "$endpoint" --prefix web \
   --green-error-rate "$rate" --serve > "$work/demo.json" 2> "$work/demo.err" < /dev/null &
 echo $! >> "$work/pids"
 for _ in $(seq 300); do
@@ -51,7 +52,7 @@ if ! listener=$(field listener_arn); then
   exit 1
 fi
 
-nohup "$py" scripts/traffic.py --url "$(field listener_url)/" --rps 20 --duration 1200 --quiet \
+nohup "$py" scripts/traffic.py --url "$(field listener_url)/" --rps 20 --duration 3000 --quiet \
   > "$work/traffic.out" 2>&1 < /dev/null &
 echo $! >> "$work/pids"
 
