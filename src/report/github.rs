@@ -8,7 +8,7 @@
 //! `::add-mask::`: a masked ARN would make the runner drop the output that
 //! contains it, silently.
 
-use super::{summary, Progress, Reporter, RunReport};
+use super::{summary, Progress, Reporter};
 use crate::redact;
 use std::io::Write;
 use std::path::PathBuf;
@@ -192,6 +192,20 @@ pub fn annotation(run: &summary::Finished) -> String {
             command("error", &[("title", &title)], &msg)
         }
     }
+}
+
+/// For commands without a run report (input errors, `rollback`, `status`,
+/// a dry run): the `result` output and, with `error`, its one annotation
+/// (on stderr, where the error itself goes).
+pub fn result_only(result: &str, error: Option<&str>) {
+    let Some(env) = GithubEnv::from_env() else {
+        return;
+    };
+    if let Some(e) = error {
+        let title = format!("alb-rollout: {result}");
+        eprintln!("{}", command("error", &[("title", &title)], e));
+    }
+    env.write_outputs(&[("result", result.to_string())]);
 }
 
 /// Wraps the text reporter: groups the log by step, and at the end writes

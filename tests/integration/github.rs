@@ -1,0 +1,165 @@
+//! GitHub Actions reporting through the built binary: with
+//! `GITHUB_ACTIONS=true` and fake `GITHUB_OUTPUT`/`GITHUB_STEP_SUMMARY`
+//! files, a promoted and a reverted run write their groups, annotation,
+//! outputs and summary; without it, nothing of that appears. Also the
+//! credential-lifetime refusal at preflight.
+
+use crate::canary::canary_args;
+use crate::support::*;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::process::Command;
+
+/// Fake runner files in a fresh directory.
+struct Files {
+    dir: PathBuf,
+}
+
+impl Files {
+    fn new(name: &str) -> Files {
+        let dir = std::env::temp_dir().join(format!("ghreport-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        Files { dir }
+    }
+
+    fn output(&self) -> PathBuf {
+        self.dir.join("output")
+    }
+
+    fn summary(&self) -> PathBuf {
+        self.dir.join("summary.md")
+    }
+
+    fn github(&self, c: &mut Command) {
+        c.env("GITHUB_ACTIONS", "true")
+            .env("GITHUB_OUTPUT", self.output())
+            .env("GITHUB_STEP_SUMMARY", self.summary());
+    }
+
+    /// The outputs, parsed as the runner does: `name<<DELIM`, lines, `DELIM`.
+    fn outputs(&self) -> BTreeMap<String, String> {
+        let text = std::fs::read_to_string(self.output()).unwrap_or_default();
+        let mut out = BTreeMap::new();
+        let mut lines = text.lines();
+        while let Some(l) = lines.next() {
+            let (name, delim) = l.split_once("<<").unwrap_or_else(|| panic!("{l:?} in {text}"));
+            assert!(delim.starts_with("ghadelimiter_") && delim.len() > 20, "{delim}");
+            let value: Vec<&str> = lines.by_ref().take_while(|v| *v != delim).collect();
+            out.insert(name.to_string(), value.join("\n"));
+        }
+        out
+    }
+
+    fn summary_text(&self) -> String {
+        std::fs::read_to_string(self.summary()).unwrap_or_default()
+    }
+}
+
+impl Drop for Files {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn run(mut c: Command) -> Run {
+    Run::from(c.output().expect("run alb-rollout"))
+}
+
+#[tokio::test]
+async fn a_promoted_run_writes_groups_a_notice_outputs_and_a_summary() {
+    let mut emu = Emulator::start();
+    let d = emu.demo(&[]);
+    let f = Files::new("promoted");
+    let mut c = emu.cmd(&canary_args(&d, "50:4s,100"));
+    f.github(&mut c);
+    let r = run(c);
+    assert_eq!(r.code, 0, "{r:?}");
+    for part in [
+        "::group::r-",
+        "::group::step 1/2: 50%25 to green\n",
+        "::endgroup::\npromoted: 100% to green",
+        "::notice title=alb-rollout canary%3A promoted::green serves the route",
+    ] {
+        assert!(r.stdout.contains(part), "{part}\n{}", r.stdout);
+    }
+    assert_eq!(r.stdout.matches("::notice").count() + r.stdout.matches("::error").count(), 1);
+    let o = f.outputs();
+    assert_eq!(o["result"], "promoted", "{o:?}");
+    assert!(o["final-weights"].contains("demo-green") && o["final-weights"].ends_with(" 999"), "{o:?}");
+    assert!(o["run-id"].starts_with("r-"), "{o:?}");
+    assert_eq!((o["failed-check"].as_str(), o["detection-to-revert-seconds"].as_str()), ("", ""));
+    assert!(o["duration-seconds"].parse::<f64>().unwrap() >= 4.0, "{o:?}");
+    let md = f.summary_text();
+    for part in ["## ✅ alb-rollout canary: promoted", "### Timeline", "| 1/2 at 50% | 500 / 500 | 1 healthy |", "| shifted |", "```mermaid\nxychart-beta"] {
+        assert!(md.contains(part), "{part}\n{md}");
+    }
+    assert!(!md.contains("rollback"), "{md}");
+
+    // Without GITHUB_ACTIONS (the runner files still set): unchanged output,
+    // nothing written. Back from green to blue, which the route now allows.
+    let back = Files::new("plain");
+    let mut args = canary_args(&d, "50:2s,100");
+    let (blue, green) = (d.blue.as_str(), d.green.as_str());
+    for (i, a) in args.clone().iter().enumerate() {
+        args[i] = if *a == blue { green } else if *a == green { blue } else { a };
+    }
+    args.extend(["--output", "json"]);
+    let mut c = emu.cmd(&args);
+    c.env("GITHUB_OUTPUT", back.output()).env("GITHUB_STEP_SUMMARY", back.summary());
+    let r = run(c);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(r.json()["result"], "promoted");
+    assert!(!r.stdout.contains("::") && !r.stderr.contains("::"), "{r:?}");
+    assert!(!back.output().exists() && !back.summary().exists());
+}
+
+#[tokio::test]
+async fn a_reverted_run_writes_one_error_outputs_and_the_rollback_command() {
+    let mut emu = Emulator::start();
+    let d = emu.demo(&["--green-error-rate", "1.0"]);
+    let f = Files::new("reverted");
+    let mut args = canary_args(&d, "50:10s,100");
+    args.extend(["--output", "json"]);
+    let mut c = emu.cmd(&args);
+    f.github(&mut c);
+    let r = run(c);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert_eq!(r.json()["result"], "reverted", "stdout stays one JSON document");
+    assert!(r.stderr.contains("::group::step 1/2: 50%25 to green"), "{}", r.stderr);
+    assert_eq!(r.stderr.matches("::error").count(), 1, "{}", r.stderr);
+    assert!(r.stderr.contains("::error title=alb-rollout canary%3A reverted::probe"), "{}", r.stderr);
+    let o = f.outputs();
+    assert_eq!(o["result"], "reverted", "{o:?}");
+    assert_eq!(o["failed-check"], "probe", "{o:?}");
+    assert!(o["final-weights"].contains("demo-blue"), "{o:?}");
+    assert!(o["detection-to-revert-seconds"].parse::<f64>().unwrap() < 5.0, "{o:?}");
+    let md = f.summary_text();
+    for part in [
+        "## ❌ alb-rollout canary: reverted".to_string(),
+        "**Reason:** probe".to_string(),
+        format!("alb-rollout rollback --listener {}\n", d.listener),
+        "| end |".to_string(),
+    ] {
+        assert!(md.contains(&part), "{part}\n{md}");
+    }
+}
+
+#[tokio::test]
+async fn credentials_expiring_before_the_planned_end_are_refused_at_preflight() {
+    let mut emu = Emulator::start();
+    let d = emu.demo(&[]);
+    let f = Files::new("expiry");
+    let soon = std::time::SystemTime::now() + std::time::Duration::from_secs(600);
+    let mut c = emu.cmd(&canary_args(&d, "50:20m,100"));
+    c.env("AWS_CREDENTIAL_EXPIRATION", humantime::format_rfc3339_seconds(soon).to_string());
+    f.github(&mut c);
+    emu.clear_calls();
+    let r = run(c);
+    assert_eq!(r.code, 2, "{r:?}");
+    for part in ["error: credentials: the AWS credentials expire at", "may take 25m (the holds", "role-duration-seconds", "::error title=alb-rollout%3A failed::credentials"] {
+        assert!(r.stderr.contains(part), "{part}\n{}", r.stderr);
+    }
+    assert!(emu.mutating_calls().is_empty(), "nothing changed");
+    assert_eq!(f.outputs()["result"], "failed");
+}
