@@ -162,7 +162,12 @@ fn credentials_fit(
     };
     let bakes: Vec<Duration> = plan.steps.iter().map(|s| s.bake).collect();
     let planned = expiry::planned(&bakes, p.analysis.cloudwatch, p.health_timeout);
-    expiry::at_preflight(at, SystemTime::now(), planned, expiry::margin(p.revert_timeout))?;
+    expiry::at_preflight(
+        at,
+        SystemTime::now(),
+        planned,
+        expiry::margin(p.revert_timeout),
+    )?;
     Ok(Some(at))
 }
 
@@ -268,7 +273,10 @@ async fn execute(
     });
     // Progress goes to stdout, or to stderr when stdout is for the JSON.
     let (stream, tty): (fn() -> Box<dyn Write + Send>, bool) = match output {
-        Output::Text => (|| Box::new(std::io::stdout()), std::io::stdout().is_terminal()),
+        Output::Text => (
+            || Box::new(std::io::stdout()),
+            std::io::stdout().is_terminal(),
+        ),
         Output::Json => (|| Box::new(std::io::stderr()), false),
     };
     let text = TextReporter::new(stream(), tty);

@@ -58,20 +58,29 @@ fn human(d: Duration) -> String {
 
 /// The expiry to judge by: the SDK's, else the environment's. A value in
 /// the environment that is not a time is an input error, not "no expiry".
-pub fn expiry(sdk: Option<SystemTime>, env: Option<&str>) -> Result<Option<SystemTime>, InputError> {
+pub fn expiry(
+    sdk: Option<SystemTime>,
+    env: Option<&str>,
+) -> Result<Option<SystemTime>, InputError> {
     match (sdk, env.map(str::trim).filter(|s| !s.is_empty())) {
         (Some(t), _) => Ok(Some(t)),
         (None, None) => Ok(None),
-        (None, Some(s)) => {
-            humantime::parse_rfc3339_weak(s)
-                .map(Some)
-                .map_err(|e| InputError::new(EXPIRY_ENV, format!("{s:?} is not an RFC 3339 UTC time ({e}), e.g. 2026-11-28T19:00:00Z")))
-        }
+        (None, Some(s)) => humantime::parse_rfc3339_weak(s).map(Some).map_err(|e| {
+            InputError::new(
+                EXPIRY_ENV,
+                format!("{s:?} is not an RFC 3339 UTC time ({e}), e.g. 2026-11-28T19:00:00Z"),
+            )
+        }),
     }
 }
 
 /// Refuse a run that could outlive its credentials.
-pub fn at_preflight(expiry: SystemTime, now: SystemTime, planned: Duration, margin: Duration) -> Result<(), InputError> {
+pub fn at_preflight(
+    expiry: SystemTime,
+    now: SystemTime,
+    planned: Duration,
+    margin: Duration,
+) -> Result<(), InputError> {
     let left = expiry.duration_since(now).unwrap_or_default();
     if left >= planned + margin {
         return Ok(());
@@ -103,7 +112,12 @@ pub fn revert_due(expiry: SystemTime, now: SystemTime, margin: Duration) -> Opti
 
 /// Cancel the run once `revert_due`, unless `refresh` finds a later expiry.
 /// Abort the handle when the run ends.
-pub fn guard<F, Fut>(cancel: Cancel, expiry: SystemTime, margin: Duration, refresh: F) -> tokio::task::JoinHandle<()>
+pub fn guard<F, Fut>(
+    cancel: Cancel,
+    expiry: SystemTime,
+    margin: Duration,
+    refresh: F,
+) -> tokio::task::JoinHandle<()>
 where
     F: Fn() -> Fut + Send + 'static,
     Fut: Future<Output = Option<SystemTime>> + Send,
@@ -116,7 +130,12 @@ where
             match refresh().await {
                 Some(later) if later > expiry => expiry = later,
                 _ => {
-                    let why = revert_due(expiry, SystemTime::now(), margin).unwrap_or_else(|| format!("{PREFIX} at {}: reverting while they still work", utc(expiry)));
+                    let why = revert_due(expiry, SystemTime::now(), margin).unwrap_or_else(|| {
+                        format!(
+                            "{PREFIX} at {}: reverting while they still work",
+                            utc(expiry)
+                        )
+                    });
                     return cancel.cancel(&why);
                 }
             }

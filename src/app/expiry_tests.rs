@@ -57,8 +57,14 @@ fn the_expiry_comes_from_the_sdk_or_the_environment() {
     assert_eq!(expiry(Some(t0()), Some("garbage")).unwrap(), Some(t0()));
     assert_eq!(expiry(None, None).unwrap(), None);
     assert_eq!(expiry(None, Some(" ")).unwrap(), None);
-    assert_eq!(expiry(None, Some("2026-11-28T18:00:00Z")).unwrap(), Some(t0()));
-    assert_eq!(expiry(None, Some("2026-11-28T18:00:00+00:00")).unwrap(), Some(t0()));
+    assert_eq!(
+        expiry(None, Some("2026-11-28T18:00:00Z")).unwrap(),
+        Some(t0())
+    );
+    assert_eq!(
+        expiry(None, Some("2026-11-28T18:00:00+00:00")).unwrap(),
+        Some(t0())
+    );
     let e = expiry(None, Some("tomorrow")).unwrap_err();
     assert_eq!(e.culprit, EXPIRY_ENV);
 }
@@ -67,19 +73,36 @@ fn the_expiry_comes_from_the_sdk_or_the_environment() {
 async fn the_guard_cancels_unless_the_credentials_were_refreshed() {
     let m = Duration::from_secs(50);
     let cancel = Cancel::new();
-    let g = guard(cancel.clone(), SystemTime::now() + m + Duration::from_secs(30), m, || async { None });
+    let g = guard(
+        cancel.clone(),
+        SystemTime::now() + m + Duration::from_secs(30),
+        m,
+        || async { None },
+    );
     tokio::time::sleep(Duration::from_secs(29)).await;
     assert!(!cancel.is_cancelled());
     tokio::time::sleep(Duration::from_secs(2)).await;
     assert!(cancel.is_cancelled());
-    assert!(cancel.reason().starts_with("the AWS credentials expire at"), "{}", cancel.reason());
+    assert!(
+        cancel.reason().starts_with("the AWS credentials expire at"),
+        "{}",
+        cancel.reason()
+    );
     let _ = g.await;
 
     let cancel = Cancel::new();
     let later = SystemTime::now() + Duration::from_secs(3600);
-    let g = guard(cancel.clone(), SystemTime::now() + m, m, move || async move { Some(later) });
+    let g = guard(
+        cancel.clone(),
+        SystemTime::now() + m,
+        m,
+        move || async move { Some(later) },
+    );
     tokio::time::sleep(Duration::from_secs(600)).await;
-    assert!(!cancel.is_cancelled(), "refreshed credentials move the timer on");
+    assert!(
+        !cancel.is_cancelled(),
+        "refreshed credentials move the timer on"
+    );
     g.abort();
 }
 

@@ -2,8 +2,8 @@
 //! gets printed. `main` only maps the returned code to the process exit.
 
 mod canary;
-pub mod expiry;
 mod dry_run;
+pub mod expiry;
 mod live;
 pub(crate) mod rollback;
 mod status;

@@ -47,13 +47,31 @@ pub fn green_rate(detail: &str) -> Option<f64> {
     rest.split_once('%')?.0.parse().ok()
 }
 
+/// The interval's verdict, naming the checks that decided it unless it passed
+/// (a probe or Prometheus failure has no column of its own).
+fn verdict(iv: &super::IntervalRecord) -> String {
+    let word = serde_json::to_value(iv.verdict)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default();
+    let by: Vec<&str> = iv
+        .checks
+        .iter()
+        .filter(|c| c.verdict == iv.verdict)
+        .map(|c| c.check)
+        .collect();
+    match iv.verdict {
+        crate::analysis::Verdict::Pass => word,
+        _ => format!("{word} ({})", by.join(", ")),
+    }
+}
+
 pub fn rows(r: &RunReport, final_weights: Option<&str>) -> Vec<Row> {
-    let n = r.steps.len();
     let mut out = Vec::new();
     for (i, s) in r.steps.iter().enumerate() {
         let base = Row {
             at: s.started_at_seconds,
-            step: format!("{}/{n} at {}%", i + 1, s.percent),
+            step: format!("{} at {}%", i + 1, s.percent),
             weights: format!("{} / {}", s.blue_weight, s.green_weight),
             healthy: String::new(),
             errors: String::new(),
@@ -70,10 +88,7 @@ pub fn rows(r: &RunReport, final_weights: Option<&str>) -> Vec<Row> {
                     .trim_start_matches("green ")
                     .to_string(),
                 errors: errors.split(';').next().unwrap_or("").to_string(),
-                verdict: serde_json::to_value(iv.verdict)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_string))
-                    .unwrap_or_default(),
+                verdict: verdict(iv),
                 green_error: green_rate(errors),
                 ..base.clone()
             });
@@ -164,9 +179,18 @@ pub fn chart(rows: &[Row]) -> String {
             picked.push(last);
         }
     }
+    // Categories must be unique (a repeated one is merged): number repeats.
+    let mut seen = std::collections::HashMap::new();
     let xs: Vec<String> = picked
         .iter()
-        .map(|r| format!("\"{}\"", mmss(r.at)))
+        .map(|r| {
+            let t = mmss(r.at);
+            let n = seen.entry(t.clone()).and_modify(|n| *n += 1).or_insert(1);
+            match *n {
+                1 => format!("\"{t}\""),
+                n => format!("\"{t} ({n})\""),
+            }
+        })
         .collect();
     let share: Vec<String> = picked.iter().map(|r| format!("{:.1}", r.share)).collect();
     let mut out = format!(

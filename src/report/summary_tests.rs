@@ -86,7 +86,16 @@ fn rows_follow_the_shifts_and_intervals() {
     let r = report(true);
     let rows = rows(&r, Some("blue 1"));
     let verdicts: Vec<&str> = rows.iter().map(|r| r.verdict.as_str()).collect();
-    assert_eq!(verdicts, ["shifted", "pass", "shifted", "fail", "reverted"]);
+    assert_eq!(
+        verdicts,
+        [
+            "shifted",
+            "pass",
+            "shifted",
+            "fail (error-rate)",
+            "reverted"
+        ]
+    );
     assert_eq!(rows[1].healthy, "2 healthy");
     assert_eq!(
         rows[3].errors,
@@ -117,7 +126,7 @@ fn a_reverted_summary_has_the_reason_the_command_and_no_secret() {
         "## ❌ alb-rollout canary: reverted",
         "**Reason:** error-rate: green 50.00%",
         "alb-rollout rollback --listener arn:aws:elasticloadbalancing:us-east-1:1:listener/app/a/1/2\n",
-        "| 0:10 | 2/2 at 50% | 500 / 500 | 2 healthy | green 50.00% of 40 requests, blue 0.00% of 300 requests | fail |",
+        "| 0:10 | 2 at 50% | 500 / 500 | 2 healthy | green 50.00% of 40 requests, blue 0.00% of 300 requests | fail (error-rate) |",
         "```mermaid\nxychart-beta",
         "line [10.0, 10.0, 50.0, 50.0, 0.0]",
         "line [0.00, 0.00, 0.00, 50.00, 50.00]",
@@ -191,4 +200,15 @@ fn the_whole_summary_stays_under_the_cap() {
     let points = chart(&rows(&r, None)).matches(":").count();
     assert!(points <= MAX_POINTS + 1, "{points}");
     assert_eq!(markdown(&run, 100), "", "too small for the head");
+}
+
+#[test]
+fn chart_categories_are_unique() {
+    let mut rows = many_rows(3);
+    rows.iter_mut().for_each(|r| r.at = 3.0);
+    let c = chart(&rows);
+    assert!(
+        c.contains("x-axis [\"0:03\", \"0:03 (2)\", \"0:03 (3)\"]"),
+        "{c}"
+    );
 }

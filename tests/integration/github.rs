@@ -43,8 +43,13 @@ impl Files {
         let mut out = BTreeMap::new();
         let mut lines = text.lines();
         while let Some(l) = lines.next() {
-            let (name, delim) = l.split_once("<<").unwrap_or_else(|| panic!("{l:?} in {text}"));
-            assert!(delim.starts_with("ghadelimiter_") && delim.len() > 20, "{delim}");
+            let (name, delim) = l
+                .split_once("<<")
+                .unwrap_or_else(|| panic!("{l:?} in {text}"));
+            assert!(
+                delim.starts_with("ghadelimiter_") && delim.len() > 20,
+                "{delim}"
+            );
             let value: Vec<&str> = lines.by_ref().take_while(|v| *v != delim).collect();
             out.insert(name.to_string(), value.join("\n"));
         }
@@ -83,15 +88,36 @@ async fn a_promoted_run_writes_groups_a_notice_outputs_and_a_summary() {
     ] {
         assert!(r.stdout.contains(part), "{part}\n{}", r.stdout);
     }
-    assert_eq!(r.stdout.matches("::notice").count() + r.stdout.matches("::error").count(), 1);
+    assert_eq!(
+        r.stdout.matches("::notice").count() + r.stdout.matches("::error").count(),
+        1
+    );
     let o = f.outputs();
     assert_eq!(o["result"], "promoted", "{o:?}");
-    assert!(o["final-weights"].contains("demo-green") && o["final-weights"].ends_with(" 999"), "{o:?}");
+    assert!(
+        o["final-weights"].contains("demo-green") && o["final-weights"].ends_with(" 999"),
+        "{o:?}"
+    );
     assert!(o["run-id"].starts_with("r-"), "{o:?}");
-    assert_eq!((o["failed-check"].as_str(), o["detection-to-revert-seconds"].as_str()), ("", ""));
-    assert!(o["duration-seconds"].parse::<f64>().unwrap() >= 4.0, "{o:?}");
+    assert_eq!(
+        (
+            o["failed-check"].as_str(),
+            o["detection-to-revert-seconds"].as_str()
+        ),
+        ("", "")
+    );
+    assert!(
+        o["duration-seconds"].parse::<f64>().unwrap() >= 4.0,
+        "{o:?}"
+    );
     let md = f.summary_text();
-    for part in ["## ✅ alb-rollout canary: promoted", "### Timeline", "| 1/2 at 50% | 500 / 500 | 1 healthy |", "| shifted |", "```mermaid\nxychart-beta"] {
+    for part in [
+        "## ✅ alb-rollout canary: promoted",
+        "### Timeline",
+        "| 1 at 50% | 500 / 500 | 1 healthy |  | pass |",
+        "| shifted |",
+        "```mermaid\nxychart-beta",
+    ] {
         assert!(md.contains(part), "{part}\n{md}");
     }
     assert!(!md.contains("rollback"), "{md}");
@@ -102,15 +128,25 @@ async fn a_promoted_run_writes_groups_a_notice_outputs_and_a_summary() {
     let mut args = canary_args(&d, "50:2s,100");
     let (blue, green) = (d.blue.as_str(), d.green.as_str());
     for (i, a) in args.clone().iter().enumerate() {
-        args[i] = if *a == blue { green } else if *a == green { blue } else { a };
+        args[i] = if *a == blue {
+            green
+        } else if *a == green {
+            blue
+        } else {
+            a
+        };
     }
     args.extend(["--output", "json"]);
     let mut c = emu.cmd(&args);
-    c.env("GITHUB_OUTPUT", back.output()).env("GITHUB_STEP_SUMMARY", back.summary());
+    c.env("GITHUB_OUTPUT", back.output())
+        .env("GITHUB_STEP_SUMMARY", back.summary());
     let r = run(c);
     assert_eq!(r.code, 0, "{r:?}");
     assert_eq!(r.json()["result"], "promoted");
-    assert!(!r.stdout.contains("::") && !r.stderr.contains("::"), "{r:?}");
+    assert!(
+        !r.stdout.contains("::") && !r.stderr.contains("::"),
+        "{r:?}"
+    );
     assert!(!back.output().exists() && !back.summary().exists());
 }
 
@@ -125,20 +161,37 @@ async fn a_reverted_run_writes_one_error_outputs_and_the_rollback_command() {
     f.github(&mut c);
     let r = run(c);
     assert_eq!(r.code, 1, "{r:?}");
-    assert_eq!(r.json()["result"], "reverted", "stdout stays one JSON document");
-    assert!(r.stderr.contains("::group::step 1/2: 50%25 to green"), "{}", r.stderr);
+    assert_eq!(
+        r.json()["result"],
+        "reverted",
+        "stdout stays one JSON document"
+    );
+    assert!(
+        r.stderr.contains("::group::step 1/2: 50%25 to green"),
+        "{}",
+        r.stderr
+    );
     assert_eq!(r.stderr.matches("::error").count(), 1, "{}", r.stderr);
-    assert!(r.stderr.contains("::error title=alb-rollout canary%3A reverted::probe"), "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("::error title=alb-rollout canary%3A reverted::probe"),
+        "{}",
+        r.stderr
+    );
     let o = f.outputs();
     assert_eq!(o["result"], "reverted", "{o:?}");
     assert_eq!(o["failed-check"], "probe", "{o:?}");
     assert!(o["final-weights"].contains("demo-blue"), "{o:?}");
-    assert!(o["detection-to-revert-seconds"].parse::<f64>().unwrap() < 5.0, "{o:?}");
+    assert!(
+        o["detection-to-revert-seconds"].parse::<f64>().unwrap() < 5.0,
+        "{o:?}"
+    );
     let md = f.summary_text();
     for part in [
         "## ❌ alb-rollout canary: reverted".to_string(),
         "**Reason:** probe".to_string(),
         format!("alb-rollout rollback --listener {}\n", d.listener),
+        "| 1 at 50% | 500 / 500 | 1 healthy |  | fail (probe) |".to_string(),
         "| end |".to_string(),
     ] {
         assert!(md.contains(&part), "{part}\n{md}");
@@ -152,12 +205,20 @@ async fn credentials_expiring_before_the_planned_end_are_refused_at_preflight() 
     let f = Files::new("expiry");
     let soon = std::time::SystemTime::now() + std::time::Duration::from_secs(600);
     let mut c = emu.cmd(&canary_args(&d, "50:20m,100"));
-    c.env("AWS_CREDENTIAL_EXPIRATION", humantime::format_rfc3339_seconds(soon).to_string());
+    c.env(
+        "AWS_CREDENTIAL_EXPIRATION",
+        humantime::format_rfc3339_seconds(soon).to_string(),
+    );
     f.github(&mut c);
     emu.clear_calls();
     let r = run(c);
     assert_eq!(r.code, 2, "{r:?}");
-    for part in ["error: credentials: the AWS credentials expire at", "may take 25m (the holds", "role-duration-seconds", "::error title=alb-rollout%3A failed::credentials"] {
+    for part in [
+        "error: credentials: the AWS credentials expire at",
+        "may take 25m (the holds",
+        "role-duration-seconds",
+        "::error title=alb-rollout%3A failed::credentials",
+    ] {
         assert!(r.stderr.contains(part), "{part}\n{}", r.stderr);
     }
     assert!(emu.mutating_calls().is_empty(), "nothing changed");
