@@ -62,7 +62,10 @@ pub fn expiry(
     sdk: Option<SystemTime>,
     env: Option<&str>,
 ) -> Result<Option<SystemTime>, InputError> {
-    match (sdk, env.map(str::trim).filter(|s| !s.is_empty())) {
+    // Trimming quotes too: configure-aws-credentials' `aws-expiration`
+    // output is a JSON-encoded date (`"2026-...Z"`, quotes included).
+    let env = env.map(|s| s.trim().trim_matches('"'));
+    match (sdk, env.filter(|s| !s.is_empty())) {
         (Some(t), _) => Ok(Some(t)),
         (None, None) => Ok(None),
         (None, Some(s)) => humantime::parse_rfc3339_weak(s).map(Some).map_err(|e| {

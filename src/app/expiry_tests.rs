@@ -65,6 +65,11 @@ fn the_expiry_comes_from_the_sdk_or_the_environment() {
         expiry(None, Some("2026-11-28T18:00:00+00:00")).unwrap(),
         Some(t0())
     );
+    assert_eq!(
+        expiry(None, Some("\"2026-11-28T18:00:00.000Z\"")).unwrap(),
+        Some(t0()),
+        "configure-aws-credentials' output, JSON-encoded"
+    );
     let e = expiry(None, Some("tomorrow")).unwrap_err();
     assert_eq!(e.culprit, EXPIRY_ENV);
 }
