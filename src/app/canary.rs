@@ -264,13 +264,25 @@ async fn execute(
         apply: ApplyPolicy::default(),
         plan,
     };
-    let original = cfg.plan.original.weights_text();
     let cancel = Cancel::new();
     cancel.on_signals();
     let guard = expiry.map(|at| {
         let margin = expiry::margin(p.revert_timeout);
         expiry::guard(cancel.clone(), at, margin, refresher(config))
     });
+    drive(cfg, src, cancel, guard, output).await
+}
+
+/// Run, then report: the result on stdout, and inside GitHub Actions the
+/// annotation, outputs and summary.
+async fn drive(
+    cfg: RunConfig,
+    src: Sources,
+    cancel: Cancel,
+    guard: Option<tokio::task::JoinHandle<()>>,
+    output: Output,
+) -> i32 {
+    let original = cfg.plan.original.weights_text();
     // Progress goes to stdout, or to stderr when stdout is for the JSON.
     let (stream, tty): (fn() -> Box<dyn Write + Send>, bool) = match output {
         Output::Text => (
