@@ -198,6 +198,41 @@ async fn a_reverted_run_writes_one_error_outputs_and_the_rollback_command() {
     }
 }
 
+/// A probe URL with a password and a token, on a closed loopback port.
+fn secret_probe() -> String {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    format!("http://probe-user:hunter2@127.0.0.1:{port}/health?token=tok-123")
+}
+
+#[tokio::test]
+async fn a_probe_secret_reaches_neither_the_log_nor_the_runner_files() {
+    let mut emu = Emulator::start();
+    let d = emu.demo(&[]);
+    let f = Files::new("secret");
+    let probe = secret_probe();
+    let mut args = canary_args(&d, "50:4s,100");
+    let at = args.iter().position(|a| *a == "--probe").unwrap();
+    args[at + 1] = &probe;
+    let mut c = emu.cmd(&args);
+    f.github(&mut c);
+    let r = run(c);
+    assert_eq!(r.code, 1, "{r:?}");
+    let o = f.outputs();
+    let all = format!("{}{}{o:?}{}", r.stdout, r.stderr, f.summary_text());
+    for s in ["probe-user", "hunter2", "tok-123"] {
+        assert!(!all.contains(s), "{s} leaked:\n{all}");
+    }
+    assert!(r.stdout.contains("::error title=alb-rollout canary%3A reverted::probe: request failed: GET http://***@127.0.0.1"), "{}", r.stdout);
+    assert!(
+        f.summary_text().contains("token=***"),
+        "{}",
+        f.summary_text()
+    );
+}
+
 #[tokio::test]
 async fn credentials_expiring_before_the_planned_end_are_refused_at_preflight() {
     let mut emu = Emulator::start();
