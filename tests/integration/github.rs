@@ -1,8 +1,10 @@
 //! GitHub Actions reporting through the built binary: with
 //! `GITHUB_ACTIONS=true` and fake `GITHUB_OUTPUT`/`GITHUB_STEP_SUMMARY`
-//! files, a promoted and a reverted run write their groups, annotation,
-//! outputs and summary; without it, nothing of that appears. Also the
-//! credential-lifetime refusal at preflight.
+//! files, a promoted, a reverted and a cancelled run write their groups,
+//! annotation, outputs and summary; without it, nothing of that appears; a
+//! probe's secrets reach none of it. Also the credential-lifetime refusal at
+//! preflight (the running guard is unit-tested: the emulator's credentials
+//! never expire, and a run only meets it by outrunning its plan).
 
 use crate::canary::canary_args;
 use crate::support::*;
@@ -258,4 +260,40 @@ async fn credentials_expiring_before_the_planned_end_are_refused_at_preflight() 
     }
     assert!(emu.mutating_calls().is_empty(), "nothing changed");
     assert_eq!(f.outputs()["result"], "failed");
+}
+
+#[tokio::test]
+async fn a_cancelled_run_says_cancelled_in_every_output() {
+    use std::io::{BufRead, BufReader, Read};
+    let mut emu = Emulator::start();
+    let d = emu.demo(&[]);
+    let f = Files::new("cancelled");
+    let mut c = emu.cmd(&canary_args(&d, "30:10m,100"));
+    f.github(&mut c);
+    let mut child = c
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut reader = BufReader::new(child.stdout.take().unwrap());
+    let mut seen = String::new();
+    while !seen.contains("\nstep 1/2") {
+        assert!(reader.read_line(&mut seen).unwrap() > 0, "{seen}");
+    }
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    reader.read_to_string(&mut seen).unwrap();
+    assert_eq!(child.wait().unwrap().code(), Some(130), "{seen}");
+    assert!(
+        seen.contains("::error title=alb-rollout canary%3A cancelled::received SIGTERM"),
+        "{seen}"
+    );
+    let o = f.outputs();
+    assert_eq!(o["result"], "cancelled", "{o:?}");
+    assert!(o["final-weights"].contains("demo-blue"), "{o:?}");
+    assert!(f
+        .summary_text()
+        .contains("## ❌ alb-rollout canary: cancelled"));
 }
