@@ -274,32 +274,27 @@ impl<R: Reporter> Reporter for GithubReporter<R> {
         if self.env.is_none() {
             return self.inner.progress(p);
         }
-        // The start line stays above the first group; the failure and the
-        // promotion stay visible below the last.
-        let title = match &p {
-            Progress::Started { run_id, .. } => Some(format!("{run_id}: record, register, health")),
+        match &p {
+            // The start line stays above the first group.
+            Progress::Started { run_id, .. } => {
+                let title = format!("{run_id}: record, register, health");
+                self.inner.progress(p);
+                return self.group(Some(&title));
+            }
             Progress::Shifted {
                 step,
                 steps,
                 percent,
                 ..
-            } => Some(format!("step {}/{steps}: {percent} to green", step + 1)),
-            Progress::Reverting { .. } | Progress::Promoted { .. } => {
-                self.group(None);
-                None
-            }
-            _ => None,
-        };
-        let started = matches!(p, Progress::Started { .. });
-        if !started {
-            if let Some(t) = &title {
-                self.group(Some(t));
-            }
+            } => self.group(Some(&format!(
+                "step {}/{steps}: {percent} to green",
+                step + 1
+            ))),
+            // The failure and the promotion stay visible below the last group.
+            Progress::Reverting { .. } | Progress::Promoted { .. } => self.group(None),
+            _ => {}
         }
         self.inner.progress(p);
-        if let (true, Some(t)) = (started, &title) {
-            self.group(Some(t));
-        }
     }
 }
 
