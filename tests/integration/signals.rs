@@ -102,7 +102,10 @@ async fn after_kill_9_a_second_run_is_refused_and_rollback_restores() {
     std::thread::sleep(Duration::from_secs(7).saturating_sub(killed.elapsed()));
     let runs = status_json(&emu, &d)["runs"].clone();
     assert_eq!(runs[0]["stale"], true, "{runs}");
-    assert!(runs[0]["heartbeat_age_seconds"].as_u64().unwrap() >= 4, "{runs}");
+    assert!(
+        runs[0]["heartbeat_age_seconds"].as_u64().unwrap() >= 4,
+        "{runs}"
+    );
     let rb = emu.run(&["rollback", "--listener", &d.listener]);
     assert_eq!(rb.code, 0, "{rb:?}");
     assert!(
