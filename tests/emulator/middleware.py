@@ -4,8 +4,10 @@ Owns: request classification (service from the SigV4 credential scope or Host,
 action from `Action=` / X-Amz-Target / the RPC v2 CBOR path), the call log,
 fault injection (latency and/or errors in the service's wire format), routing
 of CloudWatch RPC v2 CBOR calls to cw.py, serialisation of moto calls under
-BACKEND_LOCK, and the `/_emu/...` control API (JSON), including the metrics
-mode hooks (`/_emu/metrics`, `/_emu/metrics/flush`).
+BACKEND_LOCK, snapshots for the data plane's propagation delay after every
+mutating ELBv2 call, and the `/_emu/...` control API (JSON), including the
+metrics mode hooks (`/_emu/metrics`, `/_emu/metrics/flush`), the propagation
+delay (`/_emu/propagation`) and the served-request counters (`/_emu/served`).
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ from dataplane import PLANE
 from faults import CallLog, FaultRegistry, render_error
 from health import HEALTH
 from metrics import METRICS
+from propagation import PROPAGATION
+from served import SERVED
 
 CREDENTIAL_RE = re.compile(r"Credential=([^/,\s]+)/\d{8}/([^/]+)/([^/]+)/aws4_request")
 HOST_RE = re.compile(r"^([a-z0-9-]+)\.([a-z0-9-]+)\.amazonaws\.com")
@@ -109,6 +113,9 @@ class EmulatorApp:
             return [out]
         status, _hdrs, chunks = self._call_moto(environ, start_response)
         CALLS.add(info["service"], info["action"], status)
+        if info["service"] == "elasticloadbalancing" and not info["action"].startswith("Describe"):
+            # stamp the change now: the data plane applies it PROPAGATION.delay later
+            PROPAGATION.capture()
         return chunks
 
     def _call_moto(self, environ: dict[str, Any], start_response: Callable) -> tuple[int, list, list[bytes]]:
@@ -154,6 +161,8 @@ def reset_all() -> None:
         HEALTH.reset()
         PLANE.reset()
         METRICS.reset()
+        PROPAGATION.reset()
+        SERVED.reset()
 
 
 def raw_metrics(namespace: str | None) -> list[dict[str, Any]]:
@@ -213,6 +222,16 @@ def control(environ: dict[str, Any], start_response: Callable) -> Iterable[bytes
         elif route == "/_emu/dataplane":
             PLANE.sync()
             resp = _json({"listeners": PLANE.describe()})
+        elif route == "/_emu/propagation":
+            if method == "POST":
+                if not isinstance(body, dict):
+                    raise ValueError("body must be a JSON object like {\"delay\": 3}")
+                resp = _json({"ok": True, **PROPAGATION.configure(body.get("delay"))})
+            else:
+                resp = _json(PROPAGATION.config())
+        elif route == "/_emu/served":
+            since = req.args.get("since")
+            resp = _json(SERVED.snapshot(float(since) if since is not None else None))
         elif route == "/_emu/metrics/raw":
             resp = _json({"metrics": raw_metrics(req.args.get("namespace"))})
         elif route == "/_emu/metrics":
