@@ -23,6 +23,7 @@ from werkzeug.wrappers import Request, Response
 from werkzeug.wsgi import get_input_stream
 
 import cw
+import elbv2_limits
 from common import BACKEND_LOCK, log, to_epoch
 from dataplane import PLANE
 from faults import CallLog, FaultRegistry, render_error
@@ -105,6 +106,12 @@ class EmulatorApp:
             CALLS.add(info["service"], info["action"], status, faulted=True)
             start_response(f"{status} {_reason(status)}", headers + [("Content-Length", str(len(out)))])
             return [out]
+        refused = _elbv2_refusal(info, body)
+        if refused:
+            status, headers, out = render_error(info["protocol"], 400, *refused)
+            CALLS.add(info["service"], info["action"], status)
+            start_response(f"{status} {_reason(status)}", headers + [("Content-Length", str(len(out)))])
+            return [out]
         if info["protocol"] == "cbor":
             status, headers, out = cw.handle_cbor(info["action"], body,
                                                   _account_for(environ, info["access_key"]), info["region"])
@@ -134,6 +141,16 @@ class EmulatorApp:
                     result.close()
         start_response(captured["status"], captured["headers"])
         return int(captured["status"].split()[0]), captured["headers"], chunks
+
+
+def _elbv2_refusal(info: dict[str, str], body: bytes) -> tuple[str, str] | None:
+    """(code, message) when AWS would refuse this ELBv2 call's parameters (elbv2_limits.py)."""
+    if info["service"] != "elasticloadbalancing" or info["protocol"] != "query":
+        return None
+    if info["action"] not in elbv2_limits.TAG_ACTIONS and info["action"] != "RemoveTags":
+        return None
+    params = {k: v[0] for k, v in parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True).items()}
+    return elbv2_limits.check_request(info["action"], params)
 
 
 def _reason(status: int) -> str:

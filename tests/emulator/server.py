@@ -39,12 +39,14 @@ def build_app():  # noqa: ANN201
     import cw
     import elbv2_actions
     import elbv2_fixes
+    import elbv2_limits
     from health import HEALTH
     from middleware import EmulatorApp
 
     cw.install()
     elbv2_fixes.install()
     elbv2_actions.install()
+    elbv2_limits.install()  # after elbv2_actions: wraps its patched methods
     HEALTH.install()
     moto_app = DomainDispatcherApplication(create_backend_app)
     return EmulatorApp(moto_app)

@@ -66,6 +66,10 @@ async fn the_data_plane_splits_real_requests_by_the_current_weights() {
         &weighted(&[(&d.blue, 800), (&d.green, 200)]),
     )
     .await;
+    // Like ALB nodes, the emulated data plane applies a listener change a few
+    // seconds (--propagation-delay, default 3) after ModifyListener returned;
+    // this test is about the split once applied, not about the lag.
+    emu.wait_propagated();
     let mut v2 = 0;
     for _ in 0..400 {
         let (status, head, _) = http("GET", &format!("{}/", d.listener_url), None, &[]).unwrap();
@@ -77,6 +81,7 @@ async fn the_data_plane_splits_real_requests_by_the_current_weights() {
     // 20% of 400 is 80; binomial sd is 8, so 50..110 fails only on a real bug.
     assert!((50..=110).contains(&v2), "green got {v2} of 400");
     set_route(&emu, &d.listener, &Forward::single(&d.blue)).await;
+    emu.wait_propagated(); // as above: new requests follow the old weights until then
     for _ in 0..20 {
         let (_, head, _) = http("GET", &format!("{}/", d.listener_url), None, &[]).unwrap();
         assert!(
