@@ -15,7 +15,9 @@ Owns:
   targets in a target group, or more than 1,000 targets in all the target
   groups an ALB's listeners and rules forward to (RegisterTargets,
   Create/ModifyListener, Create/ModifyRule: the calls whose botocore error
-  lists hold TooManyTargetsException) -> `TooManyTargets`.
+  lists hold TooManyTargetsException) -> `TooManyTargets`. A target in two
+  groups of one ALB counts twice (registrations are counted, as the public
+  reports of this error show).
 """
 
 from __future__ import annotations
@@ -32,7 +34,10 @@ TARGETS_PER_TARGET_GROUP = 1000
 TARGETS_PER_ALB = 1000
 TAG_PATTERN = r"^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$"
 TOO_MANY_TAGS = "You've reached the limit on the number of tags for this resource."
-TOO_MANY_TARGETS = "You've reached the limit on the number of targets."
+TOO_MANY_TARGETS = "You've reached the limit on the number of targets."  # botocore's doc text
+# AWS's wording for the per-load-balancer limit, as quoted in public bug reports
+# (kubernetes/ingress-nginx#4847, kubernetes-sigs/aws-load-balancer-controller#2302).
+TOO_MANY_LB_TARGETS = "The maximum number of targets per load balancer '{max}' has been reached on load balancer '{arn}'"
 # Calls whose request carries a Tags list (botocore elbv2 model).
 TAG_ACTIONS = {"AddTags", "CreateLoadBalancer", "CreateTargetGroup", "CreateListener", "CreateRule",
                "CreateTrustStore"}
@@ -133,7 +138,7 @@ def _check_lb(backend: Any, lb: Any, skip: Any, new_actions: list[Any] | None) -
         return
     tgs = _lb_tgs(backend, lb, skip) | referenced_tgs(new_actions)
     if _count(backend, tgs) > TARGETS_PER_ALB:
-        raise ELBClientError("TooManyTargets", TOO_MANY_TARGETS)
+        raise ELBClientError("TooManyTargets", TOO_MANY_LB_TARGETS.format(max=TARGETS_PER_ALB, arn=lb.arn))
 
 
 def _owner(backend: Any, listener_arn: str | None = None, rule_arn: str | None = None) -> tuple[Any, Any]:
@@ -180,7 +185,7 @@ def install() -> None:
             for lb in self.load_balancers.values():
                 tgs = _lb_tgs(self, lb)
                 if target_group_arn in tgs and _count(self, tgs, {target_group_arn: fresh}) > TARGETS_PER_ALB:
-                    raise ELBClientError("TooManyTargets", TOO_MANY_TARGETS)
+                    raise ELBClientError("TooManyTargets", TOO_MANY_LB_TARGETS.format(max=TARGETS_PER_ALB, arn=lb.arn))
         return o_register(self, target_group_arn, instances)
 
     def create_listener(self, load_balancer_arn, protocol, port, ssl_policy, certificate, actions,  # noqa: ANN001, ANN202

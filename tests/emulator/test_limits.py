@@ -124,7 +124,8 @@ def test_thousand_targets_per_load_balancer(emu, elb):
         {"Type": "forward", "TargetGroupArn": tg_a}])["Listeners"][0]["ListenerArn"]
     both = [{"Type": "forward", "ForwardConfig": {"TargetGroups": [{"TargetGroupArn": tg_a, "Weight": 1},
                                                                     {"TargetGroupArn": tg_b, "Weight": 1}]}}]
-    refused(lambda: elb.modify_listener(ListenerArn=lst, DefaultActions=both), "TooManyTargets")
+    refused(lambda: elb.modify_listener(ListenerArn=lst, DefaultActions=both), "TooManyTargets",
+            f"The maximum number of targets per load balancer '1000' has been reached on load balancer '{lb}'")
     refused(lambda: elb.create_rule(ListenerArn=lst, Priority=1, Actions=[{"Type": "forward", "TargetGroupArn": tg_b}],
                                     Conditions=[{"Field": "path-pattern", "Values": ["/b*"]}]), "TooManyTargets")
     # replacing a by b keeps the ALB at 500 targets: allowed
