@@ -4,7 +4,8 @@ Owns: checks, against a real emulator subprocess started with
 `--propagation-delay 1.5`, that (1) the API shows a listener/target change at
 once while the data plane keeps routing NEW requests by the old config until
 the delay has passed, for ModifyListener and for DeregisterTargets (and a new
-target gets traffic only once healthy AND propagated); (2) `/_emu/propagation`
+target gets traffic only once healthy AND propagated), and that weights,
+TG stickiness and new rules follow the same lag; (2) `/_emu/propagation`
 reads/sets the delay and reports pending changes; (3) `/_emu/served` counts
 requests per target group and target, and `?since=` proves that no new
 request reached a group after an instant.
@@ -164,3 +165,42 @@ def test_delay_zero_applies_at_once(ep, apps):
     assert versions(url, 3) == {"v1": 3}
     client(ep, "elbv2").modify_listener(ListenerArn=lst, DefaultActions=[{"Type": "forward", "TargetGroupArn": tg_g}])
     assert versions(url, 3) == {"v2": 3}
+
+
+def test_stickiness_and_new_rules_follow_the_propagated_config(ep, apps):
+    blue, green = apps
+    elb, lb, (tg_b, tg_g) = stack(ep)
+    elb.register_targets(TargetGroupArn=tg_b, Targets=[{"Id": "127.0.0.2", "Port": blue.port}])
+    elb.register_targets(TargetGroupArn=tg_g, Targets=[{"Id": "127.0.0.3", "Port": green.port}])
+
+    def sticky(wb: int, wg: int) -> list[dict]:
+        return [{"Type": "forward", "ForwardConfig": {
+            "TargetGroups": [{"TargetGroupArn": tg_b, "Weight": wb}, {"TargetGroupArn": tg_g, "Weight": wg}],
+            "TargetGroupStickinessConfig": {"Enabled": True, "DurationSeconds": 60}}}]
+
+    lst = elb.create_listener(LoadBalancerArn=lb, Protocol="HTTP", Port=80,
+                              DefaultActions=sticky(0, 1))["Listeners"][0]["ListenerArn"]
+    url = listener_url(ep, lst)
+    wait_state(elb, tg_b, "127.0.0.2", "healthy")
+    wait_state(elb, tg_g, "127.0.0.3", "healthy")
+    settle(ep)
+    status, headers, _ = get(url + "/")
+    assert status == 200 and headers["X-App-Version"] == "v2"
+    cookie = headers["Set-Cookie"].split(";")[0]
+    assert cookie == "AWSALBTG=" + tg_g.split(":")[-1]
+
+    changed = time.time()
+    elb.modify_listener(ListenerArn=lst, DefaultActions=sticky(1, 1))
+    elb.create_rule(ListenerArn=lst, Priority=5, Conditions=[{"Field": "path-pattern", "Values": ["/fixed"]}],
+                    Actions=[{"Type": "fixed-response", "FixedResponseConfig": {"StatusCode": "418"}}])
+    # before the delay: the old config (green only; no /fixed rule)
+    assert get(url + "/fixed")[1].get("X-App-Version") == "v2"
+    assert time.time() < changed + DELAY - 0.3
+    settle(ep)
+    assert get(url + "/fixed")[0] == 418
+    # the sticky cookie keeps a client on green while green has weight
+    assert {get(url + "/", {"Cookie": cookie})[1]["X-App-Version"] for _ in range(10)} == {"v2"}
+    elb.modify_listener(ListenerArn=lst, DefaultActions=sticky(1, 0))
+    assert get(url + "/", {"Cookie": cookie})[1]["X-App-Version"] == "v2"  # not propagated yet
+    settle(ep)
+    assert {get(url + "/", {"Cookie": cookie})[1]["X-App-Version"] for _ in range(10)} == {"v1"}

@@ -82,6 +82,10 @@ async fn the_data_plane_splits_real_requests_by_the_current_weights() {
     assert!((50..=110).contains(&v2), "green got {v2} of 400");
     set_route(&emu, &d.listener, &Forward::single(&d.blue)).await;
     emu.wait_propagated(); // as above: new requests follow the old weights until then
+    let since = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64();
     for _ in 0..20 {
         let (_, head, _) = http("GET", &format!("{}/", d.listener_url), None, &[]).unwrap();
         assert!(
@@ -89,6 +93,10 @@ async fn the_data_plane_splits_real_requests_by_the_current_weights() {
             "weights changed live"
         );
     }
+    // The data plane's own count agrees: nothing reached green since the switch.
+    let served = emu.served(Some(since));
+    let since_of = |arn: &str| served["target_groups"][arn]["requests_since"].as_u64();
+    assert_eq!((since_of(&d.blue), since_of(&d.green)), (Some(20), Some(0)));
 }
 
 #[tokio::test]
