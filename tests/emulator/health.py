@@ -62,6 +62,9 @@ class HealthManager:
         self.forced: dict[tuple, dict[str, Any]] = {}
         self.checks: dict[tuple, dict[str, Any]] = {}
         self.draining: dict[tuple, dict[str, Any]] = {}
+        # Bumped on every change that can alter a verdict, so the data plane can
+        # cache a target group's routable targets (dataplane.py) between changes.
+        self.version = 0
         self._wake = threading.Event()
         self._pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="hc")
         self._thread: threading.Thread | None = None
@@ -71,6 +74,7 @@ class HealthManager:
         with self._lock:
             self.forced.clear()
             self.checks.clear()
+            self.version += 1
             self.draining.clear()
 
     def force(self, spec: dict[str, Any]) -> dict[str, Any]:
@@ -92,11 +96,13 @@ class HealthManager:
                  "reason": spec.get("reason"), "description": spec.get("description")}
         with self._lock:
             self.forced[(tg, str(tid), port)] = entry
+            self.version += 1
         return {"target_group_arn": tg, "target_id": tid, "port": port, "states": states, "seconds": seconds}
 
     def clear_forced(self) -> None:
         with self._lock:
             self.forced.clear()
+            self.version += 1
 
     def list_forced(self) -> list[dict[str, Any]]:
         with self._lock:
@@ -141,6 +147,7 @@ class HealthManager:
             drain = self.draining.get((tg.arn, tid))
             if drain is not None and drain["until"] <= now:
                 self.draining.pop((tg.arn, tid), None)
+                self.version += 1
                 drain = None
             if not registered:
                 return ("draining",) + REASONS["draining"] if drain else None
@@ -202,6 +209,7 @@ class HealthManager:
             for key in list(self.checks):
                 if key not in live:
                     self.checks.pop(key)
+                    self.version += 1
         futures = [(j[0], self._pool.submit(self._probe, *j[1:])) for j in jobs]
         for key, fut in futures:
             try:
@@ -235,20 +243,30 @@ class HealthManager:
         with self._lock:
             chk = self.checks.setdefault(key, {"state": None, "http_seen": False, "fails": 0,
                                                "conn_failures": 0, "reason": None})
-            if kind == "ok":
-                chk.update(state="healthy", http_seen=True, fails=0, reason=None)
+            before = (chk["state"], chk["http_seen"], chk["reason"], chk["conn_failures"] > 0)
+            try:
+                self._apply(chk, kind)
+            finally:
+                if before != (chk["state"], chk["http_seen"], chk["reason"], chk["conn_failures"] > 0):
+                    self.version += 1
+
+    @staticmethod
+    def _apply(chk: dict[str, Any], kind: str) -> None:
+        """One probe outcome: 1 success -> healthy; 2 consecutive failures -> unhealthy."""
+        if kind == "ok":
+            chk.update(state="healthy", http_seen=True, fails=0, reason=None)
+            return
+        if kind == "bad":
+            chk["http_seen"] = True
+            reason = "Target.ResponseCodeMismatch"
+        else:
+            chk["conn_failures"] += 1
+            reason = "Target.FailedHealthChecks"
+            if not chk["http_seen"]:
                 return
-            if kind == "bad":
-                chk["http_seen"] = True
-                reason = "Target.ResponseCodeMismatch"
-            else:
-                chk["conn_failures"] += 1
-                reason = "Target.FailedHealthChecks"
-                if not chk["http_seen"]:
-                    return
-            chk["fails"] += 1
-            if chk["fails"] >= 2:
-                chk.update(state="unhealthy", reason=reason)
+        chk["fails"] += 1
+        if chk["fails"] >= 2:
+            chk.update(state="unhealthy", reason=reason)
 
     # ------------------------------------------------------------ moto patches
     def install(self) -> None:
@@ -277,6 +295,7 @@ class HealthManager:
                     mgr.draining.pop((tg.arn, str(t["Id"])), None)
                 for key in [k for k in mgr.checks if k[0] == tg.arn and k[1] in fresh]:
                     mgr.checks.pop(key)
+                mgr.version += 1
             mgr.wake()
 
         def deregister(tg, targets):  # noqa: ANN001
@@ -289,6 +308,7 @@ class HealthManager:
                     if tid in before and delay > 0:
                         mgr.draining[(tg.arn, tid)] = {"port": before[tid]["Port"],
                                                        "until": time.monotonic() + delay}
+                mgr.version += 1
 
         def describe_target_health(backend, target_group_arn, targets):  # noqa: ANN001
             tg = backend.target_groups.get(target_group_arn)

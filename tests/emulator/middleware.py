@@ -4,8 +4,10 @@ Owns: request classification (service from the SigV4 credential scope or Host,
 action from `Action=` / X-Amz-Target / the RPC v2 CBOR path), the call log,
 fault injection (latency and/or errors in the service's wire format), routing
 of CloudWatch RPC v2 CBOR calls to cw.py, serialisation of moto calls under
-BACKEND_LOCK, and the `/_emu/...` control API (JSON), including the metrics
-mode hooks (`/_emu/metrics`, `/_emu/metrics/flush`).
+BACKEND_LOCK, snapshots for the data plane's propagation delay after every
+mutating ELBv2 call, and the `/_emu/...` control API (JSON), including the
+metrics mode hooks (`/_emu/metrics`, `/_emu/metrics/flush`), the propagation
+delay (`/_emu/propagation`) and the served-request counters (`/_emu/served`).
 """
 
 from __future__ import annotations
@@ -21,11 +23,14 @@ from werkzeug.wrappers import Request, Response
 from werkzeug.wsgi import get_input_stream
 
 import cw
+import elbv2_limits
 from common import BACKEND_LOCK, log, to_epoch
 from dataplane import PLANE
 from faults import CallLog, FaultRegistry, render_error
 from health import HEALTH
 from metrics import METRICS
+from propagation import PROPAGATION
+from served import SERVED
 
 CREDENTIAL_RE = re.compile(r"Credential=([^/,\s]+)/\d{8}/([^/]+)/([^/]+)/aws4_request")
 HOST_RE = re.compile(r"^([a-z0-9-]+)\.([a-z0-9-]+)\.amazonaws\.com")
@@ -101,6 +106,12 @@ class EmulatorApp:
             CALLS.add(info["service"], info["action"], status, faulted=True)
             start_response(f"{status} {_reason(status)}", headers + [("Content-Length", str(len(out)))])
             return [out]
+        refused = _elbv2_refusal(info, body)
+        if refused:
+            status, headers, out = render_error(info["protocol"], 400, *refused)
+            CALLS.add(info["service"], info["action"], status)
+            start_response(f"{status} {_reason(status)}", headers + [("Content-Length", str(len(out)))])
+            return [out]
         if info["protocol"] == "cbor":
             status, headers, out = cw.handle_cbor(info["action"], body,
                                                   _account_for(environ, info["access_key"]), info["region"])
@@ -109,6 +120,9 @@ class EmulatorApp:
             return [out]
         status, _hdrs, chunks = self._call_moto(environ, start_response)
         CALLS.add(info["service"], info["action"], status)
+        if info["service"] == "elasticloadbalancing" and not info["action"].startswith("Describe"):
+            # stamp the change now: the data plane applies it PROPAGATION.delay later
+            PROPAGATION.capture()
         return chunks
 
     def _call_moto(self, environ: dict[str, Any], start_response: Callable) -> tuple[int, list, list[bytes]]:
@@ -127,6 +141,16 @@ class EmulatorApp:
                     result.close()
         start_response(captured["status"], captured["headers"])
         return int(captured["status"].split()[0]), captured["headers"], chunks
+
+
+def _elbv2_refusal(info: dict[str, str], body: bytes) -> tuple[str, str] | None:
+    """(code, message) when AWS would refuse this ELBv2 call's parameters (elbv2_limits.py)."""
+    if info["service"] != "elasticloadbalancing" or info["protocol"] != "query":
+        return None
+    if info["action"] not in elbv2_limits.TAG_ACTIONS and info["action"] != "RemoveTags":
+        return None
+    params = {k: v[0] for k, v in parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True).items()}
+    return elbv2_limits.check_request(info["action"], params)
 
 
 def _reason(status: int) -> str:
@@ -154,6 +178,8 @@ def reset_all() -> None:
         HEALTH.reset()
         PLANE.reset()
         METRICS.reset()
+        PROPAGATION.reset()
+        SERVED.reset()
 
 
 def raw_metrics(namespace: str | None) -> list[dict[str, Any]]:
@@ -213,6 +239,16 @@ def control(environ: dict[str, Any], start_response: Callable) -> Iterable[bytes
         elif route == "/_emu/dataplane":
             PLANE.sync()
             resp = _json({"listeners": PLANE.describe()})
+        elif route == "/_emu/propagation":
+            if method == "POST":
+                if not isinstance(body, dict):
+                    raise ValueError("body must be a JSON object like {\"delay\": 3}")
+                resp = _json({"ok": True, **PROPAGATION.configure(body.get("delay"))})
+            else:
+                resp = _json(PROPAGATION.config())
+        elif route == "/_emu/served":
+            since = req.args.get("since")
+            resp = _json(SERVED.snapshot(float(since) if since is not None else None))
         elif route == "/_emu/metrics/raw":
             resp = _json({"metrics": raw_metrics(req.args.get("namespace"))})
         elif route == "/_emu/metrics":

@@ -13,7 +13,9 @@ to stdout; logs go to stderr. Exits on SIGTERM/SIGINT, and with
 `--exit-on-stdin-eof` also when stdin closes or the parent process dies.
 `--metrics-mode aws|fast` and `--metrics-delay SECONDS` (env
 ALB_EMU_METRICS_MODE / ALB_EMU_METRICS_DELAY) choose how data-plane metrics
-reach CloudWatch (metrics.py).
+reach CloudWatch (metrics.py). `--propagation-delay SECONDS` (env
+ALB_EMU_PROPAGATION_DELAY, default 3) is how long the data plane keeps
+routing by the old config after an ELBv2 change (propagation.py).
 """
 
 from __future__ import annotations
@@ -37,22 +39,29 @@ def build_app():  # noqa: ANN201
     import cw
     import elbv2_actions
     import elbv2_fixes
+    import elbv2_limits
     from health import HEALTH
     from middleware import EmulatorApp
 
     cw.install()
     elbv2_fixes.install()
     elbv2_actions.install()
+    elbv2_limits.install()  # after elbv2_actions: wraps its patched methods
     HEALTH.install()
     moto_app = DomainDispatcherApplication(create_backend_app)
     return EmulatorApp(moto_app)
 
 
 def start_background(host: str = "127.0.0.1", health_interval: float = 1.0,
-                     metrics_mode: str = "aws", metrics_delay: float = 90.0) -> None:
+                     metrics_mode: str = "aws", metrics_delay: float = 90.0,
+                     propagation_delay: float | None = None) -> None:
     from dataplane import PLANE
     from health import HEALTH
     from metrics import METRICS
+    from propagation import PROPAGATION
+
+    if propagation_delay is not None:
+        PROPAGATION.configure(propagation_delay, startup=True)
 
     HEALTH.interval = health_interval
     PLANE.host = host
@@ -98,14 +107,19 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--metrics-delay", default=os.environ.get("ALB_EMU_METRICS_DELAY") or "90",
                    help="aws mode: seconds after a bucket's end before it is visible (default 90); "
                         "env ALB_EMU_METRICS_DELAY")
+    p.add_argument("--propagation-delay", default=os.environ.get("ALB_EMU_PROPAGATION_DELAY") or "3",
+                   help="seconds before the data plane applies a listener/rule/target change the API "
+                        "already shows (default 3, like ALB nodes); env ALB_EMU_PROPAGATION_DELAY")
     p.add_argument("--verbose", action="store_true")
     args = p.parse_args(argv)
     if not is_loopback(args.host):
         p.error("--host must be a loopback address")
     from metrics import parse_delay, parse_mode
+    from propagation import parse_delay as parse_propagation
 
     try:
         args.metrics_mode, args.metrics_delay = parse_mode(args.metrics_mode), parse_delay(args.metrics_delay)
+        args.propagation_delay = parse_propagation(args.propagation_delay)
     except ValueError as e:
         p.error(str(e))
     setup_logging(args.verbose)
@@ -126,10 +140,11 @@ def main(argv: list[str] | None = None) -> None:
     server = make_server(args.host, args.port, app, threaded=True, request_handler=MotoRequestHandler)
     port = server.server_port
     os.environ["MOTO_PORT"] = str(port)
-    start_background(args.host, args.health_interval, args.metrics_mode, args.metrics_delay)
+    start_background(args.host, args.health_interval, args.metrics_mode, args.metrics_delay,
+                     args.propagation_delay)
     endpoint = f"http://{args.host}:{port}"
-    log.info("ALB emulator listening on %s (metrics mode %s, delay %gs)", endpoint, args.metrics_mode,
-             args.metrics_delay)
+    log.info("ALB emulator listening on %s (metrics mode %s, delay %gs; propagation delay %gs)", endpoint,
+             args.metrics_mode, args.metrics_delay, args.propagation_delay)
     sys.stdout.write(f"ALB_EMULATOR_ENDPOINT={endpoint}\n")
     sys.stdout.flush()
     server.serve_forever()

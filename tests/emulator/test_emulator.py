@@ -35,8 +35,16 @@ AUTH_CW = "AWS4-HMAC-SHA256 Credential=AKIDTEST/20250101/us-east-1/monitoring/aw
 
 @pytest.fixture(scope="module")
 def emu():
+    yield from spawn_emulator("--propagation-delay", "0")
+
+
+def spawn_emulator(*flags: str):
+    """Yield the endpoint of a fresh emulator subprocess. The tests of this file
+    run with `--propagation-delay 0` because they are about routing itself and
+    check it right after each change; test_deploy.py tests the lag."""
     proc = subprocess.Popen([sys.executable, os.path.join(HERE, "server.py"), "--port", "0", "--exit-on-stdin-eof",
-                             "--health-interval", "0.5"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+                             "--health-interval", "0.5", *flags], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            text=True)
     line = proc.stdout.readline().strip()
     assert line.startswith("ALB_EMULATOR_ENDPOINT=http://127.0.0.1:"), line
     yield line.split("=", 1)[1]

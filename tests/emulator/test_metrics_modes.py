@@ -239,6 +239,9 @@ def test_server_aws_mode_hooks_periods_and_fast_switch():
             {"Type": "forward", "TargetGroupArn": tg}])["Listeners"][0]["ListenerArn"]
         url = listener_url(ep, lst)
         wait_state(elb, tg, "127.0.0.2", "healthy")
+        # The data plane routes to the new target only once its registration has
+        # propagated (--propagation-delay, 3 s by default, as on AWS).
+        time.sleep(max(0.0, ctl(ep, "GET", "/_emu/propagation")["settled_at"] - time.time()) + 0.05)
         assert all(get(url + "/")[0] == 200 for _ in range(10))
         pending = [p for p in ctl(ep, "GET", "/_emu/metrics")["pending"] if p["target_group"]]
         assert len(pending) in (1, 2) and sum(p["requests"] for p in pending) == 10, pending

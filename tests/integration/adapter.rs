@@ -131,6 +131,10 @@ async fn cloudwatch_sees_what_the_data_plane_served() {
         )
         .await
         .unwrap();
+    // The emulated ALB applies the new weights --propagation-delay (3 s) after
+    // ModifyListener returned, as AWS's nodes do; 200 requests take less than
+    // that, so without this wait green would get none and have no latency.
+    emu.wait_propagated();
     let started = SystemTime::now();
     let mut served = (0u64, 0u64);
     for _ in 0..200 {

@@ -66,6 +66,10 @@ async fn the_data_plane_splits_real_requests_by_the_current_weights() {
         &weighted(&[(&d.blue, 800), (&d.green, 200)]),
     )
     .await;
+    // Like ALB nodes, the emulated data plane applies a listener change a few
+    // seconds (--propagation-delay, default 3) after ModifyListener returned;
+    // this test is about the split once applied, not about the lag.
+    emu.wait_propagated();
     let mut v2 = 0;
     for _ in 0..400 {
         let (status, head, _) = http("GET", &format!("{}/", d.listener_url), None, &[]).unwrap();
@@ -77,6 +81,11 @@ async fn the_data_plane_splits_real_requests_by_the_current_weights() {
     // 20% of 400 is 80; binomial sd is 8, so 50..110 fails only on a real bug.
     assert!((50..=110).contains(&v2), "green got {v2} of 400");
     set_route(&emu, &d.listener, &Forward::single(&d.blue)).await;
+    emu.wait_propagated(); // as above: new requests follow the old weights until then
+    let since = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64();
     for _ in 0..20 {
         let (_, head, _) = http("GET", &format!("{}/", d.listener_url), None, &[]).unwrap();
         assert!(
@@ -84,6 +93,10 @@ async fn the_data_plane_splits_real_requests_by_the_current_weights() {
             "weights changed live"
         );
     }
+    // The data plane's own count agrees: nothing reached green since the switch.
+    let served = emu.served(Some(since));
+    let since_of = |arn: &str| served["target_groups"][arn]["requests_since"].as_u64();
+    assert_eq!((since_of(&d.blue), since_of(&d.green)), (Some(20), Some(0)));
 }
 
 #[tokio::test]

@@ -92,7 +92,8 @@ impl Emulator {
         cmd.args(["--port", "0", "--exit-on-stdin-eof"])
             .args(args)
             .env_remove("ALB_EMU_METRICS_MODE")
-            .env_remove("ALB_EMU_METRICS_DELAY");
+            .env_remove("ALB_EMU_METRICS_DELAY")
+            .env_remove("ALB_EMU_PROPAGATION_DELAY");
         let (mut child, line) = spawn_until(cmd, "ALB_EMULATOR_ENDPOINT=");
         let stdin = child.stdin.take();
         let endpoint = line
@@ -184,6 +185,31 @@ impl Emulator {
     /// The metrics config and the buckets not yet visible (`GET /_emu/metrics`).
     pub fn metrics(&self) -> Value {
         self.http("GET", "/_emu/metrics", None)
+    }
+
+    /// Block until every ELBv2 change made so far has reached the emulated
+    /// data plane. Like ALB nodes, the emulator applies a listener, rule or
+    /// target change `--propagation-delay` seconds (default 3) after the API
+    /// returned; `GET /_emu/propagation` says when that will be (`settled_at`).
+    pub fn wait_propagated(&self) {
+        let v = self.http("GET", "/_emu/propagation", None);
+        let settled = v["settled_at"].as_f64().expect("settled_at");
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("clock")
+            .as_secs_f64();
+        if settled > now {
+            std::thread::sleep(Duration::from_secs_f64(settled - now + 0.05));
+        }
+    }
+
+    /// Requests the data plane forwarded, per target group and target
+    /// (`GET /_emu/served`; with `since` (epoch seconds) also `requests_since`).
+    pub fn served(&self, since: Option<f64>) -> Value {
+        match since {
+            Some(t) => self.http("GET", &format!("/_emu/served?since={t}"), None),
+            None => self.http("GET", "/_emu/served", None),
+        }
     }
 
     /// Test-only: publish every pending metrics bucket now, the current
