@@ -4,10 +4,12 @@
 //! a revert that cannot complete) is tested without I/O or time.
 //!
 //! `action` is the vocabulary and each action's inverse, `plan` a run's
-//! ordered actions, `revert` the derivation (flip or gradual).
+//! ordered actions, `revert` the derivation (flip or gradual), `recorded`
+//! what a run record says was applied (for `rollback` after `kill -9`).
 
 pub mod action;
 pub mod plan;
+pub mod recorded;
 pub mod revert;
 
 pub use action::{Action, BakeSpec, Group, Purpose, Role, RouteWrite, RuleSpec};
