@@ -325,3 +325,6 @@ mod budget_tests;
 
 #[cfg(test)]
 mod scripted;
+
+#[cfg(test)]
+mod abort_tests;

@@ -310,3 +310,7 @@ mod tests {
         assert!(!p.promoted.stickiness.enabled);
     }
 }
+
+#[cfg(test)]
+#[path = "canary_plan_tests.rs"]
+mod plan_tests;
