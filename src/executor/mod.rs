@@ -113,6 +113,14 @@ impl<'a> Executor<'a> {
         }
     }
 
+    /// Run `plan` instead of the canary's: the seam for other strategies,
+    /// whose planners produce a `Plan` of the same actions.
+    pub fn with_plan(mut self, plan: Plan) -> Self {
+        self.route_now = plan.original.clone();
+        self.plan = plan;
+        self
+    }
+
     /// Run to one of the final states and return the report.
     pub async fn run(mut self) -> RunReport {
         self.out.progress(Progress::Started {
@@ -328,3 +336,6 @@ mod scripted;
 
 #[cfg(test)]
 mod abort_tests;
+
+#[cfg(test)]
+mod plan_tests;

@@ -22,6 +22,13 @@ fn listed(targets: &[Target]) -> String {
         .join(", ")
 }
 
+/// What holds a rule's priority on its listener.
+enum RuleAt {
+    None,
+    Ours(String),
+    Theirs(String),
+}
+
 fn same(a: &Target, b: &Target) -> bool {
     a.id == b.id && (a.port.is_none() || a.port == b.port)
 }
@@ -172,33 +179,57 @@ impl Executor<'_> {
         .map_err(|e| e.to_string())
     }
 
+    /// Deleting a rule the run does not own is refused before anything is
+    /// sent, so it has nothing to undo.
     pub(super) async fn delete_rule(&mut self, r: &RuleSpec) -> Result<(), Fail> {
         self.checkpoint()?;
-        self.delete_rule_now(r)
+        let arn = match self.rule_at(r).await.map_err(Reason::Error)? {
+            RuleAt::None => return Ok(()),
+            RuleAt::Ours(arn) => arn,
+            RuleAt::Theirs(arn) => {
+                return Err(Fail::Before(Reason::Error(format!(
+                    "the rule at priority {} ({arn}) was not created by run {}; it is left alone",
+                    r.priority, self.cfg.run_id
+                ))))
+            }
+        };
+        self.checkpoint()?;
+        self.delete_rule_arn(&arn)
             .await
             .map_err(|e| Fail::After(Reason::Error(e)))
     }
 
-    /// Delete the rule at the spec's priority if this run created it; a
-    /// rule already gone counts as deleted.
+    /// The revert's delete: the rule at the spec's priority if this run
+    /// created it. Priorities are unique per listener, so a rule there that
+    /// is not the run's means the run's create never landed: nothing to undo.
     pub(super) async fn delete_rule_now(&self, r: &RuleSpec) -> Result<(), String> {
+        match self.rule_at(r).await? {
+            RuleAt::Ours(arn) => self.delete_rule_arn(&arn).await,
+            RuleAt::None | RuleAt::Theirs(_) => Ok(()),
+        }
+    }
+
+    /// The rule at the spec's priority, and whether this run created it.
+    async fn rule_at(&self, r: &RuleSpec) -> Result<RuleAt, String> {
         let (lb, p) = (self.src.lb.clone(), self.cfg.apply);
         let rules = apply::retry(p.write_attempts, p.backoff, || lb.rules(&r.listener_arn))
             .await
             .map_err(|e| e.to_string())?;
         let Some(rule) = rules.iter().find(|x| x.priority == r.priority.to_string()) else {
-            return Ok(());
+            return Ok(RuleAt::None);
         };
         let tags = apply::retry(p.write_attempts, p.backoff, || lb.tags(&rule.arn))
             .await
             .map_err(|e| e.to_string())?;
-        if tags.get(RULE_TAG) != Some(&self.cfg.run_id) {
-            return Err(format!(
-                "the rule at priority {} ({}) was not created by run {}; it is left alone",
-                r.priority, rule.arn, self.cfg.run_id
-            ));
-        }
-        apply::retry(p.write_attempts, p.backoff, || lb.delete_rule(&rule.arn))
+        Ok(match tags.get(RULE_TAG) == Some(&self.cfg.run_id) {
+            true => RuleAt::Ours(rule.arn.clone()),
+            false => RuleAt::Theirs(rule.arn.clone()),
+        })
+    }
+
+    async fn delete_rule_arn(&self, arn: &str) -> Result<(), String> {
+        let (lb, p) = (self.src.lb.clone(), self.cfg.apply);
+        apply::retry(p.write_attempts, p.backoff, || lb.delete_rule(arn))
             .await
             .map_err(|e| e.to_string())
     }
