@@ -30,6 +30,26 @@ impl Plan {
         }
     }
 
+    /// How many traffic steps the plan writes (for progress).
+    pub fn steps(&self) -> usize {
+        self.actions
+            .iter()
+            .filter_map(Action::route_write)
+            .filter(|w| matches!(w.purpose, super::Purpose::Step { .. }))
+            .count()
+    }
+
+    /// The sum of the plan's holds.
+    pub fn total_bake(&self) -> std::time::Duration {
+        self.actions
+            .iter()
+            .filter_map(|a| match a {
+                Action::Bake(b) => Some(b.duration),
+                _ => None,
+            })
+            .sum()
+    }
+
     /// Groups the plan registers targets in, with the targets asked for.
     pub fn registers(&self) -> Vec<(&Group, &[Target])> {
         self.actions

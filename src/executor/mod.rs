@@ -75,18 +75,20 @@ pub struct Executor<'a> {
 
 impl<'a> Executor<'a> {
     pub fn new(cfg: RunConfig, src: Sources, cancel: Cancel, out: &'a mut dyn Reporter) -> Self {
+        // The canary's plan; other planners hand theirs to `with_plan`.
+        let plan = cfg.plan.actions(&cfg.register);
         let report = RunReport {
             result: "running",
             exit_code: 0,
             run_id: cfg.run_id.clone(),
-            strategy: "canary",
+            strategy: plan.strategy,
             listener_arn: cfg.route.listener_arn().to_string(),
             rule_arn: match &cfg.route {
                 RouteRef::Rule { rule_arn, .. } => Some(rule_arn.clone()),
                 RouteRef::ListenerDefault { .. } => None,
             },
-            blue: cfg.plan.blue.clone(),
-            green: cfg.plan.green.clone(),
+            blue: plan.blue.clone(),
+            green: plan.green.clone(),
             steps: vec![],
             reason: None,
             failed_check: None,
@@ -95,7 +97,6 @@ impl<'a> Executor<'a> {
             left_behind: None,
             warnings: vec![],
         };
-        let plan = cfg.plan.actions(&cfg.register);
         Executor {
             route_now: plan.original.clone(),
             plan,
@@ -117,6 +118,8 @@ impl<'a> Executor<'a> {
     /// whose planners produce a `Plan` of the same actions.
     pub fn with_plan(mut self, plan: Plan) -> Self {
         self.route_now = plan.original.clone();
+        self.report.strategy = plan.strategy;
+        (self.report.blue, self.report.green) = (plan.blue.clone(), plan.green.clone());
         self.plan = plan;
         self
     }
@@ -126,8 +129,8 @@ impl<'a> Executor<'a> {
         self.out.progress(Progress::Started {
             run_id: &self.cfg.run_id,
             route: &self.cfg.route,
-            steps: self.cfg.plan.steps.len(),
-            total_bake: self.cfg.plan.total_bake(),
+            steps: self.plan.steps(),
+            total_bake: self.plan.total_bake(),
         });
         if let Err(reason) = self.prepare().await {
             self.finish(&Final::NotStarted { reason });
@@ -218,7 +221,7 @@ impl<'a> Executor<'a> {
         format!(
             "{error}. The {} may still send traffic to {} and the run record tags remain on {}. Fix with: alb-rollout rollback --listener {}{rule}",
             self.cfg.route,
-            self.cfg.plan.green,
+            self.plan.green,
             self.cfg.route.owner_arn(),
             self.cfg.route.listener_arn()
         )
