@@ -102,12 +102,8 @@ impl Executor<'_> {
     /// gate (they go back to what served before the run).
     pub(super) async fn undo(&mut self, action: &Action) -> Result<(), Reason> {
         let budget = self.budget();
-        let what = match action {
-            Action::WriteRoute(w) => return self.undo_route(w, &budget).await,
-            Action::Unrecord => "the cleanup",
-            _ => "the revert",
-        };
         let r = match action {
+            Action::WriteRoute(w) => return self.undo_route(w, &budget).await,
             Action::Register { group, targets } => {
                 budget.run(self.register_now(group, targets)).await
             }
@@ -133,21 +129,18 @@ impl Executor<'_> {
             Action::CreateRule(r) => budget.run(self.create_rule_now(r)).await,
             Action::DeleteRule(r) => budget.run(self.delete_rule_now(r)).await,
             Action::Unrecord => budget.run(self.unrecord()).await,
-            // Never derived: waits and bakes have no place in a revert.
-            Action::Record
-            | Action::AwaitDrained { .. }
-            | Action::Bake(_)
-            | Action::WriteRoute(_) => Ok(Ok(())),
+            // Never derived: the record, waits and bakes have no inverse.
+            Action::Record | Action::AwaitDrained { .. } | Action::Bake(_) => Ok(Ok(())),
         };
         match r {
             Ok(Ok(())) => Ok(()),
             Ok(Err(e)) => Err(Reason::Error(e)),
             Err(limit) => Err(Reason::Error(match action {
                 Action::Unrecord => format!(
-                    "{what} {limit}; the run record tags may remain on {}",
+                    "the cleanup {limit}; the run record tags may remain on {}",
                     self.cfg.route.owner_arn()
                 ),
-                _ => format!("{what} {limit}"),
+                _ => format!("the revert {limit}"),
             })),
         }
     }
