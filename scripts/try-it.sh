@@ -8,7 +8,6 @@
 # Everything listens on 127.0.0.1 only and stops when the script ends.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-ROOT=$PWD
 WORK=$(mktemp -d)
 PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$WORK"; }
@@ -28,8 +27,8 @@ say "starting the AWS emulator (first run installs its Python venv: about a minu
 tests/emulator/start.sh --port 0 --metrics-delay 20 > "$WORK/emu.out" 2> "$WORK/emu.err" &
 PIDS+=($!)
 for _ in $(seq 600); do grep -q ALB_EMULATOR_ENDPOINT "$WORK/emu.out" 2>/dev/null && break; sleep 0.2; done
-export AWS_ENDPOINT_URL=$(sed -n 's/ALB_EMULATOR_ENDPOINT=//p' "$WORK/emu.out")
-export AWS_ACCESS_KEY_ID=demo AWS_SECRET_ACCESS_KEY=demo AWS_REGION=us-east-1
+AWS_ENDPOINT_URL=$(sed -n 's/ALB_EMULATOR_ENDPOINT=//p' "$WORK/emu.out")
+export AWS_ENDPOINT_URL AWS_ACCESS_KEY_ID=demo AWS_SECRET_ACCESS_KEY=demo AWS_REGION=us-east-1
 [ -n "$AWS_ENDPOINT_URL" ] || { echo "emulator did not start:"; cat "$WORK/emu.err"; exit 1; }
 echo "emulator at $AWS_ENDPOINT_URL"
 

@@ -7,7 +7,7 @@ use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::provider::ProvideCredentials;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 pub async fn load(region: Option<&str>) -> SdkConfig {
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
@@ -33,7 +33,14 @@ pub async fn load(region: Option<&str>) -> SdkConfig {
 
 /// A region and resolvable credentials, or the errors that say how to fix it.
 pub async fn check(config: &SdkConfig) -> Vec<InputError> {
+    check_with_expiry(config).await.0
+}
+
+/// `check`, and when the credentials expire (see `app::expiry`): resolved
+/// once, since resolving may cost an STS call.
+pub async fn check_with_expiry(config: &SdkConfig) -> (Vec<InputError>, Option<SystemTime>) {
     let mut errors = Vec::new();
+    let mut expiry = None;
     if config.region().is_none() {
         errors.push(InputError::new(
             "--region",
@@ -43,7 +50,7 @@ pub async fn check(config: &SdkConfig) -> Vec<InputError> {
     match config.credentials_provider() {
         None => errors.push(InputError::new("credentials", "no AWS credentials provider is configured")),
         Some(p) => match tokio::time::timeout(Duration::from_secs(10), p.provide_credentials()).await {
-            Ok(Ok(_)) => {}
+            Ok(Ok(c)) => expiry = c.expiry(),
             Ok(Err(e)) => errors.push(InputError::new(
                 "credentials",
                 format!("no usable AWS credentials ({}); set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE, or use OIDC (aws-actions/configure-aws-credentials)", crate::errors::chain(&e)),
@@ -51,5 +58,5 @@ pub async fn check(config: &SdkConfig) -> Vec<InputError> {
             Err(_) => errors.push(InputError::new("credentials", "timed out resolving AWS credentials after 10s")),
         },
     }
-    errors
+    (errors, expiry)
 }

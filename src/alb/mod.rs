@@ -5,7 +5,8 @@
 //! the SDK adapter (with pure translate functions in `translate` and, for
 //! action lists and their exact shapes, `route_sdk`), `fake` an in-memory
 //! implementation with a call log, fault injection and lag for component tests,
-//! and `state_tags` the compact encoding of a run record into ELBv2 tags.
+//! `state_tags` the compact encoding of a run record into ELBv2 tags, and
+//! `target_codec` the exact, compact record of a target group's targets.
 
 pub mod aws;
 pub mod fake;
@@ -14,6 +15,7 @@ pub mod port;
 pub mod route;
 pub mod route_sdk;
 pub mod state_tags;
+pub mod target_codec;
 pub mod translate;
 
 pub use model::*;

@@ -1,7 +1,9 @@
 //! `alb-rollout canary`: parse, validate against live state, plan, then
-//! either print the plan (`--dry-run`) or execute it.
+//! either print the plan (`--dry-run`) or execute it. Inside GitHub Actions
+//! the progress is also grouped and summarised (`report::github`), and the
+//! run is kept within its credentials' lifetime (`expiry`).
 
-use super::{dry_run, invalid, live, print_json};
+use super::{dry_run, expiry, invalid, live, print_json};
 use crate::alb::aws::AwsLoadBalancer;
 use crate::alb::state_tags::parse_target;
 use crate::alb::{LoadBalancerPort, Target};
@@ -15,11 +17,13 @@ use crate::provider::cloudwatch::CloudWatchTraffic;
 use crate::provider::probe::{parse_probe_spec, HttpProbe, DEFAULT_PROBE_TIMEOUT};
 use crate::provider::prometheus::PrometheusQuery;
 use crate::provider::{MetricTarget, Probe, ScalarSource, TrafficSource};
+use crate::report::github::{GithubEnv, GithubReporter};
+use crate::report::summary::Finished;
 use crate::report::text::TextReporter;
 use crate::settings::{self, Analysis, FileSettings};
 use crate::signal::Cancel;
 use crate::strategy::canary::{plan, CanaryInput, CanaryPlan};
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -92,7 +96,7 @@ fn parse(a: &CanaryArgs) -> Result<Parsed, Vec<InputError>> {
 
 pub async fn run(config: &aws_config::SdkConfig, a: &CanaryArgs, output: Output) -> i32 {
     let parsed = parse(a);
-    let env_errors = crate::aws_env::check(config).await;
+    let (env_errors, sdk_expiry) = crate::aws_env::check_with_expiry(config).await;
     if !env_errors.is_empty() {
         let mut all = parsed.err().unwrap_or_default();
         all.extend(env_errors);
@@ -130,15 +134,59 @@ pub async fn run(config: &aws_config::SdkConfig, a: &CanaryArgs, output: Output)
     })
     .with_abort(a.abort);
     if a.dry_run {
-        return dry_run::print(
+        let code = dry_run::print(
             &validated,
             &plan,
             &parsed.register,
             &parsed.analysis,
             output,
         );
+        crate::report::github::result_only("dry-run", None);
+        return code;
     }
-    execute(config, lb, validated, plan, parsed, output).await
+    let expiry = match credentials_fit(sdk_expiry, &plan, &parsed) {
+        Ok(e) => e,
+        Err(e) => return invalid(&[e], output),
+    };
+    execute(config, lb, validated, plan, parsed, output, expiry).await
+}
+
+/// The credentials' expiry, or why the run could outlive them.
+fn credentials_fit(
+    sdk: Option<SystemTime>,
+    plan: &CanaryPlan,
+    p: &Parsed,
+) -> Result<Option<SystemTime>, InputError> {
+    let env = std::env::var(expiry::EXPIRY_ENV).ok();
+    let Some(at) = expiry::expiry(sdk, env.as_deref())? else {
+        return Ok(None);
+    };
+    let bakes: Vec<Duration> = plan.steps.iter().map(|s| s.bake).collect();
+    let planned = expiry::planned(&bakes, p.analysis.cloudwatch, p.health_timeout);
+    expiry::at_preflight(
+        at,
+        SystemTime::now(),
+        planned,
+        expiry::margin(p.revert_timeout),
+    )?;
+    Ok(Some(at))
+}
+
+/// Re-resolve the credentials for the expiry guard: a provider that
+/// refreshes (instance or task role) hands out a later expiry.
+fn refresher(
+    config: &aws_config::SdkConfig,
+) -> impl Fn() -> std::pin::Pin<Box<dyn std::future::Future<Output = Option<SystemTime>> + Send>>
+       + Send
+       + 'static {
+    let provider = config.credentials_provider();
+    move || {
+        let p = provider.clone();
+        Box::pin(async move {
+            use aws_credential_types::provider::ProvideCredentials;
+            p?.provide_credentials().await.ok()?.expiry()
+        })
+    }
 }
 
 fn sources(
@@ -187,6 +235,7 @@ async fn execute(
     plan: CanaryPlan,
     p: Parsed,
     output: Output,
+    expiry: Option<SystemTime>,
 ) -> i32 {
     let src = match sources(config, lb, &p.analysis) {
         Ok(s) => s,
@@ -218,20 +267,50 @@ async fn execute(
     };
     let cancel = Cancel::new();
     cancel.on_signals();
-    let report = match output {
-        Output::Text => {
-            let color = std::io::stdout().is_terminal();
-            let mut out = TextReporter::new(std::io::stdout(), color);
-            Executor::new(cfg, src, cancel, &mut out).run().await
-        }
-        Output::Json => {
-            let mut out = TextReporter::new(std::io::stderr(), false);
-            Executor::new(cfg, src, cancel, &mut out).run().await
-        }
+    let guard = expiry.map(|at| {
+        let margin = expiry::margin(p.revert_timeout);
+        expiry::guard(cancel.clone(), at, margin, refresher(config))
+    });
+    drive(cfg, src, cancel, guard, output).await
+}
+
+/// Run, then report: the result on stdout, and inside GitHub Actions the
+/// annotation, outputs and summary.
+async fn drive(
+    cfg: RunConfig,
+    src: Sources,
+    cancel: Cancel,
+    guard: Option<tokio::task::JoinHandle<()>>,
+    output: Output,
+) -> i32 {
+    let original = cfg.plan.original.weights_text();
+    // Progress goes to stdout, or to stderr when stdout is for the JSON.
+    let (stream, tty): (fn() -> Box<dyn Write + Send>, bool) = match output {
+        Output::Text => (
+            || Box::new(std::io::stdout()),
+            std::io::stdout().is_terminal(),
+        ),
+        Output::Json => (|| Box::new(std::io::stderr()), false),
     };
+    let text = TextReporter::new(stream(), tty);
+    let mut out = GithubReporter::new(text, stream(), GithubEnv::from_env());
+    let mut report = Executor::new(cfg, src, cancel, &mut out).run().await;
+    if let Some(g) = guard {
+        g.abort();
+    }
+    expiry::relabel(&mut report);
     match output {
         Output::Json => print_json(&report),
         Output::Text => super::status::print_outcome(&report),
     }
+    let final_weights = match report.result {
+        "promoted" => out.promoted_weights().map(str::to_string),
+        "revert-incomplete" => None,
+        _ => Some(original),
+    };
+    out.finish(&Finished {
+        report: &report,
+        final_weights,
+    });
     report.exit_code
 }

@@ -4,6 +4,7 @@
 mod calls;
 mod canary;
 mod dry_run;
+pub mod expiry;
 mod live;
 pub(crate) mod rollback;
 mod status;
@@ -12,6 +13,7 @@ mod status_traffic;
 use crate::cli::{Cli, Cmd, Output};
 use crate::preflight::InputError;
 use crate::redact;
+use crate::report::github;
 
 /// Exit codes: a contract (README, "Exit codes").
 pub const EXIT_PROMOTED: i32 = 0;
@@ -24,7 +26,13 @@ pub async fn run(cli: Cli) -> i32 {
     let config = crate::aws_env::load(cli.region.as_deref()).await;
     let output = cli.output;
     match cli.command {
-        Cmd::Status(a) => status::run(&config, &a, output).await,
+        Cmd::Status(a) => {
+            let code = status::run(&config, &a, output).await;
+            if code == EXIT_PROMOTED {
+                github::result_only("ok", None);
+            }
+            code
+        }
         Cmd::Canary(a) => canary::run(&config, &a, output).await,
         Cmd::Rollback(a) => rollback::run(&config, &a, output).await,
     }
@@ -42,6 +50,8 @@ pub fn invalid(errors: &[InputError], output: Output) -> i32 {
         eprintln!("error: {}", redact::text(&e.to_string()));
     }
     let n = errors.len();
+    let all: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
+    github::result_only("failed", Some(&all.join("\n")));
     eprintln!(
         "{n} problem{} found; nothing was changed",
         if n == 1 { "" } else { "s" }
@@ -56,6 +66,7 @@ pub fn failed(message: &str, code: i32, output: Output) -> i32 {
         print_json(&serde_json::json!({ "result": "error", "exit_code": code, "error": message }));
     }
     eprintln!("error: {}", redact::text(message));
+    github::result_only(github::result_output("error", code), Some(message));
     code
 }
 

@@ -136,6 +136,7 @@ fn dry_run_text(route: &RouteRef, record: &RunRecord) -> String {
 }
 
 fn report(output: Output, result: &str, code: i32, lines: &[String]) -> i32 {
+    crate::report::github::result_only(result, None);
     match output {
         Output::Json => {
             print_json(&serde_json::json!({"result": result, "exit_code": code, "done": lines}))

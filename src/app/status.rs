@@ -4,7 +4,7 @@
 
 use super::{failed, invalid, print_json};
 use crate::alb::aws::AwsLoadBalancer;
-use crate::alb::state_tags::{self, RunRecord};
+use crate::alb::state_tags;
 use crate::alb::*;
 use crate::cli::{Output, StatusArgs};
 use crate::preflight::InputError;
@@ -27,6 +27,12 @@ pub struct RunStatus {
     pub strategy: String,
     pub step: String,
     pub started_unix: u64,
+    /// Seconds since the run last showed it was alive, and whether that is
+    /// long enough ago for `rollback` to take over (no heartbeat recorded:
+    /// `None`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub heartbeat_age_seconds: Option<u64>,
+    pub stale: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -127,22 +133,25 @@ async fn recorded_runs(
     lb: &dyn LoadBalancerPort,
     owners: impl Iterator<Item = String>,
 ) -> Vec<RunStatus> {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
     let mut runs = Vec::new();
     for owner in owners {
-        if let Ok(Ok(Some(RunRecord {
-            run_id,
-            strategy,
-            step,
-            started,
-            ..
-        }))) = lb.tags(&owner).await.map(|t| state_tags::decode(&t))
-        {
+        let Ok(tags) = lb.tags(&owner).await else {
+            continue;
+        };
+        if let Ok(Some(r)) = state_tags::decode(&tags) {
+            let beat = state_tags::Heartbeat::read(&tags);
             runs.push(RunStatus {
                 owner_arn: owner,
-                run_id,
-                strategy,
-                step,
-                started_unix: started,
+                run_id: r.run_id,
+                strategy: r.strategy,
+                step: r.step,
+                started_unix: r.started,
+                heartbeat_age_seconds: beat.map(|b| b.age(now)),
+                stale: beat.is_none_or(|b| b.stale(now)),
             });
         }
     }
@@ -236,8 +245,18 @@ pub fn print_text(s: &Status) {
     }
     for r in &s.runs {
         println!(
-            "\nrun in progress: {} ({}, step {}) recorded on {}",
-            r.run_id, r.strategy, r.step, r.owner_arn
+            "\nrun in progress: {} ({}, step {}) recorded on {}; {}",
+            r.run_id,
+            r.strategy,
+            r.step,
+            r.owner_arn,
+            match (r.heartbeat_age_seconds, r.stale) {
+                (Some(age), false) => format!("alive (last heartbeat {age} s ago)"),
+                (Some(age), true) => format!(
+                    "no heartbeat for {age} s: the run is gone, `alb-rollout rollback` restores"
+                ),
+                (None, _) => "no heartbeat recorded".to_string(),
+            }
         );
     }
 }

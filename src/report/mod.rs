@@ -1,7 +1,11 @@
 //! Reporting a run: progress events as they happen (`text` for people, a
-//! live line on a terminal) and the final machine-readable result (`result`).
+//! live line on a terminal), the final machine-readable result (`result`),
+//! and inside GitHub Actions groups, annotations, outputs and a job summary
+//! (`github`, `summary`).
 
+pub mod github;
 pub mod result;
+pub mod summary;
 pub mod text;
 
 use crate::alb::{Forward, HealthCounts, RouteRef, Target};

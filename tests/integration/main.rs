@@ -7,6 +7,7 @@ mod analysis;
 mod canary;
 mod cloudwatch_timing;
 mod faults;
+mod github;
 mod preflight;
 mod route_auth;
 mod route_shapes;

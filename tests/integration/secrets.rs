@@ -4,7 +4,7 @@
 //! unreachable (the error paths that quote the URL), in text and JSON, with
 //! debug logging on. The masked form is printed instead.
 
-use crate::canary::canary_args;
+use crate::canary::canary_route;
 use crate::support::*;
 
 /// Every secret planted below; none may appear in any output.
@@ -53,6 +53,14 @@ fn run(emu: &Emulator, args: &[&str]) -> (Run, String) {
     (r, out)
 }
 
+/// Checks every 2 s without CloudWatch: the probe and Prometheus are what
+/// this test is about.
+fn fast_route(d: &Demo) -> Vec<&str> {
+    let mut a = canary_route(d, "50:6s,100");
+    a.extend(["--interval", "2s", "--cloudwatch", "false"]);
+    a
+}
+
 fn with_sources<'a>(base: Vec<&'a str>, u: &'a Urls, probe: &'a str) -> Vec<&'a str> {
     let mut a = base;
     a.extend([
@@ -75,14 +83,14 @@ async fn secrets_in_probe_and_prometheus_urls_are_never_printed() {
     let u = urls();
     let bad_status = format!("{}=600", u.probe);
     for output in ["text", "json"] {
-        let mut a = with_sources(canary_args(&d, "50:6s,100"), &u, &bad_status);
+        let mut a = with_sources(fast_route(&d), &u, &bad_status);
         a.extend(["--output", output]);
         let (r, out) = run(&emu, &a);
         assert_eq!(r.code, 2, "invalid probe status: {r:?}");
         assert!(out.contains("***@127.0.0.1"), "{out}");
 
         let probe = format!("{}=2xx", u.probe);
-        let mut a = with_sources(canary_args(&d, "50:6s,100"), &u, &probe);
+        let mut a = with_sources(fast_route(&d), &u, &probe);
         a.extend(["--output", output, "--dry-run"]);
         let (r, out) = run(&emu, &a);
         assert_eq!(r.code, 0, "dry run: {r:?}");

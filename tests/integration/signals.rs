@@ -80,12 +80,14 @@ async fn after_kill_9_a_second_run_is_refused_and_rollback_restores() {
         2,
         "left half-way"
     );
-    // Its heartbeat (every 3 s) is still fresh: rollback cannot tell it
-    // from a live run yet.
+    // Its heartbeat (every --interval, 2 s) is still fresh: rollback cannot
+    // tell it from a live run yet, and status says it is alive.
     let early = emu.run(&["rollback", "--listener", &d.listener]);
     assert_eq!(early.code, 2, "{early:?}");
     assert!(early.stderr.contains("still alive"), "{}", early.stderr);
-    assert_eq!(status_json(&emu, &d)["runs"].as_array().unwrap().len(), 1);
+    let runs = status_json(&emu, &d)["runs"].clone();
+    assert_eq!(runs.as_array().unwrap().len(), 1);
+    assert_eq!(runs[0]["stale"], false, "{runs}");
     emu.clear_calls();
     let second = emu.run(&canary_args(&d, "10,100"));
     assert_eq!(second.code, 2, "{second:?}");
@@ -96,8 +98,14 @@ async fn after_kill_9_a_second_run_is_refused_and_rollback_restores() {
         second.stderr
     );
     assert_eq!(emu.mutating_calls(), Vec::<String>::new());
-    // Stale after two missed beats (6 s); no --force needed then.
+    // Stale after two missed beats (4 s); no --force needed then.
     std::thread::sleep(Duration::from_secs(7).saturating_sub(killed.elapsed()));
+    let runs = status_json(&emu, &d)["runs"].clone();
+    assert_eq!(runs[0]["stale"], true, "{runs}");
+    assert!(
+        runs[0]["heartbeat_age_seconds"].as_u64().unwrap() >= 4,
+        "{runs}"
+    );
     let rb = emu.run(&["rollback", "--listener", &d.listener]);
     assert_eq!(rb.code, 0, "{rb:?}");
     assert!(
