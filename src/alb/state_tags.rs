@@ -17,7 +17,9 @@
 //!   is found by its priority and deleted only if it carries the run's tag).
 //!
 //! Target lists go through `target_words` / `targets_of_words`: the one
-//! place to plug in a compact codec (`alb::target_codec`) for long lists.
+//! place to plug in the compact codec for long lists (`target_codec::encode`
+//! gives the values for `KEY`, `KEY.1`, ... and `target_codec::decode` reads
+//! them back; its version character tells a coded list from plain words).
 
 use super::model::*;
 use std::collections::BTreeMap;
@@ -274,9 +276,9 @@ pub fn decode(tags: &BTreeMap<String, String>) -> Result<Option<RunRecord>, Stri
     }))
 }
 
-/// A target list as tag words, one target a word. The seam for a compact
-/// codec: a list of many IPs or instance IDs would use `alb::target_codec`
-/// here, and `targets_of_words` would read both forms.
+/// A target list as tag words, one target a word. The seam for the compact
+/// codec: a list of many IPs or instance IDs would use `target_codec` here,
+/// and `targets_of_words` would read both forms.
 pub fn target_words(targets: &[Target]) -> Vec<String> {
     targets.iter().map(Target::to_string).collect()
 }
