@@ -4,6 +4,7 @@
 //! `plan` and `preflight` turn them into typed values and collect errors.
 
 use crate::analysis::NoDataPolicy;
+use crate::engine::AbortMode;
 use crate::strategy::canary::FinalRoute;
 use clap::builder::BoolishValueParser;
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -97,6 +98,12 @@ pub struct CanaryArgs {
     /// How long to wait for green's targets to be healthy.
     #[arg(long, default_value = "5m", env = "ALB_ROLLOUT_HEALTH_TIMEOUT")]
     pub health_timeout: String,
+    /// How a revert moves traffic back: flip (one write of the original
+    /// route) or gradual (back through the applied weights, a verified write
+    /// each, 5s apart; after a cancel without pauses, and one flip when the
+    /// rest would not fit --revert-timeout).
+    #[arg(long, value_enum, default_value_t = AbortMode::Flip, env = "ALB_ROLLOUT_ABORT")]
+    pub abort: AbortMode,
     /// Bound on the revert after a cancel, from the signal (a CI runner allows ~10s).
     #[arg(long, default_value = "8s", env = "ALB_ROLLOUT_REVERT_TIMEOUT")]
     pub revert_timeout: String,

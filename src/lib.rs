@@ -1,9 +1,22 @@
 //! alb-rollout: progressive delivery behind an AWS Application Load Balancer.
 //!
 //! Map of the crate (decide purely, apply through ports, read the state back):
-//! - `alb`: the load-balancer port, its AWS adapter and in-memory fake.
+//! - `cli`, `settings`, `plan`, `aws_env`: flags, validated settings, pure
+//!   parsing of steps and durations, the AWS configuration.
+//! - `preflight`: pure validation of the request against live state.
+//! - `strategy`: pure planners; a run is a plan of actions (`strategy::canary`).
+//! - `engine`: pure: the action vocabulary and inverses, plans, the revert
+//!   derived from what was applied (flip or gradual), the run's final state.
+//! - `executor`: runs any plan against the ports, with the invariants and
+//!   the only cancellation points.
+//! - `analysis`: judging samples (pure) and the bake loop's policy.
+//! - `alb`: the load-balancer port, its AWS adapter and in-memory fake, the
+//!   run record in tags.
 //! - `provider`: metric providers (CloudWatch, Prometheus, HTTP probe).
-//! - `redact`: masking secrets in URLs before they are printed or logged.
+//! - `report`: progress lines and the JSON result.
+//! - `app`: one file per subcommand, wiring the pieces.
+//! - `signal`, `errors`, `redact`: signals to a cancel, error chains,
+//!   masking secrets in URLs before they are printed or logged.
 pub mod alb;
 pub mod analysis;
 pub mod app;

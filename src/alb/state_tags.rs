@@ -4,6 +4,22 @@
 //! ELBv2 tag values allow only letters, digits, spaces and `_ . : / = + - @`
 //! and at most 256 characters, so the record is a set of small plain-text
 //! tags rather than one JSON blob.
+//!
+//! The record holds what the inverse of a run's actions needs beyond its
+//! plan (see `engine::recorded`): the route before the run (the inverse of
+//! every route write) and the targets it registers. Later actions get
+//! their own keys, each written before its action is sent, each a chunked
+//! list (`KEY`, `KEY.1`, ...) so the record stays a handful of tags of the
+//! 50 a resource may carry:
+//! - `alb-rollout:deregistered`: targets taken out of blue (re-registered
+//!   by the inverse), encoded like `registered`;
+//! - `alb-rollout:rules`: priorities of the rules the run created (a rule
+//!   is found by its priority and deleted only if it carries the run's tag).
+//!
+//! Target lists go through `target_words` / `targets_of_words`: the one
+//! place to plug in the compact codec for long lists (`target_codec::encode`
+//! gives the values for `KEY`, `KEY.1`, ... and `target_codec::decode` reads
+//! them back; its version character tells a coded list from plain words).
 
 use super::model::*;
 use std::collections::BTreeMap;
@@ -113,8 +129,7 @@ pub fn encode(r: &RunRecord) -> BTreeMap<String, String> {
             .map(|g| format!("{}={}", g.target_group_arn, g.weight)),
     );
     put_chunked(&mut t, ORIGINAL, &words);
-    let ids: Vec<String> = r.registered.iter().map(Target::to_string).collect();
-    put_chunked(&mut t, REGISTERED, &ids);
+    put_chunked(&mut t, REGISTERED, &target_words(&r.registered));
     t
 }
 
@@ -257,11 +272,20 @@ pub fn decode(tags: &BTreeMap<String, String>) -> Result<Option<RunRecord>, Stri
             .cloned()
             .ok_or_else(|| format!("tag {GREEN} is missing"))?,
         original: parse_original(&get_chunked(tags, ORIGINAL))?,
-        registered: get_chunked(tags, REGISTERED)
-            .iter()
-            .map(|w| parse_target(w))
-            .collect(),
+        registered: targets_of_words(&get_chunked(tags, REGISTERED)),
     }))
+}
+
+/// A target list as tag words, one target a word. The seam for the compact
+/// codec: a list of many IPs or instance IDs would use `target_codec` here,
+/// and `targets_of_words` would read both forms.
+pub fn target_words(targets: &[Target]) -> Vec<String> {
+    targets.iter().map(Target::to_string).collect()
+}
+
+/// The inverse of `target_words`.
+pub fn targets_of_words(words: &[String]) -> Vec<Target> {
+    words.iter().map(|w| parse_target(w)).collect()
 }
 
 /// `i-0abc`, `10.0.0.1`, `10.0.0.1:8080`, or a Lambda ARN (which has colons

@@ -131,7 +131,8 @@ pub async fn run(config: &aws_config::SdkConfig, a: &CanaryArgs, output: Output)
         default_bake: parsed.analysis.interval,
         stickiness: parsed.stickiness,
         final_route: a.final_route,
-    });
+    })
+    .with_abort(a.abort);
     if a.dry_run {
         let code = dry_run::print(
             &validated,

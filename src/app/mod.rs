@@ -1,6 +1,7 @@
 //! The commands: wiring ports to planners and the executor, and owning what
 //! gets printed. `main` only maps the returned code to the process exit.
 
+mod calls;
 mod canary;
 mod dry_run;
 pub mod expiry;

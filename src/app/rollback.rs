@@ -4,17 +4,20 @@
 use super::{failed, invalid, print_json, EXIT_INCOMPLETE};
 use crate::alb::aws::AwsLoadBalancer;
 use crate::alb::state_tags::{self, Heartbeat, RunRecord};
-use crate::alb::{LoadBalancerPort, RouteRef};
+use crate::alb::{LoadBalancerPort, RouteRef, Target};
 use crate::cli::{Output, RollbackArgs};
+use crate::engine::{recorded, revert, AbortMode, Action};
 use crate::executor::apply::{self, ApplyPolicy};
 use crate::preflight::InputError;
 use std::collections::BTreeMap;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// Restore `record` on `route`. Returns what was done, or what is left.
-/// A run that had confirmed its promotion is not undone: only its record
-/// goes. A run that died while promoting (the write sent, never verified)
-/// is undone like any other: see docs/reliability.md.
+/// The revert is derived from the record as a live run derives its own
+/// (`engine::recorded`): a run that had confirmed its promotion is not
+/// undone, only its record goes; a run that died while promoting (the
+/// write sent, never verified) is undone like any other: see
+/// docs/reliability.md. Always one write of the original route.
 pub async fn restore(
     lb: &dyn LoadBalancerPort,
     route: &RouteRef,
@@ -28,35 +31,55 @@ pub async fn restore(
             "run {} had promoted green; the route is left as it is",
             record.run_id
         ));
-    } else {
-        if record.step == state_tags::PROMOTING_STEP {
-            done.push(format!(
-                "run {} stopped while promoting: the promotion was never confirmed, so the original route is restored",
-                record.run_id
-            ));
-        }
-        apply::apply(lb, route, &record.original, p)
-            .await
-            .map_err(|e| format!("the route was not restored: {e}"))?;
+    } else if record.step == state_tags::PROMOTING_STEP {
         done.push(format!(
-            "restored the {route}: {}",
-            super::dry_run::forward_text(&record.original)
+            "run {} stopped while promoting: the promotion was never confirmed, so the original route is restored",
+            record.run_id
         ));
-        if !record.registered.is_empty() {
-            done.push(deregister(lb, record, p).await?);
-        }
     }
-    apply::retry(p.write_attempts, p.backoff, || {
-        lb.remove_tags(route.owner_arn(), keys)
-    })
-    .await
-    .map_err(|e| format!("the run record tags remain on {}: {e}", route.owner_arn()))?;
-    done.push(format!(
-        "removed run record {} from {}",
-        record.run_id,
-        route.owner_arn()
-    ));
+    for action in revert::derive(&recorded::applied(record), AbortMode::Flip) {
+        done.push(undo(lb, route, record, keys, &action, p).await?);
+    }
     Ok(done)
+}
+
+/// One action of `rollback`'s revert; what it did, or what is left.
+async fn undo(
+    lb: &dyn LoadBalancerPort,
+    route: &RouteRef,
+    record: &RunRecord,
+    keys: &[String],
+    action: &Action,
+    p: ApplyPolicy,
+) -> Result<String, String> {
+    match action {
+        Action::WriteRoute(w) => {
+            apply::apply(lb, route, &w.to, p)
+                .await
+                .map_err(|e| format!("the route was not restored: {e}"))?;
+            Ok(format!(
+                "restored the {route}: {}",
+                super::dry_run::forward_text(&w.to)
+            ))
+        }
+        Action::Deregister { group, targets } => deregister(lb, &group.arn, targets, p).await,
+        Action::Unrecord => {
+            apply::retry(p.write_attempts, p.backoff, || {
+                lb.remove_tags(route.owner_arn(), keys)
+            })
+            .await
+            .map_err(|e| format!("the run record tags remain on {}: {e}", route.owner_arn()))?;
+            Ok(format!(
+                "removed run record {} from {}",
+                record.run_id,
+                route.owner_arn()
+            ))
+        }
+        other => Err(format!(
+            "rollback cannot undo {other:?} yet; the run record tags remain on {}",
+            route.owner_arn()
+        )),
+    }
 }
 
 /// Why `rollback` must not act now: the recorded run still beats, so it is
@@ -80,23 +103,18 @@ pub fn still_alive(
 /// Deregister the targets the run added (only those: see the record).
 async fn deregister(
     lb: &dyn LoadBalancerPort,
-    record: &RunRecord,
+    group: &str,
+    targets: &[Target],
     p: ApplyPolicy,
 ) -> Result<String, String> {
     apply::retry(p.write_attempts, p.backoff, || {
-        lb.deregister_targets(&record.green_arn, &record.registered)
+        lb.deregister_targets(group, targets)
     })
     .await
-    .map_err(|e| {
-        format!(
-            "route restored, but targets are still registered in {}: {e}",
-            record.green_arn
-        )
-    })?;
+    .map_err(|e| format!("route restored, but targets are still registered in {group}: {e}"))?;
     Ok(format!(
-        "deregistered {} target(s) from {}",
-        record.registered.len(),
-        record.green_arn
+        "deregistered {} target(s) from {group}",
+        targets.len()
     ))
 }
 

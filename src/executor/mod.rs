@@ -1,22 +1,30 @@
-//! Drives the engine against the ports: runs each command, turns its result
-//! into an event, and records what happened. The only module with
-//! cancellation points: waits and reads are abandoned on a cancel, a cancel
-//! is checked before every write, a write in flight always completes, and
-//! the revert runs outside the cancel under a budget counted from the signal.
+//! Runs a plan: gives each action the engine issues effect through the
+//! ports, turns its result into an event, and records what happened. One
+//! executor for every strategy; the invariants live here, not in planners:
+//! a cancel is checked before every write, the route is checked for drift
+//! before every route write, no group gets more traffic while it has no
+//! healthy target, and the last healthy target of a group that serves
+//! traffic is never deregistered. The only module with cancellation
+//! points: waits and reads are abandoned on a cancel, a write in flight
+//! always completes, and the revert runs outside the cancel under a budget
+//! counted from the signal.
 //!
-//! `record` writes the run record, the heartbeat and `--register` targets;
-//! `steps` health, shifts, bakes and the promotion; `revert` the revert and
-//! cleanup with their budgets; `apply` a route write and its read-back.
+//! `record` writes the run record and the heartbeat; `steps` route writes,
+//! health waits and bakes; `targets` registrations and rules; `revert` the
+//! revert actions with their budgets; `apply` a route write and its
+//! read-back.
 
 pub mod apply;
 mod record;
 mod revert;
 mod steps;
+mod targets;
 
 use crate::alb::{RouteRef, Target};
 use crate::analysis::collect::{Sources, Subjects};
 use crate::analysis::{BakeTracker, Thresholds};
-use crate::engine::{Command, Engine, Event, Final, Reason};
+use crate::engine::revert as abort;
+use crate::engine::{Action, Command, Engine, Event, Final, Plan, Purpose, Reason};
 use crate::report::{Progress, Reporter, RunReport};
 use crate::signal::Cancel;
 use crate::strategy::canary::CanaryPlan;
@@ -55,12 +63,10 @@ pub struct Executor<'a> {
     /// When the current step's weights were written: only CloudWatch
     /// minutes that began after it are judged for the step.
     shifted_at: std::time::SystemTime,
-    /// `--register` targets green did not have yet: the only ones a revert
-    /// deregisters.
-    added: Vec<Target>,
-    /// Set just before the first route write is sent: a revert of a run
-    /// that never wrote the route must not write it either.
-    route_written: bool,
+    /// The run's actions, refined before the record is written.
+    plan: Plan,
+    /// The route as the run last wrote (or, before that, found) it.
+    route_now: crate::alb::Forward,
     /// The record's step reads `promoted` (after a verified promotion).
     promoted_marked: bool,
     /// When the run last wrote its heartbeat (or its record).
@@ -69,18 +75,20 @@ pub struct Executor<'a> {
 
 impl<'a> Executor<'a> {
     pub fn new(cfg: RunConfig, src: Sources, cancel: Cancel, out: &'a mut dyn Reporter) -> Self {
+        // The canary's plan; other planners hand theirs to `with_plan`.
+        let plan = cfg.plan.actions(&cfg.register);
         let report = RunReport {
             result: "running",
             exit_code: 0,
             run_id: cfg.run_id.clone(),
-            strategy: "canary",
+            strategy: plan.strategy,
             listener_arn: cfg.route.listener_arn().to_string(),
             rule_arn: match &cfg.route {
                 RouteRef::Rule { rule_arn, .. } => Some(rule_arn.clone()),
                 RouteRef::ListenerDefault { .. } => None,
             },
-            blue: cfg.plan.blue.clone(),
-            green: cfg.plan.green.clone(),
+            blue: plan.blue.clone(),
+            green: plan.green.clone(),
             steps: vec![],
             reason: None,
             failed_check: None,
@@ -90,6 +98,8 @@ impl<'a> Executor<'a> {
             warnings: vec![],
         };
         Executor {
+            route_now: plan.original.clone(),
+            plan,
             cfg,
             src,
             cancel,
@@ -99,43 +109,100 @@ impl<'a> Executor<'a> {
             detected: None,
             record_keys: vec![],
             shifted_at: std::time::SystemTime::now(),
-            added: vec![],
-            route_written: false,
             promoted_marked: false,
             last_beat: std::sync::Mutex::new(Instant::now()),
         }
     }
 
+    /// Run `plan` instead of the canary's: the seam for other strategies,
+    /// whose planners produce a `Plan` of the same actions.
+    pub fn with_plan(mut self, plan: Plan) -> Self {
+        self.route_now = plan.original.clone();
+        self.report.strategy = plan.strategy;
+        (self.report.blue, self.report.green) = (plan.blue.clone(), plan.green.clone());
+        self.plan = plan;
+        self
+    }
+
     /// Run to one of the final states and return the report.
     pub async fn run(mut self) -> RunReport {
-        let mut engine = Engine::new(self.cfg.plan.steps.len(), !self.cfg.register.is_empty());
         self.out.progress(Progress::Started {
             run_id: &self.cfg.run_id,
             route: &self.cfg.route,
-            steps: self.cfg.plan.steps.len(),
-            total_bake: self.cfg.plan.total_bake(),
+            steps: self.plan.steps(),
+            total_bake: self.plan.total_bake(),
         });
+        if let Err(reason) = self.prepare().await {
+            self.finish(&Final::NotStarted { reason });
+            return self.report;
+        }
+        let mut engine = Engine::new(self.plan.actions.clone(), self.plan.abort);
         let mut cmd = engine.start();
-        while cmd != Command::Finish {
-            let event = self.execute(cmd, &engine).await;
-            if let (Event::Failed(r), false) = (&event, engine.reverting()) {
-                // A cancel was detected when the signal arrived.
-                self.detected = match r {
-                    Reason::Cancelled(_) => self.cancel.at(),
-                    _ => None,
-                }
-                .or_else(|| Some(Instant::now()));
-                if cmd != Command::Record {
-                    self.out.progress(Progress::Reverting { reason: r });
-                }
+        while let Command::Do(action) = cmd {
+            let was_reverting = engine.reverting();
+            let event = self.execute(&action, was_reverting).await;
+            cmd = engine.next(event.clone());
+            if let (Event::Failed(r) | Event::FailedAfterSend(r), false, true) =
+                (&event, was_reverting, engine.reverting())
+            {
+                self.start_revert(r, engine.revert_rest());
             }
-            cmd = engine.next(event);
+            if engine.reverting() {
+                cmd = self.pace_revert(&mut engine, cmd).await;
+            }
         }
         let fin = engine.outcome().cloned().unwrap_or(Final::NotStarted {
             reason: Reason::Error("engine stopped without an outcome".into()),
         });
         self.finish(&fin);
         self.report
+    }
+
+    /// A failure or cancel turned the run into its revert.
+    fn start_revert(&mut self, r: &Reason, revert: &[Action]) {
+        // A cancel was detected when the signal arrived.
+        self.detected = match r {
+            Reason::Cancelled(_) => self.cancel.at(),
+            _ => None,
+        }
+        .or_else(|| Some(Instant::now()));
+        self.out.progress(Progress::Reverting { reason: r });
+        if !revert.iter().any(|a| a.route_write().is_some()) {
+            // The run never wrote the route: nothing to move back.
+            self.report.detection_to_revert_seconds = Some(0.0);
+        }
+    }
+
+    /// Before each step of a gradual abort: a pause after the first step
+    /// (none after a cancel), then, if a cancel leaves too little of
+    /// `--revert-timeout` for the rest of the ramp, the rest collapses into
+    /// one write of the original.
+    async fn pace_revert(&mut self, engine: &mut Engine, cmd: Command) -> Command {
+        let Command::Do(Action::WriteRoute(w)) = &cmd else {
+            return cmd;
+        };
+        let Purpose::RampBack { index, .. } = w.purpose else {
+            return cmd;
+        };
+        if index > 0 && !self.cancel.is_cancelled() {
+            tokio::select! {
+                _ = self.cancel.cancelled() => {}
+                _ = tokio::time::sleep(abort::RAMP_PAUSE) => {}
+            }
+        }
+        let Some(at) = self.cancel.at().filter(|_| self.cancel.is_cancelled()) else {
+            return cmd;
+        };
+        let left = (at + self.cfg.revert_timeout).saturating_duration_since(Instant::now());
+        let rest = engine.revert_rest();
+        if !abort::ramping(rest) || abort::fits(rest, left) {
+            return cmd;
+        }
+        self.warn(format!(
+            "cancelled with {:.1}s of --revert-timeout left: the rest of the gradual abort is one write of the original route",
+            left.as_secs_f64()
+        ));
+        engine.flip_rest()
     }
 
     fn finish(&mut self, fin: &Final) {
@@ -154,27 +221,40 @@ impl<'a> Executor<'a> {
         format!(
             "{error}. The {} may still send traffic to {} and the run record tags remain on {}. Fix with: alb-rollout rollback --listener {}{rule}",
             self.cfg.route,
-            self.cfg.plan.green,
+            self.plan.green,
             self.cfg.route.owner_arn(),
             self.cfg.route.listener_arn()
         )
     }
 
-    async fn execute(&mut self, cmd: Command, engine: &Engine) -> Event {
-        let r = match cmd {
-            Command::Record => self.record().await,
-            Command::Register => self.register().await,
-            Command::AwaitHealthy => self.await_healthy().await,
-            Command::Shift(i) => self.shift(i).await,
-            Command::Bake(i) => self.bake(i).await,
-            Command::Promote => self.promote().await,
-            Command::Revert => self.revert().await,
-            Command::Cleanup => self.cleanup(engine.reverting()).await,
-            Command::Finish => Ok(()),
+    async fn execute(&mut self, action: &Action, reverting: bool) -> Event {
+        let r = match reverting {
+            false => self.forward(action).await,
+            true => self.undo(action).await.map_err(Fail::Before),
         };
         match r {
             Ok(()) => Event::Done,
-            Err(reason) => Event::Failed(reason),
+            Err(Fail::Before(reason)) => Event::Failed(reason),
+            Err(Fail::After(reason)) => Event::FailedAfterSend(reason),
+        }
+    }
+
+    async fn forward(&mut self, action: &Action) -> Result<(), Fail> {
+        match action {
+            Action::Record => Ok(self.record().await?),
+            Action::Register { group, targets } => self.register(group, targets).await,
+            Action::Deregister { group, targets } => self.deregister(group, targets).await,
+            Action::AwaitHealthy { group, targets } => {
+                Ok(self.await_healthy(group, targets).await?)
+            }
+            Action::AwaitDrained { group, targets } => {
+                Ok(self.await_drained(group, targets).await?)
+            }
+            Action::WriteRoute(w) => self.write_route(w).await,
+            Action::CreateRule(r) => self.create_rule(r).await,
+            Action::DeleteRule(r) => self.delete_rule(r).await,
+            Action::Bake(b) => Ok(self.bake(b).await?),
+            Action::Unrecord => Ok(self.unrecord_promoted().await?),
         }
     }
 
@@ -232,6 +312,18 @@ impl<'a> Executor<'a> {
     }
 }
 
+/// A failed action: before its change was sent (nothing to undo), or after.
+enum Fail {
+    Before(Reason),
+    After(Reason),
+}
+
+impl From<Reason> for Fail {
+    fn from(r: Reason) -> Self {
+        Fail::Before(r)
+    }
+}
+
 #[cfg(test)]
 #[path = "tests.rs"]
 mod tests;
@@ -244,3 +336,9 @@ mod budget_tests;
 
 #[cfg(test)]
 mod scripted;
+
+#[cfg(test)]
+mod abort_tests;
+
+#[cfg(test)]
+mod plan_tests;

@@ -1,12 +1,11 @@
-//! The run's first mutations: its record in tags (written whole, then read
-//! back to settle races between runs), its heartbeat, and the `--register`
-//! targets.
+//! The run record: which targets the run will add (read before it is
+//! written), the record in tags (written whole, then read back to settle
+//! races between runs), its heartbeat, and its removal.
 
 use super::{apply, Executor};
 use crate::alb::state_tags::{self, Heartbeat, RunRecord};
-use crate::alb::{AlbError, HealthState, Target};
+use crate::alb::AlbError;
 use crate::engine::Reason;
-use crate::report::Progress;
 use std::collections::BTreeMap;
 use std::time::Duration;
 use tokio::time::Instant;
@@ -17,15 +16,14 @@ const RECORD_SETTLE: Duration = Duration::from_secs(1);
 impl Executor<'_> {
     pub(super) async fn record(&mut self) -> Result<(), Reason> {
         self.checkpoint()?;
-        self.added = self.targets_to_add().await?;
         let record = RunRecord {
             run_id: self.cfg.run_id.clone(),
-            strategy: "canary".into(),
+            strategy: self.plan.strategy.into(),
             started: self.cfg.started_unix,
             step: "starting".into(),
-            green_arn: self.cfg.plan.green.clone(),
-            original: self.cfg.plan.original.clone(),
-            registered: self.added.clone(),
+            green_arn: self.plan.green.clone(),
+            original: self.plan.original.clone(),
+            registered: self.plan.registered(),
         };
         let mut tags = state_tags::encode(&record);
         tags.extend(self.heartbeat().tag());
@@ -68,39 +66,31 @@ impl Executor<'_> {
         *self.last_beat.lock().unwrap_or_else(|e| e.into_inner()) + every
     }
 
-    /// The `--register` targets green does not already have (draining ones
-    /// count as gone): only those are recorded, registered, and removed
-    /// again by a revert or `rollback`, which must not take away a target
-    /// the run never added.
-    async fn targets_to_add(&self) -> Result<Vec<Target>, Reason> {
-        if self.cfg.register.is_empty() {
-            return Ok(vec![]);
+    /// Before the record: drop from the plan's registrations the targets
+    /// their group already has (draining ones count as gone). Only the
+    /// rest is recorded, registered, and removed again by a revert or
+    /// `rollback`, which must not take away a target the run never added.
+    pub(super) async fn prepare(&mut self) -> Result<(), Reason> {
+        let groups: Vec<String> = self
+            .plan
+            .registers()
+            .into_iter()
+            .map(|(g, _)| g.arn.clone())
+            .collect();
+        for group in groups {
+            self.checkpoint()?;
+            let (lb, p) = (self.src.lb.clone(), self.cfg.apply);
+            let role = self.plan.role_of(&group);
+            let health = apply::retry(p.write_attempts, p.backoff, || lb.target_health(&group))
+                .await
+                .map_err(|e| {
+                    Reason::Error(format!(
+                        "could not read {role}'s targets before registering: {e}; nothing was changed"
+                    ))
+                })?;
+            self.plan = self.plan.clone().without_present(&group, &health);
         }
-        let (lb, p, green) = (self.src.lb.clone(), self.cfg.apply, &self.cfg.plan.green);
-        let health = apply::retry(p.write_attempts, p.backoff, || lb.target_health(green))
-            .await
-            .map_err(|e| {
-                Reason::Error(format!(
-                    "could not read green's targets before registering: {e}; nothing was changed"
-                ))
-            })?;
-        let has = |t: &Target| {
-            health.iter().any(|h| {
-                h.target.id == t.id
-                    && (t.port.is_none() || h.target.port == t.port)
-                    && !matches!(
-                        h.state,
-                        HealthState::Draining | HealthState::UnhealthyDraining
-                    )
-            })
-        };
-        Ok(self
-            .cfg
-            .register
-            .iter()
-            .filter(|t| !has(t))
-            .cloned()
-            .collect())
+        Ok(())
     }
 
     /// Write the record's tags, replacing a leftover record (`--force`)
@@ -161,23 +151,28 @@ impl Executor<'_> {
         )))
     }
 
-    pub(super) async fn register(&mut self) -> Result<(), Reason> {
-        self.checkpoint()?;
-        if self.added.is_empty() {
+    /// Remove the run record at the end of a run that went through: a
+    /// failure leaves the run's result standing, with a warning.
+    pub(super) async fn unrecord_promoted(&mut self) -> Result<(), Reason> {
+        let Err(problem) = self.unrecord().await else {
             return Ok(());
-        }
-        let lb = self.src.lb.clone();
-        let (green, targets) = (self.cfg.plan.green.clone(), self.added.clone());
-        apply::retry(
-            self.cfg.apply.write_attempts,
-            self.cfg.apply.backoff,
-            || lb.register_targets(&green, &targets),
-        )
-        .await
-        .map_err(|e| Reason::Error(e.to_string()))?;
-        self.out.progress(Progress::Registered {
-            targets: &self.added,
-        });
-        Ok(())
+        };
+        // A record not marked promoted would make `rollback` undo this
+        // promotion: the user must know before reaching for it.
+        let hint = match self.promoted_marked {
+            true => "the next run will need --force",
+            false => "the record does not say promoted, so `alb-rollout rollback` would restore the original route: remove the alb-rollout:* tags by hand instead",
+        };
+        self.warn(format!("promoted, but {problem}; {hint}"));
+        Err(Reason::Error(problem))
+    }
+
+    /// Remove the record's keys (retried); the error says what is left.
+    pub(super) async fn unrecord(&self) -> Result<(), String> {
+        let (lb, p) = (self.src.lb.clone(), self.cfg.apply);
+        let (owner, keys) = (self.cfg.route.owner_arn(), &self.record_keys);
+        apply::retry(p.write_attempts, p.backoff, || lb.remove_tags(owner, keys))
+            .await
+            .map_err(|e| format!("the run record tags remain on {owner}: {e}"))
     }
 }

@@ -1,5 +1,6 @@
-//! Undoing a run: restore the original route until a read-back proves it,
-//! then deregister what the run added and remove its record.
+//! Undoing a run: each action of the revert the engine derived (route
+//! writes until a read-back proves them, re-registering, deregistering what
+//! the run added, removing its record), every one within the budget.
 //!
 //! Two budgets. After a cancel, the CI runner kills the process about 10 s
 //! after its signal, so the revert and cleanup must end `--revert-timeout`
@@ -10,7 +11,7 @@
 
 use super::{apply, Executor};
 use crate::alb::{Forward, LoadBalancerPort, RouteAction, RouteRef};
-use crate::engine::Reason;
+use crate::engine::{Action, Purpose, Reason, RouteWrite};
 use crate::report::Progress;
 use crate::signal::Cancel;
 use std::future::Future;
@@ -96,92 +97,83 @@ impl Executor<'_> {
         }
     }
 
-    /// Restore the original route, within the budget.
-    pub(super) async fn revert(&mut self) -> Result<(), Reason> {
-        if !self.route_written {
-            // Nothing to undo, and writing the original could overwrite a
-            // change someone else made while the run waited.
-            self.report.detection_to_revert_seconds = Some(0.0);
-            return Ok(());
-        }
-        let (lb, route) = (self.src.lb.clone(), self.cfg.route.clone());
-        let want = self.cfg.plan.original.clone();
-        let fut = restore(lb.as_ref(), &route, &want, self.cfg.apply);
-        match self.budget().run(fut).await {
-            Ok(Ok(())) => {
-                let secs = self
-                    .detected
-                    .map(|d| d.elapsed().as_secs_f64())
-                    .unwrap_or(0.0);
-                self.report.detection_to_revert_seconds = Some(secs);
-                self.out.progress(Progress::Reverted { seconds: secs });
-                Ok(())
+    /// One action of the revert, within the budget. Reverts skip the drift
+    /// and cancel checks (a revert is the answer to both) and the health
+    /// gate (they go back to what served before the run).
+    pub(super) async fn undo(&mut self, action: &Action) -> Result<(), Reason> {
+        let budget = self.budget();
+        let r = match action {
+            Action::WriteRoute(w) => return self.undo_route(w, &budget).await,
+            Action::Register { group, targets } => {
+                budget.run(self.register_now(group, targets)).await
             }
-            Ok(Err(e)) => Err(Reason::Error(format!("revert failed: {e}"))),
-            Err(limit) => Err(Reason::Error(format!("the revert {limit}"))),
+            Action::Deregister { group, targets } => {
+                budget
+                    .run(async {
+                        self.keeps_a_healthy_target(group, targets)
+                            .await
+                            .map_err(|r| r.message().to_string())?;
+                        self.deregister_now(group, targets).await
+                    })
+                    .await
+            }
+            Action::AwaitHealthy { group, targets } => {
+                budget
+                    .run(async {
+                        self.await_healthy_uncancelled(group, targets)
+                            .await
+                            .map_err(|r| r.message().to_string())
+                    })
+                    .await
+            }
+            Action::CreateRule(r) => budget.run(self.create_rule_now(r)).await,
+            Action::DeleteRule(r) => budget.run(self.delete_rule_now(r)).await,
+            Action::Unrecord => budget.run(self.unrecord()).await,
+            // Never derived: the record, waits and bakes have no inverse.
+            Action::Record | Action::AwaitDrained { .. } | Action::Bake(_) => Ok(Ok(())),
+        };
+        match r {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(Reason::Error(e)),
+            Err(limit) => Err(Reason::Error(match action {
+                Action::Unrecord => format!(
+                    "the cleanup {limit}; the run record tags may remain on {}",
+                    self.cfg.route.owner_arn()
+                ),
+                _ => format!("the revert {limit}"),
+            })),
         }
     }
 
-    /// After a revert, deregister what the run added; always remove the
-    /// run record. Both are retried; the outcome says what is left.
-    pub(super) async fn cleanup(&mut self, reverted: bool) -> Result<(), Reason> {
-        if !reverted {
-            return self.cleanup_unbounded(false).await;
+    /// A revert route write: written until a read-back proves it. The one
+    /// that puts the original back reports the revert as done.
+    async fn undo_route(&mut self, w: &RouteWrite, budget: &Budget) -> Result<(), Reason> {
+        let (lb, route) = (self.src.lb.clone(), self.cfg.route.clone());
+        let fut = restore(lb.as_ref(), &route, &w.to, self.cfg.apply);
+        match budget.run(fut).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => return Err(Reason::Error(format!("revert failed: {e}"))),
+            Err(limit) => return Err(Reason::Error(format!("the revert {limit}"))),
         }
-        let budget = self.budget();
-        match budget.run(self.cleanup_unbounded(true)).await {
-            Ok(r) => r,
-            Err(limit) => Err(Reason::Error(format!(
-                "the cleanup {limit}; the run record tags may remain on {}",
-                self.cfg.route.owner_arn()
-            ))),
+        self.route_now = w.to.clone();
+        let last = match w.purpose {
+            Purpose::RampBack { index, of } => index + 1 == of,
+            _ => true,
+        };
+        if let (false, Purpose::RampBack { index, of }) = (last, &w.purpose) {
+            self.out.progress(Progress::RampedBack {
+                step: *index,
+                steps: *of,
+                forward: &w.to,
+            });
+            return Ok(());
         }
-    }
-    async fn cleanup_unbounded(&mut self, reverted: bool) -> Result<(), Reason> {
-        let lb = self.src.lb.clone();
-        let p = self.cfg.apply;
-        let mut problems = Vec::new();
-        if reverted && !self.added.is_empty() {
-            let (green, targets) = (self.cfg.plan.green.clone(), self.added.clone());
-            if let Err(e) = apply::retry(p.write_attempts, p.backoff, || {
-                lb.deregister_targets(&green, &targets)
-            })
-            .await
-            {
-                problems.push(format!(
-                    "targets {} are still registered in green: {e}",
-                    targets
-                        .iter()
-                        .map(|t| t.to_string())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ));
-            }
-        }
-        let (owner, keys) = (
-            self.cfg.route.owner_arn().to_string(),
-            self.record_keys.clone(),
-        );
-        if let Err(e) = apply::retry(p.write_attempts, p.backoff, || {
-            lb.remove_tags(&owner, &keys)
-        })
-        .await
-        {
-            problems.push(format!("the run record tags remain on {owner}: {e}"));
-        }
-        match (problems.is_empty(), reverted) {
-            (true, _) => Ok(()),
-            (false, true) => Err(Reason::Error(problems.join("; "))),
-            (false, false) => {
-                // A record not marked promoted would make `rollback` undo
-                // this promotion: the user must know before reaching for it.
-                let hint = match self.promoted_marked {
-                    true => "the next run will need --force",
-                    false => "the record does not say promoted, so `alb-rollout rollback` would restore the original route: remove the alb-rollout:* tags by hand instead",
-                };
-                self.warn(format!("promoted, but {}; {hint}", problems.join("; ")));
-                Err(Reason::Error(problems.join("; ")))
-            }
-        }
+        let secs = self
+            .detected
+            .map(|d| d.elapsed().as_secs_f64())
+            .unwrap_or(0.0);
+        self.report.detection_to_revert_seconds = Some(secs);
+        self.out.progress(Progress::Reverted { seconds: secs });
+        Ok(())
     }
 }

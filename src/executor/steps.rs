@@ -1,11 +1,14 @@
-//! The commands that move traffic and judge it: waiting for green's health,
-//! shifting a step, baking it, promoting, reverting and cleaning up.
+//! The actions that move traffic and judge it: waiting for a group's
+//! health, a route write (a step or the promotion) with its drift check,
+//! health gate, marks and read-back, and a bake.
 
-use super::{apply, Executor};
-use crate::alb::{state_tags, HealthCounts, HealthState, RouteAction, TargetHealth};
+use super::{apply, Executor, Fail};
+use crate::alb::{
+    state_tags, Forward, HealthCounts, HealthState, RouteAction, Target, TargetHealth,
+};
 use crate::analysis::collect::{collect, Window};
 use crate::analysis::{judge, BakeDecision, Verdict};
-use crate::engine::Reason;
+use crate::engine::{BakeSpec, Group, Purpose, Reason, RouteWrite};
 use crate::provider::cloudwatch::{first_minute, unix, BUCKET_SECONDS};
 use crate::report::{IntervalRecord, Progress};
 use std::time::{Duration, SystemTime};
@@ -31,29 +34,43 @@ fn baked_after(
     }
 }
 
-impl Executor<'_> {
-    /// Green is ready when it has a healthy target and every target this
-    /// run registered is healthy.
-    fn ready(&self, health: &[TargetHealth]) -> bool {
-        let counts = HealthCounts::of(health);
-        let registered_ok = self.cfg.register.iter().all(|t| {
-            health.iter().any(|h| {
-                h.target.id == t.id
-                    && (t.port.is_none() || h.target.port == t.port)
-                    && h.state == HealthState::Healthy
-            })
-        });
-        counts.healthy > 0 && registered_ok
-    }
+/// A group is ready when it has a healthy target and every one of
+/// `targets` is healthy.
+fn ready(health: &[TargetHealth], targets: &[Target]) -> bool {
+    let counts = HealthCounts::of(health);
+    let all_ok = targets.iter().all(|t| {
+        health.iter().any(|h| {
+            h.target.id == t.id
+                && (t.port.is_none() || h.target.port == t.port)
+                && h.state == HealthState::Healthy
+        })
+    });
+    counts.healthy > 0 && all_ok
+}
 
-    pub(super) async fn await_healthy(&mut self) -> Result<(), Reason> {
+/// What the drift check expects, in words, for a write with `purpose`.
+fn when(purpose: &Purpose) -> String {
+    match purpose {
+        Purpose::Step { index: 0, .. } => "before its first step".to_string(),
+        Purpose::Step { index, .. } => format!("during step {index}"),
+        Purpose::Promote { after_steps } => format!("during step {after_steps}"),
+        Purpose::Restore | Purpose::RampBack { .. } => "during its revert".to_string(),
+    }
+}
+
+impl Executor<'_> {
+    pub(super) async fn await_healthy(
+        &mut self,
+        group: &Group,
+        targets: &[Target],
+    ) -> Result<(), Reason> {
         let start = Instant::now();
         loop {
             let health = self
-                .unless_cancelled(self.src.lb.target_health(&self.cfg.plan.green))
+                .unless_cancelled(self.src.lb.target_health(&group.arn))
                 .await?;
             if let Ok(h) = &health {
-                if self.ready(h) {
+                if ready(h, targets) {
                     self.out.progress(Progress::Health {
                         counts: HealthCounts::of(h),
                         waited: start.elapsed(),
@@ -67,87 +84,154 @@ impl Executor<'_> {
                     Err(e) => e.to_string(),
                 };
                 return Err(Reason::Error(format!(
-                    "green {} did not become healthy within {}s (--health-timeout): {seen}",
-                    self.cfg.plan.green,
+                    "{} {} did not become healthy within {}s (--health-timeout): {seen}",
+                    group.role,
+                    group.arn,
                     self.cfg.health_timeout.as_secs()
                 )));
             }
-            self.wait(
-                self.cfg.health_poll,
-                "waiting for green to be healthy; next look",
-            )
-            .await?;
+            let label = format!("waiting for {} to be healthy; next look", group.role);
+            self.wait(self.cfg.health_poll, &label).await?;
         }
     }
 
-    pub(super) async fn shift(&mut self, i: usize) -> Result<(), Reason> {
-        self.checkpoint()?;
-        // The invariant: never put weight on a group with no healthy target.
-        let health = self
-            .unless_cancelled(self.src.lb.target_health(&self.cfg.plan.green))
-            .await?
-            .map_err(|e| Reason::Error(e.to_string()))?;
-        let counts = HealthCounts::of(&health);
-        if counts.healthy == 0 {
-            return Err(Reason::CheckFailed(format!(
-                "health: green has no healthy target ({counts}); not shifting traffic to it"
-            )));
+    /// `await_healthy` for a revert: the cancel that may have started the
+    /// revert does not end it; the revert's budget and `--health-timeout` do.
+    pub(super) async fn await_healthy_uncancelled(
+        &self,
+        group: &Group,
+        targets: &[Target],
+    ) -> Result<(), Reason> {
+        let start = Instant::now();
+        loop {
+            let health = self.src.lb.target_health(&group.arn).await;
+            if health.as_ref().is_ok_and(|h| ready(h, targets)) {
+                return Ok(());
+            }
+            if start.elapsed() >= self.cfg.health_timeout {
+                return Err(Reason::Error(format!(
+                    "{} {} did not become healthy again within {}s (--health-timeout)",
+                    group.role,
+                    group.arn,
+                    self.cfg.health_timeout.as_secs()
+                )));
+            }
+            tokio::time::sleep(self.cfg.health_poll).await;
         }
-        self.ensure_unchanged(i).await?;
-        let step = self.cfg.plan.steps[i].clone();
+    }
+
+    /// The invariant: never give more traffic to a group with no healthy
+    /// target. Groups whose share does not rise are not read.
+    async fn gate(&self, w: &RouteWrite) -> Result<(), Reason> {
+        for g in &w.to.groups {
+            let arn = &g.target_group_arn;
+            if w.to.percent_of(arn) <= w.from.percent_of(arn) {
+                continue;
+            }
+            let health = self
+                .unless_cancelled(self.src.lb.target_health(arn))
+                .await?
+                .map_err(|e| Reason::Error(e.to_string()))?;
+            let counts = HealthCounts::of(&health);
+            if counts.healthy == 0 {
+                return Err(Reason::CheckFailed(format!(
+                    "health: {} has no healthy target ({counts}); not shifting traffic to it",
+                    self.plan.role_of(arn)
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// A step or the promotion: cancel and drift checks, the health gate,
+    /// the marks around the write, the write and its read-back.
+    pub(super) async fn write_route(&mut self, w: &RouteWrite) -> Result<(), Fail> {
         self.checkpoint()?;
-        self.route_written = true;
-        let (lb, route, p) = (self.src.lb.as_ref(), &self.cfg.route, self.cfg.apply);
-        apply::write(lb, route, &step.forward, p)
-            .await
-            .map_err(|e| Reason::Error(e.to_string()))?;
-        // The read-back is only a read: a cancel need not wait for it.
-        self.unless_cancelled(apply::verify(lb, route, &step.forward, p))
-            .await?
-            .map_err(Reason::Error)?;
+        self.ensure_unchanged(&w.from, &when(&w.purpose)).await?;
+        self.gate(w).await?;
+        let promote = matches!(w.purpose, Purpose::Promote { .. });
+        if promote {
+            // Say first what `rollback` should do if the process dies
+            // between the write and its confirmation: restore the original
+            // (see docs/reliability.md). A failure here changes nothing
+            // about that, since a record at the last step is restored the same way.
+            self.set_step(state_tags::PROMOTING_STEP).await;
+        }
+        self.checkpoint()?;
+        let (lb, route, p) = (self.src.lb.clone(), self.cfg.route.clone(), self.cfg.apply);
+        if promote {
+            // Once this write is sent the promotion stands: no cancel point after it.
+            apply::apply(lb.as_ref(), &route, &w.to, p)
+                .await
+                .map_err(|e| Fail::After(Reason::Error(e)))?;
+        } else {
+            apply::write(lb.as_ref(), &route, &w.to, p)
+                .await
+                .map_err(|e| Fail::After(Reason::Error(e.to_string())))?;
+            // The read-back is only a read: a cancel need not wait for it.
+            self.unless_cancelled(apply::verify(lb.as_ref(), &route, &w.to, p))
+                .await
+                .map_err(Fail::After)?
+                .map_err(|e| Fail::After(Reason::Error(e)))?;
+        }
+        self.route_now = w.to.clone();
+        match w.purpose {
+            Purpose::Step { index, of, percent } => self.shifted(index, of, percent, &w.to).await,
+            _ => {
+                self.out.progress(Progress::Promoted { forward: &w.to });
+                self.promoted_marked = self.set_step(state_tags::PROMOTED_STEP).await;
+                Ok(())
+            }
+        }
+    }
+
+    /// After a step's write was verified: report it and mark the step.
+    async fn shifted(
+        &mut self,
+        i: usize,
+        n: usize,
+        percent: crate::plan::Tenths,
+        to: &Forward,
+    ) -> Result<(), Fail> {
         let (b, g) = (
-            step.forward.weight_of(&self.cfg.plan.blue).unwrap_or(0),
-            step.forward.weight_of(&self.cfg.plan.green).unwrap_or(0),
+            to.weight_of(&self.plan.blue).unwrap_or(0),
+            to.weight_of(&self.plan.green).unwrap_or(0),
         );
         self.shifted_at = SystemTime::now();
         let at = self.elapsed();
-        self.report.record_step(step.percent, b, g, at);
+        self.report.record_step(percent, b, g, at);
         self.out.progress(Progress::Shifted {
             step: i,
-            steps: self.cfg.plan.steps.len(),
-            percent: step.percent,
-            forward: &step.forward,
+            steps: n,
+            percent,
+            forward: to,
         });
-        let tag = state_tags::step_tag(&format!(
-            "{} of {} at {}",
-            i + 1,
-            self.cfg.plan.steps.len(),
-            step.percent.as_percent()
-        ));
-        self.checkpoint()?;
+        let tag = state_tags::step_tag(&format!("{} of {n} at {}", i + 1, percent.as_percent()));
+        // The step is live: a cancel now must undo it.
+        self.checkpoint().map_err(Fail::After)?;
         if let Err(e) = self.src.lb.add_tags(self.cfg.route.owner_arn(), &tag).await {
             self.warn(format!("could not update the step tag: {e}"));
         }
         Ok(())
     }
 
-    pub(super) async fn bake(&mut self, i: usize) -> Result<(), Reason> {
-        let step = self.cfg.plan.steps[i].clone();
+    pub(super) async fn bake(&mut self, step: &BakeSpec) -> Result<(), Reason> {
+        let i = step.step;
         let mut window = Window {
             since: self.shifted_at,
             after: None,
         };
         let mut baked = Duration::ZERO;
         let result = loop {
-            if baked >= step.bake {
+            if baked >= step.duration {
                 break Ok(());
             }
-            let slice = self.slice(step.bake - baked);
+            let slice = self.slice(step.duration - baked);
             let label = format!(
                 "step {} at {}, {} left; next check",
                 i + 1,
                 step.percent,
-                humantime::format_duration(Duration::from_secs((step.bake - baked).as_secs()))
+                humantime::format_duration(Duration::from_secs((step.duration - baked).as_secs()))
             );
             if let Err(r) = self.wait(slice, &label).await {
                 break Err(r);
@@ -169,7 +253,7 @@ impl Executor<'_> {
                 step: i,
                 percent: step.percent,
                 baked,
-                bake: step.bake,
+                bake: step.duration,
                 outcome: &outcome,
                 decision: &decision,
             });
@@ -209,18 +293,11 @@ impl Executor<'_> {
         }
     }
 
-    /// The route must still be what step `done` (count of steps written)
-    /// left, or the original read at preflight before the first step:
-    /// someone else changing it (also while green's health was awaited)
-    /// stops the run rather than being silently overwritten.
-    async fn ensure_unchanged(&self, done: usize) -> Result<(), Reason> {
-        let (want, when) = match done.checked_sub(1) {
-            Some(i) => (
-                &self.cfg.plan.steps[i].forward,
-                format!("during step {done}"),
-            ),
-            None => (&self.cfg.plan.original, "before its first step".to_string()),
-        };
+    /// The route must still be `want` (what the previous write left, or
+    /// the original read at preflight before the first): someone else
+    /// changing it (also while a group's health was awaited) stops the run
+    /// rather than being silently overwritten.
+    async fn ensure_unchanged(&self, want: &Forward, when: &str) -> Result<(), Reason> {
         match self
             .unless_cancelled(self.src.lb.read_route(&self.cfg.route))
             .await?
@@ -237,26 +314,6 @@ impl Executor<'_> {
             ))),
             Err(e) => Err(Reason::Error(e.to_string())),
         }
-    }
-
-    pub(super) async fn promote(&mut self) -> Result<(), Reason> {
-        self.checkpoint()?;
-        self.ensure_unchanged(self.cfg.plan.steps.len()).await?;
-        let want = self.cfg.plan.promoted.clone();
-        // Say first what `rollback` should do if the process dies between
-        // the write and its confirmation: restore the original (see
-        // docs/reliability.md). A failure here changes nothing about that,
-        // since a record still at the last step is restored the same way.
-        self.set_step(state_tags::PROMOTING_STEP).await;
-        // Once this write is sent the promotion stands: no checkpoint after it.
-        self.checkpoint()?;
-        self.route_written = true;
-        apply::apply(self.src.lb.as_ref(), &self.cfg.route, &want, self.cfg.apply)
-            .await
-            .map_err(Reason::Error)?;
-        self.out.progress(Progress::Promoted { forward: &want });
-        self.promoted_marked = self.set_step(state_tags::PROMOTED_STEP).await;
-        Ok(())
     }
 
     /// Write the record's step tag (retried); a failure is a warning.

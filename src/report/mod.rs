@@ -49,6 +49,12 @@ pub enum Progress<'a> {
     Reverting {
         reason: &'a Reason,
     },
+    /// One step of a gradual abort (`--abort gradual`), before the last.
+    RampedBack {
+        step: usize,
+        steps: usize,
+        forward: &'a Forward,
+    },
     Reverted {
         seconds: f64,
     },

@@ -137,6 +137,15 @@ impl<W: Write + Send> TextReporter<W> {
                 self.paint("FAILED", "1;31"),
                 reason.message()
             ),
+            Progress::RampedBack {
+                step,
+                steps,
+                forward,
+            } => format!(
+                "ramping back {}/{steps}: weights {} (read back)",
+                step + 1,
+                forward.weights_text()
+            ),
             Progress::Reverted { seconds } => {
                 format!(
                     "reverted: original route restored and read back {seconds:.1}s after detection"

@@ -1,7 +1,11 @@
 //! The canary planner: which forward action each step writes, what the
-//! promoted route looks like, and what a revert restores.
+//! promoted route looks like, and the run as a plan of actions (record,
+//! register, await health, write and bake each step, promote, unrecord).
+//! The revert is not planned here: the engine derives it from what was
+//! applied (`engine::revert`), shaped by `--abort`.
 
-use crate::alb::{Forward, ForwardShape, Stickiness, WeightedGroup, MAX_WEIGHT};
+use crate::alb::{Forward, ForwardShape, Stickiness, Target, WeightedGroup, MAX_WEIGHT};
+use crate::engine::{AbortMode, Action, BakeSpec, Group, Plan, Purpose, Role, RouteWrite};
 use crate::plan::{Step, Tenths};
 use serde::Serialize;
 use std::time::Duration;
@@ -33,6 +37,8 @@ pub struct CanaryPlan {
     pub original: Forward,
     pub steps: Vec<PlannedStep>,
     pub promoted: Forward,
+    /// How a revert moves traffic back (`--abort`).
+    pub abort: AbortMode,
 }
 
 /// Weights for green at `p`: blue and green share 1000, each capped at 999;
@@ -133,12 +139,70 @@ pub fn plan(input: &CanaryInput) -> CanaryPlan {
         original: input.original.clone(),
         steps,
         promoted,
+        abort: AbortMode::Flip,
     }
 }
 
 impl CanaryPlan {
     pub fn total_bake(&self) -> Duration {
         self.steps.iter().map(|s| s.bake).sum()
+    }
+
+    pub fn with_abort(self, abort: AbortMode) -> Self {
+        CanaryPlan { abort, ..self }
+    }
+
+    /// The run as actions. `register` are the targets asked for with
+    /// `--register`; the executor drops those green already has before the
+    /// record is written (`Plan::without_present`).
+    pub fn actions(&self, register: &[Target]) -> Plan {
+        let green = Group {
+            arn: self.green.clone(),
+            role: Role::Green,
+        };
+        let mut actions = vec![Action::Record];
+        if !register.is_empty() {
+            actions.push(Action::Register {
+                group: green.clone(),
+                targets: register.to_vec(),
+            });
+        }
+        actions.push(Action::AwaitHealthy {
+            group: green,
+            targets: register.to_vec(),
+        });
+        let (mut from, of) = (self.original.clone(), self.steps.len());
+        for (index, s) in self.steps.iter().enumerate() {
+            actions.push(Action::WriteRoute(RouteWrite {
+                from: from.clone(),
+                to: s.forward.clone(),
+                purpose: Purpose::Step {
+                    index,
+                    of,
+                    percent: s.percent,
+                },
+            }));
+            actions.push(Action::Bake(BakeSpec {
+                step: index,
+                percent: s.percent,
+                duration: s.bake,
+            }));
+            from = s.forward.clone();
+        }
+        actions.push(Action::WriteRoute(RouteWrite {
+            from,
+            to: self.promoted.clone(),
+            purpose: Purpose::Promote { after_steps: of },
+        }));
+        actions.push(Action::Unrecord);
+        Plan {
+            strategy: "canary",
+            original: self.original.clone(),
+            blue: self.blue.clone(),
+            green: self.green.clone(),
+            abort: self.abort,
+            actions,
+        }
     }
 }
 
@@ -246,3 +310,7 @@ mod tests {
         assert!(!p.promoted.stickiness.enabled);
     }
 }
+
+#[cfg(test)]
+#[path = "canary_plan_tests.rs"]
+mod plan_tests;

@@ -1,4 +1,5 @@
 //! Pure planners, one per strategy: from validated input and the live route
-//! to the exact sequence of routes a run will write. No I/O.
+//! to the run's plan of actions (`engine::Plan`). No I/O; the revert is not
+//! planned here but derived by the engine from what was applied.
 
 pub mod canary;

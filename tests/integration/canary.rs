@@ -256,6 +256,37 @@ async fn an_unhealthy_green_target_mid_bake_reverts() {
     assert_eq!(default_action(&emu, &d)["shape"], "single");
 }
 
+#[tokio::test]
+async fn a_gradual_abort_steps_back_through_the_weights() {
+    let mut emu = Emulator::start();
+    let d = emu.demo(&[]);
+    emu.clear_calls();
+    let mut args = canary_args(&d, "20:2s,60:30s,100");
+    args.extend(["--abort", "gradual"]);
+    let (mut child, _) = spawn_until_line(&emu, &args, "step 2/3");
+    let (ip, port) = d.green_target.split_once(':').unwrap();
+    emu.force_health(serde_json::json!({"target_group_arn": d.green, "target_id": ip, "port": port.parse::<u16>().unwrap(), "state": "unhealthy", "reason": "Target.FailedHealthChecks"}));
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(1));
+    assert_eq!(default_action(&emu, &d)["shape"], "single");
+    let writes: Vec<String> = emu
+        .mutating_calls()
+        .into_iter()
+        .filter(|c| c != "AddTags")
+        .collect();
+    assert_eq!(
+        writes,
+        vec![
+            "ModifyListener",
+            "ModifyListener",
+            "ModifyListener",
+            "ModifyListener",
+            "RemoveTags"
+        ],
+        "20%, 60%, then back to 20% and to the original"
+    );
+}
+
 async fn api_rule(emu: &Emulator, d: &Demo) -> String {
     use aws_sdk_elasticloadbalancingv2::types::{
         Action, ActionTypeEnum, PathPatternConditionConfig, RuleCondition,

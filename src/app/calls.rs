@@ -1,0 +1,308 @@
+//! The ELBv2 calls of a plan's actions, in order, for `--dry-run`: each
+//! action's calls as the executor makes them (drift check, health gate,
+//! marks, read-backs), and those of the revert the engine derives. Any
+//! strategy that plans in actions gets its dry run from here.
+
+use crate::alb::{arn_resource, Forward, ForwardShape, RouteRef, Target};
+use crate::engine::{revert, Action, BakeSpec, Group, Plan, Purpose, RouteWrite, RuleSpec};
+use crate::settings::Analysis;
+use serde::Serialize;
+
+#[derive(Debug, Serialize)]
+pub struct PlannedCall {
+    /// The ELBv2 operation, or `wait` / `analyse` for a pause.
+    pub action: String,
+    pub resource: String,
+    pub detail: String,
+}
+
+fn call(action: &str, resource: &str, detail: String) -> PlannedCall {
+    PlannedCall {
+        action: action.into(),
+        resource: resource.into(),
+        detail,
+    }
+}
+
+pub fn forward_text(f: &Forward) -> String {
+    if f.shape == ForwardShape::Single && f.groups.len() == 1 {
+        return format!("forward to {}", arn_resource(&f.groups[0].target_group_arn));
+    }
+    let groups: Vec<String> = f
+        .groups
+        .iter()
+        .map(|g| format!("{}={}", arn_resource(&g.target_group_arn), g.weight))
+        .collect();
+    let sticky = match (f.stickiness.enabled, f.stickiness.duration_seconds) {
+        (true, Some(d)) => format!(", stickiness {d}s"),
+        (true, None) => ", stickiness on".into(),
+        (false, _) => String::new(),
+    };
+    format!("weighted forward {}{sticky}", groups.join(" "))
+}
+
+/// Before the record: which targets each group the plan registers in
+/// already has (those are neither registered nor removed again).
+fn prepare_calls(plan: &Plan) -> Vec<PlannedCall> {
+    plan.registers()
+        .into_iter()
+        .map(|(g, _)| {
+            call(
+                "DescribeTargetHealth",
+                &g.arn,
+                format!(
+                    "which --register targets {} already has: those are kept on revert",
+                    g.role
+                ),
+            )
+        })
+        .collect()
+}
+
+/// The record: the tags (a leftover record is replaced whole), the
+/// record, its read-back.
+fn record_calls(owner: &str) -> Vec<PlannedCall> {
+    vec![
+        call(
+            "DescribeTags",
+            owner,
+            "a leftover record (--force) is replaced whole".into(),
+        ),
+        call(
+            "AddTags",
+            owner,
+            "record the run: run id, original route, step, heartbeat (alb-rollout:*), the heartbeat then updated every interval".into(),
+        ),
+        call(
+            "DescribeTags",
+            owner,
+            "read the record back after 1s; stop if another run wrote its own".into(),
+        ),
+    ]
+}
+
+/// The calls of a plan, in order.
+pub fn calls(route: &RouteRef, plan: &Plan, an: &Analysis) -> Vec<PlannedCall> {
+    let mut out = prepare_calls(plan);
+    out.extend(calls_from(route, plan, &plan.actions, &plan.original, an));
+    out
+}
+
+/// The calls of `actions`, with the route as it is before them: a
+/// deregistration reads the group's health only if the route then sends
+/// it traffic.
+fn calls_from(
+    route: &RouteRef,
+    plan: &Plan,
+    actions: &[Action],
+    before: &Forward,
+    an: &Analysis,
+) -> Vec<PlannedCall> {
+    let mut now = before.clone();
+    let mut out = Vec::new();
+    for a in actions {
+        out.extend(action_calls(route, plan, a, &now, an));
+        if let Some(w) = a.route_write() {
+            now = w.to.clone();
+        }
+    }
+    out
+}
+
+/// The calls of the revert after a failure at the plan's last change
+/// (`--abort` decides its shape; a flip is the same from any step).
+pub fn revert_calls(route: &RouteRef, plan: &Plan, an: &Analysis) -> Vec<PlannedCall> {
+    let applied: Vec<Action> = plan
+        .actions
+        .iter()
+        .filter(|a| **a != Action::Unrecord)
+        .cloned()
+        .collect();
+    let now = applied
+        .iter()
+        .rev()
+        .find_map(Action::route_write)
+        .map_or(plan.original.clone(), |w| w.to.clone());
+    let revert = revert::derive(&applied, plan.abort);
+    calls_from(route, plan, &revert, &now, an)
+}
+
+fn action_calls(
+    route: &RouteRef,
+    plan: &Plan,
+    a: &Action,
+    now: &Forward,
+    an: &Analysis,
+) -> Vec<PlannedCall> {
+    let owner = route.owner_arn();
+    let ids = |t: &[Target]| {
+        t.iter()
+            .map(Target::to_string)
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    match a {
+        Action::Record => record_calls(owner),
+        Action::Register { group, targets } => {
+            vec![call("RegisterTargets", &group.arn, ids(targets))]
+        }
+        Action::Deregister { group, targets } => {
+            let mut out = Vec::new();
+            if now.weight_of(&group.arn).unwrap_or(0) > 0 {
+                let why = format!(
+                    "{} takes traffic: it must keep a healthy target",
+                    group.role
+                );
+                out.push(call("DescribeTargetHealth", &group.arn, why));
+            }
+            out.push(call("DeregisterTargets", &group.arn, ids(targets)));
+            out
+        }
+        Action::AwaitHealthy { group, .. } => vec![wait_call(group, "has healthy targets")],
+        Action::AwaitDrained { group, .. } => {
+            vec![wait_call(group, "no longer lists the targets (drained)")]
+        }
+        Action::WriteRoute(w) => write_calls(route, plan, w),
+        Action::CreateRule(r) => vec![call(
+            "CreateRule",
+            &r.listener_arn,
+            format!("{}, tagged with the run", rule_text(r)),
+        )],
+        Action::DeleteRule(r) => vec![
+            call(
+                "DescribeRules",
+                &r.listener_arn,
+                format!("find {}", rule_text(r)),
+            ),
+            call(
+                "DescribeTags",
+                &r.listener_arn,
+                "delete it only if this run created it".into(),
+            ),
+            call("DeleteRule", &r.listener_arn, rule_text(r)),
+        ],
+        Action::Bake(b) => bake_call(plan, b, an).into_iter().collect(),
+        Action::Unrecord => vec![call("RemoveTags", owner, "remove the run record".into())],
+    }
+}
+
+fn rule_text(r: &RuleSpec) -> String {
+    format!(
+        "the rule at priority {}: {}",
+        r.priority,
+        forward_text(&r.forward)
+    )
+}
+
+fn wait_call(group: &Group, what: &str) -> PlannedCall {
+    call(
+        "wait",
+        &group.arn,
+        format!("DescribeTargetHealth until {} {what}", group.role),
+    )
+}
+
+fn write_call(route: &RouteRef, f: &Forward) -> PlannedCall {
+    let (op, read) = match route {
+        RouteRef::ListenerDefault { .. } => ("ModifyListener", "DescribeListeners"),
+        RouteRef::Rule { .. } => ("ModifyRule", "DescribeRules"),
+    };
+    call(
+        op,
+        route.owner_arn(),
+        format!(
+            "{} (after a {read} of the live actions, so authenticate steps are kept); then {read} to verify",
+            forward_text(f)
+        ),
+    )
+}
+
+/// A route write: the drift check, the health gate for every group whose
+/// share rises, the marks around the write, the write with its read-back.
+/// A revert's writes are the write alone.
+fn write_calls(route: &RouteRef, plan: &Plan, w: &RouteWrite) -> Vec<PlannedCall> {
+    let owner = route.owner_arn();
+    let mut out = Vec::new();
+    let first = w.from == plan.original;
+    match &w.purpose {
+        Purpose::Restore | Purpose::RampBack { .. } => return vec![write_call(route, &w.to)],
+        Purpose::Step { .. } | Purpose::Promote { .. } => out.push(drift_call(
+            route,
+            match first {
+                true => "the original read at preflight",
+                false => "what the previous step wrote",
+            },
+        )),
+    }
+    for g in &w.to.groups {
+        let arn = &g.target_group_arn;
+        if w.to.percent_of(arn) > w.from.percent_of(arn) {
+            let role = plan.role_of(arn);
+            let why = format!("{role} must have a healthy target before it gets weight");
+            out.push(call("DescribeTargetHealth", arn, why));
+        }
+    }
+    match &w.purpose {
+        Purpose::Step { index, of, .. } => {
+            out.push(write_call(route, &w.to));
+            out.push(call(
+                "AddTags",
+                owner,
+                format!("step {} of {of}", index + 1),
+            ));
+        }
+        _ => {
+            out.push(call(
+                "AddTags",
+                owner,
+                "step promoting: if the run dies before the promotion is verified, `rollback` restores the original".into(),
+            ));
+            out.push(write_call(route, &w.to));
+            out.push(call(
+                "AddTags",
+                owner,
+                "step promoted: from here `rollback` leaves the route alone".into(),
+            ));
+        }
+    }
+    out
+}
+
+/// The read that stops a run whose route someone else changed.
+fn drift_call(route: &RouteRef, what: &str) -> PlannedCall {
+    let read = match route {
+        RouteRef::ListenerDefault { .. } => "DescribeListeners",
+        RouteRef::Rule { .. } => "DescribeRules",
+    };
+    call(
+        read,
+        route.owner_arn(),
+        format!("the route must still be {what}"),
+    )
+}
+
+/// The hold with analysis of a step that has one.
+fn bake_call(plan: &Plan, b: &BakeSpec, an: &Analysis) -> Option<PlannedCall> {
+    if b.duration.is_zero() {
+        return None;
+    }
+    let every = humantime::format_duration(an.interval);
+    let hold = humantime::format_duration(b.duration);
+    let how = if an.cloudwatch {
+        format!(
+            "until CloudWatch minutes covering {hold} after the shift have arrived and passed \
+             (ALB metrics lag 1-3 min), checking every {every}"
+        )
+    } else {
+        format!("for {hold}, checking every {every}")
+    };
+    Some(call(
+        "analyse",
+        &plan.green,
+        format!("hold {} {how}", b.percent),
+    ))
+}
+
+#[cfg(test)]
+#[path = "calls_tests.rs"]
+mod tests;

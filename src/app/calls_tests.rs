@@ -1,0 +1,88 @@
+//! The dry run's calls come from the plan's actions and the revert's from
+//! the engine's derivation, in the `--abort` shape.
+
+use super::*;
+use crate::alb::Forward;
+use crate::cli::AnalysisArgs;
+use crate::engine::AbortMode;
+use crate::plan::parse_steps;
+use crate::settings::{resolve, FileSettings};
+use crate::strategy::canary::{plan, CanaryInput, FinalRoute};
+use std::time::Duration;
+
+fn canary(steps: &str, abort: AbortMode, register: &[Target]) -> Plan {
+    let original = Forward::single("blue");
+    let s = parse_steps(steps).unwrap();
+    plan(&CanaryInput {
+        original: &original,
+        blue: "blue",
+        green: "green",
+        steps: &s,
+        default_bake: Duration::from_secs(30),
+        stickiness: None,
+        final_route: FinalRoute::KeepBlue,
+    })
+    .with_abort(abort)
+    .actions(register)
+}
+
+fn ops(calls: &[PlannedCall]) -> Vec<&str> {
+    calls.iter().map(|c| c.action.as_str()).collect()
+}
+
+#[test]
+fn the_calls_follow_the_plan_and_the_revert_follows_abort() {
+    let route = RouteRef::new("listener", None);
+    let an = resolve(&AnalysisArgs::default(), FileSettings::default()).unwrap();
+    let t = vec![Target {
+        id: "10.0.0.7".into(),
+        port: None,
+    }];
+    let p = canary("10,100", AbortMode::Flip, &t);
+    assert_eq!(
+        ops(&calls(&route, &p, &an)),
+        vec![
+            "DescribeTargetHealth",
+            "DescribeTags",
+            "AddTags",
+            "DescribeTags",
+            "RegisterTargets",
+            "wait",
+            "DescribeListeners",
+            "DescribeTargetHealth",
+            "ModifyListener",
+            "AddTags",
+            "analyse",
+            "DescribeListeners",
+            "DescribeTargetHealth",
+            "ModifyListener",
+            "AddTags",
+            "DescribeListeners",
+            "AddTags",
+            "ModifyListener",
+            "AddTags",
+            "RemoveTags",
+        ]
+    );
+    assert_eq!(
+        ops(&revert_calls(&route, &p, &an)),
+        vec!["ModifyListener", "DeregisterTargets", "RemoveTags"]
+    );
+    let g = canary("10,50,100", AbortMode::Gradual, &[]);
+    let back = revert_calls(&route, &g, &an);
+    assert_eq!(
+        ops(&back),
+        vec![
+            "ModifyListener",
+            "ModifyListener",
+            "ModifyListener",
+            "RemoveTags"
+        ],
+        "100 to 50 to 10 to the original; the promotion changed nothing"
+    );
+    assert!(
+        back[2].detail.starts_with("forward to blue"),
+        "{}",
+        back[2].detail
+    );
+}

@@ -1,0 +1,170 @@
+//! The action vocabulary every strategy plans in, and each action's
+//! inverse. An action is plain data: the executor gives it effect through
+//! the ports (with the checks of `docs/architecture.md`), the engine only
+//! orders actions and derives the revert from the ones that were applied.
+
+use crate::alb::{Condition, Forward, Target};
+use crate::plan::Tenths;
+use serde::Serialize;
+use std::time::Duration;
+
+/// Which side of the deploy a target group is, for messages ("green
+/// did not become healthy") and for which record field names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Role {
+    Blue,
+    Green,
+}
+
+impl std::fmt::Display for Role {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Role::Blue => "blue",
+            Role::Green => "green",
+        })
+    }
+}
+
+/// A target group an action works on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Group {
+    pub arn: String,
+    pub role: Role,
+}
+
+/// Why a route is written: decides the marks around the write and what
+/// the executor reports. Reverts use `Restore` and `RampBack` only.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum Purpose {
+    /// Canary step `index` (0-based) of `of`, green at `percent`; the step
+    /// tag is written after the verified write.
+    Step {
+        index: usize,
+        of: usize,
+        percent: Tenths,
+    },
+    /// The promotion after `after_steps` steps: `promoting` is marked just
+    /// before the write, `promoted` after its read-back, and once the write
+    /// is sent it stands (no cancel point after it).
+    Promote { after_steps: usize },
+    /// A revert's one write of the route as it was before the run.
+    Restore,
+    /// One step of a gradual abort (`--abort gradual`), `index` of `of`;
+    /// the last one writes the route as it was before the run.
+    RampBack { index: usize, of: usize },
+}
+
+/// A write of the run's route (the listener's default action or the rule),
+/// always read back. `from` is what the route must read before it (the
+/// drift check) and what the inverse writes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RouteWrite {
+    pub from: Forward,
+    pub to: Forward,
+    pub purpose: Purpose,
+}
+
+/// A rule the run creates (A/B, dark launch) or deletes. Found again by
+/// its priority, which ELBv2 keeps unique per listener, and deleted only
+/// when it carries this run's tag.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RuleSpec {
+    pub listener_arn: String,
+    pub priority: u32,
+    pub conditions: Vec<Condition>,
+    pub forward: Forward,
+}
+
+/// Hold a canary step and analyse it every interval.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BakeSpec {
+    pub step: usize,
+    pub percent: Tenths,
+    #[serde(rename = "seconds", with = "crate::plan::seconds")]
+    pub duration: Duration,
+}
+
+/// One thing a run does.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "action", rename_all = "kebab-case")]
+pub enum Action {
+    /// Write the run record (tags) and read it back: the first mutation.
+    Record,
+    Register {
+        group: Group,
+        targets: Vec<Target>,
+    },
+    Deregister {
+        group: Group,
+        targets: Vec<Target>,
+    },
+    /// Wait until the group has a healthy target and these targets are.
+    AwaitHealthy {
+        group: Group,
+        targets: Vec<Target>,
+    },
+    /// Wait until these targets have left the group (draining is over).
+    AwaitDrained {
+        group: Group,
+        targets: Vec<Target>,
+    },
+    WriteRoute(RouteWrite),
+    CreateRule(RuleSpec),
+    DeleteRule(RuleSpec),
+    Bake(BakeSpec),
+    /// Remove the run record: the last action of every run and revert.
+    Unrecord,
+}
+
+impl Action {
+    /// Whether the action changes the load balancer (and so is checked for
+    /// a cancel before it is sent).
+    pub fn mutates(&self) -> bool {
+        !matches!(
+            self,
+            Action::AwaitHealthy { .. } | Action::AwaitDrained { .. } | Action::Bake(_)
+        )
+    }
+
+    pub fn route_write(&self) -> Option<&RouteWrite> {
+        match self {
+            Action::WriteRoute(w) => Some(w),
+            _ => None,
+        }
+    }
+
+    /// What undoes this action once it was applied (or sent), in order.
+    /// Waits and bakes change nothing and have none; the record is removed
+    /// by the `Unrecord` that ends every revert, not here.
+    pub fn inverse(&self) -> Vec<Action> {
+        match self {
+            Action::Record | Action::Unrecord => vec![],
+            Action::AwaitHealthy { .. } | Action::AwaitDrained { .. } | Action::Bake(_) => vec![],
+            Action::Register { group, targets } => vec![Action::Deregister {
+                group: group.clone(),
+                targets: targets.clone(),
+            }],
+            // Put back what was taken out, and let it prove itself healthy
+            // before any later inverse moves traffic back to it.
+            Action::Deregister { group, targets } => vec![
+                Action::Register {
+                    group: group.clone(),
+                    targets: targets.clone(),
+                },
+                Action::AwaitHealthy {
+                    group: group.clone(),
+                    targets: targets.clone(),
+                },
+            ],
+            Action::WriteRoute(w) => vec![Action::WriteRoute(RouteWrite {
+                from: w.to.clone(),
+                to: w.from.clone(),
+                purpose: Purpose::RampBack { index: 0, of: 0 },
+            })],
+            Action::CreateRule(r) => vec![Action::DeleteRule(r.clone())],
+            Action::DeleteRule(r) => vec![Action::CreateRule(r.clone())],
+        }
+    }
+}

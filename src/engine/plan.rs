@@ -1,0 +1,98 @@
+//! A run as a plan: the ordered actions a strategy's planner produced, with
+//! what the run record needs to name (the route before the run, the green
+//! group). Pure helpers the executor uses to refine a plan with what it
+//! read live (which targets a group already has).
+
+use super::action::{Action, Group, Role};
+use crate::alb::{Forward, HealthState, Target, TargetHealth};
+use serde::Serialize;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Plan {
+    /// The strategy's name, as the run record and the report give it.
+    pub strategy: &'static str,
+    /// The route exactly as preflight read it: the drift check before the
+    /// first write, and what a revert (or `rollback`) restores.
+    pub original: Forward,
+    pub blue: String,
+    pub green: String,
+    /// How a revert moves traffic back.
+    pub abort: super::AbortMode,
+    pub actions: Vec<Action>,
+}
+
+impl Plan {
+    /// The role a target group plays in this run, for messages.
+    pub fn role_of(&self, arn: &str) -> Role {
+        match arn == self.green {
+            true => Role::Green,
+            false => Role::Blue,
+        }
+    }
+
+    /// How many traffic steps the plan writes (for progress).
+    pub fn steps(&self) -> usize {
+        self.actions
+            .iter()
+            .filter_map(Action::route_write)
+            .filter(|w| matches!(w.purpose, super::Purpose::Step { .. }))
+            .count()
+    }
+
+    /// The sum of the plan's holds.
+    pub fn total_bake(&self) -> std::time::Duration {
+        self.actions
+            .iter()
+            .filter_map(|a| match a {
+                Action::Bake(b) => Some(b.duration),
+                _ => None,
+            })
+            .sum()
+    }
+
+    /// Groups the plan registers targets in, with the targets asked for.
+    pub fn registers(&self) -> Vec<(&Group, &[Target])> {
+        self.actions
+            .iter()
+            .filter_map(|a| match a {
+                Action::Register { group, targets } => Some((group, targets.as_slice())),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The targets the run registers: what the record lists so that a
+    /// revert or `rollback` removes them, and only them.
+    pub fn registered(&self) -> Vec<Target> {
+        self.registers()
+            .into_iter()
+            .flat_map(|(_, t)| t.iter().cloned())
+            .collect()
+    }
+
+    /// The plan with targets `group` already has (and that are not leaving)
+    /// dropped from its registrations: a revert must not take away a target
+    /// the run never added. A registration left empty is dropped whole.
+    pub fn without_present(mut self, group: &str, present: &[TargetHealth]) -> Plan {
+        let has = |t: &Target| {
+            present.iter().any(|h| {
+                h.target.id == t.id
+                    && (t.port.is_none() || h.target.port == t.port)
+                    && !matches!(
+                        h.state,
+                        HealthState::Draining | HealthState::UnhealthyDraining
+                    )
+            })
+        };
+        for a in self.actions.iter_mut() {
+            if let Action::Register { group: g, targets } = a {
+                if g.arn == group {
+                    targets.retain(|t| !has(t));
+                }
+            }
+        }
+        self.actions
+            .retain(|a| !matches!(a, Action::Register { targets, .. } if targets.is_empty()));
+        self
+    }
+}

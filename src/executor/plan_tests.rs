@@ -1,0 +1,182 @@
+//! Plans other than the canary's on the fake, under paused time: the
+//! executor's invariants hold for any plan, and the revert undoes actions
+//! later strategies use (deregistering blue, creating a rule).
+
+use super::tests::{config, rig, route, Rig, GREEN_DIM};
+use super::*;
+use crate::alb::fake::*;
+use crate::alb::{Forward, HealthState, LoadBalancerPort, RouteAction};
+use crate::engine::{AbortMode, BakeSpec, Group, Role, RouteWrite, RuleSpec};
+use crate::plan::Tenths;
+use crate::report::Silent;
+
+fn blue() -> Group {
+    Group {
+        arn: DEMO_BLUE.into(),
+        role: Role::Blue,
+    }
+}
+
+fn blue_target() -> Vec<Target> {
+    vec![Target {
+        id: "10.0.0.1".into(),
+        port: None,
+    }]
+}
+
+fn plan(actions: Vec<Action>) -> Plan {
+    Plan {
+        strategy: "test",
+        original: Forward::single(DEMO_BLUE),
+        blue: DEMO_BLUE.into(),
+        green: DEMO_GREEN.into(),
+        abort: AbortMode::Flip,
+        actions,
+    }
+}
+
+fn bake() -> Action {
+    Action::Bake(BakeSpec {
+        step: 0,
+        percent: Tenths(1000),
+        duration: Duration::from_secs(120),
+    })
+}
+
+async fn run_plan(r: &Rig, p: Plan) -> RunReport {
+    let src = Sources {
+        lb: r.lb.clone(),
+        traffic: Some(r.traffic.clone()),
+        probe: None,
+        prometheus: None,
+        judge_minutes: 1,
+    };
+    let mut out = Silent;
+    Executor::new(config("100", vec![]), src, r.cancel.clone(), &mut out)
+        .with_plan(p)
+        .run()
+        .await
+}
+
+fn ops(r: &Rig) -> Vec<&'static str> {
+    r.lb.mutating_calls().into_iter().map(|c| c.op).collect()
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_last_healthy_target_of_a_group_with_traffic_is_never_deregistered() {
+    let r = rig();
+    let p = plan(vec![
+        Action::Record,
+        Action::Deregister {
+            group: blue(),
+            targets: blue_target(),
+        },
+        Action::Unrecord,
+    ]);
+    let report = run_plan(&r, p).await;
+    assert_eq!(report.result, "reverted", "{report:?}");
+    let why = report.reason.unwrap().message().to_string();
+    assert!(
+        why.contains("no healthy target while it takes traffic"),
+        "{why}"
+    );
+    assert!(!ops(&r).contains(&"DeregisterTargets"));
+    assert_eq!(r.lb.targets_of(DEMO_BLUE).len(), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_failure_after_blue_was_deregistered_brings_it_back_before_its_traffic() {
+    let r = rig();
+    r.traffic.set(GREEN_DIM, 100.0, 30.0);
+    let p = plan(vec![
+        Action::Record,
+        Action::WriteRoute(RouteWrite {
+            from: Forward::single(DEMO_BLUE),
+            to: Forward::single(DEMO_GREEN),
+            purpose: Purpose::Step {
+                index: 0,
+                of: 1,
+                percent: Tenths(1000),
+            },
+        }),
+        // Blue has no weight now: its last target may go.
+        Action::Deregister {
+            group: blue(),
+            targets: blue_target(),
+        },
+        Action::AwaitDrained {
+            group: blue(),
+            targets: blue_target(),
+        },
+        bake(),
+        Action::Unrecord,
+    ]);
+    let report = run_plan(&r, p).await;
+    assert_eq!(report.result, "reverted", "{report:?}");
+    assert_eq!(
+        r.lb.route(&route()),
+        RouteAction::Forward(Forward::single(DEMO_BLUE))
+    );
+    assert_eq!(r.lb.targets_of(DEMO_BLUE)[0].state, HealthState::Healthy);
+    let o = ops(&r);
+    let tail: Vec<_> = o.iter().filter(|op| **op != "AddTags").collect();
+    assert_eq!(
+        tail,
+        vec![
+            &"ModifyListener",
+            &"DeregisterTargets",
+            &"RegisterTargets",
+            &"ModifyListener",
+            &"RemoveTags"
+        ],
+        "blue is registered again before the route goes back"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_rule_the_run_created_is_deleted_by_its_revert() {
+    let r = rig();
+    r.traffic.set(GREEN_DIM, 100.0, 30.0);
+    let spec = RuleSpec {
+        listener_arn: DEMO_LISTENER.into(),
+        priority: 10,
+        conditions: vec![],
+        forward: Forward::single(DEMO_GREEN),
+    };
+    let p = plan(vec![
+        Action::Record,
+        Action::CreateRule(spec),
+        bake(),
+        Action::Unrecord,
+    ]);
+    let report = run_plan(&r, p).await;
+    assert_eq!(report.result, "reverted", "{report:?}");
+    let rules = r.lb.rules(DEMO_LISTENER).await.unwrap();
+    assert_eq!(rules.len(), 1, "only the default rule is left: {rules:?}");
+    assert!(ops(&r).contains(&"DeleteRule"));
+    assert!(r.lb.tags_of(DEMO_LISTENER).is_empty(), "record removed");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_rule_the_run_did_not_create_is_left_alone() {
+    let r = rig();
+    let spec = RuleSpec {
+        listener_arn: DEMO_LISTENER.into(),
+        priority: 10,
+        conditions: vec![],
+        forward: Forward::single(DEMO_BLUE),
+    };
+    r.lb.create_rule(DEMO_LISTENER, 10, &[], &spec.forward, &Default::default())
+        .await
+        .unwrap();
+    let p = plan(vec![
+        Action::Record,
+        Action::DeleteRule(spec),
+        Action::Unrecord,
+    ]);
+    let report = run_plan(&r, p).await;
+    assert_eq!(report.result, "reverted", "{report:?}");
+    let why = report.reason.unwrap().message().to_string();
+    assert!(why.contains("was not created by run"), "{why}");
+    assert_eq!(r.lb.rules(DEMO_LISTENER).await.unwrap().len(), 2);
+}

@@ -1,0 +1,236 @@
+//! Target and rule actions: register, deregister (never the last healthy
+//! target of a group that serves traffic), wait until targets have
+//! drained, create and delete the run's tagged rules. The same calls serve
+//! a plan and a revert (`revert` wraps them in its budget).
+
+use super::{apply, Executor, Fail};
+use crate::alb::{HealthCounts, HealthState, Target};
+use crate::engine::{Group, Reason, RuleSpec};
+use crate::report::Progress;
+use std::collections::BTreeMap;
+use tokio::time::Instant;
+
+/// The tag on every rule a run creates: its run ID. A rule is deleted only
+/// when it carries the deleting run's tag.
+pub const RULE_TAG: &str = "alb-rollout:rule-of";
+
+fn listed(targets: &[Target]) -> String {
+    targets
+        .iter()
+        .map(Target::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// What holds a rule's priority on its listener.
+enum RuleAt {
+    None,
+    Ours(String),
+    Theirs(String),
+}
+
+fn same(a: &Target, b: &Target) -> bool {
+    a.id == b.id && (a.port.is_none() || a.port == b.port)
+}
+
+impl Executor<'_> {
+    pub(super) async fn register(&mut self, group: &Group, targets: &[Target]) -> Result<(), Fail> {
+        self.checkpoint()?;
+        self.register_now(group, targets)
+            .await
+            .map_err(|e| Fail::After(Reason::Error(e)))?;
+        self.out.progress(Progress::Registered { targets });
+        Ok(())
+    }
+
+    pub(super) async fn register_now(
+        &self,
+        group: &Group,
+        targets: &[Target],
+    ) -> Result<(), String> {
+        let (lb, p) = (self.src.lb.clone(), self.cfg.apply);
+        apply::retry(p.write_attempts, p.backoff, || {
+            lb.register_targets(&group.arn, targets)
+        })
+        .await
+        .map_err(|e| e.to_string())
+    }
+
+    pub(super) async fn deregister(
+        &mut self,
+        group: &Group,
+        targets: &[Target],
+    ) -> Result<(), Fail> {
+        self.checkpoint()?;
+        self.keeps_a_healthy_target(group, targets).await?;
+        self.checkpoint()?;
+        self.deregister_now(group, targets)
+            .await
+            .map_err(|e| Fail::After(Reason::Error(e)))
+    }
+
+    pub(super) async fn deregister_now(
+        &self,
+        group: &Group,
+        targets: &[Target],
+    ) -> Result<(), String> {
+        let (lb, p) = (self.src.lb.clone(), self.cfg.apply);
+        apply::retry(p.write_attempts, p.backoff, || {
+            lb.deregister_targets(&group.arn, targets)
+        })
+        .await
+        .map_err(|e| {
+            format!(
+                "targets {} are still registered in {}: {e}",
+                listed(targets),
+                group.role
+            )
+        })
+    }
+
+    /// The invariant: a group the route sends traffic to keeps a healthy
+    /// target after `targets` leave. A group without weight is not read.
+    pub(super) async fn keeps_a_healthy_target(
+        &self,
+        group: &Group,
+        targets: &[Target],
+    ) -> Result<(), Reason> {
+        if self.route_now.weight_of(&group.arn).unwrap_or(0) == 0 {
+            return Ok(());
+        }
+        let lb = self.src.lb.clone();
+        let health = lb
+            .target_health(&group.arn)
+            .await
+            .map_err(|e| Reason::Error(e.to_string()))?;
+        let left = health
+            .iter()
+            .filter(|h| h.state == HealthState::Healthy)
+            .filter(|h| !targets.iter().any(|t| same(t, &h.target)))
+            .count();
+        match left {
+            0 => Err(Reason::CheckFailed(format!(
+                "health: deregistering {} would leave {} with no healthy target while it takes traffic ({})",
+                listed(targets),
+                group.role,
+                HealthCounts::of(&health)
+            ))),
+            _ => Ok(()),
+        }
+    }
+
+    /// Wait until none of `targets` is in the group any more (or only
+    /// `unused`): their connections have drained.
+    pub(super) async fn await_drained(
+        &mut self,
+        group: &Group,
+        targets: &[Target],
+    ) -> Result<(), Reason> {
+        let start = Instant::now();
+        loop {
+            let health = self
+                .unless_cancelled(self.src.lb.target_health(&group.arn))
+                .await?;
+            let draining = match &health {
+                Ok(h) => h
+                    .iter()
+                    .filter(|h| h.state != HealthState::Unused)
+                    .filter(|h| targets.iter().any(|t| same(t, &h.target)))
+                    .count(),
+                Err(_) => targets.len(),
+            };
+            if draining == 0 {
+                return Ok(());
+            }
+            if start.elapsed() >= self.cfg.health_timeout {
+                return Err(Reason::Error(format!(
+                    "{draining} target(s) of {} {} were still draining after {}s (--health-timeout)",
+                    group.role,
+                    group.arn,
+                    self.cfg.health_timeout.as_secs()
+                )));
+            }
+            let label = format!("waiting for {}'s targets to drain; next look", group.role);
+            self.wait(self.cfg.health_poll, &label).await?;
+        }
+    }
+
+    pub(super) async fn create_rule(&mut self, r: &RuleSpec) -> Result<(), Fail> {
+        self.checkpoint()?;
+        self.create_rule_now(r)
+            .await
+            .map_err(|e| Fail::After(Reason::Error(e)))
+    }
+
+    pub(super) async fn create_rule_now(&self, r: &RuleSpec) -> Result<(), String> {
+        let tags = BTreeMap::from([(RULE_TAG.to_string(), self.cfg.run_id.clone())]);
+        let (lb, p) = (self.src.lb.clone(), self.cfg.apply);
+        apply::retry(p.write_attempts, p.backoff, || {
+            lb.create_rule(
+                &r.listener_arn,
+                r.priority,
+                &r.conditions,
+                &r.forward,
+                &tags,
+            )
+        })
+        .await
+        .map(|_| ())
+        .map_err(|e| e.to_string())
+    }
+
+    /// Deleting a rule the run does not own is refused before anything is
+    /// sent, so it has nothing to undo.
+    pub(super) async fn delete_rule(&mut self, r: &RuleSpec) -> Result<(), Fail> {
+        self.checkpoint()?;
+        let arn = match self.rule_at(r).await.map_err(Reason::Error)? {
+            RuleAt::None => return Ok(()),
+            RuleAt::Ours(arn) => arn,
+            RuleAt::Theirs(arn) => {
+                return Err(Fail::Before(Reason::Error(format!(
+                    "the rule at priority {} ({arn}) was not created by run {}; it is left alone",
+                    r.priority, self.cfg.run_id
+                ))))
+            }
+        };
+        self.checkpoint()?;
+        self.delete_rule_arn(&arn)
+            .await
+            .map_err(|e| Fail::After(Reason::Error(e)))
+    }
+
+    /// The revert's delete: the rule at the spec's priority if this run
+    /// created it. Priorities are unique per listener, so a rule there that
+    /// is not the run's means the run's create never landed: nothing to undo.
+    pub(super) async fn delete_rule_now(&self, r: &RuleSpec) -> Result<(), String> {
+        match self.rule_at(r).await? {
+            RuleAt::Ours(arn) => self.delete_rule_arn(&arn).await,
+            RuleAt::None | RuleAt::Theirs(_) => Ok(()),
+        }
+    }
+
+    /// The rule at the spec's priority, and whether this run created it.
+    async fn rule_at(&self, r: &RuleSpec) -> Result<RuleAt, String> {
+        let (lb, p) = (self.src.lb.clone(), self.cfg.apply);
+        let rules = apply::retry(p.write_attempts, p.backoff, || lb.rules(&r.listener_arn))
+            .await
+            .map_err(|e| e.to_string())?;
+        let Some(rule) = rules.iter().find(|x| x.priority == r.priority.to_string()) else {
+            return Ok(RuleAt::None);
+        };
+        let tags = apply::retry(p.write_attempts, p.backoff, || lb.tags(&rule.arn))
+            .await
+            .map_err(|e| e.to_string())?;
+        Ok(match tags.get(RULE_TAG) == Some(&self.cfg.run_id) {
+            true => RuleAt::Ours(rule.arn.clone()),
+            false => RuleAt::Theirs(rule.arn.clone()),
+        })
+    }
+
+    async fn delete_rule_arn(&self, arn: &str) -> Result<(), String> {
+        let (lb, p) = (self.src.lb.clone(), self.cfg.apply);
+        apply::retry(p.write_attempts, p.backoff, || lb.delete_rule(arn))
+            .await
+            .map_err(|e| e.to_string())
+    }
+}
