@@ -208,6 +208,7 @@ fn a_recorded_run_blocks_unless_forced() {
         green_arn: GREEN.into(),
         original: Forward::single(BLUE),
         registered: vec![],
+        deregistered: None,
     }));
     let e = errors(&l, &req());
     assert!(

@@ -31,12 +31,17 @@ pub const PROMOTED_STEP: &str = "promoted";
 /// The step value written just before the promote write: the promotion is
 /// not confirmed yet, so `rollback` restores the original route.
 pub const PROMOTING_STEP: &str = "promoting";
+/// The step value after a promotion that is followed by deregistering
+/// blue (`--deregister-blue`): the route is written but the run is not
+/// done, so `rollback` re-registers what left blue and restores the route.
+pub const DRAINING_BLUE_STEP: &str = "draining-blue";
 const RUN: &str = "alb-rollout:run";
 const STEP: &str = "alb-rollout:step";
 const GREEN: &str = "alb-rollout:green";
 const ORIGINAL: &str = "alb-rollout:original";
 const REGISTERED: &str = "alb-rollout:registered";
 const BEAT: &str = "alb-rollout:beat";
+const DEREGISTERED: &str = "alb-rollout:deregistered";
 const MAX_VALUE: usize = 256;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -51,6 +56,38 @@ pub struct RunRecord {
     pub original: Forward,
     /// Targets the run registered in green, to deregister on rollback.
     pub registered: Vec<Target>,
+    /// Targets the run took out of a group (blue), to register again on
+    /// rollback; `None` until the run's first deregistration.
+    pub deregistered: Option<Deregistered>,
+}
+
+/// Targets taken out of `group`: `alb-rollout:deregistered` holds the
+/// group's ARN, then the targets, as words (`KEY`, `KEY.1`, ...).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Deregistered {
+    pub group: String,
+    pub targets: Vec<Target>,
+}
+
+/// The tags that record `d`, replacing earlier values: written (whole)
+/// before each deregistration, so the record lists every target that may
+/// have left, chunks growing only. A list that shrank would leave stale
+/// `KEY.N` chunks behind; the list only grows during a run.
+pub fn deregistered_tags(d: &Deregistered) -> BTreeMap<String, String> {
+    let mut t = BTreeMap::new();
+    let mut words = vec![d.group.clone()];
+    words.extend(target_words(&d.targets));
+    put_chunked(&mut t, DEREGISTERED, &words);
+    t
+}
+
+fn deregistered_of(t: &BTreeMap<String, String>) -> Option<Deregistered> {
+    let words = get_chunked(t, DEREGISTERED);
+    let (group, targets) = words.split_first()?;
+    Some(Deregistered {
+        group: group.clone(),
+        targets: targets_of_words(targets),
+    })
 }
 
 pub fn step_tag(step: &str) -> BTreeMap<String, String> {
@@ -130,6 +167,9 @@ pub fn encode(r: &RunRecord) -> BTreeMap<String, String> {
     );
     put_chunked(&mut t, ORIGINAL, &words);
     put_chunked(&mut t, REGISTERED, &target_words(&r.registered));
+    if let Some(d) = &r.deregistered {
+        t.extend(deregistered_tags(d));
+    }
     t
 }
 
@@ -273,6 +313,7 @@ pub fn decode(tags: &BTreeMap<String, String>) -> Result<Option<RunRecord>, Stri
             .ok_or_else(|| format!("tag {GREEN} is missing"))?,
         original: parse_original(&get_chunked(tags, ORIGINAL))?,
         registered: targets_of_words(&get_chunked(tags, REGISTERED)),
+        deregistered: deregistered_of(tags),
     }))
 }
 

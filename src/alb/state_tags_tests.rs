@@ -12,6 +12,7 @@ fn record(original: Forward, registered: Vec<Target>) -> RunRecord {
         green_arn: "arn:aws:elasticloadbalancing:us-east-1:1:targetgroup/green/g".into(),
         original,
         registered,
+        deregistered: None,
     }
 }
 
@@ -161,4 +162,26 @@ fn parses_target_forms() {
             port: None
         }
     );
+}
+
+#[test]
+fn deregistered_targets_round_trip_with_their_group() {
+    let mut r = record(Forward::single("arn:blue"), vec![]);
+    let many: Vec<Target> = (0..40)
+        .map(|i| parse_target(&format!("10.0.1.{i}:8080")))
+        .collect();
+    r.deregistered = Some(Deregistered {
+        group: "arn:aws:elasticloadbalancing:us-east-1:1:targetgroup/blue/b".into(),
+        targets: many,
+    });
+    let tags = encode(&r);
+    assert!(tags.contains_key("alb-rollout:deregistered.1"), "chunked");
+    assert_eq!(decode(&tags).unwrap(), Some(r.clone()));
+    // The update a run writes before each deregistration is the same tags.
+    let d = r.deregistered.as_ref().unwrap();
+    assert!(deregistered_tags(d)
+        .iter()
+        .all(|(k, v)| tags.get(k) == Some(v)));
+    r.deregistered = None;
+    assert_eq!(decode(&encode(&r)).unwrap().unwrap().deregistered, None);
 }

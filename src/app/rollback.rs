@@ -1,5 +1,7 @@
 //! `alb-rollout rollback`: after a crash or `kill -9`, restore the route a
 //! run recorded in its tags, deregister what it registered, remove the record.
+//! A run killed while deregistering blue (`--deregister-blue`) first gets
+//! blue's recorded targets back, healthy, before the route returns to blue.
 
 use super::{failed, invalid, print_json, EXIT_INCOMPLETE};
 use crate::alb::aws::AwsLoadBalancer;
@@ -10,7 +12,12 @@ use crate::engine::{recorded, revert, AbortMode, Action};
 use crate::executor::apply::{self, ApplyPolicy};
 use crate::preflight::InputError;
 use std::collections::BTreeMap;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// How long `rollback` waits for re-registered targets to be healthy
+/// before it gives up (and leaves the route and the record as they are).
+pub const HEALTH_TIMEOUT: Duration = Duration::from_secs(600);
+const HEALTH_POLL: Duration = Duration::from_secs(2);
 
 /// Restore `record` on `route`. Returns what was done, or what is left.
 /// The revert is derived from the record as a live run derives its own
@@ -29,6 +36,11 @@ pub async fn restore(
     if record.step == state_tags::PROMOTED_STEP {
         done.push(format!(
             "run {} had promoted green; the route is left as it is",
+            record.run_id
+        ));
+    } else if record.step == state_tags::DRAINING_BLUE_STEP {
+        done.push(format!(
+            "run {} stopped while deregistering blue: blue's targets are registered again and the original route is restored",
             record.run_id
         ));
     } else if record.step == state_tags::PROMOTING_STEP {
@@ -63,6 +75,24 @@ async fn undo(
             ))
         }
         Action::Deregister { group, targets } => deregister(lb, &group.arn, targets, p).await,
+        Action::Register { group, targets } => {
+            apply::retry(p.write_attempts, p.backoff, || {
+                lb.register_targets(&group.arn, targets)
+            })
+            .await
+            .map_err(|e| {
+                format!(
+                    "{}'s targets were not registered again: {e}; the route and the record are left as they are",
+                    group.role
+                )
+            })?;
+            Ok(format!(
+                "registered {} target(s) in {} again",
+                targets.len(),
+                group.arn
+            ))
+        }
+        Action::AwaitHealthy { group, targets } => await_healthy(lb, &group.arn, targets).await,
         Action::Unrecord => {
             apply::retry(p.write_attempts, p.backoff, || {
                 lb.remove_tags(route.owner_arn(), keys)
@@ -100,6 +130,41 @@ pub fn still_alive(
     ))
 }
 
+/// Wait until every one of `targets` is healthy in `group`: the route
+/// goes back only to targets that serve.
+async fn await_healthy(
+    lb: &dyn LoadBalancerPort,
+    group: &str,
+    targets: &[Target],
+) -> Result<String, String> {
+    let start = tokio::time::Instant::now();
+    loop {
+        let health = lb.target_health(group).await;
+        let healthy = |t: &Target| {
+            health.as_ref().is_ok_and(|h| {
+                h.iter().any(|x| {
+                    x.target.id == t.id
+                        && (t.port.is_none() || x.target.port == t.port)
+                        && x.state == crate::alb::HealthState::Healthy
+                })
+            })
+        };
+        if targets.iter().all(healthy) {
+            return Ok(format!(
+                "{} target(s) in {group} are healthy",
+                targets.len()
+            ));
+        }
+        if start.elapsed() >= HEALTH_TIMEOUT {
+            return Err(format!(
+                "targets registered again in {group} did not become healthy within {}s; the route and the record are left as they are",
+                HEALTH_TIMEOUT.as_secs()
+            ));
+        }
+        tokio::time::sleep(HEALTH_POLL).await;
+    }
+}
+
 /// Deregister the targets the run added (only those: see the record).
 async fn deregister(
     lb: &dyn LoadBalancerPort,
@@ -120,6 +185,14 @@ async fn deregister(
 
 /// What `--dry-run` says rollback would do.
 fn dry_run_text(route: &RouteRef, record: &RunRecord) -> String {
+    let back = match &record.deregistered {
+        Some(d) if record.step != state_tags::PROMOTED_STEP => format!(
+            "register {} target(s) in {} again and wait until they are healthy, then ",
+            d.targets.len(),
+            d.group
+        ),
+        _ => String::new(),
+    };
     let what = if record.step == state_tags::PROMOTED_STEP {
         format!(
             "run {} had promoted; would remove its record only",
@@ -127,7 +200,7 @@ fn dry_run_text(route: &RouteRef, record: &RunRecord) -> String {
         )
     } else {
         format!(
-            "would restore the {route} to {} and remove run record {}",
+            "would {back}restore the {route} to {} and remove run record {}",
             super::dry_run::forward_text(&record.original),
             record.run_id
         )
@@ -220,6 +293,7 @@ mod tests {
                 id: "10.0.0.2".into(),
                 port: None,
             }],
+            deregistered: None,
         };
         let tags = state_tags::encode(&record);
         fake.force_route(
@@ -296,5 +370,52 @@ mod tests {
         assert_eq!(fake.route(&route), before);
         let ops: Vec<_> = fake.mutating_calls().into_iter().map(|c| c.op).collect();
         assert_eq!(ops, vec!["RemoveTags"]);
+    }
+
+    #[tokio::test]
+    async fn a_run_killed_while_draining_blue_gets_blue_back_before_the_route() {
+        let fake = FakeLoadBalancer::demo();
+        let (route, mut record, keys) = recorded(&fake, state_tags::DRAINING_BLUE_STEP);
+        fake.force_route(&route, RouteAction::Forward(Forward::single(DEMO_GREEN)));
+        let gone = Target {
+            id: "10.0.0.1".into(),
+            port: None,
+        };
+        fake.deregister_targets(DEMO_BLUE, std::slice::from_ref(&gone))
+            .await
+            .unwrap();
+        record.deregistered = Some(state_tags::Deregistered {
+            group: DEMO_BLUE.into(),
+            targets: vec![gone],
+        });
+        let n = fake.calls().len();
+        let done = restore(&fake, &route, &record, &keys).await.unwrap();
+        assert!(done[0].contains("deregistering blue"), "{done:?}");
+        let after: Vec<_> = fake.calls()[n..].iter().map(|c| c.op).collect();
+        let ops: Vec<_> = after
+            .iter()
+            .copied()
+            .filter(|o| crate::alb::fake::MUTATING_OPS.contains(o))
+            .collect();
+        assert_eq!(
+            ops,
+            [
+                "RegisterTargets",
+                "ModifyListener",
+                "DeregisterTargets",
+                "RemoveTags"
+            ]
+        );
+        let health = after.iter().position(|o| *o == "DescribeTargetHealth");
+        let write = after.iter().position(|o| *o == "ModifyListener");
+        assert!(
+            health.is_some() && health < write,
+            "healthy first: {after:?}"
+        );
+        assert_eq!(
+            fake.route(&route),
+            RouteAction::Forward(Forward::single(DEMO_BLUE))
+        );
+        assert_eq!(fake.targets_of(DEMO_BLUE).len(), 1);
     }
 }

@@ -4,9 +4,11 @@
 //! before the first change and names everything whose inverse needs more
 //! than the plan: the route before the run and the targets it adds.
 //!
-//! The encoding leaves room for later actions within ELBv2's tag limits
-//! (see `alb::state_tags`): targets a run deregisters and rules it creates
-//! get their own keys, written before those actions are sent.
+//! Targets a run deregisters (`--deregister-blue`) are recorded before each
+//! deregistration is sent, so the record names every target that may have
+//! left: their inverse registers them again and waits until they are
+//! healthy, before the route goes back. Rules a run creates will get their
+//! own key the same way (see `alb::state_tags`).
 
 use super::action::{Action, Group, Purpose, Role, RouteWrite};
 use crate::alb::state_tags::{RunRecord, PROMOTED_STEP};
@@ -15,6 +17,9 @@ use crate::alb::state_tags::{RunRecord, PROMOTED_STEP};
 /// `promoted` stands: only its record is undone. Otherwise the route may
 /// have been written at any step (the step tag follows the write), so the
 /// route is always restored; what it is now is unknown and not needed.
+/// Recorded deregistrations come after the route write (they follow the
+/// promotion), so their inverse runs first: blue is back and healthy before
+/// the route moves traffic to it.
 pub fn applied(record: &RunRecord) -> Vec<Action> {
     if record.step == PROMOTED_STEP {
         return vec![Action::Record];
@@ -39,6 +44,19 @@ pub fn applied(record: &RunRecord) -> Vec<Action> {
             percent: crate::plan::Tenths(0),
         },
     }));
+    if let Some(d) = record
+        .deregistered
+        .as_ref()
+        .filter(|d| !d.targets.is_empty())
+    {
+        out.push(Action::Deregister {
+            group: Group {
+                arn: d.group.clone(),
+                role: Role::Blue,
+            },
+            targets: d.targets.clone(),
+        });
+    }
     out
 }
 
@@ -57,6 +75,7 @@ mod tests {
             green_arn: "green".into(),
             original: Forward::single("blue"),
             registered,
+            deregistered: None,
         }
     }
 
@@ -78,5 +97,31 @@ mod tests {
         }
         let r = derive(&applied(&record(PROMOTED_STEP, t)), AbortMode::Flip);
         assert_eq!(r, vec![Action::Unrecord], "a confirmed promotion stands");
+    }
+
+    #[test]
+    fn a_run_killed_while_draining_blue_brings_blue_back_before_the_route() {
+        use crate::alb::state_tags::{Deregistered, DRAINING_BLUE_STEP};
+        let t = |s: &str| crate::alb::state_tags::parse_target(s);
+        let mut rec = record(DRAINING_BLUE_STEP, vec![t("10.0.0.7")]);
+        rec.deregistered = Some(Deregistered {
+            group: "blue".into(),
+            targets: vec![t("10.0.1.1:80"), t("10.0.1.2:80")],
+        });
+        let r = derive(&applied(&rec), AbortMode::Flip);
+        let [Action::Register {
+            group: g1,
+            targets: back,
+        }, Action::AwaitHealthy { group: g2, .. }, Action::WriteRoute(w), Action::Deregister { group: g3, .. }, Action::Unrecord] =
+            r.as_slice()
+        else {
+            panic!("{r:?}")
+        };
+        assert_eq!((g1.arn.as_str(), g2.arn.as_str()), ("blue", "blue"));
+        assert_eq!(back, &rec.deregistered.as_ref().unwrap().targets);
+        assert_eq!(w.to, Forward::single("blue"));
+        assert_eq!(g3.arn, "green", "green's added targets go last");
+        let gradual = derive(&applied(&rec), AbortMode::Gradual);
+        assert!(matches!(gradual[0], Action::Register { .. }), "{gradual:?}");
     }
 }

@@ -125,6 +125,7 @@ async fn force_replaces_a_leftover_record_whole() {
             shape: crate::alb::ForwardShape::Weighted,
         },
         registered: vec![added()],
+        deregistered: None,
     };
     let old = crate::alb::state_tags::encode(&leftover);
     assert!(old.contains_key("alb-rollout:original.1"));

@@ -24,6 +24,7 @@ impl Executor<'_> {
             green_arn: self.plan.green.clone(),
             original: self.plan.original.clone(),
             registered: self.plan.registered(),
+            deregistered: None,
         };
         let mut tags = state_tags::encode(&record);
         tags.extend(self.heartbeat().tag());
