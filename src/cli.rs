@@ -98,6 +98,19 @@ pub struct CanaryArgs {
     /// How long to wait for green's targets to be healthy.
     #[arg(long, default_value = "5m", env = "ALB_ROLLOUT_HEALTH_TIMEOUT")]
     pub health_timeout: String,
+    /// The full deploy: after the promotion, deregister blue's targets in
+    /// batches of this many (2) or this share of them (25%), each drained
+    /// and green analysed before the next. See docs/full-deploy.md.
+    #[arg(long, env = "ALB_ROLLOUT_DEREGISTER_BLUE")]
+    pub deregister_blue: Option<String>,
+    /// With --deregister-blue: hold (with analysis) this long after the
+    /// promotion before the first batch, so every ALB node has the new route.
+    #[arg(long, default_value = crate::strategy::drain_blue::DEFAULT_SETTLE, env = "ALB_ROLLOUT_SETTLE")]
+    pub settle: String,
+    /// With --deregister-blue: how long a batch may take to drain (more
+    /// than blue's deregistration delay).
+    #[arg(long, default_value = "10m", env = "ALB_ROLLOUT_DRAIN_TIMEOUT")]
+    pub drain_timeout: String,
     /// How a revert moves traffic back: flip (one write of the original
     /// route) or gradual (back through the applied weights, a verified write
     /// each, 5s apart; after a cancel without pauses, and one flip when the

@@ -3,7 +3,7 @@
 //! the progress is also grouped and summarised (`report::github`), and the
 //! run is kept within its credentials' lifetime (`expiry`).
 
-use super::{dry_run, expiry, invalid, live, print_json};
+use super::{dry_run, expiry, full_deploy, invalid, live, print_json};
 use crate::alb::aws::AwsLoadBalancer;
 use crate::alb::state_tags::parse_target;
 use crate::alb::{LoadBalancerPort, Target};
@@ -35,6 +35,8 @@ struct Parsed {
     stickiness: Option<Duration>,
     health_timeout: Duration,
     revert_timeout: Duration,
+    drain: Option<full_deploy::DrainFlags>,
+    drain_timeout: Duration,
 }
 
 fn register_targets(a: &CanaryArgs) -> Vec<Target> {
@@ -68,6 +70,7 @@ fn parse(a: &CanaryArgs) -> Result<Parsed, Vec<InputError>> {
     let stickiness = a.stickiness.as_deref().map(|s| dur("--stickiness", s));
     let health_timeout = dur("--health-timeout", &a.health_timeout);
     let revert_timeout = dur("--revert-timeout", &a.revert_timeout);
+    let drain_timeout = dur("--drain-timeout", &a.drain_timeout);
     if let Some(Some(s)) = stickiness {
         if !(1..=604_800).contains(&s.as_secs()) {
             errors.push(InputError::new(
@@ -77,19 +80,24 @@ fn parse(a: &CanaryArgs) -> Result<Parsed, Vec<InputError>> {
         }
     }
     let register = register_targets(a);
-    match (steps, analysis, health_timeout, revert_timeout) {
-        (Some(steps), Some(analysis), Some(health_timeout), Some(revert_timeout))
-            if errors.is_empty() =>
-        {
-            Ok(Parsed {
-                steps,
-                register,
-                analysis,
-                stickiness: stickiness.flatten(),
-                health_timeout,
-                revert_timeout,
-            })
-        }
+    let drain = full_deploy::parse(a).map_err(|e| errors.extend(e)).ok();
+    let timeouts = (health_timeout, revert_timeout, drain_timeout);
+    match (steps, analysis, timeouts, drain) {
+        (
+            Some(steps),
+            Some(analysis),
+            (Some(health_timeout), Some(revert_timeout), Some(drain_timeout)),
+            Some(drain),
+        ) if errors.is_empty() => Ok(Parsed {
+            steps,
+            register,
+            analysis,
+            stickiness: stickiness.flatten(),
+            health_timeout,
+            revert_timeout,
+            drain,
+            drain_timeout,
+        }),
         _ => Err(errors),
     }
 }
@@ -123,6 +131,12 @@ pub async fn run(config: &aws_config::SdkConfig, a: &CanaryArgs, output: Output)
             return invalid(&all, output);
         }
     };
+    let interval = parsed.analysis.interval;
+    let drain =
+        match full_deploy::plan(lb.as_ref(), &validated.blue.arn, parsed.drain, interval).await {
+            Ok(d) => d,
+            Err(e) => return invalid(&[e], output),
+        };
     let plan = plan(&CanaryInput {
         original: &validated.original,
         blue: &validated.blue.arn,
@@ -132,7 +146,8 @@ pub async fn run(config: &aws_config::SdkConfig, a: &CanaryArgs, output: Output)
         stickiness: parsed.stickiness,
         final_route: a.final_route,
     })
-    .with_abort(a.abort);
+    .with_abort(a.abort)
+    .with_drain(drain);
     if a.dry_run {
         let code = dry_run::print(
             &validated,
@@ -249,6 +264,7 @@ async fn execute(
         register: p.register.clone(),
         interval: an.interval,
         health_timeout: p.health_timeout,
+        drain_timeout: p.drain_timeout,
         health_poll: Duration::from_secs(2),
         thresholds: an.thresholds.clone(),
         tracker: BakeTracker::new(an.failure_limit, an.on_no_data, an.no_data_timeout),

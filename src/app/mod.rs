@@ -5,6 +5,7 @@ mod calls;
 mod canary;
 mod dry_run;
 pub mod expiry;
+mod full_deploy;
 mod live;
 pub(crate) mod rollback;
 mod status;

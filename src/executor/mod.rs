@@ -41,6 +41,9 @@ pub struct RunConfig {
     pub register: Vec<Target>,
     pub interval: Duration,
     pub health_timeout: Duration,
+    /// Bound on waiting for deregistered targets to drain: more than the
+    /// group's deregistration delay.
+    pub drain_timeout: Duration,
     pub health_poll: Duration,
     pub thresholds: Thresholds,
     pub tracker: BakeTracker,
@@ -69,6 +72,11 @@ pub struct Executor<'a> {
     route_now: crate::alb::Forward,
     /// The record's step reads `promoted` (after a verified promotion).
     promoted_marked: bool,
+    /// The record's step reads `draining-blue`: the route is promoted but
+    /// blue's batches are still to come, so `rollback` would undo it all.
+    draining_marked: bool,
+    /// Targets deregistered so far, as the record lists them.
+    deregistered: Vec<Target>,
     /// When the run last wrote its heartbeat (or its record).
     last_beat: std::sync::Mutex<Instant>,
 }
@@ -110,6 +118,8 @@ impl<'a> Executor<'a> {
             record_keys: vec![],
             shifted_at: std::time::SystemTime::now(),
             promoted_marked: false,
+            draining_marked: false,
+            deregistered: vec![],
             last_beat: std::sync::Mutex::new(Instant::now()),
         }
     }
@@ -342,3 +352,6 @@ mod abort_tests;
 
 #[cfg(test)]
 mod plan_tests;
+
+#[cfg(test)]
+mod drain_tests;

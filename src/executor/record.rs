@@ -4,7 +4,7 @@
 
 use super::{apply, Executor};
 use crate::alb::state_tags::{self, Heartbeat, RunRecord};
-use crate::alb::AlbError;
+use crate::alb::{AlbError, Target};
 use crate::engine::Reason;
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -155,6 +155,7 @@ impl Executor<'_> {
     /// Remove the run record at the end of a run that went through: a
     /// failure leaves the run's result standing, with a warning.
     pub(super) async fn unrecord_promoted(&mut self) -> Result<(), Reason> {
+        self.mark_promoted_if_draining().await;
         let Err(problem) = self.unrecord().await else {
             return Ok(());
         };
@@ -166,6 +167,48 @@ impl Executor<'_> {
         };
         self.warn(format!("promoted, but {problem}; {hint}"));
         Err(Reason::Error(problem))
+    }
+
+    /// Before a deregistration: add `targets` to the record's
+    /// `alb-rollout:deregistered`, so `rollback` after a `kill -9` between
+    /// this and the call registers them again (a no-op for a target that
+    /// never left). Not recorded, not sent: the run reverts instead.
+    pub(super) async fn record_deregistered(
+        &mut self,
+        group: &str,
+        targets: &[Target],
+    ) -> Result<(), Reason> {
+        if self.record_keys.is_empty() {
+            return Ok(());
+        }
+        let mut all = self.deregistered.clone();
+        all.extend(
+            targets
+                .iter()
+                .filter(|t| !all.contains(t))
+                .cloned()
+                .collect::<Vec<_>>(),
+        );
+        let tags = state_tags::deregistered_tags(&state_tags::Deregistered {
+            group: group.to_string(),
+            targets: all.clone(),
+        });
+        let (lb, p) = (self.src.lb.clone(), self.cfg.apply);
+        let owner = self.cfg.route.owner_arn();
+        apply::retry(p.write_attempts, p.backoff, || lb.add_tags(owner, &tags))
+            .await
+            .map_err(|e| {
+                Reason::Error(format!(
+                    "could not record the targets about to leave blue on {owner}: {e}; they were not deregistered"
+                ))
+            })?;
+        for k in tags.into_keys() {
+            if !self.record_keys.contains(&k) {
+                self.record_keys.push(k);
+            }
+        }
+        self.deregistered = all;
+        Ok(())
     }
 
     /// Remove the record's keys (retried); the error says what is left.

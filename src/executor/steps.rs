@@ -177,6 +177,13 @@ impl Executor<'_> {
         self.route_now = w.to.clone();
         match w.purpose {
             Purpose::Step { index, of, percent } => self.shifted(index, of, percent, &w.to).await,
+            _ if self.drains_blue() => {
+                // Blue still leaves in batches: until its last batch is
+                // gone the run reverts, and so does `rollback`.
+                self.out.progress(Progress::Promoted { forward: &w.to });
+                self.draining_marked = self.set_step(state_tags::DRAINING_BLUE_STEP).await;
+                Ok(())
+            }
             _ => {
                 self.out.progress(Progress::Promoted { forward: &w.to });
                 self.promoted_marked = self.set_step(state_tags::PROMOTED_STEP).await;
@@ -316,8 +323,23 @@ impl Executor<'_> {
         }
     }
 
+    /// Whether the plan deregisters blue after its promotion.
+    fn drains_blue(&self) -> bool {
+        self.plan.actions.iter().any(|a| {
+            matches!(a, crate::engine::Action::Deregister { group, .. } if group.arn == self.plan.blue)
+        })
+    }
+
+    /// The end of a full deploy: blue's last batch is gone, so the run
+    /// stands; `promoted` tells `rollback` so before the record goes.
+    pub(super) async fn mark_promoted_if_draining(&mut self) {
+        if self.draining_marked && !self.promoted_marked {
+            self.promoted_marked = self.set_step(state_tags::PROMOTED_STEP).await;
+        }
+    }
+
     /// Write the record's step tag (retried); a failure is a warning.
-    async fn set_step(&mut self, step: &str) -> bool {
+    pub(super) async fn set_step(&mut self, step: &str) -> bool {
         let (lb, p) = (self.src.lb.clone(), self.cfg.apply);
         let (owner, tag) = (self.cfg.route.owner_arn(), state_tags::step_tag(step));
         match apply::retry(p.write_attempts, p.backoff, || lb.add_tags(owner, &tag)).await {

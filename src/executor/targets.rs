@@ -63,10 +63,13 @@ impl Executor<'_> {
     ) -> Result<(), Fail> {
         self.checkpoint()?;
         self.keeps_a_healthy_target(group, targets).await?;
+        self.record_deregistered(&group.arn, targets).await?;
         self.checkpoint()?;
         self.deregister_now(group, targets)
             .await
-            .map_err(|e| Fail::After(Reason::Error(e)))
+            .map_err(|e| Fail::After(Reason::Error(e)))?;
+        self.out.progress(Progress::Deregistered { targets });
+        Ok(())
     }
 
     pub(super) async fn deregister_now(
@@ -142,12 +145,12 @@ impl Executor<'_> {
             if draining == 0 {
                 return Ok(());
             }
-            if start.elapsed() >= self.cfg.health_timeout {
+            if start.elapsed() >= self.cfg.drain_timeout {
                 return Err(Reason::Error(format!(
-                    "{draining} target(s) of {} {} were still draining after {}s (--health-timeout)",
+                    "{draining} target(s) of {} {} were still draining after {}s (--drain-timeout)",
                     group.role,
                     group.arn,
-                    self.cfg.health_timeout.as_secs()
+                    self.cfg.drain_timeout.as_secs()
                 )));
             }
             let label = format!("waiting for {}'s targets to drain; next look", group.role);

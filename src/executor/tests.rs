@@ -51,6 +51,7 @@ pub(super) fn config(steps: &str, register: Vec<Target>) -> RunConfig {
         register,
         interval: Duration::from_secs(30),
         health_timeout: Duration::from_secs(300),
+        drain_timeout: Duration::from_secs(600),
         health_poll: Duration::from_secs(5),
         thresholds: Thresholds {
             max_error_rate: 0.01,

@@ -28,6 +28,10 @@ pub enum Progress<'a> {
     Registered {
         targets: &'a [Target],
     },
+    /// Targets taken out of blue (`--deregister-blue`); they drain next.
+    Deregistered {
+        targets: &'a [Target],
+    },
     Health {
         counts: HealthCounts,
         waited: Duration,

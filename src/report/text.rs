@@ -96,6 +96,10 @@ impl<W: Write + Send> TextReporter<W> {
                 let ids: Vec<String> = targets.iter().map(|t| t.to_string()).collect();
                 format!("registered {} in green", ids.join(", "))
             }
+            Progress::Deregistered { targets } => {
+                let ids: Vec<String> = targets.iter().map(|t| t.to_string()).collect();
+                format!("deregistered {} from blue; draining", ids.join(", "))
+            }
             Progress::Health { counts, waited } => {
                 format!("green is ready: {counts} (waited {})", secs(waited))
             }

@@ -1,9 +1,11 @@
 //! The canary planner: which forward action each step writes, what the
 //! promoted route looks like, and the run as a plan of actions (record,
-//! register, await health, write and bake each step, promote, unrecord).
+//! register, await health, write and bake each step, promote, then with
+//! `--deregister-blue` blue's batches (`drain_blue`), unrecord).
 //! The revert is not planned here: the engine derives it from what was
 //! applied (`engine::revert`), shaped by `--abort`.
 
+use super::drain_blue::BlueDrain;
 use crate::alb::{Forward, ForwardShape, Stickiness, Target, WeightedGroup, MAX_WEIGHT};
 use crate::engine::{AbortMode, Action, BakeSpec, Group, Plan, Purpose, Role, RouteWrite};
 use crate::plan::{Step, Tenths};
@@ -39,6 +41,10 @@ pub struct CanaryPlan {
     pub promoted: Forward,
     /// How a revert moves traffic back (`--abort`).
     pub abort: AbortMode,
+    /// After the promotion, blue's targets leave in batches
+    /// (`--deregister-blue`): the full deploy.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub drain: Option<BlueDrain>,
 }
 
 /// Weights for green at `p`: blue and green share 1000, each capped at 999;
@@ -140,6 +146,7 @@ pub fn plan(input: &CanaryInput) -> CanaryPlan {
         steps,
         promoted,
         abort: AbortMode::Flip,
+        drain: None,
     }
 }
 
@@ -150,6 +157,10 @@ impl CanaryPlan {
 
     pub fn with_abort(self, abort: AbortMode) -> Self {
         CanaryPlan { abort, ..self }
+    }
+
+    pub fn with_drain(self, drain: Option<BlueDrain>) -> Self {
+        CanaryPlan { drain, ..self }
     }
 
     /// The run as actions. `register` are the targets asked for with
@@ -194,6 +205,9 @@ impl CanaryPlan {
             to: self.promoted.clone(),
             purpose: Purpose::Promote { after_steps: of },
         }));
+        if let Some(d) = &self.drain {
+            actions.extend(d.actions(&self.blue, of));
+        }
         actions.push(Action::Unrecord);
         Plan {
             strategy: "canary",

@@ -3,3 +3,4 @@
 //! planned here but derived by the engine from what was applied.
 
 pub mod canary;
+pub mod drain_blue;
