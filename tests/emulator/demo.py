@@ -57,7 +57,8 @@ def wait_serving(endpoint: str, elb, targets: list[tuple[str, str]], timeout: fl
 
 def build(endpoint: str, region: str = "us-east-1", green_error_rate: float = 0.0, register_green: bool = True,
           blue_host: str = "127.0.0.2", green_host: str = "127.0.0.3", prefix: str = "demo",
-          blue_error_rate: float = 0.0, green_latency_ms: float = 0.0) -> tuple[dict, list]:
+          blue_error_rate: float = 0.0, green_latency_ms: float = 0.0,
+          blue_targets: int = 1) -> tuple[dict, list]:
     import boto3
 
     kw = dict(endpoint_url=endpoint, region_name=region, aws_access_key_id="testing",
@@ -66,6 +67,10 @@ def build(endpoint: str, region: str = "us-east-1", green_error_rate: float = 0.
     elb = boto3.client("elbv2", **kw)
 
     blue_app = start_app(blue_host, 0, "v1", error_rate=blue_error_rate)
+    # More blue targets (--blue-targets N), each on its own loopback address
+    # so health and served counters tell them apart.
+    more_blue = [(h, start_app(h, 0, "v1", error_rate=blue_error_rate))
+                 for h in (f"127.0.0.{20 + i}" for i in range(1, max(1, blue_targets)))]
     green_app = start_app(green_host, 0, "v2", error_rate=green_error_rate, latency_ms=green_latency_ms)
 
     vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
@@ -84,22 +89,26 @@ def build(endpoint: str, region: str = "us-east-1", green_error_rate: float = 0.
         tgs[color] = arn
     listener = elb.create_listener(LoadBalancerArn=lb, Protocol="HTTP", Port=80, DefaultActions=[
         {"Type": "forward", "TargetGroupArn": tgs["blue"]}])["Listeners"][0]["ListenerArn"]
-    elb.register_targets(TargetGroupArn=tgs["blue"], Targets=[{"Id": blue_host, "Port": blue_app.port}])
+    elb.register_targets(TargetGroupArn=tgs["blue"], Targets=[{"Id": blue_host, "Port": blue_app.port}]
+                         + [{"Id": h, "Port": a.port} for h, a in more_blue])
     if register_green:
         elb.register_targets(TargetGroupArn=tgs["green"], Targets=[{"Id": green_host, "Port": green_app.port}])
     # Hand the stack over only once it serves, as a stack long in service on AWS
     # would: registered targets healthy and the registrations propagated to the
     # data plane (the emulator's --propagation-delay, 3 s by default).
-    wait_serving(endpoint, elb, [(tgs["blue"], blue_host)] + ([(tgs["green"], green_host)] if register_green else []))
+    wait_serving(endpoint, elb, [(tgs["blue"], blue_host)] + [(tgs["blue"], h) for h, _ in more_blue]
+                 + ([(tgs["green"], green_host)] if register_green else []))
     info = {
         "endpoint": endpoint, "region": region, "load_balancer_arn": lb, "listener_arn": listener,
         "blue_arn": tgs["blue"], "green_arn": tgs["green"],
         "listener_url": wait_listener_url(endpoint, listener),
         "blue_target": {"id": blue_host, "port": blue_app.port},
+        "blue_targets": [{"id": blue_host, "port": blue_app.port}]
+        + [{"id": h, "port": a.port} for h, a in more_blue],
         "green_target": {"id": green_host, "port": green_app.port},
         "green_app_url": green_app.url, "blue_app_url": blue_app.url,
     }
-    return info, [blue_app, green_app]
+    return info, [blue_app, green_app] + [a for _, a in more_blue]
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -110,6 +119,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--blue-error-rate", type=float, default=0.0,
                    help="make blue fail too, to play a platform-wide incident")
     p.add_argument("--green-latency-ms", type=float, default=0.0)
+    p.add_argument("--blue-targets", type=int, default=1, help="how many targets blue has (loopback apps)")
     p.add_argument("--register-green", dest="register_green", action="store_true", default=True)
     p.add_argument("--no-register-green", dest="register_green", action="store_false")
     p.add_argument("--prefix", default="demo", help="name prefix (demo-alb, demo-blue, demo-green)")
@@ -120,7 +130,8 @@ def main(argv: list[str] | None = None) -> None:
     if not a.endpoint:
         p.error("--endpoint (or AWS_ENDPOINT_URL) is required")
     info, _apps = build(a.endpoint, a.region, a.green_error_rate, a.register_green, prefix=a.prefix,
-                        blue_error_rate=a.blue_error_rate, green_latency_ms=a.green_latency_ms)
+                        blue_error_rate=a.blue_error_rate, green_latency_ms=a.green_latency_ms,
+                        blue_targets=a.blue_targets)
     print(json.dumps(info), flush=True)
     if a.serve:
         signal.signal(signal.SIGTERM, lambda *_: os._exit(0))

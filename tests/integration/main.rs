@@ -7,6 +7,7 @@ mod analysis;
 mod canary;
 mod cloudwatch_timing;
 mod faults;
+mod full_deploy;
 mod github;
 mod preflight;
 mod route_auth;
