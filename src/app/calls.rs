@@ -100,8 +100,18 @@ fn calls_from(
 ) -> Vec<PlannedCall> {
     let mut now = before.clone();
     let mut out = Vec::new();
+    // The plan itself, not a revert: it ends by marking the run promoted.
+    let promotes = actions.iter().any(|a| {
+        a.route_write()
+            .is_some_and(|w| matches!(w.purpose, Purpose::Promote { .. }))
+    });
     for a in actions {
-        out.extend(action_calls(route, plan, a, &now, an));
+        let mut calls = action_calls(route, plan, a, &now, an);
+        if *a == Action::Unrecord && promotes && drains_blue(plan) {
+            let why = "step promoted: blue's last batch is gone; from here `rollback` leaves the route alone";
+            calls.insert(0, call("AddTags", route.owner_arn(), why.into()));
+        }
+        out.extend(calls);
         if let Some(w) = a.route_write() {
             now = w.to.clone();
         }
@@ -155,6 +165,12 @@ fn action_calls(
                 );
                 out.push(call("DescribeTargetHealth", &group.arn, why));
             }
+            if group.arn == plan.blue {
+                // Only a run's own forward deregistrations (blue's) are
+                // recorded; a revert's (green's) are not.
+                let why = "alb-rollout:deregistered += these targets, so `rollback` can register them again";
+                out.push(call("AddTags", owner, why.into()));
+            }
             out.push(call("DeregisterTargets", &group.arn, ids(targets)));
             out
         }
@@ -184,6 +200,13 @@ fn action_calls(
         Action::Bake(b) => bake_call(plan, b, an).into_iter().collect(),
         Action::Unrecord => vec![call("RemoveTags", owner, "remove the run record".into())],
     }
+}
+
+/// Whether the plan deregisters blue (`--deregister-blue`).
+fn drains_blue(plan: &Plan) -> bool {
+    plan.actions
+        .iter()
+        .any(|a| matches!(a, Action::Deregister { group, .. } if group.arn == plan.blue))
 }
 
 fn rule_text(r: &RuleSpec) -> String {
@@ -258,11 +281,11 @@ fn write_calls(route: &RouteRef, plan: &Plan, w: &RouteWrite) -> Vec<PlannedCall
                 "step promoting: if the run dies before the promotion is verified, `rollback` restores the original".into(),
             ));
             out.push(write_call(route, &w.to));
-            out.push(call(
-                "AddTags",
-                owner,
-                "step promoted: from here `rollback` leaves the route alone".into(),
-            ));
+            let after = match drains_blue(plan) {
+                true => "step draining-blue: until blue's last batch is gone, `rollback` registers blue's targets again and restores the original",
+                false => "step promoted: from here `rollback` leaves the route alone",
+            };
+            out.push(call("AddTags", owner, after.into()));
         }
     }
     out

@@ -86,3 +86,58 @@ fn the_calls_follow_the_plan_and_the_revert_follows_abort() {
         back[2].detail
     );
 }
+
+#[test]
+fn the_full_deploy_records_each_batch_and_marks_promoted_after_the_last() {
+    use crate::strategy::drain_blue::{batches, BatchSize, BlueDrain};
+    let route = RouteRef::new("listener", None);
+    let an = resolve(&AnalysisArgs::default(), FileSettings::default()).unwrap();
+    let original = Forward::single("blue");
+    let s = parse_steps("100").unwrap();
+    let targets: Vec<Target> = ["10.0.0.1", "10.0.0.2"]
+        .iter()
+        .map(|id| crate::alb::state_tags::parse_target(id))
+        .collect();
+    let p = plan(&CanaryInput {
+        original: &original,
+        blue: "blue",
+        green: "green",
+        steps: &s,
+        default_bake: Duration::from_secs(30),
+        stickiness: None,
+        final_route: FinalRoute::KeepBlue,
+    })
+    .with_drain(Some(BlueDrain {
+        batches: batches(&targets, BatchSize::Count(1)),
+        settle: Duration::from_secs(15),
+        check: Duration::from_secs(30),
+    }))
+    .actions(&[]);
+    let c = calls(&route, &p, &an);
+    let all = ops(&c);
+    let tail = &all[all.len() - 10..all.len() - 1];
+    let want = [
+        "analyse",
+        "AddTags",
+        "DeregisterTargets",
+        "wait",
+        "analyse",
+        "AddTags",
+        "DeregisterTargets",
+        "wait",
+        "AddTags",
+    ];
+    assert_eq!(tail, &want[..], "{c:#?}");
+    assert_eq!(ops(&c).last(), Some(&"RemoveTags"));
+    assert!(c.iter().any(|x| x.detail.starts_with("step draining-blue")));
+    let r = revert_calls(&route, &p, &an);
+    let want = [
+        "RegisterTargets",
+        "wait",
+        "RegisterTargets",
+        "wait",
+        "ModifyListener",
+        "RemoveTags",
+    ];
+    assert_eq!(ops(&r), want, "no promoted mark in a revert: {r:#?}");
+}
