@@ -176,7 +176,14 @@ fn credentials_fit(
     let Some(at) = expiry::expiry(sdk, env.as_deref())? else {
         return Ok(None);
     };
-    let bakes: Vec<Duration> = plan.steps.iter().map(|s| s.bake).collect();
+    let mut bakes: Vec<Duration> = plan.steps.iter().map(|s| s.bake).collect();
+    // The full deploy's holds count too; its drain waits depend on blue's
+    // deregistration delay, unknown here (a run the credentials outlive
+    // mid-drain is cancelled by the guard and reverts).
+    if let Some(d) = plan.drain.as_ref().filter(|d| !d.batches.is_empty()) {
+        bakes.push(d.settle);
+        bakes.extend(std::iter::repeat_n(d.check, d.batches.len() - 1));
+    }
     let planned = expiry::planned(&bakes, p.analysis.cloudwatch, p.health_timeout);
     expiry::at_preflight(
         at,
