@@ -143,3 +143,23 @@ async fn a_run_killed_during_the_batches_is_undone_exactly_by_rollback() {
     assert_eq!(ids, BLUE_IDS);
     assert!(r.lb.tags_of(DEMO_LISTENER).is_empty());
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_refused_deregistration_reverts_and_blue_keeps_every_target() {
+    let (r, cfg) = full_deploy();
+    // Recorded, then refused: the revert registers targets that never
+    // left, which changes nothing, then restores the route.
+    r.lb.fail_next(
+        "DeregisterTargets",
+        1,
+        crate::alb::AlbErrorKind::AccessDenied,
+    );
+    let report = run_on(&r, r.lb.clone(), cfg).await;
+    assert_eq!(report.result, "reverted", "{report:?}");
+    assert_eq!(r.lb.targets_of(DEMO_BLUE).len(), 4);
+    assert_eq!(
+        r.lb.route(&route()),
+        RouteAction::Forward(Forward::single(DEMO_BLUE))
+    );
+    assert!(r.lb.tags_of(DEMO_LISTENER).is_empty(), "record removed");
+}
