@@ -181,14 +181,20 @@ impl Executor<'_> {
         if self.record_keys.is_empty() {
             return Ok(());
         }
+        // One group's list: the record names one group (blue), the only
+        // one a plan deregisters from today; a second is refused unsent.
+        if !self.deregistered.is_empty() && group != self.plan.blue {
+            return Err(Reason::Error(format!(
+                "the run record holds deregistered targets of one group only ({}); {group} was not changed",
+                self.plan.blue
+            )));
+        }
         let mut all = self.deregistered.clone();
-        all.extend(
-            targets
-                .iter()
-                .filter(|t| !all.contains(t))
-                .cloned()
-                .collect::<Vec<_>>(),
-        );
+        for t in targets {
+            if !all.contains(t) {
+                all.push(t.clone());
+            }
+        }
         let tags = state_tags::deregistered_tags(&state_tags::Deregistered {
             group: group.to_string(),
             targets: all.clone(),
