@@ -4,7 +4,8 @@
 //! - `cli`, `settings`, `plan`, `aws_env`: flags, validated settings, pure
 //!   parsing of steps and durations, the AWS configuration.
 //! - `preflight`: pure validation of the request against live state.
-//! - `strategy`: pure planners; a run is a plan of actions (`strategy::canary`).
+//! - `strategy`: pure planners; a run is a plan of actions (`strategy::canary`,
+//!   `strategy::blue_green` built on the canary's).
 //! - `engine`: pure: the action vocabulary and inverses, plans, the revert
 //!   derived from what was applied (flip or gradual), the run's final state.
 //! - `executor`: runs any plan against the ports, with the invariants and
