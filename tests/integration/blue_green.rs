@@ -204,3 +204,39 @@ async fn preflight_names_every_culprit_and_changes_nothing() {
     }
     assert_eq!(emu.mutating_calls(), Vec::<String>::new());
 }
+
+#[tokio::test]
+async fn a_bad_green_judged_by_cloudwatch_is_switched_back() {
+    let mut emu = Emulator::start();
+    let d = emu.demo(&["--green-error-rate", "0.5"]);
+    let before = default_action(&emu, &d);
+    let traffic = Traffic::start(
+        &format!("{}/", d.listener_url),
+        20,
+        Duration::from_secs(360),
+    );
+    let r = emu.run(&[
+        "blue-green",
+        "--listener",
+        &d.listener,
+        "--blue",
+        &d.blue,
+        "--green",
+        &d.green,
+        "--bake",
+        "2m",
+        "--interval",
+        "10s",
+        "--on-no-data",
+        "fail",
+        "--output",
+        "json",
+    ]);
+    let counts = traffic.stop();
+    assert_eq!(r.code, 1, "{r:?}");
+    let report = r.json();
+    let reason = report["reason"]["message"].as_str().unwrap();
+    assert!(reason.starts_with("error-rate: green"), "{reason}");
+    assert_eq!(default_action(&emu, &d), before, "the exact original");
+    assert!(counts.get("v2/500") > 0, "{counts:?}");
+}
