@@ -90,8 +90,8 @@ pub async fn run(config: &aws_config::SdkConfig, a: &BlueGreenArgs, output: Outp
         Err(code) => return code,
     };
     let Some(holds) = holds else {
-        // Unreachable: preflight fails whenever the flags did.
-        return super::EXIT_INVALID;
+        // Preflight fails whenever the flags did, so this is not reached.
+        return super::failed("the flags were not parsed", super::EXIT_INVALID, output);
     };
     let bg = plan(&BlueGreenInput {
         original: &checked.validated.original,
