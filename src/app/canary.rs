@@ -2,6 +2,9 @@
 //! either print the plan (`--dry-run`) or execute it. Inside GitHub Actions
 //! the progress is also grouped and summarised (`report::github`), and the
 //! run is kept within its credentials' lifetime (`expiry`).
+//!
+//! `preflight` and `start` (dry run or execution of any `Planned`) are
+//! shared with `blue_green`, which differs only in its flags and planner.
 
 use super::{dry_run, expiry, invalid, live, print_json};
 use crate::alb::aws::AwsLoadBalancer;
