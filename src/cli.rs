@@ -38,6 +38,9 @@ pub enum Cmd {
     Status(StatusArgs),
     /// Shift traffic from blue to green step by step, judging each step.
     Canary(Box<CanaryArgs>),
+    /// Bring green up beside blue, switch all traffic to it in one write,
+    /// judge it, and switch back in one write if it fails.
+    BlueGreen(Box<BlueGreenArgs>),
     /// Restore the route recorded by a run that crashed or was killed.
     Rollback(RollbackArgs),
 }
@@ -115,6 +118,58 @@ pub struct CanaryArgs {
     /// route) or gradual (back through the applied weights, a verified write
     /// each, 5s apart; after a cancel without pauses, and one flip when the
     /// rest would not fit --revert-timeout).
+    #[arg(long, value_enum, default_value_t = AbortMode::Flip, env = "ALB_ROLLOUT_ABORT")]
+    pub abort: AbortMode,
+    /// Bound on the revert after a cancel, from the signal (a CI runner allows ~10s).
+    #[arg(long, default_value = "8s", env = "ALB_ROLLOUT_REVERT_TIMEOUT")]
+    pub revert_timeout: String,
+    /// Analysis settings file (TOML); flags and env vars override it.
+    #[arg(long, env = "ALB_ROLLOUT_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Validate against live state and print the plan; change nothing.
+    #[arg(long, env = "ALB_ROLLOUT_DRY_RUN", value_parser = BoolishValueParser::new())]
+    pub dry_run: bool,
+    /// Start even if the route records another run in progress.
+    #[arg(long, env = "ALB_ROLLOUT_FORCE", value_parser = BoolishValueParser::new())]
+    pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct BlueGreenArgs {
+    /// Listener ARN whose default action (or --rule) is switched.
+    #[arg(long, env = "ALB_ROLLOUT_LISTENER")]
+    pub listener: String,
+    /// Switch this rule's forward action instead of the default action.
+    #[arg(long, env = "ALB_ROLLOUT_RULE")]
+    pub rule: Option<String>,
+    /// Target group (ARN or name) the route forwards to now.
+    #[arg(long, env = "ALB_ROLLOUT_BLUE")]
+    pub blue: String,
+    /// Target group (ARN or name) with the new version.
+    #[arg(long, env = "ALB_ROLLOUT_GREEN")]
+    pub green: String,
+    /// Targets to register in green first (instance IDs or IP[:port]).
+    #[arg(long, value_delimiter = ',', env = "ALB_ROLLOUT_REGISTER")]
+    pub register: Vec<String>,
+    /// How long to judge green at 100% after the switch (with CloudWatch:
+    /// judged minutes, which arrive 1-3 minutes late).
+    #[arg(long, default_value = "5m", env = "ALB_ROLLOUT_BAKE")]
+    pub bake: String,
+    /// After the bake, keep judging this much longer with blue one write
+    /// away (weight 0 in the forward); a failure still switches back.
+    #[arg(long, default_value = "0s", env = "ALB_ROLLOUT_KEEP_BLUE")]
+    pub keep_blue: String,
+    #[command(flatten)]
+    pub analysis: AnalysisArgs,
+    /// After success, keep blue in the action at weight 0 (one-call
+    /// switch-back) or forward to green only.
+    #[arg(long, value_enum, default_value_t = FinalRoute::KeepBlue, env = "ALB_ROLLOUT_FINAL_ROUTE")]
+    pub final_route: FinalRoute,
+    /// How long to wait for green's targets to be healthy.
+    #[arg(long, default_value = "5m", env = "ALB_ROLLOUT_HEALTH_TIMEOUT")]
+    pub health_timeout: String,
+    /// How a revert moves traffic back: only flip (one write of the
+    /// original route); gradual is refused, the switch was one write.
     #[arg(long, value_enum, default_value_t = AbortMode::Flip, env = "ALB_ROLLOUT_ABORT")]
     pub abort: AbortMode,
     /// Bound on the revert after a cancel, from the signal (a CI runner allows ~10s).

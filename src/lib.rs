@@ -5,7 +5,8 @@
 //!   parsing of steps and durations, the AWS configuration.
 //! - `preflight`: pure validation of the request against live state.
 //! - `strategy`: pure planners; a run is a plan of actions (`strategy::canary`,
-//!   and `strategy::drain_blue` for the full deploy's batches after it).
+//!   `strategy::drain_blue` for the full deploy's batches after it, and
+//!   `strategy::blue_green` built on the canary's).
 //! - `engine`: pure: the action vocabulary and inverses, plans, the revert
 //!   derived from what was applied (flip or gradual), the run's final state.
 //! - `executor`: runs any plan against the ports, with the invariants and

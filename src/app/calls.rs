@@ -105,13 +105,23 @@ fn calls_from(
         a.route_write()
             .is_some_and(|w| matches!(w.purpose, Purpose::Promote { .. }))
     });
+    let mut prev: Option<&Action> = None;
     for a in actions {
-        let mut calls = action_calls(route, plan, a, &now, an);
+        let mut calls = match a {
+            // A hold right after another (blue-green's --keep-blue) is
+            // measured from where that one ended, not from the shift.
+            Action::Bake(b) => {
+                let after_hold = matches!(prev, Some(Action::Bake(_)));
+                bake_call(plan, b, an, after_hold).into_iter().collect()
+            }
+            _ => action_calls(route, plan, a, &now, an),
+        };
         if *a == Action::Unrecord && promotes && drains_blue(plan) {
             let why = "step promoted: blue's last batch is gone; from here `rollback` leaves the route alone";
             calls.insert(0, call("AddTags", route.owner_arn(), why.into()));
         }
         out.extend(calls);
+        prev = Some(a);
         if let Some(w) = a.route_write() {
             now = w.to.clone();
         }
@@ -197,7 +207,7 @@ fn action_calls(
             ),
             call("DeleteRule", &r.listener_arn, rule_text(r)),
         ],
-        Action::Bake(b) => bake_call(plan, b, an).into_iter().collect(),
+        Action::Bake(b) => bake_call(plan, b, an, false).into_iter().collect(),
         Action::Unrecord => vec![call("RemoveTags", owner, "remove the run record".into())],
     }
 }
@@ -305,15 +315,19 @@ fn drift_call(route: &RouteRef, what: &str) -> PlannedCall {
 }
 
 /// The hold with analysis of a step that has one.
-fn bake_call(plan: &Plan, b: &BakeSpec, an: &Analysis) -> Option<PlannedCall> {
+fn bake_call(plan: &Plan, b: &BakeSpec, an: &Analysis, after_hold: bool) -> Option<PlannedCall> {
     if b.duration.is_zero() {
         return None;
     }
+    let since = match after_hold {
+        true => "the previous hold",
+        false => "the shift",
+    };
     let every = humantime::format_duration(an.interval);
     let hold = humantime::format_duration(b.duration);
     let how = if an.cloudwatch {
         format!(
-            "until CloudWatch minutes covering {hold} after the shift have arrived and passed \
+            "until CloudWatch minutes covering {hold} after {since} have arrived and passed \
              (ALB metrics lag 1-3 min), checking every {every}"
         )
     } else {

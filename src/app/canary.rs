@@ -2,6 +2,9 @@
 //! either print the plan (`--dry-run`) or execute it. Inside GitHub Actions
 //! the progress is also grouped and summarised (`report::github`), and the
 //! run is kept within its credentials' lifetime (`expiry`).
+//!
+//! `preflight` and `start` (dry run or execution of any `Planned`) are
+//! shared with `blue_green`, which differs only in its flags and planner.
 
 use super::{dry_run, expiry, full_deploy, invalid, live, print_json};
 use crate::alb::aws::AwsLoadBalancer;
@@ -10,6 +13,7 @@ use crate::alb::{LoadBalancerPort, Target};
 use crate::analysis::collect::{Sources, Subjects};
 use crate::analysis::BakeTracker;
 use crate::cli::{CanaryArgs, Output};
+use crate::engine::{Action, Plan};
 use crate::executor::{apply::ApplyPolicy, Executor, RunConfig};
 use crate::plan::{parse_duration, parse_steps, Step};
 use crate::preflight::{self, InputError, Request, Validated};
@@ -28,19 +32,27 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// Input that needs no AWS call to check.
-struct Parsed {
-    steps: Vec<Step>,
-    register: Vec<Target>,
-    analysis: Analysis,
-    stickiness: Option<Duration>,
-    health_timeout: Duration,
-    revert_timeout: Duration,
-    drain: Option<full_deploy::DrainFlags>,
-    drain_timeout: Duration,
+pub(super) struct Parsed {
+    pub steps: Vec<Step>,
+    pub register: Vec<Target>,
+    pub analysis: Analysis,
+    pub stickiness: Option<Duration>,
+    pub health_timeout: Duration,
+    pub revert_timeout: Duration,
+    /// `--deregister-blue` and `--settle` (canary only).
+    pub drain: Option<full_deploy::DrainFlags>,
+    pub drain_timeout: Duration,
 }
 
-fn register_targets(a: &CanaryArgs) -> Vec<Target> {
-    a.register
+/// A strategy's plan: the canary-shaped one the executor is configured
+/// with, and the actions it runs (`Executor::with_plan`).
+pub(super) struct Planned {
+    pub canary: CanaryPlan,
+    pub actions: Plan,
+}
+
+pub(super) fn register_targets(register: &[String]) -> Vec<Target> {
+    register
         .iter()
         .map(|s| s.trim())
         .filter(|s| !s.is_empty())
@@ -79,7 +91,7 @@ fn parse(a: &CanaryArgs) -> Result<Parsed, Vec<InputError>> {
             ));
         }
     }
-    let register = register_targets(a);
+    let register = register_targets(&a.register);
     let drain = full_deploy::parse(a).map_err(|e| errors.extend(e)).ok();
     let timeouts = (health_timeout, revert_timeout, drain_timeout);
     match (steps, analysis, timeouts, drain) {
@@ -102,17 +114,50 @@ fn parse(a: &CanaryArgs) -> Result<Parsed, Vec<InputError>> {
     }
 }
 
-pub async fn run(config: &aws_config::SdkConfig, a: &CanaryArgs, output: Output) -> i32 {
-    let parsed = parse(a);
+/// What preflight hands a strategy: the port, the parsed flags, the live
+/// state they were validated against, the credentials' expiry if known.
+pub(super) struct Checked {
+    pub lb: Arc<dyn LoadBalancerPort>,
+    pub parsed: Parsed,
+    pub validated: Validated,
+    pub sdk_expiry: Option<SystemTime>,
+}
+
+/// The preflight every strategy shares: the flags (parsed by the caller),
+/// the AWS environment, the live state; every problem at once, or exit 2
+/// before any mutating call.
+pub(super) async fn preflight(
+    config: &aws_config::SdkConfig,
+    req: &Request<'_>,
+    parsed: Result<Parsed, Vec<InputError>>,
+    output: Output,
+) -> Result<Checked, i32> {
     let (env_errors, sdk_expiry) = crate::aws_env::check_with_expiry(config).await;
     if !env_errors.is_empty() {
         let mut all = parsed.err().unwrap_or_default();
         all.extend(env_errors);
-        return invalid(&all, output);
+        return Err(invalid(&all, output));
     }
     let lb: Arc<dyn LoadBalancerPort> = Arc::new(AwsLoadBalancer::new(config));
+    let state = live::read(lb.as_ref(), req).await;
+    match (parsed, preflight::validate(req, &state)) {
+        (Ok(parsed), Ok(validated)) => Ok(Checked {
+            lb,
+            parsed,
+            validated,
+            sdk_expiry,
+        }),
+        (p, v) => {
+            let mut all = p.err().unwrap_or_default();
+            all.extend(v.err().unwrap_or_default());
+            Err(invalid(&all, output))
+        }
+    }
+}
+
+pub async fn run(config: &aws_config::SdkConfig, a: &CanaryArgs, output: Output) -> i32 {
     // Parsed on its own so preflight checks it even when other flags are bad.
-    let register = register_targets(a);
+    let register = register_targets(&a.register);
     let req = Request {
         listener_arn: &a.listener,
         rule_arn: a.rule.as_deref(),
@@ -121,15 +166,14 @@ pub async fn run(config: &aws_config::SdkConfig, a: &CanaryArgs, output: Output)
         register: &register,
         force: a.force,
     };
-    let state = live::read(lb.as_ref(), &req).await;
-    let validated = preflight::validate(&req, &state);
-    let (parsed, validated) = match (parsed, validated) {
-        (Ok(p), Ok(v)) => (p, v),
-        (p, v) => {
-            let mut all = p.err().unwrap_or_default();
-            all.extend(v.err().unwrap_or_default());
-            return invalid(&all, output);
-        }
+    let Checked {
+        lb,
+        parsed,
+        validated,
+        sdk_expiry,
+    } = match preflight(config, &req, parse(a), output).await {
+        Ok(c) => c,
+        Err(code) => return code,
     };
     let interval = parsed.analysis.interval;
     let drain =
@@ -148,42 +192,65 @@ pub async fn run(config: &aws_config::SdkConfig, a: &CanaryArgs, output: Output)
     })
     .with_abort(a.abort)
     .with_drain(drain);
-    if a.dry_run {
+    let actions = plan.actions(&parsed.register);
+    let planned = Planned {
+        canary: plan,
+        actions,
+    };
+    let checked = Checked {
+        lb,
+        parsed,
+        validated,
+        sdk_expiry,
+    };
+    start(config, checked, planned, a.dry_run, output).await
+}
+
+/// Print the plan (`--dry-run`), or check the credentials last long
+/// enough and run it.
+pub(super) async fn start(
+    config: &aws_config::SdkConfig,
+    c: Checked,
+    planned: Planned,
+    dry: bool,
+    output: Output,
+) -> i32 {
+    if dry {
         let code = dry_run::print(
-            &validated,
-            &plan,
-            &parsed.register,
-            &parsed.analysis,
+            &c.validated,
+            &planned.canary,
+            &planned.actions,
+            &c.parsed.analysis,
             output,
         );
         crate::report::github::result_only("dry-run", None);
         return code;
     }
-    let expiry = match credentials_fit(sdk_expiry, &plan, &parsed) {
+    let expiry = match credentials_fit(c.sdk_expiry, &planned.actions, &c.parsed) {
         Ok(e) => e,
         Err(e) => return invalid(&[e], output),
     };
-    execute(config, lb, validated, plan, parsed, output, expiry).await
+    execute(config, c.lb, c.validated, planned, c.parsed, output, expiry).await
 }
 
 /// The credentials' expiry, or why the run could outlive them.
 fn credentials_fit(
     sdk: Option<SystemTime>,
-    plan: &CanaryPlan,
+    plan: &Plan,
     p: &Parsed,
 ) -> Result<Option<SystemTime>, InputError> {
     let env = std::env::var(expiry::EXPIRY_ENV).ok();
     let Some(at) = expiry::expiry(sdk, env.as_deref())? else {
         return Ok(None);
     };
-    let mut bakes: Vec<Duration> = plan.steps.iter().map(|s| s.bake).collect();
-    // The full deploy's holds count too; its drain waits depend on blue's
-    // deregistration delay, unknown here (a run the credentials outlive
-    // mid-drain is cancelled by the guard and reverts).
-    if let Some(d) = plan.drain.as_ref().filter(|d| !d.batches.is_empty()) {
-        bakes.push(d.settle);
-        bakes.extend(std::iter::repeat_n(d.check, d.batches.len() - 1));
-    }
+    let bakes: Vec<Duration> = plan
+        .actions
+        .iter()
+        .filter_map(|a| match a {
+            Action::Bake(b) => Some(b.duration),
+            _ => None,
+        })
+        .collect();
     let planned = expiry::planned(&bakes, p.analysis.cloudwatch, p.health_timeout);
     expiry::at_preflight(
         at,
@@ -254,7 +321,7 @@ async fn execute(
     config: &aws_config::SdkConfig,
     lb: Arc<dyn LoadBalancerPort>,
     v: Validated,
-    plan: CanaryPlan,
+    planned: Planned,
     p: Parsed,
     output: Output,
     expiry: Option<SystemTime>,
@@ -286,7 +353,7 @@ async fn execute(
             .map(|d| d.as_secs())
             .unwrap_or(0),
         apply: ApplyPolicy::default(),
-        plan,
+        plan: planned.canary,
     };
     let cancel = Cancel::new();
     cancel.on_signals();
@@ -294,13 +361,14 @@ async fn execute(
         let margin = expiry::margin(p.revert_timeout);
         expiry::guard(cancel.clone(), at, margin, refresher(config))
     });
-    drive(cfg, src, cancel, guard, output).await
+    drive(cfg, planned.actions, src, cancel, guard, output).await
 }
 
 /// Run, then report: the result on stdout, and inside GitHub Actions the
 /// annotation, outputs and summary.
 async fn drive(
     cfg: RunConfig,
+    actions: Plan,
     src: Sources,
     cancel: Cancel,
     guard: Option<tokio::task::JoinHandle<()>>,
@@ -317,7 +385,10 @@ async fn drive(
     };
     let text = TextReporter::new(stream(), tty);
     let mut out = GithubReporter::new(text, stream(), GithubEnv::from_env());
-    let mut report = Executor::new(cfg, src, cancel, &mut out).run().await;
+    let mut report = Executor::new(cfg, src, cancel, &mut out)
+        .with_plan(actions)
+        .run()
+        .await;
     if let Some(g) = guard {
         g.abort();
     }

@@ -5,8 +5,9 @@
 pub use super::calls::forward_text;
 use super::calls::{calls, revert_calls, PlannedCall};
 use super::print_json;
-use crate::alb::{arn_resource, Target};
+use crate::alb::arn_resource;
 use crate::cli::Output;
+use crate::engine::Plan;
 use crate::preflight::Validated;
 use crate::provider::probe::parse_probe_spec;
 use crate::redact;
@@ -50,17 +51,17 @@ fn print_sources(an: &Analysis) {
 pub fn print(
     v: &Validated,
     canary: &CanaryPlan,
-    register: &[Target],
+    plan: &Plan,
     an: &Analysis,
     output: Output,
 ) -> i32 {
-    let plan = canary.actions(register);
-    let calls = calls(&v.route, &plan, an);
-    let on_failure = revert_calls(&v.route, &plan, an);
+    let calls = calls(&v.route, plan, an);
+    let on_failure = revert_calls(&v.route, plan, an);
     match output {
         Output::Json => print_json(&serde_json::json!({
             "result": "dry-run",
             "exit_code": 0,
+            "strategy": plan.strategy,
             "route": v.route,
             "blue": v.blue.arn,
             "green": v.green.arn,
@@ -74,27 +75,30 @@ pub fn print(
             "calls": calls,
             "on_failure": on_failure,
         })),
-        Output::Text => print_text(v, canary, an, &calls, &on_failure),
+        Output::Text => print_text(v, plan, an, &calls, &on_failure),
     }
     0
 }
 
 fn print_text(
     v: &Validated,
-    canary: &CanaryPlan,
+    plan: &Plan,
     an: &Analysis,
     calls: &[PlannedCall],
     on_failure: &[PlannedCall],
 ) {
     println!("dry run: preflight passed, nothing was changed");
     println!("route:   the {}", v.route);
-    println!("now:     {}", forward_text(&canary.original));
+    println!("now:     {}", forward_text(&plan.original));
     println!("blue:    {}\ngreen:   {}", v.blue.arn, v.green.arn);
     print_sources(an);
+    let shape = match plan.strategy {
+        "canary" => format!("{} steps", plan.steps()),
+        other => other.to_string(),
+    };
     println!(
-        "plan ({} steps, {} of analysis):",
-        canary.steps.len(),
-        humantime::format_duration(canary.total_bake())
+        "plan ({shape}, {} of analysis):",
+        humantime::format_duration(plan.total_bake())
     );
     for (i, c) in calls.iter().enumerate() {
         println!(

@@ -1,6 +1,7 @@
 //! The commands: wiring ports to planners and the executor, and owning what
 //! gets printed. `main` only maps the returned code to the process exit.
 
+mod blue_green;
 mod calls;
 mod canary;
 mod dry_run;
@@ -35,6 +36,7 @@ pub async fn run(cli: Cli) -> i32 {
             code
         }
         Cmd::Canary(a) => canary::run(&config, &a, output).await,
+        Cmd::BlueGreen(a) => blue_green::run(&config, &a, output).await,
         Cmd::Rollback(a) => rollback::run(&config, &a, output).await,
     }
 }

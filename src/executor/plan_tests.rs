@@ -1,6 +1,7 @@
 //! Plans other than the canary's on the fake, under paused time: the
-//! executor's invariants hold for any plan, and the revert undoes actions
-//! later strategies use (deregistering blue, creating a rule).
+//! executor's invariants hold for any plan, the revert undoes actions
+//! later strategies use (deregistering blue, creating a rule), and
+//! blue-green's two holds are judged one after the other.
 
 use super::tests::{config, rig, route, Rig, GREEN_DIM};
 use super::*;
@@ -179,4 +180,62 @@ async fn a_rule_the_run_did_not_create_is_left_alone() {
     let why = report.reason.unwrap().message().to_string();
     assert!(why.contains("was not created by run"), "{why}");
     assert_eq!(r.lb.rules(DEMO_LISTENER).await.unwrap().len(), 2);
+}
+
+fn blue_green(bake: u64, keep_blue: u64) -> Plan {
+    use crate::strategy::blue_green::{plan, BlueGreenInput};
+    plan(&BlueGreenInput {
+        original: &Forward::single(DEMO_BLUE),
+        blue: DEMO_BLUE,
+        green: DEMO_GREEN,
+        bake: Duration::from_secs(bake),
+        keep_blue: Duration::from_secs(keep_blue),
+        final_route: crate::strategy::canary::FinalRoute::KeepBlue,
+    })
+    .actions(&[])
+}
+
+#[tokio::test(start_paused = true)]
+async fn blue_green_judges_the_keep_blue_window_after_the_bake() {
+    let r = rig();
+    let t0 = Instant::now();
+    let report = run_plan(&r, blue_green(300, 600)).await;
+    assert_eq!(report.result, "promoted", "{report:?}");
+    assert_eq!(report.strategy, "blue-green");
+    // The keep-blue hold counts CloudWatch minutes after the bake's: the
+    // bake's minutes do not count towards it a second time.
+    assert!(
+        t0.elapsed() >= Duration::from_secs(900),
+        "{:?}",
+        t0.elapsed()
+    );
+    let f = r.lb.route(&route());
+    assert_eq!(f.as_forward().unwrap().weight_of(DEMO_BLUE), Some(0));
+    let writes: Vec<_> = ops(&r).into_iter().filter(|o| *o != "AddTags").collect();
+    assert_eq!(
+        writes,
+        vec!["ModifyListener", "ModifyListener", "RemoveTags"]
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn blue_green_switches_back_in_one_write_from_the_keep_blue_window() {
+    let r = rig();
+    let traffic = r.traffic.clone();
+    tokio::spawn(async move {
+        // After the 5-minute bake (and CloudWatch's lag), inside keep-blue.
+        tokio::time::sleep(Duration::from_secs(600)).await;
+        traffic.set(GREEN_DIM, 100.0, 30.0);
+    });
+    let report = run_plan(&r, blue_green(300, 1800)).await;
+    assert_eq!(report.result, "reverted", "{report:?}");
+    assert_eq!(
+        r.lb.route(&route()),
+        RouteAction::Forward(Forward::single(DEMO_BLUE))
+    );
+    let writes: Vec<_> = ops(&r).into_iter().filter(|o| *o != "AddTags").collect();
+    assert_eq!(
+        writes,
+        vec!["ModifyListener", "ModifyListener", "RemoveTags"]
+    );
 }

@@ -276,6 +276,12 @@ impl Executor<'_> {
         if let Some(s) = self.report.steps.last_mut() {
             s.duration_seconds = now - s.started_at_seconds;
         }
+        if result.is_ok() {
+            // A further hold at the same weights (blue-green's --keep-blue)
+            // judges only what came after this one: CloudWatch minutes
+            // already judged must not count towards it again.
+            self.shifted_at = SystemTime::now();
+        }
         result
     }
 

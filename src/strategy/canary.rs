@@ -167,6 +167,19 @@ impl CanaryPlan {
     /// `--register`; the executor drops those green already has before the
     /// record is written (`Plan::without_present`).
     pub fn actions(&self, register: &[Target]) -> Plan {
+        self.actions_holding("canary", register, None)
+    }
+
+    /// The run as actions for `strategy`, with `hold` (a further analysed
+    /// hold at the last step, blue-green's `--keep-blue`) just before the
+    /// promotion: the shared skeleton of every strategy that shifts one
+    /// route from blue to green.
+    pub fn actions_holding(
+        &self,
+        strategy: &'static str,
+        register: &[Target],
+        hold: Option<BakeSpec>,
+    ) -> Plan {
         let green = Group {
             arn: self.green.clone(),
             role: Role::Green,
@@ -200,6 +213,7 @@ impl CanaryPlan {
             }));
             from = s.forward.clone();
         }
+        actions.extend(hold.map(Action::Bake));
         actions.push(Action::WriteRoute(RouteWrite {
             from,
             to: self.promoted.clone(),
@@ -210,7 +224,7 @@ impl CanaryPlan {
         }
         actions.push(Action::Unrecord);
         Plan {
-            strategy: "canary",
+            strategy,
             original: self.original.clone(),
             blue: self.blue.clone(),
             green: self.green.clone(),

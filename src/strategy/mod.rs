@@ -2,5 +2,6 @@
 //! to the run's plan of actions (`engine::Plan`). No I/O; the revert is not
 //! planned here but derived by the engine from what was applied.
 
+pub mod blue_green;
 pub mod canary;
 pub mod drain_blue;

@@ -4,6 +4,7 @@
 
 mod adapter;
 mod analysis;
+mod blue_green;
 mod canary;
 mod cloudwatch_timing;
 mod faults;

@@ -1,0 +1,112 @@
+//! `alb-rollout blue-green`: the canary's preflight, dry run and execution
+//! (`canary::{preflight, start}`) with the blue-green planner: green
+//! healthy, one switch to 100% green, an analysed bake and keep-blue
+//! window, a one-write switch-back on failure.
+
+use super::canary::{preflight, register_targets, start, Parsed, Planned};
+use crate::cli::{BlueGreenArgs, Output};
+use crate::engine::AbortMode;
+use crate::plan::{parse_duration, Step, Tenths};
+use crate::preflight::{InputError, Request};
+use crate::settings::{self, FileSettings};
+use crate::strategy::blue_green::{plan, BlueGreenInput};
+use std::time::Duration;
+
+/// The flags blue-green adds to the shared ones, parsed.
+struct Holds {
+    bake: Duration,
+    keep_blue: Duration,
+}
+
+fn parse(a: &BlueGreenArgs) -> Result<(Parsed, Holds), Vec<InputError>> {
+    let mut errors = Vec::new();
+    if a.abort != AbortMode::Flip {
+        errors.push(InputError::new(
+            "--abort",
+            "blue-green switches with one write and reverts with one write: only flip is accepted",
+        ));
+    }
+    let file = match &a.config {
+        Some(p) => settings::read_file(p)
+            .map_err(|e| errors.push(e))
+            .unwrap_or_default(),
+        None => FileSettings::default(),
+    };
+    let analysis = settings::resolve(&a.analysis, file)
+        .map_err(|e| errors.extend(e))
+        .ok();
+    let mut dur = |flag: &str, v: &str| {
+        parse_duration(flag, v)
+            .map_err(|e| errors.push(InputError::for_flag(flag, &e)))
+            .ok()
+    };
+    let bake = dur("--bake", &a.bake);
+    let keep_blue = dur("--keep-blue", &a.keep_blue);
+    let health_timeout = dur("--health-timeout", &a.health_timeout);
+    let revert_timeout = dur("--revert-timeout", &a.revert_timeout);
+    match (analysis, bake, keep_blue, health_timeout, revert_timeout) {
+        (
+            Some(analysis),
+            Some(bake),
+            Some(keep_blue),
+            Some(health_timeout),
+            Some(revert_timeout),
+        ) if errors.is_empty() => {
+            let parsed = Parsed {
+                // The switch, as the one step the report and expiry count.
+                steps: vec![Step {
+                    percent: Tenths::FULL,
+                    pause: Some(bake),
+                }],
+                register: register_targets(&a.register),
+                analysis,
+                stickiness: None,
+                health_timeout,
+                revert_timeout,
+                drain: None,
+                // Blue-green plans no drain wait (no --deregister-blue yet).
+                drain_timeout: Duration::from_secs(600),
+            };
+            Ok((parsed, Holds { bake, keep_blue }))
+        }
+        _ => Err(errors),
+    }
+}
+
+pub async fn run(config: &aws_config::SdkConfig, a: &BlueGreenArgs, output: Output) -> i32 {
+    // Parsed on its own so preflight checks it even when other flags are bad.
+    let register = register_targets(&a.register);
+    let req = Request {
+        listener_arn: &a.listener,
+        rule_arn: a.rule.as_deref(),
+        blue: &a.blue,
+        green: &a.green,
+        register: &register,
+        force: a.force,
+    };
+    let (parsed, holds) = match parse(a) {
+        Ok((p, h)) => (Ok(p), Some(h)),
+        Err(e) => (Err(e), None),
+    };
+    let checked = match preflight(config, &req, parsed, output).await {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let Some(holds) = holds else {
+        // Preflight fails whenever the flags did, so this is not reached.
+        return super::failed("the flags were not parsed", super::EXIT_INVALID, output);
+    };
+    let bg = plan(&BlueGreenInput {
+        original: &checked.validated.original,
+        blue: &checked.validated.blue.arn,
+        green: &checked.validated.green.arn,
+        bake: holds.bake,
+        keep_blue: holds.keep_blue,
+        final_route: a.final_route,
+    });
+    let planned = Planned {
+        actions: bg.actions(&checked.parsed.register),
+        canary: bg.switch,
+    };
+    start(config, checked, planned, a.dry_run, output).await
+}

@@ -1,0 +1,170 @@
+//! The blue-green planner as a table: input (`--bake`, `--keep-blue`,
+//! `--register`, final route) to the run's actions, and the one-write
+//! revert from any point after the switch.
+
+use super::*;
+use crate::engine::revert::derive;
+use crate::engine::{AbortMode, Action, Purpose};
+
+fn kind(a: &Action) -> String {
+    match a {
+        Action::Record => "record".into(),
+        Action::Register { targets, .. } => format!("register {}", targets.len()),
+        Action::AwaitHealthy { targets, .. } => format!("await-healthy {}", targets.len()),
+        Action::WriteRoute(w) => match &w.purpose {
+            Purpose::Step { index, of, percent } => {
+                format!("switch {}/{of} {percent}", index + 1)
+            }
+            Purpose::Promote { .. } => "promote".into(),
+            other => format!("write {other:?}"),
+        },
+        Action::Bake(b) => format!("bake {}s", b.duration.as_secs()),
+        Action::Unrecord => "unrecord".into(),
+        other => format!("{other:?}"),
+    }
+}
+
+fn target(id: &str) -> Target {
+    Target {
+        id: id.into(),
+        port: None,
+    }
+}
+
+fn bg(bake: u64, keep: u64, final_route: FinalRoute) -> BlueGreenPlan {
+    plan(&BlueGreenInput {
+        original: &Forward::single("blue"),
+        blue: "blue",
+        green: "green",
+        bake: Duration::from_secs(bake),
+        keep_blue: Duration::from_secs(keep),
+        final_route,
+    })
+}
+
+#[test]
+fn blue_green_plans_its_actions() {
+    let two = vec![target("10.0.0.7"), target("10.0.0.8")];
+    let cases: Vec<(u64, u64, Vec<Target>, Vec<&str>)> = vec![
+        (
+            300,
+            0,
+            vec![],
+            vec![
+                "record",
+                "await-healthy 0",
+                "switch 1/1 100%",
+                "bake 300s",
+                "promote",
+                "unrecord",
+            ],
+        ),
+        (
+            60,
+            600,
+            two.clone(),
+            vec![
+                "record",
+                "register 2",
+                "await-healthy 2",
+                "switch 1/1 100%",
+                "bake 60s",
+                "bake 600s",
+                "promote",
+                "unrecord",
+            ],
+        ),
+        (
+            0,
+            30,
+            vec![],
+            vec![
+                "record",
+                "await-healthy 0",
+                "switch 1/1 100%",
+                "bake 0s",
+                "bake 30s",
+                "promote",
+                "unrecord",
+            ],
+        ),
+    ];
+    for (bake, keep, register, want) in cases {
+        let p = bg(bake, keep, FinalRoute::KeepBlue);
+        let actions = p.actions(&register);
+        let got: Vec<String> = actions.actions.iter().map(kind).collect();
+        assert_eq!(got, want, "bake {bake} keep {keep}");
+        assert_eq!(actions.strategy, STRATEGY);
+        assert_eq!(actions.abort, AbortMode::Flip);
+        assert_eq!(actions.registered(), register);
+        assert_eq!(actions.total_bake(), Duration::from_secs(bake + keep));
+        let holds: Vec<u64> = p.holds().iter().map(Duration::as_secs).collect();
+        assert_eq!(holds.iter().sum::<u64>(), bake + keep);
+    }
+}
+
+#[test]
+fn the_switch_is_one_write_to_all_green_with_blue_at_zero() {
+    let p = bg(300, 60, FinalRoute::KeepBlue);
+    let actions = p.actions(&[]);
+    let writes: Vec<_> = actions
+        .actions
+        .iter()
+        .filter_map(Action::route_write)
+        .collect();
+    assert_eq!(writes.len(), 2, "the switch and the promotion");
+    assert_eq!(writes[0].from, Forward::single("blue"));
+    assert_eq!(writes[0].to, *p.switched());
+    assert_eq!(p.switched().weight_of("blue"), Some(0));
+    assert_eq!(p.switched().percent_of("green"), 100.0);
+    // keep-blue: the promotion writes what the switch wrote (it only marks).
+    assert_eq!(writes[1].from, writes[0].to);
+    assert!(writes[1].to.same_routing(&writes[0].to));
+}
+
+#[test]
+fn green_only_drops_blue_at_the_promotion() {
+    let p = bg(300, 0, FinalRoute::GreenOnly);
+    let actions = p.actions(&[]);
+    let promote = actions
+        .actions
+        .iter()
+        .rev()
+        .find_map(Action::route_write)
+        .unwrap();
+    assert_eq!(promote.to, Forward::single("green"));
+    assert_eq!(
+        p.switched().weight_of("blue"),
+        Some(0),
+        "blue stays one write away until the promotion"
+    );
+}
+
+#[test]
+fn a_failure_anywhere_after_the_switch_reverts_with_one_write() {
+    let p = bg(300, 60, FinalRoute::KeepBlue).actions(&[target("10.0.0.7")]);
+    let promote_at = p
+        .actions
+        .iter()
+        .position(
+            |a| matches!(a.route_write(), Some(w) if matches!(w.purpose, Purpose::Promote { .. })),
+        )
+        .unwrap();
+    let switch_at = p
+        .actions
+        .iter()
+        .position(|a| a.route_write().is_some())
+        .unwrap();
+    for failed_at in switch_at + 1..promote_at {
+        let revert = derive(&p.actions[..failed_at], AbortMode::Flip);
+        let writes: Vec<_> = revert.iter().filter_map(Action::route_write).collect();
+        assert_eq!(writes.len(), 1, "at {failed_at}: {revert:?}");
+        assert_eq!(writes[0].to, Forward::single("blue"));
+        assert!(
+            revert
+                .iter()
+                .any(|a| matches!(a, Action::Deregister { .. })),
+            "the registered target leaves again"
+        );
+    }
+}
