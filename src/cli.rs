@@ -101,19 +101,8 @@ pub struct CanaryArgs {
     /// How long to wait for green's targets to be healthy.
     #[arg(long, default_value = "5m", env = "ALB_ROLLOUT_HEALTH_TIMEOUT")]
     pub health_timeout: String,
-    /// The full deploy: after the promotion, deregister blue's targets in
-    /// batches of this many (2) or this share of them (25%), each drained
-    /// and green analysed before the next. See docs/full-deploy.md.
-    #[arg(long, env = "ALB_ROLLOUT_DEREGISTER_BLUE")]
-    pub deregister_blue: Option<String>,
-    /// With --deregister-blue: hold (with analysis) this long after the
-    /// promotion before the first batch, so every ALB node has the new route.
-    #[arg(long, default_value = crate::strategy::drain_blue::DEFAULT_SETTLE, env = "ALB_ROLLOUT_SETTLE")]
-    pub settle: String,
-    /// With --deregister-blue: how long a batch may take to drain (more
-    /// than blue's deregistration delay).
-    #[arg(long, default_value = "10m", env = "ALB_ROLLOUT_DRAIN_TIMEOUT")]
-    pub drain_timeout: String,
+    #[command(flatten)]
+    pub drain: DrainArgs,
     /// How a revert moves traffic back: flip (one write of the original
     /// route) or gradual (back through the applied weights, a verified write
     /// each, 5s apart; after a cancel without pauses, and one flip when the
@@ -168,6 +157,8 @@ pub struct BlueGreenArgs {
     /// How long to wait for green's targets to be healthy.
     #[arg(long, default_value = "5m", env = "ALB_ROLLOUT_HEALTH_TIMEOUT")]
     pub health_timeout: String,
+    #[command(flatten)]
+    pub drain: DrainArgs,
     /// How a revert moves traffic back: only flip (one write of the
     /// original route); gradual is refused, the switch was one write.
     #[arg(long, value_enum, default_value_t = AbortMode::Flip, env = "ALB_ROLLOUT_ABORT")]
@@ -184,6 +175,26 @@ pub struct BlueGreenArgs {
     /// Start even if the route records another run in progress.
     #[arg(long, env = "ALB_ROLLOUT_FORCE", value_parser = BoolishValueParser::new())]
     pub force: bool,
+}
+
+/// Deregistering blue's targets after the promotion (the full deploy):
+/// shared by `canary` and `blue-green`.
+#[derive(Debug, Args, Default, Clone)]
+pub struct DrainArgs {
+    /// After the promotion (blue-green: after --keep-blue), deregister
+    /// blue's targets in batches of this many (2) or this share of them
+    /// (25%), each drained and green analysed before the next. See
+    /// docs/full-deploy.md.
+    #[arg(long, env = "ALB_ROLLOUT_DEREGISTER_BLUE")]
+    pub deregister_blue: Option<String>,
+    /// With --deregister-blue: hold (with analysis) this long after the
+    /// promotion before the first batch, so every ALB node has the new route.
+    #[arg(long, default_value = crate::strategy::drain_blue::DEFAULT_SETTLE, env = "ALB_ROLLOUT_SETTLE")]
+    pub settle: String,
+    /// With --deregister-blue: how long a batch may take to drain (more
+    /// than blue's deregistration delay).
+    #[arg(long, default_value = "10m", env = "ALB_ROLLOUT_DRAIN_TIMEOUT")]
+    pub drain_timeout: String,
 }
 
 /// Analysis flags. All optional so a config file can fill them; defaults

@@ -1,9 +1,11 @@
 //! `alb-rollout blue-green`: the canary's preflight, dry run and execution
 //! (`canary::{preflight, start}`) with the blue-green planner: green
 //! healthy, one switch to 100% green, an analysed bake and keep-blue
-//! window, a one-write switch-back on failure.
+//! window, a one-write switch-back on failure; with `--deregister-blue`,
+//! the full deploy's batches after the keep-blue window (`full_deploy`).
 
-use super::canary::{preflight, register_targets, start, Parsed, Planned};
+use super::canary::{preflight, register_targets, start, Checked, Parsed, Planned};
+use super::{full_deploy, invalid};
 use crate::cli::{BlueGreenArgs, Output};
 use crate::engine::AbortMode;
 use crate::plan::{parse_duration, Step, Tenths};
@@ -44,13 +46,22 @@ fn parse(a: &BlueGreenArgs) -> Result<(Parsed, Holds), Vec<InputError>> {
     let keep_blue = dur("--keep-blue", &a.keep_blue);
     let health_timeout = dur("--health-timeout", &a.health_timeout);
     let revert_timeout = dur("--revert-timeout", &a.revert_timeout);
-    match (analysis, bake, keep_blue, health_timeout, revert_timeout) {
+    let drain = full_deploy::parse(&a.drain)
+        .map_err(|e| errors.extend(e))
+        .ok();
+    match (
+        analysis,
+        bake,
+        keep_blue,
+        (health_timeout, revert_timeout),
+        drain,
+    ) {
         (
             Some(analysis),
             Some(bake),
             Some(keep_blue),
-            Some(health_timeout),
-            Some(revert_timeout),
+            (Some(health_timeout), Some(revert_timeout)),
+            Some(drain),
         ) if errors.is_empty() => {
             let parsed = Parsed {
                 // The switch, as the one step the report and expiry count.
@@ -63,9 +74,8 @@ fn parse(a: &BlueGreenArgs) -> Result<(Parsed, Holds), Vec<InputError>> {
                 stickiness: None,
                 health_timeout,
                 revert_timeout,
-                drain: None,
-                // Blue-green plans no drain wait (no --deregister-blue yet).
-                drain_timeout: Duration::from_secs(600),
+                drain: drain.flags,
+                drain_timeout: drain.timeout,
             };
             Ok((parsed, Holds { bake, keep_blue }))
         }
@@ -96,17 +106,36 @@ pub async fn run(config: &aws_config::SdkConfig, a: &BlueGreenArgs, output: Outp
         // Preflight fails whenever the flags did, so this is not reached.
         return super::failed("the flags were not parsed", super::EXIT_INVALID, output);
     };
+    let Checked {
+        lb,
+        parsed,
+        validated,
+        sdk_expiry,
+    } = checked;
+    let interval = parsed.analysis.interval;
+    let drain =
+        match full_deploy::plan(lb.as_ref(), &validated.blue.arn, parsed.drain, interval).await {
+            Ok(d) => d,
+            Err(e) => return invalid(&[e], output),
+        };
     let bg = plan(&BlueGreenInput {
-        original: &checked.validated.original,
-        blue: &checked.validated.blue.arn,
-        green: &checked.validated.green.arn,
+        original: &validated.original,
+        blue: &validated.blue.arn,
+        green: &validated.green.arn,
         bake: holds.bake,
         keep_blue: holds.keep_blue,
         final_route: a.final_route,
-    });
+    })
+    .with_drain(drain);
     let planned = Planned {
-        actions: bg.actions(&checked.parsed.register),
+        actions: bg.actions(&parsed.register),
         canary: bg.switch,
+    };
+    let checked = Checked {
+        lb,
+        parsed,
+        validated,
+        sdk_expiry,
     };
     start(config, checked, planned, a.dry_run, output).await
 }

@@ -39,7 +39,7 @@ pub(super) struct Parsed {
     pub stickiness: Option<Duration>,
     pub health_timeout: Duration,
     pub revert_timeout: Duration,
-    /// `--deregister-blue` and `--settle` (canary only).
+    /// `--deregister-blue` and `--settle` (`full_deploy`).
     pub drain: Option<full_deploy::DrainFlags>,
     pub drain_timeout: Duration,
 }
@@ -82,7 +82,6 @@ fn parse(a: &CanaryArgs) -> Result<Parsed, Vec<InputError>> {
     let stickiness = a.stickiness.as_deref().map(|s| dur("--stickiness", s));
     let health_timeout = dur("--health-timeout", &a.health_timeout);
     let revert_timeout = dur("--revert-timeout", &a.revert_timeout);
-    let drain_timeout = dur("--drain-timeout", &a.drain_timeout);
     if let Some(Some(s)) = stickiness {
         if !(1..=604_800).contains(&s.as_secs()) {
             errors.push(InputError::new(
@@ -92,13 +91,15 @@ fn parse(a: &CanaryArgs) -> Result<Parsed, Vec<InputError>> {
         }
     }
     let register = register_targets(&a.register);
-    let drain = full_deploy::parse(a).map_err(|e| errors.extend(e)).ok();
-    let timeouts = (health_timeout, revert_timeout, drain_timeout);
+    let drain = full_deploy::parse(&a.drain)
+        .map_err(|e| errors.extend(e))
+        .ok();
+    let timeouts = (health_timeout, revert_timeout);
     match (steps, analysis, timeouts, drain) {
         (
             Some(steps),
             Some(analysis),
-            (Some(health_timeout), Some(revert_timeout), Some(drain_timeout)),
+            (Some(health_timeout), Some(revert_timeout)),
             Some(drain),
         ) if errors.is_empty() => Ok(Parsed {
             steps,
@@ -107,8 +108,8 @@ fn parse(a: &CanaryArgs) -> Result<Parsed, Vec<InputError>> {
             stickiness: stickiness.flatten(),
             health_timeout,
             revert_timeout,
-            drain,
-            drain_timeout,
+            drain: drain.flags,
+            drain_timeout: drain.timeout,
         }),
         _ => Err(errors),
     }

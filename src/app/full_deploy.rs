@@ -1,9 +1,10 @@
-//! `canary --deregister-blue BATCH`, the full deploy: its flags checked
-//! without AWS, then blue's targets read (DescribeTargetHealth) and cut
-//! into batches. The planner (`strategy::drain_blue`) decides the rest.
+//! `--deregister-blue BATCH`, the full deploy (`canary`, and `blue-green`
+//! after `--keep-blue`): its flags checked without AWS, then blue's
+//! targets read (DescribeTargetHealth) and cut into batches. The planner
+//! (`strategy::drain_blue`) decides the rest.
 
 use crate::alb::LoadBalancerPort;
-use crate::cli::CanaryArgs;
+use crate::cli::DrainArgs;
 use crate::plan::parse_duration;
 use crate::preflight::InputError;
 use crate::strategy::drain_blue::{batches, parse_batch, serving, BatchSize, BlueDrain};
@@ -16,21 +17,34 @@ pub struct DrainFlags {
     pub settle: Duration,
 }
 
-/// `None` without `--deregister-blue`; errors name their flag.
-pub fn parse(a: &CanaryArgs) -> Result<Option<DrainFlags>, Vec<InputError>> {
+/// The parsed drain flags and `--drain-timeout`.
+pub struct Drain {
+    pub flags: Option<DrainFlags>,
+    pub timeout: Duration,
+}
+
+/// `flags` is `None` without `--deregister-blue`; errors name their flag.
+pub fn parse(a: &DrainArgs) -> Result<Drain, Vec<InputError>> {
     let mut errors = Vec::new();
-    let settle = parse_duration("--settle", &a.settle)
-        .map_err(|e| errors.push(InputError::for_flag("--settle", &e)))
-        .ok();
+    let mut dur = |flag: &str, v: &str| {
+        parse_duration(flag, v)
+            .map_err(|e| errors.push(InputError::for_flag(flag, &e)))
+            .ok()
+    };
+    let settle = dur("--settle", &a.settle);
+    let timeout = dur("--drain-timeout", &a.drain_timeout);
     let size = a.deregister_blue.as_deref().map(|s| {
         parse_batch(s)
             .map_err(|e| errors.push(InputError::new("--deregister-blue", e)))
             .ok()
     });
-    match (size, settle) {
+    match (size, settle, timeout) {
         _ if !errors.is_empty() => Err(errors),
-        (Some(Some(size)), Some(settle)) => Ok(Some(DrainFlags { size, settle })),
-        _ => Ok(None),
+        (size, Some(settle), Some(timeout)) => Ok(Drain {
+            flags: size.flatten().map(|size| DrainFlags { size, settle }),
+            timeout,
+        }),
+        _ => Err(errors),
     }
 }
 

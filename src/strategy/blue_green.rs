@@ -1,7 +1,9 @@
 //! The blue-green planner: green healthy first, then one atomic switch of
 //! the route to 100% green (blue kept in the forward at weight 0, so a
 //! switch-back is one write), an analysed `--bake`, an analysed
-//! `--keep-blue` window, the promotion.
+//! `--keep-blue` window, the promotion, and with `--deregister-blue` the
+//! full deploy's batches (`drain_blue`: settle, then deregister and drain
+//! batch by batch, green analysed in between).
 //!
 //! Built on the canary planner rather than beside it: a blue-green is a
 //! canary with a single step at 100% whose hold is the bake, plus the
@@ -10,6 +12,7 @@
 //! it is one write of the original route.
 
 use super::canary::{self, CanaryInput, CanaryPlan, FinalRoute};
+use super::drain_blue::BlueDrain;
 use crate::alb::{Forward, Target};
 use crate::engine::{BakeSpec, Plan};
 use crate::plan::{Step, Tenths};
@@ -60,6 +63,15 @@ pub fn plan(input: &BlueGreenInput) -> BlueGreenPlan {
 }
 
 impl BlueGreenPlan {
+    /// After the keep-blue window and the promotion, blue's targets leave
+    /// in batches (`--deregister-blue`), as in the canary's full deploy.
+    pub fn with_drain(self, drain: Option<BlueDrain>) -> Self {
+        BlueGreenPlan {
+            switch: self.switch.with_drain(drain),
+            ..self
+        }
+    }
+
     /// The route the switch writes: green at 100%, blue at weight 0.
     pub fn switched(&self) -> &Forward {
         &self.switch.steps[0].forward
@@ -75,7 +87,8 @@ impl BlueGreenPlan {
     }
 
     /// The run as actions: record, [register], await green healthy, the
-    /// switch, the bake, [the keep-blue hold], the promotion, unrecord.
+    /// switch, the bake, [the keep-blue hold], the promotion, [settle and
+    /// blue's batches], unrecord.
     pub fn actions(&self, register: &[Target]) -> Plan {
         let hold = (!self.keep_blue.is_zero()).then_some(BakeSpec {
             step: 0,

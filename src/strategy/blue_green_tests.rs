@@ -5,6 +5,7 @@
 use super::*;
 use crate::engine::revert::derive;
 use crate::engine::{AbortMode, Action, Purpose};
+use crate::strategy::drain_blue::{batches, BatchSize};
 
 fn kind(a: &Action) -> String {
     match a {
@@ -19,6 +20,8 @@ fn kind(a: &Action) -> String {
             other => format!("write {other:?}"),
         },
         Action::Bake(b) => format!("bake {}s", b.duration.as_secs()),
+        Action::Deregister { targets, .. } => format!("deregister {}", targets.len()),
+        Action::AwaitDrained { targets, .. } => format!("drained {}", targets.len()),
         Action::Unrecord => "unrecord".into(),
         other => format!("{other:?}"),
     }
@@ -166,5 +169,124 @@ fn a_failure_anywhere_after_the_switch_reverts_with_one_write() {
                 .any(|a| matches!(a, Action::Deregister { .. })),
             "the registered target leaves again"
         );
+    }
+}
+
+fn drain(blue: usize, size: BatchSize) -> Option<BlueDrain> {
+    let targets: Vec<Target> = (1..=blue).map(|i| target(&format!("10.0.1.{i}"))).collect();
+    Some(BlueDrain {
+        batches: batches(&targets, size),
+        settle: Duration::from_secs(15),
+        check: Duration::from_secs(30),
+    })
+}
+
+#[test]
+fn with_deregister_blue_the_batches_follow_the_keep_blue_window() {
+    let cases: Vec<(u64, Option<BlueDrain>, Vec<&str>)> = vec![
+        (
+            600,
+            drain(3, BatchSize::Count(2)),
+            vec![
+                "record",
+                "await-healthy 0",
+                "switch 1/1 100%",
+                "bake 60s",
+                "bake 600s",
+                "promote",
+                "bake 15s",
+                "deregister 2",
+                "drained 2",
+                "bake 30s",
+                "deregister 1",
+                "drained 1",
+                "unrecord",
+            ],
+        ),
+        (
+            0,
+            drain(4, BatchSize::Percent(50)),
+            vec![
+                "record",
+                "await-healthy 0",
+                "switch 1/1 100%",
+                "bake 60s",
+                "promote",
+                "bake 15s",
+                "deregister 2",
+                "drained 2",
+                "bake 30s",
+                "deregister 2",
+                "drained 2",
+                "unrecord",
+            ],
+        ),
+        (
+            600,
+            drain(0, BatchSize::Count(1)),
+            vec![
+                "record",
+                "await-healthy 0",
+                "switch 1/1 100%",
+                "bake 60s",
+                "bake 600s",
+                "promote",
+                "unrecord",
+            ],
+        ),
+        (
+            600,
+            None,
+            vec![
+                "record",
+                "await-healthy 0",
+                "switch 1/1 100%",
+                "bake 60s",
+                "bake 600s",
+                "promote",
+                "unrecord",
+            ],
+        ),
+    ];
+    for (keep, d, want) in cases {
+        let p = bg(60, keep, FinalRoute::KeepBlue).with_drain(d.clone());
+        assert_eq!(p.switch.drain, d);
+        let actions = p.actions(&[]);
+        let got: Vec<String> = actions.actions.iter().map(kind).collect();
+        assert_eq!(got, want, "keep {keep} drain {d:?}");
+        assert_eq!(actions.strategy, STRATEGY);
+    }
+}
+
+#[test]
+fn a_failure_during_the_batches_registers_blue_back_and_switches_back() {
+    let p = bg(60, 600, FinalRoute::KeepBlue)
+        .with_drain(drain(3, BatchSize::Count(1)))
+        .actions(&[]);
+    let first = p
+        .actions
+        .iter()
+        .position(|a| matches!(a, Action::Deregister { .. }))
+        .unwrap();
+    for failed_at in first + 1..p.actions.len() - 1 {
+        let revert = derive(&p.actions[..failed_at], AbortMode::Flip);
+        let gone: usize = p.actions[..failed_at]
+            .iter()
+            .map(|a| match a {
+                Action::Deregister { targets, .. } => targets.len(),
+                _ => 0,
+            })
+            .sum();
+        let back: usize = revert
+            .iter()
+            .map(|a| match a {
+                Action::Register { targets, .. } => targets.len(),
+                _ => 0,
+            })
+            .sum();
+        assert_eq!(back, gone, "at {failed_at}: {revert:?}");
+        let writes: Vec<_> = revert.iter().filter_map(Action::route_write).collect();
+        assert_eq!(writes.len(), 1, "at {failed_at}: {revert:?}");
+        assert_eq!(writes[0].to, Forward::single("blue"));
     }
 }
