@@ -240,3 +240,75 @@ async fn a_bad_green_judged_by_cloudwatch_is_switched_back() {
     assert_eq!(default_action(&emu, &d), before, "the exact original");
     assert!(counts.get("v2/500") > 0, "{counts:?}");
 }
+
+/// `--deregister-blue`: after the keep-blue window, the full deploy's
+/// settle and batches (three blue targets one at a time, the demo's 5 s
+/// deregistration delay), with traffic through the data plane throughout.
+#[tokio::test]
+async fn a_good_green_with_deregister_blue_drains_blue_after_keep_blue() {
+    use crate::full_deploy::blue_targets;
+    let mut emu = Emulator::start();
+    let d = emu.demo(&["--blue-targets", "3"]);
+    assert_eq!(blue_targets(&emu, &d).await.len(), 3);
+    emu.clear_calls();
+    let drain = [
+        "--deregister-blue",
+        "1",
+        "--settle",
+        "5s",
+        "--drain-timeout",
+        "60s",
+    ];
+    let mut dry = bg_args(&d, "4s", "4s");
+    dry.extend(drain);
+    dry.extend(["--dry-run", "--output", "json"]);
+    let planned = emu.run(&dry);
+    assert_eq!(planned.code, 0, "{planned:?}");
+    let planned: Vec<String> = planned.json()["calls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|c| c["action"].as_str())
+        .filter(|a| ["ModifyListener", "DeregisterTargets", "RemoveTags"].contains(a))
+        .map(str::to_string)
+        .collect();
+    assert_eq!(emu.mutating_calls(), Vec::<String>::new(), "dry run");
+    let traffic = Traffic::start(
+        &format!("{}/", d.listener_url),
+        40,
+        Duration::from_secs(120),
+    );
+    let mut args = bg_args(&d, "4s", "4s");
+    args.extend(drain);
+    args.extend(["--output", "json"]);
+    let r = emu.run(&args);
+    let counts = traffic.stop();
+    assert_eq!(r.code, 0, "{r:?}");
+    let report = r.json();
+    assert_eq!(report["result"], "promoted");
+    assert_eq!(report["strategy"], "blue-green");
+    assert_eq!(counts.failed(), 0, "{counts:?}");
+    assert!(
+        counts.get("v1/200") > 0 && counts.get("v2/200") > 0,
+        "{counts:?}"
+    );
+    assert!(blue_targets(&emu, &d).await.is_empty(), "blue is empty");
+    let made: Vec<String> = writes(&emu)
+        .into_iter()
+        .filter(|c| ["ModifyListener", "DeregisterTargets", "RemoveTags"].contains(&c.as_str()))
+        .collect();
+    assert_eq!(made, planned, "the dry run listed the writes");
+    assert_eq!(
+        planned,
+        vec![
+            "ModifyListener",
+            "ModifyListener",
+            "DeregisterTargets",
+            "DeregisterTargets",
+            "DeregisterTargets",
+            "RemoveTags"
+        ],
+        "the switch, the promotion, one call per batch, the record"
+    );
+    assert!(status_json(&emu, &d)["runs"].as_array().unwrap().is_empty());
+}

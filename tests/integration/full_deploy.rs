@@ -25,7 +25,7 @@ fn full_deploy_args(d: &Demo) -> Vec<&str> {
 }
 
 /// Blue's targets as `ID:PORT state`, sorted.
-async fn blue_targets(emu: &Emulator, d: &Demo) -> Vec<(String, HealthState)> {
+pub(crate) async fn blue_targets(emu: &Emulator, d: &Demo) -> Vec<(String, HealthState)> {
     let lb = AwsLoadBalancer::new(&emu.sdk_config().await);
     let mut t: Vec<(String, HealthState)> = lb
         .target_health(&d.blue)
