@@ -141,6 +141,20 @@ fn merge(a: &AnalysisArgs, f: FileSettings) -> FileSettings {
     }
 }
 
+/// The analysis settings of a command: the `--config` file (if any) read,
+/// the flags merged over it, everything checked; problems go to `errors`.
+pub fn from_flags_and_file(
+    config: Option<&Path>,
+    args: &AnalysisArgs,
+    errors: &mut Vec<InputError>,
+) -> Option<Analysis> {
+    let file = match config {
+        Some(p) => read_file(p).map_err(|e| errors.push(e)).unwrap_or_default(),
+        None => FileSettings::default(),
+    };
+    resolve(args, file).map_err(|e| errors.extend(e)).ok()
+}
+
 /// Merge flags over the file over defaults; parse and check everything.
 pub fn resolve(a: &AnalysisArgs, f: FileSettings) -> Result<Analysis, Vec<InputError>> {
     let culprits = Culprits {

@@ -10,7 +10,7 @@ use crate::cli::{BlueGreenArgs, Output};
 use crate::engine::AbortMode;
 use crate::plan::{parse_duration, Step, Tenths};
 use crate::preflight::{InputError, Request};
-use crate::settings::{self, FileSettings};
+use crate::settings;
 use crate::strategy::blue_green::{plan, BlueGreenInput};
 use std::time::Duration;
 
@@ -28,15 +28,7 @@ fn parse(a: &BlueGreenArgs) -> Result<(Parsed, Holds), Vec<InputError>> {
             "blue-green switches with one write and reverts with one write: only flip is accepted",
         ));
     }
-    let file = match &a.config {
-        Some(p) => settings::read_file(p)
-            .map_err(|e| errors.push(e))
-            .unwrap_or_default(),
-        None => FileSettings::default(),
-    };
-    let analysis = settings::resolve(&a.analysis, file)
-        .map_err(|e| errors.extend(e))
-        .ok();
+    let analysis = settings::from_flags_and_file(a.config.as_deref(), &a.analysis, &mut errors);
     let mut dur = |flag: &str, v: &str| {
         parse_duration(flag, v)
             .map_err(|e| errors.push(InputError::for_flag(flag, &e)))

@@ -24,7 +24,7 @@ use crate::provider::{MetricTarget, Probe, ScalarSource, TrafficSource};
 use crate::report::github::{GithubEnv, GithubReporter};
 use crate::report::summary::Finished;
 use crate::report::text::TextReporter;
-use crate::settings::{self, Analysis, FileSettings};
+use crate::settings::{self, Analysis};
 use crate::signal::Cancel;
 use crate::strategy::canary::{plan, CanaryInput, CanaryPlan};
 use std::io::{IsTerminal, Write};
@@ -65,15 +65,7 @@ fn parse(a: &CanaryArgs) -> Result<Parsed, Vec<InputError>> {
     let steps = parse_steps(&a.steps)
         .map_err(|e| errors.extend(e.iter().map(|m| InputError::for_flag("--steps", m))))
         .ok();
-    let file = match &a.config {
-        Some(p) => settings::read_file(p)
-            .map_err(|e| errors.push(e))
-            .unwrap_or_default(),
-        None => FileSettings::default(),
-    };
-    let analysis = settings::resolve(&a.analysis, file)
-        .map_err(|e| errors.extend(e))
-        .ok();
+    let analysis = settings::from_flags_and_file(a.config.as_deref(), &a.analysis, &mut errors);
     let mut dur = |flag: &str, v: &str| {
         parse_duration(flag, v)
             .map_err(|e| errors.push(InputError::for_flag(flag, &e)))
