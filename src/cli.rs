@@ -69,6 +69,31 @@ pub struct RollbackArgs {
     pub force: bool,
 }
 
+/// What every deploy command shares: the route's final shape, its timeouts,
+/// the settings file, dry run and force.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// After success, keep blue in the action at weight 0 (one-call
+    /// switch-back) or forward to green only.
+    #[arg(long, value_enum, default_value_t = FinalRoute::KeepBlue, env = "ALB_ROLLOUT_FINAL_ROUTE")]
+    pub final_route: FinalRoute,
+    /// How long to wait for green's targets to be healthy.
+    #[arg(long, default_value = "5m", env = "ALB_ROLLOUT_HEALTH_TIMEOUT")]
+    pub health_timeout: String,
+    /// Bound on the revert after a cancel, from the signal (a CI runner allows ~10s).
+    #[arg(long, default_value = "8s", env = "ALB_ROLLOUT_REVERT_TIMEOUT")]
+    pub revert_timeout: String,
+    /// Analysis settings file (TOML); flags and env vars override it.
+    #[arg(long, env = "ALB_ROLLOUT_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Validate against live state and print the plan; change nothing.
+    #[arg(long, env = "ALB_ROLLOUT_DRY_RUN", value_parser = BoolishValueParser::new())]
+    pub dry_run: bool,
+    /// Start even if the route records another run in progress.
+    #[arg(long, env = "ALB_ROLLOUT_FORCE", value_parser = BoolishValueParser::new())]
+    pub force: bool,
+}
+
 #[derive(Debug, Args)]
 pub struct CanaryArgs {
     /// Listener ARN whose default action (or --rule) is shifted.
@@ -94,13 +119,6 @@ pub struct CanaryArgs {
     /// Enable group stickiness for this long while both groups take traffic.
     #[arg(long, env = "ALB_ROLLOUT_STICKINESS")]
     pub stickiness: Option<String>,
-    /// After success, keep blue in the action at weight 0 (one-call
-    /// switch-back) or forward to green only.
-    #[arg(long, value_enum, default_value_t = FinalRoute::KeepBlue, env = "ALB_ROLLOUT_FINAL_ROUTE")]
-    pub final_route: FinalRoute,
-    /// How long to wait for green's targets to be healthy.
-    #[arg(long, default_value = "5m", env = "ALB_ROLLOUT_HEALTH_TIMEOUT")]
-    pub health_timeout: String,
     #[command(flatten)]
     pub drain: DrainArgs,
     /// How a revert moves traffic back: flip (one write of the original
@@ -109,18 +127,8 @@ pub struct CanaryArgs {
     /// rest would not fit --revert-timeout).
     #[arg(long, value_enum, default_value_t = AbortMode::Flip, env = "ALB_ROLLOUT_ABORT")]
     pub abort: AbortMode,
-    /// Bound on the revert after a cancel, from the signal (a CI runner allows ~10s).
-    #[arg(long, default_value = "8s", env = "ALB_ROLLOUT_REVERT_TIMEOUT")]
-    pub revert_timeout: String,
-    /// Analysis settings file (TOML); flags and env vars override it.
-    #[arg(long, env = "ALB_ROLLOUT_CONFIG")]
-    pub config: Option<PathBuf>,
-    /// Validate against live state and print the plan; change nothing.
-    #[arg(long, env = "ALB_ROLLOUT_DRY_RUN", value_parser = BoolishValueParser::new())]
-    pub dry_run: bool,
-    /// Start even if the route records another run in progress.
-    #[arg(long, env = "ALB_ROLLOUT_FORCE", value_parser = BoolishValueParser::new())]
-    pub force: bool,
+    #[command(flatten)]
+    pub run: RunArgs,
 }
 
 #[derive(Debug, Args)]
@@ -150,31 +158,14 @@ pub struct BlueGreenArgs {
     pub keep_blue: String,
     #[command(flatten)]
     pub analysis: AnalysisArgs,
-    /// After success, keep blue in the action at weight 0 (one-call
-    /// switch-back) or forward to green only.
-    #[arg(long, value_enum, default_value_t = FinalRoute::KeepBlue, env = "ALB_ROLLOUT_FINAL_ROUTE")]
-    pub final_route: FinalRoute,
-    /// How long to wait for green's targets to be healthy.
-    #[arg(long, default_value = "5m", env = "ALB_ROLLOUT_HEALTH_TIMEOUT")]
-    pub health_timeout: String,
     #[command(flatten)]
     pub drain: DrainArgs,
     /// How a revert moves traffic back: only flip (one write of the
     /// original route); gradual is refused, the switch was one write.
     #[arg(long, value_enum, default_value_t = AbortMode::Flip, env = "ALB_ROLLOUT_ABORT")]
     pub abort: AbortMode,
-    /// Bound on the revert after a cancel, from the signal (a CI runner allows ~10s).
-    #[arg(long, default_value = "8s", env = "ALB_ROLLOUT_REVERT_TIMEOUT")]
-    pub revert_timeout: String,
-    /// Analysis settings file (TOML); flags and env vars override it.
-    #[arg(long, env = "ALB_ROLLOUT_CONFIG")]
-    pub config: Option<PathBuf>,
-    /// Validate against live state and print the plan; change nothing.
-    #[arg(long, env = "ALB_ROLLOUT_DRY_RUN", value_parser = BoolishValueParser::new())]
-    pub dry_run: bool,
-    /// Start even if the route records another run in progress.
-    #[arg(long, env = "ALB_ROLLOUT_FORCE", value_parser = BoolishValueParser::new())]
-    pub force: bool,
+    #[command(flatten)]
+    pub run: RunArgs,
 }
 
 /// Deregistering blue's targets after the promotion (the full deploy):

@@ -28,7 +28,7 @@ fn parse(a: &BlueGreenArgs) -> Result<(Parsed, Holds), Vec<InputError>> {
             "blue-green switches with one write and reverts with one write: only flip is accepted",
         ));
     }
-    let analysis = settings::from_flags_and_file(a.config.as_deref(), &a.analysis, &mut errors);
+    let analysis = settings::from_flags_and_file(a.run.config.as_deref(), &a.analysis, &mut errors);
     let mut dur = |flag: &str, v: &str| {
         parse_duration(flag, v)
             .map_err(|e| errors.push(InputError::for_flag(flag, &e)))
@@ -36,8 +36,8 @@ fn parse(a: &BlueGreenArgs) -> Result<(Parsed, Holds), Vec<InputError>> {
     };
     let bake = dur("--bake", &a.bake);
     let keep_blue = dur("--keep-blue", &a.keep_blue);
-    let health_timeout = dur("--health-timeout", &a.health_timeout);
-    let revert_timeout = dur("--revert-timeout", &a.revert_timeout);
+    let health_timeout = dur("--health-timeout", &a.run.health_timeout);
+    let revert_timeout = dur("--revert-timeout", &a.run.revert_timeout);
     let drain = full_deploy::parse(&a.drain)
         .map_err(|e| errors.extend(e))
         .ok();
@@ -84,7 +84,7 @@ pub async fn run(config: &aws_config::SdkConfig, a: &BlueGreenArgs, output: Outp
         blue: &a.blue,
         green: &a.green,
         register: &register,
-        force: a.force,
+        force: a.run.force,
     };
     let (parsed, holds) = match parse(a) {
         Ok((p, h)) => (Ok(p), Some(h)),
@@ -116,7 +116,7 @@ pub async fn run(config: &aws_config::SdkConfig, a: &BlueGreenArgs, output: Outp
         green: &validated.green.arn,
         bake: holds.bake,
         keep_blue: holds.keep_blue,
-        final_route: a.final_route,
+        final_route: a.run.final_route,
     })
     .with_drain(drain);
     let planned = Planned {
@@ -129,5 +129,5 @@ pub async fn run(config: &aws_config::SdkConfig, a: &BlueGreenArgs, output: Outp
         validated,
         sdk_expiry,
     };
-    start(config, checked, planned, a.dry_run, output).await
+    start(config, checked, planned, a.run.dry_run, output).await
 }

@@ -65,15 +65,15 @@ fn parse(a: &CanaryArgs) -> Result<Parsed, Vec<InputError>> {
     let steps = parse_steps(&a.steps)
         .map_err(|e| errors.extend(e.iter().map(|m| InputError::for_flag("--steps", m))))
         .ok();
-    let analysis = settings::from_flags_and_file(a.config.as_deref(), &a.analysis, &mut errors);
+    let analysis = settings::from_flags_and_file(a.run.config.as_deref(), &a.analysis, &mut errors);
     let mut dur = |flag: &str, v: &str| {
         parse_duration(flag, v)
             .map_err(|e| errors.push(InputError::for_flag(flag, &e)))
             .ok()
     };
     let stickiness = a.stickiness.as_deref().map(|s| dur("--stickiness", s));
-    let health_timeout = dur("--health-timeout", &a.health_timeout);
-    let revert_timeout = dur("--revert-timeout", &a.revert_timeout);
+    let health_timeout = dur("--health-timeout", &a.run.health_timeout);
+    let revert_timeout = dur("--revert-timeout", &a.run.revert_timeout);
     if let Some(Some(s)) = stickiness {
         if !(1..=604_800).contains(&s.as_secs()) {
             errors.push(InputError::new(
@@ -157,7 +157,7 @@ pub async fn run(config: &aws_config::SdkConfig, a: &CanaryArgs, output: Output)
         blue: &a.blue,
         green: &a.green,
         register: &register,
-        force: a.force,
+        force: a.run.force,
     };
     let Checked {
         lb,
@@ -181,7 +181,7 @@ pub async fn run(config: &aws_config::SdkConfig, a: &CanaryArgs, output: Output)
         steps: &parsed.steps,
         default_bake: parsed.analysis.interval,
         stickiness: parsed.stickiness,
-        final_route: a.final_route,
+        final_route: a.run.final_route,
     })
     .with_abort(a.abort)
     .with_drain(drain);
@@ -196,7 +196,7 @@ pub async fn run(config: &aws_config::SdkConfig, a: &CanaryArgs, output: Output)
         validated,
         sdk_expiry,
     };
-    start(config, checked, planned, a.dry_run, output).await
+    start(config, checked, planned, a.run.dry_run, output).await
 }
 
 /// Print the plan (`--dry-run`), or check the credentials last long
