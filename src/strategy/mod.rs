@@ -1,7 +1,9 @@
 //! Pure planners, one per strategy: from validated input and the live route
 //! to the run's plan of actions (`engine::Plan`). No I/O; the revert is not
-//! planned here but derived by the engine from what was applied.
+//! planned here but derived by the engine from what was applied. `rolling`
+//! works inside one target group and has no route.
 
 pub mod blue_green;
 pub mod canary;
 pub mod drain_blue;
+pub mod rolling;
