@@ -6,10 +6,12 @@
 //! action lists and their exact shapes, `route_sdk`), `fake` an in-memory
 //! implementation with a call log, fault injection and lag for component tests,
 //! `state_tags` the compact encoding of a run record into ELBv2 tags, and
-//! `target_codec` the exact, compact record of a target group's targets.
+//! `target_codec` the exact, compact record of a target group's targets,
+//! `group_record` the record of a run inside one group (`rolling`).
 
 pub mod aws;
 pub mod fake;
+pub mod group_record;
 pub mod model;
 pub mod port;
 pub mod route;

@@ -129,6 +129,17 @@ pub struct Target {
     pub port: Option<i32>,
 }
 
+/// Targets for a message: all of a few, the first ones and a count of many
+/// (a rolling round can move a hundred).
+pub fn list_targets(targets: &[Target]) -> String {
+    const SHOWN: usize = 4;
+    let words: Vec<String> = targets.iter().take(SHOWN).map(Target::to_string).collect();
+    match targets.len() {
+        n if n <= SHOWN => words.join(", "),
+        n => format!("{} targets ({}, ...)", n, words.join(", ")),
+    }
+}
+
 impl fmt::Display for Target {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.port {

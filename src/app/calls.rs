@@ -4,7 +4,7 @@
 //! strategy that plans in actions gets its dry run from here.
 
 use crate::alb::{arn_resource, Forward, ForwardShape, RouteRef, Target};
-use crate::engine::{revert, Action, BakeSpec, Group, Plan, Purpose, RouteWrite, RuleSpec};
+use crate::engine::{revert, Action, BakeSpec, Group, Plan, Purpose, RouteWrite, RuleSpec, Scope};
 use crate::settings::Analysis;
 use serde::Serialize;
 
@@ -61,7 +61,12 @@ fn prepare_calls(plan: &Plan) -> Vec<PlannedCall> {
 
 /// The record: the tags (a leftover record is replaced whole), the
 /// record, its read-back.
-fn record_calls(owner: &str) -> Vec<PlannedCall> {
+fn record_calls(scope: &Scope) -> Vec<PlannedCall> {
+    let owner = scope.owner_arn();
+    let what = match scope {
+        Scope::Route(_) => "original route",
+        Scope::Group(_) => "the group's original targets (coded, alb-rollout:targets*)",
+    };
     vec![
         call(
             "DescribeTags",
@@ -71,7 +76,7 @@ fn record_calls(owner: &str) -> Vec<PlannedCall> {
         call(
             "AddTags",
             owner,
-            "record the run: run id, original route, step, heartbeat (alb-rollout:*), the heartbeat then updated every interval".into(),
+            format!("record the run: run id, {what}, step, heartbeat (alb-rollout:*), the heartbeat then updated every interval"),
         ),
         call(
             "DescribeTags",
@@ -82,9 +87,9 @@ fn record_calls(owner: &str) -> Vec<PlannedCall> {
 }
 
 /// The calls of a plan, in order.
-pub fn calls(route: &RouteRef, plan: &Plan, an: &Analysis) -> Vec<PlannedCall> {
+pub fn calls(scope: &Scope, plan: &Plan, an: &Analysis) -> Vec<PlannedCall> {
     let mut out = prepare_calls(plan);
-    out.extend(calls_from(route, plan, &plan.actions, &plan.original, an));
+    out.extend(calls_from(scope, plan, &plan.actions, &plan.original, an));
     out
 }
 
@@ -92,7 +97,7 @@ pub fn calls(route: &RouteRef, plan: &Plan, an: &Analysis) -> Vec<PlannedCall> {
 /// deregistration reads the group's health only if the route then sends
 /// it traffic.
 fn calls_from(
-    route: &RouteRef,
+    scope: &Scope,
     plan: &Plan,
     actions: &[Action],
     before: &Forward,
@@ -114,11 +119,11 @@ fn calls_from(
                 let after_hold = matches!(prev, Some(Action::Bake(_)));
                 bake_call(plan, b, an, after_hold).into_iter().collect()
             }
-            _ => action_calls(route, plan, a, &now, an),
+            _ => action_calls(scope, plan, a, &now, an),
         };
         if *a == Action::Unrecord && promotes && drains_blue(plan) {
             let why = "step promoted: blue's last batch is gone; from here `rollback` leaves the route alone";
-            calls.insert(0, call("AddTags", route.owner_arn(), why.into()));
+            calls.insert(0, call("AddTags", scope.owner_arn(), why.into()));
         }
         out.extend(calls);
         prev = Some(a);
@@ -131,7 +136,7 @@ fn calls_from(
 
 /// The calls of the revert after a failure at the plan's last change
 /// (`--abort` decides its shape; a flip is the same from any step).
-pub fn revert_calls(route: &RouteRef, plan: &Plan, an: &Analysis) -> Vec<PlannedCall> {
+pub fn revert_calls(scope: &Scope, plan: &Plan, an: &Analysis) -> Vec<PlannedCall> {
     let applied: Vec<Action> = plan
         .actions
         .iter()
@@ -144,17 +149,17 @@ pub fn revert_calls(route: &RouteRef, plan: &Plan, an: &Analysis) -> Vec<Planned
         .find_map(Action::route_write)
         .map_or(plan.original.clone(), |w| w.to.clone());
     let revert = revert::derive(&applied, plan.abort);
-    calls_from(route, plan, &revert, &now, an)
+    calls_from(scope, plan, &revert, &now, an)
 }
 
 fn action_calls(
-    route: &RouteRef,
+    scope: &Scope,
     plan: &Plan,
     a: &Action,
     now: &Forward,
     an: &Analysis,
 ) -> Vec<PlannedCall> {
-    let owner = route.owner_arn();
+    let owner = scope.owner_arn();
     let ids = |t: &[Target]| {
         t.iter()
             .map(Target::to_string)
@@ -162,20 +167,23 @@ fn action_calls(
             .join(", ")
     };
     match a {
-        Action::Record => record_calls(owner),
+        Action::Record => record_calls(scope),
         Action::Register { group, targets } => {
             vec![call("RegisterTargets", &group.arn, ids(targets))]
         }
         Action::Deregister { group, targets } => {
             let mut out = Vec::new();
-            if now.weight_of(&group.arn).unwrap_or(0) > 0 {
+            if let Some(g) = scope.group() {
+                let why = format!("the group must keep {} healthy targets (--max-unavailable) after these leave", g.floor.max(1));
+                out.push(call("DescribeTargetHealth", &group.arn, why));
+            } else if now.weight_of(&group.arn).unwrap_or(0) > 0 {
                 let why = format!(
                     "{} takes traffic: it must keep a healthy target",
                     group.role
                 );
                 out.push(call("DescribeTargetHealth", &group.arn, why));
             }
-            if group.arn == plan.blue {
+            if group.arn == plan.blue && scope.group().is_none() {
                 // Only a run's own forward deregistrations (blue's) are
                 // recorded; a revert's (green's) are not.
                 let why = "alb-rollout:deregistered += these targets, so `rollback` can register them again";
@@ -188,7 +196,10 @@ fn action_calls(
         Action::AwaitDrained { group, .. } => {
             vec![wait_call(group, "no longer lists the targets (drained)")]
         }
-        Action::WriteRoute(w) => write_calls(route, plan, w),
+        Action::WriteRoute(w) => match scope.route() {
+            Some(route) => write_calls(route, plan, w),
+            None => vec![],
+        },
         Action::CreateRule(r) => vec![call(
             "CreateRule",
             &r.listener_arn,

@@ -32,7 +32,7 @@ fn ops(calls: &[PlannedCall]) -> Vec<&str> {
 
 #[test]
 fn the_calls_follow_the_plan_and_the_revert_follows_abort() {
-    let route = RouteRef::new("listener", None);
+    let route = Scope::Route(RouteRef::new("listener", None));
     let an = resolve(&AnalysisArgs::default(), FileSettings::default()).unwrap();
     let t = vec![Target {
         id: "10.0.0.7".into(),
@@ -90,7 +90,7 @@ fn the_calls_follow_the_plan_and_the_revert_follows_abort() {
 #[test]
 fn the_full_deploy_records_each_batch_and_marks_promoted_after_the_last() {
     use crate::strategy::drain_blue::{batches, BatchSize, BlueDrain};
-    let route = RouteRef::new("listener", None);
+    let route = Scope::Route(RouteRef::new("listener", None));
     let an = resolve(&AnalysisArgs::default(), FileSettings::default()).unwrap();
     let original = Forward::single("blue");
     let s = parse_steps("100").unwrap();

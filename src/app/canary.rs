@@ -6,28 +6,22 @@
 //! `preflight` and `start` (dry run or execution of any `Planned`) are
 //! shared with `blue_green`, which differs only in its flags and planner.
 
-use super::{dry_run, expiry, full_deploy, invalid, live, print_json};
+use super::runner::{credentials_fit, drive, refresher, run_id, sources, Timing};
+use super::{dry_run, expiry, full_deploy, invalid, live};
 use crate::alb::aws::AwsLoadBalancer;
 use crate::alb::state_tags::parse_target;
 use crate::alb::{LoadBalancerPort, Target};
-use crate::analysis::collect::{Sources, Subjects};
+use crate::analysis::collect::Subjects;
 use crate::analysis::BakeTracker;
 use crate::cli::{CanaryArgs, Output};
-use crate::engine::{Action, Plan};
-use crate::executor::{apply::ApplyPolicy, Executor, RunConfig};
+use crate::engine::Plan;
+use crate::executor::{apply::ApplyPolicy, RunConfig};
 use crate::plan::{parse_duration, parse_steps, Step};
 use crate::preflight::{self, InputError, Request, Validated};
-use crate::provider::cloudwatch::CloudWatchTraffic;
-use crate::provider::probe::{parse_probe_spec, HttpProbe, DEFAULT_PROBE_TIMEOUT};
-use crate::provider::prometheus::PrometheusQuery;
-use crate::provider::{MetricTarget, Probe, ScalarSource, TrafficSource};
-use crate::report::github::{GithubEnv, GithubReporter};
-use crate::report::summary::Finished;
-use crate::report::text::TextReporter;
+use crate::provider::MetricTarget;
 use crate::settings::{self, Analysis};
 use crate::signal::Cancel;
 use crate::strategy::canary::{plan, CanaryInput, CanaryPlan};
-use std::io::{IsTerminal, Write};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -219,95 +213,16 @@ pub(super) async fn start(
         crate::report::github::result_only("dry-run", None);
         return code;
     }
-    let expiry = match credentials_fit(c.sdk_expiry, &planned.actions, &c.parsed) {
+    let timing = Timing {
+        analysis: &c.parsed.analysis,
+        health_timeout: c.parsed.health_timeout,
+        revert_timeout: c.parsed.revert_timeout,
+    };
+    let expiry = match credentials_fit(c.sdk_expiry, &planned.actions, timing) {
         Ok(e) => e,
         Err(e) => return invalid(&[e], output),
     };
     execute(config, c.lb, c.validated, planned, c.parsed, output, expiry).await
-}
-
-/// The credentials' expiry, or why the run could outlive them.
-fn credentials_fit(
-    sdk: Option<SystemTime>,
-    plan: &Plan,
-    p: &Parsed,
-) -> Result<Option<SystemTime>, InputError> {
-    let env = std::env::var(expiry::EXPIRY_ENV).ok();
-    let Some(at) = expiry::expiry(sdk, env.as_deref())? else {
-        return Ok(None);
-    };
-    let bakes: Vec<Duration> = plan
-        .actions
-        .iter()
-        .filter_map(|a| match a {
-            Action::Bake(b) => Some(b.duration),
-            _ => None,
-        })
-        .collect();
-    let planned = expiry::planned(&bakes, p.analysis.cloudwatch, p.health_timeout);
-    expiry::at_preflight(
-        at,
-        SystemTime::now(),
-        planned,
-        expiry::margin(p.revert_timeout),
-    )?;
-    Ok(Some(at))
-}
-
-/// Re-resolve the credentials for the expiry guard: a provider that
-/// refreshes (instance or task role) hands out a later expiry.
-fn refresher(
-    config: &aws_config::SdkConfig,
-) -> impl Fn() -> std::pin::Pin<Box<dyn std::future::Future<Output = Option<SystemTime>> + Send>>
-       + Send
-       + 'static {
-    let provider = config.credentials_provider();
-    move || {
-        let p = provider.clone();
-        Box::pin(async move {
-            use aws_credential_types::provider::ProvideCredentials;
-            p?.provide_credentials().await.ok()?.expiry()
-        })
-    }
-}
-
-fn sources(
-    config: &aws_config::SdkConfig,
-    lb: Arc<dyn LoadBalancerPort>,
-    an: &Analysis,
-) -> Result<Sources, Vec<InputError>> {
-    let mut errors = Vec::new();
-    let probe: Option<Arc<dyn Probe>> = match an.probe.as_deref().map(parse_probe_spec) {
-        Some(Ok((url, _))) => HttpProbe::new(&url, DEFAULT_PROBE_TIMEOUT)
-            .map(|p| Arc::new(p) as Arc<dyn Probe>)
-            .map_err(|e| errors.push(InputError::new("--probe", e.message)))
-            .ok(),
-        _ => None,
-    };
-    let prometheus: Option<Arc<dyn ScalarSource>> = match &an.prometheus {
-        Some((url, q)) => PrometheusQuery::new(url, q)
-            .map(|p| Arc::new(p) as Arc<dyn ScalarSource>)
-            .map_err(|e| errors.push(InputError::new("--prometheus-url", e.message)))
-            .ok(),
-        None => None,
-    };
-    if !errors.is_empty() {
-        return Err(errors);
-    }
-    Ok(Sources {
-        lb,
-        traffic: an
-            .cloudwatch
-            .then(|| Arc::new(CloudWatchTraffic::new(config)) as Arc<dyn TrafficSource>),
-        probe,
-        prometheus,
-        judge_minutes: u32::try_from(an.metric_period.as_secs() / 60).unwrap_or(1),
-    })
-}
-
-fn run_id(now: SystemTime) -> String {
-    let d = now.duration_since(UNIX_EPOCH).unwrap_or_default();
-    format!("r-{:x}{:04x}", d.as_secs(), d.subsec_micros() & 0xffff)
 }
 
 async fn execute(
@@ -327,7 +242,7 @@ async fn execute(
     let an = &p.analysis;
     let cfg = RunConfig {
         run_id: run_id(now),
-        route: v.route.clone(),
+        scope: crate::executor::Scope::Route(v.route.clone()),
         register: p.register.clone(),
         interval: an.interval,
         health_timeout: p.health_timeout,
@@ -355,49 +270,4 @@ async fn execute(
         expiry::guard(cancel.clone(), at, margin, refresher(config))
     });
     drive(cfg, planned.actions, src, cancel, guard, output).await
-}
-
-/// Run, then report: the result on stdout, and inside GitHub Actions the
-/// annotation, outputs and summary.
-async fn drive(
-    cfg: RunConfig,
-    actions: Plan,
-    src: Sources,
-    cancel: Cancel,
-    guard: Option<tokio::task::JoinHandle<()>>,
-    output: Output,
-) -> i32 {
-    let original = cfg.plan.original.weights_text();
-    // Progress goes to stdout, or to stderr when stdout is for the JSON.
-    let (stream, tty): (fn() -> Box<dyn Write + Send>, bool) = match output {
-        Output::Text => (
-            || Box::new(std::io::stdout()),
-            std::io::stdout().is_terminal(),
-        ),
-        Output::Json => (|| Box::new(std::io::stderr()), false),
-    };
-    let text = TextReporter::new(stream(), tty);
-    let mut out = GithubReporter::new(text, stream(), GithubEnv::from_env());
-    let mut report = Executor::new(cfg, src, cancel, &mut out)
-        .with_plan(actions)
-        .run()
-        .await;
-    if let Some(g) = guard {
-        g.abort();
-    }
-    expiry::relabel(&mut report);
-    match output {
-        Output::Json => print_json(&report),
-        Output::Text => super::status::print_outcome(&report),
-    }
-    let final_weights = match report.result {
-        "promoted" => out.promoted_weights().map(str::to_string),
-        "revert-incomplete" => None,
-        _ => Some(original),
-    };
-    out.finish(&Finished {
-        report: &report,
-        final_weights,
-    });
-    report.exit_code
 }

@@ -55,8 +55,9 @@ pub fn print(
     an: &Analysis,
     output: Output,
 ) -> i32 {
-    let calls = calls(&v.route, plan, an);
-    let on_failure = revert_calls(&v.route, plan, an);
+    let scope = crate::engine::Scope::Route(v.route.clone());
+    let calls = calls(&scope, plan, an);
+    let on_failure = revert_calls(&scope, plan, an);
     match output {
         Output::Json => print_json(&serde_json::json!({
             "result": "dry-run",

@@ -9,6 +9,7 @@ pub mod expiry;
 mod full_deploy;
 mod live;
 pub(crate) mod rollback;
+mod runner;
 mod status;
 mod status_traffic;
 

@@ -5,16 +5,19 @@
 //!
 //! `action` is the vocabulary and each action's inverse, `plan` a run's
 //! ordered actions, `revert` the derivation (flip or gradual), `recorded`
-//! what a run record says was applied (for `rollback` after `kill -9`).
+//! what a run record says was applied (for `rollback` after `kill -9`),
+//! `scope` what a run owns (a route, or one target group).
 
 pub mod action;
 pub mod plan;
 pub mod recorded;
 pub mod revert;
+pub mod scope;
 
 pub use action::{Action, BakeSpec, Group, Purpose, Role, RouteWrite, RuleSpec};
 pub use plan::Plan;
 pub use revert::AbortMode;
+pub use scope::{GroupScope, Scope};
 
 use serde::Serialize;
 

@@ -20,7 +20,9 @@ mod revert;
 mod steps;
 mod targets;
 
-use crate::alb::{RouteRef, Target};
+pub use crate::engine::{GroupScope, Scope};
+
+use crate::alb::Target;
 use crate::analysis::collect::{Sources, Subjects};
 use crate::analysis::{BakeTracker, Thresholds};
 use crate::engine::revert as abort;
@@ -36,7 +38,8 @@ use tokio::time::Instant;
 /// Everything a canary run needs, decided before it starts.
 pub struct RunConfig {
     pub run_id: String,
-    pub route: RouteRef,
+    /// The route the run moves, or the group it works in (`rolling`).
+    pub scope: Scope,
     pub plan: CanaryPlan,
     pub register: Vec<Target>,
     pub interval: Duration,
@@ -90,11 +93,10 @@ impl<'a> Executor<'a> {
             exit_code: 0,
             run_id: cfg.run_id.clone(),
             strategy: plan.strategy,
-            listener_arn: cfg.route.listener_arn().to_string(),
-            rule_arn: match &cfg.route {
-                RouteRef::Rule { rule_arn, .. } => Some(rule_arn.clone()),
-                RouteRef::ListenerDefault { .. } => None,
-            },
+            listener_arn: cfg.scope.listener_arn().to_string(),
+            rule_arn: cfg.scope.rule_arn().map(str::to_string),
+            target_group_arn: cfg.scope.group().map(|g| g.arn.clone()),
+            rollback_command: cfg.scope.rollback_command(),
             blue: plan.blue.clone(),
             green: plan.green.clone(),
             steps: vec![],
@@ -138,7 +140,8 @@ impl<'a> Executor<'a> {
     pub async fn run(mut self) -> RunReport {
         self.out.progress(Progress::Started {
             run_id: &self.cfg.run_id,
-            route: &self.cfg.route,
+            strategy: self.plan.strategy,
+            scope: &self.cfg.scope,
             steps: self.plan.steps(),
             total_bake: self.plan.total_bake(),
         });
@@ -224,17 +227,23 @@ impl<'a> Executor<'a> {
     }
 
     fn left_behind(&self, error: &str) -> String {
-        let rule = match &self.cfg.route {
-            RouteRef::Rule { rule_arn, .. } => format!(" --rule {rule_arn}"),
-            RouteRef::ListenerDefault { .. } => String::new(),
+        let what = match &self.cfg.scope {
+            Scope::Route(r) => format!("The {r} may still send traffic to {}", self.plan.green),
+            Scope::Group(g) => format!("Target group {} may still hold targets the run added, or miss ones it removed", g.arn),
         };
         format!(
-            "{error}. The {} may still send traffic to {} and the run record tags remain on {}. Fix with: alb-rollout rollback --listener {}{rule}",
-            self.cfg.route,
-            self.plan.green,
-            self.cfg.route.owner_arn(),
-            self.cfg.route.listener_arn()
+            "{error}. {what}, and the run record tags remain on {}. Fix with: {}",
+            self.cfg.scope.owner_arn(),
+            self.cfg.scope.rollback_command()
         )
+    }
+
+    /// The route the run moves; a group run has none, and its planner
+    /// writes none.
+    fn route(&self) -> Result<crate::alb::RouteRef, Reason> {
+        self.cfg.scope.route().cloned().ok_or_else(|| {
+            Reason::Error(format!("the run on {} has no route to write", self.cfg.scope))
+        })
     }
 
     async fn execute(&mut self, action: &Action, reverting: bool) -> Event {

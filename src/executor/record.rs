@@ -3,7 +3,9 @@
 //! races between runs), its heartbeat, and its removal.
 
 use super::{apply, Executor};
+use crate::alb::group_record::{self, GroupRecord};
 use crate::alb::state_tags::{self, Heartbeat, RunRecord};
+use crate::engine::GroupScope;
 use crate::alb::{AlbError, Target};
 use crate::engine::Reason;
 use std::collections::BTreeMap;
@@ -16,6 +18,9 @@ const RECORD_SETTLE: Duration = Duration::from_secs(1);
 impl Executor<'_> {
     pub(super) async fn record(&mut self) -> Result<(), Reason> {
         self.checkpoint()?;
+        if let Some(g) = self.cfg.scope.group().cloned() {
+            return self.record_group(&g).await;
+        }
         let record = RunRecord {
             run_id: self.cfg.run_id.clone(),
             strategy: self.plan.strategy.into(),
@@ -33,7 +38,31 @@ impl Executor<'_> {
         // two runs that passed preflight together both see the last writer
         // here, and only that one proceeds.
         tokio::time::sleep(RECORD_SETTLE).await;
-        self.confirm_record(&record, &tags).await
+        self.confirm_record(&tags, |t| {
+            state_tags::decode(t).map(|r| r.map(|r| (r == record, r.run_id)))
+        })
+        .await
+    }
+
+    /// A group run's record: the group's original targets, on the group.
+    async fn record_group(&mut self, g: &GroupScope) -> Result<(), Reason> {
+        let record = GroupRecord {
+            run_id: self.cfg.run_id.clone(),
+            strategy: self.plan.strategy.into(),
+            started: self.cfg.started_unix,
+            step: "starting".into(),
+            batch: g.batch,
+            max_unavailable: g.max_unavailable,
+            original: g.original.clone(),
+        };
+        let mut tags = group_record::encode(&record);
+        tags.extend(self.heartbeat().tag());
+        self.write_record(&tags).await?;
+        tokio::time::sleep(RECORD_SETTLE).await;
+        self.confirm_record(&tags, |t| {
+            group_record::decode(t).map(|r| r.map(|r| (r == record, r.run_id)))
+        })
+        .await
     }
 
     /// The heartbeat as of now. Derived from the run's start and the
@@ -55,7 +84,7 @@ impl Executor<'_> {
             return;
         }
         let tag = self.heartbeat().tag();
-        if let Err(e) = self.src.lb.add_tags(self.cfg.route.owner_arn(), &tag).await {
+        if let Err(e) = self.src.lb.add_tags(self.cfg.scope.owner_arn(), &tag).await {
             tracing::warn!(error = %e, "could not update the heartbeat tag");
         }
     }
@@ -98,7 +127,7 @@ impl Executor<'_> {
     /// whole rather than merging into it.
     async fn write_record(&self, tags: &BTreeMap<String, String>) -> Result<(), Reason> {
         let (lb, p) = (self.src.lb.clone(), self.cfg.apply);
-        let owner = self.cfg.route.owner_arn();
+        let owner = self.cfg.scope.owner_arn();
         let not_recorded = |e: AlbError| {
             Reason::Error(format!(
                 "could not record the run on {owner}: {e}; nothing was changed"
@@ -122,21 +151,23 @@ impl Executor<'_> {
     }
 
     /// Only a run whose record reads back exactly as written goes on.
+    /// `read` decodes the tags read back: whether they are the record
+    /// written, and whose run they record.
     async fn confirm_record(
         &mut self,
-        record: &RunRecord,
         tags: &BTreeMap<String, String>,
+        read: impl Fn(&BTreeMap<String, String>) -> Result<Option<(bool, String)>, String>,
     ) -> Result<(), Reason> {
         let (lb, p) = (self.src.lb.clone(), self.cfg.apply);
-        let owner = self.cfg.route.owner_arn().to_string();
+        let owner = self.cfg.scope.owner_arn().to_string();
         let back = apply::retry(p.write_attempts, p.backoff, || lb.tags(&owner)).await;
-        let why = match back.map(|t| state_tags::decode(&t)) {
-            Ok(Ok(Some(r))) if r == *record => {
+        let why = match back.map(|t| read(&t)) {
+            Ok(Ok(Some((true, _)))) => {
                 self.record_keys = tags.keys().cloned().collect();
                 return Ok(());
             }
-            Ok(Ok(Some(other))) if other.run_id != record.run_id => {
-                return Err(Reason::Error(format!("another run ({}) recorded itself on {owner} at the same time; this run changed nothing and stops", other.run_id)))
+            Ok(Ok(Some((false, other)))) if other != self.cfg.run_id => {
+                return Err(Reason::Error(format!("another run ({other}) recorded itself on {owner} at the same time; this run changed nothing and stops")))
             }
             Ok(Ok(Some(_))) => "it reads back different from what was written".to_string(),
             Ok(Ok(None)) => "it is gone".to_string(),
@@ -178,7 +209,8 @@ impl Executor<'_> {
         group: &str,
         targets: &[Target],
     ) -> Result<(), Reason> {
-        if self.record_keys.is_empty() {
+        // A group run's record holds the group's original targets already.
+        if self.record_keys.is_empty() || self.cfg.scope.group().is_some() {
             return Ok(());
         }
         // One group's list: the record names one group (blue), the only
@@ -200,7 +232,7 @@ impl Executor<'_> {
             targets: all.clone(),
         });
         let (lb, p) = (self.src.lb.clone(), self.cfg.apply);
-        let owner = self.cfg.route.owner_arn();
+        let owner = self.cfg.scope.owner_arn();
         apply::retry(p.write_attempts, p.backoff, || lb.add_tags(owner, &tags))
             .await
             .map_err(|e| {
@@ -220,7 +252,7 @@ impl Executor<'_> {
     /// Remove the record's keys (retried); the error says what is left.
     pub(super) async fn unrecord(&self) -> Result<(), String> {
         let (lb, p) = (self.src.lb.clone(), self.cfg.apply);
-        let (owner, keys) = (self.cfg.route.owner_arn(), &self.record_keys);
+        let (owner, keys) = (self.cfg.scope.owner_arn(), &self.record_keys);
         apply::retry(p.write_attempts, p.backoff, || lb.remove_tags(owner, keys))
             .await
             .map_err(|e| format!("the run record tags remain on {owner}: {e}"))

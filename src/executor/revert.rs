@@ -118,6 +118,13 @@ impl Executor<'_> {
                     .await
             }
             Action::AwaitHealthy { group, targets } => {
+                // Each health wait may take its own --health-timeout: a
+                // rolling revert re-registers one round at a time, so
+                // one fixed window for the whole revert could not hold
+                // them. A cancel still ends it at --revert-timeout.
+                let mut budget = budget.clone();
+                let own = Instant::now() + self.cfg.health_timeout;
+                budget.persist_until = budget.persist_until.max(own);
                 budget
                     .run(async {
                         self.await_healthy_uncancelled(group, targets)
@@ -138,7 +145,7 @@ impl Executor<'_> {
             Err(limit) => Err(Reason::Error(match action {
                 Action::Unrecord => format!(
                     "the cleanup {limit}; the run record tags may remain on {}",
-                    self.cfg.route.owner_arn()
+                    self.cfg.scope.owner_arn()
                 ),
                 _ => format!("the revert {limit}"),
             })),
@@ -148,7 +155,7 @@ impl Executor<'_> {
     /// A revert route write: written until a read-back proves it. The one
     /// that puts the original back reports the revert as done.
     async fn undo_route(&mut self, w: &RouteWrite, budget: &Budget) -> Result<(), Reason> {
-        let (lb, route) = (self.src.lb.clone(), self.cfg.route.clone());
+        let (lb, route) = (self.src.lb.clone(), self.route()?);
         let fut = restore(lb.as_ref(), &route, &w.to, self.cfg.apply);
         match budget.run(fut).await {
             Ok(Ok(())) => {}

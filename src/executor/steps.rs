@@ -158,7 +158,7 @@ impl Executor<'_> {
             self.set_step(state_tags::PROMOTING_STEP).await;
         }
         self.checkpoint()?;
-        let (lb, route, p) = (self.src.lb.clone(), self.cfg.route.clone(), self.cfg.apply);
+        let (lb, route, p) = (self.src.lb.clone(), self.route()?, self.cfg.apply);
         if promote {
             // Once this write is sent the promotion stands: no cancel point after it.
             apply::apply(lb.as_ref(), &route, &w.to, p)
@@ -216,13 +216,16 @@ impl Executor<'_> {
         let tag = state_tags::step_tag(&format!("{} of {n} at {}", i + 1, percent.as_percent()));
         // The step is live: a cancel now must undo it.
         self.checkpoint().map_err(Fail::After)?;
-        if let Err(e) = self.src.lb.add_tags(self.cfg.route.owner_arn(), &tag).await {
+        if let Err(e) = self.src.lb.add_tags(self.cfg.scope.owner_arn(), &tag).await {
             self.warn(format!("could not update the step tag: {e}"));
         }
         Ok(())
     }
 
     pub(super) async fn bake(&mut self, step: &BakeSpec) -> Result<(), Reason> {
+        if self.cfg.scope.group().is_some() {
+            self.round_done(step).await;
+        }
         let i = step.step;
         let mut window = Window {
             since: self.shifted_at,
@@ -285,6 +288,24 @@ impl Executor<'_> {
         result
     }
 
+    /// A group run's round is in place: its analysis judges only what came
+    /// after it, and the report, the progress and the step tag say so.
+    async fn round_done(&mut self, step: &BakeSpec) {
+        let rounds = (self.plan.actions.iter())
+            .filter(|a| matches!(a, crate::engine::Action::Bake(_)))
+            .count();
+        self.shifted_at = SystemTime::now();
+        let at = self.elapsed();
+        self.report.record_step(step.percent, 0, 0, at);
+        self.out.progress(Progress::Round {
+            round: step.step,
+            rounds,
+            percent: step.percent,
+        });
+        self.set_step(&format!("round {} of {rounds}", step.step + 1))
+            .await;
+    }
+
     /// The wait before the next check. With CloudWatch the bake is measured
     /// in judged minutes, whose arrival no timer predicts, so every wait is
     /// a whole interval; without it, the last wait ends with the bake.
@@ -311,14 +332,12 @@ impl Executor<'_> {
     /// changing it (also while a group's health was awaited) stops the run
     /// rather than being silently overwritten.
     async fn ensure_unchanged(&self, want: &Forward, when: &str) -> Result<(), Reason> {
-        match self
-            .unless_cancelled(self.src.lb.read_route(&self.cfg.route))
-            .await?
-        {
+        let route = self.route()?;
+        match self.unless_cancelled(self.src.lb.read_route(&route)).await? {
             Ok(RouteAction::Forward(f)) if f.same_routing(want) => Ok(()),
             Ok(other) => Err(Reason::Error(format!(
                 "the {} was changed outside alb-rollout {when}: it now {}, not {}",
-                self.cfg.route,
+                route,
                 match &other {
                     RouteAction::Forward(f) => format!("forwards to {}", f.weights_text()),
                     RouteAction::Other { action_type } => format!("is a {action_type} action"),
@@ -347,7 +366,7 @@ impl Executor<'_> {
     /// Write the record's step tag (retried); a failure is a warning.
     pub(super) async fn set_step(&mut self, step: &str) -> bool {
         let (lb, p) = (self.src.lb.clone(), self.cfg.apply);
-        let (owner, tag) = (self.cfg.route.owner_arn(), state_tags::step_tag(step));
+        let (owner, tag) = (self.cfg.scope.owner_arn(), state_tags::step_tag(step));
         match apply::retry(p.write_attempts, p.backoff, || lb.add_tags(owner, &tag)).await {
             Ok(()) => true,
             Err(e) => {

@@ -15,11 +15,7 @@ use tokio::time::Instant;
 pub const RULE_TAG: &str = "alb-rollout:rule-of";
 
 fn listed(targets: &[Target]) -> String {
-    targets
-        .iter()
-        .map(Target::to_string)
-        .collect::<Vec<_>>()
-        .join(", ")
+    crate::alb::list_targets(targets)
 }
 
 /// What holds a rule's priority on its listener.
@@ -39,8 +35,20 @@ impl Executor<'_> {
         self.register_now(group, targets)
             .await
             .map_err(|e| Fail::After(Reason::Error(e)))?;
-        self.out.progress(Progress::Registered { targets });
+        let label = self.group_label(group);
+        self.out.progress(Progress::Registered {
+            targets,
+            group: &label,
+        });
         Ok(())
+    }
+
+    /// How progress names a group: its role, or "the group" in a group run.
+    fn group_label(&self, group: &Group) -> String {
+        match self.cfg.scope.group() {
+            Some(_) => "the group".into(),
+            None => group.role.to_string(),
+        }
     }
 
     pub(super) async fn register_now(
@@ -68,7 +76,11 @@ impl Executor<'_> {
         self.deregister_now(group, targets)
             .await
             .map_err(|e| Fail::After(Reason::Error(e)))?;
-        self.out.progress(Progress::Deregistered { targets });
+        let label = self.group_label(group);
+        self.out.progress(Progress::Deregistered {
+            targets,
+            group: &label,
+        });
         Ok(())
     }
 
@@ -98,9 +110,13 @@ impl Executor<'_> {
         group: &Group,
         targets: &[Target],
     ) -> Result<(), Reason> {
-        if self.route_now.weight_of(&group.arn).unwrap_or(0) == 0 {
-            return Ok(());
-        }
+        // A group run's group serves whatever routes reach it, and keeps
+        // the floor `--max-unavailable` allows; a route's group keeps one.
+        let floor = match self.cfg.scope.group() {
+            Some(g) if g.arn == group.arn => g.floor.max(1),
+            _ if self.route_now.weight_of(&group.arn).unwrap_or(0) == 0 => return Ok(()),
+            _ => 1,
+        };
         let lb = self.src.lb.clone();
         let health = lb
             .target_health(&group.arn)
@@ -111,11 +127,17 @@ impl Executor<'_> {
             .filter(|h| h.state == HealthState::Healthy)
             .filter(|h| !targets.iter().any(|t| same(t, &h.target)))
             .count();
-        match left {
-            0 => Err(Reason::CheckFailed(format!(
+        match (left, floor) {
+            (0, _) => Err(Reason::CheckFailed(format!(
                 "health: deregistering {} would leave {} with no healthy target while it takes traffic ({})",
                 listed(targets),
                 group.role,
+                HealthCounts::of(&health)
+            ))),
+            (n, f) if n < f => Err(Reason::CheckFailed(format!(
+                "health: deregistering {} would leave {} with {n} healthy targets, under the {f} that --max-unavailable allows ({})",
+                listed(targets),
+                group.arn,
                 HealthCounts::of(&health)
             ))),
             _ => Ok(()),

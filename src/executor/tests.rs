@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::alb::fake::*;
-use crate::alb::{Forward, HealthState, LoadBalancerPort, RouteAction};
+use crate::alb::{Forward, HealthState, LoadBalancerPort, RouteAction, RouteRef};
 use crate::analysis::NoDataPolicy;
 use crate::plan::parse_steps;
 use crate::provider::fake::FakeTraffic;
@@ -46,7 +46,7 @@ pub(super) fn config(steps: &str, register: Vec<Target>) -> RunConfig {
     });
     RunConfig {
         run_id: "r-test".into(),
-        route: RouteRef::new(DEMO_LISTENER, None),
+        scope: Scope::Route(RouteRef::new(DEMO_LISTENER, None)),
         plan,
         register,
         interval: Duration::from_secs(30),

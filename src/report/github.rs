@@ -290,6 +290,11 @@ impl<R: Reporter> Reporter for GithubReporter<R> {
                 "step {}/{steps}: {percent} to green",
                 step + 1
             ))),
+            Progress::Round { round, rounds, .. } => {
+                let title = format!("round {}/{rounds}", round + 1);
+                self.inner.progress(p);
+                return self.group(Some(&title));
+            }
             // The failure and the promotion stay visible below the last group.
             Progress::Reverting { .. } | Progress::Promoted { .. } => self.group(None),
             _ => {}

@@ -113,11 +113,12 @@ fn run_events(env: Option<GithubEnv>) -> String {
     let buf = Buf::default();
     let text = crate::report::text::TextReporter::new(buf.clone(), false);
     let mut g = GithubReporter::new(text, Box::new(buf.clone()), env);
-    let route = RouteRef::new("arn:l", None);
+    let route = crate::engine::Scope::Route(RouteRef::new("arn:l", None));
     let f = Forward::single("arn:aws:elasticloadbalancing:us-east-1:1:targetgroup/g/1");
     g.progress(Progress::Started {
         run_id: "r-1",
-        route: &route,
+        strategy: "canary",
+        scope: &route,
         steps: 2,
         total_bake: std::time::Duration::from_secs(6),
     });

@@ -8,7 +8,7 @@ pub mod result;
 pub mod summary;
 pub mod text;
 
-use crate::alb::{Forward, HealthCounts, RouteRef, Target};
+use crate::alb::{Forward, HealthCounts, Target};
 use crate::analysis::{BakeDecision, CheckOutcome};
 use crate::engine::Reason;
 use crate::plan::Tenths;
@@ -21,16 +21,26 @@ pub use result::{IntervalRecord, RunReport, StepRecord};
 pub enum Progress<'a> {
     Started {
         run_id: &'a str,
-        route: &'a RouteRef,
+        strategy: &'a str,
+        scope: &'a crate::engine::Scope,
         steps: usize,
         total_bake: Duration,
     },
+    /// Targets registered in `group` ("green", or "the group" in `rolling`).
     Registered {
         targets: &'a [Target],
+        group: &'a str,
     },
     /// Targets taken out of blue (`--deregister-blue`); they drain next.
     Deregistered {
         targets: &'a [Target],
+        group: &'a str,
+    },
+    /// A rolling round's targets are in and out; its analysis follows.
+    Round {
+        round: usize,
+        rounds: usize,
+        percent: Tenths,
     },
     Health {
         counts: HealthCounts,

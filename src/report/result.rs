@@ -34,6 +34,11 @@ pub struct RunReport {
     pub listener_arn: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rule_arn: Option<String>,
+    /// The group a `rolling` run works in (it has no route).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target_group_arn: Option<String>,
+    /// What undoes the run by hand if it could not undo itself.
+    pub rollback_command: String,
     pub blue: String,
     pub green: String,
     pub steps: Vec<StepRecord>,

@@ -218,18 +218,17 @@ fn failure(r: &RunReport) -> String {
     let Some(reason) = &r.reason else {
         return String::new();
     };
-    let rule = r
-        .rule_arn
-        .as_deref()
-        .map(|a| format!(" --rule {a}"))
-        .unwrap_or_default();
     let mut s = format!("**Reason:** {}\n\n", cell(reason.message()));
     if let Some(left) = &r.left_behind {
         s.push_str(&format!("**Left behind:** {}\n\n", cell(left)));
     }
     s.push_str(&format!(
-        "If the route is not back as it was, restore it with:\n\n```sh\nalb-rollout rollback --listener {}{rule}\n```\n\n",
-        r.listener_arn
+        "If the {} is not back as it was, restore it with:\n\n```sh\n{}\n```\n\n",
+        match r.target_group_arn {
+            Some(_) => "target group",
+            None => "route",
+        },
+        r.rollback_command
     ));
     s
 }
@@ -238,14 +237,18 @@ fn head(run: &Finished) -> String {
     let r = run.report;
     let mark = if r.result == "promoted" { "✅" } else { "❌" };
     format!(
-        "## {mark} alb-rollout {}: {}\n\n| | |\n| --- | --- |\n| Run | `{}` |\n| Result | {} (exit {}) after {:.0}s |\n| Listener | `{}` |\n| Blue | `{}` |\n| Green | `{}` |\n| Final weights | {} |\n| Detection to revert | {} |\n\n",
+        "## {mark} alb-rollout {}: {}\n\n| | |\n| --- | --- |\n| Run | `{}` |\n| Result | {} (exit {}) after {:.0}s |\n| {} | `{}` |\n| Blue | `{}` |\n| Green | `{}` |\n| Final weights | {} |\n| Detection to revert | {} |\n\n",
         r.strategy,
         r.result,
         r.run_id,
         r.result,
         r.exit_code,
         r.duration_seconds,
-        r.listener_arn,
+        match &r.target_group_arn {
+            Some(_) => "Target group",
+            None => "Listener",
+        },
+        r.target_group_arn.as_deref().unwrap_or(&r.listener_arn),
         r.blue,
         r.green,
         cell(run.final_weights.as_deref().unwrap_or("unknown")),

@@ -46,6 +46,8 @@ pub(crate) fn report(reverted: bool) -> RunReport {
         strategy: "canary",
         listener_arn: "arn:aws:elasticloadbalancing:us-east-1:1:listener/app/a/1/2".into(),
         rule_arn: None,
+        target_group_arn: None,
+        rollback_command: "alb-rollout rollback --listener arn:aws:elasticloadbalancing:us-east-1:1:listener/app/a/1/2".into(),
         blue: "arn:aws:elasticloadbalancing:us-east-1:1:targetgroup/blue/1".into(),
         green: "arn:aws:elasticloadbalancing:us-east-1:1:targetgroup/green/2".into(),
         steps: vec![

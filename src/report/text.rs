@@ -83,23 +83,33 @@ impl<W: Write + Send> TextReporter<W> {
         Some(match p {
             Progress::Started {
                 run_id,
-                route,
+                strategy,
+                scope,
                 steps,
                 total_bake,
             } => {
                 format!(
-                    "alb-rollout canary {run_id}: {steps} steps, {} of analysis, on the {route}",
+                    "alb-rollout {strategy} {run_id}: {steps} steps, {} of analysis, on the {scope}",
                     secs(total_bake)
                 )
             }
-            Progress::Registered { targets } => {
-                let ids: Vec<String> = targets.iter().map(|t| t.to_string()).collect();
-                format!("registered {} in green", ids.join(", "))
+            Progress::Registered { targets, group } => {
+                format!("registered {} in {group}", crate::alb::list_targets(targets))
             }
-            Progress::Deregistered { targets } => {
-                let ids: Vec<String> = targets.iter().map(|t| t.to_string()).collect();
-                format!("deregistered {} from blue; draining", ids.join(", "))
+            Progress::Deregistered { targets, group } => {
+                format!(
+                    "deregistered {} from {group}; draining",
+                    crate::alb::list_targets(targets)
+                )
             }
+            Progress::Round {
+                round,
+                rounds,
+                percent,
+            } => format!(
+                "round {}/{rounds}: {percent} of the targets replaced; checking",
+                round + 1
+            ),
             Progress::Health { counts, waited } => {
                 format!("green is ready: {counts} (waited {})", secs(waited))
             }

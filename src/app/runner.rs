@@ -1,0 +1,162 @@
+//! Running any plan: the metric sources a run's analysis reads, its ID,
+//! the credentials' lifetime against the plan, and `drive`, which runs
+//! the executor and reports the result (stdout, and inside GitHub Actions
+//! the annotation, outputs and summary). Shared by every deploy command.
+
+use super::{expiry, print_json};
+use crate::alb::LoadBalancerPort;
+use crate::analysis::collect::Sources;
+use crate::cli::Output;
+use crate::engine::{Action, Plan};
+use crate::executor::{Executor, RunConfig};
+use crate::preflight::InputError;
+use crate::provider::cloudwatch::CloudWatchTraffic;
+use crate::provider::probe::{parse_probe_spec, HttpProbe, DEFAULT_PROBE_TIMEOUT};
+use crate::provider::prometheus::PrometheusQuery;
+use crate::provider::{Probe, ScalarSource, TrafficSource};
+use crate::report::github::{GithubEnv, GithubReporter};
+use crate::report::summary::Finished;
+use crate::report::text::TextReporter;
+use crate::settings::Analysis;
+use crate::signal::Cancel;
+use std::io::{IsTerminal, Write};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// What the credentials must outlast: the plan's holds and waits.
+#[derive(Clone, Copy)]
+pub(super) struct Timing<'a> {
+    pub analysis: &'a Analysis,
+    pub health_timeout: Duration,
+    pub revert_timeout: Duration,
+}
+
+/// The credentials' expiry, or why the run could outlive them.
+pub(super) fn credentials_fit(
+    sdk: Option<SystemTime>,
+    plan: &Plan,
+    t: Timing<'_>,
+) -> Result<Option<SystemTime>, InputError> {
+    let env = std::env::var(expiry::EXPIRY_ENV).ok();
+    let Some(at) = expiry::expiry(sdk, env.as_deref())? else {
+        return Ok(None);
+    };
+    let bakes: Vec<Duration> = plan
+        .actions
+        .iter()
+        .filter_map(|a| match a {
+            Action::Bake(b) => Some(b.duration),
+            _ => None,
+        })
+        .collect();
+    let planned = expiry::planned(&bakes, t.analysis.cloudwatch, t.health_timeout);
+    expiry::at_preflight(
+        at,
+        SystemTime::now(),
+        planned,
+        expiry::margin(t.revert_timeout),
+    )?;
+    Ok(Some(at))
+}
+
+/// Re-resolve the credentials for the expiry guard: a provider that
+/// refreshes (instance or task role) hands out a later expiry.
+pub(super) fn refresher(
+    config: &aws_config::SdkConfig,
+) -> impl Fn() -> std::pin::Pin<Box<dyn std::future::Future<Output = Option<SystemTime>> + Send>>
+       + Send
+       + 'static {
+    let provider = config.credentials_provider();
+    move || {
+        let p = provider.clone();
+        Box::pin(async move {
+            use aws_credential_types::provider::ProvideCredentials;
+            p?.provide_credentials().await.ok()?.expiry()
+        })
+    }
+}
+
+pub(super) fn sources(
+    config: &aws_config::SdkConfig,
+    lb: Arc<dyn LoadBalancerPort>,
+    an: &Analysis,
+) -> Result<Sources, Vec<InputError>> {
+    let mut errors = Vec::new();
+    let probe: Option<Arc<dyn Probe>> = match an.probe.as_deref().map(parse_probe_spec) {
+        Some(Ok((url, _))) => HttpProbe::new(&url, DEFAULT_PROBE_TIMEOUT)
+            .map(|p| Arc::new(p) as Arc<dyn Probe>)
+            .map_err(|e| errors.push(InputError::new("--probe", e.message)))
+            .ok(),
+        _ => None,
+    };
+    let prometheus: Option<Arc<dyn ScalarSource>> = match &an.prometheus {
+        Some((url, q)) => PrometheusQuery::new(url, q)
+            .map(|p| Arc::new(p) as Arc<dyn ScalarSource>)
+            .map_err(|e| errors.push(InputError::new("--prometheus-url", e.message)))
+            .ok(),
+        None => None,
+    };
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    Ok(Sources {
+        lb,
+        traffic: an
+            .cloudwatch
+            .then(|| Arc::new(CloudWatchTraffic::new(config)) as Arc<dyn TrafficSource>),
+        probe,
+        prometheus,
+        judge_minutes: u32::try_from(an.metric_period.as_secs() / 60).unwrap_or(1),
+    })
+}
+
+pub(super) fn run_id(now: SystemTime) -> String {
+    let d = now.duration_since(UNIX_EPOCH).unwrap_or_default();
+    format!("r-{:x}{:04x}", d.as_secs(), d.subsec_micros() & 0xffff)
+}
+
+/// Run, then report: the result on stdout, and inside GitHub Actions the
+/// annotation, outputs and summary.
+pub(super) async fn drive(
+    cfg: RunConfig,
+    actions: Plan,
+    src: Sources,
+    cancel: Cancel,
+    guard: Option<tokio::task::JoinHandle<()>>,
+    output: Output,
+) -> i32 {
+    // A group run has no route: its summary shows no weights.
+    let original = cfg.scope.route().map(|_| cfg.plan.original.weights_text());
+    // Progress goes to stdout, or to stderr when stdout is for the JSON.
+    let (stream, tty): (fn() -> Box<dyn Write + Send>, bool) = match output {
+        Output::Text => (
+            || Box::new(std::io::stdout()),
+            std::io::stdout().is_terminal(),
+        ),
+        Output::Json => (|| Box::new(std::io::stderr()), false),
+    };
+    let text = TextReporter::new(stream(), tty);
+    let mut out = GithubReporter::new(text, stream(), GithubEnv::from_env());
+    let mut report = Executor::new(cfg, src, cancel, &mut out)
+        .with_plan(actions)
+        .run()
+        .await;
+    if let Some(g) = guard {
+        g.abort();
+    }
+    expiry::relabel(&mut report);
+    match output {
+        Output::Json => print_json(&report),
+        Output::Text => super::status::print_outcome(&report),
+    }
+    let final_weights = match report.result {
+        "promoted" => out.promoted_weights().map(str::to_string),
+        "revert-incomplete" => None,
+        _ => original,
+    };
+    out.finish(&Finished {
+        report: &report,
+        final_weights,
+    });
+    report.exit_code
+}
