@@ -41,7 +41,11 @@ pub enum Cmd {
     /// Bring green up beside blue, switch all traffic to it in one write,
     /// judge it, and switch back in one write if it fails.
     BlueGreen(Box<BlueGreenArgs>),
-    /// Restore the route recorded by a run that crashed or was killed.
+    /// Replace targets inside one target group in rounds (no second
+    /// environment), judging each round; undo it all if one fails.
+    Rolling(Box<RollingArgs>),
+    /// Restore the route (or target group) recorded by a run that crashed
+    /// or was killed.
     Rollback(RollbackArgs),
 }
 
@@ -57,8 +61,18 @@ pub struct StatusArgs {
 
 #[derive(Debug, Args)]
 pub struct RollbackArgs {
-    #[arg(long, env = "ALB_ROLLOUT_LISTENER")]
-    pub listener: String,
+    /// The listener whose route (or --rule) a run recorded itself on.
+    #[arg(
+        long,
+        env = "ALB_ROLLOUT_LISTENER",
+        required_unless_present = "target_group",
+        conflicts_with = "target_group"
+    )]
+    pub listener: Option<String>,
+    /// The target group a `rolling` run recorded itself on: its exact
+    /// original targets are restored.
+    #[arg(long, env = "ALB_ROLLOUT_TARGET_GROUP")]
+    pub target_group: Option<String>,
     #[arg(long, env = "ALB_ROLLOUT_RULE")]
     pub rule: Option<String>,
     /// Print what would be restored; change nothing.
@@ -186,6 +200,49 @@ pub struct DrainArgs {
     /// than blue's deregistration delay).
     #[arg(long, default_value = "10m", env = "ALB_ROLLOUT_DRAIN_TIMEOUT")]
     pub drain_timeout: String,
+}
+
+#[derive(Debug, Args)]
+pub struct RollingArgs {
+    /// Target group (ARN or name) whose targets are replaced.
+    #[arg(long, env = "ALB_ROLLOUT_TARGET_GROUP")]
+    pub target_group: String,
+    /// New targets (instance IDs or IP[:port]), comma or whitespace separated.
+    #[arg(long, value_delimiter = ',', env = "ALB_ROLLOUT_ADD")]
+    pub add: Vec<String>,
+    /// Targets to take out, as the group lists them (a port may be left out).
+    #[arg(long, value_delimiter = ',', env = "ALB_ROLLOUT_REMOVE")]
+    pub remove: Vec<String>,
+    /// Targets per round: a count (10) or a share of the larger of the two
+    /// lists (25%).
+    #[arg(long, default_value = "25%", env = "ALB_ROLLOUT_BATCH")]
+    pub batch: String,
+    /// How many healthy targets the group may lack at any moment, below
+    /// what it had; 0 registers each round's new targets before old ones
+    /// leave. A full group (1,000 targets) needs at least a round's worth.
+    #[arg(long, default_value_t = 0, env = "ALB_ROLLOUT_MAX_UNAVAILABLE")]
+    pub max_unavailable: usize,
+    /// How long a round's new targets may take to be healthy.
+    #[arg(long, default_value = "5m", env = "ALB_ROLLOUT_HEALTH_TIMEOUT")]
+    pub health_timeout: String,
+    /// How long a round's old targets may take to drain (more than the
+    /// group's deregistration delay).
+    #[arg(long, default_value = "10m", env = "ALB_ROLLOUT_DRAIN_TIMEOUT")]
+    pub drain_timeout: String,
+    /// Bound on the revert after a cancel, from the signal.
+    #[arg(long, default_value = "8s", env = "ALB_ROLLOUT_REVERT_TIMEOUT")]
+    pub revert_timeout: String,
+    /// Analysis settings file (TOML); flags and env vars override it.
+    #[arg(long, env = "ALB_ROLLOUT_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Validate against live state and print the plan; change nothing.
+    #[arg(long, env = "ALB_ROLLOUT_DRY_RUN", value_parser = BoolishValueParser::new())]
+    pub dry_run: bool,
+    /// Start even if the group records another run in progress.
+    #[arg(long, env = "ALB_ROLLOUT_FORCE", value_parser = BoolishValueParser::new())]
+    pub force: bool,
+    #[command(flatten)]
+    pub analysis: AnalysisArgs,
 }
 
 /// Analysis flags. All optional so a config file can fill them; defaults

@@ -93,9 +93,7 @@ pub fn decode(tags: &BTreeMap<String, String>) -> Result<Option<GroupRecord>, St
     };
     let bad_rounds = || format!("tag {ROUNDS} is not `BATCH MAX-UNAVAILABLE`: {rounds:?}");
     let (batch, unavailable) = rounds.split_once(' ').ok_or_else(bad_rounds)?;
-    let values: Vec<&String> = (0..)
-        .map_while(|i| tags.get(&key(ORIGINAL, i)))
-        .collect();
+    let values: Vec<&String> = (0..).map_while(|i| tags.get(&key(ORIGINAL, i))).collect();
     let original = target_codec::decode(&values).map_err(|e| format!("tag {ORIGINAL}: {e}"))?;
     Ok(Some(GroupRecord {
         run_id: run_id.to_string(),

@@ -174,7 +174,10 @@ fn action_calls(
         Action::Deregister { group, targets } => {
             let mut out = Vec::new();
             if let Some(g) = scope.group() {
-                let why = format!("the group must keep {} healthy targets (--max-unavailable) after these leave", g.floor.max(1));
+                let why = format!(
+                    "the group must keep {} healthy targets (--max-unavailable) after these leave",
+                    g.floor.max(1)
+                );
                 out.push(call("DescribeTargetHealth", &group.arn, why));
             } else if now.weight_of(&group.arn).unwrap_or(0) > 0 {
                 let why = format!(

@@ -101,6 +101,11 @@ fn print_text(
         "plan ({shape}, {} of analysis):",
         humantime::format_duration(plan.total_bake())
     );
+    print_calls(calls, on_failure);
+}
+
+/// The calls of a plan, numbered, then those of its revert.
+pub fn print_calls(calls: &[PlannedCall], on_failure: &[PlannedCall]) {
     for (i, c) in calls.iter().enumerate() {
         println!(
             "  {:>2}. {:<16} {}  {}",

@@ -9,6 +9,8 @@ pub mod expiry;
 mod full_deploy;
 mod live;
 pub(crate) mod rollback;
+mod rollback_group;
+mod rolling;
 mod runner;
 mod status;
 mod status_traffic;
@@ -38,6 +40,7 @@ pub async fn run(cli: Cli) -> i32 {
         }
         Cmd::Canary(a) => canary::run(&config, &a, output).await,
         Cmd::BlueGreen(a) => blue_green::run(&config, &a, output).await,
+        Cmd::Rolling(a) => rolling::run(&config, &a, output).await,
         Cmd::Rollback(a) => rollback::run(&config, &a, output).await,
     }
 }

@@ -2,6 +2,7 @@
 //! run recorded in its tags, deregister what it registered, remove the record.
 //! A run killed while deregistering blue (`--deregister-blue`) first gets
 //! blue's recorded targets back, healthy, before the route returns to blue.
+//! With `--target-group`, a `rolling` run's group (`rollback_group`).
 
 use super::{failed, invalid, print_json, EXIT_INCOMPLETE};
 use crate::alb::aws::AwsLoadBalancer;
@@ -208,7 +209,7 @@ fn dry_run_text(route: &RouteRef, record: &RunRecord) -> String {
     format!("dry run: {what}")
 }
 
-fn report(output: Output, result: &str, code: i32, lines: &[String]) -> i32 {
+pub(super) fn report(output: Output, result: &str, code: i32, lines: &[String]) -> i32 {
     crate::report::github::result_only(result, None);
     match output {
         Output::Json => {
@@ -225,7 +226,18 @@ pub async fn run(config: &aws_config::SdkConfig, a: &RollbackArgs, output: Outpu
         return invalid(&env, output);
     }
     let lb = AwsLoadBalancer::new(config);
-    let route = RouteRef::new(&a.listener, a.rule.as_deref());
+    let listener = match (&a.listener, &a.target_group) {
+        (_, Some(group)) => return super::rollback_group::run(&lb, group, a, output).await,
+        (Some(l), None) => l,
+        (None, None) => {
+            let e = InputError::new(
+                "--listener",
+                "give --listener (and --rule) or --target-group",
+            );
+            return invalid(&[e], output);
+        }
+    };
+    let route = RouteRef::new(listener, a.rule.as_deref());
     let culprit = format!(
         "{} {}",
         if a.rule.is_some() {

@@ -92,7 +92,10 @@ mod tests {
     #[test]
     fn rollback_commands_name_what_to_restore() {
         let rule = Scope::Route(RouteRef::new("L", Some("R")));
-        assert_eq!(rule.rollback_command(), "alb-rollout rollback --listener L --rule R");
+        assert_eq!(
+            rule.rollback_command(),
+            "alb-rollout rollback --listener L --rule R"
+        );
         assert_eq!(rule.owner_arn(), "R");
         let g = Scope::Group(GroupScope {
             arn: "TG".into(),
@@ -101,7 +104,10 @@ mod tests {
             max_unavailable: 0,
             floor: 1,
         });
-        assert_eq!(g.rollback_command(), "alb-rollout rollback --target-group TG");
+        assert_eq!(
+            g.rollback_command(),
+            "alb-rollout rollback --target-group TG"
+        );
         assert_eq!((g.owner_arn(), g.listener_arn()), ("TG", ""));
         assert_eq!(g.to_string(), "target group TG");
     }

@@ -229,7 +229,10 @@ impl<'a> Executor<'a> {
     fn left_behind(&self, error: &str) -> String {
         let what = match &self.cfg.scope {
             Scope::Route(r) => format!("The {r} may still send traffic to {}", self.plan.green),
-            Scope::Group(g) => format!("Target group {} may still hold targets the run added, or miss ones it removed", g.arn),
+            Scope::Group(g) => format!(
+                "Target group {} may still hold targets the run added, or miss ones it removed",
+                g.arn
+            ),
         };
         format!(
             "{error}. {what}, and the run record tags remain on {}. Fix with: {}",
@@ -242,7 +245,10 @@ impl<'a> Executor<'a> {
     /// writes none.
     fn route(&self) -> Result<crate::alb::RouteRef, Reason> {
         self.cfg.scope.route().cloned().ok_or_else(|| {
-            Reason::Error(format!("the run on {} has no route to write", self.cfg.scope))
+            Reason::Error(format!(
+                "the run on {} has no route to write",
+                self.cfg.scope
+            ))
         })
     }
 

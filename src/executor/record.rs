@@ -5,8 +5,8 @@
 use super::{apply, Executor};
 use crate::alb::group_record::{self, GroupRecord};
 use crate::alb::state_tags::{self, Heartbeat, RunRecord};
-use crate::engine::GroupScope;
 use crate::alb::{AlbError, Target};
+use crate::engine::GroupScope;
 use crate::engine::Reason;
 use std::collections::BTreeMap;
 use std::time::Duration;

@@ -333,7 +333,10 @@ impl Executor<'_> {
     /// rather than being silently overwritten.
     async fn ensure_unchanged(&self, want: &Forward, when: &str) -> Result<(), Reason> {
         let route = self.route()?;
-        match self.unless_cancelled(self.src.lb.read_route(&route)).await? {
+        match self
+            .unless_cancelled(self.src.lb.read_route(&route))
+            .await?
+        {
             Ok(RouteAction::Forward(f)) if f.same_routing(want) => Ok(()),
             Ok(other) => Err(Reason::Error(format!(
                 "the {} was changed outside alb-rollout {when}: it now {}, not {}",

@@ -94,7 +94,10 @@ impl<W: Write + Send> TextReporter<W> {
                 )
             }
             Progress::Registered { targets, group } => {
-                format!("registered {} in {group}", crate::alb::list_targets(targets))
+                format!(
+                    "registered {} in {group}",
+                    crate::alb::list_targets(targets)
+                )
             }
             Progress::Deregistered { targets, group } => {
                 format!(

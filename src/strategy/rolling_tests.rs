@@ -80,7 +80,14 @@ fn uneven_lists_scale_out_or_in() {
     assert_eq!(sizes(&p), vec![(0, 2, 2), (0, 2, 0), (0, 2, 0)]);
     assert_eq!(p.peak, 8);
     // Removing more than adding: old ones in rounds without new ones leave late.
-    let p = plan(&input(&live, &ips(100, 1), &old[..3], BatchSize::Count(1), 1)).unwrap();
+    let p = plan(&input(
+        &live,
+        &ips(100, 1),
+        &old[..3],
+        BatchSize::Count(1),
+        1,
+    ))
+    .unwrap();
     assert_eq!(sizes(&p), vec![(1, 1, 0), (0, 0, 1), (0, 0, 1)]);
     assert_eq!(p.floor, 1);
 }
@@ -135,7 +142,14 @@ fn draining_targets_are_not_the_groups_any_more() {
     let old = ips(0, 2);
     let mut live = healthy(&old);
     live[1].state = HealthState::Draining;
-    let e = plan(&input(&live, &ips(10, 1), &old[1..], BatchSize::Count(1), 0)).unwrap_err();
+    let e = plan(&input(
+        &live,
+        &ips(10, 1),
+        &old[1..],
+        BatchSize::Count(1),
+        0,
+    ))
+    .unwrap_err();
     assert!(e[0].contains("not registered"), "{e:?}");
 }
 
@@ -161,8 +175,22 @@ fn each_round_registers_waits_deregisters_drains_then_checks() {
     let live = healthy(&old);
     let p = plan(&input(&live, &ips(10, 4), &old, BatchSize::Count(2), 1)).unwrap();
     let want = [
-        "record", "dereg1", "drained1", "reg2", "healthy2", "dereg1", "drained1", "check@500",
-        "dereg1", "drained1", "reg2", "healthy2", "dereg1", "drained1", "check@1000", "unrecord",
+        "record",
+        "dereg1",
+        "drained1",
+        "reg2",
+        "healthy2",
+        "dereg1",
+        "drained1",
+        "check@500",
+        "dereg1",
+        "drained1",
+        "reg2",
+        "healthy2",
+        "dereg1",
+        "drained1",
+        "check@1000",
+        "unrecord",
     ];
     assert_eq!(kinds(&p.actions()), want);
 }
@@ -201,4 +229,49 @@ fn a_failure_at_every_position_reverts_to_the_exact_original_within_bounds() {
             assert!(now.len() >= p.floor, "under the floor at {at}");
         }
     }
+}
+
+#[test]
+fn restore_brings_back_the_original_in_bounded_rounds() {
+    let old = ips(0, 6);
+    let new = ips(10, 6);
+    // Killed after two rounds of two with max-unavailable 1.
+    let mut now: Vec<Target> = old[4..].to_vec();
+    now.extend(new[..4].iter().cloned());
+    let mut live = healthy(&now);
+    // One of the removed ones is still draining: it is missing too.
+    live.push(TargetHealth {
+        target: old[3].clone(),
+        state: HealthState::Draining,
+        reason: None,
+    });
+    let actions = restore(TG, &old, &live, 2, 1).unwrap();
+    let mut want = old.clone();
+    want.sort();
+    assert_eq!(replay(now.clone(), &actions), want);
+    assert_eq!(
+        kinds(&actions),
+        [
+            "dereg1", "drained1", "reg2", "healthy2", "dereg1", "drained1", "dereg1", "drained1",
+            "reg2", "healthy2", "dereg1", "drained1"
+        ]
+    );
+    // Nothing to do once the group is the original.
+    assert_eq!(restore(TG, &old, &healthy(&old), 2, 1).unwrap(), vec![]);
+}
+
+#[test]
+fn the_original_leaves_out_targets_already_draining() {
+    let old = ips(0, 3);
+    let mut live = healthy(&old);
+    live[2].state = HealthState::Draining;
+    let p = plan(&input(
+        &live,
+        &ips(10, 1),
+        &old[..1],
+        BatchSize::Count(1),
+        0,
+    ))
+    .unwrap();
+    assert_eq!(p.original, old[..2].to_vec());
 }

@@ -1,0 +1,317 @@
+//! `alb-rollout rolling`: flags checked without AWS, then the group read
+//! live (DescribeTargetGroups, DescribeTargetHealth, DescribeTags) and
+//! every input checked against it, all problems at once and exit 2 before
+//! any change; then the planner (`strategy::rolling`), and a dry run or
+//! the executor on a group scope (the record on the group's tags).
+
+use super::runner::{credentials_fit, drive, refresher, run_id, sources, Timing};
+use super::{dry_run, expiry, invalid, print_json};
+use crate::alb::aws::AwsLoadBalancer;
+use crate::alb::group_record;
+use crate::alb::state_tags::{parse_target, Heartbeat};
+use crate::alb::{LoadBalancerPort, Target, TargetGroup, TargetHealth};
+use crate::analysis::collect::Subjects;
+use crate::analysis::BakeTracker;
+use crate::cli::{Output, RollingArgs};
+use crate::engine::{AbortMode, GroupScope, Plan, Scope};
+use crate::executor::{apply::ApplyPolicy, RunConfig};
+use crate::plan::parse_duration;
+use crate::preflight::InputError;
+use crate::provider::MetricTarget;
+use crate::settings::{self, Analysis};
+use crate::signal::Cancel;
+use crate::strategy::canary::CanaryPlan;
+use crate::strategy::drain_blue::{parse_batch, BatchSize};
+use crate::strategy::rolling::{self, RollingInput, RollingPlan, MAX_TARGETS_PER_GROUP};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+#[path = "rolling_checks.rs"]
+mod checks;
+
+/// The flags, parsed.
+struct Parsed {
+    add: Vec<Target>,
+    remove: Vec<Target>,
+    batch: BatchSize,
+    analysis: Analysis,
+    health_timeout: Duration,
+    drain_timeout: Duration,
+    revert_timeout: Duration,
+}
+
+/// `--add`/`--remove` values: comma-separated by clap, and also split on
+/// whitespace here (a multi-line action input).
+fn targets(values: &[String]) -> Vec<Target> {
+    values
+        .iter()
+        .flat_map(|v| v.split_whitespace())
+        .map(parse_target)
+        .collect()
+}
+
+fn parse(a: &RollingArgs) -> Result<Parsed, Vec<InputError>> {
+    let mut errors = Vec::new();
+    let analysis = settings::from_flags_and_file(a.config.as_deref(), &a.analysis, &mut errors);
+    if analysis
+        .as_ref()
+        .is_some_and(|an| an.thresholds.compare_to_blue)
+    {
+        errors.push(InputError::new(
+            "--compare-blue",
+            "a rolling run has one group and no blue to compare with: leave it off",
+        ));
+    }
+    let batch = parse_batch(&a.batch)
+        .map_err(|e| errors.push(InputError::new("--batch", e)))
+        .ok();
+    let mut dur = |flag: &str, v: &str| {
+        parse_duration(flag, v)
+            .map_err(|e| errors.push(InputError::for_flag(flag, &e)))
+            .ok()
+    };
+    let health = dur("--health-timeout", &a.health_timeout);
+    let drain = dur("--drain-timeout", &a.drain_timeout);
+    let revert = dur("--revert-timeout", &a.revert_timeout);
+    match (analysis, batch, health, drain, revert) {
+        (Some(analysis), Some(batch), Some(health), Some(drain), Some(revert))
+            if errors.is_empty() =>
+        {
+            Ok(Parsed {
+                add: targets(&a.add),
+                remove: targets(&a.remove),
+                batch,
+                analysis,
+                health_timeout: health,
+                drain_timeout: drain,
+                revert_timeout: revert,
+            })
+        }
+        _ => Err(errors),
+    }
+}
+
+/// The group as preflight read it.
+struct Live {
+    group: TargetGroup,
+    health: Vec<TargetHealth>,
+    tags: BTreeMap<String, String>,
+}
+
+async fn read(lb: &dyn LoadBalancerPort, reference: &str) -> Result<Live, InputError> {
+    let culprit = format!("--target-group {reference}");
+    let err = |e: crate::alb::AlbError| InputError::new(culprit.clone(), e.to_string());
+    let group = lb.target_group(reference).await.map_err(err)?;
+    let health = lb.target_health(&group.arn).await.map_err(err)?;
+    let tags = lb.tags(&group.arn).await.map_err(err)?;
+    Ok(Live {
+        group,
+        health,
+        tags,
+    })
+}
+
+/// Everything checked against the live group: the plan, or every problem.
+fn validate(a: &RollingArgs, p: &Parsed, live: &Live) -> Result<RollingPlan, Vec<InputError>> {
+    let culprit = format!("--target-group {}", live.group.arn);
+    let mut errors = checks::group(a, p, live);
+    errors.extend(checks::target_kinds(&live.group, &p.add));
+    let input = RollingInput {
+        group: &live.group.arn,
+        live: &live.health,
+        add: &p.add,
+        remove: &p.remove,
+        batch: p.batch,
+        max_unavailable: a.max_unavailable,
+        check: p.analysis.interval,
+        limit: MAX_TARGETS_PER_GROUP,
+    };
+    let plan = rolling::plan(&input)
+        .map_err(|es| errors.extend(es.into_iter().map(|e| InputError::new(&culprit, e))))
+        .ok();
+    let others = group_record::others(&live.tags);
+    let original: Vec<Target> = live.health.iter().map(|h| h.target.clone()).collect();
+    if let Err(e) = group_record::check_fit(&original, others, &live.group.arn) {
+        errors.push(InputError::new(&culprit, e));
+    }
+    match plan {
+        Some(plan) if errors.is_empty() => Ok(plan),
+        _ => Err(errors),
+    }
+}
+
+pub async fn run(config: &aws_config::SdkConfig, a: &RollingArgs, output: Output) -> i32 {
+    let parsed = parse(a);
+    let (env_errors, sdk_expiry) = crate::aws_env::check_with_expiry(config).await;
+    if !env_errors.is_empty() {
+        let mut all = parsed.err().unwrap_or_default();
+        all.extend(env_errors);
+        return invalid(&all, output);
+    }
+    let lb: Arc<dyn LoadBalancerPort> = Arc::new(AwsLoadBalancer::new(config));
+    let live = read(lb.as_ref(), &a.target_group).await;
+    let (p, live, plan) = match (parsed, live) {
+        (Ok(p), Ok(live)) => match validate(a, &p, &live) {
+            Ok(plan) => (p, live, plan),
+            Err(e) => return invalid(&e, output),
+        },
+        (p, l) => {
+            let mut all = p.err().unwrap_or_default();
+            all.extend(l.err());
+            return invalid(&all, output);
+        }
+    };
+    let run = Rolling::new(a, &live, plan);
+    if a.dry_run {
+        let code = run.print_dry_run(&p.analysis, output);
+        crate::report::github::result_only("dry-run", None);
+        return code;
+    }
+    let timing = Timing {
+        analysis: &p.analysis,
+        health_timeout: p.health_timeout,
+        revert_timeout: p.revert_timeout,
+    };
+    let expiry = match credentials_fit(sdk_expiry, &run.actions, timing) {
+        Ok(e) => e,
+        Err(e) => return invalid(&[e], output),
+    };
+    run.execute(config, lb, &p, output, expiry).await
+}
+
+/// A validated rolling run: its scope and its actions.
+struct Rolling {
+    scope: Scope,
+    plan: RollingPlan,
+    actions: Plan,
+    load_balancer: Option<String>,
+}
+
+impl Rolling {
+    fn new(a: &RollingArgs, live: &Live, plan: RollingPlan) -> Rolling {
+        let arn = live.group.arn.clone();
+        let scope = Scope::Group(GroupScope {
+            arn: arn.clone(),
+            original: plan.original.clone(),
+            batch: plan.per,
+            max_unavailable: a.max_unavailable,
+            floor: plan.floor,
+        });
+        let actions = Plan {
+            strategy: "rolling",
+            original: crate::alb::Forward::single(&arn),
+            blue: arn.clone(),
+            green: arn,
+            abort: AbortMode::Flip,
+            actions: plan.actions(),
+        };
+        Rolling {
+            scope,
+            plan,
+            actions,
+            load_balancer: live.group.load_balancer_arns.first().cloned(),
+        }
+    }
+
+    fn print_dry_run(&self, an: &Analysis, output: Output) -> i32 {
+        let calls = super::calls::calls(&self.scope, &self.actions, an);
+        let on_failure = super::calls::revert_calls(&self.scope, &self.actions, an);
+        match output {
+            Output::Json => print_json(&serde_json::json!({
+                "result": "dry-run",
+                "exit_code": 0,
+                "strategy": "rolling",
+                "target_group": self.plan.group,
+                "original_targets": self.plan.original.len(),
+                "plan": self.plan,
+                "thresholds": an.thresholds,
+                "actions": self.actions.actions,
+                "calls": calls,
+                "on_failure": on_failure,
+            })),
+            Output::Text => {
+                println!("dry run: preflight passed, nothing was changed");
+                println!("group:   {}", self.plan.group);
+                println!(
+                    "plan:    {} rounds of up to {} targets; at least {} healthy and at most {} registered at any time; {} of analysis after each round",
+                    self.plan.rounds.len(),
+                    self.plan.per,
+                    self.plan.floor,
+                    self.plan.peak,
+                    humantime::format_duration(self.plan.check)
+                );
+                dry_run::print_calls(&calls, &on_failure);
+            }
+        }
+        0
+    }
+
+    async fn execute(
+        self,
+        config: &aws_config::SdkConfig,
+        lb: Arc<dyn LoadBalancerPort>,
+        p: &Parsed,
+        output: Output,
+        expiry: Option<SystemTime>,
+    ) -> i32 {
+        let src = match sources(config, lb, &p.analysis) {
+            Ok(s) => s,
+            Err(e) => return invalid(&e, output),
+        };
+        let now = SystemTime::now();
+        let an = &p.analysis;
+        let arn = &self.plan.group;
+        let metrics = MetricTarget::from_arns(arn, self.load_balancer.as_deref().unwrap_or(""));
+        let cfg = RunConfig {
+            run_id: run_id(now),
+            scope: self.scope,
+            register: vec![],
+            interval: an.interval,
+            health_timeout: p.health_timeout,
+            drain_timeout: p.drain_timeout,
+            health_poll: Duration::from_secs(2),
+            thresholds: an.thresholds.clone(),
+            tracker: BakeTracker::new(an.failure_limit, an.on_no_data, an.no_data_timeout),
+            revert_timeout: p.revert_timeout,
+            subjects: Subjects {
+                green_arn: arn.clone(),
+                green: metrics.clone(),
+                blue: metrics,
+            },
+            started_unix: now
+                .duration_since(UNIX_EPOCH)
+                .map(|d| d.as_secs())
+                .unwrap_or(0),
+            apply: ApplyPolicy::default(),
+            plan: CanaryPlan::idle(arn),
+        };
+        let cancel = Cancel::new();
+        cancel.on_signals();
+        let guard = expiry.map(|at| {
+            let margin = expiry::margin(p.revert_timeout);
+            expiry::guard(cancel.clone(), at, margin, refresher(config))
+        });
+        drive(cfg, self.actions, src, cancel, guard, output).await
+    }
+}
+
+/// Why the group cannot take a new run now: a run recorded on it whose
+/// heartbeat is fresh (or any record, unless `--force`).
+fn locked(tags: &BTreeMap<String, String>, arn: &str, force: bool) -> Option<String> {
+    let run = tags.get("alb-rollout:run")?;
+    if force {
+        return None;
+    }
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let alive = Heartbeat::read(tags)
+        .filter(|b| !b.stale(now))
+        .map(|b| format!(" (heartbeat {}s ago: it is running)", b.age(now)))
+        .unwrap_or_default();
+    Some(format!(
+        "{arn} records run `{run}`{alive}: wait for it, undo it with `alb-rollout rollback --target-group {arn}`, or pass --force to replace its record"
+    ))
+}

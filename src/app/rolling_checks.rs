@@ -1,0 +1,113 @@
+//! Preflight checks of a rolling run that need the live group: its lock,
+//! its type, whether CloudWatch can see it, and whether each new target
+//! is of the kind the group takes (ELBv2 would refuse it mid-run).
+
+use super::{locked, Live, Parsed};
+use crate::alb::{Target, TargetGroup};
+use crate::cli::RollingArgs;
+use crate::preflight::InputError;
+use std::net::IpAddr;
+
+pub(super) fn group(a: &RollingArgs, p: &Parsed, live: &Live) -> Vec<InputError> {
+    let g = &live.group;
+    let culprit = format!("--target-group {}", g.arn);
+    let mut errors = Vec::new();
+    if let Some(why) = locked(&live.tags, &g.arn, a.force) {
+        errors.push(InputError::new(&culprit, why));
+    }
+    if g.target_type == "lambda" {
+        errors.push(InputError::new(
+            &culprit,
+            "is a Lambda group, which holds one function: deploy a new version with `canary` or `blue-green` between two groups",
+        ));
+    }
+    if p.analysis.cloudwatch && g.load_balancer_arns.is_empty() {
+        errors.push(InputError::new(
+            &culprit,
+            "is not attached to a load balancer, so CloudWatch has no metrics for it: attach it, or judge with --probe or --prometheus-url and --cloudwatch false",
+        ));
+    }
+    errors
+}
+
+/// A new target must be of the group's type: an instance ID for
+/// `instance`, an IP address for `ip`, a load balancer ARN for `alb`; a
+/// port, when given, in 1-65535.
+pub(super) fn target_kinds(g: &TargetGroup, add: &[Target]) -> Vec<InputError> {
+    add.iter()
+        .filter_map(|t| {
+            let kind_ok = match g.target_type.as_str() {
+                "instance" => is_instance_id(&t.id),
+                "ip" => t.id.parse::<IpAddr>().is_ok(),
+                "alb" => t.id.starts_with("arn:"),
+                _ => true,
+            };
+            let port_ok = t.port.is_none_or(|p| (1..=65535).contains(&p));
+            let why = match (kind_ok, port_ok) {
+                (true, true) => return None,
+                (false, _) => format!(
+                    "is not a target of a group of type {} ({})",
+                    g.target_type,
+                    match g.target_type.as_str() {
+                        "instance" => "give an instance ID like i-0123456789abcdef0",
+                        "ip" => "give an IP address, optionally with :port",
+                        _ => "give a load balancer ARN",
+                    }
+                ),
+                (true, false) => "has a port outside 1-65535".to_string(),
+            };
+            Some(InputError::new(format!("--add {t}"), why))
+        })
+        .collect()
+}
+
+fn is_instance_id(id: &str) -> bool {
+    id.strip_prefix("i-").is_some_and(|hex| {
+        matches!(hex.len(), 8 | 17) && hex.chars().all(|c| c.is_ascii_hexdigit())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::alb::state_tags::parse_target;
+
+    fn group(kind: &str) -> TargetGroup {
+        TargetGroup {
+            arn: "tg".into(),
+            name: "tg".into(),
+            protocol: None,
+            port: Some(80),
+            vpc_id: None,
+            target_type: kind.into(),
+            load_balancer_arns: vec![],
+        }
+    }
+
+    #[test]
+    fn new_targets_must_be_of_the_groups_kind() {
+        let table = [
+            ("instance", "i-0123456789abcdef0", true),
+            ("instance", "i-01234567", true),
+            ("instance", "i-0123", false),
+            ("instance", "10.0.0.1", false),
+            ("ip", "10.0.0.1:8080", true),
+            ("ip", "fd00::1", true),
+            ("ip", "i-01234567", false),
+            ("ip", "10.0.0.1:0", false),
+            ("ip", "10.0.0.1:70000", false),
+            (
+                "alb",
+                "arn:aws:elasticloadbalancing:us-east-1:1:loadbalancer/app/a/1",
+                true,
+            ),
+        ];
+        for (kind, t, ok) in table {
+            let errors = target_kinds(&group(kind), &[parse_target(t)]);
+            assert_eq!(errors.is_empty(), ok, "{kind} {t}: {errors:?}");
+            if !ok {
+                assert!(errors[0].to_string().contains(t), "{errors:?}");
+            }
+        }
+    }
+}
