@@ -44,9 +44,11 @@ pub fn forward_text(f: &Forward) -> String {
 /// Before the record: which targets each group the plan registers in
 /// already has (those are neither registered nor removed again).
 fn prepare_calls(plan: &Plan) -> Vec<PlannedCall> {
-    plan.registers()
+    let mut groups: Vec<&Group> = plan.registers().into_iter().map(|(g, _)| g).collect();
+    groups.dedup();
+    groups
         .into_iter()
-        .map(|(g, _)| {
+        .map(|g| {
             call(
                 "DescribeTargetHealth",
                 &g.arn,
@@ -88,7 +90,10 @@ fn record_calls(scope: &Scope) -> Vec<PlannedCall> {
 
 /// The calls of a plan, in order.
 pub fn calls(scope: &Scope, plan: &Plan, an: &Analysis) -> Vec<PlannedCall> {
-    let mut out = prepare_calls(plan);
+    let mut out = match scope {
+        Scope::Route(_) => prepare_calls(plan),
+        Scope::Group(_) => vec![],
+    };
     out.extend(calls_from(scope, plan, &plan.actions, &plan.original, an));
     out
 }
@@ -195,9 +200,15 @@ fn action_calls(
             out.push(call("DeregisterTargets", &group.arn, ids(targets)));
             out
         }
-        Action::AwaitHealthy { group, .. } => vec![wait_call(group, "has healthy targets")],
+        Action::AwaitHealthy { group, .. } => {
+            vec![wait_call(scope, group, "has these targets healthy")]
+        }
         Action::AwaitDrained { group, .. } => {
-            vec![wait_call(group, "no longer lists the targets (drained)")]
+            vec![wait_call(
+                scope,
+                group,
+                "no longer lists these targets (drained)",
+            )]
         }
         Action::WriteRoute(w) => match scope.route() {
             Some(route) => write_calls(route, plan, w),
@@ -241,11 +252,15 @@ fn rule_text(r: &RuleSpec) -> String {
     )
 }
 
-fn wait_call(group: &Group, what: &str) -> PlannedCall {
+fn wait_call(scope: &Scope, group: &Group, what: &str) -> PlannedCall {
+    let who = match scope {
+        Scope::Group(_) => "the group".to_string(),
+        Scope::Route(_) => group.role.to_string(),
+    };
     call(
         "wait",
         &group.arn,
-        format!("DescribeTargetHealth until {} {what}", group.role),
+        format!("DescribeTargetHealth until {who} {what}"),
     )
 }
 

@@ -112,6 +112,27 @@ async fn read(lb: &dyn LoadBalancerPort, reference: &str) -> Result<Live, InputE
     })
 }
 
+/// The target lists against the live group, without the other flags.
+fn target_errors(a: &RollingArgs, live: &Live) -> Vec<InputError> {
+    let culprit = format!("--target-group {}", live.group.arn);
+    let (add, remove) = (targets(&a.add), targets(&a.remove));
+    let mut errors = checks::target_kinds(&live.group, &add);
+    let input = RollingInput {
+        group: &live.group.arn,
+        live: &live.health,
+        add: &add,
+        remove: &remove,
+        batch: BatchSize::Count(1),
+        max_unavailable: a.max_unavailable,
+        check: Duration::ZERO,
+        limit: MAX_TARGETS_PER_GROUP,
+    };
+    if let Err(es) = rolling::check_targets(&input) {
+        errors.extend(es.into_iter().map(|e| InputError::new(&culprit, e)));
+    }
+    errors
+}
+
 /// Everything checked against the live group: the plan, or every problem.
 fn validate(a: &RollingArgs, p: &Parsed, live: &Live) -> Result<RollingPlan, Vec<InputError>> {
     let culprit = format!("--target-group {}", live.group.arn);
@@ -158,7 +179,11 @@ pub async fn run(config: &aws_config::SdkConfig, a: &RollingArgs, output: Output
         },
         (p, l) => {
             let mut all = p.err().unwrap_or_default();
-            all.extend(l.err());
+            match l {
+                // Bad flags: still check the targets against the group.
+                Ok(live) => all.extend(target_errors(a, &live)),
+                Err(e) => all.push(e),
+            }
             return invalid(&all, output);
         }
     };

@@ -100,13 +100,19 @@ impl Executor<'_> {
     /// their group already has (draining ones count as gone). Only the
     /// rest is recorded, registered, and removed again by a revert or
     /// `rollback`, which must not take away a target the run never added.
+    /// A group run needs none: its preflight refused new targets the group
+    /// already has, and its record keeps the whole original set.
     pub(super) async fn prepare(&mut self) -> Result<(), Reason> {
-        let groups: Vec<String> = self
+        if self.cfg.scope.group().is_some() {
+            return Ok(());
+        }
+        let mut groups: Vec<String> = self
             .plan
             .registers()
             .into_iter()
             .map(|(g, _)| g.arn.clone())
             .collect();
+        groups.dedup();
         for group in groups {
             self.checkpoint()?;
             let (lb, p) = (self.src.lb.clone(), self.cfg.apply);

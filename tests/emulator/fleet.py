@@ -6,7 +6,9 @@ by default; Linux answers on all of 127.0.0.0/8 without configuration), all
 served by ONE asyncio event loop in one thread, so 1,000 targets cost ~1,000
 file descriptors and almost no CPU while idle. Each target is real for the
 emulator's health checker and data plane: `GET <any path>` -> 200 with
-`X-App-Version` and `X-Target: IP:PORT` (the health path too), and a target
+`X-App-Version` and `X-Target: IP:PORT` (the health path too; with
+`error_rate`, that share of other requests gets a 500, spread evenly, so a
+bad version stays healthy but fails requests, as a bad release does), and a target
 is healthy only because its socket answers; `stop_target(i)` closes one so
 its health checks fail. One address per target because moto keys a target
 group's targets by Id (IP) alone.
@@ -42,7 +44,8 @@ def addresses(count: int, base: str = "127.1.0.1") -> list[str]:
 
 
 class Fleet:
-    def __init__(self, count: int, base: str = "127.1.0.1", version: str = "v1", port: int = 0) -> None:
+    def __init__(self, count: int, base: str = "127.1.0.1", version: str = "v1", port: int = 0,
+                 error_rate: float = 0.0, health_path: str = "/health") -> None:
         if not 1 <= count <= MAX_TARGETS:
             raise ValueError(f"count must be 1..{MAX_TARGETS}")
         self.ips = addresses(count, base)
@@ -50,6 +53,9 @@ class Fleet:
         self.want_port = port
         self.targets: list[dict[str, Any]] = []
         self.requests = 0
+        self.error_rate = error_rate
+        self.health_path = health_path.encode()
+        self._errors_owed = 0.0
         self._servers: list[asyncio.base_events.Server] = []
         self._loop = asyncio.new_event_loop()
         self._ready = threading.Event()
@@ -100,8 +106,15 @@ class Fleet:
                 await reader.readexactly(length)
             ip, port = writer.get_extra_info("sockname")[:2]
             self.requests += 1
+            status = b"200 OK"
+            path = head.split(b" ", 2)[1] if head.count(b" ") >= 2 else b"/"
+            if self.error_rate and path.split(b"?")[0] != self.health_path:
+                self._errors_owed += self.error_rate
+                if self._errors_owed >= 1.0:
+                    self._errors_owed -= 1.0
+                    status = b"500 Internal Server Error"
             body = f"{self.version} {ip}:{port}\n".encode()
-            writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nConnection: close\r\n"
+            writer.write(b"HTTP/1.1 " + status + b"\r\nContent-Type: text/plain\r\nConnection: close\r\n"
                          b"X-App-Version: " + self.version.encode() + b"\r\nX-Target: " + f"{ip}:{port}".encode()
                          + b"\r\nContent-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
             await writer.drain()
@@ -131,8 +144,9 @@ class Fleet:
             self._thread.join(10)
 
 
-def start_fleet(count: int, base: str = "127.1.0.1", version: str = "v1", port: int = 0) -> Fleet:
-    return Fleet(count, base, version, port).start()
+def start_fleet(count: int, base: str = "127.1.0.1", version: str = "v1", port: int = 0,
+                error_rate: float = 0.0) -> Fleet:
+    return Fleet(count, base, version, port, error_rate).start()
 
 
 def main(argv: list[str] | None = None) -> None:

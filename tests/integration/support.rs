@@ -16,12 +16,12 @@ pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-fn python() -> PathBuf {
+pub fn python() -> PathBuf {
     repo().join("tests/emulator/.venv/bin/python")
 }
 
 /// Spawn `cmd` and read stdout lines until one starts with `prefix`.
-fn spawn_until(mut cmd: Command, prefix: &str) -> (Child, String) {
+pub fn spawn_until(mut cmd: Command, prefix: &str) -> (Child, String) {
     let mut child = cmd
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
