@@ -1,7 +1,11 @@
 //! Pure planners, one per strategy: from validated input and the live route
 //! to the run's plan of actions (`engine::Plan`). No I/O; the revert is not
-//! planned here but derived by the engine from what was applied.
+//! planned here but derived by the engine from what was applied. `rules` and
+//! `rule_priority` hold the pure parts of rule-based strategies (A/B, dark
+//! launch): `--match` to ALB conditions within ALB's limits, and priority choice.
 
 pub mod blue_green;
 pub mod canary;
 pub mod drain_blue;
+pub mod rule_priority;
+pub mod rules;
