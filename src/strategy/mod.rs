@@ -9,3 +9,4 @@ pub mod canary;
 pub mod drain_blue;
 pub mod rule_priority;
 pub mod rules;
+mod rules_fields;
