@@ -8,7 +8,7 @@
 //! condition, so every match becomes its own condition, and the forms ALB
 //! allows only once per rule (`path-pattern`, `source-ip`) cannot repeat.
 //!
-//! Limits (checked here, sources in `docs/` and the report of issue 10):
+//! Limits checked here, with their AWS sources:
 //! - RuleCondition (API reference): at most one each of host-header,
 //!   http-request-method, path-pattern and source-ip per rule; http-header and
 //!   query-string may repeat; a condition value can't be empty.
@@ -19,9 +19,12 @@
 //!   token, no wildcards, not `Host`; values up to 128 characters, compared
 //!   case-insensitively, `*` and `?` are wildcards.
 //! - PathPatternConfig / QueryStringConditionConfig: 128 characters per
-//!   string; the console's allowed-character lists are in `rules_fields`; a literal `*`/`?` in a query string is escaped with `\`.
+//!   string; the console's allowed-character lists are in `rules_fields`; a
+//!   literal `*`/`?` in a query string is escaped with `\`.
 //! - SourceIpConditionConfig: CIDR, IPv4 or IPv6, no wildcards. It matches
-//!   the address that connects to the ALB, never X-Forwarded-For.
+//!   the address that connects to the ALB, never X-Forwarded-For (so behind a
+//!   CDN or proxy it sees the proxy), and an IPv6 client reaches only a
+//!   dualstack ALB.
 //! - Condition basics: rules apply to visible ASCII only (no 0x00-0x1f, 0x7f).
 
 use super::rules_fields::{

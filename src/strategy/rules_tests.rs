@@ -58,6 +58,7 @@ fn every_form_translates_to_its_condition() {
     for (raw, want) in table {
         let m = parse_match(raw).unwrap_or_else(|e| panic!("{raw}: {e}"));
         assert_eq!(m.condition(), want, "{raw}");
+        assert!(want.values.len() <= MAX_VALUES_PER_CONDITION, "{raw}");
     }
 }
 
