@@ -6,12 +6,14 @@
 //! - `preflight`: pure validation of the request against live state.
 //! - `strategy`: pure planners; a run is a plan of actions (`strategy::canary`,
 //!   `strategy::drain_blue` for the full deploy's batches after it, and
-//!   `strategy::blue_green` built on the canary's).
+//!   `strategy::blue_green` built on the canary's; `strategy::rules` and
+//!   `strategy::rule_priority` for rule-based A/B and dark launch).
 //! - `engine`: pure: the action vocabulary and inverses, plans, the revert
 //!   derived from what was applied (flip or gradual), the run's final state.
 //! - `executor`: runs any plan against the ports, with the invariants and
 //!   the only cancellation points.
-//! - `analysis`: judging samples (pure) and the bake loop's policy.
+//! - `analysis`: judging samples (pure), the bake loop's policy, and the
+//!   per-variant A/B report with its significance test (`analysis::ab`).
 //! - `alb`: the load-balancer port, its AWS adapter and in-memory fake, the
 //!   run record in tags.
 //! - `provider`: metric providers (CloudWatch, Prometheus, HTTP probe).

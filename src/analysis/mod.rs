@@ -1,7 +1,9 @@
 //! Analysis: judging measured samples (pure, in `judge`) and deciding, over a
 //! bake window, when a step passed, failed, or is waiting for data (`bake`).
-//! Collecting a sample from the providers lives in `collect`.
+//! Collecting a sample from the providers lives in `collect`; `ab` judges an
+//! A/B test per variant (5xx rates compared by a two-proportion z-test).
 
+pub mod ab;
 pub mod bake;
 pub mod collect;
 pub mod judge;

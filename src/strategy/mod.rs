@@ -1,9 +1,14 @@
 //! Pure planners, one per strategy: from validated input and the live route
 //! to the run's plan of actions (`engine::Plan`). No I/O; the revert is not
 //! planned here but derived by the engine from what was applied. `rolling`
-//! works inside one target group and has no route.
+//! works inside one target group and has no route. `rules` and
+//! `rule_priority` hold the pure parts of rule-based strategies (A/B, dark
+//! launch): `--match` to ALB conditions within ALB's limits, and priority choice.
 
 pub mod blue_green;
 pub mod canary;
 pub mod drain_blue;
 pub mod rolling;
+pub mod rule_priority;
+pub mod rules;
+mod rules_fields;

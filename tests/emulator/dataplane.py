@@ -45,9 +45,21 @@ STICKY_COOKIE = "AWSALBTG"
 CACHE_SECONDS = 0.2
 
 
-def glob_match(pattern: str, value: str, ignore_case: bool) -> bool:
-    rx = "".join(".*" if ch == "*" else "." if ch == "?" else re.escape(ch) for ch in pattern)
-    return re.fullmatch(rx, value, re.IGNORECASE | re.DOTALL if ignore_case else re.DOTALL) is not None
+def glob_match(pattern: str, value: str, ignore_case: bool, escapes: bool = False) -> bool:
+    """AWS's rule wildcards: `*` any run, `?` exactly one character, over the
+    whole value. `escapes`: `\\*` and `\\?` are literal (query strings only,
+    QueryStringConditionConfig)."""
+    parts, i = [], 0
+    while i < len(pattern):
+        ch = pattern[i]
+        if escapes and ch == "\\" and i + 1 < len(pattern) and pattern[i + 1] in "*?":
+            parts.append(re.escape(pattern[i + 1]))
+            i += 2
+            continue
+        parts.append(".*" if ch == "*" else "." if ch == "?" else re.escape(ch))
+        i += 1
+    flags = re.IGNORECASE | re.DOTALL if ignore_case else re.DOTALL
+    return re.fullmatch("".join(parts), value, flags) is not None
 
 
 def _values(cond: dict[str, Any], config_key: str) -> list[Any]:
@@ -69,8 +81,11 @@ def condition_matches(cond: dict[str, Any], req: dict[str, Any]) -> bool:
     if field == "http-header":
         cfg = cond.get("HttpHeaderConfig") or {}
         name = (cfg.get("HttpHeaderName") or "").lower()
-        got = req["headers"].get(name)
-        return got is not None and any(glob_match(v, got, True) for v in cfg.get("Values") or [])
+        # AWS searches every occurrence of a repeated header, in order.
+        got = (req.get("header_lists") or {}).get(name)
+        if got is None:
+            got = [req["headers"][name]] if name in req["headers"] else []
+        return any(glob_match(v, h, True) for h in got for v in cfg.get("Values") or [])
     if field == "http-request-method":
         return req["method"].upper() in [str(v).upper() for v in _values(cond, "HttpRequestMethodConfig")]
     if field == "query-string":
@@ -78,7 +93,7 @@ def condition_matches(cond: dict[str, Any], req: dict[str, Any]) -> bool:
         for kv in _values(cond, "QueryStringConfig"):
             key, val = kv.get("Key"), kv.get("Value", "*")
             for k, v in pairs:
-                if (key is None or glob_match(key, k, True)) and glob_match(val, v, True):
+                if (key is None or glob_match(key, k, True, True)) and glob_match(val, v, True, True):
                     return True
         return False
     if field == "source-ip":
@@ -325,13 +340,17 @@ class _Handler(BaseHTTPRequestHandler):
         body = self._read_body()
         split = urlsplit(self.path)
         headers = {k.lower(): v for k, v in self.headers.items()}
+        header_lists: dict[str, list[str]] = {}
+        for k, v in self.headers.items():
+            header_lists.setdefault(k.lower(), []).append(v)
         cookies = {}
         for part in (headers.get("cookie") or "").split(";"):
             if "=" in part:
                 k, v = part.strip().split("=", 1)
                 cookies[k] = v
         req = {"method": self.command, "path": split.path or "/", "raw_query": split.query,
-               "query": parse_qsl(split.query, keep_blank_values=True), "headers": headers, "cookies": cookies,
+               "query": parse_qsl(split.query, keep_blank_values=True), "headers": headers,
+               "header_lists": header_lists, "cookies": cookies,
                "source_ip": headers.get("x-emu-source-ip") or self.client_address[0]}
         decision = self.plane.route(self.listener_arn, req)
         kind = decision["kind"]

@@ -40,6 +40,7 @@ def build_app():  # noqa: ANN201
     import elbv2_actions
     import elbv2_fixes
     import elbv2_limits
+    import elbv2_rules
     from health import HEALTH
     from middleware import EmulatorApp
 
@@ -47,6 +48,7 @@ def build_app():  # noqa: ANN201
     elbv2_fixes.install()
     elbv2_actions.install()
     elbv2_limits.install()  # after elbv2_actions: wraps its patched methods
+    elbv2_rules.install()
     HEALTH.install()
     moto_app = DomainDispatcherApplication(create_backend_app)
     return EmulatorApp(moto_app)
