@@ -11,6 +11,7 @@ mod faults;
 mod full_deploy;
 mod github;
 mod preflight;
+mod rolling;
 mod route_auth;
 mod route_shapes;
 mod secrets;
