@@ -36,7 +36,7 @@ pub struct GroupRecord {
     /// its restore so it keeps the run's bounds.
     pub batch: usize,
     pub max_unavailable: usize,
-    /// The group's targets before the run.
+    /// The group's targets before the run: a set, read back sorted.
     pub original: Vec<Target>,
 }
 
@@ -94,7 +94,9 @@ pub fn decode(tags: &BTreeMap<String, String>) -> Result<Option<GroupRecord>, St
     let bad_rounds = || format!("tag {ROUNDS} is not `BATCH MAX-UNAVAILABLE`: {rounds:?}");
     let (batch, unavailable) = rounds.split_once(' ').ok_or_else(bad_rounds)?;
     let values: Vec<&String> = (0..).map_while(|i| tags.get(&key(ORIGINAL, i))).collect();
-    let original = target_codec::decode(&values).map_err(|e| format!("tag {ORIGINAL}: {e}"))?;
+    let mut original = target_codec::decode(&values).map_err(|e| format!("tag {ORIGINAL}: {e}"))?;
+    // A set: the codec keeps its own order, callers get a sorted one.
+    original.sort();
     Ok(Some(GroupRecord {
         run_id: run_id.to_string(),
         strategy: strategy.to_string(),
@@ -126,10 +128,14 @@ mod tests {
     }
 
     #[test]
-    fn round_trips_exactly_up_to_a_full_group() {
+    fn round_trips_exactly_up_to_a_full_group_as_a_sorted_set() {
         for n in [1, 2, 50, 1000] {
-            let r = record(n);
+            let mut r = record(n);
+            // As DescribeTargetHealth lists them: in no particular order.
+            r.original.reverse();
+            r.original.rotate_left(n / 3);
             let tags = encode(&r);
+            r.original.sort();
             assert_eq!(decode(&tags), Ok(Some(r)), "{n}");
             assert!(tags.len() <= 50, "{n}: {}", tags.len());
         }

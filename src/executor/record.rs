@@ -59,8 +59,16 @@ impl Executor<'_> {
         tags.extend(self.heartbeat().tag());
         self.write_record(&tags).await?;
         tokio::time::sleep(RECORD_SETTLE).await;
+        // The codec keeps a set, in its own order: compare sorted.
+        let mut want = record;
+        want.original.sort();
         self.confirm_record(&tags, |t| {
-            group_record::decode(t).map(|r| r.map(|r| (r == record, r.run_id)))
+            group_record::decode(t).map(|r| {
+                r.map(|mut r| {
+                    r.original.sort();
+                    (r == want, r.run_id)
+                })
+            })
         })
         .await
     }
