@@ -4,8 +4,8 @@
 
 use super::{failed, invalid, print_json};
 use crate::alb::aws::AwsLoadBalancer;
-use crate::alb::state_tags;
 use crate::alb::*;
+use crate::alb::{group_record, state_tags};
 use crate::cli::{Output, StatusArgs};
 use crate::preflight::InputError;
 use crate::report::RunReport;
@@ -92,12 +92,16 @@ pub async fn gather(
     arns.sort();
     arns.dedup();
     let target_groups = group_statuses(lb, arns).await?;
-    let owners = std::iter::once(listener_arn.to_string()).chain(
-        routes
-            .iter()
-            .filter(|r| !r.is_default)
-            .map(|r| r.arn.clone()),
-    );
+    // Route runs record themselves on the listener or a rule, `rolling`
+    // on the target group it works in.
+    let owners = std::iter::once(listener_arn.to_string())
+        .chain(
+            routes
+                .iter()
+                .filter(|r| !r.is_default)
+                .map(|r| r.arn.clone()),
+        )
+        .chain(target_groups.iter().map(|g| g.arn.clone()));
     let runs = recorded_runs(lb, owners).await;
     Ok(Status {
         listener,
@@ -142,14 +146,21 @@ async fn recorded_runs(
         let Ok(tags) = lb.tags(&owner).await else {
             continue;
         };
-        if let Ok(Some(r)) = state_tags::decode(&tags) {
+        let recorded = match group_record::decode(&tags) {
+            Ok(Some(r)) => Some((r.run_id, r.strategy, r.step, r.started)),
+            _ => match state_tags::decode(&tags) {
+                Ok(Some(r)) => Some((r.run_id, r.strategy, r.step, r.started)),
+                _ => None,
+            },
+        };
+        if let Some((run_id, strategy, step, started_unix)) = recorded {
             let beat = state_tags::Heartbeat::read(&tags);
             runs.push(RunStatus {
                 owner_arn: owner,
-                run_id: r.run_id,
-                strategy: r.strategy,
-                step: r.step,
-                started_unix: r.started,
+                run_id,
+                strategy,
+                step,
+                started_unix,
                 heartbeat_age_seconds: beat.map(|b| b.age(now)),
                 stale: beat.is_none_or(|b| b.stale(now)),
             });
@@ -253,7 +264,11 @@ pub fn print_text(s: &Status) {
             match (r.heartbeat_age_seconds, r.stale) {
                 (Some(age), false) => format!("alive (last heartbeat {age} s ago)"),
                 (Some(age), true) => format!(
-                    "no heartbeat for {age} s: the run is gone, `alb-rollout rollback` restores"
+                    "no heartbeat for {age} s: the run is gone, `alb-rollout rollback {}` restores",
+                    match r.strategy.as_str() {
+                        "rolling" => format!("--target-group {}", r.owner_arn),
+                        _ => "--listener ...".to_string(),
+                    }
                 ),
                 (None, _) => "no heartbeat recorded".to_string(),
             }

@@ -297,13 +297,14 @@ impl Executor<'_> {
         self.shifted_at = SystemTime::now();
         let at = self.elapsed();
         self.report.record_step(step.percent, 0, 0, at);
+        // Tagged before it is shown, so whoever reads the line finds the tag.
+        self.set_step(&format!("round {} of {rounds}", step.step + 1))
+            .await;
         self.out.progress(Progress::Round {
             round: step.step,
             rounds,
             percent: step.percent,
         });
-        self.set_step(&format!("round {} of {rounds}", step.step + 1))
-            .await;
     }
 
     /// The wait before the next check. With CloudWatch the bake is measured

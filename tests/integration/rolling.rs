@@ -15,6 +15,7 @@ use std::time::Duration;
 /// The stack `rolling_demo.py` built.
 pub struct Stack {
     pub group: String,
+    pub listener: String,
     pub listener_url: String,
     pub old: Vec<String>,
     pub new: Vec<String>,
@@ -50,6 +51,7 @@ pub fn stack(emu: &Emulator, args: &[&str]) -> Stack {
     };
     Stack {
         group: v["group_arn"].as_str().unwrap().to_string(),
+        listener: v["listener_arn"].as_str().unwrap().to_string(),
         listener_url: v["listener_url"].as_str().unwrap().to_string(),
         old: list("old"),
         new: list("new"),
@@ -200,6 +202,13 @@ async fn a_run_killed_between_rounds_is_restored_exactly_by_rollback() {
     let _ = child.wait();
     let mixed = targets(&emu, &s.group).await;
     assert_ne!(mixed, before, "the run had changed the group");
+    let status = emu
+        .run(&["status", "--listener", &s.listener, "--output", "json"])
+        .json();
+    let run = &status["runs"][0];
+    assert_eq!(run["strategy"], "rolling", "{status}");
+    assert_eq!(run["owner_arn"], s.group.as_str(), "{status}");
+    assert_eq!(run["step"], "round 1 of 2", "{status}");
     let dry = emu.run(&[
         "rollback",
         "--target-group",
