@@ -122,7 +122,7 @@ fn calls_from(
             // measured from where that one ended, not from the shift.
             Action::Bake(b) => {
                 let after_hold = matches!(prev, Some(Action::Bake(_)));
-                bake_call(plan, b, an, after_hold).into_iter().collect()
+                bake_call(scope, plan, b, an, after_hold).into_iter().collect()
             }
             _ => action_calls(scope, plan, a, &now, an),
         };
@@ -232,7 +232,7 @@ fn action_calls(
             ),
             call("DeleteRule", &r.listener_arn, rule_text(r)),
         ],
-        Action::Bake(b) => bake_call(plan, b, an, false).into_iter().collect(),
+        Action::Bake(b) => bake_call(scope, plan, b, an, false).into_iter().collect(),
         Action::Unrecord => vec![call("RemoveTags", owner, "remove the run record".into())],
     }
 }
@@ -344,13 +344,20 @@ fn drift_call(route: &RouteRef, what: &str) -> PlannedCall {
 }
 
 /// The hold with analysis of a step that has one.
-fn bake_call(plan: &Plan, b: &BakeSpec, an: &Analysis, after_hold: bool) -> Option<PlannedCall> {
+fn bake_call(
+    scope: &Scope,
+    plan: &Plan,
+    b: &BakeSpec,
+    an: &Analysis,
+    after_hold: bool,
+) -> Option<PlannedCall> {
     if b.duration.is_zero() {
         return None;
     }
-    let since = match after_hold {
-        true => "the previous hold",
-        false => "the shift",
+    let since = match (after_hold, scope) {
+        (true, _) => "the previous hold",
+        (false, Scope::Group(_)) => "the round",
+        (false, Scope::Route(_)) => "the shift",
     };
     let every = humantime::format_duration(an.interval);
     let hold = humantime::format_duration(b.duration);
@@ -362,11 +369,15 @@ fn bake_call(plan: &Plan, b: &BakeSpec, an: &Analysis, after_hold: bool) -> Opti
     } else {
         format!("for {hold}, checking every {every}")
     };
-    Some(call(
-        "analyse",
-        &plan.green,
-        format!("hold {} {how}", b.percent),
-    ))
+    let what = match scope {
+        Scope::Group(_) => format!(
+            "after round {} ({} of the targets replaced), analyse {how}",
+            b.step + 1,
+            b.percent
+        ),
+        Scope::Route(_) => format!("hold {} {how}", b.percent),
+    };
+    Some(call("analyse", &plan.green, what))
 }
 
 #[cfg(test)]
