@@ -5,17 +5,19 @@
 //!   parsing of steps and durations, the AWS configuration.
 //! - `preflight`: pure validation of the request against live state.
 //! - `strategy`: pure planners; a run is a plan of actions (`strategy::canary`,
-//!   `strategy::drain_blue` for the full deploy's batches after it, and
-//!   `strategy::blue_green` built on the canary's; `strategy::rules` and
+//!   `strategy::drain_blue` for the full deploy's batches after it,
+//!   `strategy::blue_green` built on the canary's, `strategy::rolling`
+//!   inside one target group; `strategy::rules` and
 //!   `strategy::rule_priority` for rule-based A/B and dark launch).
 //! - `engine`: pure: the action vocabulary and inverses, plans, the revert
-//!   derived from what was applied (flip or gradual), the run's final state.
+//!   derived from what was applied (flip or gradual), the run's final state,
+//!   and what a run owns (`scope`: a route, or one target group).
 //! - `executor`: runs any plan against the ports, with the invariants and
 //!   the only cancellation points.
 //! - `analysis`: judging samples (pure), the bake loop's policy, and the
 //!   per-variant A/B report with its significance test (`analysis::ab`).
 //! - `alb`: the load-balancer port, its AWS adapter and in-memory fake, the
-//!   run record in tags.
+//!   run record in tags (a route's, or a group's with its original targets).
 //! - `provider`: metric providers (CloudWatch, Prometheus, HTTP probe).
 //! - `report`: progress lines and the JSON result.
 //! - `app`: one file per subcommand, wiring the pieces.
