@@ -22,6 +22,7 @@
 //! them back; its version character tells a coded list from plain words).
 
 use super::model::*;
+use super::target_codec;
 use std::collections::BTreeMap;
 
 pub const PREFIX: &str = "alb-rollout:";
@@ -42,6 +43,7 @@ const ORIGINAL: &str = "alb-rollout:original";
 const REGISTERED: &str = "alb-rollout:registered";
 const BEAT: &str = "alb-rollout:beat";
 const DEREGISTERED: &str = "alb-rollout:deregistered";
+const DEREGISTERED_SET: &str = "alb-rollout:deregistered-set";
 const MAX_VALUE: usize = 256;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -71,23 +73,63 @@ pub struct Deregistered {
 
 /// The tags that record `d`, replacing earlier values: written (whole)
 /// before each deregistration, so the record lists every target that may
-/// have left, chunks growing only. A list that shrank would leave stale
-/// `KEY.N` chunks behind; the list only grows during a run.
+/// have left. The group's ARN is `alb-rollout:deregistered`, the targets
+/// are coded (`target_codec`: a blue of 1,000 targets in a few tags) in
+/// `alb-rollout:deregistered-set`, `.1`, ...; a writer whose new coding
+/// has fewer chunks removes the rest (`stale_chunks`).
 pub fn deregistered_tags(d: &Deregistered) -> BTreeMap<String, String> {
-    let mut t = BTreeMap::new();
-    let mut words = vec![d.group.clone()];
-    words.extend(target_words(&d.targets));
-    put_chunked(&mut t, DEREGISTERED, &words);
+    let mut t = BTreeMap::from([(DEREGISTERED.to_string(), d.group.clone())]);
+    for (i, v) in target_codec::encode(&d.targets).into_iter().enumerate() {
+        t.insert(chunk_key(DEREGISTERED_SET, i), v);
+    }
     t
 }
 
-fn deregistered_of(t: &BTreeMap<String, String>) -> Option<Deregistered> {
+/// Chunks of the deregistered set in `existing` that `new` does not have.
+pub fn stale_chunks(existing: &[String], new: &BTreeMap<String, String>) -> Vec<String> {
+    existing
+        .iter()
+        .filter(|k| k.starts_with(DEREGISTERED_SET) && !new.contains_key(*k))
+        .cloned()
+        .collect()
+}
+
+/// How many tags the deregistered list of `targets` takes (with its key).
+pub fn deregistered_tag_count(targets: &[Target]) -> usize {
+    1 + target_codec::tags_needed(targets)
+}
+
+fn chunk_key(base: &str, i: usize) -> String {
+    match i {
+        0 => base.to_string(),
+        _ => format!("{base}.{i}"),
+    }
+}
+
+/// The coded form, or (records of earlier versions) the group ARN followed
+/// by the targets as words.
+fn deregistered_of(t: &BTreeMap<String, String>) -> Result<Option<Deregistered>, String> {
+    let values: Vec<&String> = (0..)
+        .map_while(|i| t.get(&chunk_key(DEREGISTERED_SET, i)))
+        .collect();
+    if !values.is_empty() {
+        let group = t
+            .get(DEREGISTERED)
+            .ok_or_else(|| format!("tag {DEREGISTERED} is missing beside {DEREGISTERED_SET}"))?;
+        let mut targets =
+            target_codec::decode(&values).map_err(|e| format!("tag {DEREGISTERED_SET}: {e}"))?;
+        // A set: read back sorted, whatever order it was written in.
+        targets.sort();
+        return Ok(Some(Deregistered {
+            group: group.clone(),
+            targets,
+        }));
+    }
     let words = get_chunked(t, DEREGISTERED);
-    let (group, targets) = words.split_first()?;
-    Some(Deregistered {
+    Ok(words.split_first().map(|(group, targets)| Deregistered {
         group: group.clone(),
         targets: targets_of_words(targets),
-    })
+    }))
 }
 
 pub fn step_tag(step: &str) -> BTreeMap<String, String> {
@@ -313,7 +355,7 @@ pub fn decode(tags: &BTreeMap<String, String>) -> Result<Option<RunRecord>, Stri
             .ok_or_else(|| format!("tag {GREEN} is missing"))?,
         original: parse_original(&get_chunked(tags, ORIGINAL))?,
         registered: targets_of_words(&get_chunked(tags, REGISTERED)),
-        deregistered: deregistered_of(tags),
+        deregistered: deregistered_of(tags)?,
     }))
 }
 

@@ -167,16 +167,30 @@ fn parses_target_forms() {
 #[test]
 fn deregistered_targets_round_trip_with_their_group() {
     let mut r = record(Forward::single("arn:blue"), vec![]);
-    let many: Vec<Target> = (0..40)
-        .map(|i| parse_target(&format!("10.0.1.{i}:8080")))
+    // A full blue of instances, listed in no particular order.
+    let mut many: Vec<Target> = (0..1000u64)
+        .map(|i| {
+            parse_target(&format!(
+                "i-0{:016x}",
+                i.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 4
+            ))
+        })
         .collect();
+    many.reverse();
     r.deregistered = Some(Deregistered {
         group: "arn:aws:elasticloadbalancing:us-east-1:1:targetgroup/blue/b".into(),
         targets: many,
     });
     let tags = encode(&r);
-    assert!(tags.contains_key("alb-rollout:deregistered.1"), "chunked");
-    assert_eq!(decode(&tags).unwrap(), Some(r.clone()));
+    assert!(
+        tags.contains_key("alb-rollout:deregistered-set.1"),
+        "chunked"
+    );
+    assert!(tags.len() < 50, "fits: {}", tags.len());
+    let back = decode(&tags).unwrap().unwrap();
+    let mut want = r.clone();
+    want.deregistered.as_mut().unwrap().targets.sort();
+    assert_eq!(back, want);
     // The update a run writes before each deregistration is the same tags.
     let d = r.deregistered.as_ref().unwrap();
     assert!(deregistered_tags(d)
@@ -184,4 +198,47 @@ fn deregistered_targets_round_trip_with_their_group() {
         .all(|(k, v)| tags.get(k) == Some(v)));
     r.deregistered = None;
     assert_eq!(decode(&encode(&r)).unwrap().unwrap().deregistered, None);
+}
+
+#[test]
+fn a_record_of_an_earlier_version_still_reads_its_deregistered_words() {
+    let mut tags = encode(&record(Forward::single("arn:blue"), vec![]));
+    tags.insert(
+        "alb-rollout:deregistered".into(),
+        "arn:blue 10.0.0.1:80 10.0.0.2:80".into(),
+    );
+    let d = decode(&tags).unwrap().unwrap().deregistered.unwrap();
+    assert_eq!(d.group, "arn:blue");
+    assert_eq!(d.targets.len(), 2);
+}
+
+#[test]
+fn a_torn_deregistered_set_is_a_damaged_record_and_stale_chunks_are_found() {
+    let d = Deregistered {
+        group: "arn:blue".into(),
+        targets: (0..400u64)
+            .map(|i| {
+                parse_target(&format!(
+                    "i-0{:016x}",
+                    i.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 4
+                ))
+            })
+            .collect(),
+    };
+    let mut tags = encode(&record(Forward::single("arn:blue"), vec![]));
+    tags.extend(deregistered_tags(&d));
+    tags.remove("alb-rollout:deregistered-set.1");
+    assert!(decode(&tags).unwrap_err().contains("deregistered-set"));
+    let small = deregistered_tags(&Deregistered {
+        group: "arn:blue".into(),
+        targets: d.targets[..1].to_vec(),
+    });
+    let keys: Vec<String> = deregistered_tags(&d).into_keys().collect();
+    let stale = stale_chunks(&keys, &small);
+    assert!(
+        !stale.is_empty()
+            && stale
+                .iter()
+                .all(|k| k.starts_with("alb-rollout:deregistered-set."))
+    );
 }

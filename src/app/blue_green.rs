@@ -105,11 +105,18 @@ pub async fn run(config: &aws_config::SdkConfig, a: &BlueGreenArgs, output: Outp
         sdk_expiry,
     } = checked;
     let interval = parsed.analysis.interval;
-    let drain =
-        match full_deploy::plan(lb.as_ref(), &validated.blue.arn, parsed.drain, interval).await {
-            Ok(d) => d,
-            Err(e) => return invalid(&[e], output),
-        };
+    let drain = match full_deploy::plan(
+        lb.as_ref(),
+        &validated,
+        &parsed.register,
+        parsed.drain,
+        interval,
+    )
+    .await
+    {
+        Ok(d) => d,
+        Err(e) => return invalid(&[e], output),
+    };
     let bg = plan(&BlueGreenInput {
         original: &validated.original,
         blue: &validated.blue.arn,

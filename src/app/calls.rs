@@ -122,7 +122,9 @@ fn calls_from(
             // measured from where that one ended, not from the shift.
             Action::Bake(b) => {
                 let after_hold = matches!(prev, Some(Action::Bake(_)));
-                bake_call(scope, plan, b, an, after_hold).into_iter().collect()
+                bake_call(scope, plan, b, an, after_hold)
+                    .into_iter()
+                    .collect()
             }
             _ => action_calls(scope, plan, a, &now, an),
         };

@@ -163,11 +163,18 @@ pub async fn run(config: &aws_config::SdkConfig, a: &CanaryArgs, output: Output)
         Err(code) => return code,
     };
     let interval = parsed.analysis.interval;
-    let drain =
-        match full_deploy::plan(lb.as_ref(), &validated.blue.arn, parsed.drain, interval).await {
-            Ok(d) => d,
-            Err(e) => return invalid(&[e], output),
-        };
+    let drain = match full_deploy::plan(
+        lb.as_ref(),
+        &validated,
+        &parsed.register,
+        parsed.drain,
+        interval,
+    )
+    .await
+    {
+        Ok(d) => d,
+        Err(e) => return invalid(&[e], output),
+    };
     let plan = plan(&CanaryInput {
         original: &validated.original,
         blue: &validated.blue.arn,

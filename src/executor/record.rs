@@ -254,6 +254,19 @@ impl Executor<'_> {
                     "could not record the targets about to leave blue on {owner}: {e}; they were not deregistered"
                 ))
             })?;
+        // A shorter coding leaves chunks of the longer one behind, which
+        // would fail the record's checksum: they go before the call.
+        let stale = state_tags::stale_chunks(&self.record_keys, &tags);
+        if !stale.is_empty() {
+            apply::retry(p.write_attempts, p.backoff, || lb.remove_tags(owner, &stale))
+                .await
+                .map_err(|e| {
+                    Reason::Error(format!(
+                        "could not update the record of the targets about to leave blue on {owner}: {e}; they were not deregistered"
+                    ))
+                })?;
+            self.record_keys.retain(|k| !stale.contains(k));
+        }
         for k in tags.into_keys() {
             if !self.record_keys.contains(&k) {
                 self.record_keys.push(k);
