@@ -39,6 +39,20 @@ impl Plan {
             .count()
     }
 
+    /// What the run will do, for its first line: a canary's steps, the
+    /// blue-green switch, rolling's rounds.
+    pub fn shape(&self) -> String {
+        let bakes = (self.actions.iter())
+            .filter(|a| matches!(a, Action::Bake(_)))
+            .count();
+        match (self.strategy, self.steps()) {
+            ("rolling", _) => format!("{bakes} round{}", if bakes == 1 { "" } else { "s" }),
+            ("blue-green", _) => "one switch to green".into(),
+            (_, 1) => "1 step".into(),
+            (_, n) => format!("{n} steps"),
+        }
+    }
+
     /// The sum of the plan's holds.
     pub fn total_bake(&self) -> std::time::Duration {
         self.actions

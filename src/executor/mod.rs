@@ -142,7 +142,7 @@ impl<'a> Executor<'a> {
             run_id: &self.cfg.run_id,
             strategy: self.plan.strategy,
             scope: &self.cfg.scope,
-            steps: self.plan.steps(),
+            shape: &self.plan.shape(),
             total_bake: self.plan.total_bake(),
         });
         if let Err(reason) = self.prepare().await {

@@ -119,7 +119,7 @@ fn run_events(env: Option<GithubEnv>) -> String {
         run_id: "r-1",
         strategy: "canary",
         scope: &route,
-        steps: 2,
+        shape: "2 steps",
         total_bake: std::time::Duration::from_secs(6),
     });
     g.progress(Progress::Shifted {

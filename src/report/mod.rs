@@ -23,7 +23,8 @@ pub enum Progress<'a> {
         run_id: &'a str,
         strategy: &'a str,
         scope: &'a crate::engine::Scope,
-        steps: usize,
+        /// What the run will do, in a few words ("3 steps", "one switch").
+        shape: &'a str,
         total_bake: Duration,
     },
     /// Targets registered in `group` ("green", or "the group" in `rolling`).

@@ -12,6 +12,9 @@ pub struct TextReporter<W: Write + Send> {
     tty: bool,
     /// The live line is showing and must be cleared before the next line.
     dirty: bool,
+    /// The run's strategy, from its first line: a blue-green run has one
+    /// switch, a rolling run rounds, rather than a canary's steps.
+    strategy: String,
 }
 
 impl<W: Write + Send> TextReporter<W> {
@@ -20,6 +23,17 @@ impl<W: Write + Send> TextReporter<W> {
             out,
             tty,
             dirty: false,
+            strategy: String::new(),
+        }
+    }
+
+    /// Where an analysis interval stands: the canary's step, blue-green's
+    /// switch, rolling's round.
+    fn stage(&self, step: usize, percent: crate::plan::Tenths) -> String {
+        match self.strategy.as_str() {
+            "blue-green" => format!("switched, {percent} to green"),
+            "rolling" => format!("round {}, {percent} replaced", step + 1),
+            _ => format!("step {} at {percent}", step + 1),
         }
     }
 
@@ -58,6 +72,9 @@ impl<W: Write + Send> Reporter for TextReporter<W> {
             self.tick(label, left);
             return;
         }
+        if let Progress::Started { strategy, .. } = &p {
+            self.strategy = strategy.to_string();
+        }
         if std::mem::take(&mut self.dirty) {
             let _ = write!(self.out, "\r\x1b[2K");
         }
@@ -85,11 +102,11 @@ impl<W: Write + Send> TextReporter<W> {
                 run_id,
                 strategy,
                 scope,
-                steps,
+                shape,
                 total_bake,
             } => {
                 format!(
-                    "alb-rollout {strategy} {run_id}: {steps} steps, {} of analysis, on the {scope}",
+                    "alb-rollout {strategy} {run_id}: {shape}, {} of analysis, on the {scope}",
                     secs(total_bake)
                 )
             }
@@ -121,13 +138,17 @@ impl<W: Write + Send> TextReporter<W> {
                 steps,
                 percent,
                 forward,
-            } => {
-                format!(
+            } => match self.strategy.as_str() {
+                "blue-green" => format!(
+                    "switched: {percent} to green  (weights: {})",
+                    forward.weights_text()
+                ),
+                _ => format!(
                     "step {}/{steps}: {percent} to green  (weights: {})",
                     step + 1,
                     forward.weights_text()
-                )
-            }
+                ),
+            },
             Progress::Interval {
                 step,
                 percent,
@@ -143,8 +164,8 @@ impl<W: Write + Send> TextReporter<W> {
                     .collect();
                 let verdict = self.verdict(outcome.verdict, decision);
                 format!(
-                    "  [step {} at {percent}, {} left] {verdict}  {}",
-                    step + 1,
+                    "  [{}, {} left] {verdict}  {}",
+                    self.stage(step, percent),
                     secs(bake.saturating_sub(baked)),
                     checks.join(" | ")
                 )
