@@ -26,7 +26,8 @@ pub struct Sources {
 pub struct Subjects {
     pub green_arn: String,
     pub green: MetricTarget,
-    pub blue: MetricTarget,
+    /// `None`: one group judged alone (`rolling`).
+    pub blue: Option<MetricTarget>,
 }
 
 /// Which traffic a judgement reads: CloudWatch minutes that began at or
@@ -55,7 +56,10 @@ pub async fn collect(src: &Sources, subj: &Subjects, w: Window) -> Sample {
                     minutes: src.judge_minutes,
                     after: w.after,
                 };
-                Some(t.traffic(&[subj.green.clone(), subj.blue.clone()], q).await)
+                let groups: Vec<MetricTarget> = std::iter::once(subj.green.clone())
+                    .chain(subj.blue.clone())
+                    .collect();
+                Some(t.traffic(&groups, q).await)
             }
             None => None,
         }
@@ -73,8 +77,10 @@ pub async fn collect(src: &Sources, subj: &Subjects, w: Window) -> Sample {
         }
     };
     let (h, t, p, q) = tokio::join!(health, traffic, probe, prometheus);
+    let single = subj.blue.is_none();
     let mut sample = Sample {
         green_health: Some(h),
+        single,
         probe: p,
         prometheus: q,
         ..Sample::default()
@@ -83,7 +89,7 @@ pub async fn collect(src: &Sources, subj: &Subjects, w: Window) -> Sample {
         None => {}
         Some(Err(e)) => {
             sample.green = Some(Err(e.to_string()));
-            sample.blue = Some(Err(e.to_string()));
+            sample.blue = (!single).then(|| Err(e.to_string()));
         }
         Some(Ok(Arrival::Waiting { lag_seconds })) => {
             sample.metrics_waiting = Some(Arrival::waiting_text(lag_seconds));
@@ -91,7 +97,7 @@ pub async fn collect(src: &Sources, subj: &Subjects, w: Window) -> Sample {
         Some(Ok(Arrival::Arrived(a))) => {
             let pick = |i: usize| Ok(a.stats.get(i).copied().filter(has_datapoint));
             sample.green = Some(pick(0));
-            sample.blue = Some(pick(1));
+            sample.blue = (!single).then(|| pick(1));
             sample.judged_minute = Some(a.newest);
         }
     }

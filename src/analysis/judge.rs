@@ -57,6 +57,10 @@ pub struct Sample {
     /// Start (Unix seconds) of the newest CloudWatch minute judged.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub judged_minute: Option<i64>,
+    /// One group judged alone (`rolling`): no blue, and messages name "the
+    /// group" rather than green.
+    #[serde(skip)]
+    pub single: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -108,12 +112,16 @@ fn result(check: &'static str, verdict: Verdict, detail: String) -> CheckResult 
     }
 }
 
+/// How messages name the judged group.
+const GREEN: &str = "green";
+const GROUP: &str = "the group";
+
 fn pct(x: f64) -> String {
     // Adding 0.0 turns an empty float sum (-0.0) into 0.0 for display.
     format!("{:.2}%", x * 100.0 + 0.0)
 }
 
-fn judge_health(h: &Result<HealthCounts, String>, t: &Thresholds) -> CheckResult {
+fn judge_health(h: &Result<HealthCounts, String>, t: &Thresholds, who: &str) -> CheckResult {
     match h {
         Err(e) => result(
             "health",
@@ -123,14 +131,14 @@ fn judge_health(h: &Result<HealthCounts, String>, t: &Thresholds) -> CheckResult
         Ok(c) if c.healthy == 0 => result(
             "health",
             Verdict::Fail,
-            format!("green has no healthy target ({c})"),
+            format!("{who} has no healthy target ({c})"),
         ),
         Ok(c) if c.unhealthy > 0 && t.fail_on_unhealthy => result(
             "health",
             Verdict::Fail,
-            format!("green has {} unhealthy target(s) ({c})", c.unhealthy),
+            format!("{who} has {} unhealthy target(s) ({c})", c.unhealthy),
         ),
-        Ok(c) => result("health", Verdict::Pass, format!("green {c}")),
+        Ok(c) => result("health", Verdict::Pass, format!("{who} {c}")),
     }
 }
 
@@ -146,13 +154,14 @@ fn judge_errors(
     green: &Result<Option<TrafficStats>, String>,
     blue: Option<&Result<Option<TrafficStats>, String>>,
     t: &Thresholds,
+    who: &str,
 ) -> CheckResult {
     let g = match green {
         Err(e) => {
             return result(
                 "error-rate",
                 Verdict::NoData,
-                format!("green metrics unavailable: {e}"),
+                format!("{who} metrics unavailable: {e}"),
             )
         }
         Ok(None) => {
@@ -160,7 +169,7 @@ fn judge_errors(
                 "error-rate",
                 Verdict::NoData,
                 format!(
-                    "no requests to green in the window (need {})",
+                    "no requests to {who} in the window (need {})",
                     t.min_requests
                 ),
             )
@@ -170,18 +179,18 @@ fn judge_errors(
                 "error-rate",
                 Verdict::NoData,
                 format!(
-                    "{} requests to green in the window, fewer than --min-requests {}",
+                    "{} requests to {who} in the window, fewer than --min-requests {}",
                     g.requests, t.min_requests
                 ),
             )
         }
         Ok(Some(g)) => g,
     };
-    judge_rate(
-        g,
-        blue.and_then(|b| b.as_ref().ok()).and_then(|b| b.as_ref()),
-        t,
-    )
+    let blue = match who {
+        GREEN => Some(blue.and_then(|b| b.as_ref().ok()).and_then(|b| b.as_ref())),
+        _ => None,
+    };
+    judge_rate(g, blue, t, who)
 }
 
 /// Green's rate against the maximum, alone or by its excess over blue.
@@ -190,11 +199,20 @@ fn judge_errors(
 /// under-sampled blue leaves green judged alone (never more lenient than the
 /// comparison), and a green over the maximum then is "no data", not a fail,
 /// since a blue as bad might explain it.
-fn judge_rate(g: &TrafficStats, b: Option<&TrafficStats>, t: &Thresholds) -> CheckResult {
+/// `blue` is `None` when there is no blue (one group judged alone), and
+/// `Some(None)` when blue had no data.
+fn judge_rate(
+    g: &TrafficStats,
+    blue: Option<Option<&TrafficStats>>,
+    t: &Thresholds,
+    who: &str,
+) -> CheckResult {
     let g_rate = g.error_rate().unwrap_or(0.0);
-    let blue_part = match b {
-        Some(b) => format!(", {}", traffic_line("blue", b)),
-        None => ", blue: no data".to_string(),
+    let b = blue.flatten();
+    let blue_part = match blue {
+        Some(Some(b)) => format!(", {}", traffic_line("blue", b)),
+        Some(None) => ", blue: no data".to_string(),
+        None => String::new(),
     };
     let baseline = b.filter(|b| b.requests >= t.min_requests as f64);
     let (judged, what) = match (t.compare_to_blue, baseline.and_then(|b| b.error_rate())) {
@@ -207,11 +225,11 @@ fn judge_rate(g: &TrafficStats, b: Option<&TrafficStats>, t: &Thresholds) -> Che
                 t.min_requests
             ),
         ),
-        (false, _) => (g_rate, "green".to_string()),
+        (false, _) => (g_rate, who.to_string()),
     };
     let detail = format!(
         "{}{blue_part}; {what} {} vs max {}",
-        traffic_line("green", g),
+        traffic_line(who, g),
         pct(judged),
         pct(t.max_error_rate)
     );
@@ -226,7 +244,11 @@ fn judge_rate(g: &TrafficStats, b: Option<&TrafficStats>, t: &Thresholds) -> Che
     result("error-rate", verdict, detail)
 }
 
-fn judge_latency(green: &Result<Option<TrafficStats>, String>, max: Duration) -> CheckResult {
+fn judge_latency(
+    green: &Result<Option<TrafficStats>, String>,
+    max: Duration,
+    who: &str,
+) -> CheckResult {
     match green
         .as_ref()
         .ok()
@@ -236,7 +258,7 @@ fn judge_latency(green: &Result<Option<TrafficStats>, String>, max: Duration) ->
         None => result(
             "latency",
             Verdict::NoData,
-            "no response-time data for green".into(),
+            format!("no response-time data for {who}"),
         ),
         Some(avg) => {
             let v = if avg > max.as_secs_f64() {
@@ -248,7 +270,7 @@ fn judge_latency(green: &Result<Option<TrafficStats>, String>, max: Duration) ->
                 "latency",
                 v,
                 format!(
-                    "green average {:.0} ms vs max {} ms",
+                    "{who} average {:.0} ms vs max {} ms",
                     avg * 1000.0,
                     max.as_millis()
                 ),
@@ -293,9 +315,13 @@ fn judge_prometheus(v: &Result<Option<f64>, String>, max: f64) -> CheckResult {
 }
 
 pub fn judge(s: &Sample, t: &Thresholds) -> CheckOutcome {
+    let who = match s.single {
+        true => GROUP,
+        false => GREEN,
+    };
     let mut checks = Vec::new();
     if let Some(h) = &s.green_health {
-        checks.push(judge_health(h, t));
+        checks.push(judge_health(h, t, who));
     }
     if let Some(why) = &s.metrics_waiting {
         checks.push(result("error-rate", Verdict::Waiting, why.clone()));
@@ -303,9 +329,9 @@ pub fn judge(s: &Sample, t: &Thresholds) -> CheckOutcome {
             checks.push(result("latency", Verdict::Waiting, why.clone()));
         }
     } else if let Some(g) = &s.green {
-        checks.push(judge_errors(g, s.blue.as_ref(), t));
+        checks.push(judge_errors(g, s.blue.as_ref(), t, who));
         if let Some(max) = t.max_latency {
-            checks.push(judge_latency(g, max));
+            checks.push(judge_latency(g, max, who));
         }
     }
     if let Some(p) = &s.probe {

@@ -286,3 +286,27 @@ fn compare_to_blue_needs_blue_to_have_min_requests() {
     };
     assert_eq!(judge(&s, &alone).verdict, Verdict::Pass);
 }
+
+#[test]
+fn one_group_judged_alone_is_named_the_group_with_no_blue() {
+    let t = Thresholds {
+        max_error_rate: 0.01,
+        min_requests: 50,
+        ..Default::default()
+    };
+    let s = Sample {
+        green_health: healthy(4),
+        green: stats(1000.0, 50.0),
+        single: true,
+        ..Sample::default()
+    };
+    let out = judge(&s, &t);
+    assert_eq!(out.verdict, Verdict::Fail);
+    let details: Vec<&str> = out.checks.iter().map(|c| c.detail.as_str()).collect();
+    assert_eq!(details[0], "the group 4 healthy");
+    assert!(
+        details[1].starts_with("the group 5.00% of 1000 requests; the group 5.00% vs max 1.00%"),
+        "{details:?}"
+    );
+    assert!(!details[1].contains("blue"), "{details:?}");
+}

@@ -261,7 +261,7 @@ async fn execute(
         subjects: Subjects {
             green_arn: v.green.arn.clone(),
             green: MetricTarget::from_arns(&v.green.arn, &v.load_balancer_arn),
-            blue: MetricTarget::from_arns(&v.blue.arn, &v.load_balancer_arn),
+            blue: Some(MetricTarget::from_arns(&v.blue.arn, &v.load_balancer_arn)),
         },
         started_unix: now
             .duration_since(UNIX_EPOCH)

@@ -301,8 +301,8 @@ impl Rolling {
             revert_timeout: p.revert_timeout,
             subjects: Subjects {
                 green_arn: arn.clone(),
-                green: metrics.clone(),
-                blue: metrics,
+                green: metrics,
+                blue: None,
             },
             started_unix: now
                 .duration_since(UNIX_EPOCH)

@@ -370,3 +370,6 @@ mod plan_tests;
 
 #[cfg(test)]
 mod drain_tests;
+
+#[cfg(test)]
+mod rolling_tests;

@@ -66,10 +66,10 @@ pub(super) fn config(steps: &str, register: Vec<Target>) -> RunConfig {
                 target_group: GREEN_DIM.into(),
                 load_balancer: "app/demo/1".into(),
             },
-            blue: MetricTarget {
+            blue: Some(MetricTarget {
                 target_group: BLUE_DIM.into(),
                 load_balancer: "app/demo/1".into(),
-            },
+            }),
         },
         started_unix: 0,
         apply: ApplyPolicy::default(),

@@ -339,3 +339,46 @@ async fn a_cancel_that_cannot_finish_in_its_window_leaves_capacity_and_the_rollb
         other => panic!("exit {other:?}"),
     }
 }
+
+/// The default analysis: the group's own CloudWatch metrics (one group, no
+/// blue), in the emulator's AWS-faithful mode (one-minute buckets that
+/// arrive 90 s late), so the round is held until a whole minute of its
+/// traffic has been judged.
+#[tokio::test]
+async fn the_groups_cloudwatch_metrics_judge_each_round() {
+    let emu = Emulator::start();
+    let s = stack(&emu, &["--old", "2", "--new", "2"]);
+    let traffic = Traffic::start(
+        &format!("{}/", s.listener_url),
+        20,
+        Duration::from_secs(400),
+    );
+    let r = emu.run(&[
+        "rolling",
+        "--target-group",
+        &s.group,
+        "--add",
+        &s.new.join(","),
+        "--remove",
+        &s.old.join(","),
+        "--batch",
+        "100%",
+        "--interval",
+        "10s",
+        "--output",
+        "json",
+    ]);
+    let counts = traffic.stop();
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(counts.failed(), 0, "{counts:?}");
+    let report = r.json();
+    let intervals = report["steps"][0]["intervals"].as_array().unwrap();
+    let last = intervals.last().unwrap();
+    assert_eq!(last["verdict"], "pass", "{last}");
+    let detail = last["checks"][1]["detail"].as_str().unwrap();
+    assert!(
+        detail.starts_with("the group 0.00% of ") && !detail.contains("blue"),
+        "{detail}"
+    );
+    assert_eq!(targets(&emu, &s.group).await, all_healthy(&s.new));
+}
