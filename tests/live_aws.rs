@@ -7,6 +7,9 @@
 //!   ALB_ROLLOUT_LIVE_LISTENER  listener ARN whose default action forwards to blue
 //!   ALB_ROLLOUT_LIVE_BLUE      blue target group (ARN or name)
 //!   ALB_ROLLOUT_LIVE_GREEN     green target group with at least one healthy target
+//!   ALB_ROLLOUT_LIVE_SPARE     (rolling tests) a target of blue's type, not in blue,
+//!                              that passes blue's health check, e.g. i-0abc...:80
+//!   ALB_ROLLOUT_LIVE_PROBE     (rolling swap) a URL that answers 2xx, e.g. http://DNS/health
 //!
 //! The tests that change the listener (a 1% shift then a cancel; a whole
 //! canary judged by CloudWatch with the default flags, which moves all
@@ -178,4 +181,123 @@ fn live_mutating_default_canary_promotes_a_healthy_green_on_real_cloudwatch() {
         "promoted after {:.0} s; {waited} checks waited for CloudWatch before the first judged minute",
         t.elapsed().as_secs_f64()
     );
+}
+
+/// Blue's registered targets as `ID:PORT`, read through `status`.
+fn group_targets(l: &Live, group: &str) -> Vec<String> {
+    let out = bin()
+        .args(["status", "--listener", &l.listener, "--output", "json"])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let groups = v["target_groups"].as_array().cloned().unwrap_or_default();
+    let g = groups
+        .iter()
+        .find(|g| g["arn"] == group || g["name"] == group)
+        .unwrap_or_else(|| panic!("{group} is not among the listener's groups: {v}"));
+    let mut t: Vec<String> = g["targets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["state"] != "draining")
+        .map(|t| {
+            format!(
+                "{}:{}",
+                t["target"]["id"].as_str().unwrap(),
+                t["target"]["port"]
+            )
+        })
+        .collect();
+    t.sort();
+    t
+}
+
+/// A spare target of blue's type, not registered in blue, that serves
+/// blue's health check: `ALB_ROLLOUT_LIVE_SPARE` (e.g. `i-0abc...:80`).
+fn spare() -> String {
+    std::env::var("ALB_ROLLOUT_LIVE_SPARE")
+        .ok()
+        .filter(|v| !v.is_empty())
+        .unwrap_or_else(|| panic!("ALB_ROLLOUT_LIVE_SPARE is not set; {WHY}"))
+}
+
+fn rolling(group: &str, add: &str, remove: &str, extra: &[&str]) -> serde_json::Value {
+    let out = bin()
+        .args([
+            "rolling",
+            "--target-group",
+            group,
+            "--add",
+            add,
+            "--remove",
+            remove,
+            "--batch",
+            "1",
+            "--output",
+            "json",
+        ])
+        .args(extra)
+        .output()
+        .unwrap();
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stderr)))
+}
+
+#[test]
+#[ignore = "needs an AWS account: ALB_ROLLOUT_LIVE_* (and ALB_ROLLOUT_LIVE_SPARE) and credentials (run with --ignored)"]
+fn live_rolling_dry_run_plans_against_the_real_group() {
+    let l = live();
+    let before = group_targets(&l, &l.blue);
+    let report = rolling(&l.blue, &spare(), &before[0], &["--dry-run"]);
+    assert_eq!(report["result"], "dry-run", "{report}");
+    let ops: Vec<&str> = report["calls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["action"].as_str().unwrap())
+        .collect();
+    assert!(
+        ops.contains(&"RegisterTargets") && ops.contains(&"DeregisterTargets"),
+        "{ops:?}"
+    );
+    assert_eq!(group_targets(&l, &l.blue), before, "nothing changed");
+}
+
+/// Swaps one of blue's targets for the spare, then back: two rolling runs
+/// on real health checks (each round waits HealthyThresholdCount checks).
+#[test]
+#[ignore = "replaces a target of a group in an AWS account and puts it back: ALB_ROLLOUT_LIVE_*, ALB_ROLLOUT_LIVE_SPARE and credentials (run with --ignored)"]
+fn live_mutating_rolling_swaps_a_target_and_back() {
+    let l = live();
+    let before = group_targets(&l, &l.blue);
+    let (old, new) = (before[0].clone(), spare());
+    let t = Instant::now();
+    let there = rolling(
+        &l.blue,
+        &new,
+        &old,
+        &["--cloudwatch", "false", "--probe", &probe()],
+    );
+    assert_eq!(there["result"], "promoted", "{there}");
+    let back = rolling(
+        &l.blue,
+        &old,
+        &new,
+        &["--cloudwatch", "false", "--probe", &probe()],
+    );
+    assert_eq!(back["result"], "promoted", "{back}");
+    assert_eq!(group_targets(&l, &l.blue), before);
+    eprintln!(
+        "two rolling runs on real health checks: {:.0} s",
+        t.elapsed().as_secs_f64()
+    );
+}
+
+/// A URL that answers 2xx while the group serves (`ALB_ROLLOUT_LIVE_PROBE`,
+/// e.g. the load balancer's DNS name and a health path).
+fn probe() -> String {
+    std::env::var("ALB_ROLLOUT_LIVE_PROBE")
+        .ok()
+        .filter(|v| !v.is_empty())
+        .unwrap_or_else(|| panic!("ALB_ROLLOUT_LIVE_PROBE is not set; {WHY}"))
 }
