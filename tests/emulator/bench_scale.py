@@ -7,9 +7,11 @@ RegisterTargets in batches, DescribeTargetHealth with all N, the time until
 all N are healthy by real HTTP health checks, the emulator's CPU while idle
 (only health-checking) over `--idle` seconds, requests through the data plane,
 and DeregisterTargets until the draining targets have left
-(deregistration_delay.timeout_seconds = `--drain`).
-Prints one JSON object. Usage:
-`bench_scale.py [--count 1000] [--batch 100] [--health-interval 1] [--idle 10] [--drain 3]`.
+(deregistration_delay.timeout_seconds = `--drain`). The group checks every
+`--check-interval` seconds (HealthCheckIntervalSeconds, default 5: AWS's
+minimum) with HealthyThresholdCount 2; `--health-interval` is the emulator's
+scheduler tick. Prints one JSON object. Usage:
+`bench_scale.py [--count 1000] [--batch 100] [--check-interval 5] [--health-interval 1] [--idle 10] [--drain 3]`.
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ def states(elb, tg: str) -> list[str]:  # noqa: ANN001
     return [d["TargetHealth"]["State"] for d in elb.describe_target_health(TargetGroupArn=tg)["TargetHealthDescriptions"]]
 
 
-def run(count: int, batch: int, interval: float, idle: float, drain: int) -> dict:
+def run(count: int, batch: int, interval: float, idle: float, drain: int, check_interval: int = 5) -> dict:
     import boto3
 
     proc = subprocess.Popen([sys.executable, os.path.join(HERE, "server.py"), "--port", "0", "--exit-on-stdin-eof",
@@ -46,7 +48,7 @@ def run(count: int, batch: int, interval: float, idle: float, drain: int) -> dic
                             stderr=subprocess.DEVNULL, text=True)
     ep = proc.stdout.readline().strip().split("=", 1)[1]
     fleet = start_fleet(count)
-    out: dict = {"count": count, "batch": batch, "health_interval": interval}
+    out: dict = {"count": count, "batch": batch, "health_interval": interval, "check_interval": check_interval}
     try:
         kw = dict(endpoint_url=ep, region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
         ec2, elb = boto3.client("ec2", **kw), boto3.client("elbv2", **kw)
@@ -55,7 +57,8 @@ def run(count: int, batch: int, interval: float, idle: float, drain: int) -> dic
                    ["Subnet"]["SubnetId"] for i, z in ((1, "a"), (2, "b"))]
         lb = elb.create_load_balancer(Name="scale", Subnets=subnets)["LoadBalancers"][0]["LoadBalancerArn"]
         tg = elb.create_target_group(Name="scale", Protocol="HTTP", Port=80, VpcId=vpc, TargetType="ip",
-                                     HealthCheckPath="/health")["TargetGroups"][0]["TargetGroupArn"]
+                                     HealthCheckPath="/health", HealthCheckIntervalSeconds=check_interval,
+                                     HealthyThresholdCount=2)["TargetGroups"][0]["TargetGroupArn"]
         elb.modify_target_group_attributes(TargetGroupArn=tg, Attributes=[
             {"Key": "deregistration_delay.timeout_seconds", "Value": str(drain)}])
         lst = elb.create_listener(LoadBalancerArn=lb, Protocol="HTTP", Port=80, DefaultActions=[
@@ -106,11 +109,12 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--count", type=int, default=1000)
     p.add_argument("--batch", type=int, default=100)
-    p.add_argument("--health-interval", type=float, default=1.0)
+    p.add_argument("--health-interval", type=float, default=1.0, help="emulator scheduler tick")
+    p.add_argument("--check-interval", type=int, default=5, help="the group's HealthCheckIntervalSeconds")
     p.add_argument("--idle", type=float, default=10.0)
     p.add_argument("--drain", type=int, default=3)
     a = p.parse_args()
-    print(json.dumps(run(a.count, a.batch, a.health_interval, a.idle, a.drain)))
+    print(json.dumps(run(a.count, a.batch, a.health_interval, a.idle, a.drain, a.check_interval)))
 
 
 if __name__ == "__main__":

@@ -8,7 +8,9 @@ Owns:
   TagValue), refused with AWS's Coral-style `ValidationError` text; keys
   starting with `aws:` refused (`ValidationError: Tag key '..' cannot start
   with 'aws:'`, as ELBv2 answers); a key given twice -> `DuplicateTagKeys`;
-  more than 50 tags on a Create* call -> `TooManyTags`.
+  more than 50 tags on a Create* call -> `TooManyTags`. Create/ModifyTargetGroup
+  health-check settings outside the model's ranges (interval 5..300 s,
+  timeout 2..120 s, thresholds 2..10) -> `ValidationError`.
 * `install()`: moto patches for the counts that need the backend:
   AddTags beyond 50 user tags on a resource -> `TooManyTags` (moto used the
   Classic ELB limit of 10, with the Classic ELB message); more than 1,000
@@ -41,6 +43,8 @@ TOO_MANY_LB_TARGETS = "The maximum number of targets per load balancer '{max}' h
 # Calls whose request carries a Tags list (botocore elbv2 model).
 TAG_ACTIONS = {"AddTags", "CreateLoadBalancer", "CreateTargetGroup", "CreateListener", "CreateRule",
                "CreateTrustStore"}
+# Every call check_request looks at.
+CHECKED_ACTIONS = TAG_ACTIONS | {"RemoveTags", "ModifyTargetGroup"}
 
 
 def _char_ok(ch: str) -> bool:
@@ -72,8 +76,44 @@ def _indexed(params: dict[str, str], prefix: str, suffix: str = "") -> list[tupl
     return sorted(out)
 
 
+# Health-check settings and their ranges (botocore elbv2 model: shapes
+# HealthCheckIntervalSeconds 5..300, HealthCheckTimeoutSeconds 2..120,
+# HealthCheckThresholdCount 2..10); moto checks none of them.
+HEALTH_CHECK_RANGES = {
+    "HealthCheckIntervalSeconds": ("healthCheckIntervalSeconds", 5, 300),
+    "HealthCheckTimeoutSeconds": ("healthCheckTimeoutSeconds", 2, 120),
+    "HealthyThresholdCount": ("healthyThresholdCount", 2, 10),
+    "UnhealthyThresholdCount": ("unhealthyThresholdCount", 2, 10),
+}
+
+
+def _health_check_errors(params: dict[str, str]) -> list[str]:
+    errs = []
+    for name, (where, lo, hi) in HEALTH_CHECK_RANGES.items():
+        raw = params.get(name)
+        if raw is None:
+            continue
+        try:
+            value = int(raw)
+        except ValueError:
+            errs.append(f"Value '{raw}' at '{where}' failed to satisfy constraint: Member must be an integer")
+            continue
+        if value < lo:
+            errs.append(f"Value '{value}' at '{where}' failed to satisfy constraint: "
+                        f"Member must have value greater than or equal to {lo}")
+        elif value > hi:
+            errs.append(f"Value '{value}' at '{where}' failed to satisfy constraint: "
+                        f"Member must have value less than or equal to {hi}")
+    return errs
+
+
 def check_request(action: str, params: dict[str, str]) -> tuple[str, str] | None:
-    """(code, message) when AWS would refuse this ELBv2 call's tags, else None."""
+    """(code, message) when AWS would refuse this ELBv2 call's tags or
+    health-check ranges, else None."""
+    if action in ("CreateTargetGroup", "ModifyTargetGroup"):
+        refused = _validation(_health_check_errors(params))
+        if refused:
+            return refused
     if action == "RemoveTags":
         errs = []
         for n, key in _indexed(params, "TagKeys.member."):

@@ -1,32 +1,56 @@
 """Target health for the ALB emulator.
 
 Owns: forced target health (`/_emu/target-health`), real HTTP health checks of
-loopback targets, deregistration-delay draining, and the moto patches that
-expose all of that through DescribeTargetHealth:
+loopback targets on each target group's own schedule and thresholds,
+deregistration-delay draining, and the moto patches that expose all of that
+through DescribeTargetHealth:
 
 * `FakeTargetGroup.health_for` -> precedence: forced state > draining (after
   DeregisterTargets, for the TG's `deregistration_delay.timeout_seconds`) >
   real health-check result > moto's default (`healthy`).
 * `FakeTargetGroup.register` / `deregister` -> track draining and reset checks.
+* `ELBv2Backend.modify_target_group` -> refuse a timeout not below the
+  interval (as CreateTargetGroup does), and apply new check settings at once.
 * `ELBv2Backend.describe_target_health` -> also lists draining targets.
 
-Health checks: every ~1s (and right after a registration) each registered
-target whose Id is a loopback IP (127.0.0.0/8) is probed with HTTP GET on its
-TG's HealthCheckPath/port; the TG's Matcher (default 200) decides success.
-Before the first result the state is `initial`. 1 success -> `healthy`;
-2 consecutive failures -> `unhealthy`. A target that has never answered HTTP
-at all (connection refused/timeout from the start) falls back to moto's
-default (`healthy`), so moto-only tests with fake IPs keep working. Targets that
-are instance IDs or non-loopback IPs are never probed (moto default).
+Health checks, as AWS documents them (ALB user guide, "Health checks for
+Application Load Balancer target groups"; ECS developer guide, "Optimize load
+balancer health check parameters"; botocore elbv2 model, TargetHealth):
+
+* Every registered target whose Id is a loopback IP (127.0.0.0/8) is probed
+  with HTTP GET on its TG's HealthCheckPath/port every
+  HealthCheckIntervalSeconds (moto's default 30 s = AWS's), the first check at
+  once after registration; the schedule does not depend on how long a target
+  takes to answer. No answer within HealthCheckTimeoutSeconds = a failed check
+  (`Target.Timeout`); a refused or broken connection = `Target.FailedHealthChecks`;
+  a status outside the Matcher (default 200) = `Target.ResponseCodeMismatch`.
+* A new target is `initial` (`Elb.RegistrationInProgress` until its first
+  check, then `Elb.InitialHealthChecking`). ONE passing check makes it
+  `healthy` ("For newly registered targets, only one successful health check
+  is required ... regardless of the healthy threshold count"); after
+  UnhealthyThresholdCount consecutive failures (default 2) it is `unhealthy`.
+  So a target whose server never answers becomes unhealthy, not healthy.
+* `healthy` -> `unhealthy` after UnhealthyThresholdCount consecutive failures
+  (it stays healthy, and routable, in between); `unhealthy` -> `healthy` only
+  after HealthyThresholdCount consecutive successes (default 5: "the healthy
+  threshold count only applies when a target recovers").
+* ModifyTargetGroup changes (interval, timeout, thresholds, path, port,
+  matcher) apply from the next check; a shorter interval reschedules at once.
+
+`--health-interval` (HealthManager.interval) is only the scheduler's longest
+sleep: how often it looks for new targets and setting changes; checks run
+when due. Targets that are instance IDs or non-loopback IPs are never probed
+and keep moto's default (`healthy`), so moto-only tests with fake IDs work.
 """
 
 from __future__ import annotations
 
 import http.client
+import socket
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, Callable
 
 from common import BACKEND_LOCK, is_loopback, iter_elbv2_backends, log
 
@@ -38,8 +62,17 @@ REASONS = {
     "unavailable": ("Target.HealthCheckDisabled", "Health checks are disabled"),
     "healthy": (None, None),
 }
+# A failed check's reason code and description (ALB user guide, "Health check
+# reason codes").
+FAILURES = {
+    "conn": ("Target.FailedHealthChecks", "Health checks failed"),
+    "timeout": ("Target.Timeout", "Request timed out"),
+    "bad": ("Target.ResponseCodeMismatch", "Health checks failed with these codes: [{code}]"),
+}
+INITIAL_CHECKING = ("Elb.InitialHealthChecking", "Initial health checks in progress")
 VALID_STATES = set(REASONS)
 NOT_ROUTABLE = {"unhealthy", "draining", "unused", "unavailable"}
+MIN_SLEEP = 0.02  # the scheduler never spins faster than this
 
 
 def _matches(code: int, matcher: dict[str, Any] | None) -> bool:
@@ -55,19 +88,93 @@ def _matches(code: int, matcher: dict[str, Any] | None) -> bool:
     return False
 
 
-class HealthManager:
-    def __init__(self, interval: float = 1.0) -> None:
+def probe(ip: str, port: int, path: str, matcher: Any, protocol: str, timeout: float) -> tuple[str, Any]:
+    """One health check: ("ok"|"bad"|"timeout"|"conn", status code or None)."""
+    if protocol not in ("HTTP", "HTTPS"):
+        try:
+            socket.create_connection((ip, port), timeout=timeout).close()
+            return ("ok", None)
+        except TimeoutError:
+            return ("timeout", None)
+        except OSError:
+            return ("conn", None)
+    conn = http.client.HTTPConnection(ip, port, timeout=timeout)
+    try:
+        conn.request("GET", path, headers={"User-Agent": "ELB-HealthChecker/2.0"})
+        resp = conn.getresponse()
+        resp.read()
+        return ("ok", None) if _matches(resp.status, matcher) else ("bad", resp.status)
+    except TimeoutError:
+        return ("timeout", None)
+    except (OSError, http.client.HTTPException):
+        return ("conn", None)
+    finally:
+        conn.close()
+
+
+def _int(value: Any, default: int) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return default
+
+
+class Check:
+    """One target's health-check state machine (per TG, Id and port)."""
+
+    __slots__ = ("state", "oks", "fails", "reason", "description", "next_due", "last_start",
+                 "interval", "in_flight")
+
+    def __init__(self, now: float, interval: float) -> None:
+        self.state = "initial"
+        self.oks = 0  # consecutive successes
+        self.fails = 0  # consecutive failures
+        self.reason, self.description = REASONS["initial"]
+        self.next_due = now  # AWS starts checking a new target at once
+        self.last_start: float | None = None
         self.interval = interval
+        self.in_flight = False
+
+    def verdict(self) -> tuple[str, str | None, str | None]:
+        return (self.state, self.reason, self.description)
+
+    def apply(self, kind: str, code: Any, healthy_th: int, unhealthy_th: int) -> None:
+        """One check's outcome, by AWS's rules (see the module docstring)."""
+        if kind == "ok":
+            self.oks += 1
+            self.fails = 0
+            if self.state == "initial" or (self.state == "unhealthy" and self.oks >= healthy_th):
+                self.state = "healthy"
+            if self.state == "healthy":
+                self.reason = self.description = None
+            return
+        self.oks = 0
+        self.fails += 1
+        reason, desc = FAILURES[kind]
+        desc = desc.format(code=code)
+        if self.state == "unhealthy" or self.fails >= unhealthy_th:
+            self.state, self.reason, self.description = "unhealthy", reason, desc
+        elif self.state == "initial":
+            self.reason, self.description = INITIAL_CHECKING
+
+
+class HealthManager:
+    def __init__(self, interval: float = 1.0, clock: Callable[[], float] = time.monotonic,
+                 prober: Callable[..., tuple[str, Any]] = probe) -> None:
+        self.interval = interval  # scheduler tick: the longest sleep between scans
+        self.clock = clock
+        self.prober = prober
         self._lock = threading.Lock()
         self.forced: dict[tuple, dict[str, Any]] = {}
-        self.checks: dict[tuple, dict[str, Any]] = {}
+        self.checks: dict[tuple, Check] = {}
         self.draining: dict[tuple, dict[str, Any]] = {}
         # Bumped on every change that can alter a verdict, so the data plane can
         # cache a target group's routable targets (dataplane.py) between changes.
         self.version = 0
         self._wake = threading.Event()
-        self._pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="hc")
+        self._pool = ThreadPoolExecutor(max_workers=32, thread_name_prefix="hc")
         self._thread: threading.Thread | None = None
+        self.backends = iter_elbv2_backends  # what the scheduler scans (tests narrow it)
 
     # ------------------------------------------------------------ control
     def reset(self) -> None:
@@ -154,14 +261,9 @@ class HealthManager:
             if not is_loopback(tid) or not tg.health_check_enabled:
                 return None
             chk = self.checks.get((tg.arn, tid, port_i))
-            if chk is None or chk["state"] is None:
-                if chk is not None and not chk["http_seen"] and chk["conn_failures"] > 0:
-                    return None  # never reachable over HTTP: moto default
+            if chk is None:  # registered, not yet seen by the scheduler
                 return ("initial",) + REASONS["initial"]
-            if not chk["http_seen"]:
-                return None
-            state = chk["state"]
-            return (state, chk.get("reason") or REASONS[state][0], REASONS[state][1])
+            return chk.verdict()
 
     def draining_port(self, tg_arn: str, tid: str) -> Any:
         with self._lock:
@@ -170,7 +272,7 @@ class HealthManager:
                 return d["port"]
         return None
 
-    # ------------------------------------------------------------ checker
+    # ------------------------------------------------------------ scheduler
     def start(self) -> None:
         self._thread = threading.Thread(target=self._loop, name="health-checker", daemon=True)
         self._thread.start()
@@ -179,103 +281,121 @@ class HealthManager:
         self._wake.set()
 
     def _loop(self) -> None:
+        sleep = 0.0
         while True:
-            self._wake.wait(self.interval)
+            self._wake.wait(sleep)
             self._wake.clear()
             try:
-                self.run_once()
+                next_due = self.tick()
             except Exception:  # pragma: no cover - keep the thread alive
                 log.exception("health check round failed")
+                next_due = None
+            now = self.clock()
+            sleep = self.interval if next_due is None else min(self.interval, next_due - now)
+            sleep = max(MIN_SLEEP, sleep)
 
-    def run_once(self) -> None:
+    def _jobs(self) -> list[dict[str, Any]]:
+        """Every probed target with its TG's current check settings (from moto)."""
         jobs = []
         with BACKEND_LOCK:
-            for _acct, _region, backend in iter_elbv2_backends():
+            for _acct, _region, backend in self.backends():
                 for tg in list(backend.target_groups.values()):
                     if not tg.health_check_enabled:
                         continue
+                    settings = {
+                        "path": tg.health_check_path or "/",
+                        "matcher": getattr(tg, "matcher", None),
+                        "protocol": tg.health_check_protocol or "HTTP",
+                        "timeout": float(_int(tg.health_check_timeout_seconds, 5)),
+                        "interval": float(_int(tg.health_check_interval_seconds, 30)),
+                        "healthy": _int(tg.healthy_threshold_count, 5),
+                        "unhealthy": _int(tg.unhealthy_threshold_count, 2),
+                    }
+                    hc_port = tg.health_check_port
                     for t in list(tg.targets.values()):
                         tid = str(t["Id"])
                         if not is_loopback(tid):
                             continue
                         port = int(t.get("Port") or tg.port or 80)
-                        hc_port = tg.health_check_port
-                        hc_port = port if hc_port in (None, "traffic-port") else int(hc_port)
-                        jobs.append(((tg.arn, tid, port), tid, hc_port, tg.health_check_path or "/",
-                                     getattr(tg, "matcher", None), tg.health_check_protocol or "HTTP",
-                                     min(float(tg.health_check_timeout_seconds or 2), 2.0)))
-        live = {j[0] for j in jobs}
-        with self._lock:
-            for key in list(self.checks):
-                if key not in live:
-                    self.checks.pop(key)
-                    self.version += 1
-        futures = [(j[0], self._pool.submit(self._probe, *j[1:])) for j in jobs]
-        for key, fut in futures:
-            try:
-                outcome = fut.result(timeout=5)
-            except Exception:
-                outcome = ("conn", None)
-            self._record(key, outcome)
+                        hp = port if hc_port in (None, "traffic-port") else int(hc_port)
+                        jobs.append(dict(settings, key=(tg.arn, tid, port), ip=tid, hc_port=hp))
+        return jobs
 
-    @staticmethod
-    def _probe(ip: str, port: int, path: str, matcher: Any, protocol: str, timeout: float) -> tuple[str, Any]:
-        if protocol not in ("HTTP", "HTTPS"):
-            import socket
-            try:
-                socket.create_connection((ip, port), timeout=timeout).close()
-                return ("ok", None)
-            except OSError:
-                return ("conn", None)
-        conn = http.client.HTTPConnection(ip, port, timeout=timeout)
+    def tick(self, wait: bool = False) -> float | None:
+        """Start every due check; returns when the next one is due (None: none).
+
+        `wait=True` runs the probes inline (tests on a fake clock)."""
+        jobs = self._jobs()
+        now = self.clock()
+        due = []
+        with self._lock:
+            live = {j["key"] for j in jobs}
+            for key in [k for k in self.checks if k not in live]:
+                self.checks.pop(key)
+                self.version += 1
+            for j in jobs:
+                chk = self.checks.get(j["key"])
+                if chk is None:
+                    chk = self.checks[j["key"]] = Check(now, j["interval"])
+                elif chk.interval != j["interval"]:  # ModifyTargetGroup
+                    chk.interval = j["interval"]
+                    if chk.last_start is not None:
+                        chk.next_due = min(chk.next_due, chk.last_start + chk.interval)
+                if chk.next_due <= now and not chk.in_flight:
+                    chk.in_flight = True
+                    chk.last_start = now
+                    # The next check is due one interval after this one started,
+                    # however long this one takes (AWS: "The time that it takes
+                    # for the target to respond does not affect the interval").
+                    chk.next_due = now + chk.interval
+                    due.append((chk, j))
+            next_due = min((c.next_due for c in self.checks.values()), default=None)
+        for chk, j in due:
+            if wait:
+                self._finish(chk, j, self._run_probe(j))
+            else:
+                fut = self._pool.submit(self._run_probe, j)
+                fut.add_done_callback(lambda f, c=chk, jj=j: self._finish(c, jj, f.result()))
+        return next_due
+
+    def _run_probe(self, j: dict[str, Any]) -> tuple[str, Any]:
         try:
-            conn.request("GET", path, headers={"User-Agent": "ELB-HealthChecker/2.0"})
-            resp = conn.getresponse()
-            resp.read()
-            return ("ok", None) if _matches(resp.status, matcher) else ("bad", resp.status)
-        except OSError:
+            return self.prober(j["ip"], j["hc_port"], j["path"], j["matcher"], j["protocol"], j["timeout"])
+        except Exception:  # pragma: no cover - a probe bug counts as a failed check
+            log.exception("health probe failed")
             return ("conn", None)
-        finally:
-            conn.close()
 
-    def _record(self, key: tuple, outcome: tuple[str, Any]) -> None:
-        kind, _code = outcome
+    def _finish(self, chk: Check, j: dict[str, Any], outcome: tuple[str, Any]) -> None:
+        kind, code = outcome
         with self._lock:
-            chk = self.checks.setdefault(key, {"state": None, "http_seen": False, "fails": 0,
-                                               "conn_failures": 0, "reason": None})
-            before = (chk["state"], chk["http_seen"], chk["reason"], chk["conn_failures"] > 0)
-            try:
-                self._apply(chk, kind)
-            finally:
-                if before != (chk["state"], chk["http_seen"], chk["reason"], chk["conn_failures"] > 0):
-                    self.version += 1
-
-    @staticmethod
-    def _apply(chk: dict[str, Any], kind: str) -> None:
-        """One probe outcome: 1 success -> healthy; 2 consecutive failures -> unhealthy."""
-        if kind == "ok":
-            chk.update(state="healthy", http_seen=True, fails=0, reason=None)
-            return
-        if kind == "bad":
-            chk["http_seen"] = True
-            reason = "Target.ResponseCodeMismatch"
-        else:
-            chk["conn_failures"] += 1
-            reason = "Target.FailedHealthChecks"
-            if not chk["http_seen"]:
-                return
-        chk["fails"] += 1
-        if chk["fails"] >= 2:
-            chk.update(state="unhealthy", reason=reason)
+            chk.in_flight = False
+            if self.checks.get(j["key"]) is not chk:
+                return  # deregistered, re-registered or reset meanwhile
+            before = chk.verdict()
+            chk.apply(kind, code, j["healthy"], j["unhealthy"])
+            if chk.verdict() != before:
+                self.version += 1
 
     # ------------------------------------------------------------ moto patches
+    def registered(self, tg: Any, targets: list[dict[str, Any]], fresh: list[str]) -> None:
+        """After RegisterTargets: cancel draining; a new registration starts over."""
+        with self._lock:
+            for t in targets:
+                self.draining.pop((tg.arn, str(t["Id"])), None)
+            for key in [k for k in self.checks if k[0] == tg.arn and k[1] in fresh]:
+                self.checks.pop(key)
+            self.version += 1
+        self.wake()
+
     def install(self) -> None:
         from moto.elbv2 import models as m
+        from moto.elbv2.exceptions import ValidationError
 
         mgr = self
         orig_health_for = m.FakeTargetGroup.health_for
         orig_register = m.FakeTargetGroup.register
         orig_deregister = m.FakeTargetGroup.deregister
+        orig_modify_tg = m.ELBv2Backend.modify_target_group
 
         def health_for(tg, target, ec2_backend):  # noqa: ANN001
             tid = str(target["Id"])
@@ -290,13 +410,7 @@ class HealthManager:
         def register(tg, targets):  # noqa: ANN001
             fresh = [str(t["Id"]) for t in targets if str(t["Id"]) not in tg.targets]
             orig_register(tg, targets)
-            with mgr._lock:
-                for t in targets:
-                    mgr.draining.pop((tg.arn, str(t["Id"])), None)
-                for key in [k for k in mgr.checks if k[0] == tg.arn and k[1] in fresh]:
-                    mgr.checks.pop(key)
-                mgr.version += 1
-            mgr.wake()
+            mgr.registered(tg, targets, fresh)
 
         def deregister(tg, targets):  # noqa: ANN001
             before = {tid: dict(t) for tid, t in tg.targets.items()}
@@ -309,6 +423,25 @@ class HealthManager:
                         mgr.draining[(tg.arn, tid)] = {"port": before[tid]["Port"],
                                                        "until": time.monotonic() + delay}
                 mgr.version += 1
+
+        def modify_target_group(backend, arn, *args, **kwargs):  # noqa: ANN001
+            names = ("health_check_proto", "health_check_port", "health_check_path",
+                     "health_check_interval", "health_check_timeout")
+            given = dict(zip(names, args), **kwargs)
+            tg = backend.target_groups.get(arn)
+            if tg is not None:
+                interval = _int(given.get("health_check_interval") or tg.health_check_interval_seconds, 30)
+                timeout = _int(given.get("health_check_timeout") or tg.health_check_timeout_seconds, 5)
+                # moto's CreateTargetGroup rule (timeout above the interval, or
+                # equal to it when both are given), which moto's Modify skips.
+                both = given.get("health_check_interval") and given.get("health_check_timeout")
+                http = (tg.health_check_protocol or tg.protocol) in ("HTTP", "HTTPS")
+                if timeout > interval or (both and http and timeout == interval):
+                    raise ValidationError(
+                        f"Health check timeout '{timeout}' must be smaller than the interval '{interval}'")
+            out = orig_modify_tg(backend, arn, *args, **kwargs)
+            mgr.wake()
+            return out
 
         def describe_target_health(backend, target_group_arn, targets):  # noqa: ANN001
             tg = backend.target_groups.get(target_group_arn)
@@ -326,6 +459,7 @@ class HealthManager:
         m.FakeTargetGroup.health_for = health_for
         m.FakeTargetGroup.register = register
         m.FakeTargetGroup.deregister = deregister
+        m.ELBv2Backend.modify_target_group = modify_target_group
         m.ELBv2Backend.describe_target_health = describe_target_health
 
 

@@ -147,7 +147,7 @@ def _elbv2_refusal(info: dict[str, str], body: bytes) -> tuple[str, str] | None:
     """(code, message) when AWS would refuse this ELBv2 call's parameters (elbv2_limits.py)."""
     if info["service"] != "elasticloadbalancing" or info["protocol"] != "query":
         return None
-    if info["action"] not in elbv2_limits.TAG_ACTIONS and info["action"] != "RemoveTags":
+    if info["action"] not in elbv2_limits.CHECKED_ACTIONS:
         return None
     params = {k: v[0] for k, v in parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True).items()}
     return elbv2_limits.check_request(info["action"], params)

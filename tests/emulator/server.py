@@ -102,7 +102,9 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--port", type=int, default=0, help="0 = pick a free port")
     p.add_argument("--exit-on-stdin-eof", action="store_true",
                    default=os.environ.get("ALB_EMULATOR_EXIT_ON_STDIN_EOF") == "1")
-    p.add_argument("--health-interval", type=float, default=1.0)
+    p.add_argument("--health-interval", type=float, default=1.0,
+                   help="health-check scheduler's longest sleep; each target group is checked "
+                        "at its own HealthCheckIntervalSeconds")
     p.add_argument("--metrics-mode", default=os.environ.get("ALB_EMU_METRICS_MODE") or "aws",
                    help="aws (default: 60 s buckets, published DELAY s after the minute ends, like AWS) "
                         "or fast (per-second, immediate); env ALB_EMU_METRICS_MODE")

@@ -107,8 +107,10 @@ def stack(ep: str, n_tgs: int = 2):
     lb = elb.create_load_balancer(Name="t-alb", Subnets=subnets)["LoadBalancers"][0]["LoadBalancerArn"]
     tgs = []
     for i in range(n_tgs):
+        # Fast checks a user can set on AWS (5 s, the minimum; 2 passes to recover).
         arn = elb.create_target_group(Name=f"t-tg{i}", Protocol="HTTP", Port=80, VpcId=vpc, TargetType="ip",
-                                      HealthCheckPath="/health")["TargetGroups"][0]["TargetGroupArn"]
+                                      HealthCheckPath="/health", HealthCheckIntervalSeconds=5,
+                                      HealthyThresholdCount=2)["TargetGroups"][0]["TargetGroupArn"]
         elb.modify_target_group_attributes(TargetGroupArn=arn, Attributes=[
             {"Key": "deregistration_delay.timeout_seconds", "Value": "2"}])
         tgs.append(arn)
@@ -317,9 +319,11 @@ def test_target_health_forced_checks_and_draining(ep):
         elb.register_targets(TargetGroupArn=tg_b, Targets=[{"Id": "127.0.0.3", "Port": bad.port}])
         wait_state(elb, tg_b, "127.0.0.3", "unhealthy")
         assert get(url + "/")[0] == 503  # no routable target
-        # never-reachable loopback target falls back to moto's default (healthy)
+        # a loopback target that never answers: initial, then unhealthy after
+        # UnhealthyThresholdCount (2) failed checks 5 s apart, as on AWS
         elb.register_targets(TargetGroupArn=tg_a, Targets=[{"Id": "127.0.0.9", "Port": 9}])
-        wait_state(elb, tg_a, "127.0.0.9", "healthy")
+        wait_state(elb, tg_a, "127.0.0.9", "initial", timeout=1)
+        wait_state(elb, tg_a, "127.0.0.9", "unhealthy", timeout=8)
         elb.deregister_targets(TargetGroupArn=tg_a, Targets=[{"Id": "127.0.0.9", "Port": 9}])
         # forced sequence
         elb.register_targets(TargetGroupArn=tg_a, Targets=[{"Id": "127.0.0.2", "Port": good.port}])

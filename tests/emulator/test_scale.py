@@ -86,7 +86,8 @@ def test_a_thousand_real_targets(emu, fleet):
     for i in range(5):
         fleet.stop_target(i)
     dead = {t["Id"] for t in fleet.targets[:5]}
-    wait_until(lambda: all(health(elb, tg)[ip] == "unhealthy" for ip in dead), 10, "closed targets unhealthy")
+    # 2 failed checks 5 s apart (stack()'s interval, UnhealthyThresholdCount 2)
+    wait_until(lambda: all(health(elb, tg)[ip] == "unhealthy" for ip in dead), 15, "closed targets unhealthy")
     since = time.time()
     for _ in range(200):
         assert get(url + "/")[0] == 200

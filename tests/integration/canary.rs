@@ -218,6 +218,46 @@ async fn registered_targets_are_waited_for_and_removed_on_revert() {
     );
 }
 
+/// A registered target whose server is not running never passes a health
+/// check: on AWS it stays `initial`, then turns `unhealthy`; the run must not
+/// move any traffic to it and must take it out again. (The emulator used to
+/// call such a target healthy, which hid this case.)
+#[tokio::test]
+async fn a_registered_target_that_never_answers_gets_no_traffic() {
+    let mut emu = Emulator::start();
+    let d = emu.demo(&["--no-register-green"]);
+    let traffic = Traffic::start(&format!("{}/", d.listener_url), 20, Duration::from_secs(40));
+    let mut args = canary_args(&d, "50:5s,100");
+    args.extend(["--register", "127.0.0.9:9", "--health-timeout", "15s"]);
+    let r = emu.run(&args);
+    let counts = traffic.stop();
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(r.stdout.contains("did not become healthy"), "{}", r.stdout);
+    assert_eq!(counts.failed(), 0, "{counts:?}");
+    assert_eq!(default_action(&emu, &d)["shape"], "single");
+    let served = emu.served(None);
+    assert!(
+        served["target_groups"].get(&d.green).is_none(),
+        "green got no request: {served}"
+    );
+    let client = aws_sdk_elasticloadbalancingv2::Client::new(&emu.sdk_config().await);
+    let th = client
+        .describe_target_health()
+        .target_group_arn(&d.green)
+        .send()
+        .await
+        .unwrap();
+    let states: Vec<String> = th
+        .target_health_descriptions()
+        .iter()
+        .filter_map(|t| t.target_health()?.state().map(|s| s.as_str().to_string()))
+        .collect();
+    assert!(
+        states.iter().all(|s| s == "draining"),
+        "deregistered (draining): {states:?}"
+    );
+}
+
 #[tokio::test]
 async fn throttled_writes_are_ridden_out() {
     let mut emu = Emulator::start();
