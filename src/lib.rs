@@ -7,7 +7,9 @@
 //! - `strategy`: pure planners; a run is a plan of actions (`strategy::canary`,
 //!   `strategy::drain_blue` for the full deploy's batches after it, and
 //!   `strategy::blue_green` built on the canary's; `strategy::rules` and
-//!   `strategy::rule_priority` for rule-based A/B and dark launch).
+//!   `strategy::rule_priority` for rule-based A/B and dark launch, planned by
+//!   `strategy::ab`; `strategy::rules_render` shows rule conditions as
+//!   `--match` forms). `cli_rules`: the flags of `ab`, `dark` and `routes`.
 //! - `engine`: pure: the action vocabulary and inverses, plans, the revert
 //!   derived from what was applied (flip or gradual), the run's final state.
 //! - `executor`: runs any plan against the ports, with the invariants and
@@ -26,6 +28,7 @@ pub mod analysis;
 pub mod app;
 pub mod aws_env;
 pub mod cli;
+pub mod cli_rules;
 pub mod engine;
 pub mod errors;
 pub mod executor;

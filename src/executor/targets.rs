@@ -180,11 +180,29 @@ impl Executor<'_> {
         }
     }
 
+    /// The rule's priority goes into the run record before CreateRule is
+    /// sent, so `rollback` after a `kill -9` finds the rule; not recorded,
+    /// not sent. The bake after it judges only what came after the rule.
     pub(super) async fn create_rule(&mut self, r: &RuleSpec) -> Result<(), Fail> {
+        self.checkpoint()?;
+        self.record_rule(r.priority).await?;
         self.checkpoint()?;
         self.create_rule_now(r)
             .await
-            .map_err(|e| Fail::After(Reason::Error(e)))
+            .map_err(|e| Fail::After(Reason::Error(e)))?;
+        self.shifted_at = std::time::SystemTime::now();
+        self.rule_progress(true, r);
+        Ok(())
+    }
+
+    fn rule_progress(&mut self, created: bool, r: &RuleSpec) {
+        let matches = crate::strategy::rules_render::match_line(&r.conditions);
+        self.out.progress(Progress::Rule {
+            created,
+            priority: r.priority,
+            matches: &matches,
+            forward: &r.forward,
+        });
     }
 
     pub(super) async fn create_rule_now(&self, r: &RuleSpec) -> Result<(), String> {
@@ -221,7 +239,9 @@ impl Executor<'_> {
         self.checkpoint()?;
         self.delete_rule_arn(&arn)
             .await
-            .map_err(|e| Fail::After(Reason::Error(e)))
+            .map_err(|e| Fail::After(Reason::Error(e)))?;
+        self.rule_progress(false, r);
+        Ok(())
     }
 
     /// The revert's delete: the rule at the spec's priority if this run
