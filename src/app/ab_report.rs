@@ -8,7 +8,8 @@
 //! CloudWatch publishes a minute 1-3 minutes after it ends: after a run
 //! that went through, the report waits (up to `REPORT_WAIT`) for the run's
 //! last minute; after a revert or a cancel it does not wait, and says which
-//! minutes it covers.
+//! minutes it covers. A run that went through first waits `RULE_SETTLE`,
+//! so requests the deleted rule routed while its deletion propagated count.
 
 use crate::analysis::ab::{render_text, report, VariantCounts, DEFAULT_ALPHA};
 use crate::cli::Output;
@@ -23,6 +24,9 @@ use std::time::{Duration, SystemTime};
 /// How long the report waits for CloudWatch's last minute of the run.
 pub const REPORT_WAIT: Duration = Duration::from_secs(300);
 const POLL: Duration = Duration::from_secs(10);
+/// How long a rule change takes to reach every ALB node (seconds on AWS,
+/// 3 s in the emulator), with room to spare.
+pub const RULE_SETTLE: Duration = Duration::from_secs(8);
 
 /// Probe outcomes of green (through the rule) and blue (without it).
 #[derive(Default)]
@@ -147,6 +151,15 @@ pub async fn add(
     if r.result == "not-started" {
         return r;
     }
+    let wait = r.result == "promoted";
+    if wait {
+        // Requests the deleted rule still routed while the deletion reached
+        // every ALB node belong to the test: wait them out first.
+        tokio::select! {
+            _ = cancel.cancelled() => {}
+            _ = tokio::time::sleep(RULE_SETTLE) => {}
+        }
+    }
     let w = window(started, SystemTime::now());
     let (blue, green, source, covers) = match src {
         Source::Probe(t) => {
@@ -162,36 +175,33 @@ pub async fn add(
             config,
             green,
             blue,
-        } => {
-            let wait = r.result == "promoted";
-            match read_cloudwatch(&config, &[green, blue], w, wait, &cancel, output).await {
-                Ok(a) => {
-                    let upto = a
-                        .newest
-                        .map(|n| minute(n + 60))
-                        .unwrap_or_else(|| "(none arrived yet)".into());
-                    let covers = format!(
-                        "CloudWatch minutes from {} to {upto}{}",
-                        minute(w.from),
-                        if a.complete(w) {
-                            ""
-                        } else {
-                            ", not all of the run: its last minutes had not arrived"
-                        }
-                    );
-                    (
-                        counts_of_cloudwatch(&a, 1),
-                        counts_of_cloudwatch(&a, 0),
-                        "cloudwatch",
-                        covers,
-                    )
-                }
-                Err(e) => {
-                    r.warnings.push(format!("no A/B report: {e}"));
-                    return r;
-                }
+        } => match read_cloudwatch(&config, &[green, blue], w, wait, &cancel, output).await {
+            Ok(a) => {
+                let upto = a
+                    .newest
+                    .map(|n| minute(n + 60))
+                    .unwrap_or_else(|| "(none arrived yet)".into());
+                let covers = format!(
+                    "CloudWatch minutes from {} to {upto}{}",
+                    minute(w.from),
+                    if a.complete(w) {
+                        ""
+                    } else {
+                        ", not all of the run: its last minutes had not arrived"
+                    }
+                );
+                (
+                    counts_of_cloudwatch(&a, 1),
+                    counts_of_cloudwatch(&a, 0),
+                    "cloudwatch",
+                    covers,
+                )
             }
-        }
+            Err(e) => {
+                r.warnings.push(format!("no A/B report: {e}"));
+                return r;
+            }
+        },
     };
     let names = (
         crate::alb::arn_resource(&r.blue),

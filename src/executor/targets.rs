@@ -191,6 +191,10 @@ impl Executor<'_> {
             .await
             .map_err(|e| Fail::After(Reason::Error(e)))?;
         self.shifted_at = std::time::SystemTime::now();
+        // The rule is the run's one step: its intervals are reported under
+        // it (the segment all to green; the route's weights are untouched).
+        let at = self.elapsed();
+        self.report.record_step(crate::plan::Tenths::FULL, 0, 0, at);
         self.rule_progress(true, r);
         Ok(())
     }
