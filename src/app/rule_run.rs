@@ -65,8 +65,7 @@ pub(super) fn parse(
     let health_timeout = dur("--health-timeout", &a.health_timeout);
     let revert_timeout = dur("--revert-timeout", &a.revert_timeout);
     let duration = duration.map(|d| dur("--duration", d));
-    if let Some(Some(d)) = duration.filter(|d| d.is_some_and(|d| d.is_zero())) {
-        let _ = d;
+    if duration.flatten().is_some_and(|d| d.is_zero()) {
         errors.push(InputError::new(
             "--duration",
             "must be more than 0s: the rule is judged while it lives",
@@ -281,8 +280,26 @@ pub(super) async fn start(
         Err(e) => return invalid(&e, output),
     };
     src.probe = probe;
+    let cfg = run_config(&c, idle);
+    let cancel = Cancel::new();
+    cancel.on_signals();
+    let guard = expiry.map(|at| {
+        expiry::guard(
+            cancel.clone(),
+            at,
+            expiry::margin(c.flags.revert_timeout),
+            refresher(config),
+        )
+    });
+    let after = after(cancel.clone());
+    drive_then(cfg, actions, src, cancel, guard, output, after).await
+}
+
+/// The executor's configuration of a rule run.
+fn run_config(c: &RuleChecked, idle: CanaryPlan) -> RunConfig {
+    let (v, an) = (&c.validated, &c.flags.analysis);
     let now = SystemTime::now();
-    let cfg = RunConfig {
+    RunConfig {
         run_id: run_id(now),
         scope: Scope::Route(v.route.clone()),
         register: vec![],
@@ -300,19 +317,7 @@ pub(super) async fn start(
             .unwrap_or(0),
         apply: ApplyPolicy::default(),
         plan: idle,
-    };
-    let cancel = Cancel::new();
-    cancel.on_signals();
-    let guard = expiry.map(|at| {
-        expiry::guard(
-            cancel.clone(),
-            at,
-            expiry::margin(c.flags.revert_timeout),
-            refresher(config),
-        )
-    });
-    let after = after(cancel.clone());
-    drive_then(cfg, actions, src, cancel, guard, output, after).await
+    }
 }
 
 /// Green and blue as the analysis (and the A/B report) measure them.
