@@ -10,6 +10,10 @@ use clap::builder::BoolishValueParser;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
+pub use crate::cli_rules::{
+    AbArgs, DarkArgs, RoutesArgs, RoutesCmd, RoutesListArgs, RoutesRemoveArgs, RuleArgs,
+};
+
 #[derive(Debug, Parser)]
 #[command(name = "alb-rollout", version, about = "Canary deployments behind an AWS Application Load Balancer, with automatic revert", long_about = None)]
 pub struct Cli {
@@ -47,6 +51,16 @@ pub enum Cmd {
     /// Restore the route (or target group) recorded by a run that crashed
     /// or was killed.
     Rollback(RollbackArgs),
+    /// A/B test: send the requests that match --match to green through a
+    /// tagged rule for --duration, judge green, then report both variants
+    /// side by side with a significance test.
+    Ab(Box<AbArgs>),
+    /// Dark launch: make green reachable only through a --match rule (no
+    /// public traffic), probe it through the load balancer; --keep leaves
+    /// the rule as an edge toggle.
+    Dark(Box<DarkArgs>),
+    /// The rules alb-rollout created on a listener: list them, remove one.
+    Routes(RoutesArgs),
 }
 
 #[derive(Debug, Args)]

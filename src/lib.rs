@@ -8,7 +8,9 @@
 //!   `strategy::drain_blue` for the full deploy's batches after it,
 //!   `strategy::blue_green` built on the canary's, `strategy::rolling`
 //!   inside one target group; `strategy::rules` and
-//!   `strategy::rule_priority` for rule-based A/B and dark launch).
+//!   `strategy::rule_priority` for rule-based A/B and dark launch, planned by
+//!   `strategy::ab`; `strategy::rules_render` shows rule conditions as
+//!   `--match` forms). `cli_rules`: the flags of `ab`, `dark` and `routes`.
 //! - `engine`: pure: the action vocabulary and inverses, plans, the revert
 //!   derived from what was applied (flip or gradual), the run's final state,
 //!   and what a run owns (`scope`: a route, or one target group).
@@ -28,6 +30,7 @@ pub mod analysis;
 pub mod app;
 pub mod aws_env;
 pub mod cli;
+pub mod cli_rules;
 pub mod engine;
 pub mod errors;
 pub mod executor;

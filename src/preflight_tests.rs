@@ -209,6 +209,7 @@ fn a_recorded_run_blocks_unless_forced() {
         original: Forward::single(BLUE),
         registered: vec![],
         deregistered: None,
+        rules: vec![],
     }));
     let e = errors(&l, &req());
     assert!(

@@ -463,7 +463,7 @@ def write_checksums_refuses_an_incomplete_release(tmp: Path):
 
 @test
 def every_cli_variable_is_an_input_and_outputs_are_declared(tmp: Path):
-    cli = (REPO / "src" / "cli.rs").read_text()
+    cli = "".join(p.read_text() for p in sorted((REPO / "src").glob("cli*.rs")))
     cli_vars = set(re.findall(r'env = "(ALB_ROLLOUT_[A-Z_]+)"', cli)) | {"ALB_ROLLOUT_LOG"}
     mapped = {k for k in STEP["env"] if not k.startswith("ALB_ROLLOUT_ACTION_")}
     assert cli_vars <= mapped, sorted(cli_vars - mapped)

@@ -44,6 +44,7 @@ const REGISTERED: &str = "alb-rollout:registered";
 const BEAT: &str = "alb-rollout:beat";
 const DEREGISTERED: &str = "alb-rollout:deregistered";
 const DEREGISTERED_SET: &str = "alb-rollout:deregistered-set";
+const RULES: &str = "alb-rollout:rules";
 const MAX_VALUE: usize = 256;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -61,6 +62,42 @@ pub struct RunRecord {
     /// Targets the run took out of a group (blue), to register again on
     /// rollback; `None` until the run's first deregistration.
     pub deregistered: Option<Deregistered>,
+    /// Priorities of rules the run created (or was about to create) on its
+    /// listener, each recorded before its CreateRule is sent; `rollback`
+    /// deletes the rule at each only if it carries the run's tag.
+    pub rules: Vec<u32>,
+}
+
+/// The strategies that only add rules and never write the route itself:
+/// their revert (and `rollback`) leaves the route alone.
+pub const RULE_ONLY_STRATEGIES: [&str; 2] = ["ab", "dark"];
+
+impl RunRecord {
+    /// Whether the run may have written its route (every strategy but the
+    /// rule-only ones).
+    pub fn moves_route(&self) -> bool {
+        !RULE_ONLY_STRATEGIES.contains(&self.strategy.as_str())
+    }
+}
+
+/// The tag that records the priorities of a run's rules (`alb-rollout:rules`),
+/// replacing the earlier value: written whole before each CreateRule.
+pub fn rules_tags(priorities: &[u32]) -> BTreeMap<String, String> {
+    let mut t = BTreeMap::new();
+    let words: Vec<String> = priorities.iter().map(u32::to_string).collect();
+    put_chunked(&mut t, RULES, &words);
+    t
+}
+
+/// The recorded priorities; a damaged word names the tag.
+fn rules_of(t: &BTreeMap<String, String>) -> Result<Vec<u32>, String> {
+    get_chunked(t, RULES)
+        .iter()
+        .map(|w| {
+            w.parse()
+                .map_err(|_| format!("tag {RULES} has {w:?}, not a rule priority"))
+        })
+        .collect()
 }
 
 /// Targets taken out of `group`: `alb-rollout:deregistered` holds the
@@ -212,6 +249,7 @@ pub fn encode(r: &RunRecord) -> BTreeMap<String, String> {
     if let Some(d) = &r.deregistered {
         t.extend(deregistered_tags(d));
     }
+    t.extend(rules_tags(&r.rules));
     t
 }
 
@@ -356,6 +394,7 @@ pub fn decode(tags: &BTreeMap<String, String>) -> Result<Option<RunRecord>, Stri
         original: parse_original(&get_chunked(tags, ORIGINAL))?,
         registered: targets_of_words(&get_chunked(tags, REGISTERED)),
         deregistered: deregistered_of(tags)?,
+        rules: rules_of(tags)?,
     }))
 }
 

@@ -13,6 +13,7 @@ fn record(original: Forward, registered: Vec<Target>) -> RunRecord {
         original,
         registered,
         deregistered: None,
+        rules: vec![],
     }
 }
 

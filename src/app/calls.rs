@@ -216,11 +216,21 @@ fn action_calls(
             Some(route) => write_calls(route, plan, w),
             None => vec![],
         },
-        Action::CreateRule(r) => vec![call(
-            "CreateRule",
-            &r.listener_arn,
-            format!("{}, tagged with the run", rule_text(r)),
-        )],
+        Action::CreateRule(r) => vec![
+            call(
+                "AddTags",
+                owner,
+                format!(
+                    "record priority {} in alb-rollout:rules before creating it",
+                    r.priority
+                ),
+            ),
+            call(
+                "CreateRule",
+                &r.listener_arn,
+                format!("{}, tagged with the run", rule_text(r)),
+            ),
+        ],
         Action::DeleteRule(r) => vec![
             call(
                 "DescribeRules",
@@ -247,8 +257,15 @@ fn drains_blue(plan: &Plan) -> bool {
 }
 
 fn rule_text(r: &RuleSpec) -> String {
+    let when = match r.conditions.is_empty() {
+        true => String::new(),
+        false => format!(
+            " when {}",
+            crate::strategy::rules_render::match_line(&r.conditions)
+        ),
+    };
     format!(
-        "the rule at priority {}: {}",
+        "the rule at priority {}{when}: {}",
         r.priority,
         forward_text(&r.forward)
     )

@@ -103,6 +103,7 @@ fn record_fits(
         original: v.original.clone(),
         registered: register.to_vec(),
         deregistered: None,
+        rules: vec![],
     };
     let own = state_tags::encode(&record).len() + 1 + state_tags::deregistered_tag_count(leaving);
     let users = tags

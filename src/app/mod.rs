@@ -1,9 +1,12 @@
 //! The commands: wiring ports to planners and the executor, and owning what
 //! gets printed. `main` only maps the returned code to the process exit.
 
+mod ab;
+mod ab_report;
 mod blue_green;
 mod calls;
 mod canary;
+mod dark;
 mod dry_run;
 pub mod expiry;
 mod full_deploy;
@@ -11,6 +14,8 @@ mod live;
 pub(crate) mod rollback;
 mod rollback_group;
 mod rolling;
+mod routes;
+mod rule_run;
 mod runner;
 mod status;
 mod status_traffic;
@@ -42,6 +47,9 @@ pub async fn run(cli: Cli) -> i32 {
         Cmd::BlueGreen(a) => blue_green::run(&config, &a, output).await,
         Cmd::Rolling(a) => rolling::run(&config, &a, output).await,
         Cmd::Rollback(a) => rollback::run(&config, &a, output).await,
+        Cmd::Ab(a) => ab::run(&config, &a, output).await,
+        Cmd::Dark(a) => dark::run(&config, &a, output).await,
+        Cmd::Routes(a) => routes::run(&config, &a, output).await,
     }
 }
 

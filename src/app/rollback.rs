@@ -50,7 +50,8 @@ pub async fn restore(
             record.run_id
         ));
     }
-    for action in revert::derive(&recorded::applied(record), AbortMode::Flip) {
+    let applied = recorded::applied_on(record, route.listener_arn());
+    for action in revert::derive(&applied, AbortMode::Flip) {
         done.push(undo(lb, route, record, keys, &action, p).await?);
     }
     Ok(done)
@@ -94,6 +95,10 @@ async fn undo(
             ))
         }
         Action::AwaitHealthy { group, targets } => await_healthy(lb, &group.arn, targets).await,
+        Action::DeleteRule(r) => {
+            super::routes::delete_if_run_owns(lb, route.listener_arn(), r.priority, &record.run_id)
+                .await
+        }
         Action::Unrecord => {
             apply::retry(p.write_attempts, p.backoff, || {
                 lb.remove_tags(route.owner_arn(), keys)
@@ -194,14 +199,23 @@ fn dry_run_text(route: &RouteRef, record: &RunRecord) -> String {
         ),
         _ => String::new(),
     };
+    let rules = match record.rules.as_slice() {
+        [] => String::new(),
+        p => format!(
+            "delete the rules at priority {} if they carry the run's tag, then ",
+            p.iter().map(u32::to_string).collect::<Vec<_>>().join(", ")
+        ),
+    };
     let what = if record.step == state_tags::PROMOTED_STEP {
         format!(
             "run {} had promoted; would remove its record only",
             record.run_id
         )
+    } else if !record.moves_route() {
+        format!("would {rules}remove run record {}", record.run_id)
     } else {
         format!(
-            "would {back}restore the {route} to {} and remove run record {}",
+            "would {rules}{back}restore the {route} to {} and remove run record {}",
             super::dry_run::forward_text(&record.original),
             record.run_id
         )

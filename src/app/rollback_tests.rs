@@ -19,6 +19,7 @@ fn recorded(fake: &FakeLoadBalancer, step: &str) -> (RouteRef, RunRecord, Vec<St
             port: None,
         }],
         deregistered: None,
+        rules: vec![],
     };
     let tags = state_tags::encode(&record);
     fake.force_route(

@@ -17,6 +17,7 @@ use crate::provider::{Probe, ScalarSource, TrafficSource};
 use crate::report::github::{GithubEnv, GithubReporter};
 use crate::report::summary::Finished;
 use crate::report::text::TextReporter;
+use crate::report::RunReport;
 use crate::settings::Analysis;
 use crate::signal::Cancel;
 use std::io::{IsTerminal, Write};
@@ -115,6 +116,13 @@ pub(super) fn run_id(now: SystemTime) -> String {
     format!("r-{:x}{:04x}", d.as_secs(), d.subsec_micros() & 0xffff)
 }
 
+/// What a command adds to the report once the run is over (the A/B
+/// report), before it is printed.
+pub(super) type AfterRun = Box<
+    dyn FnOnce(RunReport) -> std::pin::Pin<Box<dyn std::future::Future<Output = RunReport> + Send>>
+        + Send,
+>;
+
 /// Run, then report: the result on stdout, and inside GitHub Actions the
 /// annotation, outputs and summary.
 pub(super) async fn drive(
@@ -124,6 +132,19 @@ pub(super) async fn drive(
     cancel: Cancel,
     guard: Option<tokio::task::JoinHandle<()>>,
     output: Output,
+) -> i32 {
+    drive_then(cfg, actions, src, cancel, guard, output, None).await
+}
+
+/// `drive`, with `after` filling in the report before it is printed.
+pub(super) async fn drive_then(
+    cfg: RunConfig,
+    actions: Plan,
+    src: Sources,
+    cancel: Cancel,
+    guard: Option<tokio::task::JoinHandle<()>>,
+    output: Output,
+    after: Option<AfterRun>,
 ) -> i32 {
     // A group run has no route: its summary shows no weights.
     let original = cfg.scope.route().map(|_| cfg.plan.original.weights_text());
@@ -145,6 +166,9 @@ pub(super) async fn drive(
         g.abort();
     }
     expiry::relabel(&mut report);
+    if let Some(after) = after {
+        report = after(report).await;
+    }
     match output {
         Output::Json => print_json(&report),
         Output::Text => super::status::print_outcome(&report),

@@ -7,10 +7,14 @@
 //! Targets a run deregisters (`--deregister-blue`) are recorded before each
 //! deregistration is sent, so the record names every target that may have
 //! left: their inverse registers them again and waits until they are
-//! healthy, before the route goes back. Rules a run creates will get their
-//! own key the same way (see `alb::state_tags`).
+//! healthy, before the route goes back. Rules a run creates (`ab`, `dark`)
+//! are recorded by priority before each CreateRule is sent
+//! (`alb-rollout:rules`): their inverse deletes the rule at that priority
+//! only if it carries the run's tag, so a rule the run never got to create
+//! (or someone else's rule at that priority) is left alone. Rule-only runs
+//! never write the route, so their revert does not write it either.
 
-use super::action::{Action, Group, Purpose, Role, RouteWrite};
+use super::action::{Action, Group, Purpose, Role, RouteWrite, RuleSpec};
 use crate::alb::state_tags::{RunRecord, PROMOTED_STEP};
 
 /// The actions a recorded run may have applied, in order. A run marked
@@ -21,9 +25,31 @@ use crate::alb::state_tags::{RunRecord, PROMOTED_STEP};
 /// promotion), so their inverse runs first: blue is back and healthy before
 /// the route moves traffic to it.
 pub fn applied(record: &RunRecord) -> Vec<Action> {
+    applied_on(record, "")
+}
+
+/// `applied`, with the rules the record names on `listener_arn` (the
+/// listener the record was found on: a rule's record is on its listener).
+/// Rules come last: they were created after everything else the run did.
+pub fn applied_on(record: &RunRecord, listener_arn: &str) -> Vec<Action> {
     if record.step == PROMOTED_STEP {
         return vec![Action::Record];
     }
+    let mut out = applied_routes(record);
+    out.extend(record.rules.iter().map(|&priority| {
+        Action::CreateRule(RuleSpec {
+            listener_arn: listener_arn.to_string(),
+            priority,
+            conditions: vec![],
+            forward: crate::alb::Forward::single(&record.green_arn),
+        })
+    }));
+    out
+}
+
+/// The record, registrations, route writes and deregistrations a recorded
+/// run may have applied.
+fn applied_routes(record: &RunRecord) -> Vec<Action> {
     let green = Group {
         arn: record.green_arn.clone(),
         role: Role::Green,
@@ -34,6 +60,9 @@ pub fn applied(record: &RunRecord) -> Vec<Action> {
             group: green,
             targets: record.registered.clone(),
         });
+    }
+    if !record.moves_route() {
+        return out;
     }
     out.push(Action::WriteRoute(RouteWrite {
         from: record.original.clone(),
@@ -76,6 +105,7 @@ mod tests {
             original: Forward::single("blue"),
             registered,
             deregistered: None,
+            rules: vec![],
         }
     }
 
@@ -123,5 +153,34 @@ mod tests {
         assert_eq!(g3.arn, "green", "green's added targets go last");
         let gradual = derive(&applied(&rec), AbortMode::Gradual);
         assert!(matches!(gradual[0], Action::Register { .. }), "{gradual:?}");
+    }
+
+    #[test]
+    fn a_killed_rule_run_deletes_its_recorded_rules_and_never_writes_the_route() {
+        let mut rec = record("starting", vec![]);
+        rec.strategy = "ab".into();
+        rec.rules = vec![7];
+        let r = derive(&applied_on(&rec, "L"), AbortMode::Flip);
+        let [Action::DeleteRule(spec), Action::Unrecord] = r.as_slice() else {
+            panic!("{r:?}")
+        };
+        assert_eq!((spec.listener_arn.as_str(), spec.priority), ("L", 7));
+        rec.rules = vec![];
+        let r = derive(&applied_on(&rec, "L"), AbortMode::Flip);
+        assert_eq!(r, vec![Action::Unrecord], "killed before its CreateRule");
+        rec.strategy = "canary".into();
+        rec.rules = vec![3];
+        let r = derive(&applied_on(&rec, "L"), AbortMode::Flip);
+        assert!(
+            matches!(
+                r.as_slice(),
+                [
+                    Action::DeleteRule(_),
+                    Action::WriteRoute(_),
+                    Action::Unrecord
+                ]
+            ),
+            "a route run's rules go first, then the route: {r:?}"
+        );
     }
 }

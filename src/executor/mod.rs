@@ -21,6 +21,7 @@ mod steps;
 mod targets;
 
 pub use crate::engine::{GroupScope, Scope};
+pub use targets::RULE_TAG;
 
 use crate::alb::Target;
 use crate::analysis::collect::{Sources, Subjects};
@@ -80,6 +81,8 @@ pub struct Executor<'a> {
     draining_marked: bool,
     /// Targets deregistered so far, as the record lists them.
     deregistered: Vec<Target>,
+    /// Priorities of the rules recorded so far (`alb-rollout:rules`).
+    rules: Vec<u32>,
     /// When the run last wrote its heartbeat (or its record).
     last_beat: std::sync::Mutex<Instant>,
 }
@@ -106,6 +109,7 @@ impl<'a> Executor<'a> {
             duration_seconds: 0.0,
             left_behind: None,
             warnings: vec![],
+            ab: None,
         };
         Executor {
             route_now: plan.original.clone(),
@@ -122,6 +126,7 @@ impl<'a> Executor<'a> {
             promoted_marked: false,
             draining_marked: false,
             deregistered: vec![],
+            rules: vec![],
             last_beat: std::sync::Mutex::new(Instant::now()),
         }
     }

@@ -30,6 +30,7 @@ impl Executor<'_> {
             original: self.plan.original.clone(),
             registered: self.plan.registered(),
             deregistered: None,
+            rules: vec![],
         };
         let mut tags = state_tags::encode(&record);
         tags.extend(self.heartbeat().tag());
@@ -283,5 +284,35 @@ impl Executor<'_> {
         apply::retry(p.write_attempts, p.backoff, || lb.remove_tags(owner, keys))
             .await
             .map_err(|e| format!("the run record tags remain on {owner}: {e}"))
+    }
+
+    /// Before a CreateRule: add its priority to the record's
+    /// `alb-rollout:rules`, so `rollback` after a `kill -9` between this and
+    /// the call deletes the rule (only if it carries the run's tag: a
+    /// CreateRule that never landed leaves nothing of the run's there).
+    pub(super) async fn record_rule(&mut self, priority: u32) -> Result<(), Reason> {
+        if self.record_keys.is_empty() {
+            return Ok(());
+        }
+        if !self.rules.contains(&priority) {
+            self.rules.push(priority);
+        }
+        let tags = state_tags::rules_tags(&self.rules);
+        let (lb, p) = (self.src.lb.clone(), self.cfg.apply);
+        let owner = self.cfg.scope.owner_arn();
+        if let Err(e) =
+            apply::retry(p.write_attempts, p.backoff, || lb.add_tags(owner, &tags)).await
+        {
+            self.rules.retain(|&r| r != priority);
+            return Err(Reason::Error(format!(
+                "could not record the rule about to be created (priority {priority}) on {owner}: {e}; it was not created"
+            )));
+        }
+        for k in tags.into_keys() {
+            if !self.record_keys.contains(&k) {
+                self.record_keys.push(k);
+            }
+        }
+        Ok(())
     }
 }

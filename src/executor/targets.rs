@@ -180,11 +180,33 @@ impl Executor<'_> {
         }
     }
 
+    /// The rule's priority goes into the run record before CreateRule is
+    /// sent, so `rollback` after a `kill -9` finds the rule; not recorded,
+    /// not sent. The bake after it judges only what came after the rule.
     pub(super) async fn create_rule(&mut self, r: &RuleSpec) -> Result<(), Fail> {
+        self.checkpoint()?;
+        self.record_rule(r.priority).await?;
         self.checkpoint()?;
         self.create_rule_now(r)
             .await
-            .map_err(|e| Fail::After(Reason::Error(e)))
+            .map_err(|e| Fail::After(Reason::Error(e)))?;
+        self.shifted_at = std::time::SystemTime::now();
+        // The rule is the run's one step: its intervals are reported under
+        // it (the segment all to green; the route's weights are untouched).
+        let at = self.elapsed();
+        self.report.record_step(crate::plan::Tenths::FULL, 0, 0, at);
+        self.rule_progress(true, r);
+        Ok(())
+    }
+
+    fn rule_progress(&mut self, created: bool, r: &RuleSpec) {
+        let matches = crate::strategy::rules_render::match_line(&r.conditions);
+        self.out.progress(Progress::Rule {
+            created,
+            priority: r.priority,
+            matches: &matches,
+            forward: &r.forward,
+        });
     }
 
     pub(super) async fn create_rule_now(&self, r: &RuleSpec) -> Result<(), String> {
@@ -221,7 +243,9 @@ impl Executor<'_> {
         self.checkpoint()?;
         self.delete_rule_arn(&arn)
             .await
-            .map_err(|e| Fail::After(Reason::Error(e)))
+            .map_err(|e| Fail::After(Reason::Error(e)))?;
+        self.rule_progress(false, r);
+        Ok(())
     }
 
     /// The revert's delete: the rule at the spec's priority if this run

@@ -356,7 +356,7 @@ fn error(targets: &[MetricTarget], message: &str) -> ProviderError {
 
 /// The SDK's top-level Display is terse ("service error", "dispatch
 /// failure"); operators need the code and message, or the cause chain.
-fn sdk_error_message<E, R>(err: &SdkError<E, R>) -> String
+pub(crate) fn sdk_error_message<E, R>(err: &SdkError<E, R>) -> String
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
     R: std::fmt::Debug,

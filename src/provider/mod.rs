@@ -3,10 +3,12 @@
 //!
 //! - `cloudwatch`: request count, target 5xx and response time of a target
 //!   group from the ALB's CloudWatch metrics, fetched raw (no metric math).
+//! - `cloudwatch_report`: the same metrics over a whole A/B run, with p50/p99.
 //! - `prometheus`: one instant query, one number.
 //! - `probe`: one HTTP GET, its status and latency.
 
 pub mod cloudwatch;
+pub mod cloudwatch_report;
 pub mod fake;
 pub mod probe;
 pub mod prometheus;

@@ -149,6 +149,9 @@ pub struct HttpProbe {
     /// The URL with its secrets masked: the only form that is ever printed.
     url: String,
     client: reqwest::Client,
+    /// Sent with every request: `dark` and `ab` reach green through the
+    /// load balancer with the header (or cookie) their rule matches.
+    headers: Vec<(String, String)>,
 }
 
 impl HttpProbe {
@@ -173,7 +176,13 @@ impl HttpProbe {
             raw_url: url.to_string(),
             url: masked,
             client,
+            headers: vec![],
         })
+    }
+
+    /// The same probe, sending `headers` with every request.
+    pub fn with_headers(self, headers: Vec<(String, String)>) -> Self {
+        HttpProbe { headers, ..self }
     }
 }
 
@@ -183,7 +192,11 @@ impl Probe for HttpProbe {
     /// large page does not skew it (or cost memory).
     async fn probe(&self) -> ProbeOutcome {
         let started = Instant::now();
-        let result = self.client.get(&self.raw_url).send().await;
+        let mut req = self.client.get(&self.raw_url);
+        for (k, v) in &self.headers {
+            req = req.header(k, v);
+        }
+        let result = req.send().await;
         let latency_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
         match result {
             Ok(resp) => ProbeOutcome {
@@ -334,6 +347,18 @@ mod tests {
         let head = server.await.expect("server");
         assert!(head.starts_with("GET /health HTTP/1.1"), "{head}");
         assert_eq!(probe.url(), url);
+    }
+
+    #[tokio::test]
+    async fn probe_sends_its_headers() {
+        let resp = test_server::response("200 OK", "text/plain", "ok");
+        let (base, server) = test_server::serve_once(resp).await;
+        let probe = HttpProbe::new(&format!("{base}/"), DEFAULT_PROBE_TIMEOUT)
+            .expect("probe")
+            .with_headers(vec![("X-Variant".into(), "b".into())]);
+        assert_eq!(probe.probe().await.status, Some(200));
+        let head = server.await.expect("server").to_ascii_lowercase();
+        assert!(head.contains("x-variant: b\r\n"), "{head}");
     }
 
     #[tokio::test]

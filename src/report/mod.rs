@@ -77,6 +77,14 @@ pub enum Progress<'a> {
         forward: &'a Forward,
     },
     Warning(String),
+    /// A rule of the run's (`ab`, `dark`) was created, or deleted as planned.
+    Rule {
+        created: bool,
+        priority: u32,
+        /// The rule's conditions in `--match` form.
+        matches: &'a str,
+        forward: &'a Forward,
+    },
     /// Once a second during a wait, for a live view on a terminal.
     Tick {
         label: &'a str,

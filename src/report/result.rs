@@ -56,6 +56,10 @@ pub struct RunReport {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub left_behind: Option<String>,
     pub warnings: Vec<String>,
+    /// `ab`: the per-variant report, its significance test, and where its
+    /// numbers come from (docs/ab.md).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ab: Option<serde_json::Value>,
 }
 
 impl RunReport {

@@ -66,6 +66,7 @@ pub(crate) fn report(reverted: bool) -> RunReport {
         duration_seconds: 13.0,
         left_behind: None,
         warnings: vec![],
+        ab: None,
     };
     if reverted {
         r.steps[1].intervals.push(bad.clone());

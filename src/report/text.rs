@@ -197,6 +197,16 @@ impl<W: Write + Send> TextReporter<W> {
                 )
             }
             Progress::Warning(w) => format!("{} {w}", self.paint("warning:", "33")),
+            Progress::Rule {
+                created,
+                priority,
+                matches,
+                forward,
+            } => format!(
+                "rule {} at priority {priority}: {matches} -> {}",
+                if created { "created" } else { "deleted" },
+                forward.weights_text()
+            ),
             Progress::Tick { .. } => return None,
         })
     }

@@ -3,8 +3,10 @@
 //! planned here but derived by the engine from what was applied. `rolling`
 //! works inside one target group and has no route. `rules` and
 //! `rule_priority` hold the pure parts of rule-based strategies (A/B, dark
-//! launch): `--match` to ALB conditions within ALB's limits, and priority choice.
+//! launch): `--match` to ALB conditions within ALB's limits, and priority choice;
+//! `ab` plans both rule strategies (`ab`, `dark`).
 
+pub mod ab;
 pub mod blue_green;
 pub mod canary;
 pub mod drain_blue;
@@ -12,3 +14,4 @@ pub mod rolling;
 pub mod rule_priority;
 pub mod rules;
 mod rules_fields;
+pub mod rules_render;

@@ -2,11 +2,13 @@
 //! AWS emulator (tests/emulator), with traffic through its ALB data plane.
 //! Each test starts its own emulator, so tests are isolated and parallel.
 
+mod ab;
 mod adapter;
 mod analysis;
 mod blue_green;
 mod canary;
 mod cloudwatch_timing;
+mod dark;
 mod faults;
 mod full_deploy;
 mod github;

@@ -368,7 +368,22 @@ pub struct Traffic {
 
 impl Traffic {
     pub fn start(url: &str, rps: u32, max: Duration) -> Traffic {
+        Traffic::start_with_headers(url, rps, max, &[])
+    }
+
+    /// `start`, every request carrying `headers` (e.g. the one an A/B
+    /// rule matches).
+    pub fn start_with_headers(
+        url: &str,
+        rps: u32,
+        max: Duration,
+        headers: &[(&str, &str)],
+    ) -> Traffic {
         assert!(url.starts_with("http://127."), "traffic only to loopback");
+        let headers: Vec<(String, String)> = headers
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         let (stop, counts) = (
             Arc::new(AtomicBool::new(false)),
             Arc::new(Mutex::new(Counts::default())),
@@ -378,7 +393,11 @@ impl Traffic {
             let start = Instant::now();
             let gap = Duration::from_secs_f64(1.0 / f64::from(rps.max(1)));
             while !s.load(Ordering::Relaxed) && start.elapsed() < max {
-                let key = match http("GET", &u, None, &[]) {
+                let h: Vec<(&str, &str)> = headers
+                    .iter()
+                    .map(|(k, v)| (k.as_str(), v.as_str()))
+                    .collect();
+                let key = match http("GET", &u, None, &h) {
                     Ok((status, head, _)) => {
                         let version = head
                             .lines()

@@ -1,0 +1,363 @@
+//! What `ab` and `dark` share: their flags parsed, the preflight (the
+//! deploys' checks of the listener, blue and green and the record lock,
+//! plus the rule: `--match` within ALB's limits and a free priority, and a
+//! warning for the rules evaluated before it), the dry run, and the
+//! execution of the rule plan (`strategy::ab`) on the listener's default
+//! action as the run's scope. Every problem is reported at once, exit 2,
+//! before any mutating call.
+
+use super::canary::register_targets;
+use super::runner::{credentials_fit, drive_then, refresher, run_id, sources, AfterRun, Timing};
+use super::{dry_run, expiry, invalid, live};
+use crate::alb::aws::AwsLoadBalancer;
+use crate::alb::{LoadBalancerPort, Rule};
+use crate::analysis::collect::Subjects;
+use crate::analysis::BakeTracker;
+use crate::cli::{AnalysisArgs, Output, RuleArgs};
+use crate::engine::{AbortMode, Plan};
+use crate::executor::{apply::ApplyPolicy, RunConfig, Scope};
+use crate::plan::parse_duration;
+use crate::preflight::{self, InputError, Request, Validated};
+use crate::provider::probe::{parse_probe_spec, HttpProbe, DEFAULT_PROBE_TIMEOUT};
+use crate::provider::{MetricTarget, Probe};
+use crate::settings::{self, Analysis};
+use crate::signal::Cancel;
+use crate::strategy::ab::{plan, RuleRunInput};
+use crate::strategy::canary::CanaryPlan;
+use crate::strategy::rules::{choose_priority, conditions, parse_matches, rules_before, Match};
+use crate::strategy::rules_render::match_line;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// The flags of a rule run, parsed.
+pub(super) struct RuleFlags {
+    pub matches: Vec<Match>,
+    pub duration: Duration,
+    pub analysis: Analysis,
+    pub health_timeout: Duration,
+    pub revert_timeout: Duration,
+}
+
+/// `--match` errors name their value: `--match "x": why`.
+fn match_error(m: &str) -> InputError {
+    match m.split_once(": ") {
+        Some((culprit, why)) if culprit.starts_with("--match") => InputError::new(culprit, why),
+        _ => InputError::new("--match", m),
+    }
+}
+
+/// Parse the shared flags; `duration` defaults to one analysis interval.
+pub(super) fn parse(
+    a: &RuleArgs,
+    an: &AnalysisArgs,
+    duration: Option<&str>,
+) -> Result<RuleFlags, Vec<InputError>> {
+    let mut errors = Vec::new();
+    let matches = parse_matches(&a.matches)
+        .map_err(|e| errors.extend(e.iter().map(|m| match_error(m))))
+        .ok();
+    let analysis = settings::from_flags_and_file(a.config.as_deref(), an, &mut errors);
+    let mut dur = |flag: &str, v: &str| {
+        parse_duration(flag, v)
+            .map_err(|e| errors.push(InputError::for_flag(flag, &e)))
+            .ok()
+    };
+    let health_timeout = dur("--health-timeout", &a.health_timeout);
+    let revert_timeout = dur("--revert-timeout", &a.revert_timeout);
+    let duration = duration.map(|d| dur("--duration", d));
+    if duration.flatten().is_some_and(|d| d.is_zero()) {
+        errors.push(InputError::new(
+            "--duration",
+            "must be more than 0s: the rule is judged while it lives",
+        ));
+    }
+    match (matches, analysis, health_timeout, revert_timeout, duration) {
+        (Some(matches), Some(analysis), Some(health_timeout), Some(revert_timeout), d)
+            if errors.is_empty() =>
+        {
+            let duration = match d {
+                Some(Some(d)) => d,
+                _ => analysis.interval,
+            };
+            Ok(RuleFlags {
+                matches,
+                duration,
+                analysis,
+                health_timeout,
+                revert_timeout,
+            })
+        }
+        _ => Err(errors),
+    }
+}
+
+/// What preflight hands the command.
+pub(super) struct RuleChecked {
+    pub lb: Arc<dyn LoadBalancerPort>,
+    pub flags: RuleFlags,
+    pub validated: Validated,
+    pub priority: u32,
+    pub sdk_expiry: Option<SystemTime>,
+}
+
+/// Blue when not given: the group the listener's default action forwards
+/// the most to. `None` when the listener cannot say (preflight names why).
+async fn default_blue(lb: &dyn LoadBalancerPort, listener: &str) -> Option<String> {
+    let l = lb.listener(listener).await.ok()?;
+    let f = l.default_action.as_forward()?;
+    f.groups
+        .iter()
+        .max_by_key(|g| g.weight)
+        .map(|g| g.target_group_arn.clone())
+}
+
+/// The rule's priority and the warning about rules evaluated before it.
+fn priority(rules: &[Rule], requested: Option<u32>) -> Result<(u32, Option<String>), InputError> {
+    let culprit = match requested {
+        Some(p) => format!("--priority {p}"),
+        None => "--listener".to_string(),
+    };
+    let p = choose_priority(rules, requested).map_err(|e| InputError::new(culprit, e))?;
+    let before: Vec<String> = rules_before(rules, p)
+        .iter()
+        .map(|r| format!("priority {} ({})", r.priority, match_line(&r.conditions)))
+        .collect();
+    let warning = (!before.is_empty()).then(|| {
+        format!(
+            "the new rule takes priority {p}; ALB evaluates these rules first, and a request they match never reaches green: {}",
+            before.join("; ")
+        )
+    });
+    Ok((p, warning))
+}
+
+/// The preflight: every problem at once (exit 2), no mutating call.
+pub(super) async fn preflight(
+    config: &aws_config::SdkConfig,
+    a: &RuleArgs,
+    blue: Option<&str>,
+    parsed: Result<RuleFlags, Vec<InputError>>,
+    output: Output,
+) -> Result<RuleChecked, i32> {
+    let (env_errors, sdk_expiry) = crate::aws_env::check_with_expiry(config).await;
+    let mut errors = parsed.as_ref().err().cloned().unwrap_or_default();
+    if !env_errors.is_empty() {
+        errors.extend(env_errors);
+        return Err(invalid(&errors, output));
+    }
+    let lb: Arc<dyn LoadBalancerPort> = Arc::new(AwsLoadBalancer::new(config));
+    let resolved = match blue {
+        Some(b) => Some(b.to_string()),
+        None => default_blue(lb.as_ref(), &a.listener).await,
+    };
+    let blue_ref = resolved.clone().unwrap_or_default();
+    let req = Request {
+        listener_arn: &a.listener,
+        rule_arn: None,
+        blue: &blue_ref,
+        green: &a.green,
+        register: &register_targets(&[]),
+        force: a.force,
+    };
+    let state = live::read(lb.as_ref(), &req).await;
+    let validated = preflight::validate(&req, &state)
+        .map_err(|e| {
+            // No --blue and no forward to take it from: the listener's own
+            // error says why; a lookup of "" would only add noise.
+            errors.extend(
+                e.into_iter()
+                    .filter(|x| resolved.is_some() || !x.culprit.starts_with("--blue")),
+            )
+        })
+        .ok();
+    if resolved.is_none() && state.listener.is_ok() {
+        errors.push(InputError::new("--listener", "its default action does not forward to a target group, so there is no blue to compare with; point --listener at a listener that forwards (or give --blue)"));
+    }
+    let rules = lb.rules(&a.listener).await;
+    let chosen = match &rules {
+        Ok(rules) => priority(rules, a.priority).map_err(|e| errors.push(e)).ok(),
+        Err(_) => None, // the listener's lookup error is reported above
+    };
+    match (parsed, validated, chosen) {
+        (Ok(flags), Some(validated), Some((priority, warning))) if errors.is_empty() => {
+            if let Some(w) = warning {
+                eprintln!("warning: {w}");
+            }
+            Ok(RuleChecked {
+                lb,
+                flags,
+                validated,
+                priority,
+                sdk_expiry,
+            })
+        }
+        _ => Err(invalid(&errors, output)),
+    }
+}
+
+/// The run's plan from what preflight checked.
+pub(super) fn planned(c: &RuleChecked, strategy: &'static str, keep: bool) -> Plan {
+    let v = &c.validated;
+    plan(&RuleRunInput {
+        strategy,
+        listener_arn: v.route.listener_arn(),
+        original: &v.original,
+        blue: &v.blue.arn,
+        green: &v.green.arn,
+        priority: c.priority,
+        conditions: conditions(&c.flags.matches),
+        duration: c.flags.duration,
+        keep,
+    })
+}
+
+/// The headers that make a request match the rule, for a probe sent
+/// through the load balancer: a header match's value (a wildcard stands
+/// for nothing, `?` for one `x`), a cookie match as a `Cookie` header.
+/// Query, path and source-ip matches the probe URL must satisfy itself.
+pub fn probe_headers(matches: &[Match]) -> Vec<(String, String)> {
+    matches
+        .iter()
+        .filter_map(|m| match m {
+            Match::Header { name, value } => {
+                Some((name.clone(), value.replace('*', "").replace('?', "x")))
+            }
+            Match::Cookie { name, value } => Some(("Cookie".into(), format!("{name}={value}"))),
+            _ => None,
+        })
+        .collect()
+}
+
+/// `--probe` with the rule's headers, if given.
+pub(super) fn header_probe(f: &RuleFlags) -> Result<Option<HttpProbe>, InputError> {
+    let Some(spec) = f.analysis.probe.as_deref() else {
+        return Ok(None);
+    };
+    let (url, _) = parse_probe_spec(spec).map_err(|e| InputError::new("--probe", e))?;
+    let p = HttpProbe::new(&url, DEFAULT_PROBE_TIMEOUT)
+        .map_err(|e| InputError::new("--probe", e.message))?;
+    Ok(Some(p.with_headers(probe_headers(&f.matches))))
+}
+
+/// A dry run, or the run: `probe` replaces the plain `--probe`, `after`
+/// adds to the report before it is printed.
+pub(super) async fn start(
+    config: &aws_config::SdkConfig,
+    c: RuleChecked,
+    actions: Plan,
+    dry: bool,
+    probe: Option<Arc<dyn Probe>>,
+    after: impl FnOnce(Cancel) -> Option<AfterRun>,
+    output: Output,
+) -> i32 {
+    let v = &c.validated;
+    let idle = CanaryPlan {
+        blue: v.blue.arn.clone(),
+        green: v.green.arn.clone(),
+        original: v.original.clone(),
+        steps: vec![],
+        promoted: v.original.clone(),
+        abort: AbortMode::Flip,
+        drain: None,
+    };
+    let an = &c.flags.analysis;
+    if dry {
+        let code = dry_run::print(v, &idle, &actions, an, output);
+        crate::report::github::result_only("dry-run", None);
+        return code;
+    }
+    let timing = Timing {
+        analysis: an,
+        health_timeout: c.flags.health_timeout,
+        revert_timeout: c.flags.revert_timeout,
+    };
+    let expiry = match credentials_fit(c.sdk_expiry, &actions, timing) {
+        Ok(e) => e,
+        Err(e) => return invalid(&[e], output),
+    };
+    let mut src = match sources(config, c.lb.clone(), an) {
+        Ok(s) => s,
+        Err(e) => return invalid(&e, output),
+    };
+    src.probe = probe;
+    let cfg = run_config(&c, idle);
+    let cancel = Cancel::new();
+    cancel.on_signals();
+    let guard = expiry.map(|at| {
+        expiry::guard(
+            cancel.clone(),
+            at,
+            expiry::margin(c.flags.revert_timeout),
+            refresher(config),
+        )
+    });
+    let after = after(cancel.clone());
+    drive_then(cfg, actions, src, cancel, guard, output, after).await
+}
+
+/// The executor's configuration of a rule run.
+fn run_config(c: &RuleChecked, idle: CanaryPlan) -> RunConfig {
+    let (v, an) = (&c.validated, &c.flags.analysis);
+    let now = SystemTime::now();
+    RunConfig {
+        run_id: run_id(now),
+        scope: Scope::Route(v.route.clone()),
+        register: vec![],
+        interval: an.interval,
+        health_timeout: c.flags.health_timeout,
+        drain_timeout: Duration::from_secs(600),
+        health_poll: Duration::from_secs(2),
+        thresholds: an.thresholds.clone(),
+        tracker: BakeTracker::new(an.failure_limit, an.on_no_data, an.no_data_timeout),
+        revert_timeout: c.flags.revert_timeout,
+        subjects: subjects(v),
+        started_unix: now
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0),
+        apply: ApplyPolicy::default(),
+        plan: idle,
+    }
+}
+
+/// Green and blue as CloudWatch names them (the A/B report reads both).
+pub(super) fn metric_targets(v: &Validated) -> (MetricTarget, MetricTarget) {
+    (
+        MetricTarget::from_arns(&v.green.arn, &v.load_balancer_arn),
+        MetricTarget::from_arns(&v.blue.arn, &v.load_balancer_arn),
+    )
+}
+
+/// Green and blue as the analysis measures them.
+pub(super) fn subjects(v: &Validated) -> Subjects {
+    let (green, blue) = metric_targets(v);
+    Subjects {
+        green_arn: v.green.arn.clone(),
+        green,
+        blue: Some(blue),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn probes_carry_what_the_rule_matches() {
+        let m = parse_matches(&[
+            "header:X-Variant=b*".to_string(),
+            "cookie:variant=b".to_string(),
+            "path:/beta/*".to_string(),
+        ])
+        .unwrap();
+        assert_eq!(
+            probe_headers(&m),
+            vec![
+                ("X-Variant".to_string(), "b".to_string()),
+                ("Cookie".to_string(), "variant=b".to_string())
+            ]
+        );
+        assert_eq!(match_error("--match \"x\": bad").culprit, "--match \"x\"");
+        assert_eq!(match_error("these matches need 6").culprit, "--match");
+    }
+}
