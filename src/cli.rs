@@ -120,6 +120,15 @@ pub struct RunArgs {
     /// Start even if the route records another run in progress.
     #[arg(long, env = "ALB_ROLLOUT_FORCE", value_parser = BoolishValueParser::new())]
     pub force: bool,
+    /// Before any public traffic, send only requests with this header
+    /// (NAME=VALUE) to green, through a tagged rule, judged by --probe sent
+    /// with the header; see docs/dark-launch.md.
+    #[arg(long, env = "ALB_ROLLOUT_PREVIEW_HEADER")]
+    pub preview_header: Option<String>,
+    /// With --preview-header: how long the preview lasts [default: one
+    /// --interval].
+    #[arg(long, env = "ALB_ROLLOUT_PREVIEW")]
+    pub preview: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -41,6 +41,7 @@ fn parse(a: &BlueGreenArgs) -> Result<(Parsed, Holds), Vec<InputError>> {
     let drain = full_deploy::parse(&a.drain)
         .map_err(|e| errors.extend(e))
         .ok();
+    let preview = super::preview::parse(&a.run, &mut errors);
     match (
         analysis,
         bake,
@@ -68,6 +69,7 @@ fn parse(a: &BlueGreenArgs) -> Result<(Parsed, Holds), Vec<InputError>> {
                 revert_timeout,
                 drain: drain.flags,
                 drain_timeout: drain.timeout,
+                preview,
             };
             Ok((parsed, Holds { bake, keep_blue }))
         }
@@ -117,6 +119,10 @@ pub async fn run(config: &aws_config::SdkConfig, a: &BlueGreenArgs, output: Outp
         Ok(d) => d,
         Err(e) => return invalid(&[e], output),
     };
+    let preview = match super::canary::preview_of(lb.as_ref(), &validated, &parsed).await {
+        Ok(p) => p,
+        Err(e) => return invalid(&[e], output),
+    };
     let bg = plan(&BlueGreenInput {
         original: &validated.original,
         blue: &validated.blue.arn,
@@ -125,7 +131,8 @@ pub async fn run(config: &aws_config::SdkConfig, a: &BlueGreenArgs, output: Outp
         keep_blue: holds.keep_blue,
         final_route: a.run.final_route,
     })
-    .with_drain(drain);
+    .with_drain(drain)
+    .with_preview(preview);
     let planned = Planned {
         actions: bg.actions(&parsed.register),
         canary: bg.switch,

@@ -389,6 +389,9 @@ fn bake_call(
         format!("for {hold}, checking every {every}")
     };
     let what = match scope {
+        _ if !b.public_traffic() => format!(
+            "preview: green only behind the header rule, analysed for {hold} by the probe (sent with the header) and target health, checking every {every}"
+        ),
         Scope::Group(_) => format!(
             "after round {} ({} of the targets replaced), analyse {how}",
             b.step + 1,

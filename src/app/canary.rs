@@ -36,6 +36,8 @@ pub(super) struct Parsed {
     /// `--deregister-blue` and `--settle` (`full_deploy`).
     pub drain: Option<full_deploy::DrainFlags>,
     pub drain_timeout: Duration,
+    /// `--preview-header` and `--preview`.
+    pub preview: Option<super::preview::PreviewFlags>,
 }
 
 /// A strategy's plan: the canary-shaped one the executor is configured
@@ -77,6 +79,7 @@ fn parse(a: &CanaryArgs) -> Result<Parsed, Vec<InputError>> {
         }
     }
     let register = register_targets(&a.register);
+    let preview = super::preview::parse(&a.run, &mut errors);
     let drain = full_deploy::parse(&a.drain)
         .map_err(|e| errors.extend(e))
         .ok();
@@ -96,9 +99,19 @@ fn parse(a: &CanaryArgs) -> Result<Parsed, Vec<InputError>> {
             revert_timeout,
             drain: drain.flags,
             drain_timeout: drain.timeout,
+            preview,
         }),
         _ => Err(errors),
     }
+}
+
+/// The preview's rule and hold, placed next to the listener's rules.
+pub(super) async fn preview_of(
+    lb: &dyn LoadBalancerPort,
+    v: &Validated,
+    p: &Parsed,
+) -> Result<Option<crate::strategy::canary::Preview>, InputError> {
+    super::preview::plan(lb, v, p.preview.as_ref(), &p.analysis).await
 }
 
 /// What preflight hands a strategy: the port, the parsed flags, the live
@@ -175,6 +188,10 @@ pub async fn run(config: &aws_config::SdkConfig, a: &CanaryArgs, output: Output)
         Ok(d) => d,
         Err(e) => return invalid(&[e], output),
     };
+    let preview = match preview_of(lb.as_ref(), &validated, &parsed).await {
+        Ok(p) => p,
+        Err(e) => return invalid(&[e], output),
+    };
     let plan = plan(&CanaryInput {
         original: &validated.original,
         blue: &validated.blue.arn,
@@ -185,7 +202,8 @@ pub async fn run(config: &aws_config::SdkConfig, a: &CanaryArgs, output: Output)
         final_route: a.run.final_route,
     })
     .with_abort(a.abort)
-    .with_drain(drain);
+    .with_drain(drain)
+    .with_preview(preview);
     let actions = plan.actions(&parsed.register);
     let planned = Planned {
         canary: plan,
@@ -241,10 +259,16 @@ async fn execute(
     output: Output,
     expiry: Option<SystemTime>,
 ) -> i32 {
-    let src = match sources(config, lb, &p.analysis) {
+    let mut src = match sources(config, lb, &p.analysis) {
         Ok(s) => s,
         Err(e) => return invalid(&e, output),
     };
+    if let Some(f) = &p.preview {
+        src.probe = match super::preview::probe(&p.analysis, f) {
+            Ok(probe) => probe,
+            Err(e) => return invalid(&[e], output),
+        };
+    }
     let now = SystemTime::now();
     let an = &p.analysis;
     let cfg = RunConfig {

@@ -11,6 +11,7 @@ mod dry_run;
 pub mod expiry;
 mod full_deploy;
 mod live;
+mod preview;
 pub(crate) mod rollback;
 mod rollback_group;
 mod rolling;

@@ -259,6 +259,7 @@ pub(super) async fn start(
         promoted: v.original.clone(),
         abort: AbortMode::Flip,
         drain: None,
+        preview: None,
     };
     let an = &c.flags.analysis;
     if dry {

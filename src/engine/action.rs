@@ -86,6 +86,16 @@ pub struct BakeSpec {
     pub duration: Duration,
 }
 
+impl BakeSpec {
+    /// A hold at 0%: a preview through a header rule (`--preview-header`),
+    /// where green gets no public traffic, so CloudWatch has nothing to
+    /// judge and the probe and target health decide. A canary step is never
+    /// at 0% (its percents start above 0).
+    pub fn public_traffic(&self) -> bool {
+        self.percent.0 > 0
+    }
+}
+
 /// One thing a run does.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "action", rename_all = "kebab-case")]

@@ -6,7 +6,7 @@ use super::{apply, Executor, Fail};
 use crate::alb::{
     state_tags, Forward, HealthCounts, HealthState, RouteAction, Target, TargetHealth,
 };
-use crate::analysis::collect::{collect, Window};
+use crate::analysis::collect::{collect, Sources, Window};
 use crate::analysis::{judge, BakeDecision, Verdict};
 use crate::engine::{BakeSpec, Group, Purpose, Reason, RouteWrite};
 use crate::provider::cloudwatch::{first_minute, unix, BUCKET_SECONDS};
@@ -232,6 +232,13 @@ impl Executor<'_> {
             after: None,
         };
         let mut baked = Duration::ZERO;
+        let sources = match step.public_traffic() {
+            true => self.src.clone(),
+            false => Sources {
+                traffic: None,
+                ..self.src.clone()
+            },
+        };
         let result = loop {
             if baked >= step.duration {
                 break Ok(());
@@ -247,7 +254,7 @@ impl Executor<'_> {
                 break Err(r);
             }
             let sample = match self
-                .unless_cancelled(collect(&self.src, &self.cfg.subjects, window))
+                .unless_cancelled(collect(&sources, &self.cfg.subjects, window))
                 .await
             {
                 Ok(s) => s,

@@ -31,6 +31,7 @@ impl<W: Write + Send> TextReporter<W> {
     /// switch, rolling's round.
     fn stage(&self, step: usize, percent: crate::plan::Tenths) -> String {
         match self.strategy.as_str() {
+            _ if percent.0 == 0 => "preview through the header rule".to_string(),
             "blue-green" => format!("switched, {percent} to green"),
             "rolling" => format!("round {}, {percent} replaced", step + 1),
             _ => format!("step {} at {percent}", step + 1),

@@ -72,6 +72,14 @@ impl BlueGreenPlan {
         }
     }
 
+    /// A dark preview before the switch (`--preview-header`).
+    pub fn with_preview(self, preview: Option<super::canary::Preview>) -> Self {
+        BlueGreenPlan {
+            switch: self.switch.with_preview(preview),
+            ..self
+        }
+    }
+
     /// The route the switch writes: green at 100%, blue at weight 0.
     pub fn switched(&self) -> &Forward {
         &self.switch.steps[0].forward

@@ -7,7 +7,9 @@
 
 use super::drain_blue::BlueDrain;
 use crate::alb::{Forward, ForwardShape, Stickiness, Target, WeightedGroup, MAX_WEIGHT};
-use crate::engine::{AbortMode, Action, BakeSpec, Group, Plan, Purpose, Role, RouteWrite};
+use crate::engine::{
+    AbortMode, Action, BakeSpec, Group, Plan, Purpose, Role, RouteWrite, RuleSpec,
+};
 use crate::plan::{Step, Tenths};
 use serde::Serialize;
 use std::time::Duration;
@@ -45,6 +47,20 @@ pub struct CanaryPlan {
     /// (`--deregister-blue`): the full deploy.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub drain: Option<BlueDrain>,
+    /// Before any public traffic, green reachable only through a header
+    /// rule for a while (`--preview-header`): a dark preview.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub preview: Option<Preview>,
+}
+
+/// The preview: the rule that sends requests carrying the header to green,
+/// created before the first step and deleted after `duration` of analysis
+/// by probe (through the rule) and health.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Preview {
+    pub rule: RuleSpec,
+    #[serde(rename = "seconds", with = "crate::plan::seconds")]
+    pub duration: Duration,
 }
 
 impl CanaryPlan {
@@ -60,6 +76,7 @@ impl CanaryPlan {
             promoted: Forward::single(group),
             abort: AbortMode::Flip,
             drain: None,
+            preview: None,
         }
     }
 }
@@ -164,6 +181,7 @@ pub fn plan(input: &CanaryInput) -> CanaryPlan {
         promoted,
         abort: AbortMode::Flip,
         drain: None,
+        preview: None,
     }
 }
 
@@ -178,6 +196,10 @@ impl CanaryPlan {
 
     pub fn with_drain(self, drain: Option<BlueDrain>) -> Self {
         CanaryPlan { drain, ..self }
+    }
+
+    pub fn with_preview(self, preview: Option<Preview>) -> Self {
+        CanaryPlan { preview, ..self }
     }
 
     /// The run as actions. `register` are the targets asked for with
@@ -212,6 +234,15 @@ impl CanaryPlan {
             group: green,
             targets: register.to_vec(),
         });
+        if let Some(p) = &self.preview {
+            actions.push(Action::CreateRule(p.rule.clone()));
+            actions.push(Action::Bake(BakeSpec {
+                step: 0,
+                percent: Tenths(0),
+                duration: p.duration,
+            }));
+            actions.push(Action::DeleteRule(p.rule.clone()));
+        }
         let (mut from, of) = (self.original.clone(), self.steps.len());
         for (index, s) in self.steps.iter().enumerate() {
             actions.push(Action::WriteRoute(RouteWrite {
@@ -359,3 +390,7 @@ mod tests {
 #[cfg(test)]
 #[path = "canary_plan_tests.rs"]
 mod plan_tests;
+
+#[cfg(test)]
+#[path = "canary_preview_tests.rs"]
+mod preview_tests;

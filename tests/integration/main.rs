@@ -13,6 +13,7 @@ mod faults;
 mod full_deploy;
 mod github;
 mod preflight;
+mod preview;
 mod rolling;
 mod route_auth;
 mod route_shapes;
