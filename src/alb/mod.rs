@@ -12,6 +12,7 @@
 pub mod aws;
 pub mod fake;
 pub mod group_record;
+pub mod heartbeat;
 pub mod model;
 pub mod port;
 pub mod route;

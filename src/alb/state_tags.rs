@@ -23,6 +23,8 @@
 
 use super::model::*;
 use super::target_codec;
+
+pub use super::heartbeat::Heartbeat;
 use std::collections::BTreeMap;
 
 pub const PREFIX: &str = "alb-rollout:";
@@ -41,7 +43,6 @@ const STEP: &str = "alb-rollout:step";
 const GREEN: &str = "alb-rollout:green";
 const ORIGINAL: &str = "alb-rollout:original";
 const REGISTERED: &str = "alb-rollout:registered";
-const BEAT: &str = "alb-rollout:beat";
 const DEREGISTERED: &str = "alb-rollout:deregistered";
 const DEREGISTERED_SET: &str = "alb-rollout:deregistered-set";
 const RULES: &str = "alb-rollout:rules";
@@ -171,45 +172,6 @@ fn deregistered_of(t: &BTreeMap<String, String>) -> Result<Option<Deregistered>,
 
 pub fn step_tag(step: &str) -> BTreeMap<String, String> {
     BTreeMap::from([(STEP.to_string(), step.to_string())])
-}
-
-/// A live run's heartbeat, `alb-rollout:beat` = `AT EVERY`: when it last
-/// showed it was alive (unix seconds) and how often it promised to (its
-/// analysis interval). Kept apart from `RunRecord`, which must read back
-/// unchanged while the beat moves on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Heartbeat {
-    pub at: u64,
-    pub every: u64,
-}
-
-impl Heartbeat {
-    /// Missing this many beats in a row means the run is gone.
-    pub const MISSED: u64 = 2;
-
-    pub fn tag(&self) -> BTreeMap<String, String> {
-        BTreeMap::from([(BEAT.to_string(), format!("{} {}", self.at, self.every))])
-    }
-
-    /// The run's heartbeat, if it recorded one (older versions did not).
-    pub fn read(tags: &BTreeMap<String, String>) -> Option<Heartbeat> {
-        let (at, every) = tags.get(BEAT)?.split_once(' ')?;
-        Some(Heartbeat {
-            at: at.parse().ok()?,
-            every: every.parse().ok()?,
-        })
-    }
-
-    /// Seconds since the last beat, at unix time `now` (0 if in the future:
-    /// clocks of two machines differ).
-    pub fn age(&self, now: u64) -> u64 {
-        now.saturating_sub(self.at)
-    }
-
-    /// No beat for more than `MISSED` intervals: the run is gone.
-    pub fn stale(&self, now: u64) -> bool {
-        self.age(now) > Self::MISSED * self.every.max(1)
-    }
 }
 
 /// Tags are few on purpose: ELBv2 caps tags per resource (50 on AWS, 10 in

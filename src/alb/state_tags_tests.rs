@@ -2,6 +2,7 @@
 //! replacement of a leftover record.
 
 use super::*;
+use crate::alb::heartbeat::BEAT;
 
 fn record(original: Forward, registered: Vec<Target>) -> RunRecord {
     RunRecord {
