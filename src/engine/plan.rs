@@ -48,6 +48,7 @@ impl Plan {
         match (self.strategy, self.steps()) {
             ("rolling", _) => format!("{bakes} round{}", if bakes == 1 { "" } else { "s" }),
             ("blue-green", _) => "one switch to green".into(),
+            ("ab" | "dark", _) => "one rule to green".into(),
             (_, 1) => "1 step".into(),
             (_, n) => format!("{n} steps"),
         }

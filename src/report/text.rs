@@ -33,6 +33,7 @@ impl<W: Write + Send> TextReporter<W> {
         match self.strategy.as_str() {
             _ if percent.0 == 0 => "preview through the header rule".to_string(),
             "blue-green" => format!("switched, {percent} to green"),
+            "ab" | "dark" => "the rule's segment on green".to_string(),
             "rolling" => format!("round {}, {percent} replaced", step + 1),
             _ => format!("step {} at {percent}", step + 1),
         }
