@@ -236,25 +236,42 @@ fn failure(r: &RunReport) -> String {
 fn head(run: &Finished) -> String {
     let r = run.report;
     let mark = if r.result == "promoted" { "✅" } else { "❌" };
+    let mut rows = vec![
+        ("Run", format!("`{}`", r.run_id)),
+        (
+            "Result",
+            format!(
+                "{} (exit {}) after {:.0}s",
+                r.result, r.exit_code, r.duration_seconds
+            ),
+        ),
+    ];
+    match &r.target_group_arn {
+        // A group run has no route, weights or second group.
+        Some(group) => {
+            rows.push(("Target group", format!("`{group}`")));
+            rows.push(("Rounds analysed", r.steps.len().to_string()));
+        }
+        None => {
+            rows.push(("Listener", format!("`{}`", r.listener_arn)));
+            rows.push(("Blue", format!("`{}`", r.blue)));
+            rows.push(("Green", format!("`{}`", r.green)));
+            let weights = run.final_weights.as_deref().unwrap_or("unknown");
+            rows.push(("Final weights", cell(weights)));
+        }
+    }
+    let detection = r
+        .detection_to_revert_seconds
+        .map(|s| format!("{s:.1}s"))
+        .unwrap_or_else(|| "-".into());
+    rows.push(("Detection to revert", detection));
+    let table: String = rows
+        .iter()
+        .map(|(k, v)| format!("| {k} | {v} |\n"))
+        .collect();
     format!(
-        "## {mark} alb-rollout {}: {}\n\n| | |\n| --- | --- |\n| Run | `{}` |\n| Result | {} (exit {}) after {:.0}s |\n| {} | `{}` |\n| Blue | `{}` |\n| Green | `{}` |\n| Final weights | {} |\n| Detection to revert | {} |\n\n",
-        r.strategy,
-        r.result,
-        r.run_id,
-        r.result,
-        r.exit_code,
-        r.duration_seconds,
-        match &r.target_group_arn {
-            Some(_) => "Target group",
-            None => "Listener",
-        },
-        r.target_group_arn.as_deref().unwrap_or(&r.listener_arn),
-        r.blue,
-        r.green,
-        cell(run.final_weights.as_deref().unwrap_or("unknown")),
-        r.detection_to_revert_seconds
-            .map(|s| format!("{s:.1}s"))
-            .unwrap_or_else(|| "-".into()),
+        "## {mark} alb-rollout {}: {}\n\n| | |\n| --- | --- |\n{table}\n",
+        r.strategy, r.result
     )
 }
 

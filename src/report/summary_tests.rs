@@ -215,3 +215,33 @@ fn chart_categories_are_unique() {
         "{c}"
     );
 }
+
+#[test]
+fn a_rolling_summary_names_its_group_and_the_rollback_that_restores_it() {
+    let mut r = report(true);
+    let group = "arn:aws:elasticloadbalancing:us-east-1:1:targetgroup/web/1";
+    r.strategy = "rolling";
+    r.listener_arn = String::new();
+    r.target_group_arn = Some(group.into());
+    r.rollback_command = format!("alb-rollout rollback --target-group {group}");
+    let md = markdown(
+        &Finished {
+            report: &r,
+            final_weights: None,
+        },
+        MAX_BYTES,
+    );
+    for part in [
+        "## ❌ alb-rollout rolling: reverted",
+        &format!("| Target group | `{group}` |"),
+        "| Rounds analysed | 2 |",
+        "If the target group is not back as it was",
+        &format!("alb-rollout rollback --target-group {group}\n"),
+    ] {
+        assert!(md.contains(part), "{part}\n{md}");
+    }
+    assert!(
+        !md.contains("Final weights") && !md.contains("| Listener |"),
+        "{md}"
+    );
+}
