@@ -66,8 +66,16 @@ pub enum Cmd {
 #[derive(Debug, Args)]
 pub struct StatusArgs {
     /// Listener ARN.
-    #[arg(long, env = "ALB_ROLLOUT_LISTENER")]
-    pub listener: String,
+    #[arg(
+        long,
+        env = "ALB_ROLLOUT_LISTENER",
+        required_unless_present = "target_group",
+        conflicts_with = "target_group"
+    )]
+    pub listener: Option<String>,
+    /// One target group instead: its targets and any `rolling` run on it.
+    #[arg(long, env = "ALB_ROLLOUT_TARGET_GROUP")]
+    pub target_group: Option<String>,
     /// Show only this rule of the listener.
     #[arg(long, env = "ALB_ROLLOUT_RULE")]
     pub rule: Option<String>,

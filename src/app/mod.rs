@@ -19,6 +19,7 @@ mod routes;
 mod rule_run;
 mod runner;
 mod status;
+mod status_group;
 mod status_traffic;
 
 use crate::cli::{Cli, Cmd, Output};

@@ -54,7 +54,7 @@ pub struct GatherError {
     pub is_input: bool,
 }
 
-fn lookup(culprit: &str) -> impl Fn(AlbError) -> GatherError + '_ {
+pub(super) fn lookup(culprit: &str) -> impl Fn(AlbError) -> GatherError + '_ {
     move |e| GatherError {
         is_input: matches!(
             e.kind,
@@ -112,7 +112,7 @@ pub async fn gather(
     })
 }
 
-async fn group_statuses(
+pub(super) async fn group_statuses(
     lb: &dyn LoadBalancerPort,
     arns: Vec<String>,
 ) -> Result<Vec<GroupStatus>, GatherError> {
@@ -133,7 +133,7 @@ async fn group_statuses(
 
 /// Runs recorded on the listener or its rules. A record that cannot be read
 /// is left out: status reports, it does not judge.
-async fn recorded_runs(
+pub(super) async fn recorded_runs(
     lb: &dyn LoadBalancerPort,
     owners: impl Iterator<Item = String>,
 ) -> Vec<RunStatus> {
@@ -282,7 +282,18 @@ pub async fn run(config: &aws_config::SdkConfig, a: &StatusArgs, output: Output)
         return invalid(&env, output);
     }
     let lb = AwsLoadBalancer::new(config);
-    match gather(&lb, &a.listener, a.rule.as_deref()).await {
+    let listener = match (&a.listener, &a.target_group) {
+        (_, Some(group)) => return super::status_group::run(&lb, group, output).await,
+        (Some(l), None) => l,
+        (None, None) => {
+            let e = InputError::new(
+                "--listener",
+                "give --listener (and --rule) or --target-group",
+            );
+            return invalid(&[e], output);
+        }
+    };
+    match gather(&lb, listener, a.rule.as_deref()).await {
         Ok(mut s) => {
             s.traffic = super::status_traffic::read(config, &s).await;
             match output {

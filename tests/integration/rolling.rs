@@ -209,6 +209,16 @@ async fn a_run_killed_between_rounds_is_restored_exactly_by_rollback() {
     assert_eq!(run["strategy"], "rolling", "{status}");
     assert_eq!(run["owner_arn"], s.group.as_str(), "{status}");
     assert_eq!(run["step"], "round 1 of 2", "{status}");
+    let group = emu
+        .run(&["status", "--target-group", &s.group, "--output", "json"])
+        .json();
+    assert_eq!(group["original_targets"], 4, "{group}");
+    assert_eq!(group["runs"][0]["strategy"], "rolling", "{group}");
+    assert_eq!(
+        group["target_group"]["targets"].as_array().unwrap().len(),
+        mixed.len(),
+        "{group}"
+    );
     let dry = emu.run(&[
         "rollback",
         "--target-group",
