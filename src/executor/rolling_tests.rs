@@ -131,3 +131,33 @@ async fn new_targets_that_never_get_healthy_stop_the_run_before_old_ones_leave()
     let moves: Vec<&str> = ops.into_iter().filter(|o| o.ends_with("Targets")).collect();
     assert_eq!(moves, ["RegisterTargets", "DeregisterTargets"]);
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_cancel_whose_targets_cannot_be_healthy_in_time_ends_3_with_the_rollback_command() {
+    let r = rig();
+    r.traffic.set(BLUE_DIM, 100.0, 0.0);
+    let (lb, cancel) = (r.lb.clone(), r.cancel.clone());
+    tokio::spawn(async move {
+        // In round 1's analysis: from now on a registered target stays
+        // `initial` (real health checks take longer than the CI's window).
+        tokio::time::sleep(Duration::from_secs(10)).await;
+        lb.set_register_state(HealthState::Initial);
+        cancel.cancel("received SIGTERM");
+    });
+    let (report, _) = run_rolling(&r, 1).await;
+    assert_eq!(report.exit_code, 3, "{report:?}");
+    let left = report.left_behind.unwrap_or_default();
+    assert!(
+        left.contains("alb-rollout rollback --target-group"),
+        "{left}"
+    );
+    // Capacity kept: nothing healthy was taken out by the cut-short revert.
+    let healthy = (r.lb.targets_of(DEMO_BLUE).iter())
+        .filter(|h| h.state == HealthState::Healthy)
+        .count();
+    assert!(healthy >= 4, "{:?}", r.lb.targets_of(DEMO_BLUE));
+    assert!(
+        r.lb.tags_of(DEMO_BLUE).contains_key("alb-rollout:run"),
+        "the record stays for rollback"
+    );
+}
