@@ -204,6 +204,24 @@ impl LoadBalancerPort for AwsLoadBalancer {
             .ok_or_else(|| AlbError::not_found(op, arn_or_name, "no such target group"))
     }
 
+    async fn target_groups_of(&self, lb: &str) -> AlbResult<Vec<String>> {
+        let op = "DescribeTargetGroups";
+        let mut pages = (self.client.describe_target_groups())
+            .load_balancer_arn(lb)
+            .into_paginator()
+            .send();
+        let mut out = Vec::new();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| map_err(op, Some(lb), e))?;
+            let arns = page
+                .target_groups()
+                .iter()
+                .filter_map(|g| g.target_group_arn());
+            out.extend(arns.map(str::to_string));
+        }
+        Ok(out)
+    }
+
     async fn read_route(&self, route: &RouteRef) -> AlbResult<RouteAction> {
         Ok(route_action_from_sdk(&self.live_actions(route).await?))
     }

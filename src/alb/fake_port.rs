@@ -52,6 +52,16 @@ impl LoadBalancerPort for FakeLoadBalancer {
         .ok_or_else(|| not_found("DescribeTargetGroups", arn_or_name))
     }
 
+    async fn target_groups_of(&self, lb: &str) -> AlbResult<Vec<String>> {
+        self.enter("DescribeTargetGroups", lb).await?;
+        Ok(self.with(|s| {
+            (s.groups.values())
+                .filter(|g| g.load_balancer_arns.iter().any(|a| a == lb))
+                .map(|g| g.arn.clone())
+                .collect()
+        }))
+    }
+
     async fn read_route(&self, route: &RouteRef) -> AlbResult<RouteAction> {
         let op = match route {
             RouteRef::ListenerDefault { .. } => "DescribeListeners",

@@ -76,6 +76,10 @@ pub trait LoadBalancerPort: Send + Sync {
     /// an error of kind `NotFound` naming that reference.
     async fn target_group(&self, arn_or_name: &str) -> AlbResult<TargetGroup>;
 
+    /// The ARNs of the target groups a load balancer forwards to, for
+    /// limits that count across them (1,000 targets per load balancer).
+    async fn target_groups_of(&self, load_balancer_arn: &str) -> AlbResult<Vec<String>>;
+
     /// The action a route has right now.
     async fn read_route(&self, route: &RouteRef) -> AlbResult<RouteAction>;
     /// Replace the route's forward action with `forward`, written in its

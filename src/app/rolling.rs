@@ -22,7 +22,7 @@ use crate::settings::{self, Analysis};
 use crate::signal::Cancel;
 use crate::strategy::canary::CanaryPlan;
 use crate::strategy::drain_blue::{parse_batch, BatchSize};
-use crate::strategy::rolling::{self, RollingInput, RollingPlan, MAX_TARGETS_PER_GROUP};
+use crate::strategy::rolling::{self, RollingInput, RollingPlan};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -97,6 +97,9 @@ struct Live {
     group: TargetGroup,
     health: Vec<TargetHealth>,
     tags: BTreeMap<String, String>,
+    /// How many targets the group may hold, and why (`checks::room`).
+    limit: usize,
+    limit_why: String,
 }
 
 async fn read(lb: &dyn LoadBalancerPort, reference: &str) -> Result<Live, InputError> {
@@ -105,10 +108,13 @@ async fn read(lb: &dyn LoadBalancerPort, reference: &str) -> Result<Live, InputE
     let group = lb.target_group(reference).await.map_err(err)?;
     let health = lb.target_health(&group.arn).await.map_err(err)?;
     let tags = lb.tags(&group.arn).await.map_err(err)?;
+    let (limit, limit_why) = checks::room(lb, &group).await.map_err(err)?;
     Ok(Live {
         group,
         health,
         tags,
+        limit,
+        limit_why,
     })
 }
 
@@ -125,7 +131,8 @@ fn target_errors(a: &RollingArgs, live: &Live) -> Vec<InputError> {
         batch: BatchSize::Count(1),
         max_unavailable: a.max_unavailable,
         check: Duration::ZERO,
-        limit: MAX_TARGETS_PER_GROUP,
+        limit: live.limit,
+        limit_why: &live.limit_why,
     };
     if let Err(es) = rolling::check_targets(&input) {
         errors.extend(es.into_iter().map(|e| InputError::new(&culprit, e)));
@@ -146,7 +153,8 @@ fn validate(a: &RollingArgs, p: &Parsed, live: &Live) -> Result<RollingPlan, Vec
         batch: p.batch,
         max_unavailable: a.max_unavailable,
         check: p.analysis.interval,
-        limit: MAX_TARGETS_PER_GROUP,
+        limit: live.limit,
+        limit_why: &live.limit_why,
     };
     let plan = rolling::plan(&input)
         .map_err(|es| errors.extend(es.into_iter().map(|e| InputError::new(&culprit, e))))

@@ -3,9 +3,11 @@
 //! is of the kind the group takes (ELBv2 would refuse it mid-run).
 
 use super::{locked, Live, Parsed};
-use crate::alb::{Target, TargetGroup};
+use crate::alb::port::AlbResult;
+use crate::alb::{HealthState, LoadBalancerPort, Target, TargetGroup};
 use crate::cli::RollingArgs;
 use crate::preflight::InputError;
+use crate::strategy::rolling::{GROUP_LIMIT_WHY, MAX_TARGETS_PER_GROUP};
 use std::net::IpAddr;
 
 pub(super) fn group(a: &RollingArgs, p: &Parsed, live: &Live) -> Vec<InputError> {
@@ -28,6 +30,36 @@ pub(super) fn group(a: &RollingArgs, p: &Parsed, live: &Live) -> Vec<InputError>
         ));
     }
     errors
+}
+
+/// ELBv2 allows 1,000 targets per group and 1,000 per load balancer,
+/// counted across its groups (a target in two groups counts twice, a
+/// draining one until it is gone): the room the group has is the tighter
+/// of the two, on every load balancer it is attached to. One
+/// DescribeTargetHealth per other group.
+pub(super) async fn room(lb: &dyn LoadBalancerPort, g: &TargetGroup) -> AlbResult<(usize, String)> {
+    let mut best = (MAX_TARGETS_PER_GROUP, GROUP_LIMIT_WHY.to_string());
+    for balancer in &g.load_balancer_arns {
+        let mut others = 0;
+        for arn in lb.target_groups_of(balancer).await? {
+            if arn == g.arn {
+                continue;
+            }
+            let health = lb.target_health(&arn).await?;
+            others += health
+                .iter()
+                .filter(|h| h.state != HealthState::Unused)
+                .count();
+        }
+        let left = MAX_TARGETS_PER_GROUP.saturating_sub(others);
+        if left < best.0 {
+            best = (
+                left,
+                format!("ELBv2's 1,000 per load balancer, {others} of them in the other groups of {balancer}"),
+            );
+        }
+    }
+    Ok(best)
 }
 
 /// A new target must be of the group's type: an instance ID for
@@ -109,5 +141,29 @@ mod tests {
                 assert!(errors[0].to_string().contains(t), "{errors:?}");
             }
         }
+    }
+
+    #[tokio::test]
+    async fn the_room_is_the_tighter_of_the_group_and_load_balancer_limits() {
+        use crate::alb::fake::*;
+        let fake = FakeLoadBalancer::demo();
+        let blue = fake.target_group(DEMO_BLUE).await.unwrap();
+        let (n, why) = room(&fake, &blue).await.unwrap();
+        assert_eq!((n, why.as_str()), (1000, GROUP_LIMIT_WHY));
+        // Green joins the same load balancer with 300 targets (one leaving
+        // still counts): blue has room for 700.
+        fake.attach(DEMO_GREEN, DEMO_LB);
+        fake.clear_targets(DEMO_GREEN);
+        for i in 0..300 {
+            let state = if i == 0 {
+                HealthState::Draining
+            } else {
+                HealthState::Healthy
+            };
+            fake.set_health(DEMO_GREEN, &format!("10.1.{}.{}", i / 250, i % 250), state);
+        }
+        let (n, why) = room(&fake, &blue).await.unwrap();
+        assert_eq!(n, 700);
+        assert!(why.contains("300 of them in the other groups"), "{why}");
     }
 }

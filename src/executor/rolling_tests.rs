@@ -37,6 +37,7 @@ async fn run_rolling(r: &Rig, unavailable: usize) -> (RunReport, Vec<Target>) {
         max_unavailable: unavailable,
         check: Duration::from_secs(60),
         limit: MAX_TARGETS_PER_GROUP,
+        limit_why: rolling::GROUP_LIMIT_WHY,
     })
     .unwrap();
     let mut cfg = config("100", vec![]);

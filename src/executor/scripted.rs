@@ -102,6 +102,9 @@ impl LoadBalancerPort for Scripted {
         self.around(None, self.inner.target_group(arn_or_name))
             .await
     }
+    async fn target_groups_of(&self, lb: &str) -> AlbResult<Vec<String>> {
+        self.around(None, self.inner.target_groups_of(lb)).await
+    }
     async fn read_route(&self, route: &RouteRef) -> AlbResult<RouteAction> {
         self.around(None, self.inner.read_route(route)).await
     }

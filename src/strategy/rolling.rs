@@ -35,9 +35,14 @@ pub struct RollingInput<'a> {
     pub max_unavailable: usize,
     /// The analysis after each round.
     pub check: Duration,
-    /// Targets the group may hold (ELBv2: 1,000).
+    /// Targets the group may hold (ELBv2: 1,000 per group, and 1,000 per
+    /// load balancer across its groups), and why, for the message.
     pub limit: usize,
+    pub limit_why: &'a str,
 }
+
+/// Why the limit is what it is when only the group's own limit applies.
+pub const GROUP_LIMIT_WHY: &str = "ELBv2's limit per target group";
 
 /// One round: `early` leave before `add` is registered, `late` after it
 /// is healthy.
@@ -154,9 +159,10 @@ pub fn plan(input: &RollingInput) -> Result<RollingPlan, Vec<String>> {
     let peak = peak(n, &rounds);
     if peak > input.limit {
         return Err(vec![format!(
-            "{} would hold {peak} targets at once (it has {n}, a round registers {per} before old ones drain), over ELBv2's limit of {}: raise --max-unavailable to {} or more, so each round's old targets leave first",
+            "{} would hold {peak} targets at once (it has {n}, a round registers {per} before old ones drain), over {} targets ({}): raise --max-unavailable to {} or more, so each round's old targets leave first",
             input.group,
             input.limit,
+            input.limit_why,
             (peak - input.limit).min(per).max(1) + input.max_unavailable
         )]);
     }
@@ -307,6 +313,7 @@ pub fn restore(
         max_unavailable,
         check: Duration::ZERO,
         limit: MAX_TARGETS_PER_GROUP,
+        limit_why: GROUP_LIMIT_WHY,
     })?;
     Ok(p.actions()
         .into_iter()

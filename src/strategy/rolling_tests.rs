@@ -41,6 +41,7 @@ fn input<'a>(
         max_unavailable: unavailable,
         check: Duration::from_secs(30),
         limit: MAX_TARGETS_PER_GROUP,
+        limit_why: GROUP_LIMIT_WHY,
     }
 }
 
@@ -99,7 +100,10 @@ fn a_full_group_needs_old_targets_out_first_and_says_how_many() {
     let live = healthy(&old);
     let e = plan(&input(&live, &new, &old, BatchSize::Percent(10), 0)).unwrap_err();
     assert!(e[0].contains("would hold 1100 targets"), "{e:?}");
-    assert!(e[0].contains("limit of 1000"), "{e:?}");
+    assert!(
+        e[0].contains("over 1000 targets (ELBv2's limit per target group)"),
+        "{e:?}"
+    );
     assert!(e[0].contains("--max-unavailable to 100"), "{e:?}");
     let p = plan(&input(&live, &new, &old, BatchSize::Percent(10), 100)).unwrap();
     assert_eq!(p.rounds.len(), 10);
