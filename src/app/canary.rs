@@ -274,7 +274,6 @@ async fn execute(
     let cfg = RunConfig {
         run_id: run_id(now),
         scope: crate::executor::Scope::Route(v.route.clone()),
-        register: p.register.clone(),
         interval: an.interval,
         health_timeout: p.health_timeout,
         drain_timeout: p.drain_timeout,
@@ -292,7 +291,6 @@ async fn execute(
             .map(|d| d.as_secs())
             .unwrap_or(0),
         apply: ApplyPolicy::default(),
-        plan: planned.canary,
     };
     let cancel = Cancel::new();
     cancel.on_signals();

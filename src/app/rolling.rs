@@ -20,7 +20,6 @@ use crate::preflight::InputError;
 use crate::provider::MetricTarget;
 use crate::settings::{self, Analysis};
 use crate::signal::Cancel;
-use crate::strategy::canary::CanaryPlan;
 use crate::strategy::drain_blue::{parse_batch, BatchSize};
 use crate::strategy::rolling::{self, RollingInput, RollingPlan};
 use std::collections::BTreeMap;
@@ -299,7 +298,6 @@ impl Rolling {
         let cfg = RunConfig {
             run_id: run_id(now),
             scope: self.scope,
-            register: vec![],
             interval: an.interval,
             health_timeout: p.health_timeout,
             drain_timeout: p.drain_timeout,
@@ -317,7 +315,6 @@ impl Rolling {
                 .map(|d| d.as_secs())
                 .unwrap_or(0),
             apply: ApplyPolicy::default(),
-            plan: CanaryPlan::idle(arn),
         };
         let cancel = Cancel::new();
         cancel.on_signals();

@@ -281,7 +281,7 @@ pub(super) async fn start(
         Err(e) => return invalid(&e, output),
     };
     src.probe = probe;
-    let cfg = run_config(&c, idle);
+    let cfg = run_config(&c);
     let cancel = Cancel::new();
     cancel.on_signals();
     let guard = expiry.map(|at| {
@@ -297,13 +297,12 @@ pub(super) async fn start(
 }
 
 /// The executor's configuration of a rule run.
-fn run_config(c: &RuleChecked, idle: CanaryPlan) -> RunConfig {
+fn run_config(c: &RuleChecked) -> RunConfig {
     let (v, an) = (&c.validated, &c.flags.analysis);
     let now = SystemTime::now();
     RunConfig {
         run_id: run_id(now),
         scope: Scope::Route(v.route.clone()),
-        register: vec![],
         interval: an.interval,
         health_timeout: c.flags.health_timeout,
         drain_timeout: Duration::from_secs(600),
@@ -317,7 +316,6 @@ fn run_config(c: &RuleChecked, idle: CanaryPlan) -> RunConfig {
             .map(|d| d.as_secs())
             .unwrap_or(0),
         apply: ApplyPolicy::default(),
-        plan: idle,
     }
 }
 

@@ -147,7 +147,7 @@ pub(super) async fn drive_then(
     after: Option<AfterRun>,
 ) -> i32 {
     // A group run has no route: its summary shows no weights.
-    let original = cfg.scope.route().map(|_| cfg.plan.original.weights_text());
+    let original = cfg.scope.route().map(|_| actions.original.weights_text());
     // Progress goes to stdout, or to stderr when stdout is for the JSON.
     let (stream, tty): (fn() -> Box<dyn Write + Send>, bool) = match output {
         Output::Text => (
@@ -158,8 +158,7 @@ pub(super) async fn drive_then(
     };
     let text = TextReporter::new(stream(), tty);
     let mut out = GithubReporter::new(text, stream(), GithubEnv::from_env());
-    let mut report = Executor::new(cfg, src, cancel, &mut out)
-        .with_plan(actions)
+    let mut report = Executor::new(cfg, actions, src, cancel, &mut out)
         .run()
         .await;
     if let Some(g) = guard {

@@ -4,7 +4,7 @@
 //! becomes one write of the original when it does not.
 
 use super::scripted::Scripted;
-use super::tests::{config, rig, route, run_on, Rig, GREEN_DIM};
+use super::tests::{config, rig, route, run_on, Rig, TestRun, GREEN_DIM};
 use super::*;
 use crate::alb::fake::*;
 use crate::alb::{Forward, RouteAction};
@@ -42,7 +42,7 @@ fn watch(r: &Rig, at: u16, mut then: impl FnMut() -> bool + Send + 'static) -> S
     seen
 }
 
-fn gradual(steps: &str) -> RunConfig {
+fn gradual(steps: &str) -> TestRun {
     let mut cfg = config(steps, vec![]);
     cfg.plan.abort = AbortMode::Gradual;
     cfg

@@ -3,7 +3,7 @@
 //! write was in flight; a revert after a failed check keeps retrying.
 
 use super::scripted::Scripted;
-use super::tests::{config, rig, route, Rig, BLUE_DIM, GREEN_DIM};
+use super::tests::{config, rig, route, Rig, TestRun, BLUE_DIM, GREEN_DIM};
 use super::*;
 use crate::alb::fake::*;
 use crate::alb::{AlbErrorKind, Forward, LoadBalancerPort, RouteAction};
@@ -34,7 +34,7 @@ async fn run_with(
     r: &Rig,
     lb: Arc<dyn LoadBalancerPort>,
     traffic: Arc<dyn TrafficSource>,
-    cfg: RunConfig,
+    cfg: TestRun,
 ) -> RunReport {
     let src = Sources {
         lb,
@@ -44,7 +44,8 @@ async fn run_with(
         judge_minutes: 1,
     };
     let mut out = Silent;
-    Executor::new(cfg, src, r.cancel.clone(), &mut out)
+    let (cfg, actions) = cfg.split();
+    Executor::new(cfg, actions, src, r.cancel.clone(), &mut out)
         .run()
         .await
 }

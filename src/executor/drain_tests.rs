@@ -3,7 +3,7 @@
 //! a failure during the batches (blue back and healthy before the route
 //! moves), and a run killed during the batches undone by `rollback`.
 
-use super::tests::{config, rig, route, run_on, Rig, GREEN_DIM};
+use super::tests::{config, rig, route, run_on, Rig, TestRun, GREEN_DIM};
 use super::*;
 use crate::alb::fake::*;
 use crate::alb::state_tags;
@@ -15,7 +15,7 @@ const BLUE_IDS: [&str; 4] = ["10.0.0.1", "10.0.0.11", "10.0.0.12", "10.0.0.13"];
 
 /// The rig with four healthy blue targets, and a run that drains them two
 /// at a time after a canary of one 100% step.
-fn full_deploy() -> (Rig, RunConfig) {
+fn full_deploy() -> (Rig, TestRun) {
     let r = rig();
     for id in BLUE_IDS {
         r.lb.set_health(DEMO_BLUE, id, HealthState::Healthy);

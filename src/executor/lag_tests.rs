@@ -94,7 +94,8 @@ async fn without_cloudwatch_a_bake_is_wall_time_and_no_minute_is_awaited() {
     };
     let t0 = Instant::now();
     let mut out = Silent;
-    let report = Executor::new(config("10:1m,100", vec![]), src, r.cancel.clone(), &mut out)
+    let (cfg, actions) = config("10:1m,100", vec![]).split();
+    let report = Executor::new(cfg, actions, src, r.cancel.clone(), &mut out)
         .run()
         .await;
     assert_eq!(report.result, "promoted");

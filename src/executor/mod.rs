@@ -30,7 +30,6 @@ use crate::engine::revert as abort;
 use crate::engine::{Action, Command, Engine, Event, Final, Plan, Purpose, Reason};
 use crate::report::{Progress, Reporter, RunReport};
 use crate::signal::Cancel;
-use crate::strategy::canary::CanaryPlan;
 use apply::ApplyPolicy;
 use std::future::Future;
 use std::time::Duration;
@@ -41,8 +40,6 @@ pub struct RunConfig {
     pub run_id: String,
     /// The route the run moves, or the group it works in (`rolling`).
     pub scope: Scope,
-    pub plan: CanaryPlan,
-    pub register: Vec<Target>,
     pub interval: Duration,
     pub health_timeout: Duration,
     /// Bound on waiting for deregistered targets to drain: more than the
@@ -88,9 +85,15 @@ pub struct Executor<'a> {
 }
 
 impl<'a> Executor<'a> {
-    pub fn new(cfg: RunConfig, src: Sources, cancel: Cancel, out: &'a mut dyn Reporter) -> Self {
-        // The canary's plan; other planners hand theirs to `with_plan`.
-        let plan = cfg.plan.actions(&cfg.register);
+    /// An executor for `plan` (any strategy's planner made it) with the
+    /// run's settings.
+    pub fn new(
+        cfg: RunConfig,
+        plan: Plan,
+        src: Sources,
+        cancel: Cancel,
+        out: &'a mut dyn Reporter,
+    ) -> Self {
         let report = RunReport {
             result: "running",
             exit_code: 0,
@@ -129,16 +132,6 @@ impl<'a> Executor<'a> {
             rules: vec![],
             last_beat: std::sync::Mutex::new(Instant::now()),
         }
-    }
-
-    /// Run `plan` instead of the canary's: the seam for other strategies,
-    /// whose planners produce a `Plan` of the same actions.
-    pub fn with_plan(mut self, plan: Plan) -> Self {
-        self.route_now = plan.original.clone();
-        self.report.strategy = plan.strategy;
-        (self.report.blue, self.report.green) = (plan.blue.clone(), plan.green.clone());
-        self.plan = plan;
-        self
     }
 
     /// Run to one of the final states and return the report.

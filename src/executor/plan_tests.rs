@@ -53,10 +53,15 @@ async fn run_plan(r: &Rig, p: Plan) -> RunReport {
         judge_minutes: 1,
     };
     let mut out = Silent;
-    Executor::new(config("100", vec![]), src, r.cancel.clone(), &mut out)
-        .with_plan(p)
-        .run()
-        .await
+    Executor::new(
+        config("100", vec![]).cfg,
+        p,
+        src,
+        r.cancel.clone(),
+        &mut out,
+    )
+    .run()
+    .await
 }
 
 fn ops(r: &Rig) -> Vec<&'static str> {

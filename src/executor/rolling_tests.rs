@@ -66,8 +66,7 @@ async fn run_rolling(r: &Rig, unavailable: usize) -> (RunReport, Vec<Target>) {
         judge_minutes: 1,
     };
     let mut out = Silent;
-    let report = Executor::new(cfg, src, r.cancel.clone(), &mut out)
-        .with_plan(plan)
+    let report = Executor::new(cfg.cfg, plan, src, r.cancel.clone(), &mut out)
         .run()
         .await;
     (report, add)

@@ -9,7 +9,7 @@ use crate::plan::parse_steps;
 use crate::provider::fake::FakeTraffic;
 use crate::provider::MetricTarget;
 use crate::report::Silent;
-use crate::strategy::canary::{plan, CanaryInput, FinalRoute};
+use crate::strategy::canary::{plan, CanaryInput, CanaryPlan, FinalRoute};
 use std::sync::Arc;
 
 pub(super) const BLUE_DIM: &str = "targetgroup/blue/b1";
@@ -32,7 +32,36 @@ pub(super) fn rig() -> Rig {
     }
 }
 
-pub(super) fn config(steps: &str, register: Vec<Target>) -> RunConfig {
+/// A canary for the component tests: the executor's settings, the
+/// canary's plan and the targets it registers, each open to a test's
+/// changes before `split` hands the executor its settings and actions.
+pub(super) struct TestRun {
+    pub(super) cfg: RunConfig,
+    pub(super) plan: CanaryPlan,
+    pub(super) register: Vec<Target>,
+}
+
+impl TestRun {
+    pub(super) fn split(self) -> (RunConfig, Plan) {
+        let actions = self.plan.actions(&self.register);
+        (self.cfg, actions)
+    }
+}
+
+impl std::ops::Deref for TestRun {
+    type Target = RunConfig;
+    fn deref(&self) -> &RunConfig {
+        &self.cfg
+    }
+}
+
+impl std::ops::DerefMut for TestRun {
+    fn deref_mut(&mut self) -> &mut RunConfig {
+        &mut self.cfg
+    }
+}
+
+pub(super) fn config(steps: &str, register: Vec<Target>) -> TestRun {
     let original = Forward::single(DEMO_BLUE);
     let steps = parse_steps(steps).unwrap();
     let plan = plan(&CanaryInput {
@@ -44,11 +73,9 @@ pub(super) fn config(steps: &str, register: Vec<Target>) -> RunConfig {
         stickiness: None,
         final_route: FinalRoute::KeepBlue,
     });
-    RunConfig {
+    let cfg = RunConfig {
         run_id: "r-test".into(),
         scope: Scope::Route(RouteRef::new(DEMO_LISTENER, None)),
-        plan,
-        register,
         interval: Duration::from_secs(30),
         health_timeout: Duration::from_secs(300),
         drain_timeout: Duration::from_secs(600),
@@ -73,15 +100,20 @@ pub(super) fn config(steps: &str, register: Vec<Target>) -> RunConfig {
         },
         started_unix: 0,
         apply: ApplyPolicy::default(),
+    };
+    TestRun {
+        cfg,
+        plan,
+        register,
     }
 }
 
-async fn run(r: &Rig, cfg: RunConfig) -> RunReport {
+async fn run(r: &Rig, cfg: TestRun) -> RunReport {
     run_on(r, r.lb.clone(), cfg).await
 }
 
 /// Run on `lb` (the rig's fake, or a port wrapped around it).
-pub(super) async fn run_on(r: &Rig, lb: Arc<dyn LoadBalancerPort>, cfg: RunConfig) -> RunReport {
+pub(super) async fn run_on(r: &Rig, lb: Arc<dyn LoadBalancerPort>, run: TestRun) -> RunReport {
     let src = Sources {
         lb,
         traffic: Some(r.traffic.clone()),
@@ -90,7 +122,8 @@ pub(super) async fn run_on(r: &Rig, lb: Arc<dyn LoadBalancerPort>, cfg: RunConfi
         judge_minutes: 1,
     };
     let mut out = Silent;
-    Executor::new(cfg, src, r.cancel.clone(), &mut out)
+    let (cfg, actions) = run.split();
+    Executor::new(cfg, actions, src, r.cancel.clone(), &mut out)
         .run()
         .await
 }

@@ -63,24 +63,6 @@ pub struct Preview {
     pub duration: Duration,
 }
 
-impl CanaryPlan {
-    /// The canary-shaped part of the executor's configuration for a run
-    /// that moves no route (`rolling`, whose actions come from its own
-    /// planner): no steps, nothing promoted, the group alone.
-    pub fn idle(group: &str) -> CanaryPlan {
-        CanaryPlan {
-            blue: group.to_string(),
-            green: group.to_string(),
-            original: Forward::single(group),
-            steps: vec![],
-            promoted: Forward::single(group),
-            abort: AbortMode::Flip,
-            drain: None,
-            preview: None,
-        }
-    }
-}
-
 /// Weights for green at `p`: blue and green share 1000, each capped at 999;
 /// at 0% and 100% the capped side is alone so the split is still exact.
 pub fn weights_for(p: Tenths) -> (u16, u16) {
