@@ -40,8 +40,8 @@ pub(super) struct Parsed {
     pub preview: Option<super::preview::PreviewFlags>,
 }
 
-/// A strategy's plan: the canary-shaped one the executor is configured
-/// with, and the actions it runs (`Executor::with_plan`).
+/// A strategy's plan: the canary-shaped one the dry run describes (steps,
+/// promoted route), and the actions the executor runs.
 pub(super) struct Planned {
     pub canary: CanaryPlan,
     pub actions: Plan,
