@@ -4,7 +4,7 @@
 //! window, a one-write switch-back on failure; with `--deregister-blue`,
 //! the full deploy's batches after the keep-blue window (`full_deploy`).
 
-use super::canary::{preflight, register_targets, start, Checked, Parsed, Planned};
+use super::canary::{extras, preflight, register_targets, start, Parsed, Planned};
 use super::{full_deploy, invalid};
 use crate::cli::{BlueGreenArgs, Output};
 use crate::engine::AbortMode;
@@ -100,48 +100,24 @@ pub async fn run(config: &aws_config::SdkConfig, a: &BlueGreenArgs, output: Outp
         // Preflight fails whenever the flags did, so this is not reached.
         return super::failed("the flags were not parsed", super::EXIT_INVALID, output);
     };
-    let Checked {
-        lb,
-        parsed,
-        validated,
-        sdk_expiry,
-    } = checked;
-    let interval = parsed.analysis.interval;
-    let drain = match full_deploy::plan(
-        lb.as_ref(),
-        &validated,
-        &parsed.register,
-        parsed.drain,
-        interval,
-    )
-    .await
-    {
-        Ok(d) => d,
+    let extras = match extras(&checked).await {
+        Ok(x) => x,
         Err(e) => return invalid(&[e], output),
     };
-    let preview = match super::canary::preview_of(lb.as_ref(), &validated, &parsed).await {
-        Ok(p) => p,
-        Err(e) => return invalid(&[e], output),
-    };
+    let v = &checked.validated;
     let bg = plan(&BlueGreenInput {
-        original: &validated.original,
-        blue: &validated.blue.arn,
-        green: &validated.green.arn,
+        original: &v.original,
+        blue: &v.blue.arn,
+        green: &v.green.arn,
         bake: holds.bake,
         keep_blue: holds.keep_blue,
         final_route: a.run.final_route,
     })
-    .with_drain(drain)
-    .with_preview(preview);
+    .with_drain(extras.drain)
+    .with_preview(extras.preview);
     let planned = Planned {
-        actions: bg.actions(&parsed.register),
+        actions: bg.actions(&checked.parsed.register),
         canary: bg.switch,
-    };
-    let checked = Checked {
-        lb,
-        parsed,
-        validated,
-        sdk_expiry,
     };
     start(config, checked, planned, a.run.dry_run, output).await
 }

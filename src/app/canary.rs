@@ -105,13 +105,20 @@ fn parse(a: &CanaryArgs) -> Result<Parsed, Vec<InputError>> {
     }
 }
 
-/// The preview's rule and hold, placed next to the listener's rules.
-pub(super) async fn preview_of(
-    lb: &dyn LoadBalancerPort,
-    v: &Validated,
-    p: &Parsed,
-) -> Result<Option<crate::strategy::canary::Preview>, InputError> {
-    super::preview::plan(lb, v, p.preview.as_ref(), &p.analysis).await
+/// What the shared flags add to a route strategy's plan, read live:
+/// blue's batches (`--deregister-blue`) and the preview rule
+/// (`--preview-header`).
+pub(super) struct Extras {
+    pub drain: Option<crate::strategy::drain_blue::BlueDrain>,
+    pub preview: Option<crate::strategy::canary::Preview>,
+}
+
+pub(super) async fn extras(c: &Checked) -> Result<Extras, InputError> {
+    let (lb, v, p) = (c.lb.as_ref(), &c.validated, &c.parsed);
+    let interval = p.analysis.interval;
+    let drain = full_deploy::plan(lb, v, &p.register, p.drain, interval).await?;
+    let preview = super::preview::plan(lb, v, p.preview.as_ref(), &p.analysis).await?;
+    Ok(Extras { drain, preview })
 }
 
 /// What preflight hands a strategy: the port, the parsed flags, the live
@@ -166,54 +173,31 @@ pub async fn run(config: &aws_config::SdkConfig, a: &CanaryArgs, output: Output)
         register: &register,
         force: a.run.force,
     };
-    let Checked {
-        lb,
-        parsed,
-        validated,
-        sdk_expiry,
-    } = match preflight(config, &req, parse(a), output).await {
+    let checked = match preflight(config, &req, parse(a), output).await {
         Ok(c) => c,
         Err(code) => return code,
     };
-    let interval = parsed.analysis.interval;
-    let drain = match full_deploy::plan(
-        lb.as_ref(),
-        &validated,
-        &parsed.register,
-        parsed.drain,
-        interval,
-    )
-    .await
-    {
-        Ok(d) => d,
+    let extras = match extras(&checked).await {
+        Ok(x) => x,
         Err(e) => return invalid(&[e], output),
     };
-    let preview = match preview_of(lb.as_ref(), &validated, &parsed).await {
-        Ok(p) => p,
-        Err(e) => return invalid(&[e], output),
-    };
+    let (v, p) = (&checked.validated, &checked.parsed);
     let plan = plan(&CanaryInput {
-        original: &validated.original,
-        blue: &validated.blue.arn,
-        green: &validated.green.arn,
-        steps: &parsed.steps,
-        default_bake: parsed.analysis.interval,
-        stickiness: parsed.stickiness,
+        original: &v.original,
+        blue: &v.blue.arn,
+        green: &v.green.arn,
+        steps: &p.steps,
+        default_bake: p.analysis.interval,
+        stickiness: p.stickiness,
         final_route: a.run.final_route,
     })
     .with_abort(a.abort)
-    .with_drain(drain)
-    .with_preview(preview);
-    let actions = plan.actions(&parsed.register);
+    .with_drain(extras.drain)
+    .with_preview(extras.preview);
+    let actions = plan.actions(&p.register);
     let planned = Planned {
         canary: plan,
         actions,
-    };
-    let checked = Checked {
-        lb,
-        parsed,
-        validated,
-        sdk_expiry,
     };
     start(config, checked, planned, a.run.dry_run, output).await
 }
