@@ -19,5 +19,6 @@ mod route_auth;
 mod route_shapes;
 mod secrets;
 mod signals;
+mod soak;
 mod status;
 mod support;
