@@ -5,7 +5,7 @@
 //!   cargo test --test integration soak -- --ignored --nocapture
 //! ```
 //!
-//! Each run draws a strategy (canary, the full deploy, blue-green), a green
+//! Each run draws a strategy (canary, the full deploy, blue-green, rolling), a green
 //! (good, or failing every request), and a fault (none, throttled or
 //! failing API calls, SIGTERM or `kill -9` at a random moment), then checks
 //! the one promise: the run ends promoted, or with the route and blue's
@@ -33,7 +33,7 @@ impl Rng {
     }
 }
 
-const STRATEGIES: [&str; 3] = ["canary", "full-deploy", "blue-green"];
+const STRATEGIES: [&str; 4] = ["canary", "full-deploy", "blue-green", "rolling"];
 const FAULTS: [&str; 6] = [
     "none",
     "throttle-writes",
@@ -120,7 +120,7 @@ fn check(emu: &Emulator, d: &Demo, before: &Value, code: Option<i32>, case: &str
 }
 
 fn one(seed: u64, rng: &mut Rng) {
-    let strategy = STRATEGIES[rng.below(3) as usize];
+    let strategy = STRATEGIES[rng.below(STRATEGIES.len() as u64) as usize];
     let bad = rng.below(3) == 0;
     let fault = FAULTS[rng.below(FAULTS.len() as u64) as usize];
     let at = Duration::from_millis(500 + rng.below(9000));
@@ -129,6 +129,9 @@ fn one(seed: u64, rng: &mut Rng) {
         if bad { "bad" } else { "good" }
     );
     eprintln!("soak {case}");
+    if strategy == "rolling" {
+        return one_rolling(&case, bad, fault, at);
+    }
     let mut emu = Emulator::start();
     let mut demo_args = vec!["--blue-targets", "3"];
     if bad {
@@ -161,6 +164,65 @@ fn one(seed: u64, rng: &mut Rng) {
         assert_ne!(code, Some(0), "{case}: a failing green was promoted");
     }
     check(&emu, &d, &before, code, &case);
+}
+
+/// A rolling run: the group ends with exactly the new targets (exit 0) or
+/// exactly the old ones, and no record on the group.
+fn one_rolling(case: &str, bad: bool, fault: &str, at: Duration) {
+    use crate::rolling::{rolling_args, stack, targets};
+    let emu = Emulator::start();
+    let mut demo = vec!["--old", "4", "--new", "4"];
+    if bad {
+        demo.extend(["--new-error-rate", "1"]);
+    }
+    let s = stack(&emu, &demo);
+    inject(&emu, fault);
+    let args = rolling_args(&s, "2", "1");
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let mut child = emu
+        .cmd(&args)
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    if fault == "sigterm" || fault == "kill-9" {
+        std::thread::sleep(at);
+        let signal = if fault == "sigterm" { "-TERM" } else { "-KILL" };
+        let _ = std::process::Command::new("kill")
+            .args([signal, &child.id().to_string()])
+            .status();
+    }
+    let mut code = child.wait().unwrap().code();
+    if code.is_none() || code == Some(3) {
+        let r = emu.run(&["rollback", "--target-group", &s.group, "--force"]);
+        assert_eq!(r.code, 0, "{case}: rollback: {r:?}");
+        code = Some(1);
+    }
+    assert!(matches!(code, Some(0 | 1 | 130)), "{case}: exit {code:?}");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let now: Vec<String> = rt
+        .block_on(targets(&emu, &s.group))
+        .into_iter()
+        .map(|(t, _)| t)
+        .collect();
+    let mut want = match code {
+        Some(0) => s.new.clone(),
+        _ => s.old.clone(),
+    };
+    want.sort();
+    assert_eq!(now, want, "{case}: the group's targets");
+    if bad {
+        assert_ne!(code, Some(0), "{case}: a failing version was rolled out");
+    }
+    let group = emu
+        .run(&["status", "--target-group", &s.group, "--output", "json"])
+        .json();
+    assert!(
+        group["runs"].as_array().unwrap().is_empty(),
+        "{case}: record left: {group}"
+    );
 }
 
 #[test]
