@@ -6,24 +6,21 @@
 //! `preflight` and `start` (dry run or execution of any `Planned`) are
 //! shared with `blue_green`, which differs only in its flags and planner.
 
-use super::runner::{credentials_fit, drive, refresher, run_id, sources, Timing};
-use super::{dry_run, expiry, full_deploy, invalid, live};
+use super::runner::{credentials_fit, drive, run_config, sources, watch, Timing};
+use super::{dry_run, full_deploy, invalid, live};
 use crate::alb::aws::AwsLoadBalancer;
 use crate::alb::state_tags::parse_target;
 use crate::alb::{LoadBalancerPort, Target};
 use crate::analysis::collect::Subjects;
-use crate::analysis::BakeTracker;
 use crate::cli::{CanaryArgs, Output};
 use crate::engine::Plan;
-use crate::executor::{apply::ApplyPolicy, RunConfig};
 use crate::plan::{parse_duration, parse_steps, Step};
 use crate::preflight::{self, InputError, Request, Validated};
 use crate::provider::MetricTarget;
 use crate::settings::{self, Analysis};
-use crate::signal::Cancel;
 use crate::strategy::canary::{plan, CanaryInput, CanaryPlan};
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
 
 /// Input that needs no AWS call to check.
 pub(super) struct Parsed {
@@ -253,34 +250,18 @@ async fn execute(
             Err(e) => return invalid(&[e], output),
         };
     }
-    let now = SystemTime::now();
-    let an = &p.analysis;
-    let cfg = RunConfig {
-        run_id: run_id(now),
-        scope: crate::executor::Scope::Route(v.route.clone()),
-        interval: an.interval,
+    let timing = Timing {
+        analysis: &p.analysis,
         health_timeout: p.health_timeout,
-        drain_timeout: p.drain_timeout,
-        health_poll: Duration::from_secs(2),
-        thresholds: an.thresholds.clone(),
-        tracker: BakeTracker::new(an.failure_limit, an.on_no_data, an.no_data_timeout),
         revert_timeout: p.revert_timeout,
-        subjects: Subjects {
-            green_arn: v.green.arn.clone(),
-            green: MetricTarget::from_arns(&v.green.arn, &v.load_balancer_arn),
-            blue: Some(MetricTarget::from_arns(&v.blue.arn, &v.load_balancer_arn)),
-        },
-        started_unix: now
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or(0),
-        apply: ApplyPolicy::default(),
     };
-    let cancel = Cancel::new();
-    cancel.on_signals();
-    let guard = expiry.map(|at| {
-        let margin = expiry::margin(p.revert_timeout);
-        expiry::guard(cancel.clone(), at, margin, refresher(config))
-    });
+    let subjects = Subjects {
+        green_arn: v.green.arn.clone(),
+        green: MetricTarget::from_arns(&v.green.arn, &v.load_balancer_arn),
+        blue: Some(MetricTarget::from_arns(&v.blue.arn, &v.load_balancer_arn)),
+    };
+    let scope = crate::executor::Scope::Route(v.route.clone());
+    let cfg = run_config(scope, timing, p.drain_timeout, subjects);
+    let (cancel, guard) = watch(config, expiry, p.revert_timeout);
     drive(cfg, planned.actions, src, cancel, guard, output).await
 }

@@ -4,22 +4,19 @@
 //! any change; then the planner (`strategy::rolling`), and a dry run or
 //! the executor on a group scope (the record on the group's tags).
 
-use super::runner::{credentials_fit, drive, refresher, run_id, sources, Timing};
-use super::{dry_run, expiry, invalid, print_json};
+use super::runner::{credentials_fit, drive, run_config, sources, watch, Timing};
+use super::{dry_run, invalid, print_json};
 use crate::alb::aws::AwsLoadBalancer;
 use crate::alb::group_record;
 use crate::alb::state_tags::{parse_target, Heartbeat};
 use crate::alb::{LoadBalancerPort, Target, TargetGroup, TargetHealth};
 use crate::analysis::collect::Subjects;
-use crate::analysis::BakeTracker;
 use crate::cli::{Output, RollingArgs};
 use crate::engine::{AbortMode, GroupScope, Plan, Scope};
-use crate::executor::{apply::ApplyPolicy, RunConfig};
 use crate::plan::parse_duration;
 use crate::preflight::InputError;
 use crate::provider::MetricTarget;
 use crate::settings::{self, Analysis};
-use crate::signal::Cancel;
 use crate::strategy::drain_blue::{parse_batch, BatchSize};
 use crate::strategy::rolling::{self, RollingInput, RollingPlan};
 use std::collections::BTreeMap;
@@ -291,37 +288,20 @@ impl Rolling {
             Ok(s) => s,
             Err(e) => return invalid(&e, output),
         };
-        let now = SystemTime::now();
-        let an = &p.analysis;
         let arn = &self.plan.group;
         let metrics = MetricTarget::from_arns(arn, self.load_balancer.as_deref().unwrap_or(""));
-        let cfg = RunConfig {
-            run_id: run_id(now),
-            scope: self.scope,
-            interval: an.interval,
-            health_timeout: p.health_timeout,
-            drain_timeout: p.drain_timeout,
-            health_poll: Duration::from_secs(2),
-            thresholds: an.thresholds.clone(),
-            tracker: BakeTracker::new(an.failure_limit, an.on_no_data, an.no_data_timeout),
-            revert_timeout: p.revert_timeout,
-            subjects: Subjects {
-                green_arn: arn.clone(),
-                green: metrics,
-                blue: None,
-            },
-            started_unix: now
-                .duration_since(UNIX_EPOCH)
-                .map(|d| d.as_secs())
-                .unwrap_or(0),
-            apply: ApplyPolicy::default(),
+        let subjects = Subjects {
+            green_arn: arn.clone(),
+            green: metrics,
+            blue: None,
         };
-        let cancel = Cancel::new();
-        cancel.on_signals();
-        let guard = expiry.map(|at| {
-            let margin = expiry::margin(p.revert_timeout);
-            expiry::guard(cancel.clone(), at, margin, refresher(config))
-        });
+        let timing = Timing {
+            analysis: &p.analysis,
+            health_timeout: p.health_timeout,
+            revert_timeout: p.revert_timeout,
+        };
+        let cfg = run_config(self.scope, timing, p.drain_timeout, subjects);
+        let (cancel, guard) = watch(config, expiry, p.revert_timeout);
         drive(cfg, self.actions, src, cancel, guard, output).await
     }
 }

@@ -7,15 +7,14 @@
 //! before any mutating call.
 
 use super::canary::register_targets;
-use super::runner::{credentials_fit, drive_then, refresher, run_id, sources, AfterRun, Timing};
-use super::{dry_run, expiry, invalid, live};
+use super::runner::{self, credentials_fit, drive_then, sources, watch, AfterRun, Timing};
+use super::{dry_run, invalid, live};
 use crate::alb::aws::AwsLoadBalancer;
 use crate::alb::{LoadBalancerPort, Rule};
 use crate::analysis::collect::Subjects;
-use crate::analysis::BakeTracker;
 use crate::cli::{AnalysisArgs, Output, RuleArgs};
 use crate::engine::{AbortMode, Plan};
-use crate::executor::{apply::ApplyPolicy, RunConfig, Scope};
+use crate::executor::{RunConfig, Scope};
 use crate::plan::parse_duration;
 use crate::preflight::{self, InputError, Request, Validated};
 use crate::provider::probe::{parse_probe_spec, HttpProbe, DEFAULT_PROBE_TIMEOUT};
@@ -27,7 +26,7 @@ use crate::strategy::canary::CanaryPlan;
 use crate::strategy::rules::{choose_priority, conditions, parse_matches, rules_before, Match};
 use crate::strategy::rules_render::match_line;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
 
 /// The flags of a rule run, parsed.
 pub(super) struct RuleFlags {
@@ -282,41 +281,26 @@ pub(super) async fn start(
     };
     src.probe = probe;
     let cfg = run_config(&c);
-    let cancel = Cancel::new();
-    cancel.on_signals();
-    let guard = expiry.map(|at| {
-        expiry::guard(
-            cancel.clone(),
-            at,
-            expiry::margin(c.flags.revert_timeout),
-            refresher(config),
-        )
-    });
+    let (cancel, guard) = watch(config, expiry, c.flags.revert_timeout);
     let after = after(cancel.clone());
     drive_then(cfg, actions, src, cancel, guard, output, after).await
 }
 
 /// The executor's configuration of a rule run.
 fn run_config(c: &RuleChecked) -> RunConfig {
-    let (v, an) = (&c.validated, &c.flags.analysis);
-    let now = SystemTime::now();
-    RunConfig {
-        run_id: run_id(now),
-        scope: Scope::Route(v.route.clone()),
-        interval: an.interval,
+    let timing = Timing {
+        analysis: &c.flags.analysis,
         health_timeout: c.flags.health_timeout,
-        drain_timeout: Duration::from_secs(600),
-        health_poll: Duration::from_secs(2),
-        thresholds: an.thresholds.clone(),
-        tracker: BakeTracker::new(an.failure_limit, an.on_no_data, an.no_data_timeout),
         revert_timeout: c.flags.revert_timeout,
-        subjects: subjects(v),
-        started_unix: now
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or(0),
-        apply: ApplyPolicy::default(),
-    }
+    };
+    let scope = Scope::Route(c.validated.route.clone());
+    // A rule run deregisters nothing: its drain timeout is never waited on.
+    runner::run_config(
+        scope,
+        timing,
+        Duration::from_secs(600),
+        subjects(&c.validated),
+    )
 }
 
 /// Green and blue as CloudWatch names them (the A/B report reads both).

@@ -5,10 +5,12 @@
 
 use super::{expiry, print_json};
 use crate::alb::LoadBalancerPort;
-use crate::analysis::collect::Sources;
+use crate::analysis::collect::{Sources, Subjects};
+use crate::analysis::BakeTracker;
 use crate::cli::Output;
+use crate::engine::Scope;
 use crate::engine::{Action, Plan};
-use crate::executor::{Executor, RunConfig};
+use crate::executor::{apply::ApplyPolicy, Executor, RunConfig};
 use crate::preflight::InputError;
 use crate::provider::cloudwatch::CloudWatchTraffic;
 use crate::provider::probe::{parse_probe_spec, HttpProbe, DEFAULT_PROBE_TIMEOUT};
@@ -114,6 +116,51 @@ pub(super) fn sources(
 pub(super) fn run_id(now: SystemTime) -> String {
     let d = now.duration_since(UNIX_EPOCH).unwrap_or_default();
     format!("r-{:x}{:04x}", d.as_secs(), d.subsec_micros() & 0xffff)
+}
+
+/// A run's settings, the same for every command but its scope, what it
+/// judges and how long its targets may take to drain.
+pub(super) fn run_config(
+    scope: Scope,
+    t: Timing<'_>,
+    drain_timeout: Duration,
+    subjects: Subjects,
+) -> RunConfig {
+    let (now, an) = (SystemTime::now(), t.analysis);
+    RunConfig {
+        run_id: run_id(now),
+        scope,
+        interval: an.interval,
+        health_timeout: t.health_timeout,
+        drain_timeout,
+        health_poll: Duration::from_secs(2),
+        thresholds: an.thresholds.clone(),
+        tracker: BakeTracker::new(an.failure_limit, an.on_no_data, an.no_data_timeout),
+        revert_timeout: t.revert_timeout,
+        subjects,
+        started_unix: now
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0),
+        apply: ApplyPolicy::default(),
+    }
+}
+
+/// What ends a run from outside: SIGINT, SIGTERM and SIGHUP, and (when the
+/// credentials expire) the expiry guard, which cancels early enough to
+/// revert.
+pub(super) fn watch(
+    config: &aws_config::SdkConfig,
+    expiry: Option<SystemTime>,
+    revert_timeout: Duration,
+) -> (Cancel, Option<tokio::task::JoinHandle<()>>) {
+    let cancel = Cancel::new();
+    cancel.on_signals();
+    let guard = expiry.map(|at| {
+        let margin = expiry::margin(revert_timeout);
+        expiry::guard(cancel.clone(), at, margin, refresher(config))
+    });
+    (cancel, guard)
 }
 
 /// What a command adds to the report once the run is over (the A/B

@@ -140,8 +140,27 @@ fn one(seed: u64, rng: &mut Rng) {
     let d = emu.demo(&demo_args);
     let before = status_json(&emu, &d);
     inject(&emu, fault);
+    let rollback = ["rollback", "--listener", &d.listener, "--force"];
+    let code = run_with_fault(&emu, &args(&d, strategy), fault, at, &rollback, &case);
+    if bad {
+        assert_ne!(code, Some(0), "{case}: a failing green was promoted");
+    }
+    check(&emu, &d, &before, code, &case);
+}
+
+/// Run `args`, sending SIGTERM or SIGKILL after `at` when the fault says
+/// so; a run killed or left unfinished (exit 3) is completed by
+/// `rollback`. The exit code, as the run's own (a completed one as 1).
+fn run_with_fault(
+    emu: &Emulator,
+    args: &[&str],
+    fault: &str,
+    at: Duration,
+    rollback: &[&str],
+    case: &str,
+) -> Option<i32> {
     let mut child = emu
-        .cmd(&args(&d, strategy))
+        .cmd(args)
         .stdout(std::process::Stdio::null())
         .spawn()
         .unwrap();
@@ -154,16 +173,12 @@ fn one(seed: u64, rng: &mut Rng) {
     }
     let mut code = child.wait().unwrap().code();
     if code.is_none() || code == Some(3) {
-        // Killed, or a revert that could not finish: `rollback` completes it.
-        let r = emu.run(&["rollback", "--listener", &d.listener, "--force"]);
+        let r = emu.run(rollback);
         assert_eq!(r.code, 0, "{case}: rollback: {r:?}");
         code = Some(1);
     }
     assert!(matches!(code, Some(0 | 1 | 130)), "{case}: exit {code:?}");
-    if bad {
-        assert_ne!(code, Some(0), "{case}: a failing green was promoted");
-    }
-    check(&emu, &d, &before, code, &case);
+    code
 }
 
 /// A rolling run: the group ends with exactly the new targets (exit 0) or
@@ -179,25 +194,8 @@ fn one_rolling(case: &str, bad: bool, fault: &str, at: Duration) {
     inject(&emu, fault);
     let args = rolling_args(&s, "2", "1");
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let mut child = emu
-        .cmd(&args)
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    if fault == "sigterm" || fault == "kill-9" {
-        std::thread::sleep(at);
-        let signal = if fault == "sigterm" { "-TERM" } else { "-KILL" };
-        let _ = std::process::Command::new("kill")
-            .args([signal, &child.id().to_string()])
-            .status();
-    }
-    let mut code = child.wait().unwrap().code();
-    if code.is_none() || code == Some(3) {
-        let r = emu.run(&["rollback", "--target-group", &s.group, "--force"]);
-        assert_eq!(r.code, 0, "{case}: rollback: {r:?}");
-        code = Some(1);
-    }
-    assert!(matches!(code, Some(0 | 1 | 130)), "{case}: exit {code:?}");
+    let rollback = ["rollback", "--target-group", &s.group, "--force"];
+    let code = run_with_fault(&emu, &args, fault, at, &rollback, case);
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
