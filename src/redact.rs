@@ -11,6 +11,39 @@
 //!
 //! Pure string work, no URL parser: malformed input (which is exactly what
 //! ends up in error messages) must be masked too, never refused or panicked on.
+//!
+//! Secrets that are not in a URL (the OIDC client secret from
+//! `ALB_ROLLOUT_OIDC_CLIENT_SECRET`) are registered once with `register` and
+//! replaced wherever `text` sees them: the tool never formats one, and this
+//! catches a dependency's message or debug line that might.
+
+use std::sync::RwLock;
+
+/// Secrets registered by `register`, masked by `text` wherever they appear.
+static SECRETS: RwLock<Vec<String>> = RwLock::new(Vec::new());
+
+/// Mask `secret` in everything `text` (and so every printed line, JSON
+/// document and log line) shows from now on. Values under 4 characters are
+/// not registered: masking them would garble ordinary words.
+pub fn register(secret: &str) {
+    if secret.len() < 4 {
+        return;
+    }
+    if let Ok(mut s) = SECRETS.write() {
+        if !s.iter().any(|x| x == secret) {
+            s.push(secret.to_string());
+        }
+    }
+}
+
+fn mask_registered(s: String) -> String {
+    let Ok(secrets) = SECRETS.read() else {
+        return s;
+    };
+    secrets
+        .iter()
+        .fold(s, |acc, secret| acc.replace(secret.as_str(), MASK))
+}
 
 /// What a secret is replaced with.
 pub const MASK: &str = "***";
@@ -24,8 +57,12 @@ pub fn url(s: &str) -> String {
 }
 
 /// Every `scheme://...` URL inside free text (e.g. a reqwest error chain),
-/// masked; the rest of the text is unchanged.
+/// and every registered secret, masked; the rest of the text is unchanged.
 pub fn text(s: &str) -> String {
+    mask_registered(urls_in_text(s))
+}
+
+fn urls_in_text(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let mut rest = s;
     while let Some(i) = rest.find("://") {

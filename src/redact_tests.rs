@@ -150,3 +150,11 @@ fn the_log_writer_masks_what_passes_through() {
         "\x1b[33mWARN\x1b[0m GET http://127.0.0.1/h?token=***\x1b[0m done\n"
     );
 }
+
+#[test]
+fn a_registered_secret_is_masked_in_text_wherever_it_appears() {
+    register("oidc-Secret-value-9");
+    register("ab"); // too short to mask safely: ignored
+    let shown = text("CreateRule failed: ClientSecret=oidc-Secret-value-9 (about ab)");
+    assert_eq!(shown, "CreateRule failed: ClientSecret=*** (about ab)");
+}

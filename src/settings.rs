@@ -295,3 +295,18 @@ fn prometheus(m: &FileSettings, errors: &mut Vec<InputError>) -> Option<(String,
 #[cfg(test)]
 #[path = "settings_tests.rs"]
 mod tests;
+
+/// The variable the OIDC client secret is read from. Never a flag: argv is
+/// visible to every process on the runner, and the secret is one a
+/// CreateRule must send (ELBv2 never returns it).
+pub const OIDC_CLIENT_SECRET_ENV: &str = "ALB_ROLLOUT_OIDC_CLIENT_SECRET";
+
+/// The OIDC client secret for the rules this run creates, if set (an empty
+/// value is unset). Registered for masking before anyone can print it.
+pub fn oidc_client_secret() -> Option<String> {
+    let v = std::env::var(OIDC_CLIENT_SECRET_ENV)
+        .ok()
+        .filter(|v| !v.is_empty())?;
+    crate::redact::register(&v);
+    Some(v)
+}

@@ -4,7 +4,7 @@
 //! policy (configured in `aws_env`), so one port call is one logical request.
 
 use super::model::*;
-use super::port::{AlbError, AlbErrorKind, AlbResult, LoadBalancerPort};
+use super::port::{AlbError, AlbErrorKind, AlbResult, LoadBalancerPort, NewRule};
 use super::translate::*;
 use async_trait::async_trait;
 use aws_sdk_elasticloadbalancingv2::error::{ProvideErrorMetadata, SdkError};
@@ -14,13 +14,77 @@ use std::collections::BTreeMap;
 
 pub struct AwsLoadBalancer {
     client: Client,
+    /// The OIDC client secret a created rule's `authenticate-oidc` copy
+    /// needs (ELBv2 never returns it); never formatted, never logged.
+    oidc_client_secret: Option<String>,
 }
 
 impl AwsLoadBalancer {
     pub fn new(config: &aws_config::SdkConfig) -> Self {
         AwsLoadBalancer {
             client: Client::new(config),
+            oidc_client_secret: None,
         }
+    }
+
+    /// The adapter that copies an OIDC login into the rules it creates.
+    pub fn with_oidc_client_secret(mut self, secret: Option<String>) -> Self {
+        self.oidc_client_secret = secret;
+        self
+    }
+
+    /// The rule as ELBv2 returns it, for its actions and transforms.
+    async fn live_rule(
+        &self,
+        rule_arn: &str,
+    ) -> AlbResult<aws_sdk_elasticloadbalancingv2::types::Rule> {
+        let op = "DescribeRules";
+        let out = self
+            .client
+            .describe_rules()
+            .rule_arns(rule_arn)
+            .send()
+            .await
+            .map_err(|e| map_err(op, Some(rule_arn), e))?;
+        out.rules()
+            .first()
+            .cloned()
+            .ok_or_else(|| AlbError::not_found(op, rule_arn, "no such rule"))
+    }
+
+    /// The actions and transforms of a new rule splitting `from`.
+    async fn carried(
+        &self,
+        from: Option<&RouteRef>,
+        forward: &Forward,
+    ) -> AlbResult<(
+        Vec<Action>,
+        Option<Vec<aws_sdk_elasticloadbalancingv2::types::RuleTransform>>,
+    )> {
+        let Some(route) = from else {
+            return Ok((vec![forward_to_sdk(forward)], None));
+        };
+        let (actions, transforms) = match route {
+            RouteRef::Rule { rule_arn, .. } => {
+                let r = self.live_rule(rule_arn).await?;
+                (
+                    r.actions().to_vec(),
+                    super::rule_sdk::carried_transforms(Some(&r)),
+                )
+            }
+            RouteRef::ListenerDefault { .. } => (self.live_actions(route).await?, None),
+        };
+        let actions =
+            super::rule_sdk::carried_actions(&actions, forward, self.oidc_client_secret.as_deref())
+                .map_err(|m| {
+                    AlbError::new(
+                        AlbErrorKind::Invalid,
+                        "CreateRule",
+                        Some(route.owner_arn()),
+                        &m,
+                    )
+                })?;
+        Ok((actions, transforms))
     }
 
     /// The route's action list exactly as ELBv2 returns it.
@@ -41,18 +105,7 @@ impl AwsLoadBalancer {
                     .ok_or_else(|| AlbError::not_found(op, listener_arn, "no such listener"))
             }
             RouteRef::Rule { rule_arn, .. } => {
-                let op = "DescribeRules";
-                let out = self
-                    .client
-                    .describe_rules()
-                    .rule_arns(rule_arn)
-                    .send()
-                    .await
-                    .map_err(|e| map_err(op, Some(rule_arn), e))?;
-                out.rules()
-                    .first()
-                    .map(|r| r.actions().to_vec())
-                    .ok_or_else(|| AlbError::not_found(op, rule_arn, "no such rule"))
+                Ok(self.live_rule(rule_arn).await?.actions().to_vec())
             }
         }
     }
@@ -262,20 +315,22 @@ impl LoadBalancerPort for AwsLoadBalancer {
 
     async fn create_rule(
         &self,
-        listener_arn: &str,
-        priority: u32,
-        conditions: &[Condition],
-        forward: &Forward,
+        rule: &NewRule<'_>,
         tags: &BTreeMap<String, String>,
     ) -> AlbResult<String> {
         let op = "CreateRule";
+        let listener_arn = rule.listener_arn;
+        // The login steps are copied from the live route the rule splits,
+        // never rebuilt: ELBv2 has fields the domain does not model.
+        let (actions, transforms) = self.carried(rule.carry_from, rule.forward).await?;
         let out = self
             .client
             .create_rule()
             .listener_arn(listener_arn)
-            .priority(priority as i32)
-            .set_conditions(Some(conditions.iter().map(condition_to_sdk).collect()))
-            .actions(forward_to_sdk(forward))
+            .priority(rule.priority as i32)
+            .set_conditions(Some(rule.conditions.iter().map(condition_to_sdk).collect()))
+            .set_actions(Some(actions))
+            .set_transforms(transforms)
             .set_tags(Some(tags_to_sdk(tags)))
             .send()
             .await

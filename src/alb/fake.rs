@@ -133,6 +133,7 @@ impl FakeLoadBalancer {
                         field: "path-pattern".into(),
                         key: None,
                         values: vec!["/api/*".into()],
+                        ..Default::default()
                     }],
                     leading: vec![],
                     action,

@@ -2,6 +2,7 @@
 //! acts on the in-memory state the way ELBv2 would.
 
 use super::*;
+use crate::alb::NewRule;
 
 #[async_trait]
 impl LoadBalancerPort for FakeLoadBalancer {
@@ -105,13 +106,18 @@ impl LoadBalancerPort for FakeLoadBalancer {
 
     async fn create_rule(
         &self,
-        listener_arn: &str,
-        priority: u32,
-        conditions: &[Condition],
-        forward: &Forward,
+        rule: &NewRule<'_>,
         tags: &BTreeMap<String, String>,
     ) -> AlbResult<String> {
+        let (listener_arn, priority, conditions, forward) = (
+            rule.listener_arn,
+            rule.priority,
+            rule.conditions,
+            rule.forward,
+        );
         self.enter("CreateRule", listener_arn).await?;
+        // The login steps of the route it splits, as the adapter copies them.
+        let leading = rule.carry_from.map(|r| self.leading(r)).unwrap_or_default();
         self.with(|s| {
             let clash = s.rule_listener.iter().any(|(r, l)| {
                 l == listener_arn
@@ -136,7 +142,7 @@ impl LoadBalancerPort for FakeLoadBalancer {
                     priority: priority.to_string(),
                     is_default: false,
                     conditions: conditions.to_vec(),
-                    leading: vec![],
+                    leading: leading.clone(),
                     action: RouteAction::Forward(forward.clone()),
                 },
             );

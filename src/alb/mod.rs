@@ -3,7 +3,8 @@
 //!
 //! `model` holds the value types (routes in `route`), `port` the trait, `aws`
 //! the SDK adapter (with pure translate functions in `translate` and, for
-//! action lists and their exact shapes, `route_sdk`), `fake` an in-memory
+//! action lists and their exact shapes, `route_sdk`; what a created rule
+//! carries from the route it splits, `rule_sdk`), `fake` an in-memory
 //! implementation with a call log, fault injection and lag for component tests,
 //! `state_tags` the compact encoding of a run record into ELBv2 tags, and
 //! `target_codec` the exact, compact record of a target group's targets,
@@ -17,9 +18,10 @@ pub mod model;
 pub mod port;
 pub mod route;
 pub mod route_sdk;
+pub mod rule_sdk;
 pub mod state_tags;
 pub mod target_codec;
 pub mod translate;
 
 pub use model::*;
-pub use port::{AlbError, AlbErrorKind, LoadBalancerPort};
+pub use port::{AlbError, AlbErrorKind, LoadBalancerPort, NewRule};

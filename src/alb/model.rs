@@ -69,13 +69,17 @@ impl fmt::Display for RouteRef {
 }
 
 /// A rule condition in display form, e.g. `path-pattern` = [`/api/*`].
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
 pub struct Condition {
     pub field: String,
     /// For http-header, the header name; for query-string, unused.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub key: Option<String>,
     pub values: Vec<String>,
+    /// Regular expressions (ALB regex matching, 2025: `RegexValues` of
+    /// host-header, path-pattern and http-header), matched besides `values`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub regex_values: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -65,6 +65,19 @@ impl std::error::Error for AlbError {}
 
 pub type AlbResult<T> = Result<T, AlbError>;
 
+/// A rule to create: at `priority`, when all `conditions` match, the
+/// leading actions of `carry_from` (the route it splits: its login steps,
+/// copied from the live route, and for a rule its transforms) and then
+/// `forward`.
+#[derive(Debug, Clone, Copy)]
+pub struct NewRule<'a> {
+    pub listener_arn: &'a str,
+    pub priority: u32,
+    pub conditions: &'a [Condition],
+    pub carry_from: Option<&'a RouteRef>,
+    pub forward: &'a Forward,
+}
+
 /// What the tool needs from an Application Load Balancer.
 #[async_trait]
 pub trait LoadBalancerPort: Send + Sync {
@@ -88,14 +101,10 @@ pub trait LoadBalancerPort: Send + Sync {
     /// when the route no longer ends in a forward.
     async fn write_forward(&self, route: &RouteRef, forward: &Forward) -> AlbResult<()>;
 
-    /// Create a rule at `priority` forwarding to `forward` when all
-    /// `conditions` match, tagged with `tags`. Returns the rule ARN.
+    /// Create `rule`, tagged with `tags`. Returns the rule ARN.
     async fn create_rule(
         &self,
-        listener_arn: &str,
-        priority: u32,
-        conditions: &[Condition],
-        forward: &Forward,
+        rule: &NewRule<'_>,
         tags: &BTreeMap<String, String>,
     ) -> AlbResult<String>;
     async fn delete_rule(&self, rule_arn: &str) -> AlbResult<()>;

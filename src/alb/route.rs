@@ -137,10 +137,11 @@ impl Forward {
     }
 }
 
-/// An authenticate step (`authenticate-oidc`, `authenticate-cognito`) that
-/// runs before the forward. alb-rollout never rewrites one: the AWS adapter
-/// sends back the live action as ELBv2 returned it, so this is only the view
-/// for messages and for the fake.
+/// A step that runs before the forward (`authenticate-oidc`,
+/// `authenticate-cognito`, `jwt-validation`). alb-rollout never rewrites
+/// one: the AWS adapter sends back the live action as ELBv2 returned it, and
+/// copies it into every rule it creates (`alb::rule_sdk`), so this is only
+/// the view for messages, read-backs and the fake.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct LeadingAction {
     pub action_type: String,
@@ -150,8 +151,31 @@ pub struct LeadingAction {
 
 /// The action types alb-rollout carries through unchanged before a forward.
 /// Others (future types the SDK may not model fully) are refused rather than
-/// risk writing back a lossy copy.
-pub const LEADING_TYPES: &[&str] = &["authenticate-oidc", "authenticate-cognito"];
+/// risk writing back a lossy copy. `jwt-validation` (ALB, 2025) is modelled
+/// in full by the SDK in Cargo.lock (`JwtValidationActionConfig`).
+pub const LEADING_TYPES: &[&str] = &[
+    "authenticate-oidc",
+    "authenticate-cognito",
+    "jwt-validation",
+];
+
+/// The leading action type whose config holds a secret ELBv2 never returns.
+pub const OIDC: &str = "authenticate-oidc";
+
+/// True when any of `leading` needs the OIDC client secret to be copied
+/// into a new rule (CreateRule cannot say `UseExistingClientSecret`).
+pub fn needs_client_secret(leading: &[LeadingAction]) -> bool {
+    leading.iter().any(|l| l.action_type == OIDC)
+}
+
+/// `authenticate-oidc, jwt-validation` for messages; `none` when empty.
+pub fn leading_text(leading: &[LeadingAction]) -> String {
+    if leading.is_empty() {
+        return "none".to_string();
+    }
+    let names: Vec<&str> = leading.iter().map(|l| l.action_type.as_str()).collect();
+    names.join(", ")
+}
 
 /// What a route does. Only forwards can be shifted; anything else is named.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -276,15 +276,21 @@ fn redirect_fixed_response_and_unknown_steps_are_named() {
         "fixed-response"
     );
     let odd = sdk::Action::builder()
-        .r#type(sdk::ActionTypeEnum::from("jwt-validation"))
+        .r#type(sdk::ActionTypeEnum::from("future-step"))
         .order(1)
         .build();
     let mut fwd = forward_to_sdk(&Forward::single(A));
     fwd.order = Some(2);
     assert_eq!(
-        route_action_from_sdk(&[odd, fwd]).type_name(),
-        "jwt-validation"
+        route_action_from_sdk(&[odd, fwd.clone()]).type_name(),
+        "future-step"
     );
+    // jwt-validation (ALB, 2025) is a login step the SDK models in full.
+    let jwt = sdk::Action::builder()
+        .r#type(sdk::ActionTypeEnum::JwtValidation)
+        .order(1)
+        .build();
+    assert_eq!(route_action_from_sdk(&[jwt, fwd]).type_name(), "forward");
     assert_eq!(route_action_from_sdk(&[]).type_name(), "none");
     let err = splice_forward(&[redirect], &Forward::single(A)).unwrap_err();
     assert!(err.contains("redirect"), "{err}");

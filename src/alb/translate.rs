@@ -35,7 +35,27 @@ pub fn condition_from_sdk(c: &sdk::RuleCondition) -> Condition {
         ),
         _ => (None, condition_values(c)),
     };
-    Condition { field, key, values }
+    Condition {
+        regex_values: regex_values(c),
+        field,
+        key,
+        values,
+    }
+}
+
+/// `RegexValues` (ALB regex matching, 2025), from the field's config where
+/// ELBv2 puts them, or from the condition itself.
+fn regex_values(c: &sdk::RuleCondition) -> Vec<String> {
+    let specific = match c.field() {
+        Some("path-pattern") => c.path_pattern_config().map(|p| p.regex_values().to_vec()),
+        Some("host-header") => c.host_header_config().map(|p| p.regex_values().to_vec()),
+        Some("http-header") => c.http_header_config().map(|p| p.regex_values().to_vec()),
+        _ => None,
+    };
+    match specific {
+        Some(v) if !v.is_empty() => v,
+        _ => c.regex_values().to_vec(),
+    }
 }
 
 fn condition_values(c: &sdk::RuleCondition) -> Vec<String> {
@@ -52,42 +72,77 @@ fn condition_values(c: &sdk::RuleCondition) -> Vec<String> {
     }
 }
 
+/// `Some(list)` when there is something to send: ELBv2 refuses an empty
+/// `Values` next to `RegexValues`.
+fn some(v: &[String]) -> Option<Vec<String>> {
+    (!v.is_empty()).then(|| v.to_vec())
+}
+
+/// Each field in its own config (ELBv2 takes the legacy top-level `Values`
+/// for host-header and path-pattern only), regexes included.
 pub fn condition_to_sdk(c: &Condition) -> sdk::RuleCondition {
     let b = sdk::RuleCondition::builder().field(&c.field);
+    let (values, regex) = (some(&c.values), some(&c.regex_values));
     match c.field.as_str() {
         "http-header" => b
             .http_header_config(
                 sdk::HttpHeaderConditionConfig::builder()
                     .set_http_header_name(c.key.clone())
-                    .set_values(Some(c.values.clone()))
+                    .set_values(values)
+                    .set_regex_values(regex)
                     .build(),
             )
             .build(),
-        "query-string" => {
-            let mut q = sdk::QueryStringConditionConfig::builder();
-            for v in &c.values {
-                let (key, value) = match v.split_once('=') {
-                    Some((k, v)) => (Some(k.to_string()), v.to_string()),
-                    None => (None, v.clone()),
-                };
-                q = q.values(
-                    sdk::QueryStringKeyValuePair::builder()
-                        .set_key(key)
-                        .value(value)
-                        .build(),
-                );
-            }
-            b.query_string_config(q.build()).build()
-        }
+        "query-string" => b.query_string_config(query_to_sdk(&c.values)).build(),
         "source-ip" => b
             .source_ip_config(
                 sdk::SourceIpConditionConfig::builder()
-                    .set_values(Some(c.values.clone()))
+                    .set_values(values)
                     .build(),
             )
             .build(),
-        _ => b.set_values(Some(c.values.clone())).build(),
+        "http-request-method" => b
+            .http_request_method_config(
+                sdk::HttpRequestMethodConditionConfig::builder()
+                    .set_values(values)
+                    .build(),
+            )
+            .build(),
+        "host-header" => b
+            .host_header_config(
+                sdk::HostHeaderConditionConfig::builder()
+                    .set_values(values)
+                    .set_regex_values(regex)
+                    .build(),
+            )
+            .build(),
+        "path-pattern" => b
+            .path_pattern_config(
+                sdk::PathPatternConditionConfig::builder()
+                    .set_values(values)
+                    .set_regex_values(regex)
+                    .build(),
+            )
+            .build(),
+        _ => b.set_values(values).build(),
     }
+}
+
+fn query_to_sdk(values: &[String]) -> sdk::QueryStringConditionConfig {
+    let mut q = sdk::QueryStringConditionConfig::builder();
+    for v in values {
+        let (key, value) = match v.split_once('=') {
+            Some((k, v)) => (Some(k.to_string()), v.to_string()),
+            None => (None, v.clone()),
+        };
+        q = q.values(
+            sdk::QueryStringKeyValuePair::builder()
+                .set_key(key)
+                .value(value)
+                .build(),
+        );
+    }
+    q.build()
 }
 
 pub fn rule_from_sdk(r: &sdk::Rule) -> Rule {

@@ -9,25 +9,67 @@ fn conditions_round_trip() {
             field: "http-header".into(),
             key: Some("Cookie".into()),
             values: vec!["*canary=1*".into()],
+            ..Default::default()
         },
         Condition {
             field: "query-string".into(),
             key: None,
             values: vec!["variant=b".into(), "beta".into()],
+            ..Default::default()
         },
         Condition {
             field: "source-ip".into(),
             key: None,
             values: vec!["10.0.0.0/8".into()],
+            ..Default::default()
         },
         Condition {
             field: "path-pattern".into(),
             key: None,
             values: vec!["/api/*".into()],
+            ..Default::default()
         },
     ] {
         assert_eq!(condition_from_sdk(&condition_to_sdk(&c)), c);
     }
+}
+
+#[test]
+fn regex_values_are_read_from_each_fields_config_and_written_back() {
+    for c in [
+        Condition {
+            field: "host-header".into(),
+            regex_values: vec!["^api-[0-9]+\\.example\\.com$".into()],
+            ..Default::default()
+        },
+        Condition {
+            field: "path-pattern".into(),
+            values: vec!["/v1/*".into()],
+            regex_values: vec!["^/v[2-9]/.*$".into()],
+            ..Default::default()
+        },
+        Condition {
+            field: "http-header".into(),
+            key: Some("User-Agent".into()),
+            regex_values: vec!["(?i)mobile".into()],
+            ..Default::default()
+        },
+        Condition {
+            field: "http-request-method".into(),
+            values: vec!["POST".into()],
+            ..Default::default()
+        },
+    ] {
+        assert_eq!(condition_from_sdk(&condition_to_sdk(&c)), c);
+    }
+    let sent = condition_to_sdk(&Condition {
+        field: "path-pattern".into(),
+        regex_values: vec!["^/a$".into()],
+        ..Default::default()
+    });
+    let cfg = sent.path_pattern_config().expect("config");
+    assert_eq!(cfg.regex_values(), ["^/a$"]);
+    assert!(cfg.values.is_none(), "no empty Values next to RegexValues");
 }
 
 #[test]

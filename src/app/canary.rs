@@ -142,7 +142,10 @@ pub(super) async fn preflight(
         all.extend(env_errors);
         return Err(invalid(&all, output));
     }
-    let lb: Arc<dyn LoadBalancerPort> = Arc::new(AwsLoadBalancer::new(config));
+    // The preview rule copies the route's login, OIDC secret included.
+    let secret = crate::settings::oidc_client_secret();
+    let lb: Arc<dyn LoadBalancerPort> =
+        Arc::new(AwsLoadBalancer::new(config).with_oidc_client_secret(secret));
     let state = live::read(lb.as_ref(), req).await;
     match (parsed, preflight::validate(req, &state)) {
         (Ok(parsed), Ok(validated)) => Ok(Checked {

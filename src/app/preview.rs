@@ -8,16 +8,16 @@
 //! places the rule and its hold.
 
 use super::rule_run::probe_headers;
-use crate::alb::{Forward, LoadBalancerPort, RouteRef};
+use crate::alb::{Condition, Forward, LeadingAction, LoadBalancerPort, RouteRef, Rule};
 use crate::cli::RunArgs;
-use crate::engine::RuleSpec;
+use crate::engine::{Carry, RuleSpec};
 use crate::plan::parse_duration;
 use crate::preflight::{InputError, Validated};
 use crate::provider::probe::{parse_probe_spec, HttpProbe, DEFAULT_PROBE_TIMEOUT};
 use crate::provider::Probe;
 use crate::settings::Analysis;
 use crate::strategy::canary::Preview;
-use crate::strategy::rule_priority::choose_priority;
+use crate::strategy::rule_split::merged_conditions;
 use crate::strategy::rules::{self, Match};
 use std::sync::Arc;
 use std::time::Duration;
@@ -55,10 +55,12 @@ pub fn parse(a: &RunArgs, errors: &mut Vec<InputError>) -> Option<PreviewFlags> 
     }
 }
 
-/// The preview rule next to the listener's rules: the lowest free
-/// priority, which must come before the run's own rule (`--rule`) or the
-/// header would never reach green. Needs `--probe`: without it nothing
-/// would send the header.
+/// The preview rule next to the listener's rules. On the default action
+/// it goes after every rule (the highest free priority), so it only takes
+/// requests that would reach the default action; on a `--rule` it carries
+/// that rule's conditions and goes just before it. Either way it carries
+/// the route's login steps. Needs `--probe`: without it nothing would send
+/// the header.
 pub async fn plan(
     lb: &dyn LoadBalancerPort,
     v: &Validated,
@@ -82,27 +84,43 @@ pub async fn plan(
             format!("the listener's rules could not be read: {e}"),
         )
     })?;
-    let priority = choose_priority(&existing, None).map_err(|e| InputError::new(&culprit, e))?;
-    if let RouteRef::Rule { rule_arn, .. } = &v.route {
-        let theirs = existing.iter().find(|r| &r.arn == rule_arn);
-        if let Some(p) = theirs.and_then(|r| r.priority.parse::<u32>().ok()) {
-            if p < priority {
-                return Err(InputError::new(
-                    &culprit,
-                    format!("no free priority before --rule {rule_arn} (priority {p}): the preview rule would never be reached; free a lower priority"),
-                ));
-            }
-        }
+    let own = rules::conditions(std::slice::from_ref(&f.header));
+    let (priority, conditions, leading) =
+        place(&existing, v, own).map_err(|e| InputError::new(&culprit, e))?;
+    let secret = crate::settings::oidc_client_secret().map(|_| "");
+    if let Some(e) = super::rule_run::secret_check(&leading, secret, &culprit) {
+        return Err(e);
     }
     Ok(Some(Preview {
         rule: RuleSpec {
             listener_arn: listener.to_string(),
             priority,
-            conditions: rules::conditions(std::slice::from_ref(&f.header)),
+            conditions,
             forward: Forward::single(&v.green.arn),
+            carry: Carry::from(&v.route, &leading),
         },
         duration: f.duration.unwrap_or(an.interval),
     }))
+}
+
+/// Where the preview rule goes, what it matches and which login it
+/// carries, from the listener's rules.
+fn place(
+    existing: &[Rule],
+    v: &Validated,
+    own: Vec<Condition>,
+) -> Result<(u32, Vec<Condition>, Vec<LeadingAction>), String> {
+    let RouteRef::Rule { rule_arn, .. } = &v.route else {
+        let p = rules::choose_last(existing, None)?;
+        return Ok((p, own, v.listener.leading.clone()));
+    };
+    let split = existing
+        .iter()
+        .find(|r| &r.arn == rule_arn)
+        .ok_or_else(|| format!("--rule {rule_arn} is not on the listener any more"))?;
+    let p = rules::choose_before(existing, rule_arn)?;
+    let conditions = merged_conditions(rule_arn, &split.conditions, &own)?;
+    Ok((p, conditions, split.leading.clone()))
 }
 
 /// The run's probe, sending the preview header on every request: during

@@ -10,20 +10,22 @@ fn header(v: &str) -> Vec<Condition> {
         field: "http-header".into(),
         key: Some("X-Variant".into()),
         values: vec![v.into()],
+        ..Default::default()
     }]
 }
 
 async fn ours(fake: &FakeLoadBalancer, priority: u32, run: &str) -> String {
     let tags = BTreeMap::from([(RULE_TAG.to_string(), run.to_string())]);
-    fake.create_rule(
-        DEMO_LISTENER,
+    let conditions = header("b");
+    let forward = Forward::single(DEMO_GREEN);
+    let rule = crate::alb::NewRule {
+        listener_arn: DEMO_LISTENER,
         priority,
-        &header("b"),
-        &Forward::single(DEMO_GREEN),
-        &tags,
-    )
-    .await
-    .unwrap()
+        conditions: &conditions,
+        carry_from: None,
+        forward: &forward,
+    };
+    fake.create_rule(&rule, &tags).await.unwrap()
 }
 
 #[tokio::test]

@@ -10,7 +10,7 @@ use super::canary::register_targets;
 use super::runner::{self, credentials_fit, drive_then, sources, watch, AfterRun, Timing};
 use super::{dry_run, invalid, live};
 use crate::alb::aws::AwsLoadBalancer;
-use crate::alb::{LoadBalancerPort, Rule};
+use crate::alb::{needs_client_secret, LeadingAction, LoadBalancerPort, Rule};
 use crate::analysis::collect::Subjects;
 use crate::cli::{AnalysisArgs, Output, RuleArgs};
 use crate::engine::{AbortMode, Plan};
@@ -23,7 +23,7 @@ use crate::settings::{self, Analysis};
 use crate::signal::Cancel;
 use crate::strategy::ab::{plan, RuleRunInput};
 use crate::strategy::canary::CanaryPlan;
-use crate::strategy::rules::{choose_priority, conditions, parse_matches, rules_before, Match};
+use crate::strategy::rules::{choose_last, conditions, parse_matches, rules_shadowed, Match};
 use crate::strategy::rules_render::match_line;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -110,24 +110,46 @@ async fn default_blue(lb: &dyn LoadBalancerPort, listener: &str) -> Option<Strin
         .map(|g| g.target_group_arn.clone())
 }
 
-/// The rule's priority and the warning about rules evaluated before it.
+/// The rule's priority and the warning about the rules it comes before.
+/// With no `--priority` the rule splits only the default action's traffic:
+/// after every other rule. A `--priority` below other rules is kept (the
+/// user's choice) and named with the rules whose requests it now takes.
 fn priority(rules: &[Rule], requested: Option<u32>) -> Result<(u32, Option<String>), InputError> {
     let culprit = match requested {
         Some(p) => format!("--priority {p}"),
         None => "--listener".to_string(),
     };
-    let p = choose_priority(rules, requested).map_err(|e| InputError::new(culprit, e))?;
-    let before: Vec<String> = rules_before(rules, p)
+    let p = choose_last(rules, requested).map_err(|e| InputError::new(culprit, e))?;
+    let shadowed: Vec<String> = rules_shadowed(rules, p)
         .iter()
         .map(|r| format!("priority {} ({})", r.priority, match_line(&r.conditions)))
         .collect();
-    let warning = (!before.is_empty()).then(|| {
+    let warning = (!shadowed.is_empty()).then(|| {
         format!(
-            "the new rule takes priority {p}; ALB evaluates these rules first, and a request they match never reaches green: {}",
-            before.join("; ")
+            "the new rule takes priority {p}, before these rules: a request it matches goes to green even when one of them matches it too: {}",
+            shadowed.join("; ")
         )
     });
     Ok((p, warning))
+}
+
+/// The route's login cannot be copied into a new rule without the OIDC
+/// client secret: ELBv2 never returns it and CreateRule requires it.
+pub(super) fn secret_check(
+    leading: &[LeadingAction],
+    secret: Option<&str>,
+    culprit: &str,
+) -> Option<InputError> {
+    if !needs_client_secret(leading) || secret.is_some() {
+        return None;
+    }
+    Some(InputError::new(
+        culprit,
+        format!(
+            "the route logs users in with authenticate-oidc before its forward, and the rule this run creates must log them in too; ELBv2 never returns the OIDC client secret and CreateRule requires it: set {} (the IdP app's client secret; in GitHub Actions, pass it as env from a secret)",
+            settings::OIDC_CLIENT_SECRET_ENV
+        ),
+    ))
 }
 
 /// The preflight: every problem at once (exit 2), no mutating call.
@@ -144,7 +166,10 @@ pub(super) async fn preflight(
         errors.extend(env_errors);
         return Err(invalid(&errors, output));
     }
-    let lb: Arc<dyn LoadBalancerPort> = Arc::new(AwsLoadBalancer::new(config));
+    let secret = settings::oidc_client_secret();
+    let has_secret = secret.is_some();
+    let lb: Arc<dyn LoadBalancerPort> =
+        Arc::new(AwsLoadBalancer::new(config).with_oidc_client_secret(secret));
     let resolved = match blue {
         Some(b) => Some(b.to_string()),
         None => default_blue(lb.as_ref(), &a.listener).await,
@@ -171,6 +196,10 @@ pub(super) async fn preflight(
         .ok();
     if resolved.is_none() && state.listener.is_ok() {
         errors.push(InputError::new("--listener", "its default action does not forward to a target group, so there is no blue to compare with; point --listener at a listener that forwards (or give --blue)"));
+    }
+    if let Ok(l) = &state.listener {
+        let secret = has_secret.then_some("");
+        errors.extend(secret_check(&l.leading, secret, "--listener"));
     }
     let rules = lb.rules(&a.listener).await;
     let chosen = match &rules {
@@ -207,6 +236,7 @@ pub(super) fn planned(c: &RuleChecked, strategy: &'static str, keep: bool) -> Pl
         conditions: conditions(&c.flags.matches),
         duration: c.flags.duration,
         keep,
+        leading: &v.listener.leading,
     })
 }
 

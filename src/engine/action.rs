@@ -3,7 +3,7 @@
 //! the ports (with the checks of `docs/architecture.md`), the engine only
 //! orders actions and derives the revert from the ones that were applied.
 
-use crate::alb::{Condition, Forward, Target};
+use crate::alb::{Condition, Forward, LeadingAction, RouteRef, Target};
 use crate::plan::Tenths;
 use serde::Serialize;
 use std::time::Duration;
@@ -75,6 +75,37 @@ pub struct RuleSpec {
     pub priority: u32,
     pub conditions: Vec<Condition>,
     pub forward: Forward,
+    /// What the rule takes from the route it splits (its login).
+    #[serde(skip_serializing_if = "Carry::is_none")]
+    pub carry: Carry,
+}
+
+/// What a created rule takes from the route it splits, so a request that
+/// matches it goes through the same login as the route's own requests.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
+pub struct Carry {
+    /// The route whose leading actions (and, for a rule, transforms) the
+    /// rule copies, live, when it is created.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub from: Option<RouteRef>,
+    /// Those leading actions as preflight read them: what the read-back of
+    /// the created rule must show, in this order.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub leading: Vec<LeadingAction>,
+}
+
+impl Carry {
+    pub fn is_none(&self) -> bool {
+        self.from.is_none() && self.leading.is_empty()
+    }
+
+    /// Splitting `route`, whose leading actions are `leading`.
+    pub fn from(route: &RouteRef, leading: &[LeadingAction]) -> Self {
+        Carry {
+            from: Some(route.clone()),
+            leading: leading.to_vec(),
+        }
+    }
 }
 
 /// Hold a canary step and analyse it every interval.

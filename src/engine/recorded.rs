@@ -42,6 +42,7 @@ pub fn applied_on(record: &RunRecord, listener_arn: &str) -> Vec<Action> {
             priority,
             conditions: vec![],
             forward: crate::alb::Forward::single(&record.green_arn),
+            carry: Default::default(),
         })
     }));
     out

@@ -48,6 +48,7 @@ fn rule(priority: u32) -> RuleSpec {
         priority,
         conditions: vec![],
         forward: Forward::single("green"),
+        carry: Default::default(),
     }
 }
 

@@ -148,6 +148,7 @@ async fn a_rule_the_run_created_is_deleted_by_its_revert() {
         priority: 10,
         conditions: vec![],
         forward: Forward::single(DEMO_GREEN),
+        carry: Default::default(),
     };
     let p = plan(vec![
         Action::Record,
@@ -171,10 +172,16 @@ async fn a_rule_the_run_did_not_create_is_left_alone() {
         priority: 10,
         conditions: vec![],
         forward: Forward::single(DEMO_BLUE),
+        carry: Default::default(),
     };
-    r.lb.create_rule(DEMO_LISTENER, 10, &[], &spec.forward, &Default::default())
-        .await
-        .unwrap();
+    let new = crate::alb::NewRule {
+        listener_arn: DEMO_LISTENER,
+        priority: 10,
+        conditions: &[],
+        carry_from: None,
+        forward: &spec.forward,
+    };
+    r.lb.create_rule(&new, &Default::default()).await.unwrap();
     let p = plan(vec![
         Action::Record,
         Action::DeleteRule(spec),

@@ -114,15 +114,10 @@ impl LoadBalancerPort for Scripted {
     }
     async fn create_rule(
         &self,
-        listener_arn: &str,
-        priority: u32,
-        conditions: &[Condition],
-        forward: &Forward,
+        rule: &NewRule<'_>,
         tags: &BTreeMap<String, String>,
     ) -> AlbResult<String> {
-        let f = self
-            .inner
-            .create_rule(listener_arn, priority, conditions, forward, tags);
+        let f = self.inner.create_rule(rule, tags);
         self.around(None, f).await
     }
     async fn delete_rule(&self, rule_arn: &str) -> AlbResult<()> {

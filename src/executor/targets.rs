@@ -4,7 +4,7 @@
 //! a plan and a revert (`revert` wraps them in its budget).
 
 use super::{apply, Executor, Fail};
-use crate::alb::{HealthCounts, HealthState, Target};
+use crate::alb::{HealthCounts, HealthState, NewRule, Target};
 use crate::engine::{Group, Reason, RuleSpec};
 use crate::report::Progress;
 use std::collections::BTreeMap;
@@ -212,18 +212,55 @@ impl Executor<'_> {
     pub(super) async fn create_rule_now(&self, r: &RuleSpec) -> Result<(), String> {
         let tags = BTreeMap::from([(RULE_TAG.to_string(), self.cfg.run_id.clone())]);
         let (lb, p) = (self.src.lb.clone(), self.cfg.apply);
-        apply::retry(p.write_attempts, p.backoff, || {
-            lb.create_rule(
-                &r.listener_arn,
-                r.priority,
-                &r.conditions,
-                &r.forward,
-                &tags,
-            )
-        })
-        .await
-        .map(|_| ())
-        .map_err(|e| e.to_string())
+        let rule = NewRule {
+            listener_arn: &r.listener_arn,
+            priority: r.priority,
+            conditions: &r.conditions,
+            carry_from: r.carry.from.as_ref(),
+            forward: &r.forward,
+        };
+        apply::retry(p.write_attempts, p.backoff, || lb.create_rule(&rule, &tags))
+            .await
+            .map_err(|e| e.to_string())?;
+        self.read_back_rule(r).await
+    }
+
+    /// The created rule read back: at its priority, with the login steps of
+    /// the route it splits in their order and its forward. A rule without
+    /// them would let its requests reach green without logging in.
+    async fn read_back_rule(&self, r: &RuleSpec) -> Result<(), String> {
+        let rules = self
+            .src
+            .lb
+            .rules(&r.listener_arn)
+            .await
+            .map_err(|e| format!("the created rule could not be read back: {e}"))?;
+        let at = r.priority.to_string();
+        let Some(live) = rules.iter().find(|x| x.priority == at) else {
+            return Err(format!(
+                "the rule created at priority {} is not on listener {}",
+                r.priority, r.listener_arn
+            ));
+        };
+        let types = |l: &[crate::alb::LeadingAction]| -> Vec<String> {
+            l.iter().map(|a| a.action_type.clone()).collect()
+        };
+        if types(&live.leading) != types(&r.carry.leading) {
+            return Err(format!(
+                "rule {} reads back with leading actions [{}] where [{}] was sent; delete it (`alb-rollout routes remove`)",
+                live.arn,
+                crate::alb::leading_text(&live.leading),
+                crate::alb::leading_text(&r.carry.leading)
+            ));
+        }
+        match live.action.as_forward() {
+            Some(f) if f.same_routing(&r.forward) => Ok(()),
+            _ => Err(format!(
+                "rule {} reads back with a {} action, not the forward that was sent",
+                live.arn,
+                live.action.type_name()
+            )),
+        }
     }
 
     /// Deleting a rule the run does not own is refused before anything is

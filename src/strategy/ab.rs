@@ -14,8 +14,8 @@
 //! removal, nothing else. The rule's priority is chosen at preflight
 //! (`rule_priority`) and recorded before CreateRule is sent (executor).
 
-use crate::alb::{Condition, Forward};
-use crate::engine::{AbortMode, Action, BakeSpec, Group, Plan, Role, RuleSpec};
+use crate::alb::{Condition, Forward, LeadingAction, RouteRef};
+use crate::engine::{AbortMode, Action, BakeSpec, Carry, Group, Plan, Role, RuleSpec};
 use crate::plan::Tenths;
 use std::time::Duration;
 
@@ -38,15 +38,21 @@ pub struct RuleRunInput<'a> {
     pub duration: Duration,
     /// Leave the rule after a successful run (`--keep`).
     pub keep: bool,
+    /// The login steps before the listener's default forward: the rule
+    /// carries them, so its segment logs in like everyone else.
+    pub leading: &'a [LeadingAction],
 }
 
-/// The rule the run creates: the segment forwarded to green alone.
+/// The rule the run creates: the segment forwarded to green alone, after
+/// the default action's login steps.
 pub fn rule(input: &RuleRunInput) -> RuleSpec {
+    let route = RouteRef::new(input.listener_arn, None);
     RuleSpec {
         listener_arn: input.listener_arn.to_string(),
         priority: input.priority,
         conditions: input.conditions.clone(),
         forward: Forward::single(input.green),
+        carry: Carry::from(&route, input.leading),
     }
 }
 

@@ -46,7 +46,32 @@ fn planned(strategy: &'static str, keep: bool, secs: u64) -> Plan {
         conditions,
         duration: Duration::from_secs(secs),
         keep,
+        leading: &[],
     })
+}
+
+#[test]
+fn the_rule_carries_the_default_actions_login_before_its_forward() {
+    let m = parse_matches(&["header:X-Variant=b".to_string()]).unwrap();
+    let login = [LeadingAction {
+        action_type: "authenticate-oidc".into(),
+        order: Some(1),
+    }];
+    let spec = rule(&RuleRunInput {
+        strategy: AB,
+        listener_arn: "L",
+        original: &Forward::single("blue"),
+        blue: "blue",
+        green: "green",
+        priority: 50_000,
+        conditions: conditions(&m),
+        duration: Duration::from_secs(60),
+        keep: false,
+        leading: &login,
+    });
+    assert_eq!(spec.carry.from, Some(RouteRef::new("L", None)));
+    assert_eq!(spec.carry.leading, login);
+    assert_eq!(spec.forward, Forward::single("green"));
 }
 
 #[test]

@@ -16,8 +16,10 @@ fn preview() -> Preview {
                 field: "http-header".into(),
                 key: Some("X-Preview".into()),
                 values: vec!["1".into()],
+                ..Default::default()
             }],
             forward: Forward::single("arn:green"),
+            carry: Default::default(),
         },
         duration: Duration::from_secs(60),
     }

@@ -12,6 +12,7 @@ pub mod canary;
 pub mod drain_blue;
 pub mod rolling;
 pub mod rule_priority;
+pub mod rule_split;
 pub mod rules;
 mod rules_fields;
 pub mod rules_render;

@@ -36,7 +36,7 @@ use serde::Serialize;
 use std::fmt;
 
 pub use super::rule_priority::{
-    choose_priority, choose_priority_within, rules_before, MAX_PRIORITY, MIN_PRIORITY,
+    choose_before, choose_last, choose_last_within, rules_shadowed, MAX_PRIORITY, MIN_PRIORITY,
     RULES_PER_ALB_DEFAULT,
 };
 
@@ -95,6 +95,7 @@ impl Match {
             field: field.to_string(),
             key,
             values,
+            ..Default::default()
         }
     }
 

@@ -2,6 +2,8 @@
 //! list`, progress lines and reports: the inverse of `Match::condition`
 //! for everything this tool writes, and a plain `FIELD:VALUES` for
 //! conditions it does not (host-header, http-request-method, ...).
+//! Regular expressions (`RegexValues`, ALB 2025) read `FIELD~REGEX`
+//! (`http-header:NAME~REGEX`), so nobody mistakes one for a wildcard.
 
 use super::rules::cookie_patterns;
 use crate::alb::Condition;
@@ -20,6 +22,22 @@ pub fn match_line(conditions: &[Condition]) -> String {
 }
 
 fn match_form(c: &Condition) -> String {
+    if c.regex_values.is_empty() {
+        return wildcard_form(c);
+    }
+    let key = c
+        .key
+        .as_deref()
+        .map(|k| format!(":{k}"))
+        .unwrap_or_default();
+    let regex = format!("{}{key}~{}", c.field, c.regex_values.join("|"));
+    match c.values.is_empty() {
+        true => regex,
+        false => format!("({} OR {regex})", wildcard_form(c)),
+    }
+}
+
+fn wildcard_form(c: &Condition) -> String {
     let one = match c.values.as_slice() {
         [v] => Some(v.as_str()),
         _ => None,
@@ -58,6 +76,30 @@ mod tests {
     use crate::strategy::rules::{conditions, parse_matches};
 
     #[test]
+    fn regex_values_show_as_regexes_next_to_the_wildcards() {
+        let host = Condition {
+            field: "host-header".into(),
+            regex_values: vec!["^api-[0-9]+$".into()],
+            ..Default::default()
+        };
+        assert_eq!(match_line(&[host]), "host-header~^api-[0-9]+$");
+        let ua = Condition {
+            field: "http-header".into(),
+            key: Some("User-Agent".into()),
+            regex_values: vec!["mobile".into(), "tablet".into()],
+            ..Default::default()
+        };
+        assert_eq!(match_line(&[ua]), "http-header:User-Agent~mobile|tablet");
+        let both = Condition {
+            field: "path-pattern".into(),
+            values: vec!["/v1/*".into()],
+            regex_values: vec!["^/v2/.*$".into()],
+            ..Default::default()
+        };
+        assert_eq!(match_line(&[both]), "(path:/v1/* OR path-pattern~^/v2/.*$)");
+    }
+
+    #[test]
     fn every_match_form_renders_back_as_given() {
         let given: Vec<String> = [
             "header:X-Variant=b",
@@ -85,12 +127,14 @@ mod tests {
             field: "host-header".into(),
             key: None,
             values: vec!["a.example.com".into(), "b.example.com".into()],
+            ..Default::default()
         };
         assert_eq!(match_line(&[c]), "host-header:a.example.com|b.example.com");
         let cookie = Condition {
             field: "http-header".into(),
             key: Some("Cookie".into()),
             values: vec!["*x=1*".into()],
+            ..Default::default()
         };
         assert_eq!(match_line(&[cookie]), "http-header:Cookie=*x=1*");
         assert_eq!(match_line(&[]), "(no conditions)");

@@ -9,6 +9,7 @@ fn cond(field: &str, key: Option<&str>, values: &[&str]) -> Condition {
         field: field.into(),
         key: key.map(str::to_string),
         values: values.iter().map(|v| v.to_string()).collect(),
+        ..Default::default()
     }
 }
 
@@ -235,18 +236,21 @@ fn rule(priority: &str, arn: &str) -> Rule {
 }
 
 #[test]
-fn priority_choice() {
+fn a_rule_splitting_the_default_action_takes_the_highest_free_priority() {
     let rules = vec![
         rule("default", "arn:default"),
         rule("1", "arn:r1"),
         rule("2", "arn:r2"),
         rule("10", "arn:r10"),
     ];
+    let mut top = rules.clone();
+    top.push(rule("50000", "arn:top"));
     type Case<'a> = (&'a [Rule], Option<u32>, Result<u32, &'a str>);
     let table: Vec<Case> = vec![
-        (&[], None, Ok(1)),
-        (&rules[..1], None, Ok(1)),
-        (&rules, None, Ok(3)),
+        (&[], None, Ok(50_000)),
+        (&rules[..1], None, Ok(50_000)),
+        (&rules, None, Ok(50_000)),
+        (&top, None, Ok(49_999)),
         (&rules, Some(5), Ok(5)),
         (&rules, Some(50_000), Ok(50_000)),
         (&rules, Some(2), Err("taken by rule arn:r2")),
@@ -254,7 +258,7 @@ fn priority_choice() {
         (&rules, Some(50_001), Err("out of range")),
     ];
     for (existing, requested, want) in table {
-        let got = choose_priority(existing, requested);
+        let got = choose_last(existing, requested);
         match (got, want) {
             (Ok(g), Ok(w)) => assert_eq!(g, w, "{requested:?}"),
             (Err(g), Err(w)) => assert!(g.contains(w), "{requested:?}: {g}"),
@@ -268,30 +272,49 @@ fn rules_quota() {
     let mut rules: Vec<Rule> = (1..=99).map(|p| rule(&p.to_string(), "arn")).collect();
     rules.push(rule("default", "arn:default"));
     assert_eq!(
-        choose_priority(&rules, None),
-        Ok(100),
+        choose_last(&rules, None),
+        Ok(50_000),
         "the default rule does not count"
     );
     rules.push(rule("500", "arn:500"));
-    let e = choose_priority(&rules, Some(7)).unwrap_err();
+    let e = choose_last(&rules, Some(7)).unwrap_err();
     assert!(
         e.contains("100 rules") && e.contains("Service Quotas"),
         "{e}"
     );
-    assert_eq!(choose_priority_within(&rules, None, 200), Ok(100));
+    assert_eq!(choose_last_within(&rules, None, 200), Ok(50_000));
 }
 
 #[test]
-fn rules_before_lists_what_runs_first() {
+fn a_rule_splitting_one_rule_goes_just_before_it() {
+    let rules = vec![
+        rule("default", "d"),
+        rule("3", "r3"),
+        rule("8", "r8"),
+        rule("10", "r10"),
+        rule("9", "r9"),
+    ];
+    assert_eq!(choose_before(&rules, "r10"), Ok(7), "9 and 8 are taken");
+    assert_eq!(choose_before(&rules, "r3"), Ok(2));
+    let full = vec![rule("1", "r1"), rule("2", "r2")];
+    let e = choose_before(&full, "r2").unwrap_err();
+    assert!(e.contains("rule r2") && e.contains("priority 2"), "{e}");
+    let e = choose_before(&full, "r1").unwrap_err();
+    assert!(e.contains("rule r1"), "{e}");
+}
+
+#[test]
+fn rules_shadowed_lists_what_a_low_priority_now_comes_before() {
     let rules = vec![
         rule("default", "d"),
         rule("7", "r7"),
         rule("3", "r3"),
         rule("9", "r9"),
     ];
-    let before: Vec<&str> = rules_before(&rules, 8)
+    let after: Vec<&str> = rules_shadowed(&rules, 5)
         .iter()
         .map(|r| r.arn.as_str())
         .collect();
-    assert_eq!(before, ["r3", "r7"]);
+    assert_eq!(after, ["r7", "r9"]);
+    assert!(rules_shadowed(&rules, 50_000).is_empty());
 }
