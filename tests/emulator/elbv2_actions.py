@@ -13,8 +13,11 @@ Owns: `install()`, which wraps moto's `create_listener`, `modify_listener`,
    `ForwardConfig` with a weight on every group (default 1) and a
    `TargetGroupStickinessConfig` (default `Enabled: false`), and a one-group
    forward carries `TargetGroupArn` as well (moto echoes what was sent);
-3. an OIDC `ClientSecret` is kept but never echoed, and a modify must send
-   one or say `UseExistingClientSecret` (moto echoes the secret back).
+3. an OIDC `ClientSecret` is kept but never echoed, a create must send one
+   (CreateRule/CreateListener have no existing secret to use), and a modify
+   must send one or say `UseExistingClientSecret` (moto echoes the secret
+   back). `jwt-validation` is a login step like the authenticate ones
+   (its config is checked by elbv2_auth.py).
 
 Sources for each rule are in the module comment of `src/alb/route_sdk.rs`.
 """
@@ -25,7 +28,7 @@ import copy
 from typing import Any
 
 TERMINAL = ("forward", "redirect", "fixed-response")
-AUTH = ("authenticate-oidc", "authenticate-cognito")
+AUTH = ("authenticate-oidc", "authenticate-cognito", "jwt-validation")
 MAX_GROUPS = 5
 MAX_WEIGHT = 999
 MAX_STICKY = 604800
@@ -148,6 +151,11 @@ def normalize(backend: Any, actions: list[dict[str, Any]], protocol: str | None,
             out.append(echo_forward(a))
         elif a.get("Type") == "authenticate-oidc":
             out.append(echo_oidc(a, existing))
+        elif a.get("Type") == "jwt-validation":
+            import elbv2_auth
+
+            elbv2_auth.check_jwt(a)
+            out.append(copy.deepcopy(a))
         else:
             out.append(copy.deepcopy(a))
     return out

@@ -93,10 +93,15 @@ def check_priority(priority: Any) -> None:
                 f"Member must have value less than or equal to {MAX_PRIORITY}")
 
 
+def _regexes(cond: dict[str, Any]) -> list[Any]:
+    cfg = cond.get(CONFIG.get(cond.get("Field"), ""))
+    return list((cfg or {}).get("RegexValues") or []) if isinstance(cfg, dict) else []
+
+
 def _check_one(cond: dict[str, Any]) -> None:
     field = cond.get("Field")
     values = _values(cond)
-    if not values:
+    if not values and not _regexes(cond):  # RegexValues alone are a condition (elbv2_auth)
         _refuse(f"A condition value must be specified for '{field}'")
     for text, _esc in _strings(cond):
         if text == "":
@@ -127,7 +132,7 @@ def check_conditions(conditions: list[dict[str, Any]]) -> None:
             _refuse(f"A rule can have only one '{field}' condition")
     for cond in conditions:
         _check_one(cond)
-    n_values = sum(len(_values(c)) for c in conditions)
+    n_values = sum(len(_values(c)) + len(_regexes(c)) for c in conditions)
     if n_values > VALUES_PER_RULE:
         _refuse(f"A rule can only have '{VALUES_PER_RULE}' condition values; this one has '{n_values}'")
     n_wild = sum(wildcards(t, esc) for c in conditions for t, esc in _strings(c))

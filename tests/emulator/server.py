@@ -38,6 +38,7 @@ def build_app():  # noqa: ANN201
 
     import cw
     import elbv2_actions
+    import elbv2_auth
     import elbv2_fixes
     import elbv2_limits
     import elbv2_rules
@@ -47,6 +48,7 @@ def build_app():  # noqa: ANN201
     cw.install()
     elbv2_fixes.install()
     elbv2_actions.install()
+    elbv2_auth.install()
     elbv2_limits.install()  # after elbv2_actions: wraps its patched methods
     elbv2_rules.install()
     HEALTH.install()
