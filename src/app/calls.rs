@@ -264,8 +264,20 @@ fn rule_text(r: &RuleSpec) -> String {
             crate::strategy::rules_render::match_line(&r.conditions)
         ),
     };
+    let login = match r.carry.leading.is_empty() {
+        true => String::new(),
+        false if crate::alb::needs_client_secret(&r.carry.leading) => format!(
+            "{} copied from the route (client secret from {}), then ",
+            crate::alb::leading_text(&r.carry.leading),
+            crate::settings::OIDC_CLIENT_SECRET_ENV
+        ),
+        false => format!(
+            "{} copied from the route, then ",
+            crate::alb::leading_text(&r.carry.leading)
+        ),
+    };
     format!(
-        "the rule at priority {}{when}: {}",
+        "the rule at priority {}{when}: {login}{}",
         r.priority,
         forward_text(&r.forward)
     )

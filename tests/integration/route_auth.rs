@@ -17,7 +17,7 @@ use elbv2::types::{
 
 /// An ACM certificate in the emulator (the Rust SDK for ACM is not a
 /// dependency, so one awsJson call by hand).
-fn acm_certificate(emu: &Emulator) -> String {
+pub fn acm_certificate(emu: &Emulator) -> String {
     let auth = "AWS4-HMAC-SHA256 Credential=test/20250101/us-east-1/acm/aws4_request, SignedHeaders=host, Signature=00";
     let (status, _, body) = http(
         "POST",
@@ -35,7 +35,7 @@ fn acm_certificate(emu: &Emulator) -> String {
     v["CertificateArn"].as_str().unwrap().to_string()
 }
 
-fn oidc(order: i32) -> Action {
+pub fn oidc(order: i32) -> Action {
     Action::builder()
         .r#type(ActionTypeEnum::AuthenticateOidc)
         .order(order)
@@ -69,12 +69,12 @@ fn cognito(order: i32) -> Action {
         .build()
 }
 
-fn ordered(mut a: Action, order: i32) -> Action {
+pub fn ordered(mut a: Action, order: i32) -> Action {
     a.order = Some(order);
     a
 }
 
-async fn https_listener(client: &elbv2::Client, d: &Demo, cert: &str) -> String {
+pub async fn https_listener(client: &elbv2::Client, d: &Demo, cert: &str) -> String {
     let sticky_blue = config(&[(&d.blue, 1)], Some((true, Some(900))));
     let out = client
         .create_listener()
