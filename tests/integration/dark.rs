@@ -170,12 +170,12 @@ async fn dark_without_keep_removes_its_rule() {
     assert_eq!(r.code, 0, "{r:?}");
     assert!(
         r.stdout
-            .contains("rule created at priority 1: cookie:preview=yes"),
+            .contains("rule created at priority 50000: cookie:preview=yes"),
         "{}",
         r.stdout
     );
     assert!(
-        r.stdout.contains("rule deleted at priority 1"),
+        r.stdout.contains("rule deleted at priority 50000"),
         "{}",
         r.stdout
     );

@@ -319,3 +319,83 @@ async fn a_dark_rule_on_the_default_action_goes_after_every_rule_so_admin_keeps_
     );
     assert_eq!(version(&d, "/", &[]), "v1");
 }
+
+/// The preview of a `--rule` canary splits that rule's traffic only: it
+/// carries the rule's conditions with its header, just before the rule
+/// (the highest free priority below it), and with no free priority below
+/// the rule the run is refused at preflight naming it.
+#[tokio::test]
+async fn the_preview_of_a_rule_canary_carries_its_conditions_just_before_it() {
+    let mut emu = Emulator::start();
+    let d = emu.demo(&[]);
+    let client = elbv2::Client::new(&emu.sdk_config().await);
+    let api = |p: i32| {
+        let cond = RuleCondition::builder()
+            .field("path-pattern")
+            .path_pattern_config(
+                PathPatternConditionConfig::builder()
+                    .values(if p == 1 { "/x/*" } else { "/api/*" })
+                    .build(),
+            )
+            .build();
+        client
+            .create_rule()
+            .listener_arn(&d.listener)
+            .priority(p)
+            .conditions(cond)
+            .actions(plain(&d.blue))
+            .send()
+    };
+    let rule = api(10).await.unwrap().rules()[0]
+        .rule_arn()
+        .unwrap()
+        .to_string();
+    api(9).await.unwrap();
+    let probe = format!("{}/api/", d.listener_url);
+    let args = |rule: &str| -> Vec<String> {
+        [
+            "canary",
+            "--listener",
+            &d.listener,
+            "--rule",
+            rule,
+            "--blue",
+            &d.blue,
+            "--green",
+            &d.green,
+            "--steps",
+            "50,100",
+            "--probe",
+            &probe,
+            "--preview-header",
+            "X-Preview=1",
+            "--dry-run",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
+    };
+    let a = args(&rule);
+    let r = emu.run(&a.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(
+        r.stdout
+            .contains("the rule at priority 8 when path:/api/* AND header:X-Preview=1"),
+        "{}",
+        r.stdout
+    );
+    let first = api(1).await.unwrap().rules()[0]
+        .rule_arn()
+        .unwrap()
+        .to_string();
+    emu.clear_calls();
+    let a = args(&first);
+    let r = emu.run(&a.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(
+        r.stderr.contains(&first) && r.stderr.contains("no free priority just before"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(emu.mutating_calls(), Vec::<String>::new());
+}
