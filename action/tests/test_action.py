@@ -467,6 +467,11 @@ def every_cli_variable_is_an_input_and_outputs_are_declared(tmp: Path):
     cli_vars = set(re.findall(r'env = "(ALB_ROLLOUT_[A-Z_]+)"', cli)) | {"ALB_ROLLOUT_LOG"}
     mapped = {k for k in STEP["env"] if not k.startswith("ALB_ROLLOUT_ACTION_")}
     assert cli_vars <= mapped, sorted(cli_vars - mapped)
+    # Secrets are never inputs (an input's value is echoed in logs when it is
+    # not a secret): the OIDC client secret reaches the binary from the step's
+    # env, and the README says so.
+    assert "ALB_ROLLOUT_OIDC_CLIENT_SECRET" not in STEP["env"]
+    assert "ALB_ROLLOUT_OIDC_CLIENT_SECRET" in (REPO / "README.md").read_text()
     for k in mapped:
         m = re.fullmatch(r"\$\{\{ inputs\.([a-z-]+) \}\}", STEP["env"][k])
         assert m, k

@@ -69,7 +69,16 @@ def _values(cond: dict[str, Any], config_key: str) -> list[Any]:
     return list(cond.get("Values") or [])
 
 
+def _regex_match(cond: dict[str, Any], config_key: str, values: list[str], ignore_case: bool) -> bool:
+    """`RegexValues` of the field's config: any regex found in any value."""
+    flags = re.IGNORECASE if ignore_case else 0
+    regexes = (cond.get(config_key) or {}).get("RegexValues") or []
+    return any(re.search(r, v, flags) for r in regexes for v in values)
+
+
 def condition_matches(cond: dict[str, Any], req: dict[str, Any]) -> bool:
+    if _regex_only_match(cond, req):
+        return True
     field = (cond.get("Field") or "").lower()
     if field == "path-pattern":
         return any(glob_match(v, req["path"], False) for v in _values(cond, "PathPatternConfig"))
@@ -109,6 +118,21 @@ def condition_matches(cond: dict[str, Any], req: dict[str, Any]) -> bool:
                 continue
         return False
     return False  # unknown condition type never matches
+
+
+def _regex_only_match(cond: dict[str, Any], req: dict[str, Any]) -> bool:
+    field = (cond.get("Field") or "").lower()
+    if field == "path-pattern":
+        return _regex_match(cond, "PathPatternConfig", [req["path"]], False)
+    if field == "host-header":
+        return _regex_match(cond, "HostHeaderConfig", [req["headers"].get("host", "")], True)
+    if field == "http-header":
+        name = ((cond.get("HttpHeaderConfig") or {}).get("HttpHeaderName") or "").lower()
+        got = (req.get("header_lists") or {}).get(name)
+        if got is None:
+            got = [req["headers"][name]] if name in req["headers"] else []
+        return _regex_match(cond, "HttpHeaderConfig", got, False)
+    return False
 
 
 def _terminal_action(actions: list[Any]) -> dict[str, Any] | None:
