@@ -211,9 +211,15 @@ fn conditions_text(r: &Rule) -> String {
     }
     r.conditions
         .iter()
-        .map(|c| match &c.key {
-            Some(k) => format!("{}[{k}]={}", c.field, c.values.join("|")),
-            None => format!("{}={}", c.field, c.values.join("|")),
+        .map(|c| {
+            let field = match &c.key {
+                Some(k) => format!("{}[{k}]", c.field),
+                None => c.field.clone(),
+            };
+            // Regexes (RegexValues) read `~REGEX`, never as wildcards.
+            let mut shown: Vec<String> = c.values.clone();
+            shown.extend(c.regex_values.iter().map(|r| format!("~{r}")));
+            format!("{field}={}", shown.join("|"))
         })
         .collect::<Vec<_>>()
         .join(" & ")

@@ -399,3 +399,40 @@ async fn the_preview_of_a_rule_canary_carries_its_conditions_just_before_it() {
     );
     assert_eq!(emu.mutating_calls(), Vec::<String>::new());
 }
+
+/// Conditions with `RegexValues` (ALB regex matching, 2025) are shown as
+/// regexes by `status` (text and JSON); the data plane matches them.
+#[tokio::test]
+async fn status_shows_regex_conditions_and_the_data_plane_matches_them() {
+    let mut emu = Emulator::start();
+    let d = emu.demo(&[]);
+    let client = elbv2::Client::new(&emu.sdk_config().await);
+    let cond = RuleCondition::builder()
+        .field("path-pattern")
+        .path_pattern_config(
+            PathPatternConditionConfig::builder()
+                .regex_values("^/v[2-9]/")
+                .build(),
+        )
+        .build();
+    client
+        .create_rule()
+        .listener_arn(&d.listener)
+        .priority(4)
+        .conditions(cond)
+        .actions(plain(&d.green))
+        .send()
+        .await
+        .unwrap();
+    let text = emu.run(&["status", "--listener", &d.listener]);
+    assert!(
+        text.stdout.contains("path-pattern=~^/v[2-9]/"),
+        "{}",
+        text.stdout
+    );
+    let json = emu.run(&["status", "--listener", &d.listener, "--output", "json"]);
+    assert!(json.stdout.contains("\"regex_values\""), "{}", json.stdout);
+    emu.wait_propagated();
+    assert_eq!(version(&d, "/v3/x", &[]), "v2");
+    assert_eq!(version(&d, "/v1/x", &[]), "v1");
+}
