@@ -8,9 +8,11 @@
 //!   `strategy::drain_blue` for the full deploy's batches after it,
 //!   `strategy::blue_green` built on the canary's, `strategy::rolling`
 //!   inside one target group; `strategy::rules` and
-//!   `strategy::rule_priority` for rule-based A/B and dark launch, planned by
-//!   `strategy::ab`; `strategy::rules_render` shows rule conditions as
-//!   `--match` forms). `cli_rules`: the flags of `ab`, `dark` and `routes`.
+//!   `strategy::rule_priority` for rule-based A/B and dark launch (where a
+//!   created rule goes: after every rule when it splits the default action,
+//!   just before the rule it splits, with `strategy::rule_split`'s merged
+//!   conditions), planned by `strategy::ab`; `strategy::rules_render` shows
+//!   rule conditions as `--match` forms). `cli_rules`: the flags of `ab`, `dark` and `routes`.
 //! - `engine`: pure: the action vocabulary and inverses, plans, the revert
 //!   derived from what was applied (flip or gradual), the run's final state,
 //!   and what a run owns (`scope`: a route, or one target group).
@@ -19,7 +21,9 @@
 //! - `analysis`: judging samples (pure), the bake loop's policy, and the
 //!   per-variant A/B report with its significance test (`analysis::ab`).
 //! - `alb`: the load-balancer port, its AWS adapter and in-memory fake, the
-//!   run record in tags (a route's, or a group's with its original targets).
+//!   run record in tags (a route's, or a group's with its original targets);
+//!   `alb::rule_sdk`: what a created rule copies from the route it splits
+//!   (its login steps, the OIDC secret put back, its transforms).
 //! - `provider`: metric providers (CloudWatch, Prometheus, HTTP probe).
 //! - `report`: progress lines and the JSON result.
 //! - `app`: one file per subcommand, wiring the pieces.

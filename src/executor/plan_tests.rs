@@ -194,6 +194,61 @@ async fn a_rule_the_run_did_not_create_is_left_alone() {
     assert_eq!(r.lb.rules(DEMO_LISTENER).await.unwrap().len(), 2);
 }
 
+fn login() -> Vec<crate::alb::LeadingAction> {
+    vec![crate::alb::LeadingAction {
+        action_type: "authenticate-oidc".into(),
+        order: Some(1),
+    }]
+}
+
+fn carried_rule(carry: crate::engine::Carry) -> Plan {
+    plan(vec![
+        Action::Record,
+        Action::CreateRule(RuleSpec {
+            listener_arn: DEMO_LISTENER.into(),
+            priority: 50_000,
+            conditions: vec![],
+            forward: Forward::single(DEMO_GREEN),
+            carry,
+        }),
+        Action::Unrecord,
+    ])
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_created_rule_carries_the_routes_login_and_is_read_back_with_it() {
+    let r = rig();
+    let route = crate::alb::RouteRef::new(DEMO_LISTENER, None);
+    r.lb.set_leading(&route, login());
+    let report = run_plan(
+        &r,
+        carried_rule(crate::engine::Carry::from(&route, &login())),
+    )
+    .await;
+    assert_eq!(report.result, "promoted", "{report:?}");
+    let rules = r.lb.rules(DEMO_LISTENER).await.unwrap();
+    let ours = rules.iter().find(|x| x.priority == "50000").unwrap();
+    assert_eq!(ours.leading, login());
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_created_rule_that_reads_back_without_its_login_is_reverted() {
+    let r = rig();
+    // The login expected, but nothing to copy it from: the rule lands bare.
+    let carry = crate::engine::Carry {
+        from: None,
+        leading: login(),
+    };
+    let report = run_plan(&r, carried_rule(carry)).await;
+    assert_eq!(report.result, "reverted", "{report:?}");
+    let why = report.reason.unwrap().message().to_string();
+    assert!(
+        why.contains("leading actions [none]") && why.contains("authenticate-oidc"),
+        "{why}"
+    );
+    assert_eq!(r.lb.rules(DEMO_LISTENER).await.unwrap().len(), 1, "deleted");
+}
+
 fn blue_green(bake: u64, keep_blue: u64) -> Plan {
     use crate::strategy::blue_green::{plan, BlueGreenInput};
     plan(&BlueGreenInput {
