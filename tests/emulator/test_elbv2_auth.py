@@ -86,3 +86,22 @@ def test_regex_values_are_accepted_returned_and_checked(aws):
         elb.create_rule(ListenerArn=arn, Priority=4, Actions=[fwd(None, tga=t[1])],
                         Conditions=[{"Field": "path-pattern", "PathPatternConfig": {"RegexValues": ["(unclosed"]}}])
     assert code(e) == "ValidationError"
+
+
+def test_the_data_plane_matches_regex_values_or_ed_with_wildcards():
+    from dataplane import condition_matches
+
+    def req(path="/", host="shop.example.com", headers=None):
+        h = {"host": host, **(headers or {})}
+        return {"path": path, "headers": h, "header_lists": {}, "method": "GET", "query": [], "source_ip": "127.0.0.1"}
+
+    path = {"Field": "path-pattern", "PathPatternConfig": {"Values": ["/v1/*"], "RegexValues": ["^/v[2-9]/"]}}
+    assert condition_matches(path, req("/v1/a")) is True
+    assert condition_matches(path, req("/v3/a")) is True
+    assert condition_matches(path, req("/x/v3/")) is False
+    host = {"Field": "host-header", "HostHeaderConfig": {"RegexValues": ["^api-[0-9]+\\."]}}
+    assert condition_matches(host, req(host="API-12.example.com")) is True
+    assert condition_matches(host, req(host="www.example.com")) is False
+    ua = {"Field": "http-header", "HttpHeaderConfig": {"HttpHeaderName": "User-Agent", "RegexValues": ["Mobile"]}}
+    assert condition_matches(ua, req(headers={"user-agent": "x Mobile y"})) is True
+    assert condition_matches(ua, req(headers={"user-agent": "desktop"})) is False
