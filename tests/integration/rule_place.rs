@@ -436,3 +436,47 @@ async fn status_shows_regex_conditions_and_the_data_plane_matches_them() {
     assert_eq!(version(&d, "/v3/x", &[]), "v2");
     assert_eq!(version(&d, "/v1/x", &[]), "v1");
 }
+
+/// An explicit `--priority` below other rules is kept (the user's choice),
+/// and preflight names the rules it now comes before.
+#[tokio::test]
+async fn a_low_priority_is_kept_with_a_warning_naming_the_rules_it_shadows() {
+    let mut emu = Emulator::start();
+    let d = emu.demo(&[]);
+    crate::ab::foreign_rule(&emu, &d, 10).await;
+    let r = emu.run(&[
+        "ab",
+        "--listener",
+        &d.listener,
+        "--green",
+        &d.green,
+        "--match",
+        "header:X-Variant=b",
+        "--duration",
+        "1m",
+        "--priority",
+        "5",
+        "--dry-run",
+    ]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(
+        r.stderr
+            .contains("warning: the new rule takes priority 5, before these rules")
+            && r.stderr.contains("priority 10 (header:X-Team=ops)"),
+        "{}",
+        r.stderr
+    );
+    let r = emu.run(&[
+        "ab",
+        "--listener",
+        &d.listener,
+        "--green",
+        &d.green,
+        "--match",
+        "header:X-Variant=b",
+        "--duration",
+        "1m",
+        "--dry-run",
+    ]);
+    assert!(!r.stderr.contains("warning:"), "{}", r.stderr);
+}
