@@ -12,6 +12,9 @@ use aws_sdk_elasticloadbalancingv2::types::Action;
 use aws_sdk_elasticloadbalancingv2::Client;
 use std::collections::BTreeMap;
 
+#[path = "aws_carry.rs"]
+mod carry;
+
 pub struct AwsLoadBalancer {
     client: Client,
     /// The OIDC client secret a created rule's `authenticate-oidc` copy
@@ -31,60 +34,6 @@ impl AwsLoadBalancer {
     pub fn with_oidc_client_secret(mut self, secret: Option<String>) -> Self {
         self.oidc_client_secret = secret;
         self
-    }
-
-    /// The rule as ELBv2 returns it, for its actions and transforms.
-    async fn live_rule(
-        &self,
-        rule_arn: &str,
-    ) -> AlbResult<aws_sdk_elasticloadbalancingv2::types::Rule> {
-        let op = "DescribeRules";
-        let out = self
-            .client
-            .describe_rules()
-            .rule_arns(rule_arn)
-            .send()
-            .await
-            .map_err(|e| map_err(op, Some(rule_arn), e))?;
-        out.rules()
-            .first()
-            .cloned()
-            .ok_or_else(|| AlbError::not_found(op, rule_arn, "no such rule"))
-    }
-
-    /// The actions and transforms of a new rule splitting `from`.
-    async fn carried(
-        &self,
-        from: Option<&RouteRef>,
-        forward: &Forward,
-    ) -> AlbResult<(
-        Vec<Action>,
-        Option<Vec<aws_sdk_elasticloadbalancingv2::types::RuleTransform>>,
-    )> {
-        let Some(route) = from else {
-            return Ok((vec![forward_to_sdk(forward)], None));
-        };
-        let (actions, transforms) = match route {
-            RouteRef::Rule { rule_arn, .. } => {
-                let r = self.live_rule(rule_arn).await?;
-                (
-                    r.actions().to_vec(),
-                    super::rule_sdk::carried_transforms(Some(&r)),
-                )
-            }
-            RouteRef::ListenerDefault { .. } => (self.live_actions(route).await?, None),
-        };
-        let actions =
-            super::rule_sdk::carried_actions(&actions, forward, self.oidc_client_secret.as_deref())
-                .map_err(|m| {
-                    AlbError::new(
-                        AlbErrorKind::Invalid,
-                        "CreateRule",
-                        Some(route.owner_arn()),
-                        &m,
-                    )
-                })?;
-        Ok((actions, transforms))
     }
 
     /// The route's action list exactly as ELBv2 returns it.

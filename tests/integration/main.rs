@@ -17,6 +17,7 @@ mod preview;
 mod rolling;
 mod route_auth;
 mod route_shapes;
+mod rule_login;
 mod rule_place;
 mod secrets;
 mod signals;
