@@ -3,8 +3,8 @@
 //! replaces only the forward in it (see `route_sdk::splice_forward`). Retries for throttling and 5xx live in the SDK's retry
 //! policy (configured in `aws_env`), so one port call is one logical request.
 
-use super::model::*;
 pub use super::error_codes::kind_for_code;
+use super::model::*;
 use super::port::{AlbError, AlbErrorKind, AlbResult, LoadBalancerPort};
 use super::translate::*;
 use async_trait::async_trait;
