@@ -6,6 +6,7 @@ mod ab;
 mod adapter;
 mod analysis;
 mod blue_green;
+mod bounds;
 mod canary;
 mod cloudwatch_timing;
 mod dark;
