@@ -86,10 +86,14 @@ fn lookup_error(flag: &str, value: &str, e: &AlbError) -> InputError {
 fn lb_type(live: &LiveState, listener: &Listener) -> Option<String> {
     let from_arn = || {
         let arn = &listener.load_balancer_arn;
-        [("/app/", "application"), ("/net/", "network"), ("/gwy/", "gateway")]
-            .into_iter()
-            .find(|(part, _)| arn.contains(&format!(":loadbalancer{part}")))
-            .map(|(_, t)| t.to_string())
+        [
+            ("/app/", "application"),
+            ("/net/", "network"),
+            ("/gwy/", "gateway"),
+        ]
+        .into_iter()
+        .find(|(part, _)| arn.contains(&format!(":loadbalancer{part}")))
+        .map(|(_, t)| t.to_string())
     };
     (live.load_balancer.as_ref())
         .and_then(|lb| lb.lb_type.clone())

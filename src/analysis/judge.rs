@@ -143,8 +143,14 @@ fn judge_health(h: &Result<HealthCounts, String>, t: &Thresholds, who: &str) -> 
 }
 
 fn traffic_line(name: &str, s: &TrafficStats) -> String {
+    let unreachable = match s.connection_errors {
+        n if n > 0.0 => {
+            format!(" ({n} of them 502s from the load balancer: TargetConnectionErrorCount)")
+        }
+        _ => String::new(),
+    };
     format!(
-        "{name} {} of {} requests",
+        "{name} {} of {} requests{unreachable}",
         pct(s.error_rate().unwrap_or(0.0)),
         s.requests
     )

@@ -1,5 +1,7 @@
 //! CloudWatch ALB metrics provider: target groups' `RequestCount`,
-//! `HTTPCode_Target_5XX_Count` and `TargetResponseTime`, fetched for green
+//! `HTTPCode_Target_5XX_Count`, `TargetConnectionErrorCount` (the 502s ALB
+//! answers when it cannot reach a chosen target; those requests are in the
+//! group's `RequestCount`) and `TargetResponseTime`, fetched for green
 //! and blue together with one paginated GetMetricData call of raw
 //! `MetricStat` queries, plus the load balancer's own `RequestCount`.
 //!
@@ -47,14 +49,16 @@ const LAG_LOOKBACK_SECONDS: i64 = 15 * 60;
 
 /// The raw series this provider asks for: (query id, metric name, statistic).
 /// Ids must match `^[a-z][a-zA-Z0-9_]*$` (a CloudWatch rule).
-const QUERIES: [(&str, &str, &str); 4] = [
+const QUERIES: [(&str, &str, &str); 5] = [
     (ID_REQUESTS, "RequestCount", "Sum"),
     (ID_5XX, "HTTPCode_Target_5XX_Count", "Sum"),
+    (ID_CONN, "TargetConnectionErrorCount", "Sum"),
     (ID_RT_AVG, "TargetResponseTime", "Average"),
     (ID_RT_COUNT, "TargetResponseTime", "SampleCount"),
 ];
 const ID_REQUESTS: &str = "requests";
 const ID_5XX: &str = "target_5xx";
+const ID_CONN: &str = "connection_errors";
 const ID_RT_AVG: &str = "response_avg";
 const ID_RT_COUNT: &str = "response_count";
 /// The load balancer's own RequestCount: the marker of an ingested minute.
@@ -73,6 +77,7 @@ pub struct Series {
 pub struct RawTraffic {
     pub requests: Series,
     pub target_5xx: Series,
+    pub connection_errors: Series,
     pub response_avg: Series,
     pub response_count: Series,
 }
@@ -82,6 +87,7 @@ impl RawTraffic {
         match id {
             ID_REQUESTS => Some(&mut self.requests),
             ID_5XX => Some(&mut self.target_5xx),
+            ID_CONN => Some(&mut self.connection_errors),
             ID_RT_AVG => Some(&mut self.response_avg),
             ID_RT_COUNT => Some(&mut self.response_count),
             _ => None,
@@ -304,6 +310,7 @@ pub fn aggregate(raw: &RawTraffic, minutes: &[i64]) -> TrafficStats {
     TrafficStats {
         requests: sum(&raw.requests),
         target_5xx: sum(&raw.target_5xx),
+        connection_errors: sum(&raw.connection_errors),
         avg_response_seconds: weighted_average(raw, minutes),
     }
 }
@@ -347,7 +354,8 @@ fn error(targets: &[MetricTarget], message: &str) -> ProviderError {
     ProviderError {
         provider: PROVIDER,
         message: format!(
-            "GetMetricData (RequestCount, HTTPCode_Target_5XX_Count, TargetResponseTime) \
+            "GetMetricData (RequestCount, HTTPCode_Target_5XX_Count, \
+             TargetConnectionErrorCount, TargetResponseTime) \
              for target group {} on {lb}: {message}",
             groups.join(" and ")
         ),

@@ -38,6 +38,7 @@ impl FakeTraffic {
         let stats = TrafficStats {
             requests,
             target_5xx: errors,
+            connection_errors: 0.0,
             avg_response_seconds: Some(0.02),
         };
         self.with(|s| s.by_group.insert(target_group.to_string(), Ok(Some(stats))));
@@ -90,6 +91,7 @@ impl TrafficSource for FakeTraffic {
                     Some(Ok(None)) | None => stats.push(TrafficStats {
                         requests: 0.0,
                         target_5xx: 0.0,
+                        connection_errors: 0.0,
                         avg_response_seconds: None,
                     }),
                 }

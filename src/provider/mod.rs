@@ -1,8 +1,9 @@
 //! Metric providers: they measure and return numbers, or "no data"; they
 //! never judge. Judging lives in `analysis`.
 //!
-//! - `cloudwatch`: request count, target 5xx and response time of a target
-//!   group from the ALB's CloudWatch metrics, fetched raw (no metric math).
+//! - `cloudwatch`: request count, target 5xx, target connection errors and
+//!   response time of a target group from the ALB's CloudWatch metrics,
+//!   fetched raw (no metric math).
 //! - `cloudwatch_report`: the same metrics over a whole A/B run, with p50/p99.
 //! - `prometheus`: one instant query, one number.
 //! - `probe`: one HTTP GET, its status and latency.
@@ -22,16 +23,29 @@ use std::time::SystemTime;
 /// Traffic of one target group over a window, as the ALB saw it.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct TrafficStats {
+    /// `RequestCount`: every request for which ALB chose one of the
+    /// group's targets, those it then failed to connect to included.
     pub requests: f64,
     pub target_5xx: f64,
+    /// `TargetConnectionErrorCount`: requests ALB answered itself with a
+    /// 502 because the chosen target refused or dropped the connection.
+    pub connection_errors: f64,
     /// Average TargetResponseTime in seconds, when any request completed.
     pub avg_response_seconds: Option<f64>,
 }
 
 impl TrafficStats {
-    /// Fraction of requests that got a 5xx from the target (0.0..=1.0).
+    /// Requests the group failed as clients saw them: its own 5xx and the
+    /// 502s ALB answered because a target could not be reached.
+    pub fn errors(&self) -> f64 {
+        self.target_5xx + self.connection_errors
+    }
+
+    /// Fraction of requests that failed (0.0..=1.0). ALB counts connection
+    /// errors per connection attempt, so the count is capped at the
+    /// requests.
     pub fn error_rate(&self) -> Option<f64> {
-        (self.requests > 0.0).then(|| self.target_5xx / self.requests)
+        (self.requests > 0.0).then(|| self.errors().min(self.requests) / self.requests)
     }
 }
 

@@ -42,7 +42,10 @@ async fn network_listener(emu: &Emulator, d: &Demo) -> (String, String) {
         .send()
         .await
         .expect("create tcp group");
-    let tg_arn = tg.target_groups()[0].target_group_arn().unwrap().to_string();
+    let tg_arn = tg.target_groups()[0]
+        .target_group_arn()
+        .unwrap()
+        .to_string();
     let forward = Action::builder()
         .r#type(ActionTypeEnum::Forward)
         .target_group_arn(&tg_arn)

@@ -9,6 +9,7 @@ mod blue_green;
 mod bounds;
 mod canary;
 mod cloudwatch_timing;
+mod connection_errors;
 mod dark;
 mod faults;
 mod full_deploy;
