@@ -27,8 +27,7 @@ async fn a_green_that_refuses_a_share_of_its_connections_is_reverted_by_cloudwat
     let target = elbv2::types::TargetDescription::builder()
         .id(id)
         .port(port)
-        .build()
-        .unwrap();
+        .build();
     client
         .register_targets()
         .target_group_arn(&d.green)
