@@ -57,6 +57,9 @@ pub struct Sample {
     /// Start (Unix seconds) of the newest CloudWatch minute judged.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub judged_minute: Option<i64>,
+    /// Every CloudWatch minute this sample judges (`analysis::minutes`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub judged_minutes: Vec<i64>,
     /// One group judged alone (`rolling`): no blue, and messages name "the
     /// group" rather than green.
     #[serde(skip)]

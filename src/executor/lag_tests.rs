@@ -72,13 +72,10 @@ async fn each_step_judges_only_minutes_after_its_own_shift_and_never_one_twice()
     assert_eq!(distinct.len(), 2, "one `since` per step: its shift");
     assert!(distinct[0] <= distinct[1]);
     let first_of_step2 = sinces.iter().position(|s| *s == distinct[1]).unwrap();
-    assert_eq!(qs[0].after, None);
-    assert_eq!(qs[first_of_step2].after, None, "a new step starts afresh");
-    let afters: Vec<_> = qs[..first_of_step2]
-        .iter()
-        .filter_map(|q| q.after)
-        .collect();
-    assert!(afters.windows(2).all(|w| w[0] <= w[1]), "{afters:?}");
+    assert!(first_of_step2 > 0);
+    // The executor keeps the judged minutes itself (analysis::minutes):
+    // every query asks for all of the step's minutes.
+    assert!(qs.iter().all(|q| q.after.is_none()));
 }
 
 #[tokio::test(start_paused = true)]

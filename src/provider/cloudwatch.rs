@@ -192,8 +192,9 @@ pub fn first_minute(since: i64) -> i64 {
     -((-since).div_euclid(BUCKET_SECONDS)) * BUCKET_SECONDS
 }
 
-/// Read an answer: the newest ingested minutes since the step's shift,
-/// summed per target, or how long CloudWatch is behind. Pure.
+/// Read an answer: every ingested minute since the step's shift (`each`),
+/// the newest `minutes` of them summed per target (for `status`), or how
+/// long CloudWatch is behind. Pure.
 pub fn arrival(raw: &RawAnswer, q: &TrafficQuery, now: i64) -> Arrival {
     let ingested = by_timestamp(&raw.load_balancer);
     let lag_seconds = ingested
@@ -206,6 +207,13 @@ pub fn arrival(raw: &RawAnswer, q: &TrafficQuery, now: i64) -> Arrival {
         .copied()
         .filter(|&t| t >= from && t + BUCKET_SECONDS <= now)
         .collect();
+    let each = minutes
+        .iter()
+        .map(|&m| super::Minute {
+            start: m,
+            stats: raw.targets.iter().map(|r| aggregate(r, &[m])).collect(),
+        })
+        .collect();
     let keep = usize::try_from(q.minutes.max(1)).unwrap_or(1);
     minutes = minutes.split_off(minutes.len().saturating_sub(keep));
     let newest = match minutes.last() {
@@ -213,6 +221,7 @@ pub fn arrival(raw: &RawAnswer, q: &TrafficQuery, now: i64) -> Arrival {
         _ => return Arrival::Waiting { lag_seconds },
     };
     Arrival::Arrived(ArrivedTraffic {
+        each,
         stats: raw.targets.iter().map(|r| aggregate(r, &minutes)).collect(),
         newest,
         minutes: u32::try_from(minutes.len()).unwrap_or(u32::MAX),

@@ -4,7 +4,8 @@
 
 use super::cloudwatch::{first_minute, unix};
 use super::{
-    Arrival, ArrivedTraffic, MetricTarget, ProviderError, TrafficQuery, TrafficSource, TrafficStats,
+    Arrival, ArrivedTraffic, MetricTarget, Minute, ProviderError, TrafficQuery, TrafficSource,
+    TrafficStats,
 };
 use async_trait::async_trait;
 use std::collections::HashMap;
@@ -20,6 +21,9 @@ struct State {
     /// The current query's `since`, and when (on tokio's clock, which tests
     /// pause) it was first asked for: one minute "arrives" per minute after.
     step: Option<(std::time::SystemTime, tokio::time::Instant)>,
+    /// Each minute's traffic as first reported, keyed by (since, index):
+    /// a minute, once published, does not change.
+    published: HashMap<(std::time::SystemTime, i64), Vec<TrafficStats>>,
 }
 
 #[derive(Default)]
@@ -111,7 +115,17 @@ impl TrafficSource for FakeTraffic {
                     lag_seconds: Some(60),
                 });
             }
+            let first = first_minute(unix(query.since));
+            let each = (0..whole)
+                .map(|k| Minute {
+                    start: first + k * 60,
+                    stats: (s.published.entry((query.since, k)))
+                        .or_insert_with(|| stats.clone())
+                        .clone(),
+                })
+                .collect();
             Ok(Arrival::Arrived(ArrivedTraffic {
+                each,
                 stats,
                 newest,
                 minutes: 1,

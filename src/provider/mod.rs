@@ -86,9 +86,22 @@ pub struct TrafficQuery {
     pub after: Option<i64>,
 }
 
+/// One ingested CloudWatch minute: each target's traffic in it, in the
+/// query's target order.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Minute {
+    /// Unix seconds of the minute's start.
+    pub start: i64,
+    pub stats: Vec<TrafficStats>,
+}
+
 /// Traffic of target groups over complete, ingested CloudWatch minutes.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ArrivedTraffic {
+    /// Every ingested minute since the query's `since`, oldest first,
+    /// `after` ignored: the analysis picks those it has not judged yet.
+    #[serde(skip)]
+    pub each: Vec<Minute>,
     /// One entry per target, in order; a group without a datapoint in an
     /// ingested minute had no requests in it (ALBs publish no zeros).
     pub stats: Vec<TrafficStats>,
