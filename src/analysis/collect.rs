@@ -14,6 +14,12 @@ use crate::provider::{
 use std::sync::Arc;
 use std::time::SystemTime;
 
+/// How long after a transient read failure (throttling, a 5xx) the read is
+/// tried once more, inside the same interval (which is at least 1 s): one
+/// throttled call must not become "no data", which reverts a good green
+/// with the defaults. A second failure is kept for the judge.
+pub const RETRY_AFTER: std::time::Duration = std::time::Duration::from_millis(500);
+
 #[derive(Clone)]
 pub struct Sources {
     pub lb: Arc<dyn LoadBalancerPort>,
@@ -47,9 +53,15 @@ pub struct Window<'a> {
 /// so every minute is judged once and on its own merits.
 pub async fn collect(src: &Sources, subj: &Subjects, w: Window<'_>) -> Vec<Sample> {
     let health = async {
-        src.lb
-            .target_health(&subj.green_arn)
-            .await
+        let read = || src.lb.target_health(&subj.green_arn);
+        let first = match read().await {
+            Err(e) if e.is_retryable() => {
+                tokio::time::sleep(RETRY_AFTER).await;
+                read().await
+            }
+            r => r,
+        };
+        first
             .map(|h| HealthCounts::of(&h))
             .map_err(|e| e.to_string())
     };
@@ -65,7 +77,13 @@ pub async fn collect(src: &Sources, subj: &Subjects, w: Window<'_>) -> Vec<Sampl
                 let groups: Vec<MetricTarget> = std::iter::once(subj.green.clone())
                     .chain(subj.blue.clone())
                     .collect();
-                Some(t.traffic(&groups, q).await)
+                Some(match t.traffic(&groups, q).await {
+                    Err(e) if e.transient => {
+                        tokio::time::sleep(RETRY_AFTER).await;
+                        t.traffic(&groups, q).await
+                    }
+                    r => r,
+                })
             }
             None => None,
         }

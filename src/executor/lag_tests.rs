@@ -100,3 +100,43 @@ async fn without_cloudwatch_a_bake_is_wall_time_and_no_minute_is_awaited() {
     assert!(t0.elapsed() < Duration::from_secs(70));
     assert_eq!(r.traffic.calls(), 0);
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_throttled_get_metric_data_is_retried_within_the_interval_and_a_good_green_promotes() {
+    let r = rig();
+    r.traffic.throttle_next(1);
+    let report = run(&r, config("10:1m,100", vec![])).await;
+    assert_eq!(report.result, "promoted", "{report:?}");
+    let iv = &report.steps[0].intervals;
+    assert!(iv.iter().all(|i| i.verdict != Verdict::NoData), "{iv:?}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_throttled_describe_target_health_is_retried_within_the_interval_and_a_good_green_promotes(
+) {
+    let r = rig();
+    let lb = r.lb.clone();
+    // After the health gate of the first write, before the first check.
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_secs(10)).await;
+        lb.fail_next(
+            "DescribeTargetHealth",
+            1,
+            crate::alb::AlbErrorKind::Transient,
+        );
+    });
+    let report = run(&r, config("10:1m,100", vec![])).await;
+    assert_eq!(report.result, "promoted", "{report:?}");
+    let iv = &report.steps[0].intervals;
+    assert!(iv.iter().all(|i| i.verdict != Verdict::NoData), "{iv:?}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_read_that_fails_twice_in_an_interval_is_still_no_data() {
+    let r = rig();
+    r.traffic.throttle_next(2);
+    let report = run(&r, config("10:1m,100", vec![])).await;
+    assert_eq!(report.result, "reverted", "{report:?}");
+    let why = report.reason.unwrap().message().to_string();
+    assert!(why.contains("Throttling"), "{why}");
+}

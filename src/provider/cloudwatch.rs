@@ -140,7 +140,10 @@ impl CloudWatchTraffic {
                 .set_next_token(token.take())
                 .send()
                 .await
-                .map_err(|e| error(targets, &sdk_error_message(&e)))?;
+                .map_err(|e| ProviderError {
+                    transient: sdk_error_transient(&e),
+                    ..error(targets, &sdk_error_message(&e))
+                })?;
             for result in out.metric_data_results() {
                 absorb(&mut raw, result).map_err(|m| error(targets, &m))?;
             }
@@ -361,6 +364,7 @@ fn error(targets: &[MetricTarget], message: &str) -> ProviderError {
     let groups: Vec<&str> = targets.iter().map(|t| t.target_group.as_str()).collect();
     let lb = targets.first().map_or("", |t| t.load_balancer.as_str());
     ProviderError {
+        transient: false,
         provider: PROVIDER,
         message: format!(
             "GetMetricData (RequestCount, HTTPCode_Target_5XX_Count, \
@@ -368,6 +372,30 @@ fn error(targets: &[MetricTarget], message: &str) -> ProviderError {
              for target group {} on {lb}: {message}",
             groups.join(" and ")
         ),
+    }
+}
+
+/// Whether a failed call may succeed when sent again: throttling, a 5xx,
+/// a timeout or a connection that could not be made.
+pub(crate) fn sdk_error_transient<E, R>(err: &SdkError<E, R>) -> bool
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    const CODES: [&str; 7] = [
+        "Throttling",
+        "ThrottlingException",
+        "RequestLimitExceeded",
+        "LimitExceeded",
+        "InternalServiceFault",
+        "InternalServiceError",
+        "ServiceUnavailable",
+    ];
+    match err {
+        SdkError::ServiceError(se) => se.err().code().is_some_and(|c| CODES.contains(&c)),
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) => true,
+        SdkError::ResponseError(_) => true,
+        _ => false,
     }
 }
 

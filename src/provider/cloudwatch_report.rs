@@ -165,6 +165,7 @@ pub async fn fetch(
     w: Window,
 ) -> Result<Answer, ProviderError> {
     let err = |m: String| ProviderError {
+        transient: false,
         provider: "cloudwatch",
         message: format!("GetMetricData for the A/B report: {m}"),
     };

@@ -17,6 +17,8 @@ struct State {
     calls: usize,
     /// Calls still to answer "waiting", as a lagging CloudWatch does.
     waiting: usize,
+    /// Calls still to fail as a throttled GetMetricData does.
+    throttled: usize,
     queries: Vec<TrafficQuery>,
     /// The current query's `since`, and when (on tokio's clock, which tests
     /// pause) it was first asked for: one minute "arrives" per minute after.
@@ -58,6 +60,11 @@ impl FakeTraffic {
         self.with(|s| s.waiting = calls);
     }
 
+    /// Fail the next `calls` calls with a transient (throttling) error.
+    pub fn throttle_next(&self, calls: usize) {
+        self.with(|s| s.throttled = calls);
+    }
+
     pub fn calls(&self) -> usize {
         self.with(|s| s.calls)
     }
@@ -81,6 +88,14 @@ impl TrafficSource for FakeTraffic {
         self.with(|s| {
             s.calls += 1;
             s.queries.push(query);
+            if s.throttled > 0 {
+                s.throttled -= 1;
+                return Err(ProviderError {
+                    provider: "cloudwatch",
+                    message: "GetMetricData: Throttling: Rate exceeded".into(),
+                    transient: true,
+                });
+            }
             if s.waiting > 0 {
                 s.waiting -= 1;
                 return Ok(Arrival::Waiting {

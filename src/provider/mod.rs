@@ -71,6 +71,9 @@ impl MetricTarget {
 pub struct ProviderError {
     pub provider: &'static str,
     pub message: String,
+    /// Throttling, a 5xx, a timeout or an unreachable endpoint: the same
+    /// read may well succeed a moment later.
+    pub transient: bool,
 }
 
 /// Which CloudWatch minutes one analysis reads.
