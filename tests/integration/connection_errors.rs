@@ -50,7 +50,7 @@ async fn a_green_that_refuses_a_share_of_its_connections_is_reverted_by_cloudwat
     let r = emu.run(&args);
     let counts = traffic.stop();
     assert_eq!(r.code, 1, "{r:?}");
-    assert!(counts.get("502") > 0, "clients saw 502s: {counts:?}");
+    assert!(counts.get("none/502") > 0, "clients saw 502s: {counts:?}");
     let report = r.json();
     let reason = report["reason"]["message"].as_str().unwrap();
     assert!(
