@@ -23,12 +23,11 @@
 //! a target group without a datapoint in that minute really had none. Minutes
 //! without it are "not arrived" and never judged.
 
+pub(crate) use super::cloudwatch_sdk::{sdk_error_message, sdk_error_transient};
 use super::{
     Arrival, ArrivedTraffic, MetricTarget, ProviderError, TrafficQuery, TrafficSource, TrafficStats,
 };
-use crate::errors::chain;
 use async_trait::async_trait;
-use aws_sdk_cloudwatch::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_cloudwatch::primitives::DateTime;
 use aws_sdk_cloudwatch::types::{
     Dimension, Metric, MetricDataQuery, MetricDataResult, MetricStat, ScanBy, StatusCode,
@@ -372,54 +371,6 @@ fn error(targets: &[MetricTarget], message: &str) -> ProviderError {
              for target group {} on {lb}: {message}",
             groups.join(" and ")
         ),
-    }
-}
-
-/// Whether a failed call may succeed when sent again: throttling, a 5xx,
-/// a timeout or a connection that could not be made.
-pub(crate) fn sdk_error_transient<E, R>(err: &SdkError<E, R>) -> bool
-where
-    E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
-{
-    const CODES: [&str; 7] = [
-        "Throttling",
-        "ThrottlingException",
-        "RequestLimitExceeded",
-        "LimitExceeded",
-        "InternalServiceFault",
-        "InternalServiceError",
-        "ServiceUnavailable",
-    ];
-    match err {
-        SdkError::ServiceError(se) => se.err().code().is_some_and(|c| CODES.contains(&c)),
-        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) => true,
-        SdkError::ResponseError(_) => true,
-        _ => false,
-    }
-}
-
-/// The SDK's top-level Display is terse ("service error", "dispatch
-/// failure"); operators need the code and message, or the cause chain.
-pub(crate) fn sdk_error_message<E, R>(err: &SdkError<E, R>) -> String
-where
-    E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
-{
-    match err {
-        SdkError::ServiceError(se) => {
-            let e = se.err();
-            format!(
-                "{}: {}",
-                e.code().unwrap_or("error"),
-                e.message().unwrap_or("no message")
-            )
-        }
-        SdkError::TimeoutError(_) => "request timed out".to_string(),
-        SdkError::DispatchFailure(_) => {
-            format!("could not reach the CloudWatch endpoint: {}", chain(err))
-        }
-        other => chain(other),
     }
 }
 

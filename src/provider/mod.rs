@@ -10,6 +10,7 @@
 
 pub mod cloudwatch;
 pub mod cloudwatch_report;
+mod cloudwatch_sdk;
 pub mod fake;
 pub mod probe;
 pub mod prometheus;
