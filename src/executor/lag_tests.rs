@@ -140,3 +140,15 @@ async fn a_read_that_fails_twice_in_an_interval_is_still_no_data() {
     let why = report.reason.unwrap().message().to_string();
     assert!(why.contains("Throttling"), "{why}");
 }
+
+#[tokio::test(start_paused = true)]
+async fn with_a_two_minute_interval_a_bad_minute_before_the_newest_is_judged_and_reverts() {
+    let r = rig();
+    r.traffic.set_minute(GREEN_DIM, 0, 100.0, 40.0);
+    let mut cfg = config("10:2m,100", vec![]);
+    cfg.interval = Duration::from_secs(120);
+    let report = run(&r, cfg).await;
+    assert_eq!(report.result, "reverted", "{report:?}");
+    let why = report.reason.unwrap().message().to_string();
+    assert!(why.contains("green 40.00% of 100 requests"), "{why}");
+}

@@ -26,6 +26,8 @@ struct State {
     /// Each minute's traffic as first reported, keyed by (since, index):
     /// a minute, once published, does not change.
     published: HashMap<(std::time::SystemTime, i64), Vec<TrafficStats>>,
+    /// A group's traffic in minute `k` of every step, over `by_group`.
+    scripted: HashMap<(String, i64), TrafficStats>,
 }
 
 #[derive(Default)]
@@ -48,6 +50,18 @@ impl FakeTraffic {
             avg_response_seconds: Some(0.02),
         };
         self.with(|s| s.by_group.insert(target_group.to_string(), Ok(Some(stats))));
+    }
+
+    /// In minute `k` (0: the first whole minute) of each step, the group
+    /// whose dimension is `target_group` reports this instead.
+    pub fn set_minute(&self, target_group: &str, k: i64, requests: f64, errors: f64) {
+        let stats = TrafficStats {
+            requests,
+            target_5xx: errors,
+            connection_errors: 0.0,
+            avg_response_seconds: Some(0.02),
+        };
+        self.with(|s| s.scripted.insert((target_group.to_string(), k), stats));
     }
 
     /// The group published nothing (a provider answer of "no datapoints").
@@ -131,14 +145,20 @@ impl TrafficSource for FakeTraffic {
                 });
             }
             let first = first_minute(unix(query.since));
-            let each = (0..whole)
-                .map(|k| Minute {
+            let mut each = Vec::new();
+            for k in 0..whole {
+                let mut minute = stats.clone();
+                for (i, t) in targets.iter().enumerate() {
+                    if let Some(st) = s.scripted.get(&(t.target_group.clone(), k)) {
+                        minute[i] = *st;
+                    }
+                }
+                let published = s.published.entry((query.since, k));
+                each.push(Minute {
                     start: first + k * 60,
-                    stats: (s.published.entry((query.since, k)))
-                        .or_insert_with(|| stats.clone())
-                        .clone(),
-                })
-                .collect();
+                    stats: published.or_insert(minute).clone(),
+                });
+            }
             Ok(Arrival::Arrived(ArrivedTraffic {
                 each,
                 stats,
