@@ -223,12 +223,17 @@ impl Executor<'_> {
                 break Ok(());
             }
             let slice = self.slice(step.duration.saturating_sub(baked));
-            let left = step.duration.saturating_sub(baked).as_secs();
+            let left = match step.duration.saturating_sub(baked).as_secs() {
+                0 => "waiting for a late CloudWatch minute".to_string(),
+                s => format!(
+                    "{} left",
+                    humantime::format_duration(Duration::from_secs(s))
+                ),
+            };
             let label = format!(
-                "step {} at {}, {} left; next check",
+                "step {} at {}, {left}; next check",
                 step.step + 1,
-                step.percent,
-                humantime::format_duration(Duration::from_secs(left))
+                step.percent
             );
             if let Err(r) = self.wait(slice, &label).await {
                 break Err(r);
