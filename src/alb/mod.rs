@@ -7,7 +7,9 @@
 //! implementation with a call log, fault injection and lag for component tests,
 //! `state_tags` the compact encoding of a run record into ELBv2 tags, and
 //! `target_codec` the exact, compact record of a target group's targets,
-//! `group_record` the record of a run inside one group (`rolling`).
+//! `group_record` the record of a run inside one group (`rolling`),
+//! `record_head` the head tag both records share (generation, chunk
+//! counts), `zones` the targets' Availability Zones beside the codec.
 
 pub mod aws;
 pub mod fake;
@@ -15,11 +17,13 @@ pub mod group_record;
 pub mod heartbeat;
 pub mod model;
 pub mod port;
+pub mod record_head;
 pub mod route;
 pub mod route_sdk;
 pub mod state_tags;
 pub mod target_codec;
 pub mod translate;
+pub mod zones;
 
 pub use model::*;
 pub use port::{AlbError, AlbErrorKind, LoadBalancerPort};

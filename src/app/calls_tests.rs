@@ -37,6 +37,7 @@ fn the_calls_follow_the_plan_and_the_revert_follows_abort() {
     let t = vec![Target {
         id: "10.0.0.7".into(),
         port: None,
+        az: None,
     }];
     let p = canary("10,100", AbortMode::Flip, &t);
     assert_eq!(

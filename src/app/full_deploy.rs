@@ -98,6 +98,7 @@ fn record_fits(
         run_id: "r-0".into(),
         strategy: "canary".into(),
         started: 0,
+        generation: 0,
         step: "starting".into(),
         green_arn: v.green.arn.clone(),
         original: v.original.clone(),

@@ -100,6 +100,7 @@ mod tests {
             run_id: "r-1".into(),
             strategy: "canary".into(),
             started: 0,
+            generation: 0,
             step: step.into(),
             green_arn: "green".into(),
             original: Forward::single("blue"),
@@ -114,6 +115,7 @@ mod tests {
         let t = vec![Target {
             id: "10.0.0.7".into(),
             port: None,
+            az: None,
         }];
         for step in ["starting", "1 of 2 at 10", "promoting"] {
             let r = derive(&applied(&record(step, t.clone())), AbortMode::Flip);

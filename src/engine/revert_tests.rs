@@ -20,6 +20,7 @@ fn t(id: &str) -> Vec<Target> {
     vec![Target {
         id: id.into(),
         port: None,
+        az: None,
     }]
 }
 

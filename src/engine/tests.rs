@@ -35,6 +35,7 @@ pub(super) fn plan(steps: &[u16], registers: bool) -> Vec<Action> {
     let t = vec![Target {
         id: "10.0.0.7".into(),
         port: None,
+        az: None,
     }];
     let mut a = vec![Action::Record];
     if registers {

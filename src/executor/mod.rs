@@ -80,6 +80,8 @@ pub struct Executor<'a> {
     deregistered: Vec<Target>,
     /// Priorities of the rules recorded so far (`alb-rollout:rules`).
     rules: Vec<u32>,
+    /// The route run's record as last written (its head's generation).
+    run_record: Option<crate::alb::state_tags::RunRecord>,
     /// When the run last wrote its heartbeat (or its record).
     last_beat: std::sync::Mutex<Instant>,
 }
@@ -130,6 +132,7 @@ impl<'a> Executor<'a> {
             draining_marked: false,
             deregistered: vec![],
             rules: vec![],
+            run_record: None,
             last_beat: std::sync::Mutex::new(Instant::now()),
         }
     }

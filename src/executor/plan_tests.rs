@@ -22,6 +22,7 @@ fn blue_target() -> Vec<Target> {
     vec![Target {
         id: "10.0.0.1".into(),
         port: None,
+        az: None,
     }]
 }
 

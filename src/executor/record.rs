@@ -25,6 +25,7 @@ impl Executor<'_> {
             run_id: self.cfg.run_id.clone(),
             strategy: self.plan.strategy.into(),
             started: self.cfg.started_unix,
+            generation: 0,
             step: "starting".into(),
             green_arn: self.plan.green.clone(),
             original: self.plan.original.clone(),
@@ -39,10 +40,13 @@ impl Executor<'_> {
         // two runs that passed preflight together both see the last writer
         // here, and only that one proceeds.
         tokio::time::sleep(RECORD_SETTLE).await;
+        let want = record.clone();
         self.confirm_record(&tags, |t| {
-            state_tags::decode(t).map(|r| r.map(|r| (r == record, r.run_id)))
+            state_tags::decode(t).map(|r| r.map(|r| (r == want, r.run_id)))
         })
-        .await
+        .await?;
+        self.run_record = Some(record);
+        Ok(())
     }
 
     /// A group run's record: the group's original targets, on the group.
@@ -242,10 +246,16 @@ impl Executor<'_> {
                 all.push(t.clone());
             }
         }
-        let tags = state_tags::deregistered_tags(&state_tags::Deregistered {
+        let Some(mut rec) = self.run_record.clone() else {
+            return Ok(());
+        };
+        rec.generation += 1;
+        let d = state_tags::Deregistered {
             group: group.to_string(),
             targets: all.clone(),
-        });
+        };
+        let tags = state_tags::deregistered_tags(&rec, &d);
+        rec.deregistered = Some(d);
         let (lb, p) = (self.src.lb.clone(), self.cfg.apply);
         let owner = self.cfg.scope.owner_arn();
         apply::retry(p.write_attempts, p.backoff, || lb.add_tags(owner, &tags))
@@ -274,6 +284,7 @@ impl Executor<'_> {
             }
         }
         self.deregistered = all;
+        self.run_record = Some(rec);
         Ok(())
     }
 

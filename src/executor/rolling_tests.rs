@@ -15,6 +15,7 @@ fn ips(from: u8, n: u8) -> Vec<Target> {
         .map(|i| Target {
             id: format!("10.0.1.{i}"),
             port: None,
+            az: None,
         })
         .collect()
 }

@@ -31,6 +31,7 @@ fn target(id: &str) -> Target {
     Target {
         id: id.into(),
         port: None,
+        az: None,
     }
 }
 

@@ -26,6 +26,7 @@ fn target(id: &str) -> Target {
     Target {
         id: id.into(),
         port: None,
+        az: None,
     }
 }
 

@@ -136,6 +136,7 @@ fn remove_without_ports_resolves_to_the_groups_entries() {
     let bare = vec![Target {
         id: old[1].id.clone(),
         port: None,
+        az: None,
     }];
     let p = plan(&input(&live, &ips(10, 1), &bare, BatchSize::Count(1), 0)).unwrap();
     assert_eq!(p.rounds[0].late, vec![old[1].clone()]);
