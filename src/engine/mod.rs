@@ -9,10 +9,14 @@
 //! `scope` what a run owns (a route, or one target group).
 
 pub mod action;
+pub mod converge;
+pub mod goal;
 pub mod plan;
 pub mod recorded;
 pub mod revert;
 pub mod scope;
+#[cfg(test)]
+pub mod sim;
 
 pub use action::{Action, BakeSpec, Group, Purpose, Role, RouteWrite, RuleSpec};
 pub use plan::Plan;
