@@ -24,6 +24,9 @@ pub struct DrainFlags {
 pub struct Drain {
     pub flags: Option<DrainFlags>,
     pub timeout: Duration,
+    /// `--settle`: also how long a revert waits after moving traffic
+    /// before it removes targets.
+    pub settle: Duration,
 }
 
 /// `flags` is `None` without `--deregister-blue`; errors name their flag.
@@ -46,6 +49,7 @@ pub fn parse(a: &DrainArgs) -> Result<Drain, Vec<InputError>> {
         (size, Some(settle), Some(timeout)) => Ok(Drain {
             flags: size.flatten().map(|size| DrainFlags { size, settle }),
             timeout,
+            settle,
         }),
         _ => Err(errors),
     }

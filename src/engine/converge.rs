@@ -52,6 +52,9 @@ pub struct RuleSeen {
 pub struct Context {
     /// A cancel arrived: the route first, one healthy target is enough.
     pub cancelled: bool,
+    /// After a cancel, what is left of the budget holds the rest of a
+    /// gradual abort (else its rest is one write).
+    pub ramp_ok: bool,
     /// `--abort gradual`: the run's route stages, the original first.
     pub stages: Vec<Forward>,
     /// This convergence moved traffic (a route write, a rule deleted):
@@ -172,7 +175,7 @@ fn register(g: &GroupGoal, snap: &Snapshot) -> Option<Step> {
 
 /// The route write that comes next (flip, or a gradual abort's stage).
 fn next_write(want: &Forward, now: Option<&Forward>, ctx: &Context) -> Forward {
-    let Some(now) = now.filter(|_| !ctx.cancelled) else {
+    let Some(now) = now.filter(|_| !ctx.cancelled || ctx.ramp_ok) else {
         return want.clone();
     };
     let Some(k) = ctx.stages.iter().rposition(|s| s.same_routing(now)) else {
@@ -182,6 +185,23 @@ fn next_write(want: &Forward, now: Option<&Forward>, ctx: &Context) -> Forward {
         Some(i) if i > 0 => ctx.stages[i].clone(),
         _ => want.clone(),
     }
+}
+
+/// How many writes a gradual abort still makes from `now` (none when the
+/// route is on no stage of the run: it goes back in one write).
+pub fn ramp_writes(stages: &[Forward], now: Option<&Forward>) -> usize {
+    let Some(k) = now.and_then(|n| stages.iter().rposition(|s| s.same_routing(n))) else {
+        return 1;
+    };
+    let mut last = &stages[k];
+    let mut n = 0;
+    for s in stages[..k].iter().rev() {
+        if !s.same_routing(last) {
+            n += 1;
+            last = s;
+        }
+    }
+    n
 }
 
 fn route_steps(goal: &Goal, snap: &Snapshot, ctx: &Context) -> Vec<Step> {
@@ -273,10 +293,13 @@ fn removals(goal: &Goal, snap: &Snapshot, ctx: &Context) -> Vec<Step> {
         if extra.is_empty() {
             continue;
         }
-        if let Some(wait) = before_removal(g, h, route, ctx, &extra) {
-            out.extend(wait);
-            continue;
-        }
+        let extra = match before_removal(g, h, route, ctx, extra) {
+            Ok(extra) => extra,
+            Err(wait) => {
+                out.extend(wait);
+                continue;
+            }
+        };
         if !ctx.settled && (ctx.moved || !idle(h)) {
             return vec![Step::Settle];
         }
@@ -288,34 +311,46 @@ fn removals(goal: &Goal, snap: &Snapshot, ctx: &Context) -> Vec<Step> {
     out
 }
 
-/// What keeps `extra` in the group for now: a group run waits for its
-/// originals' floor; no group that takes traffic loses its last healthy
-/// target (`Some(None)`: not now, nothing to do about it).
+/// Which of `extra` may leave now, or what comes first (`Err`: a wait,
+/// or nothing while it cannot). A group run keeps its healthy extras
+/// until half its originals are healthy (a cancel does not wait for
+/// them), but its unhealthy ones serve nothing and go at once; no group
+/// that takes traffic loses its last healthy target.
 fn before_removal(
     g: &GroupGoal,
     h: &[TargetHealth],
     route: Option<&Forward>,
     ctx: &Context,
-    extra: &[Target],
-) -> Option<Option<Step>> {
-    let left = h
-        .iter()
+    mut extra: Vec<Target>,
+) -> Result<Vec<Target>, Option<Step>> {
+    let healthy = |t: &Target| {
+        h.iter()
+            .any(|x| x.target == *t && x.state == HealthState::Healthy)
+    };
+    if g.exact {
+        let need = floor(g.present.len());
+        let waited = ctx.waited.contains(&g.group.arn);
+        if healthy_count(h, Some(&g.present)) < need && !waited {
+            extra.retain(|t| !healthy(t));
+            if extra.is_empty() {
+                let wait = Step::AwaitFloor {
+                    group: g.group.clone(),
+                    floor: need,
+                    of: g.present.len(),
+                };
+                return Err((!ctx.cancelled).then_some(wait));
+            }
+        }
+    }
+    let left = (h.iter())
         .filter(|x| x.state == HealthState::Healthy && !extra.contains(&x.target))
         .count();
     let takes_traffic =
         g.exact || route.is_some_and(|f| f.weight_of(&g.group.arn).unwrap_or(0) > 0);
-    if g.exact {
-        let need = floor(g.present.len());
-        let waited = ctx.waited.contains(&g.group.arn);
-        if healthy_count(h, Some(&g.present)) < need && !waited && !ctx.cancelled {
-            return Some(Some(Step::AwaitFloor {
-                group: g.group.clone(),
-                floor: need,
-                of: g.present.len(),
-            }));
-        }
+    match takes_traffic && left == 0 {
+        true => Err(None),
+        false => Ok(extra),
     }
-    (takes_traffic && left == 0).then_some(None)
 }
 
 /// What still differs from the goal, in words (empty: at the goal).

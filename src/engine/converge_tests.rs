@@ -376,7 +376,7 @@ fn after_a_cancel_the_route_goes_first_and_one_healthy_target_is_enough() {
     w.forward(&Action::WriteRoute(RouteWrite {
         from: Forward::single(GREEN),
         to: Forward::weighted(&[(BLUE, 0), (GREEN, 100)]),
-        purpose: Purpose::Restore,
+        purpose: Purpose::Promote { after_steps: 1 },
     }));
     w.health.get_mut(BLUE).unwrap()[0].state = HealthState::Healthy;
     let mut rec = record_at(

@@ -1,8 +1,9 @@
-//! A pure model of a load balancer for tests of the convergence: a route,
-//! groups of targets with health as AWS reports it (a group no route
-//! forwards to reads `unused`), the run's rules. Plans are applied to it
-//! action by action to reach every state a run can stop in, and the
-//! convergence runs on it step by step as the executor would.
+//! A pure model of a load balancer: a route, groups of targets with
+//! health as AWS reports it (a group no route forwards to reads `unused`),
+//! the run's rules. Plans are applied to it action by action to reach
+//! every state a run can stop in, and the convergence runs on it step by
+//! step as the executor would: the tests of every strategy's revert, and
+//! `--dry-run`'s projection of the revert's calls.
 
 use super::action::Action;
 use super::converge::{self, Context, RuleSeen, Snapshot, Step};
@@ -239,4 +240,41 @@ pub fn record_at(
     state_tags::decode(&state_tags::encode(&r))
         .expect("record decodes")
         .expect("record present")
+}
+
+/// The convergence of a route run whose action `at` failed (after its
+/// send, when `sent`), blue with `blue` targets before the run: the steps
+/// it takes, as the live run's flip and `rollback` take them.
+pub fn route_revert(plan: &super::Plan, at: usize, sent: bool, blue: &[Target]) -> Vec<Step> {
+    let mut w = World::new(
+        plan.original.clone(),
+        &[
+            (plan.blue.as_str(), blue.to_vec()),
+            (plan.green.as_str(), vec![]),
+        ],
+    );
+    let applied = &plan.actions[..(at + usize::from(sent)).min(plan.actions.len())];
+    applied.iter().for_each(|a| w.forward(a));
+    let record = record_at(
+        &plan.actions,
+        at,
+        &plan.original,
+        &plan.green,
+        plan.strategy,
+    );
+    let goal = Goal::of_route_record(&record);
+    let steps = w.converge(&goal, Context::default());
+    assert!(
+        converge::differences(&goal, &w.snapshot(&goal)).is_empty(),
+        "not at the goal after {steps:?}"
+    );
+    steps
+}
+
+/// The convergence of a group run after `applied`, from `original`.
+pub fn group_revert(arn: &str, original: &[Target], applied: &[Action]) -> Vec<Step> {
+    let mut w = World::new(Forward::single(arn), &[(arn, original.to_vec())]);
+    applied.iter().for_each(|a| w.forward(a));
+    let goal = Goal::of_group(arn, original);
+    w.converge(&goal, Context::default())
 }

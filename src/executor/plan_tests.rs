@@ -7,7 +7,7 @@ use super::tests::{config, rig, route, Rig, GREEN_DIM};
 use super::*;
 use crate::alb::fake::*;
 use crate::alb::{Forward, HealthState, LoadBalancerPort, RouteAction};
-use crate::engine::{AbortMode, BakeSpec, Group, Role, RouteWrite, RuleSpec};
+use crate::engine::{AbortMode, BakeSpec, Group, Purpose, Role, RouteWrite, RuleSpec};
 use crate::plan::Tenths;
 use crate::report::Silent;
 

@@ -10,7 +10,6 @@ use crate::engine::GroupScope;
 use crate::engine::Reason;
 use std::collections::BTreeMap;
 use std::time::Duration;
-use tokio::time::Instant;
 
 /// Pause between writing the run record and reading it back.
 const RECORD_SETTLE: Duration = Duration::from_secs(1);
@@ -87,28 +86,6 @@ impl Executor<'_> {
         }
     }
 
-    /// Show `rollback` the run is alive: one AddTags, at most once per
-    /// interval, only while the record is confirmed and nothing is
-    /// cancelled. A failed beat is only logged: the next one may land.
-    pub(super) async fn beat(&self) {
-        // Set first, also when skipping: the caller sleeps until the next.
-        *self.last_beat.lock().unwrap_or_else(|e| e.into_inner()) = Instant::now();
-        if self.record_keys.is_empty() || self.cancel.is_cancelled() {
-            return;
-        }
-        let tag = self.heartbeat().tag();
-        if let Err(e) = self.src.lb.add_tags(self.cfg.scope.owner_arn(), &tag).await {
-            tracing::warn!(error = %e, "could not update the heartbeat tag");
-        }
-    }
-
-    /// When the next beat is due (never sooner than a second: a zero
-    /// interval must not turn the beat into a busy loop).
-    pub(super) fn next_beat(&self) -> Instant {
-        let every = self.cfg.interval.max(Duration::from_secs(1));
-        *self.last_beat.lock().unwrap_or_else(|e| e.into_inner()) + every
-    }
-
     /// Before the record: drop from the plan's registrations the targets
     /// their group already has (draining ones count as gone). Only the
     /// rest is recorded, registered, and removed again by a revert or
@@ -183,6 +160,7 @@ impl Executor<'_> {
         let why = match back.map(|t| read(&t)) {
             Ok(Ok(Some((true, _)))) => {
                 self.record_keys = tags.keys().cloned().collect();
+                self.heart_on();
                 return Ok(());
             }
             Ok(Ok(Some((false, other)))) if other != self.cfg.run_id => {
@@ -206,6 +184,7 @@ impl Executor<'_> {
     /// failure leaves the run's result standing, with a warning.
     pub(super) async fn unrecord_promoted(&mut self) -> Result<(), Reason> {
         self.mark_promoted_if_draining().await;
+        self.heart_stop();
         let Err(problem) = self.unrecord().await else {
             return Ok(());
         };
