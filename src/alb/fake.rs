@@ -64,6 +64,9 @@ struct State {
     /// IP targets outside every group's VPC: ELBv2 refuses to register
     /// them without an Availability Zone.
     outside_vpc: Vec<String>,
+    /// Targets that read this state whenever they are registered (a
+    /// stopped instance that never passes a health check).
+    stuck: BTreeMap<String, HealthState>,
     /// Extra lag of one operation (a throttled AddTags, a slow read).
     op_lag: BTreeMap<&'static str, Duration>,
 }
@@ -215,6 +218,11 @@ impl FakeLoadBalancer {
                 }
             }
         });
+    }
+
+    /// Make target `id` read `state` whenever it is registered.
+    pub fn set_stuck(&self, id: &str, state: HealthState) {
+        self.with(|s| s.stuck.insert(id.into(), state));
     }
 
     /// Mark an IP as outside the VPC: RegisterTargets then needs its zone.

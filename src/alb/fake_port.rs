@@ -161,6 +161,7 @@ impl LoadBalancerPort for FakeLoadBalancer {
         self.with(|s| {
             let state = s.register_state.unwrap_or(HealthState::Healthy);
             check_zones(s, tg, targets)?;
+            let stuck = s.stuck.clone();
             let list = s
                 .health
                 .get_mut(tg)
@@ -169,7 +170,7 @@ impl LoadBalancerPort for FakeLoadBalancer {
                 list.retain(|h| h.target != *t);
                 list.push(TargetHealth {
                     target: t.clone(),
-                    state,
+                    state: stuck.get(&t.id).copied().unwrap_or(state),
                     reason: None,
                 });
             }

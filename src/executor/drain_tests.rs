@@ -45,7 +45,7 @@ fn ops(r: &Rig) -> Vec<String> {
 }
 
 /// Wait (in paused time) until the fake has seen `n` calls of `op`.
-async fn until_calls(lb: &FakeLoadBalancer, op: &str, n: usize) {
+pub(super) async fn until_calls(lb: &FakeLoadBalancer, op: &str, n: usize) {
     while lb.calls().iter().filter(|c| c.op == op).count() < n {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }

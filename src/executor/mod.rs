@@ -330,3 +330,6 @@ mod drain_tests;
 
 #[cfg(test)]
 mod rolling_tests;
+
+#[cfg(test)]
+mod converge_tests;

@@ -26,7 +26,7 @@ fn blue_target() -> Vec<Target> {
     }]
 }
 
-fn plan(actions: Vec<Action>) -> Plan {
+pub(super) fn plan(actions: Vec<Action>) -> Plan {
     Plan {
         strategy: "test",
         original: Forward::single(DEMO_BLUE),
@@ -37,7 +37,7 @@ fn plan(actions: Vec<Action>) -> Plan {
     }
 }
 
-fn bake() -> Action {
+pub(super) fn bake() -> Action {
     Action::Bake(BakeSpec {
         step: 0,
         percent: Tenths(1000),
@@ -45,7 +45,7 @@ fn bake() -> Action {
     })
 }
 
-async fn run_plan(r: &Rig, p: Plan) -> RunReport {
+pub(super) async fn run_plan(r: &Rig, p: Plan) -> RunReport {
     let src = Sources {
         lb: r.lb.clone(),
         traffic: Some(r.traffic.clone()),

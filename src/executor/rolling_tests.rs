@@ -22,7 +22,7 @@ fn ips(from: u8, n: u8) -> Vec<Target> {
 
 /// Blue holds four healthy old targets; the run replaces them by four new
 /// ones in rounds of two, one old target leaving early per round.
-async fn run_rolling(r: &Rig, unavailable: usize) -> (RunReport, Vec<Target>) {
+pub(super) async fn run_rolling(r: &Rig, unavailable: usize) -> (RunReport, Vec<Target>) {
     r.lb.clear_targets(DEMO_BLUE);
     for t in ips(1, 4) {
         r.lb.set_health(DEMO_BLUE, &t.id, HealthState::Healthy);
@@ -73,7 +73,7 @@ async fn run_rolling(r: &Rig, unavailable: usize) -> (RunReport, Vec<Target>) {
     (report, add)
 }
 
-fn ids(r: &Rig) -> Vec<String> {
+pub(super) fn ids(r: &Rig) -> Vec<String> {
     let mut v: Vec<String> =
         r.lb.targets_of(DEMO_BLUE)
             .into_iter()
