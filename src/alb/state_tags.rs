@@ -5,14 +5,13 @@
 //! and at most 256 characters, so the record is a set of small plain-text
 //! tags rather than one JSON blob.
 //!
-//! The record holds what the inverse of a run's actions needs beyond its
-//! plan (see `engine::recorded`): the route before the run (the inverse of
-//! every route write) and the targets it registers. Later actions get
+//! The record holds the revert's goal (see `engine::goal`): the route
+//! before the run and the targets it registers. Later actions get
 //! their own keys, each written before its action is sent, each a chunked
 //! list (`KEY`, `KEY.1`, ...) so the record stays a handful of tags of the
 //! 50 a resource may carry:
 //! - `alb-rollout:deregistered`: targets taken out of blue (re-registered
-//!   by the inverse), encoded like `registered`;
+//!   by the revert), coded with their zones (`zones`);
 //! - `alb-rollout:rules`: priorities of the rules the run created (a rule
 //!   is found by its priority and deleted only if it carries the run's tag).
 //!

@@ -1,6 +1,6 @@
 //! Table tests of the rolling planner: input checks naming the culprits,
 //! rounds under `--max-unavailable` and the group limit, the actions, and
-//! the derived revert of a failure at every position.
+//! the revert's convergence from a failure at every position.
 
 use super::*;
 use crate::alb::state_tags::parse_target;
