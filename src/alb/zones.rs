@@ -95,7 +95,7 @@ mod tests {
         let zones = |v: &[Target]| v.iter().map(|x| x.az.clone()).collect::<Vec<_>>();
         assert_eq!(zones(&back), zones(&set));
         assert!(encode(&[t("i-1", None)]).is_empty());
-        let short = vec!["1*all".to_string()];
+        let short = ["1*all".to_string()];
         assert!(apply(&mut back, &short.iter().collect::<Vec<_>>()).is_err());
     }
 }
