@@ -107,7 +107,7 @@ fn note_line(route: Option<&RouteRef>, n: Note) -> String {
     match n {
         Note::Registered(g, t) => format!("registered {} in {} again", list_targets(&t), g.arn),
         Note::Deregistered(g, t) => format!("deregistered {} from {}", list_targets(&t), g.arn),
-        Note::RuleDeleted(p) => format!("deleted the run's rule at priority {p}"),
+        Note::RuleDeleted(p) => format!("deleted rule at priority {p} (it carried the run's tag)"),
         Note::Attached(g) => format!("attached {g} at weight 0 so AWS health-checks it"),
         Note::RampedBack(f) | Note::Restored(f) => match route {
             Some(r) => format!("restored the {r}: {}", super::dry_run::forward_text(&f)),

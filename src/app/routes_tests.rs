@@ -88,7 +88,7 @@ async fn rollback_deletes_only_the_rule_its_run_created() {
         .unwrap();
     assert_eq!(
         said,
-        vec!["deleted the run's rule at priority 3".to_string()],
+        vec!["deleted rule at priority 3 (it carried the run's tag)".to_string()],
         "{mine}"
     );
     let left: Vec<String> = fake
