@@ -9,9 +9,11 @@
 //! `target_codec` the exact, compact record of a target group's targets,
 //! `group_record` the record of a run inside one group (`rolling`),
 //! `record_head` the head tag both records share (generation, chunk
-//! counts), `zones` the targets' Availability Zones beside the codec.
+//! counts), `zones` the targets' Availability Zones beside the codec, and
+//! `error_codes` which ELBv2 errors a retry can cure.
 
 pub mod aws;
+pub mod error_codes;
 pub mod fake;
 pub mod group_record;
 pub mod heartbeat;
