@@ -225,6 +225,8 @@ pub struct DrainArgs {
     pub deregister_blue: Option<String>,
     /// With --deregister-blue: hold (with analysis) this long after the
     /// promotion before the first batch, so every ALB node has the new route.
+    /// A revert waits as long after moving traffic back before it removes
+    /// the targets that may still get requests.
     #[arg(long, default_value = crate::strategy::drain_blue::DEFAULT_SETTLE, env = "ALB_ROLLOUT_SETTLE")]
     pub settle: String,
     /// With --deregister-blue: how long a batch may take to drain (more

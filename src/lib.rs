@@ -14,15 +14,18 @@
 //!   just before the rule it splits, with `strategy::rule_split`'s merged
 //!   conditions), planned by `strategy::ab`; `strategy::rules_render` shows
 //!   rule conditions as `--match` forms). `cli_rules`: the flags of `ab`, `dark` and `routes`.
-//! - `engine`: pure: the action vocabulary and inverses, plans, the revert
-//!   derived from what was applied (flip or gradual), the run's final state,
-//!   and what a run owns (`scope`: a route, or one target group).
+//! - `engine`: pure: the action vocabulary, plans, the revert's goal (from
+//!   a run record) and the planner that converges to it (`converge`), flip
+//!   or gradual, a model load balancer (`sim`, tests and the dry run), the
+//!   run's final state, and what a run owns (`scope`: a route, or one group).
 //! - `executor`: runs any plan against the ports, with the invariants and
-//!   the only cancellation points.
+//!   the only cancellation points; applies the convergence (the live
+//!   revert and `rollback`); the heartbeat on its own task.
 //! - `analysis`: judging samples (pure), the bake loop's policy, and the
 //!   per-variant A/B report with its significance test (`analysis::ab`).
 //! - `alb`: the load-balancer port, its AWS adapter and in-memory fake, the
-//!   run record in tags (a route's, or a group's with its original targets);
+//!   run record in tags (a route's, or a group's with its original targets;
+//!   a head with generation and chunk counts; the targets' zones);
 //!   `alb::rule_sdk`: what a created rule copies from the route it splits
 //!   (its login steps, the OIDC secret put back, its transforms).
 //! - `provider`: metric providers (CloudWatch, Prometheus, HTTP probe).

@@ -204,6 +204,7 @@ fn a_recorded_run_blocks_unless_forced() {
         run_id: "r-1".into(),
         strategy: "canary".into(),
         started: 0,
+        generation: 0,
         step: "1/3".into(),
         green_arn: GREEN.into(),
         original: Forward::single(BLUE),
@@ -228,10 +229,12 @@ fn register_targets_must_fit_the_target_type() {
         Target {
             id: "i-0abc".into(),
             port: None,
+            az: None,
         },
         Target {
             id: "10.0.0.9".into(),
             port: Some(80),
+            az: None,
         },
     ];
     let mut r = req();

@@ -14,10 +14,7 @@ use std::net::Ipv6Addr;
 /// One value, checked.
 pub fn parse(flag: &str, s: &str) -> Result<Target, String> {
     let s = s.trim();
-    let target = |id: &str, port| Target {
-        id: id.to_string(),
-        port,
-    };
+    let target = |id: &str, port| Target::new(id, port);
     if s.starts_with("arn:") {
         return Ok(target(s, None));
     }

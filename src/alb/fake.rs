@@ -61,6 +61,14 @@ struct State {
     /// The state a newly registered target starts in.
     register_state: Option<HealthState>,
     next_rule: u32,
+    /// IP targets outside every group's VPC: ELBv2 refuses to register
+    /// them without an Availability Zone.
+    outside_vpc: Vec<String>,
+    /// Targets that read this state whenever they are registered (a
+    /// stopped instance that never passes a health check).
+    stuck: BTreeMap<String, HealthState>,
+    /// Extra lag of one operation (a throttled AddTags, a slow read).
+    op_lag: BTreeMap<&'static str, Duration>,
 }
 
 #[derive(Default)]
@@ -179,12 +187,53 @@ impl FakeLoadBalancer {
                     target: Target {
                         id: target_id.into(),
                         port: None,
+                        az: None,
                     },
                     state,
                     reason: None,
                 }),
             }
         });
+    }
+
+    /// Add `target` (with its port and zone) to a group in `state`.
+    pub fn add_target(&self, tg: &str, target: Target, state: HealthState) {
+        self.with(|s| {
+            let list = s.health.entry(tg.into()).or_default();
+            list.retain(|h| h.target != target);
+            list.push(TargetHealth {
+                target,
+                state,
+                reason: None,
+            });
+        });
+    }
+
+    /// Set one target's state and reason code (`Target.NotInUse`, ...).
+    pub fn set_health_reason(&self, tg: &str, id: &str, state: HealthState, reason: &str) {
+        self.with(|s| {
+            for h in s.health.entry(tg.into()).or_default() {
+                if h.target.id == id {
+                    h.state = state;
+                    h.reason = Some(reason.into());
+                }
+            }
+        });
+    }
+
+    /// Make target `id` read `state` whenever it is registered.
+    pub fn set_stuck(&self, id: &str, state: HealthState) {
+        self.with(|s| s.stuck.insert(id.into(), state));
+    }
+
+    /// Mark an IP as outside the VPC: RegisterTargets then needs its zone.
+    pub fn set_outside_vpc(&self, ip: &str) {
+        self.with(|s| s.outside_vpc.push(ip.into()));
+    }
+
+    /// Make every call of `op` take `lag` longer (works under paused time).
+    pub fn set_op_lag(&self, op: &'static str, lag: Duration) {
+        self.with(|s| s.op_lag.insert(op, lag));
     }
 
     pub fn clear_targets(&self, tg: &str) {
@@ -286,7 +335,7 @@ impl FakeLoadBalancer {
                     f.remaining -= 1;
                     f.kind
                 });
-            (s.lag, fault)
+            (s.lag + s.op_lag.get(op).copied().unwrap_or_default(), fault)
         });
         if !lag.is_zero() {
             tokio::time::sleep(lag).await;

@@ -166,6 +166,8 @@ impl LoadBalancerPort for FakeLoadBalancer {
         self.enter("RegisterTargets", tg).await?;
         self.with(|s| {
             let state = s.register_state.unwrap_or(HealthState::Healthy);
+            check_zones(s, tg, targets)?;
+            let stuck = s.stuck.clone();
             let list = s
                 .health
                 .get_mut(tg)
@@ -174,7 +176,7 @@ impl LoadBalancerPort for FakeLoadBalancer {
                 list.retain(|h| h.target != *t);
                 list.push(TargetHealth {
                     target: t.clone(),
-                    state,
+                    state: stuck.get(&t.id).copied().unwrap_or(state),
                     reason: None,
                 });
             }
@@ -220,4 +222,31 @@ impl LoadBalancerPort for FakeLoadBalancer {
         });
         Ok(())
     }
+}
+
+/// ELBv2's zone rules for RegisterTargets (TargetDescription): no zone for
+/// instance or alb targets; an IP outside the VPC needs one.
+fn check_zones(s: &State, tg: &str, targets: &[Target]) -> AlbResult<()> {
+    let kind = s.groups.get(tg).map(|g| g.target_type.as_str());
+    for t in targets {
+        let bad = match (kind, &t.az) {
+            (Some("instance" | "alb"), Some(_)) => Some(format!(
+                "an Availability Zone cannot be given for target {t} of type {}",
+                kind.unwrap_or_default()
+            )),
+            (Some("ip"), None) if s.outside_vpc.contains(&t.id) => Some(format!(
+                "target {t} is outside the VPC: its Availability Zone must be given"
+            )),
+            _ => None,
+        };
+        if let Some(m) = bad {
+            return Err(AlbError::new(
+                AlbErrorKind::Invalid,
+                "RegisterTargets",
+                Some(tg),
+                &m,
+            ));
+        }
+    }
+    Ok(())
 }

@@ -12,14 +12,16 @@
 //! (`state_tags`), so `status` and the lock read both alike.
 
 use super::model::Target;
+use super::record_head::{self, Head};
 use super::state_tags::PREFIX;
-use super::target_codec;
+use super::{target_codec, zones};
 use std::collections::BTreeMap;
 
 const RUN: &str = "alb-rollout:run";
 const STEP: &str = "alb-rollout:step";
 const ORIGINAL: &str = "alb-rollout:targets";
 const ROUNDS: &str = "alb-rollout:rounds";
+const ZONES: &str = "alb-rollout:zones";
 
 /// Tags the record takes besides the original targets: run, step, rounds
 /// and the heartbeat.
@@ -47,20 +49,33 @@ fn key(base: &str, i: usize) -> String {
     }
 }
 
+/// The record's tags: the head counts the chunks of the coded set and of
+/// its zones (`record_head`), so a `--force` over a longer leftover
+/// record, killed before the leftover's chunks were removed, still reads.
 pub fn encode(r: &GroupRecord) -> BTreeMap<String, String> {
+    let mut sorted = r.original.clone();
+    sorted.sort();
+    let (set, zs) = (target_codec::encode(&sorted), zones::encode(&sorted));
+    let head = Head {
+        run_id: r.run_id.clone(),
+        strategy: r.strategy.clone(),
+        started: r.started,
+        generation: 0,
+        chunks: Some((set.len(), zs.len())),
+    };
     let mut t = BTreeMap::from([
-        (
-            RUN.to_string(),
-            format!("{} {} {}", r.run_id, r.strategy, r.started),
-        ),
+        (RUN.to_string(), head.encode()),
         (STEP.to_string(), r.step.clone()),
         (
             ROUNDS.to_string(),
             format!("{} {}", r.batch, r.max_unavailable),
         ),
     ]);
-    for (i, v) in target_codec::encode(&r.original).into_iter().enumerate() {
+    for (i, v) in set.into_iter().enumerate() {
         t.insert(key(ORIGINAL, i), v);
+    }
+    for (i, v) in zs.into_iter().enumerate() {
+        t.insert(key(ZONES, i), v);
     }
     t
 }
@@ -68,7 +83,10 @@ pub fn encode(r: &GroupRecord) -> BTreeMap<String, String> {
 /// Whether the record fits on `group` beside its `other` tags (not the
 /// run's own): refused at preflight, naming the numbers.
 pub fn check_fit(original: &[Target], other: usize, group: &str) -> Result<(), String> {
-    target_codec::check_fit(original, other + FIXED_TAGS, group)
+    let mut sorted = original.to_vec();
+    sorted.sort();
+    let zones = zones::encode(&sorted).len();
+    target_codec::check_fit(original, other + FIXED_TAGS + zones, group)
         .map(|_| ())
         .map_err(|e| e.to_string())
 }
@@ -84,23 +102,23 @@ pub fn decode(tags: &BTreeMap<String, String>) -> Result<Option<GroupRecord>, St
     let (Some(run), Some(rounds)) = (tags.get(RUN), tags.get(ROUNDS)) else {
         return Ok(None);
     };
-    let mut parts = run.split(' ');
-    let (Some(run_id), Some(strategy), Some(started)) = (parts.next(), parts.next(), parts.next())
-    else {
-        return Err(format!(
-            "tag {RUN} is not `RUN-ID STRATEGY STARTED`: {run:?}"
-        ));
+    let head = Head::decode(run, RUN)?;
+    let (set, zs) = match head.chunks {
+        Some((s, z)) => (Some(s), Some(z)),
+        None => (None, None),
     };
     let bad_rounds = || format!("tag {ROUNDS} is not `BATCH MAX-UNAVAILABLE`: {rounds:?}");
     let (batch, unavailable) = rounds.split_once(' ').ok_or_else(bad_rounds)?;
-    let values: Vec<&String> = (0..).map_while(|i| tags.get(&key(ORIGINAL, i))).collect();
+    let values = record_head::chunks(tags, ORIGINAL, set)?;
     let mut original = target_codec::decode(&values).map_err(|e| format!("tag {ORIGINAL}: {e}"))?;
     // A set: the codec keeps its own order, callers get a sorted one.
     original.sort();
+    let zone_values = record_head::chunks(tags, ZONES, zs)?;
+    zones::apply(&mut original, &zone_values).map_err(|e| format!("tag {ZONES}: {e}"))?;
     Ok(Some(GroupRecord {
-        run_id: run_id.to_string(),
-        strategy: strategy.to_string(),
-        started: started.parse().unwrap_or(0),
+        run_id: head.run_id,
+        strategy: head.strategy,
+        started: head.started,
         step: tags.get(STEP).cloned().unwrap_or_default(),
         batch: batch.parse().map_err(|_| bad_rounds())?,
         max_unavailable: unavailable.parse().map_err(|_| bad_rounds())?,
@@ -146,6 +164,30 @@ mod tests {
         assert_eq!(decode(&BTreeMap::new()), Ok(None));
         let route = BTreeMap::from([(RUN.to_string(), "r-1 canary 1".to_string())]);
         assert_eq!(decode(&route), Ok(None));
+    }
+
+    #[test]
+    fn zones_come_back_and_a_record_torn_after_a_longer_leftover_still_reads() {
+        let mut r = record(3);
+        r.original[1].az = Some("all".into());
+        let tags = encode(&r);
+        let back = decode(&tags).unwrap().unwrap();
+        let mut want = r.original.clone();
+        want.sort();
+        let zones = |v: &[Target]| v.iter().map(|t| t.az.clone()).collect::<Vec<_>>();
+        assert_eq!(zones(&back.original), zones(&want));
+        // `--force` over a leftover 1,000-target record, killed between the
+        // AddTags of the new one and the RemoveTags of the old chunks.
+        let mut torn = encode(&record(1000));
+        torn.extend(encode(&record(3)));
+        assert_eq!(decode(&torn).unwrap().unwrap().original.len(), 3);
+    }
+
+    #[test]
+    fn a_record_of_an_earlier_version_still_reads() {
+        let mut tags = encode(&record(3));
+        tags.insert(RUN.into(), "r-1 rolling 1700000000".into());
+        assert_eq!(decode(&tags).unwrap().unwrap().original.len(), 3);
     }
 
     #[test]

@@ -8,7 +8,9 @@
 //! implementation with a call log, fault injection and lag for component tests,
 //! `state_tags` the compact encoding of a run record into ELBv2 tags, and
 //! `target_codec` the exact, compact record of a target group's targets,
-//! `group_record` the record of a run inside one group (`rolling`), and
+//! `group_record` the record of a run inside one group (`rolling`),
+//! `record_head` the head tag both records share (generation, chunk
+//! counts), `zones` the targets' Availability Zones beside the codec, and
 //! `error_codes` which ELBv2 errors a retry can cure.
 
 pub mod aws;
@@ -18,12 +20,14 @@ pub mod group_record;
 pub mod heartbeat;
 pub mod model;
 pub mod port;
+pub mod record_head;
 pub mod route;
 pub mod route_sdk;
 pub mod rule_sdk;
 pub mod state_tags;
 pub mod target_codec;
 pub mod translate;
+pub mod zones;
 
 pub use model::*;
 pub use port::{AlbError, AlbErrorKind, LoadBalancerPort, NewRule};

@@ -125,12 +125,62 @@ pub struct TargetGroup {
 }
 
 /// A target: an instance ID, an IP address, a Lambda ARN or an ALB ARN, with
-/// an optional port (absent for Lambda, or to use the group's port).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+/// an optional port (absent for Lambda, or to use the group's port) and the
+/// Availability Zone ELBv2 reports for it (`all` for an IP outside the VPC
+/// that every zone sends to; none for instances). The zone is carried so a
+/// target taken out can be registered again exactly: an IP outside the VPC
+/// is refused without it.
+///
+/// A target is identified by its ID and port, as ELBv2 identifies it in a
+/// group: two values that differ only in the zone are the same target
+/// (equality, order and hashing ignore `az`).
+#[derive(Debug, Clone, Serialize)]
 pub struct Target {
     pub id: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub port: Option<i32>,
+    #[serde(rename = "availability_zone", skip_serializing_if = "Option::is_none")]
+    pub az: Option<String>,
+}
+
+impl Target {
+    pub fn new(id: &str, port: Option<i32>) -> Self {
+        Target {
+            id: id.to_string(),
+            port,
+            az: None,
+        }
+    }
+
+    fn key(&self) -> (&str, Option<i32>) {
+        (&self.id, self.port)
+    }
+}
+
+impl PartialEq for Target {
+    fn eq(&self, other: &Self) -> bool {
+        self.key() == other.key()
+    }
+}
+
+impl Eq for Target {}
+
+impl std::hash::Hash for Target {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.key().hash(state)
+    }
+}
+
+impl PartialOrd for Target {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Target {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.key().cmp(&other.key())
+    }
 }
 
 /// Targets for a message: all of a few, the first ones and a count of many

@@ -52,6 +52,7 @@ fn health_counts_group_states() {
         target: Target {
             id: "i".into(),
             port: None,
+            az: None,
         },
         state: s,
         reason: None,

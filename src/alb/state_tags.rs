@@ -5,14 +5,13 @@
 //! and at most 256 characters, so the record is a set of small plain-text
 //! tags rather than one JSON blob.
 //!
-//! The record holds what the inverse of a run's actions needs beyond its
-//! plan (see `engine::recorded`): the route before the run (the inverse of
-//! every route write) and the targets it registers. Later actions get
+//! The record holds the revert's goal (see `engine::goal`): the route
+//! before the run and the targets it registers. Later actions get
 //! their own keys, each written before its action is sent, each a chunked
 //! list (`KEY`, `KEY.1`, ...) so the record stays a handful of tags of the
 //! 50 a resource may carry:
 //! - `alb-rollout:deregistered`: targets taken out of blue (re-registered
-//!   by the inverse), encoded like `registered`;
+//!   by the revert), coded with their zones (`zones`);
 //! - `alb-rollout:rules`: priorities of the rules the run created (a rule
 //!   is found by its priority and deleted only if it carries the run's tag).
 //!
@@ -22,7 +21,8 @@
 //! them back; its version character tells a coded list from plain words).
 
 use super::model::*;
-use super::target_codec;
+use super::record_head::{self, Head};
+use super::{target_codec, zones};
 
 pub use super::heartbeat::Heartbeat;
 use std::collections::BTreeMap;
@@ -45,6 +45,7 @@ const ORIGINAL: &str = "alb-rollout:original";
 const REGISTERED: &str = "alb-rollout:registered";
 const DEREGISTERED: &str = "alb-rollout:deregistered";
 const DEREGISTERED_SET: &str = "alb-rollout:deregistered-set";
+const DEREGISTERED_ZONES: &str = "alb-rollout:deregistered-zones";
 const RULES: &str = "alb-rollout:rules";
 const MAX_VALUE: usize = 256;
 
@@ -54,6 +55,8 @@ pub struct RunRecord {
     pub strategy: String,
     /// Unix seconds when the run recorded itself.
     pub started: u64,
+    /// How often the record's lists were rewritten (the head tag's `gGEN`).
+    pub generation: u32,
     pub step: String,
     pub green_arn: String,
     /// The route exactly as it was before the run.
@@ -109,32 +112,61 @@ pub struct Deregistered {
     pub targets: Vec<Target>,
 }
 
-/// The tags that record `d`, replacing earlier values: written (whole)
-/// before each deregistration, so the record lists every target that may
-/// have left. The group's ARN is `alb-rollout:deregistered`, the targets
-/// are coded (`target_codec`: a blue of 1,000 targets in a few tags) in
-/// `alb-rollout:deregistered-set`, `.1`, ...; a writer whose new coding
-/// has fewer chunks removes the rest (`stale_chunks`).
-pub fn deregistered_tags(d: &Deregistered) -> BTreeMap<String, String> {
+/// The tags that record `d` in the record `r` (whose other fields give
+/// the head), replacing earlier values: written in one AddTags before each
+/// deregistration, so the record lists every target that may have left.
+/// The group's ARN is `alb-rollout:deregistered`, the targets are coded
+/// (`target_codec`: a blue of 1,000 targets in a few tags) in
+/// `alb-rollout:deregistered-set`, `.1`, ..., their zones in
+/// `alb-rollout:deregistered-zones` (`zones`), and the head counts the
+/// chunks of both: chunks a shorter coding left behind are ignored by the
+/// reader, and removed after (`stale_chunks`).
+pub fn deregistered_tags(r: &RunRecord, d: &Deregistered) -> BTreeMap<String, String> {
     let mut t = BTreeMap::from([(DEREGISTERED.to_string(), d.group.clone())]);
-    for (i, v) in target_codec::encode(&d.targets).into_iter().enumerate() {
+    let mut sorted = d.targets.clone();
+    sorted.sort();
+    let set = target_codec::encode(&sorted);
+    let zs = zones::encode(&sorted);
+    let head = Head {
+        chunks: Some((set.len(), zs.len())),
+        ..head_of(r)
+    };
+    t.insert(RUN.to_string(), head.encode());
+    for (i, v) in set.into_iter().enumerate() {
         t.insert(chunk_key(DEREGISTERED_SET, i), v);
+    }
+    for (i, v) in zs.into_iter().enumerate() {
+        t.insert(chunk_key(DEREGISTERED_ZONES, i), v);
     }
     t
 }
 
-/// Chunks of the deregistered set in `existing` that `new` does not have.
+fn head_of(r: &RunRecord) -> Head {
+    Head {
+        run_id: r.run_id.clone(),
+        strategy: r.strategy.clone(),
+        started: r.started,
+        generation: r.generation,
+        chunks: Some((0, 0)),
+    }
+}
+
+/// Chunks of the deregistered set (or its zones) in `existing` that `new`
+/// does not have.
 pub fn stale_chunks(existing: &[String], new: &BTreeMap<String, String>) -> Vec<String> {
     existing
         .iter()
-        .filter(|k| k.starts_with(DEREGISTERED_SET) && !new.contains_key(*k))
+        .filter(|k| k.starts_with(DEREGISTERED_SET) || k.starts_with(DEREGISTERED_ZONES))
+        .filter(|k| !new.contains_key(*k))
         .cloned()
         .collect()
 }
 
 /// How many tags the deregistered list of `targets` takes (with its key).
 pub fn deregistered_tag_count(targets: &[Target]) -> usize {
-    1 + target_codec::tags_needed(targets)
+    let mut sorted = targets.to_vec();
+    sorted.sort();
+    1 + target_codec::tags_needed(targets) + zones::encode(&sorted).len()
 }
 
 fn chunk_key(base: &str, i: usize) -> String {
@@ -144,12 +176,17 @@ fn chunk_key(base: &str, i: usize) -> String {
     }
 }
 
-/// The coded form, or (records of earlier versions) the group ARN followed
-/// by the targets as words.
-fn deregistered_of(t: &BTreeMap<String, String>) -> Result<Option<Deregistered>, String> {
-    let values: Vec<&String> = (0..)
-        .map_while(|i| t.get(&chunk_key(DEREGISTERED_SET, i)))
-        .collect();
+/// The coded form (as many chunks as the head counts, when it does), or
+/// (records of earlier versions) the group ARN followed by the targets as words.
+fn deregistered_of(
+    t: &BTreeMap<String, String>,
+    head: &Head,
+) -> Result<Option<Deregistered>, String> {
+    let (set, zs) = match head.chunks {
+        Some((s, z)) => (Some(s), Some(z)),
+        None => (None, None),
+    };
+    let values = record_head::chunks(t, DEREGISTERED_SET, set)?;
     if !values.is_empty() {
         let group = t
             .get(DEREGISTERED)
@@ -158,6 +195,9 @@ fn deregistered_of(t: &BTreeMap<String, String>) -> Result<Option<Deregistered>,
             target_codec::decode(&values).map_err(|e| format!("tag {DEREGISTERED_SET}: {e}"))?;
         // A set: read back sorted, whatever order it was written in.
         targets.sort();
+        let zone_values = record_head::chunks(t, DEREGISTERED_ZONES, zs)?;
+        zones::apply(&mut targets, &zone_values)
+            .map_err(|e| format!("tag {DEREGISTERED_ZONES}: {e}"))?;
         return Ok(Some(Deregistered {
             group: group.clone(),
             targets,
@@ -179,10 +219,7 @@ pub fn step_tag(step: &str) -> BTreeMap<String, String> {
 /// tags; long values continue in `KEY.1`, `KEY.2`, ...
 pub fn encode(r: &RunRecord) -> BTreeMap<String, String> {
     let mut t = BTreeMap::new();
-    t.insert(
-        RUN.into(),
-        format!("{} {} {}", r.run_id, r.strategy, r.started),
-    );
+    t.insert(RUN.into(), head_of(r).encode());
     t.insert(STEP.into(), r.step.clone());
     t.insert(GREEN.into(), r.green_arn.clone());
     let shape = match r.original.shape {
@@ -209,7 +246,7 @@ pub fn encode(r: &RunRecord) -> BTreeMap<String, String> {
     put_chunked(&mut t, ORIGINAL, &words);
     put_chunked(&mut t, REGISTERED, &target_words(&r.registered));
     if let Some(d) = &r.deregistered {
-        t.extend(deregistered_tags(d));
+        t.extend(deregistered_tags(r, d));
     }
     t.extend(rules_tags(&r.rules));
     t
@@ -338,16 +375,13 @@ pub fn decode(tags: &BTreeMap<String, String>) -> Result<Option<RunRecord>, Stri
     let Some(run) = tags.get(RUN) else {
         return Ok(None);
     };
-    let mut parts = run.split(' ');
-    let (Some(run_id), Some(strategy), started) = (parts.next(), parts.next(), parts.next()) else {
-        return Err(format!(
-            "tag {RUN} is not `RUN-ID STRATEGY STARTED`: {run:?}"
-        ));
-    };
+    let head = Head::decode(run, RUN)?;
     Ok(Some(RunRecord {
-        run_id: run_id.to_string(),
-        strategy: strategy.to_string(),
-        started: started.and_then(|s| s.parse().ok()).unwrap_or(0),
+        deregistered: deregistered_of(tags, &head)?,
+        run_id: head.run_id,
+        strategy: head.strategy,
+        started: head.started,
+        generation: head.generation,
         step: tags.get(STEP).cloned().unwrap_or_default(),
         green_arn: tags
             .get(GREEN)
@@ -355,7 +389,6 @@ pub fn decode(tags: &BTreeMap<String, String>) -> Result<Option<RunRecord>, Stri
             .ok_or_else(|| format!("tag {GREEN} is missing"))?,
         original: parse_original(&get_chunked(tags, ORIGINAL))?,
         registered: targets_of_words(&get_chunked(tags, REGISTERED)),
-        deregistered: deregistered_of(tags)?,
         rules: rules_of(tags)?,
     }))
 }
@@ -382,6 +415,7 @@ pub fn parse_target(s: &str) -> Target {
                     return Target {
                         id: id.into(),
                         port: Some(p),
+                        az: None,
                     };
                 }
             }
@@ -390,6 +424,7 @@ pub fn parse_target(s: &str) -> Target {
     Target {
         id: s.into(),
         port: None,
+        az: None,
     }
 }
 

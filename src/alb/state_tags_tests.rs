@@ -9,6 +9,7 @@ fn record(original: Forward, registered: Vec<Target>) -> RunRecord {
         run_id: "r-123".into(),
         strategy: "canary".into(),
         started: 1_700_000_000,
+        generation: 0,
         step: "2/4".into(),
         green_arn: "arn:aws:elasticloadbalancing:us-east-1:1:targetgroup/green/g".into(),
         original,
@@ -152,7 +153,8 @@ fn parses_target_forms() {
         parse_target("10.0.0.1:80"),
         Target {
             id: "10.0.0.1".into(),
-            port: Some(80)
+            port: Some(80),
+            az: None,
         }
     );
     assert_eq!(parse_target("i-0abc").port, None);
@@ -161,7 +163,8 @@ fn parses_target_forms() {
         parse_target(lambda),
         Target {
             id: lambda.into(),
-            port: None
+            port: None,
+            az: None,
         }
     );
 }
@@ -195,7 +198,7 @@ fn deregistered_targets_round_trip_with_their_group() {
     assert_eq!(back, want);
     // The update a run writes before each deregistration is the same tags.
     let d = r.deregistered.as_ref().unwrap();
-    assert!(deregistered_tags(d)
+    assert!(deregistered_tags(&r, d)
         .iter()
         .all(|(k, v)| tags.get(k) == Some(v)));
     r.deregistered = None;
@@ -227,15 +230,19 @@ fn a_torn_deregistered_set_is_a_damaged_record_and_stale_chunks_are_found() {
             })
             .collect(),
     };
-    let mut tags = encode(&record(Forward::single("arn:blue"), vec![]));
-    tags.extend(deregistered_tags(&d));
+    let rec = record(Forward::single("arn:blue"), vec![]);
+    let mut tags = encode(&rec);
+    tags.extend(deregistered_tags(&rec, &d));
     tags.remove("alb-rollout:deregistered-set.1");
     assert!(decode(&tags).unwrap_err().contains("deregistered-set"));
-    let small = deregistered_tags(&Deregistered {
-        group: "arn:blue".into(),
-        targets: d.targets[..1].to_vec(),
-    });
-    let keys: Vec<String> = deregistered_tags(&d).into_keys().collect();
+    let small = deregistered_tags(
+        &rec,
+        &Deregistered {
+            group: "arn:blue".into(),
+            targets: d.targets[..1].to_vec(),
+        },
+    );
+    let keys: Vec<String> = deregistered_tags(&rec, &d).into_keys().collect();
     let stale = stale_chunks(&keys, &small);
     assert!(
         !stale.is_empty()
@@ -243,4 +250,46 @@ fn a_torn_deregistered_set_is_a_damaged_record_and_stale_chunks_are_found() {
                 .iter()
                 .all(|k| k.starts_with("alb-rollout:deregistered-set."))
     );
+}
+
+#[test]
+fn a_record_torn_between_its_addtags_and_removetags_still_decodes() {
+    let many: Vec<Target> = (0..400u64)
+        .map(|i| {
+            parse_target(&format!(
+                "i-0{:016x}",
+                i.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 4
+            ))
+        })
+        .collect();
+    let mut rec = record(Forward::single("arn:blue"), vec![]);
+    let mut tags = encode(&rec);
+    tags.extend(deregistered_tags(
+        &rec,
+        &Deregistered {
+            group: "arn:blue".into(),
+            targets: many,
+        },
+    ));
+    // A rewrite to a shorter set (one AddTags: head and chunks), killed
+    // before the RemoveTags of the longer set's extra chunks.
+    rec.generation = 1;
+    let mut few = vec![parse_target("192.168.9.4:80")];
+    few[0].az = Some("all".into());
+    tags.extend(deregistered_tags(
+        &rec,
+        &Deregistered {
+            group: "arn:blue".into(),
+            targets: few.clone(),
+        },
+    ));
+    assert!(
+        tags.contains_key("alb-rollout:deregistered-set.1"),
+        "stale chunk left"
+    );
+    let back = decode(&tags).unwrap().unwrap();
+    assert_eq!(back.generation, 1);
+    let d = back.deregistered.unwrap();
+    assert_eq!(d.targets, few);
+    assert_eq!(d.targets[0].az.as_deref(), Some("all"), "the zone is kept");
 }

@@ -49,6 +49,7 @@ fn read_body(body: &[u8]) -> Result<Vec<Target>, String> {
             out.insert(Target {
                 id: kind.render(v),
                 port: port_of(code).map_err(|e| e.0)?,
+                az: None,
             });
         }
     }
@@ -56,6 +57,7 @@ fn read_body(body: &[u8]) -> Result<Vec<Target>, String> {
         out.insert(Target {
             id,
             port: port_of(code).map_err(|e| e.0)?,
+            az: None,
         });
     }
     // Only the zero padding of the last byte may remain.

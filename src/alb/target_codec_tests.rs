@@ -23,6 +23,7 @@ fn t(id: &str, port: Option<i32>) -> Target {
     Target {
         id: id.to_string(),
         port,
+        az: None,
     }
 }
 

@@ -201,6 +201,7 @@ pub fn target_health_from_sdk(d: &sdk::TargetHealthDescription) -> Option<Target
         target: Target {
             id: target.id()?.to_string(),
             port: target.port(),
+            az: target.availability_zone().map(str::to_string),
         },
         state: health_state_from_sdk(health.and_then(|h| h.state())),
         reason: health
@@ -213,6 +214,7 @@ pub fn target_to_sdk(t: &Target) -> sdk::TargetDescription {
     sdk::TargetDescription::builder()
         .id(&t.id)
         .set_port(t.port)
+        .set_availability_zone(t.az.clone())
         .build()
 }
 

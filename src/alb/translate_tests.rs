@@ -98,3 +98,28 @@ fn health_states_map() {
     assert_eq!(h.state, HealthState::Unhealthy);
     assert_eq!(h.reason.as_deref(), Some("Target.FailedHealthChecks"));
 }
+
+#[test]
+fn a_targets_zone_survives_the_round_trip_through_the_sdk() {
+    let d = sdk::TargetHealthDescription::builder()
+        .target(
+            sdk::TargetDescription::builder()
+                .id("192.168.9.4")
+                .port(8080)
+                .availability_zone("all")
+                .build(),
+        )
+        .target_health(
+            sdk::TargetHealth::builder()
+                .state(sdk::TargetHealthStateEnum::Unused)
+                .reason(sdk::TargetHealthReasonEnum::NotInUse)
+                .build(),
+        )
+        .build();
+    let h = target_health_from_sdk(&d).unwrap();
+    assert_eq!(h.target.az.as_deref(), Some("all"));
+    assert_eq!(h.reason.as_deref(), Some("Target.NotInUse"));
+    let back = target_to_sdk(&h.target);
+    assert_eq!(back.availability_zone(), Some("all"));
+    assert_eq!((back.id(), back.port()), (Some("192.168.9.4"), Some(8080)));
+}

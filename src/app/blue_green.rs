@@ -70,6 +70,7 @@ fn parse(a: &BlueGreenArgs) -> Result<(Parsed, Holds), Vec<InputError>> {
                 revert_timeout,
                 drain: drain.flags,
                 drain_timeout: drain.timeout,
+                settle: drain.settle,
                 preview,
             };
             Ok((parsed, Holds { bake, keep_blue }))

@@ -1,10 +1,10 @@
 //! The ELBv2 calls of a plan's actions, in order, for `--dry-run`: each
 //! action's calls as the executor makes them (drift check, health gate,
-//! marks, read-backs), and those of the revert the engine derives. Any
+//! marks, read-backs), and those of the revert (`calls_revert`). Any
 //! strategy that plans in actions gets its dry run from here.
 
 use crate::alb::{arn_resource, Forward, ForwardShape, RouteRef, Target};
-use crate::engine::{revert, Action, BakeSpec, Group, Plan, Purpose, RouteWrite, RuleSpec, Scope};
+use crate::engine::{Action, BakeSpec, Group, Plan, Purpose, RouteWrite, RuleSpec, Scope};
 use crate::settings::Analysis;
 use serde::Serialize;
 
@@ -16,7 +16,7 @@ pub struct PlannedCall {
     pub detail: String,
 }
 
-fn call(action: &str, resource: &str, detail: String) -> PlannedCall {
+pub(super) fn call(action: &str, resource: &str, detail: String) -> PlannedCall {
     PlannedCall {
         action: action.into(),
         resource: resource.into(),
@@ -141,23 +141,7 @@ fn calls_from(
     out
 }
 
-/// The calls of the revert after a failure at the plan's last change
-/// (`--abort` decides its shape; a flip is the same from any step).
-pub fn revert_calls(scope: &Scope, plan: &Plan, an: &Analysis) -> Vec<PlannedCall> {
-    let applied: Vec<Action> = plan
-        .actions
-        .iter()
-        .filter(|a| **a != Action::Unrecord)
-        .cloned()
-        .collect();
-    let now = applied
-        .iter()
-        .rev()
-        .find_map(Action::route_write)
-        .map_or(plan.original.clone(), |w| w.to.clone());
-    let revert = revert::derive(&applied, plan.abort);
-    calls_from(scope, plan, &revert, &now, an)
-}
+pub use super::calls_revert::revert_calls;
 
 fn action_calls(
     scope: &Scope,
@@ -295,7 +279,7 @@ fn wait_call(scope: &Scope, group: &Group, what: &str) -> PlannedCall {
     )
 }
 
-fn write_call(route: &RouteRef, f: &Forward) -> PlannedCall {
+pub(super) fn write_call(route: &RouteRef, f: &Forward) -> PlannedCall {
     let (op, read) = match route {
         RouteRef::ListenerDefault { .. } => ("ModifyListener", "DescribeListeners"),
         RouteRef::Rule { .. } => ("ModifyRule", "DescribeRules"),
@@ -318,7 +302,6 @@ fn write_calls(route: &RouteRef, plan: &Plan, w: &RouteWrite) -> Vec<PlannedCall
     let mut out = Vec::new();
     let first = w.from == plan.original;
     match &w.purpose {
-        Purpose::Restore | Purpose::RampBack { .. } => return vec![write_call(route, &w.to)],
         Purpose::Step { .. } | Purpose::Promote { .. } => out.push(drift_call(
             route,
             match first {

@@ -32,6 +32,8 @@ pub(super) struct Parsed {
     /// `--deregister-blue` and `--settle` (`full_deploy`).
     pub drain: Option<full_deploy::DrainFlags>,
     pub drain_timeout: Duration,
+    /// `--settle`, for the drain and for the revert.
+    pub settle: Duration,
     /// `--preview-header` and `--preview`.
     pub preview: Option<super::preview::PreviewFlags>,
 }
@@ -91,6 +93,7 @@ fn parse(a: &CanaryArgs) -> Result<Parsed, Vec<InputError>> {
             revert_timeout,
             drain: drain.flags,
             drain_timeout: drain.timeout,
+            settle: drain.settle,
             preview,
         }),
         _ => Err(errors),
@@ -259,7 +262,8 @@ async fn execute(
         blue: Some(MetricTarget::from_arns(&v.blue.arn, &v.load_balancer_arn)),
     };
     let scope = crate::executor::Scope::Route(v.route.clone());
-    let cfg = run_config(scope, timing, p.drain_timeout, subjects);
+    let mut cfg = run_config(scope, timing, p.drain_timeout, subjects);
+    cfg.settle = p.settle;
     let (cancel, guard) = watch(config, expiry, p.revert_timeout);
     drive(cfg, planned.actions, src, cancel, guard, output).await
 }

@@ -24,6 +24,9 @@ pub struct DrainFlags {
 pub struct Drain {
     pub flags: Option<DrainFlags>,
     pub timeout: Duration,
+    /// `--settle`: also how long a revert waits after moving traffic
+    /// before it removes targets.
+    pub settle: Duration,
 }
 
 /// `flags` is `None` without `--deregister-blue`; errors name their flag.
@@ -46,6 +49,7 @@ pub fn parse(a: &DrainArgs) -> Result<Drain, Vec<InputError>> {
         (size, Some(settle), Some(timeout)) => Ok(Drain {
             flags: size.flatten().map(|size| DrainFlags { size, settle }),
             timeout,
+            settle,
         }),
         _ => Err(errors),
     }
@@ -98,6 +102,7 @@ fn record_fits(
         run_id: "r-0".into(),
         strategy: "canary".into(),
         started: 0,
+        generation: 0,
         step: "starting".into(),
         green_arn: v.green.arn.clone(),
         original: v.original.clone(),

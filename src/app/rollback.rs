@@ -1,16 +1,18 @@
-//! `alb-rollout rollback`: after a crash or `kill -9`, restore the route a
-//! run recorded in its tags, deregister what it registered, remove the record.
-//! A run killed while deregistering blue (`--deregister-blue`) first gets
-//! blue's recorded targets back, healthy, before the route returns to blue.
-//! With `--target-group`, a `rolling` run's group (`rollback_group`).
+//! `alb-rollout rollback`: after a crash or `kill -9`, converge to the goal
+//! the run recorded in its tags (the live revert's convergence): the route
+//! as it was, blue's targets back (enough of them healthy before traffic
+//! returns), green's added targets gone, no rule of the run; then the
+//! record goes. With `--target-group`, a `rolling` run's group
+//! (`rollback_group`).
 
 use super::{failed, invalid, print_json, EXIT_INCOMPLETE};
 use crate::alb::aws::AwsLoadBalancer;
 use crate::alb::state_tags::{self, Heartbeat, RunRecord};
-use crate::alb::{LoadBalancerPort, RouteRef, Target};
+use crate::alb::{list_targets, LoadBalancerPort, RouteRef};
 use crate::cli::{Output, RollbackArgs};
-use crate::engine::{recorded, revert, AbortMode, Action};
+use crate::engine::goal::Goal;
 use crate::executor::apply::{self, ApplyPolicy};
+use crate::executor::converge::{Converger, Note, Settings};
 use crate::preflight::InputError;
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -18,21 +20,20 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 /// How long `rollback` waits for re-registered targets to be healthy
 /// before it gives up (and leaves the route and the record as they are).
 pub const HEALTH_TIMEOUT: Duration = Duration::from_secs(600);
-const HEALTH_POLL: Duration = Duration::from_secs(2);
+pub(super) const HEALTH_POLL: Duration = Duration::from_secs(2);
 
 /// Restore `record` on `route`. Returns what was done, or what is left.
-/// The revert is derived from the record as a live run derives its own
-/// (`engine::recorded`): a run that had confirmed its promotion is not
-/// undone, only its record goes; a run that died while promoting (the
-/// write sent, never verified) is undone like any other: see
-/// docs/reliability.md. Always one write of the original route.
+/// The revert is the live run's convergence (`executor::converge`) to the
+/// goal the record describes (`engine::goal`): a run that had confirmed
+/// its promotion is not undone, only its record goes; a run that died
+/// while promoting (the write sent, never verified) is undone like any
+/// other: see docs/reliability.md.
 pub async fn restore(
     lb: &dyn LoadBalancerPort,
     route: &RouteRef,
     record: &RunRecord,
     keys: &[String],
 ) -> Result<Vec<String>, String> {
-    let p = ApplyPolicy::default();
     let mut done = Vec::new();
     if record.step == state_tags::PROMOTED_STEP {
         done.push(format!(
@@ -50,71 +51,69 @@ pub async fn restore(
             record.run_id
         ));
     }
-    let applied = recorded::applied_on(record, route.listener_arn());
-    for action in revert::derive(&applied, AbortMode::Flip) {
-        done.push(undo(lb, route, record, keys, &action, p).await?);
-    }
+    let goal = Goal::of_route_record(record);
+    let notes = converge_lines(lb, Some(route), route.listener_arn(), &record.run_id, goal)
+        .await
+        .map_err(|e| format!("{e}; the record is left: run rollback again"))?;
+    done.extend(notes);
+    let p = ApplyPolicy::default();
+    apply::retry(p.write_attempts, p.backoff, || {
+        lb.remove_tags(route.owner_arn(), keys)
+    })
+    .await
+    .map_err(|e| format!("the run record tags remain on {}: {e}", route.owner_arn()))?;
+    done.push(format!(
+        "removed run record {} from {}",
+        record.run_id,
+        route.owner_arn()
+    ));
     Ok(done)
 }
 
-/// One action of `rollback`'s revert; what it did, or what is left.
-async fn undo(
+/// Converge to `goal` as `rollback` does (nobody cancels it: each step
+/// has its own deadline, a wait for health `HEALTH_TIMEOUT`); the lines
+/// say what it did.
+pub async fn converge_lines(
     lb: &dyn LoadBalancerPort,
-    route: &RouteRef,
-    record: &RunRecord,
-    keys: &[String],
-    action: &Action,
-    p: ApplyPolicy,
-) -> Result<String, String> {
-    match action {
-        Action::WriteRoute(w) => {
-            apply::apply(lb, route, &w.to, p)
-                .await
-                .map_err(|e| format!("the route was not restored: {e}"))?;
-            Ok(format!(
-                "restored the {route}: {}",
-                super::dry_run::forward_text(&w.to)
-            ))
-        }
-        Action::Deregister { group, targets } => deregister(lb, &group.arn, targets, p).await,
-        Action::Register { group, targets } => {
-            apply::retry(p.write_attempts, p.backoff, || {
-                lb.register_targets(&group.arn, targets)
-            })
-            .await
-            .map_err(|e| {
-                format!(
-                    "{}'s targets were not registered again: {e}; the route and the record are left as they are",
-                    group.role
-                )
-            })?;
-            Ok(format!(
-                "registered {} target(s) in {} again",
-                targets.len(),
-                group.arn
-            ))
-        }
-        Action::AwaitHealthy { group, targets } => await_healthy(lb, &group.arn, targets).await,
-        Action::DeleteRule(r) => {
-            super::routes::delete_if_run_owns(lb, route.listener_arn(), r.priority, &record.run_id)
-                .await
-        }
-        Action::Unrecord => {
-            apply::retry(p.write_attempts, p.backoff, || {
-                lb.remove_tags(route.owner_arn(), keys)
-            })
-            .await
-            .map_err(|e| format!("the run record tags remain on {}: {e}", route.owner_arn()))?;
-            Ok(format!(
-                "removed run record {} from {}",
-                record.run_id,
-                route.owner_arn()
-            ))
-        }
-        other => Err(format!(
-            "rollback cannot undo {other:?} yet; the run record tags remain on {}",
-            route.owner_arn()
-        )),
+    route: Option<&RouteRef>,
+    listener_arn: &str,
+    run_id: &str,
+    goal: Goal,
+) -> Result<Vec<String>, String> {
+    let mut lines: Vec<String> = vec![];
+    let mut notes = |n: Note| lines.push(note_line(route, n));
+    let mut c = Converger {
+        lb,
+        route: route.cloned(),
+        listener_arn: listener_arn.to_string(),
+        run_id: run_id.to_string(),
+        goal,
+        settings: Settings {
+            health_timeout: HEALTH_TIMEOUT,
+            health_poll: HEALTH_POLL,
+            settle: crate::strategy::drain_blue::default_settle(),
+            revert_timeout: HEALTH_TIMEOUT,
+            apply: ApplyPolicy::default(),
+            stages: vec![],
+        },
+        cancel: crate::signal::Cancel::new(),
+        notes: &mut notes,
+    };
+    let r = c.run().await;
+    r.map(|()| lines)
+}
+
+fn note_line(route: Option<&RouteRef>, n: Note) -> String {
+    match n {
+        Note::Registered(g, t) => format!("registered {} in {} again", list_targets(&t), g.arn),
+        Note::Deregistered(g, t) => format!("deregistered {} from {}", list_targets(&t), g.arn),
+        Note::RuleDeleted(p) => format!("deleted rule at priority {p} (it carried the run's tag)"),
+        Note::Attached(g) => format!("attached {g} at weight 0 so AWS health-checks it"),
+        Note::RampedBack(f) | Note::Restored(f) => match route {
+            Some(r) => format!("restored the {r}: {}", super::dry_run::forward_text(&f)),
+            None => format!("wrote {}", super::dry_run::forward_text(&f)),
+        },
+        Note::Warning(w) => format!("warning: {w}"),
     }
 }
 
@@ -136,64 +135,11 @@ pub fn still_alive(
     ))
 }
 
-/// Wait until every one of `targets` is healthy in `group`: the route
-/// goes back only to targets that serve.
-async fn await_healthy(
-    lb: &dyn LoadBalancerPort,
-    group: &str,
-    targets: &[Target],
-) -> Result<String, String> {
-    let start = tokio::time::Instant::now();
-    loop {
-        let health = lb.target_health(group).await;
-        let healthy = |t: &Target| {
-            health.as_ref().is_ok_and(|h| {
-                h.iter().any(|x| {
-                    x.target.id == t.id
-                        && (t.port.is_none() || x.target.port == t.port)
-                        && x.state == crate::alb::HealthState::Healthy
-                })
-            })
-        };
-        if targets.iter().all(healthy) {
-            return Ok(format!(
-                "{} target(s) in {group} are healthy",
-                targets.len()
-            ));
-        }
-        if start.elapsed() >= HEALTH_TIMEOUT {
-            return Err(format!(
-                "targets registered again in {group} did not become healthy within {}s; the route and the record are left as they are",
-                HEALTH_TIMEOUT.as_secs()
-            ));
-        }
-        tokio::time::sleep(HEALTH_POLL).await;
-    }
-}
-
-/// Deregister the targets the run added (only those: see the record).
-async fn deregister(
-    lb: &dyn LoadBalancerPort,
-    group: &str,
-    targets: &[Target],
-    p: ApplyPolicy,
-) -> Result<String, String> {
-    apply::retry(p.write_attempts, p.backoff, || {
-        lb.deregister_targets(group, targets)
-    })
-    .await
-    .map_err(|e| format!("route restored, but targets are still registered in {group}: {e}"))?;
-    Ok(format!(
-        "deregistered {} target(s) from {group}",
-        targets.len()
-    ))
-}
-
 /// What `--dry-run` says rollback would do.
 fn dry_run_text(route: &RouteRef, record: &RunRecord) -> String {
     let back = match &record.deregistered {
         Some(d) if record.step != state_tags::PROMOTED_STEP => format!(
-            "register {} target(s) in {} again and wait until they are healthy, then ",
+            "register {} target(s) in {} again and wait until half of blue is healthy, then ",
             d.targets.len(),
             d.group
         ),

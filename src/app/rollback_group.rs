@@ -1,25 +1,19 @@
 //! `alb-rollout rollback --target-group`: after a `rolling` run crashed or
-//! was killed, make the group's targets the exact original its record
-//! holds again: missing ones registered (and healthy), added ones
-//! deregistered (and drained), in rounds that keep the run's bounds
-//! (`strategy::rolling::restore`); then the record goes.
+//! was killed, converge the group to the exact original its record holds
+//! (the live revert's convergence): missing ones registered (with their
+//! port and zone), half of them healthy, then the added ones
+//! deregistered after the settle time; then the record goes.
 
-use super::rollback::HEALTH_TIMEOUT;
 use super::{failed, invalid, EXIT_INCOMPLETE};
 use crate::alb::group_record::{self, GroupRecord};
 use crate::alb::state_tags::{self, Heartbeat};
-use crate::alb::{list_targets, HealthState, LoadBalancerPort, Target};
+use crate::alb::LoadBalancerPort;
 use crate::cli::{Output, RollbackArgs};
-use crate::engine::Action;
+use crate::engine::converge::{differences, Snapshot};
+use crate::engine::goal::Goal;
 use crate::executor::apply::{self, ApplyPolicy};
 use crate::preflight::InputError;
-use crate::strategy::rolling;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
-use tokio::time::Instant;
-
-const POLL: Duration = Duration::from_secs(2);
-/// How long targets taken out by the restore may take to drain.
-const DRAIN_TIMEOUT: Duration = Duration::from_secs(900);
+use std::time::{SystemTime, UNIX_EPOCH};
 
 pub async fn run(
     lb: &dyn LoadBalancerPort,
@@ -51,32 +45,27 @@ pub async fn run(
     if let Some(why) = alive(&tags, &record).filter(|_| !a.force) {
         return bad(why);
     }
-    let health = match lb.target_health(&group.arn).await {
-        Ok(h) => h,
-        Err(e) => return bad(e.to_string()),
-    };
-    let actions = match rolling::restore(
-        &group.arn,
-        &record.original,
-        &health,
-        record.batch,
-        record.max_unavailable,
-    ) {
-        Ok(a) => a,
-        Err(e) => return bad(e.join("; ")),
-    };
+    let goal = Goal::of_group_record(&group.arn, &record);
     if a.dry_run {
+        let health = match lb.target_health(&group.arn).await {
+            Ok(h) => h,
+            Err(e) => return bad(e.to_string()),
+        };
         let mut lines = vec![format!(
             "dry run: would make {} hold its {} original targets again, then remove run record {}",
             group.arn,
             record.original.len(),
             record.run_id
         )];
-        lines.extend(actions.iter().map(describe));
+        let snap = Snapshot {
+            health: [(group.arn.clone(), health)].into(),
+            ..Snapshot::default()
+        };
+        lines.extend(differences(&goal, &snap));
         return super::rollback::report(output, "dry-run", 0, &lines);
     }
     let keys = state_tags::record_keys(&tags);
-    match restore(lb, &group.arn, &record, &actions, &keys).await {
+    match restore(lb, &group.arn, &record, goal, &keys).await {
         Ok(done) => super::rollback::report(output, "rolled-back", 0, &done),
         Err(e) => failed(&e, EXIT_INCOMPLETE, output),
     }
@@ -97,61 +86,25 @@ fn alive(tags: &std::collections::BTreeMap<String, String>, r: &GroupRecord) -> 
     ))
 }
 
-fn describe(a: &Action) -> String {
-    match a {
-        Action::Register { targets, .. } => format!("register {}", list_targets(targets)),
-        Action::AwaitHealthy { targets, .. } => {
-            format!("wait until {} are healthy", list_targets(targets))
-        }
-        Action::Deregister { targets, .. } => format!("deregister {}", list_targets(targets)),
-        Action::AwaitDrained { targets, .. } => {
-            format!("wait until {} have drained", list_targets(targets))
-        }
-        other => format!("{other:?}"),
-    }
-}
-
 async fn restore(
     lb: &dyn LoadBalancerPort,
     arn: &str,
     record: &GroupRecord,
-    actions: &[Action],
+    goal: Goal,
     keys: &[String],
 ) -> Result<Vec<String>, String> {
-    let p = ApplyPolicy::default();
     let mut done = vec![format!(
         "run {} stopped during its rounds: {} is given back its {} original targets",
         record.run_id,
         arn,
         record.original.len()
     )];
-    for a in actions {
-        let left = "the group is between its original and the run's targets; run rollback again";
-        match a {
-            Action::Register { targets, .. } => {
-                apply::retry(p.write_attempts, p.backoff, || {
-                    lb.register_targets(arn, targets)
-                })
-                .await
-                .map_err(|e| format!("{e}; {left}"))?;
-            }
-            Action::Deregister { targets, .. } => {
-                apply::retry(p.write_attempts, p.backoff, || {
-                    lb.deregister_targets(arn, targets)
-                })
-                .await
-                .map_err(|e| format!("{e}; {left}"))?;
-            }
-            Action::AwaitHealthy { targets, .. } => wait(lb, arn, targets, true, HEALTH_TIMEOUT)
-                .await
-                .map_err(|e| format!("{e}; {left}"))?,
-            Action::AwaitDrained { targets, .. } => wait(lb, arn, targets, false, DRAIN_TIMEOUT)
-                .await
-                .map_err(|e| format!("{e}; {left}"))?,
-            _ => continue,
-        }
-        done.push(describe(a));
-    }
+    let left = "the group is between its original and the run's targets; run rollback again";
+    let lines = super::rollback::converge_lines(lb, None, "", &record.run_id, goal)
+        .await
+        .map_err(|e| format!("{e}; {left}"))?;
+    done.extend(lines);
+    let p = ApplyPolicy::default();
     apply::retry(p.write_attempts, p.backoff, || lb.remove_tags(arn, keys))
         .await
         .map_err(|e| {
@@ -159,41 +112,4 @@ async fn restore(
         })?;
     done.push(format!("removed run record {} from {arn}", record.run_id));
     Ok(done)
-}
-
-/// Poll until every one of `targets` is healthy (`healthy`) or gone from
-/// the group (drained).
-async fn wait(
-    lb: &dyn LoadBalancerPort,
-    arn: &str,
-    targets: &[Target],
-    healthy: bool,
-    limit: Duration,
-) -> Result<(), String> {
-    let start = Instant::now();
-    loop {
-        if let Ok(h) = lb.target_health(arn).await {
-            let state = |t: &Target| h.iter().find(|x| x.target == *t).map(|x| x.state);
-            let ready = match healthy {
-                true => targets
-                    .iter()
-                    .all(|t| state(t) == Some(HealthState::Healthy)),
-                false => targets
-                    .iter()
-                    .all(|t| matches!(state(t), None | Some(HealthState::Unused))),
-            };
-            if ready {
-                return Ok(());
-            }
-        }
-        if start.elapsed() >= limit {
-            let what = if healthy { "become healthy" } else { "drain" };
-            return Err(format!(
-                "{} in {arn} did not {what} within {}s",
-                list_targets(targets),
-                limit.as_secs()
-            ));
-        }
-        tokio::time::sleep(POLL).await;
-    }
 }

@@ -11,12 +11,14 @@ fn recorded(fake: &FakeLoadBalancer, step: &str) -> (RouteRef, RunRecord, Vec<St
         run_id: "r-9".into(),
         strategy: "canary".into(),
         started: 0,
+        generation: 0,
         step: step.into(),
         green_arn: DEMO_GREEN.into(),
         original: Forward::single(DEMO_BLUE),
         registered: vec![Target {
             id: "10.0.0.2".into(),
             port: None,
+            az: None,
         }],
         deregistered: None,
         rules: vec![],
@@ -106,6 +108,7 @@ async fn a_run_killed_while_draining_blue_gets_blue_back_before_the_route() {
     let gone = Target {
         id: "10.0.0.1".into(),
         port: None,
+        az: None,
     };
     fake.deregister_targets(DEMO_BLUE, std::slice::from_ref(&gone))
         .await

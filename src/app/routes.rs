@@ -84,44 +84,6 @@ pub async fn list(lb: &dyn LoadBalancerPort, listener: &str) -> Result<Vec<Manag
     Ok(out)
 }
 
-/// Delete the rule at `priority` on `listener` if run `run_id` created it
-/// (its tag says so); anything else there is left alone. What was done.
-pub async fn delete_if_run_owns(
-    lb: &dyn LoadBalancerPort,
-    listener: &str,
-    priority: u32,
-    run_id: &str,
-) -> Result<String, String> {
-    let p = ApplyPolicy::default();
-    let left = |e: String| {
-        format!("the rule at priority {priority} was not deleted: {e}; the run record remains")
-    };
-    let rules = retry(p.write_attempts, p.backoff, || lb.rules(listener))
-        .await
-        .map_err(|e| left(e.to_string()))?;
-    let Some(rule) = rules.iter().find(|r| r.priority == priority.to_string()) else {
-        return Ok(format!(
-            "no rule at priority {priority}: run {run_id} never created it, nothing to delete"
-        ));
-    };
-    let tags = retry(p.write_attempts, p.backoff, || lb.tags(&rule.arn))
-        .await
-        .map_err(|e| left(e.to_string()))?;
-    if tags.get(RULE_TAG).map(String::as_str) != Some(run_id) {
-        return Ok(format!(
-            "the rule at priority {priority} ({}) was not created by run {run_id}; left alone",
-            rule.arn
-        ));
-    }
-    retry(p.write_attempts, p.backoff, || lb.delete_rule(&rule.arn))
-        .await
-        .map_err(|e| left(e.to_string()))?;
-    Ok(format!(
-        "deleted rule {} at priority {priority}, created by run {run_id}",
-        rule.arn
-    ))
-}
-
 /// Why `rule_arn` may not be removed, or the rule as listed.
 pub async fn removable(
     lb: &dyn LoadBalancerPort,

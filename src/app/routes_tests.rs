@@ -81,19 +81,18 @@ async fn rollback_deletes_only_the_rule_its_run_created() {
     );
     ours(&fake, 2, "r-other").await;
     let mine = ours(&fake, 3, "r-mine").await;
-    for p in [1, 2, 4] {
-        let said = delete_if_run_owns(&fake, DEMO_LISTENER, p, "r-mine")
-            .await
-            .unwrap();
-        assert!(
-            said.contains("left alone") || said.contains("nothing to delete"),
-            "{p}: {said}"
-        );
-    }
-    let said = delete_if_run_owns(&fake, DEMO_LISTENER, 3, "r-mine")
+    let goal = crate::engine::goal::Goal {
+        rules: vec![1, 2, 3, 4],
+        ..crate::engine::goal::Goal::nothing()
+    };
+    let said = super::super::rollback::converge_lines(&fake, None, DEMO_LISTENER, "r-mine", goal)
         .await
         .unwrap();
-    assert!(said.starts_with(&format!("deleted rule {mine}")), "{said}");
+    assert_eq!(
+        said,
+        vec!["deleted rule at priority 3 (it carried the run's tag)".to_string()],
+        "{mine}"
+    );
     let left: Vec<String> = fake
         .rules(DEMO_LISTENER)
         .await

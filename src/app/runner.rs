@@ -143,6 +143,7 @@ pub(super) fn run_config(
             .map(|d| d.as_secs())
             .unwrap_or(0),
         apply: ApplyPolicy::default(),
+        settle: crate::strategy::drain_blue::default_settle(),
     }
 }
 

@@ -1,7 +1,7 @@
-//! The action vocabulary every strategy plans in, and each action's
-//! inverse. An action is plain data: the executor gives it effect through
-//! the ports (with the checks of `docs/architecture.md`), the engine only
-//! orders actions and derives the revert from the ones that were applied.
+//! The action vocabulary every strategy plans in. An action is plain
+//! data: the executor gives it effect through the ports (with the checks
+//! of `docs/architecture.md`), the engine only orders actions. A revert is
+//! not made of actions: it converges to the run's goal (`converge`).
 
 use crate::alb::{Condition, Forward, LeadingAction, RouteRef, Target};
 use crate::plan::Tenths;
@@ -34,7 +34,7 @@ pub struct Group {
 }
 
 /// Why a route is written: decides the marks around the write and what
-/// the executor reports. Reverts use `Restore` and `RampBack` only.
+/// the executor reports. A revert's writes are the convergence's own.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum Purpose {
@@ -49,11 +49,6 @@ pub enum Purpose {
     /// before the write, `promoted` after its read-back, and once the write
     /// is sent it stands (no cancel point after it).
     Promote { after_steps: usize },
-    /// A revert's one write of the route as it was before the run.
-    Restore,
-    /// One step of a gradual abort (`--abort gradual`), `index` of `of`;
-    /// the last one writes the route as it was before the run.
-    RampBack { index: usize, of: usize },
 }
 
 /// A write of the run's route (the listener's default action or the rule),
@@ -173,39 +168,6 @@ impl Action {
         match self {
             Action::WriteRoute(w) => Some(w),
             _ => None,
-        }
-    }
-
-    /// What undoes this action once it was applied (or sent), in order.
-    /// Waits and bakes change nothing and have none; the record is removed
-    /// by the `Unrecord` that ends every revert, not here.
-    pub fn inverse(&self) -> Vec<Action> {
-        match self {
-            Action::Record | Action::Unrecord => vec![],
-            Action::AwaitHealthy { .. } | Action::AwaitDrained { .. } | Action::Bake(_) => vec![],
-            Action::Register { group, targets } => vec![Action::Deregister {
-                group: group.clone(),
-                targets: targets.clone(),
-            }],
-            // Put back what was taken out, and let it prove itself healthy
-            // before any later inverse moves traffic back to it.
-            Action::Deregister { group, targets } => vec![
-                Action::Register {
-                    group: group.clone(),
-                    targets: targets.clone(),
-                },
-                Action::AwaitHealthy {
-                    group: group.clone(),
-                    targets: targets.clone(),
-                },
-            ],
-            Action::WriteRoute(w) => vec![Action::WriteRoute(RouteWrite {
-                from: w.to.clone(),
-                to: w.from.clone(),
-                purpose: Purpose::RampBack { index: 0, of: 0 },
-            })],
-            Action::CreateRule(r) => vec![Action::DeleteRule(r.clone())],
-            Action::DeleteRule(r) => vec![Action::CreateRule(r.clone())],
         }
     }
 }

@@ -1,18 +1,21 @@
 //! The run's engine: steps through a plan of actions and, on a failure or
-//! a cancel, derives the revert from what was actually applied. Pure, so
-//! every path (promote, revert on a failed check at any position, cancel,
-//! a revert that cannot complete) is tested without I/O or time.
+//! a cancel, turns the run into its revert: a convergence to the goal the
+//! run record describes, shared with `rollback`. Pure, so every path
+//! (promote, a revert from a failure at any position, a cancel, a revert
+//! that cannot complete) is tested without I/O or time.
 //!
-//! `action` is the vocabulary and each action's inverse, `plan` a run's
-//! ordered actions, `revert` the derivation (flip or gradual), `recorded`
-//! what a run record says was applied (for `rollback` after `kill -9`),
-//! `scope` what a run owns (a route, or one target group).
+//! `action` is the vocabulary, `plan` a run's ordered actions, `goal` what
+//! a revert restores (from a run record), `converge` the planner that
+//! closes the difference between a live snapshot and the goal, `revert`
+//! the abort mode, `scope` what a run owns (a route, or one target group).
 
 pub mod action;
+pub mod converge;
+pub mod goal;
 pub mod plan;
-pub mod recorded;
 pub mod revert;
 pub mod scope;
+pub mod sim;
 
 pub use action::{Action, BakeSpec, Carry, Group, Purpose, Role, RouteWrite, RuleSpec};
 pub use plan::Plan;
@@ -25,6 +28,8 @@ use serde::Serialize;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
     Do(Action),
+    /// Converge back to the run's goal, for this reason.
+    Revert(Reason),
     /// Stop: the run's final state is in `Engine::outcome`.
     Finish,
 }
@@ -105,24 +110,25 @@ enum Phase {
     Finished,
 }
 
+/// Steps through a plan; on a failure or a cancel after the first change
+/// it asks for the revert (`Command::Revert`), which the executor runs as
+/// a convergence to the run's goal (`converge`), and turns its result into
+/// the final state.
 #[derive(Debug, Clone)]
 pub struct Engine {
-    abort: AbortMode,
     phase: Phase,
-    /// The current phase's actions: the plan, then the derived revert.
-    queue: Vec<Action>,
-    /// Index in `queue` of the action issued last.
+    actions: Vec<Action>,
+    /// Index of the action issued last.
     at: usize,
     applied: Vec<Action>,
     outcome: Option<Final>,
 }
 
 impl Engine {
-    pub fn new(actions: Vec<Action>, abort: AbortMode) -> Self {
+    pub fn new(actions: Vec<Action>) -> Self {
         Engine {
-            abort,
             phase: Phase::Forward,
-            queue: actions,
+            actions,
             at: 0,
             applied: vec![],
             outcome: None,
@@ -131,7 +137,7 @@ impl Engine {
 
     /// The first command of the run.
     pub fn start(&mut self) -> Command {
-        match self.queue.first() {
+        match self.actions.first() {
             Some(a) => Command::Do(a.clone()),
             None => self.finish(Final::Promoted),
         }
@@ -151,33 +157,6 @@ impl Engine {
         &self.applied
     }
 
-    /// The revert's actions from the current one on (empty when not reverting).
-    pub fn revert_rest(&self) -> &[Action] {
-        match self.phase {
-            Phase::Reverting(_) => self.queue.get(self.at..).unwrap_or(&[]),
-            _ => &[],
-        }
-    }
-
-    /// Collapse what is left of a gradual revert into one write of the
-    /// original route (the budget after a cancel is short), and reissue the
-    /// current action as changed.
-    pub fn flip_rest(&mut self) -> Command {
-        if !self.reverting() {
-            return self.current();
-        }
-        let rest = self.queue.split_off(self.at);
-        self.queue.extend(revert::coalesce(rest));
-        self.current()
-    }
-
-    fn current(&self) -> Command {
-        match (&self.phase, self.queue.get(self.at)) {
-            (Phase::Finished, _) | (_, None) => Command::Finish,
-            (_, Some(a)) => Command::Do(a.clone()),
-        }
-    }
-
     fn finish(&mut self, f: Final) -> Command {
         self.outcome = Some(f);
         self.phase = Phase::Finished;
@@ -185,34 +164,37 @@ impl Engine {
     }
 
     pub fn next(&mut self, event: Event) -> Command {
-        let Some(cur) = self.queue.get(self.at).cloned() else {
+        let Some(cur) = self.actions.get(self.at).cloned() else {
             return Command::Finish;
         };
-        match (self.phase.clone(), event) {
-            (Phase::Finished, _) => Command::Finish,
-            (Phase::Forward, Event::Done) => {
+        if self.phase != Phase::Forward {
+            return Command::Finish;
+        }
+        match event {
+            Event::Done => {
                 self.applied.push(cur);
-                self.advance(Final::Promoted)
+                self.at += 1;
+                match self.actions.get(self.at) {
+                    Some(a) => Command::Do(a.clone()),
+                    None => self.finish(Final::Promoted),
+                }
             }
-            (Phase::Forward, Event::FailedAfterSend(r)) => {
+            Event::FailedAfterSend(r) => {
                 self.applied.push(cur.clone());
                 self.fail(&cur, r)
             }
-            (Phase::Forward, Event::Failed(r)) => self.fail(&cur, r),
-            (Phase::Reverting(reason), Event::Done) => self.advance(Final::Reverted { reason }),
-            (Phase::Reverting(reason), Event::Failed(e) | Event::FailedAfterSend(e)) => self
-                .finish(Final::RevertIncomplete {
-                    reason,
-                    error: e.message().to_string(),
-                }),
+            Event::Failed(r) => self.fail(&cur, r),
         }
     }
 
-    fn advance(&mut self, done: Final) -> Command {
-        self.at += 1;
-        match self.queue.get(self.at) {
-            Some(a) => Command::Do(a.clone()),
-            None => self.finish(done),
+    /// The revert's result: back at the goal (its record removed), or what is left.
+    pub fn reverted(&mut self, result: Result<(), String>) -> Command {
+        let Phase::Reverting(reason) = self.phase.clone() else {
+            return Command::Finish;
+        };
+        match result {
+            Ok(()) => self.finish(Final::Reverted { reason }),
+            Err(error) => self.finish(Final::RevertIncomplete { reason, error }),
         }
     }
 
@@ -225,13 +207,8 @@ impl Engine {
         if self.applied.is_empty() {
             return self.finish(Final::NotStarted { reason: r });
         }
-        self.queue = revert::derive(&self.applied, self.abort);
-        self.at = 0;
         self.phase = Phase::Reverting(r.clone());
-        match self.queue.first() {
-            Some(a) => Command::Do(a.clone()),
-            None => self.finish(Final::Reverted { reason: r }),
-        }
+        Command::Revert(r)
     }
 }
 

@@ -1,6 +1,6 @@
 //! The engine's paths: a plan run to its end, a failure or cancel at any
-//! position turned into the derived revert, and the final states with
-//! their exit codes.
+//! position turned into the revert, and the final states with their exit
+//! codes.
 
 use super::*;
 use crate::alb::{Forward, Target};
@@ -35,6 +35,7 @@ pub(super) fn plan(steps: &[u16], registers: bool) -> Vec<Action> {
     let t = vec![Target {
         id: "10.0.0.7".into(),
         port: None,
+        az: None,
     }];
     let mut a = vec![Action::Record];
     if registers {
@@ -71,8 +72,8 @@ pub(super) fn plan(steps: &[u16], registers: bool) -> Vec<Action> {
 }
 
 /// Drive `actions` with `events`; the commands issued and the engine.
-fn drive(actions: Vec<Action>, abort: AbortMode, events: &[Event]) -> (Vec<Command>, Engine) {
-    let mut e = Engine::new(actions, abort);
+fn drive(actions: Vec<Action>, events: &[Event]) -> (Vec<Command>, Engine) {
+    let mut e = Engine::new(actions);
     let mut cmds = vec![e.start()];
     for ev in events {
         cmds.push(e.next(ev.clone()));
@@ -88,6 +89,7 @@ fn kinds(cmds: &[Command]) -> Vec<&'static str> {
     cmds.iter()
         .map(|c| match c {
             Command::Finish => "finish",
+            Command::Revert(_) => "revert",
             Command::Do(Action::Record) => "record",
             Command::Do(Action::Register { .. }) => "register",
             Command::Do(Action::Deregister { .. }) => "deregister",
@@ -96,8 +98,6 @@ fn kinds(cmds: &[Command]) -> Vec<&'static str> {
             Command::Do(Action::WriteRoute(w)) => match w.purpose {
                 Purpose::Step { .. } => "shift",
                 Purpose::Promote { .. } => "promote",
-                Purpose::Restore => "restore",
-                Purpose::RampBack { .. } => "ramp-back",
             },
             Command::Do(Action::CreateRule(_)) => "create-rule",
             Command::Do(Action::DeleteRule(_)) => "delete-rule",
@@ -109,7 +109,7 @@ fn kinds(cmds: &[Command]) -> Vec<&'static str> {
 
 #[test]
 fn happy_path_promotes() {
-    let (cmds, e) = drive(plan(&[100, 1000], false), AbortMode::Flip, &ok(8));
+    let (cmds, e) = drive(plan(&[100, 1000], false), &ok(8));
     assert_eq!(
         kinds(&cmds),
         vec![
@@ -130,7 +130,7 @@ fn happy_path_promotes() {
 
 #[test]
 fn registering_comes_before_waiting_for_health() {
-    let (cmds, _) = drive(plan(&[1000], true), AbortMode::Flip, &ok(3));
+    let (cmds, _) = drive(plan(&[1000], true), &ok(3));
     assert_eq!(
         kinds(&cmds),
         vec!["record", "register", "await-healthy", "shift"]
@@ -138,15 +138,13 @@ fn registering_comes_before_waiting_for_health() {
 }
 
 #[test]
-fn failed_check_reverts_and_exits_1() {
+fn a_failed_check_asks_for_the_revert_and_exits_1_once_converged() {
     let mut events = ok(3);
     events.push(Event::Failed(Reason::CheckFailed("error-rate 5%".into())));
-    events.extend(ok(2));
-    let (cmds, e) = drive(plan(&[50, 250, 1000], false), AbortMode::Flip, &events);
-    assert_eq!(
-        kinds(&cmds[3..]),
-        vec!["bake", "restore", "unrecord", "finish"]
-    );
+    let (cmds, mut e) = drive(plan(&[50, 250, 1000], false), &events);
+    assert_eq!(kinds(&cmds[3..]), vec!["bake", "revert"]);
+    assert!(e.reverting());
+    assert_eq!(kinds(&[e.reverted(Ok(()))]), vec!["finish"]);
     assert_eq!(e.outcome().unwrap().exit_code(), 1);
 }
 
@@ -154,9 +152,9 @@ fn failed_check_reverts_and_exits_1() {
 fn cancel_reverts_and_exits_130() {
     let mut events = ok(4);
     events.push(Event::Failed(Reason::Cancelled("SIGTERM".into())));
-    events.extend(ok(2));
-    let (cmds, e) = drive(plan(&[50, 250, 1000], false), AbortMode::Flip, &events);
-    assert_eq!(kinds(&cmds[5..6]), vec!["restore"]);
+    let (cmds, mut e) = drive(plan(&[50, 250, 1000], false), &events);
+    assert_eq!(kinds(&cmds[5..6]), vec!["revert"]);
+    e.reverted(Ok(()));
     assert_eq!(e.outcome().unwrap().exit_code(), 130);
 }
 
@@ -164,7 +162,6 @@ fn cancel_reverts_and_exits_130() {
 fn failure_before_any_change_needs_no_revert() {
     let (cmds, e) = drive(
         plan(&[1000], false),
-        AbortMode::Flip,
         &[Event::Failed(Reason::Error("AddTags: AccessDenied".into()))],
     );
     assert_eq!(kinds(&cmds), vec!["record", "finish"]);
@@ -172,20 +169,19 @@ fn failure_before_any_change_needs_no_revert() {
 }
 
 #[test]
-fn revert_that_fails_is_incomplete_exit_3() {
+fn a_revert_that_does_not_converge_is_incomplete_exit_3() {
     let mut events = ok(2);
     events.push(Event::FailedAfterSend(Reason::Error(
         "ModifyListener: verify failed".into(),
     )));
-    events.push(Event::Failed(Reason::Error(
-        "ModifyListener: Throttling".into(),
-    )));
-    let (cmds, e) = drive(plan(&[100, 1000], false), AbortMode::Flip, &events);
-    assert_eq!(kinds(&cmds[3..]), vec!["restore", "finish"]);
+    let (cmds, mut e) = drive(plan(&[100, 1000], false), &events);
+    assert_eq!(kinds(&cmds[3..]), vec!["revert"]);
+    assert_eq!(e.applied().len(), 3, "a write that may have landed counts");
+    e.reverted(Err("the route is not back".into()));
     match e.outcome().unwrap() {
         f @ Final::RevertIncomplete { reason, error } => {
             assert_eq!(reason.message(), "ModifyListener: verify failed");
-            assert_eq!(error, "ModifyListener: Throttling");
+            assert_eq!(error, "the route is not back");
             assert_eq!(f.exit_code(), 3);
         }
         other => panic!("{other:?}"),
@@ -193,91 +189,18 @@ fn revert_that_fails_is_incomplete_exit_3() {
 }
 
 #[test]
-fn failed_promote_reverts_and_cleanup_failure_after_promote_is_still_promoted() {
-    let mut events = ok(4);
-    events.push(Event::FailedAfterSend(Reason::Error("verify".into())));
-    let (cmds, _) = drive(plan(&[1000], false), AbortMode::Flip, &events);
-    assert_eq!(kinds(&cmds[5..]), vec!["restore"]);
+fn a_cleanup_failure_after_the_promotion_is_still_promoted() {
     let mut events = ok(5);
     events.push(Event::Failed(Reason::Error("RemoveTags".into())));
-    let (_, e) = drive(plan(&[1000], false), AbortMode::Flip, &events);
+    let (cmds, e) = drive(plan(&[1000], false), &events);
+    assert_eq!(kinds(&cmds).last(), Some(&"finish"));
     assert_eq!(e.outcome(), Some(&Final::Promoted));
 }
 
+/// Every position of a plan: a failure there asks for the revert with
+/// exactly what came before it (and the failed action if it was sent).
 #[test]
-fn cleanup_failure_after_revert_is_incomplete() {
-    let mut events = ok(4);
-    events.push(Event::Failed(Reason::CheckFailed("health".into())));
-    events.push(Event::Done);
-    events.push(Event::Failed(Reason::Error(
-        "DeregisterTargets: Throttling".into(),
-    )));
-    let (cmds, e) = drive(plan(&[100, 1000], true), AbortMode::Flip, &events);
-    assert_eq!(kinds(&cmds[5..]), vec!["restore", "deregister", "finish"]);
-    assert_eq!(e.outcome().unwrap().exit_code(), 3);
-}
-
-#[test]
-fn a_failure_before_the_first_route_write_only_undoes_the_rest() {
-    // Health never came: nothing was written to the route, so the revert
-    // must not write it either.
-    let events = vec![
-        Event::Done,
-        Event::Done,
-        Event::Failed(Reason::Error("did not become healthy".into())),
-        Event::Done,
-        Event::Done,
-    ];
-    let (cmds, e) = drive(plan(&[100, 1000], true), AbortMode::Flip, &events);
-    assert_eq!(
-        kinds(&cmds),
-        vec![
-            "record",
-            "register",
-            "await-healthy",
-            "deregister",
-            "unrecord",
-            "finish"
-        ]
-    );
-    assert_eq!(e.outcome().unwrap().exit_code(), 1);
-}
-
-#[test]
-fn a_gradual_abort_steps_back_and_can_become_one_flip() {
-    let mut events = ok(7);
-    events.push(Event::Failed(Reason::Cancelled("SIGTERM".into())));
-    let (cmds, mut e) = drive(
-        plan(&[50, 250, 500, 1000], false),
-        AbortMode::Gradual,
-        &events,
-    );
-    assert_eq!(kinds(&cmds[7..]), vec!["bake", "ramp-back"]);
-    assert_eq!(e.revert_rest().len(), 4, "three ramp writes and unrecord");
-    // The budget is short: the rest becomes one write of the original.
-    let Command::Do(Action::WriteRoute(w)) = e.next(Event::Done) else {
-        panic!("a route write")
-    };
-    assert_eq!(w.to, fwd(50));
-    let Command::Do(Action::WriteRoute(w)) = e.flip_rest() else {
-        panic!("a route write")
-    };
-    assert_eq!(
-        (w.from, w.to, w.purpose),
-        (fwd(250), fwd(0), Purpose::Restore),
-        "from where the route is now"
-    );
-    assert_eq!(
-        kinds(&[e.next(Event::Done), e.next(Event::Done)]),
-        vec!["unrecord", "finish"]
-    );
-    assert_eq!(e.outcome().unwrap().exit_code(), 130);
-}
-
-/// Every position of a plan: a failure there ends in the derived revert
-/// of exactly what came before it (and the failed action if it was sent).
-#[test]
-fn a_failure_at_every_position_runs_the_revert_of_what_was_applied() {
+fn a_failure_at_every_position_asks_for_the_revert_with_what_was_applied() {
     let actions = plan(&[50, 500, 1000], true);
     for at in 0..actions.len() {
         for sent in [false, true] {
@@ -287,27 +210,15 @@ fn a_failure_at_every_position_runs_the_revert_of_what_was_applied() {
                 true => Event::FailedAfterSend(r),
                 false => Event::Failed(r),
             });
-            let mut e = Engine::new(actions.clone(), AbortMode::Flip);
-            e.start();
-            let mut cmd = Command::Finish;
-            for ev in events {
-                cmd = e.next(ev);
-            }
+            let (cmds, e) = drive(actions.clone(), &events);
             let applied = &actions[..at + usize::from(sent)];
             assert_eq!(e.applied(), applied, "at {at} sent {sent}");
-            let mut seen = vec![];
-            while let Command::Do(a) = cmd {
-                seen.push(a);
-                cmd = e.next(Event::Done);
-            }
             let last = actions[at] == Action::Unrecord;
             let want = match (applied.is_empty(), last) {
-                (_, true) | (true, _) => vec![],
-                _ => revert::derive(applied, AbortMode::Flip),
+                (_, true) | (true, _) => "finish",
+                _ => "revert",
             };
-            assert_eq!(seen, want, "at {at} sent {sent}");
-            let code = e.outcome().map(Final::exit_code);
-            assert_eq!(code, Some(if last { 0 } else { 1 }), "at {at} sent {sent}");
+            assert_eq!(kinds(&cmds).last(), Some(&want), "at {at} sent {sent}");
         }
     }
 }

@@ -102,7 +102,7 @@ async fn a_gradual_abort_steps_back_through_each_weight_verified_and_paced() {
 }
 
 fn abort_pause() -> Duration {
-    crate::engine::revert::RAMP_PAUSE
+    crate::executor::converge::RAMP_PAUSE
 }
 
 /// Cancel once green reaches 50%; the run's call count then, and the report.

@@ -45,7 +45,7 @@ fn ops(r: &Rig) -> Vec<String> {
 }
 
 /// Wait (in paused time) until the fake has seen `n` calls of `op`.
-async fn until_calls(lb: &FakeLoadBalancer, op: &str, n: usize) {
+pub(super) async fn until_calls(lb: &FakeLoadBalancer, op: &str, n: usize) {
     while lb.calls().iter().filter(|c| c.op == op).count() < n {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
@@ -74,18 +74,22 @@ async fn a_good_green_ends_with_blue_empty_and_the_record_gone() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn a_failure_between_batches_brings_blue_back_healthy_before_the_route() {
+async fn a_failure_between_batches_brings_half_of_blue_back_healthy_before_the_route() {
     let (r, cfg) = full_deploy();
     let lb = r.lb.clone();
     let traffic = r.traffic.clone();
     let seen = Arc::new(Mutex::new(None));
     let seen2 = seen.clone();
-    // After the first batch green fails; blue's targets come back as
-    // `initial` and turn healthy 20 s later: the route must wait for them.
+    // After the first batch green fails and the two targets left in blue
+    // stop answering; the two taken out come back as `initial` and turn
+    // healthy 20 s later: the route must wait for half of blue.
     tokio::spawn(async move {
         until_calls(&lb, "DeregisterTargets", 1).await;
         traffic.set(GREEN_DIM, 100.0, 50.0);
         lb.set_register_state(HealthState::Initial);
+        for h in lb.targets_of(DEMO_BLUE) {
+            lb.set_health(DEMO_BLUE, &h.target.id, HealthState::Unhealthy);
+        }
         until_calls(&lb, "RegisterTargets", 1).await;
         tokio::time::sleep(Duration::from_secs(20)).await;
         *seen2.lock().unwrap() = Some(lb.route(&route()));

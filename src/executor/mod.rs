@@ -6,15 +6,19 @@
 //! healthy target, and the last healthy target of a group that serves
 //! traffic is never deregistered. The only module with cancellation
 //! points: waits and reads are abandoned on a cancel, a write in flight
-//! always completes, and the revert runs outside the cancel under a budget
-//! counted from the signal.
+//! always completes, and the revert runs outside the cancel, each of its
+//! steps under its own deadline and, after a cancel, all of it within
+//! `--revert-timeout` of the signal.
 //!
-//! `record` writes the run record and the heartbeat; `steps` route writes,
-//! health waits and bakes; `targets` registrations and rules; `revert` the
-//! revert actions with their budgets; `apply` a route write and its
-//! read-back.
+//! `record` writes the run record, `heart` its heartbeat (on its own
+//! task); `steps` route writes, health waits and bakes; `targets`
+//! registrations and rules; `converge` applies the convergence to a goal
+//! (the live revert and `rollback`), `revert` the live run's goal; `apply`
+//! a route write and its read-back.
 
 pub mod apply;
+pub mod converge;
+mod heart;
 mod record;
 mod revert;
 mod steps;
@@ -26,8 +30,7 @@ pub use targets::RULE_TAG;
 use crate::alb::Target;
 use crate::analysis::collect::{Sources, Subjects};
 use crate::analysis::{BakeTracker, Thresholds};
-use crate::engine::revert as abort;
-use crate::engine::{Action, Command, Engine, Event, Final, Plan, Purpose, Reason};
+use crate::engine::{Action, Command, Engine, Event, Final, Plan, Reason};
 use crate::report::{Progress, Reporter, RunReport};
 use crate::signal::Cancel;
 use apply::ApplyPolicy;
@@ -53,6 +56,9 @@ pub struct RunConfig {
     pub subjects: Subjects,
     pub started_unix: u64,
     pub apply: ApplyPolicy,
+    /// How long a revert waits after moving traffic before it removes
+    /// targets that may still get requests (`--settle`).
+    pub settle: Duration,
 }
 
 pub struct Executor<'a> {
@@ -80,8 +86,10 @@ pub struct Executor<'a> {
     deregistered: Vec<Target>,
     /// Priorities of the rules recorded so far (`alb-rollout:rules`).
     rules: Vec<u32>,
-    /// When the run last wrote its heartbeat (or its record).
-    last_beat: std::sync::Mutex<Instant>,
+    /// The route run's record as last written (its head's generation).
+    run_record: Option<crate::alb::state_tags::RunRecord>,
+    /// The heartbeat's task, beating while the record is confirmed.
+    heart: Option<heart::Heart>,
 }
 
 impl<'a> Executor<'a> {
@@ -130,7 +138,8 @@ impl<'a> Executor<'a> {
             draining_marked: false,
             deregistered: vec![],
             rules: vec![],
-            last_beat: std::sync::Mutex::new(Instant::now()),
+            run_record: None,
+            heart: None,
         }
     }
 
@@ -147,73 +156,30 @@ impl<'a> Executor<'a> {
             self.finish(&Final::NotStarted { reason });
             return self.report;
         }
-        let mut engine = Engine::new(self.plan.actions.clone(), self.plan.abort);
+        self.heart_start();
+        let mut engine = Engine::new(self.plan.actions.clone());
         let mut cmd = engine.start();
-        while let Command::Do(action) = cmd {
-            let was_reverting = engine.reverting();
-            let event = self.execute(&action, was_reverting).await;
-            cmd = engine.next(event.clone());
-            if let (Event::Failed(r) | Event::FailedAfterSend(r), false, true) =
-                (&event, was_reverting, engine.reverting())
-            {
-                self.start_revert(r, engine.revert_rest());
-            }
-            if engine.reverting() {
-                cmd = self.pace_revert(&mut engine, cmd).await;
-            }
+        loop {
+            cmd = match cmd {
+                Command::Do(action) => {
+                    let event = self.execute(&action).await;
+                    engine.next(event)
+                }
+                Command::Revert(reason) => {
+                    let applied = engine.applied().to_vec();
+                    self.start_revert(&reason, &applied);
+                    let result = self.revert(&applied).await;
+                    engine.reverted(result)
+                }
+                Command::Finish => break,
+            };
         }
+        self.heart_stop();
         let fin = engine.outcome().cloned().unwrap_or(Final::NotStarted {
             reason: Reason::Error("engine stopped without an outcome".into()),
         });
         self.finish(&fin);
         self.report
-    }
-
-    /// A failure or cancel turned the run into its revert.
-    fn start_revert(&mut self, r: &Reason, revert: &[Action]) {
-        // A cancel was detected when the signal arrived.
-        self.detected = match r {
-            Reason::Cancelled(_) => self.cancel.at(),
-            _ => None,
-        }
-        .or_else(|| Some(Instant::now()));
-        self.out.progress(Progress::Reverting { reason: r });
-        if !revert.iter().any(|a| a.route_write().is_some()) {
-            // The run never wrote the route: nothing to move back.
-            self.report.detection_to_revert_seconds = Some(0.0);
-        }
-    }
-
-    /// Before each step of a gradual abort: a pause after the first step
-    /// (none after a cancel), then, if a cancel leaves too little of
-    /// `--revert-timeout` for the rest of the ramp, the rest collapses into
-    /// one write of the original.
-    async fn pace_revert(&mut self, engine: &mut Engine, cmd: Command) -> Command {
-        let Command::Do(Action::WriteRoute(w)) = &cmd else {
-            return cmd;
-        };
-        let Purpose::RampBack { index, .. } = w.purpose else {
-            return cmd;
-        };
-        if index > 0 && !self.cancel.is_cancelled() {
-            tokio::select! {
-                _ = self.cancel.cancelled() => {}
-                _ = tokio::time::sleep(abort::RAMP_PAUSE) => {}
-            }
-        }
-        let Some(at) = self.cancel.at().filter(|_| self.cancel.is_cancelled()) else {
-            return cmd;
-        };
-        let left = (at + self.cfg.revert_timeout).saturating_duration_since(Instant::now());
-        let rest = engine.revert_rest();
-        if !abort::ramping(rest) || abort::fits(rest, left) {
-            return cmd;
-        }
-        self.warn(format!(
-            "cancelled with {:.1}s of --revert-timeout left: the rest of the gradual abort is one write of the original route",
-            left.as_secs_f64()
-        ));
-        engine.flip_rest()
     }
 
     fn finish(&mut self, fin: &Final) {
@@ -250,12 +216,8 @@ impl<'a> Executor<'a> {
         })
     }
 
-    async fn execute(&mut self, action: &Action, reverting: bool) -> Event {
-        let r = match reverting {
-            false => self.forward(action).await,
-            true => self.undo(action).await.map_err(Fail::Before),
-        };
-        match r {
+    async fn execute(&mut self, action: &Action) -> Event {
+        match self.forward(action).await {
             Ok(()) => Event::Done,
             Err(Fail::Before(reason)) => Event::Failed(reason),
             Err(Fail::After(reason)) => Event::FailedAfterSend(reason),
@@ -298,17 +260,14 @@ impl<'a> Executor<'a> {
     /// Await a read, abandoning it as soon as a cancel arrives: a CloudWatch
     /// read with SDK retries can take tens of seconds, and dropping a read
     /// changes nothing. Never used for writes: a write in flight completes.
-    /// Every wait goes through here too, so the run beats (see
-    /// `record::beat`) even while a read hangs.
+    /// The heartbeat is not here: it runs on its own task (`heart`), so a
+    /// slow AddTags never holds up a cancel.
     async fn unless_cancelled<T>(&self, read: impl Future<Output = T>) -> Result<T, Reason> {
         tokio::pin!(read);
-        loop {
-            tokio::select! {
-                biased;
-                _ = self.cancel.cancelled() => return Err(Reason::Cancelled(self.cancel.reason())),
-                v = &mut read => return Ok(v),
-                _ = tokio::time::sleep_until(self.next_beat()) => self.beat().await,
-            }
+        tokio::select! {
+            biased;
+            _ = self.cancel.cancelled() => Err(Reason::Cancelled(self.cancel.reason())),
+            v = &mut read => Ok(v),
         }
     }
 
@@ -371,3 +330,6 @@ mod drain_tests;
 
 #[cfg(test)]
 mod rolling_tests;
+
+#[cfg(test)]
+mod converge_tests;

@@ -7,7 +7,7 @@ use super::tests::{config, rig, route, Rig, GREEN_DIM};
 use super::*;
 use crate::alb::fake::*;
 use crate::alb::{Forward, HealthState, LoadBalancerPort, RouteAction};
-use crate::engine::{AbortMode, BakeSpec, Group, Role, RouteWrite, RuleSpec};
+use crate::engine::{AbortMode, BakeSpec, Group, Purpose, Role, RouteWrite, RuleSpec};
 use crate::plan::Tenths;
 use crate::report::Silent;
 
@@ -22,10 +22,11 @@ fn blue_target() -> Vec<Target> {
     vec![Target {
         id: "10.0.0.1".into(),
         port: None,
+        az: None,
     }]
 }
 
-fn plan(actions: Vec<Action>) -> Plan {
+pub(super) fn plan(actions: Vec<Action>) -> Plan {
     Plan {
         strategy: "test",
         original: Forward::single(DEMO_BLUE),
@@ -36,7 +37,7 @@ fn plan(actions: Vec<Action>) -> Plan {
     }
 }
 
-fn bake() -> Action {
+pub(super) fn bake() -> Action {
     Action::Bake(BakeSpec {
         step: 0,
         percent: Tenths(1000),
@@ -44,7 +45,7 @@ fn bake() -> Action {
     })
 }
 
-async fn run_plan(r: &Rig, p: Plan) -> RunReport {
+pub(super) async fn run_plan(r: &Rig, p: Plan) -> RunReport {
     let src = Sources {
         lb: r.lb.clone(),
         traffic: Some(r.traffic.clone()),

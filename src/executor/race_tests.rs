@@ -13,6 +13,7 @@ fn added() -> Target {
     Target {
         id: "10.0.0.7".into(),
         port: None,
+        az: None,
     }
 }
 
@@ -117,6 +118,7 @@ async fn force_replaces_a_leftover_record_whole() {
         run_id: "r-crashed".into(),
         strategy: "canary".into(),
         started: 1,
+        generation: 0,
         step: "1 of 2 at 10".into(),
         green_arn: DEMO_GREEN.into(),
         original: Forward {
@@ -146,6 +148,7 @@ async fn a_registered_target_green_already_had_is_kept_on_revert() {
     let had = Target {
         id: "10.0.0.2".into(),
         port: None,
+        az: None,
     };
     let fake = r.lb.clone();
     let recorded = tokio::spawn(async move {

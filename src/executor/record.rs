@@ -10,7 +10,6 @@ use crate::engine::GroupScope;
 use crate::engine::Reason;
 use std::collections::BTreeMap;
 use std::time::Duration;
-use tokio::time::Instant;
 
 /// Pause between writing the run record and reading it back.
 const RECORD_SETTLE: Duration = Duration::from_secs(1);
@@ -25,6 +24,7 @@ impl Executor<'_> {
             run_id: self.cfg.run_id.clone(),
             strategy: self.plan.strategy.into(),
             started: self.cfg.started_unix,
+            generation: 0,
             step: "starting".into(),
             green_arn: self.plan.green.clone(),
             original: self.plan.original.clone(),
@@ -39,10 +39,13 @@ impl Executor<'_> {
         // two runs that passed preflight together both see the last writer
         // here, and only that one proceeds.
         tokio::time::sleep(RECORD_SETTLE).await;
+        let want = record.clone();
         self.confirm_record(&tags, |t| {
-            state_tags::decode(t).map(|r| r.map(|r| (r == record, r.run_id)))
+            state_tags::decode(t).map(|r| r.map(|r| (r == want, r.run_id)))
         })
-        .await
+        .await?;
+        self.run_record = Some(record);
+        Ok(())
     }
 
     /// A group run's record: the group's original targets, on the group.
@@ -81,28 +84,6 @@ impl Executor<'_> {
             at: self.cfg.started_unix + self.started.elapsed().as_secs(),
             every: self.cfg.interval.as_secs().max(1),
         }
-    }
-
-    /// Show `rollback` the run is alive: one AddTags, at most once per
-    /// interval, only while the record is confirmed and nothing is
-    /// cancelled. A failed beat is only logged: the next one may land.
-    pub(super) async fn beat(&self) {
-        // Set first, also when skipping: the caller sleeps until the next.
-        *self.last_beat.lock().unwrap_or_else(|e| e.into_inner()) = Instant::now();
-        if self.record_keys.is_empty() || self.cancel.is_cancelled() {
-            return;
-        }
-        let tag = self.heartbeat().tag();
-        if let Err(e) = self.src.lb.add_tags(self.cfg.scope.owner_arn(), &tag).await {
-            tracing::warn!(error = %e, "could not update the heartbeat tag");
-        }
-    }
-
-    /// When the next beat is due (never sooner than a second: a zero
-    /// interval must not turn the beat into a busy loop).
-    pub(super) fn next_beat(&self) -> Instant {
-        let every = self.cfg.interval.max(Duration::from_secs(1));
-        *self.last_beat.lock().unwrap_or_else(|e| e.into_inner()) + every
     }
 
     /// Before the record: drop from the plan's registrations the targets
@@ -179,6 +160,7 @@ impl Executor<'_> {
         let why = match back.map(|t| read(&t)) {
             Ok(Ok(Some((true, _)))) => {
                 self.record_keys = tags.keys().cloned().collect();
+                self.heart_on();
                 return Ok(());
             }
             Ok(Ok(Some((false, other)))) if other != self.cfg.run_id => {
@@ -202,6 +184,7 @@ impl Executor<'_> {
     /// failure leaves the run's result standing, with a warning.
     pub(super) async fn unrecord_promoted(&mut self) -> Result<(), Reason> {
         self.mark_promoted_if_draining().await;
+        self.heart_stop();
         let Err(problem) = self.unrecord().await else {
             return Ok(());
         };
@@ -242,10 +225,16 @@ impl Executor<'_> {
                 all.push(t.clone());
             }
         }
-        let tags = state_tags::deregistered_tags(&state_tags::Deregistered {
+        let Some(mut rec) = self.run_record.clone() else {
+            return Ok(());
+        };
+        rec.generation += 1;
+        let d = state_tags::Deregistered {
             group: group.to_string(),
             targets: all.clone(),
-        });
+        };
+        let tags = state_tags::deregistered_tags(&rec, &d);
+        rec.deregistered = Some(d);
         let (lb, p) = (self.src.lb.clone(), self.cfg.apply);
         let owner = self.cfg.scope.owner_arn();
         apply::retry(p.write_attempts, p.backoff, || lb.add_tags(owner, &tags))
@@ -274,6 +263,7 @@ impl Executor<'_> {
             }
         }
         self.deregistered = all;
+        self.run_record = Some(rec);
         Ok(())
     }
 

@@ -35,7 +35,6 @@ fn when(purpose: &Purpose) -> String {
         Purpose::Step { index: 0, .. } => "before its first step".to_string(),
         Purpose::Step { index, .. } => format!("during step {index}"),
         Purpose::Promote { after_steps } => format!("during step {after_steps}"),
-        Purpose::Restore | Purpose::RampBack { .. } => "during its revert".to_string(),
     }
 }
 
@@ -73,31 +72,6 @@ impl Executor<'_> {
             }
             let label = format!("waiting for {} to be healthy; next look", group.role);
             self.wait(self.cfg.health_poll, &label).await?;
-        }
-    }
-
-    /// `await_healthy` for a revert: the cancel that may have started the
-    /// revert does not end it; the revert's budget and `--health-timeout` do.
-    pub(super) async fn await_healthy_uncancelled(
-        &self,
-        group: &Group,
-        targets: &[Target],
-    ) -> Result<(), Reason> {
-        let start = Instant::now();
-        loop {
-            let health = self.src.lb.target_health(&group.arn).await;
-            if health.as_ref().is_ok_and(|h| ready(h, targets)) {
-                return Ok(());
-            }
-            if start.elapsed() >= self.cfg.health_timeout {
-                return Err(Reason::Error(format!(
-                    "{} {} did not become healthy again within {}s (--health-timeout)",
-                    group.role,
-                    group.arn,
-                    self.cfg.health_timeout.as_secs()
-                )));
-            }
-            tokio::time::sleep(self.cfg.health_poll).await;
         }
     }
 

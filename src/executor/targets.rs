@@ -285,16 +285,6 @@ impl Executor<'_> {
         Ok(())
     }
 
-    /// The revert's delete: the rule at the spec's priority if this run
-    /// created it. Priorities are unique per listener, so a rule there that
-    /// is not the run's means the run's create never landed: nothing to undo.
-    pub(super) async fn delete_rule_now(&self, r: &RuleSpec) -> Result<(), String> {
-        match self.rule_at(r).await? {
-            RuleAt::Ours(arn) => self.delete_rule_arn(&arn).await,
-            RuleAt::None | RuleAt::Theirs(_) => Ok(()),
-        }
-    }
-
     /// The rule at the spec's priority, and whether this run created it.
     async fn rule_at(&self, r: &RuleSpec) -> Result<RuleAt, String> {
         let (lb, p) = (self.src.lb.clone(), self.cfg.apply);

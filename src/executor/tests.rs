@@ -100,6 +100,7 @@ pub(super) fn config(steps: &str, register: Vec<Target>) -> TestRun {
         },
         started_unix: 0,
         apply: ApplyPolicy::default(),
+        settle: Duration::from_secs(15),
     };
     TestRun {
         cfg,
@@ -227,6 +228,7 @@ async fn registers_waits_for_health_and_deregisters_on_revert() {
     let target = Target {
         id: "10.0.0.7".into(),
         port: None,
+        az: None,
     };
     let report = run(&r, config("10:5m,100", vec![target])).await;
     assert_eq!(report.result, "reverted");

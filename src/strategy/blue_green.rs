@@ -8,8 +8,8 @@
 //! Built on the canary planner rather than beside it: a blue-green is a
 //! canary with a single step at 100% whose hold is the bake, plus the
 //! keep-blue hold before the promotion (`CanaryPlan::actions_holding`).
-//! The revert is derived by the engine like every other: after the switch
-//! it is one write of the original route.
+//! The revert is the convergence every run has: after the switch it is one
+//! write of the original route.
 
 use super::canary::{self, CanaryInput, CanaryPlan, FinalRoute};
 use super::drain_blue::BlueDrain;

@@ -3,7 +3,6 @@
 //! revert from any point after the switch.
 
 use super::*;
-use crate::engine::revert::derive;
 use crate::engine::{AbortMode, Action, Purpose};
 use crate::strategy::drain_blue::{batches, BatchSize};
 
@@ -17,7 +16,6 @@ fn kind(a: &Action) -> String {
                 format!("switch {}/{of} {percent}", index + 1)
             }
             Purpose::Promote { .. } => "promote".into(),
-            other => format!("write {other:?}"),
         },
         Action::Bake(b) => format!("bake {}s", b.duration.as_secs()),
         Action::Deregister { targets, .. } => format!("deregister {}", targets.len()),
@@ -31,6 +29,7 @@ fn target(id: &str) -> Target {
     Target {
         id: id.into(),
         port: None,
+        az: None,
     }
 }
 
@@ -159,14 +158,15 @@ fn a_failure_anywhere_after_the_switch_reverts_with_one_write() {
         .position(|a| a.route_write().is_some())
         .unwrap();
     for failed_at in switch_at + 1..promote_at {
-        let revert = derive(&p.actions[..failed_at], AbortMode::Flip);
-        let writes: Vec<_> = revert.iter().filter_map(Action::route_write).collect();
-        assert_eq!(writes.len(), 1, "at {failed_at}: {revert:?}");
-        assert_eq!(writes[0].to, Forward::single("blue"));
+        let revert = sim_revert(&p, failed_at);
+        let writes: Vec<&Forward> = revert.iter().filter_map(written).collect();
+        assert_eq!(
+            writes,
+            [&Forward::single("blue")],
+            "at {failed_at}: {revert:?}"
+        );
         assert!(
-            revert
-                .iter()
-                .any(|a| matches!(a, Action::Deregister { .. })),
+            revert.iter().any(|s| matches!(s, Step::Deregister { .. })),
             "the registered target leaves again"
         );
     }
@@ -269,7 +269,7 @@ fn a_failure_during_the_batches_registers_blue_back_and_switches_back() {
         .position(|a| matches!(a, Action::Deregister { .. }))
         .unwrap();
     for failed_at in first + 1..p.actions.len() - 1 {
-        let revert = derive(&p.actions[..failed_at], AbortMode::Flip);
+        let revert = sim_revert(&p, failed_at);
         let gone: usize = p.actions[..failed_at]
             .iter()
             .map(|a| match a {
@@ -279,14 +279,33 @@ fn a_failure_during_the_batches_registers_blue_back_and_switches_back() {
             .sum();
         let back: usize = revert
             .iter()
-            .map(|a| match a {
-                Action::Register { targets, .. } => targets.len(),
+            .map(|s| match s {
+                Step::Register { targets, .. } => targets.len(),
                 _ => 0,
             })
             .sum();
         assert_eq!(back, gone, "at {failed_at}: {revert:?}");
-        let writes: Vec<_> = revert.iter().filter_map(Action::route_write).collect();
-        assert_eq!(writes.len(), 1, "at {failed_at}: {revert:?}");
-        assert_eq!(writes[0].to, Forward::single("blue"));
+        let writes: Vec<&Forward> = revert.iter().filter_map(written).collect();
+        assert_eq!(
+            writes,
+            [&Forward::single("blue")],
+            "at {failed_at}: {revert:?}"
+        );
+    }
+}
+
+use crate::engine::converge::Step;
+
+/// The convergence after a failure at `at` (nothing of it sent), blue
+/// with three targets before the run.
+fn sim_revert(p: &crate::engine::Plan, at: usize) -> Vec<Step> {
+    let blue: Vec<Target> = (1..=3).map(|i| target(&format!("10.0.1.{i}"))).collect();
+    crate::engine::sim::route_revert(p, at, false, &blue)
+}
+
+fn written(s: &Step) -> Option<&Forward> {
+    match s {
+        Step::WriteRoute { to, .. } => Some(to),
+        _ => None,
     }
 }

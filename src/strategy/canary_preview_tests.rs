@@ -4,7 +4,6 @@
 
 use super::*;
 use crate::alb::Condition;
-use crate::engine::revert::derive;
 use crate::plan::parse_steps;
 
 fn preview() -> Preview {
@@ -81,10 +80,15 @@ fn the_preview_comes_before_any_public_traffic() {
 fn a_failed_preview_deletes_its_rule_and_never_touches_the_route() {
     let p = canary().actions(&[]);
     // Failed during the preview's hold: record, health and the rule applied.
-    let applied = &p.actions[..3];
-    let revert = derive(applied, AbortMode::Flip);
-    let kinds: Vec<&str> = revert.iter().map(kind).collect();
-    assert_eq!(kinds, ["delete-rule", "unrecord"]);
+    let blue = [crate::alb::Target::new("10.0.1.1", None)];
+    let revert = crate::engine::sim::route_revert(&p, 2, true, &blue);
+    assert!(
+        matches!(
+            revert.as_slice(),
+            [crate::engine::converge::Step::DeleteRule(_)]
+        ),
+        "{revert:?}"
+    );
 }
 
 #[test]

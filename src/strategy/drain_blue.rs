@@ -9,8 +9,8 @@
 //! (see docs/full-deploy.md for why a settle time and not a probe). Then,
 //! per batch: deregister, wait until the targets have drained, and (before
 //! the next batch) one interval of analysis of green. A failure at any
-//! point reverts: the engine registers the batches back and waits for them
-//! to be healthy before the route moves (`Action::inverse`).
+//! point reverts: the convergence registers the batches back and waits
+//! until enough of blue is healthy before the route moves (`converge`).
 
 use crate::alb::{HealthState, Target, TargetHealth};
 use crate::engine::{Action, BakeSpec, Group, Role};
@@ -21,6 +21,12 @@ use std::time::Duration;
 /// The default `--settle`: longer than the few seconds a listener change
 /// usually takes to reach every ALB node, short next to a deploy.
 pub const DEFAULT_SETTLE: &str = "15s";
+
+/// `DEFAULT_SETTLE` as a duration: the revert's settle where no
+/// `--settle` is given.
+pub fn default_settle() -> Duration {
+    Duration::from_secs(15)
+}
 
 /// How many of blue's targets leave at once.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

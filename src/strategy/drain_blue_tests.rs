@@ -4,8 +4,6 @@
 use super::*;
 use crate::alb::state_tags::parse_target;
 use crate::alb::Forward;
-use crate::engine::revert::derive;
-use crate::engine::AbortMode;
 use crate::plan::parse_steps;
 use crate::strategy::canary::{plan, CanaryInput, FinalRoute};
 
@@ -138,8 +136,9 @@ fn a_failure_at_any_point_after_the_promotion_brings_blue_back_healthy_first() {
         })
         .unwrap();
     for at in promote + 1..p.actions.len() - 1 {
-        for mode in [AbortMode::Flip, AbortMode::Gradual] {
-            let r = derive(&p.actions[..at], mode);
+        {
+            use crate::engine::converge::Step;
+            let r = crate::engine::sim::route_revert(&p, at, false, &targets(4));
             let gone: usize = p.actions[..at]
                 .iter()
                 .map(|a| match a {
@@ -149,19 +148,20 @@ fn a_failure_at_any_point_after_the_promotion_brings_blue_back_healthy_first() {
                 .sum();
             let back: usize = r
                 .iter()
-                .map(|a| match a {
-                    Action::Register { targets, .. } => targets.len(),
+                .map(|s| match s {
+                    Step::Register { targets, .. } => targets.len(),
                     _ => 0,
                 })
                 .sum();
-            assert_eq!(back, gone, "at {at} {mode:?}: {r:?}");
-            let first_write = r.iter().position(|a| a.route_write().is_some()).unwrap();
-            let last_health = r
+            assert_eq!(back, gone, "at {at}: {r:?}");
+            let first_write = r
                 .iter()
-                .rposition(|a| matches!(a, Action::AwaitHealthy { .. }));
+                .position(|s| matches!(s, Step::WriteRoute { .. }))
+                .unwrap();
+            let last_register = r.iter().rposition(|s| matches!(s, Step::Register { .. }));
             assert!(
-                last_health.is_none_or(|h| h < first_write),
-                "at {at} {mode:?}: {r:?}"
+                last_register.is_none_or(|h| h < first_write),
+                "blue is back before the route: at {at}: {r:?}"
             );
         }
     }

@@ -280,47 +280,6 @@ fn share(done: usize, total: usize) -> Tenths {
     Tenths(u16::try_from(tenths.min(1000)).unwrap_or(1000))
 }
 
-/// `rollback --target-group` after a killed run: the actions that make the
-/// group's targets the recorded `original` again, in rounds of `batch`
-/// that keep the run's `max_unavailable` and the group limit. Targets the
-/// group lacks come back (healthy) and those it did not have leave
-/// (drained). No actions when the group already is the original.
-pub fn restore(
-    group: &str,
-    original: &[Target],
-    live: &[TargetHealth],
-    batch: usize,
-    max_unavailable: usize,
-) -> Result<Vec<Action>, Vec<String>> {
-    let now = present(live);
-    let missing: Vec<Target> = (original.iter())
-        .filter(|t| !now.iter().any(|h| h.target == **t))
-        .cloned()
-        .collect();
-    let extra: Vec<Target> = (now.iter())
-        .filter(|h| !original.contains(&h.target))
-        .map(|h| h.target.clone())
-        .collect();
-    if missing.is_empty() && extra.is_empty() {
-        return Ok(vec![]);
-    }
-    let p = plan(&RollingInput {
-        group,
-        live,
-        add: &missing,
-        remove: &extra,
-        batch: BatchSize::Count(batch.max(1)),
-        max_unavailable,
-        check: Duration::ZERO,
-        limit: MAX_TARGETS_PER_GROUP,
-        limit_why: GROUP_LIMIT_WHY,
-    })?;
-    Ok(p.actions()
-        .into_iter()
-        .filter(|a| !matches!(a, Action::Record | Action::Unrecord | Action::Bake(_)))
-        .collect())
-}
-
 #[cfg(test)]
 #[path = "rolling_tests.rs"]
 mod tests;

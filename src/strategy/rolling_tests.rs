@@ -1,11 +1,9 @@
 //! Table tests of the rolling planner: input checks naming the culprits,
 //! rounds under `--max-unavailable` and the group limit, the actions, and
-//! the derived revert of a failure at every position.
+//! the revert's convergence from a failure at every position.
 
 use super::*;
 use crate::alb::state_tags::parse_target;
-use crate::engine::revert::derive;
-use crate::engine::AbortMode;
 
 const TG: &str = "arn:aws:elasticloadbalancing:us-east-1:1:targetgroup/app/1";
 
@@ -136,6 +134,7 @@ fn remove_without_ports_resolves_to_the_groups_entries() {
     let bare = vec![Target {
         id: old[1].id.clone(),
         port: None,
+        az: None,
     }];
     let p = plan(&input(&live, &ips(10, 1), &bare, BatchSize::Count(1), 0)).unwrap();
     assert_eq!(p.rounds[0].late, vec![old[1].clone()]);
@@ -213,7 +212,7 @@ fn replay(mut group: Vec<Target>, actions: &[Action]) -> Vec<Target> {
 }
 
 #[test]
-fn a_failure_at_every_position_reverts_to_the_exact_original_within_bounds() {
+fn a_failure_at_every_position_converges_to_the_exact_original_never_under_the_floor() {
     let old = ips(0, 6);
     let live = healthy(&old);
     let p = plan(&input(&live, &ips(10, 6), &old, BatchSize::Count(2), 1)).unwrap();
@@ -222,46 +221,32 @@ fn a_failure_at_every_position_reverts_to_the_exact_original_within_bounds() {
     original.sort();
     for at in 1..actions.len() {
         let applied = &actions[..at];
-        let revert = derive(applied, AbortMode::Flip);
+        let steps = crate::engine::sim::group_revert(TG, &old, applied);
+        let revert: Vec<Action> = steps.iter().filter_map(step_action).collect();
         let all: Vec<Action> = applied.iter().chain(revert.iter()).cloned().collect();
         assert_eq!(replay(old.clone(), &all), original, "failure at {at}");
-        // Every prefix of the revert stays within the plan's bounds.
+        // Nothing leaves before every original target is back.
         let mut now = replay(old.clone(), applied);
         for a in &revert {
             now = replay(now, std::slice::from_ref(a));
-            assert!(now.len() <= p.peak, "over the peak at {at}");
             assert!(now.len() >= p.floor, "under the floor at {at}");
         }
     }
 }
 
-#[test]
-fn restore_brings_back_the_original_in_bounded_rounds() {
-    let old = ips(0, 6);
-    let new = ips(10, 6);
-    // Killed after two rounds of two with max-unavailable 1.
-    let mut now: Vec<Target> = old[4..].to_vec();
-    now.extend(new[..4].iter().cloned());
-    let mut live = healthy(&now);
-    // One of the removed ones is still draining: it is missing too.
-    live.push(TargetHealth {
-        target: old[3].clone(),
-        state: HealthState::Draining,
-        reason: None,
-    });
-    let actions = restore(TG, &old, &live, 2, 1).unwrap();
-    let mut want = old.clone();
-    want.sort();
-    assert_eq!(replay(now.clone(), &actions), want);
-    assert_eq!(
-        kinds(&actions),
-        [
-            "dereg1", "drained1", "reg2", "healthy2", "dereg1", "drained1", "dereg1", "drained1",
-            "reg2", "healthy2", "dereg1", "drained1"
-        ]
-    );
-    // Nothing to do once the group is the original.
-    assert_eq!(restore(TG, &old, &healthy(&old), 2, 1).unwrap(), vec![]);
+fn step_action(s: &crate::engine::converge::Step) -> Option<Action> {
+    use crate::engine::converge::Step;
+    match s {
+        Step::Register { group, targets } => Some(Action::Register {
+            group: group.clone(),
+            targets: targets.clone(),
+        }),
+        Step::Deregister { group, targets } => Some(Action::Deregister {
+            group: group.clone(),
+            targets: targets.clone(),
+        }),
+        _ => None,
+    }
 }
 
 #[test]

@@ -42,6 +42,7 @@ def build_app():  # noqa: ANN201
     import elbv2_fixes
     import elbv2_limits
     import elbv2_rules
+    import elbv2_zones
     from health import HEALTH
     from middleware import EmulatorApp
 
@@ -52,6 +53,7 @@ def build_app():  # noqa: ANN201
     elbv2_limits.install()  # after elbv2_actions: wraps its patched methods
     elbv2_rules.install()
     HEALTH.install()
+    elbv2_zones.install()  # after health.py: wraps its register and health_for
     moto_app = DomainDispatcherApplication(create_backend_app)
     return EmulatorApp(moto_app)
 

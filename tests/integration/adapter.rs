@@ -58,6 +58,7 @@ async fn the_run_record_survives_the_tag_round_trip() {
         run_id: "r-1".into(),
         strategy: "canary".into(),
         started: 1_800_000_000,
+        generation: 0,
         step: "1 of 3 at 5".into(),
         green_arn: d.green.clone(),
         original: weighted(&[

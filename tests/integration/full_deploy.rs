@@ -123,3 +123,47 @@ async fn a_run_killed_during_the_batches_is_restored_exactly_by_rollback() {
     let status = crate::canary::status_json(&emu, &d);
     assert!(status["runs"].as_array().unwrap().is_empty(), "{status}");
 }
+
+#[tokio::test]
+async fn rollback_after_a_kill_mid_deploy_converges_though_a_blue_target_stays_down() {
+    let mut emu = Emulator::start();
+    let d = emu.demo(&["--blue-targets", "3"]);
+    let original = default_action(&emu, &d);
+    let before = blue_targets(&emu, &d).await;
+    let (mut child, _) = spawn_until_line(&emu, &full_deploy_args(&d), "from blue; draining");
+    child.kill().unwrap(); // SIGKILL: no revert, the record stays.
+    let _ = child.wait();
+    // The target that left was stopped meanwhile: it never passes again.
+    // Rollback used to wait for every target it registered again (600 s,
+    // then exit 3 with all traffic on green); half of blue is enough.
+    let now = blue_targets(&emu, &d).await;
+    let gone = before
+        .iter()
+        .find(|(t, _)| {
+            !now.iter()
+                .any(|(n, s)| n == t && *s != HealthState::Draining)
+        })
+        .map(|(t, _)| t.clone())
+        .expect("a target left blue");
+    let (ip, port) = gone.rsplit_once(':').unwrap();
+    emu.force_health(serde_json::json!({"target_group_arn": d.blue, "target_id": ip, "port": port.parse::<u16>().unwrap(), "state": "unhealthy", "reason": "Target.FailedHealthChecks"}));
+    let t0 = std::time::Instant::now();
+    let r = emu.run(&["rollback", "--listener", &d.listener, "--force"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(
+        t0.elapsed() < Duration::from_secs(120),
+        "{:?}",
+        t0.elapsed()
+    );
+    assert_eq!(default_action(&emu, &d), original, "route restored");
+    let ids = |v: &[(String, HealthState)]| v.iter().map(|(t, _)| t.clone()).collect::<Vec<_>>();
+    assert_eq!(
+        ids(&blue_targets(&emu, &d).await),
+        ids(&before),
+        "every target back"
+    );
+    // Converged: a second rollback finds nothing to do.
+    let again = emu.run(&["rollback", "--listener", &d.listener, "--force"]);
+    assert_eq!(again.code, 0, "{again:?}");
+    assert!(again.stdout.contains("nothing to roll back"), "{again:?}");
+}

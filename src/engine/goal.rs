@@ -1,0 +1,133 @@
+//! What a revert converges to: the state a run record says was there
+//! before the run. Built from the record alone, so the live run (from the
+//! record it wrote) and `rollback` (from the record it read after a
+//! `kill -9`) aim at the same goal.
+//!
+//! - The route exactly as it was (`RunRecord::original`), unless the run
+//!   never writes it (`ab`, `dark`) or its promotion was confirmed.
+//! - Each group's original targets, with port and zone: blue holds every
+//!   target the run took out (`deregistered`), green none of the ones it
+//!   added (`registered`); a group run's group holds exactly its original
+//!   set.
+//! - No rule at a recorded priority carries the run's tag.
+
+use super::action::{Group, Role};
+use crate::alb::group_record::GroupRecord;
+use crate::alb::state_tags::{RunRecord, PROMOTED_STEP};
+use crate::alb::{Forward, Target};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Goal {
+    /// The route before the run; `None`: the revert leaves it alone.
+    pub route: Option<Forward>,
+    pub groups: Vec<GroupGoal>,
+    /// Priorities of the rules the run recorded (before each CreateRule):
+    /// none of them may carry the run's tag.
+    pub rules: Vec<u32>,
+}
+
+/// One group's targets as the goal has them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupGoal {
+    pub group: Group,
+    /// Targets the group must hold again.
+    pub present: Vec<Target>,
+    /// Targets it must not hold.
+    pub absent: Vec<Target>,
+    /// The group must hold `present` and nothing else (a group run).
+    pub exact: bool,
+}
+
+impl GroupGoal {
+    /// Whether a live target is one the goal removes.
+    pub fn removes(&self, t: &Target) -> bool {
+        match self.exact {
+            true => !self.present.contains(t),
+            false => self.absent.contains(t),
+        }
+    }
+}
+
+impl Goal {
+    /// The goal of a route's run record. A confirmed promotion stands:
+    /// nothing but the record is undone.
+    pub fn of_route_record(r: &RunRecord) -> Goal {
+        if r.step == PROMOTED_STEP {
+            return Goal::nothing();
+        }
+        let mut groups = vec![];
+        if !r.registered.is_empty() {
+            groups.push(GroupGoal {
+                group: Group {
+                    arn: r.green_arn.clone(),
+                    role: Role::Green,
+                },
+                present: vec![],
+                absent: r.registered.clone(),
+                exact: false,
+            });
+        }
+        if let Some(d) = r.deregistered.as_ref().filter(|d| !d.targets.is_empty()) {
+            groups.push(GroupGoal {
+                group: Group {
+                    arn: d.group.clone(),
+                    role: Role::Blue,
+                },
+                present: d.targets.clone(),
+                absent: vec![],
+                exact: false,
+            });
+        }
+        Goal {
+            route: r.moves_route().then(|| r.original.clone()),
+            groups,
+            rules: r.rules.clone(),
+        }
+    }
+
+    /// The goal of a group run: the group's exact original set.
+    pub fn of_group(arn: &str, original: &[Target]) -> Goal {
+        Goal {
+            route: None,
+            groups: vec![GroupGoal {
+                group: Group {
+                    arn: arn.to_string(),
+                    role: Role::Blue,
+                },
+                present: original.to_vec(),
+                absent: vec![],
+                exact: true,
+            }],
+            rules: vec![],
+        }
+    }
+
+    pub fn of_group_record(arn: &str, r: &GroupRecord) -> Goal {
+        Goal::of_group(arn, &r.original)
+    }
+
+    /// A goal with nothing to restore (only the record goes).
+    pub fn nothing() -> Goal {
+        Goal {
+            route: None,
+            groups: vec![],
+            rules: vec![],
+        }
+    }
+
+    /// The target groups whose health the convergence reads: the goal's
+    /// groups and every group of the goal route.
+    pub fn groups_to_read(&self) -> Vec<String> {
+        let mut out: Vec<String> = self.groups.iter().map(|g| g.group.arn.clone()).collect();
+        for g in self.route.iter().flat_map(|f| f.groups.iter()) {
+            if !out.contains(&g.target_group_arn) {
+                out.push(g.target_group_arn.clone());
+            }
+        }
+        out
+    }
+
+    pub fn group(&self, arn: &str) -> Option<&GroupGoal> {
+        self.groups.iter().find(|g| g.group.arn == arn)
+    }
+}
