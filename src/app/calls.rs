@@ -307,6 +307,7 @@ fn write_calls(route: &RouteRef, plan: &Plan, w: &RouteWrite) -> Vec<PlannedCall
     let first = w.from == plan.original;
     match &w.purpose {
         Purpose::Restore | Purpose::RampBack { .. } => return vec![write_call(route, &w.to)],
+        Purpose::Attach | Purpose::Detach => return weight_zero_calls(route, w),
         Purpose::Step { .. } | Purpose::Promote { .. } => out.push(drift_call(
             route,
             match first {
@@ -347,6 +348,26 @@ fn write_calls(route: &RouteRef, plan: &Plan, w: &RouteWrite) -> Vec<PlannedCall
         }
     }
     out
+}
+
+/// The attach (green added at weight 0: AWS health-checks only a group a
+/// listener or rule forwards to) or the full deploy's detach (blue's
+/// weight-0 entry removed after its last batch): the drift check, then the
+/// write and its read-back. No share rises, so no health is read first.
+fn weight_zero_calls(route: &RouteRef, w: &RouteWrite) -> Vec<PlannedCall> {
+    let (expected, why) = match w.purpose {
+        Purpose::Attach => (
+            "the original read at preflight",
+            "attach green at weight 0 first: no listener or rule of the load balancer forwards to it, so AWS does not health-check it (its targets read unused, Target.NotInUse); no request moves",
+        ),
+        _ => (
+            "what the promotion wrote",
+            "blue's last batch is gone: its weight-0 entry leaves the route (--final-route green-only)",
+        ),
+    };
+    let mut write = write_call(route, &w.to);
+    write.detail = format!("{why}: {}", write.detail);
+    vec![drift_call(route, expected), write]
 }
 
 /// The read that stops a run whose route someone else changed.

@@ -259,6 +259,8 @@ pub(super) async fn start(
         abort: AbortMode::Flip,
         drain: None,
         preview: None,
+        attach: None,
+        detach: None,
     };
     let an = &c.flags.analysis;
     if dry {

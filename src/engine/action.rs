@@ -38,6 +38,16 @@ pub struct Group {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum Purpose {
+    /// A group no listener or rule of the load balancer forwards to is
+    /// added to the route at weight 0, so that AWS health-checks it
+    /// (until then its targets read `unused`, `Target.NotInUse`): no
+    /// request moves. Reverted like any write.
+    Attach,
+    /// The full deploy's last write (`--final-route green-only` with
+    /// `--deregister-blue`): blue stayed in the route at weight 0 while its
+    /// batches left, so a revert could health-check the ones it
+    /// registers again; once the last batch is gone, blue leaves the route.
+    Detach,
     /// Canary step `index` (0-based) of `of`, green at `percent`; the step
     /// tag is written after the verified write.
     Step {

@@ -94,6 +94,8 @@ fn kinds(cmds: &[Command]) -> Vec<&'static str> {
             Command::Do(Action::AwaitHealthy { .. }) => "await-healthy",
             Command::Do(Action::AwaitDrained { .. }) => "await-drained",
             Command::Do(Action::WriteRoute(w)) => match w.purpose {
+                Purpose::Attach => "attach",
+                Purpose::Detach => "detach",
                 Purpose::Step { .. } => "shift",
                 Purpose::Promote { .. } => "promote",
                 Purpose::Restore => "restore",

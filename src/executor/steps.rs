@@ -54,6 +54,8 @@ fn when(purpose: &Purpose) -> String {
         Purpose::Step { index: 0, .. } => "before its first step".to_string(),
         Purpose::Step { index, .. } => format!("during step {index}"),
         Purpose::Promote { after_steps } => format!("during step {after_steps}"),
+        Purpose::Attach => "before green is attached at weight 0".to_string(),
+        Purpose::Detach => "after blue's last batch".to_string(),
         Purpose::Restore | Purpose::RampBack { .. } => "during its revert".to_string(),
     }
 }
@@ -177,6 +179,13 @@ impl Executor<'_> {
         self.route_now = w.to.clone();
         match w.purpose {
             Purpose::Step { index, of, percent } => self.shifted(index, of, percent, &w.to).await,
+            Purpose::Attach | Purpose::Detach => {
+                self.out.progress(Progress::Attached {
+                    forward: &w.to,
+                    attach: w.purpose == Purpose::Attach,
+                });
+                Ok(())
+            }
             _ if self.drains_blue() => {
                 // Blue still leaves in batches: until its last batch is
                 // gone the run reverts, and so does `rollback`.

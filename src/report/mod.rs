@@ -76,6 +76,13 @@ pub enum Progress<'a> {
     Promoted {
         forward: &'a Forward,
     },
+    /// A weight-0 entry written (`attach`: a group AWS does not health-check
+    /// until a listener forwards to it) or removed (blue's, after the full
+    /// deploy's last batch); no request moved.
+    Attached {
+        forward: &'a Forward,
+        attach: bool,
+    },
     Warning(String),
     /// A rule of the run's (`ab`, `dark`) was created, or deleted as planned.
     Rule {

@@ -198,6 +198,14 @@ impl<W: Write + Send> TextReporter<W> {
                     forward.weights_text()
                 )
             }
+            Progress::Attached { forward, attach } => format!(
+                "{}: weights {} (read back; no request moved)",
+                match attach {
+                    true => "green attached at weight 0 (AWS health-checks a group only once the load balancer forwards to it)",
+                    false => "blue's weight-0 entry removed after its last batch",
+                },
+                forward.weights_text()
+            ),
             Progress::Warning(w) => format!("{} {w}", self.paint("warning:", "33")),
             Progress::Rule {
                 created,

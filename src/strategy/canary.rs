@@ -51,6 +51,15 @@ pub struct CanaryPlan {
     /// rule for a while (`--preview-header`): a dark preview.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub preview: Option<Preview>,
+    /// The route with green added at weight 0, written before green's
+    /// health is awaited when no listener or rule of the load balancer
+    /// forwards to green yet: AWS health-checks only groups in use.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attach: Option<Forward>,
+    /// The full deploy's last write when the final route is green only:
+    /// blue stays at weight 0 while its batches leave (see `with_drain`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detach: Option<Forward>,
 }
 
 /// The preview: the rule that sends requests carrying the header to green,
@@ -164,7 +173,15 @@ pub fn plan(input: &CanaryInput) -> CanaryPlan {
         abort: AbortMode::Flip,
         drain: None,
         preview: None,
+        attach: None,
+        detach: None,
     }
+}
+
+/// The route with green added at weight 0 and blue keeping all traffic:
+/// enough for AWS to health-check green, nothing for users.
+pub fn attached(original: &Forward, blue: &str, green: &str) -> Forward {
+    forward_at(original, blue, green, Tenths(0), original.stickiness)
 }
 
 impl CanaryPlan {
@@ -176,8 +193,37 @@ impl CanaryPlan {
         CanaryPlan { abort, ..self }
     }
 
+    /// Blue's targets leave in batches after the promotion. With the final
+    /// route green only, blue stays in the route at weight 0 until its last
+    /// batch is gone: a revert registers blue's batches again and waits for
+    /// their health, which AWS checks only while a listener forwards to
+    /// blue. The last write then removes it (`Purpose::Detach`).
     pub fn with_drain(self, drain: Option<BlueDrain>) -> Self {
-        CanaryPlan { drain, ..self }
+        let drains = drain.as_ref().is_some_and(|d| !d.batches.is_empty());
+        let green_only = self.promoted.weight_of(&self.blue).is_none();
+        match (drains, green_only, self.detach.is_some()) {
+            (true, true, false) => CanaryPlan {
+                drain,
+                promoted: forward_at(
+                    &self.original,
+                    &self.blue,
+                    &self.green,
+                    Tenths::FULL,
+                    self.original.stickiness,
+                ),
+                detach: Some(self.promoted.clone()),
+                ..self
+            },
+            _ => CanaryPlan { drain, ..self },
+        }
+    }
+
+    /// Attach green at weight 0 first unless a listener or rule of the load
+    /// balancer already forwards to it (`in_use`, from DescribeTargetGroups'
+    /// `LoadBalancerArns`).
+    pub fn with_attach(self, in_use: bool) -> Self {
+        let attach = (!in_use).then(|| attached(&self.original, &self.blue, &self.green));
+        CanaryPlan { attach, ..self }
     }
 
     pub fn with_preview(self, preview: Option<Preview>) -> Self {
@@ -212,6 +258,15 @@ impl CanaryPlan {
                 targets: register.to_vec(),
             });
         }
+        let mut from = self.original.clone();
+        if let Some(a) = &self.attach {
+            actions.push(Action::WriteRoute(RouteWrite {
+                from: from.clone(),
+                to: a.clone(),
+                purpose: Purpose::Attach,
+            }));
+            from = a.clone();
+        }
         actions.push(Action::AwaitHealthy {
             group: green,
             targets: register.to_vec(),
@@ -225,7 +280,7 @@ impl CanaryPlan {
             }));
             actions.push(Action::DeleteRule(p.rule.clone()));
         }
-        let (mut from, of) = (self.original.clone(), self.steps.len());
+        let of = self.steps.len();
         for (index, s) in self.steps.iter().enumerate() {
             actions.push(Action::WriteRoute(RouteWrite {
                 from: from.clone(),
@@ -251,6 +306,13 @@ impl CanaryPlan {
         }));
         if let Some(d) = &self.drain {
             actions.extend(d.actions(&self.blue, of));
+        }
+        if let Some(d) = &self.detach {
+            actions.push(Action::WriteRoute(RouteWrite {
+                from: self.promoted.clone(),
+                to: d.clone(),
+                purpose: Purpose::Detach,
+            }));
         }
         actions.push(Action::Unrecord);
         Plan {

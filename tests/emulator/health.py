@@ -7,11 +7,23 @@ through DescribeTargetHealth:
 
 * `FakeTargetGroup.health_for` -> precedence: forced state > draining (after
   DeregisterTargets, for the TG's `deregistration_delay.timeout_seconds`) >
+  `unused` / `Target.NotInUse` for a group no listener or rule forwards to >
   real health-check result > moto's default (`healthy`).
 * `FakeTargetGroup.register` / `deregister` -> track draining and reset checks.
 * `ELBv2Backend.modify_target_group` -> refuse a timeout not below the
   interval (as CreateTargetGroup does), and apply new check settings at once.
 * `ELBv2Backend.describe_target_health` -> also lists draining targets.
+
+Only groups in use are checked (ALB guide, "Target groups": "Health checks
+are performed on all targets registered to a target group that is specified
+in a listener rule for your load balancer"): a group that no listener's
+default action or rule of its load balancer forwards to, at any weight (0
+included), reads `unused`, `Target.NotInUse`, "Target group is not configured
+to receive traffic from the load balancer", whatever its targets would
+answer, instance IDs and non-loopback IPs included. Once a listener or rule
+forwards to it, its targets start over from `initial`
+(`Elb.RegistrationInProgress`); once nothing does, they are `unused` again and
+their checks are dropped.
 
 Health checks, as AWS documents them (ALB user guide, "Health checks for
 Application Load Balancer target groups"; ECS developer guide, "Optimize load
@@ -53,12 +65,14 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable
 
 from common import BACKEND_LOCK, is_loopback, iter_elbv2_backends, log
+from tg_usage import in_use, used_groups
 
 REASONS = {
     "initial": ("Elb.RegistrationInProgress", "Target registration is in progress"),
     "unhealthy": ("Target.FailedHealthChecks", "Health checks failed"),
     "draining": ("Target.DeregistrationInProgress", "Target deregistration is in progress"),
     "unused": ("Target.NotRegistered", "Target is not registered to the target group"),
+    "not_in_use": ("Target.NotInUse", "Target group is not configured to receive traffic from the load balancer"),
     "unavailable": ("Target.HealthCheckDisabled", "Health checks are disabled"),
     "healthy": (None, None),
 }
@@ -70,7 +84,7 @@ FAILURES = {
     "bad": ("Target.ResponseCodeMismatch", "Health checks failed with these codes: [{code}]"),
 }
 INITIAL_CHECKING = ("Elb.InitialHealthChecking", "Initial health checks in progress")
-VALID_STATES = set(REASONS)
+VALID_STATES = set(REASONS) - {"not_in_use"}
 NOT_ROUTABLE = {"unhealthy", "draining", "unused", "unavailable"}
 MIN_SLEEP = 0.02  # the scheduler never spins faster than this
 
@@ -246,6 +260,7 @@ class HealthManager:
         except (TypeError, ValueError):
             port_i = None
         now = time.monotonic()
+        used = in_use(tg)
         with self._lock:
             entry = self.forced.get((tg.arn, tid, port_i)) or self.forced.get((tg.arn, tid, None))
             if entry is not None:
@@ -258,6 +273,8 @@ class HealthManager:
                 drain = None
             if not registered:
                 return ("draining",) + REASONS["draining"] if drain else None
+            if not used:
+                return ("unused",) + REASONS["not_in_use"]
             if not is_loopback(tid) or not tg.health_check_enabled:
                 return None
             chk = self.checks.get((tg.arn, tid, port_i))
@@ -299,8 +316,12 @@ class HealthManager:
         jobs = []
         with BACKEND_LOCK:
             for _acct, _region, backend in self.backends():
+                used = used_groups(backend)
                 for tg in list(backend.target_groups.values()):
-                    if not tg.health_check_enabled:
+                    # AWS checks only groups a listener or rule forwards to;
+                    # dropping the others' checks makes a group attached
+                    # again start over from `initial`.
+                    if not tg.health_check_enabled or tg.arn not in used:
                         continue
                     settings = {
                         "path": tg.health_check_path or "/",
