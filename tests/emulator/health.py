@@ -65,6 +65,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable
 
 from common import BACKEND_LOCK, is_loopback, iter_elbv2_backends, log
+from propagation import PROPAGATION
 from tg_usage import in_use, used_groups
 
 REASONS = {
@@ -253,14 +254,19 @@ class HealthManager:
             desc = entry.get("description") or desc
         return state, reason, desc
 
-    def evaluate(self, tg: Any, tid: str, port: Any) -> tuple[str, str | None, str | None] | None:
-        """Emulator's view of a target's health, or None for moto's default."""
+    def evaluate(self, tg: Any, tid: str, port: Any,
+                 node: bool = False) -> tuple[str, str | None, str | None] | None:
+        """Emulator's view of a target's health, or None for moto's default.
+
+        `node=True`: as a load balancer node sees it, for routing: a node only
+        routes to a group its (propagated) config forwards to, so the API's
+        `Target.NotInUse` does not apply; a target not checked yet is `initial`."""
         try:
             port_i = int(port)
         except (TypeError, ValueError):
             port_i = None
         now = time.monotonic()
-        used = in_use(tg)
+        used = node or in_use(tg)
         with self._lock:
             entry = self.forced.get((tg.arn, tid, port_i)) or self.forced.get((tg.arn, tid, None))
             if entry is not None:
@@ -316,7 +322,7 @@ class HealthManager:
         jobs = []
         with BACKEND_LOCK:
             for _acct, _region, backend in self.backends():
-                used = used_groups(backend)
+                used = used_groups(backend) | PROPAGATION.used_groups()
                 for tg in list(backend.target_groups.values()):
                     # AWS checks only groups a listener or rule forwards to;
                     # dropping the others' checks makes a group attached

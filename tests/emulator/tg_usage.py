@@ -7,7 +7,11 @@ read `unused` / `Target.NotInUse` (TargetHealth API reference; ALB guide,
 "Target groups": "Health checks are performed on all targets registered to a
 target group that is specified in a listener rule for your load balancer").
 Computed from moto's current listeners and rules on every call, so a
-ModifyListener or DeleteRule is seen at once. Callers hold BACKEND_LOCK.
+ModifyListener or DeleteRule is seen at once by the API. The load balancer's
+nodes apply a change seconds later (propagation.py) and keep checking, and
+routing to, a group their config still forwards to: the scheduler checks the
+union of both, and the data plane reads health as a node does
+(`HealthManager.evaluate(..., node=True)`). Callers hold BACKEND_LOCK.
 """
 
 from __future__ import annotations
@@ -28,6 +32,14 @@ def used_groups(backend: Any) -> set[str]:
             for rule in list(listener._non_default_rules.values()):
                 used |= referenced_tgs(rule.actions)
     return used
+
+
+def referenced_in_view(view: dict[str, Any]) -> set[str]:
+    """The groups one propagated listener view (propagation.listener_view) forwards to."""
+    out = referenced_tgs(view.get("default") or [])
+    for rule in view.get("rules") or []:
+        out |= referenced_tgs(rule.get("actions") or [])
+    return out
 
 
 def in_use(tg: Any) -> bool:
