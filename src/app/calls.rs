@@ -231,6 +231,7 @@ fn action_calls(
                 format!("{}, tagged with the run", rule_text(r)),
             ),
         ],
+        Action::WriteRule(w) => attach::rule_write_calls(w),
         Action::DeleteRule(r) => vec![
             call(
                 "DescribeRules",
@@ -256,7 +257,7 @@ fn drains_blue(plan: &Plan) -> bool {
         .any(|a| matches!(a, Action::Deregister { group, .. } if group.arn == plan.blue))
 }
 
-fn rule_text(r: &RuleSpec) -> String {
+pub(super) fn rule_text(r: &RuleSpec) -> String {
     let when = match r.conditions.is_empty() {
         true => String::new(),
         false => format!(
@@ -283,7 +284,7 @@ fn wait_call(scope: &Scope, group: &Group, what: &str) -> PlannedCall {
     )
 }
 
-fn write_call(route: &RouteRef, f: &Forward) -> PlannedCall {
+pub(super) fn write_call(route: &RouteRef, f: &Forward) -> PlannedCall {
     let (op, read) = match route {
         RouteRef::ListenerDefault { .. } => ("ModifyListener", "DescribeListeners"),
         RouteRef::Rule { .. } => ("ModifyRule", "DescribeRules"),
@@ -307,7 +308,7 @@ fn write_calls(route: &RouteRef, plan: &Plan, w: &RouteWrite) -> Vec<PlannedCall
     let first = w.from == plan.original;
     match &w.purpose {
         Purpose::Restore | Purpose::RampBack { .. } => return vec![write_call(route, &w.to)],
-        Purpose::Attach | Purpose::Detach => return weight_zero_calls(route, w),
+        Purpose::Attach | Purpose::Detach => return attach::weight_zero_calls(route, w),
         Purpose::Step { .. } | Purpose::Promote { .. } => out.push(drift_call(
             route,
             match first {
@@ -350,28 +351,8 @@ fn write_calls(route: &RouteRef, plan: &Plan, w: &RouteWrite) -> Vec<PlannedCall
     out
 }
 
-/// The attach (green added at weight 0: AWS health-checks only a group a
-/// listener or rule forwards to) or the full deploy's detach (blue's
-/// weight-0 entry removed after its last batch): the drift check, then the
-/// write and its read-back. No share rises, so no health is read first.
-fn weight_zero_calls(route: &RouteRef, w: &RouteWrite) -> Vec<PlannedCall> {
-    let (expected, why) = match w.purpose {
-        Purpose::Attach => (
-            "the original read at preflight",
-            "attach green at weight 0 first: no listener or rule of the load balancer forwards to it, so AWS does not health-check it (its targets read unused, Target.NotInUse); no request moves",
-        ),
-        _ => (
-            "what the promotion wrote",
-            "blue's last batch is gone: its weight-0 entry leaves the route (--final-route green-only)",
-        ),
-    };
-    let mut write = write_call(route, &w.to);
-    write.detail = format!("{why}: {}", write.detail);
-    vec![drift_call(route, expected), write]
-}
-
 /// The read that stops a run whose route someone else changed.
-fn drift_call(route: &RouteRef, what: &str) -> PlannedCall {
+pub(super) fn drift_call(route: &RouteRef, what: &str) -> PlannedCall {
     let read = match route {
         RouteRef::ListenerDefault { .. } => "DescribeListeners",
         RouteRef::Rule { .. } => "DescribeRules",
@@ -422,6 +403,9 @@ fn bake_call(
     };
     Some(call("analyse", &plan.green, what))
 }
+
+#[path = "calls_attach.rs"]
+mod attach;
 
 #[cfg(test)]
 #[path = "calls_tests.rs"]

@@ -207,6 +207,7 @@ pub(super) fn planned(c: &RuleChecked, strategy: &'static str, keep: bool) -> Pl
         conditions: conditions(&c.flags.matches),
         duration: c.flags.duration,
         keep,
+        green_in_use: v.green_in_use(),
     })
 }
 

@@ -47,6 +47,9 @@ fn print_text(v: &GroupView) {
     for t in &g.targets {
         println!("  {:<28} {}", t.target.to_string(), t.state.as_str());
     }
+    if let Some(why) = &g.unused {
+        println!("unused: {why}");
+    }
     for r in &v.runs {
         let original = v
             .original_targets

@@ -87,6 +87,18 @@ pub struct RuleSpec {
     pub forward: Forward,
 }
 
+/// A new forward for a rule the run created (found by its priority, only
+/// if it carries the run's tag): `ab` and `dark` create their rule with
+/// green at weight 0 when nothing forwarded to green yet, so that AWS
+/// health-checks it while the rule's requests still reach blue, then give
+/// the rule its real forward once green is healthy.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RuleWrite {
+    /// The rule as created (its `forward` is what it must read before).
+    pub rule: RuleSpec,
+    pub to: Forward,
+}
+
 /// Hold a canary step and analyse it every interval.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct BakeSpec {
@@ -132,6 +144,7 @@ pub enum Action {
     },
     WriteRoute(RouteWrite),
     CreateRule(RuleSpec),
+    WriteRule(RuleWrite),
     DeleteRule(RuleSpec),
     Bake(BakeSpec),
     /// Remove the run record: the last action of every run and revert.
@@ -184,6 +197,9 @@ impl Action {
                 purpose: Purpose::RampBack { index: 0, of: 0 },
             })],
             Action::CreateRule(r) => vec![Action::DeleteRule(r.clone())],
+            // The rule is the run's own: the inverse of its CreateRule
+            // deletes it, whatever forward it has by then.
+            Action::WriteRule(_) => vec![],
             Action::DeleteRule(r) => vec![Action::CreateRule(r.clone())],
         }
     }

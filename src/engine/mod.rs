@@ -14,7 +14,7 @@ pub mod recorded;
 pub mod revert;
 pub mod scope;
 
-pub use action::{Action, BakeSpec, Group, Purpose, Role, RouteWrite, RuleSpec};
+pub use action::{Action, BakeSpec, Group, Purpose, Role, RouteWrite, RuleSpec, RuleWrite};
 pub use plan::Plan;
 pub use revert::AbortMode;
 pub use scope::{GroupScope, Scope};

@@ -229,6 +229,8 @@ impl Model {
             Action::DeleteRule(r) => {
                 self.rules.remove(&r.priority);
             }
+            // A rule's forward is not part of the goal: the rule goes.
+            Action::WriteRule(_) => {}
             Action::AwaitHealthy { .. } | Action::AwaitDrained { .. } | Action::Bake(_) => {}
         }
     }

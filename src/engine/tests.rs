@@ -102,6 +102,7 @@ fn kinds(cmds: &[Command]) -> Vec<&'static str> {
                 Purpose::RampBack { .. } => "ramp-back",
             },
             Command::Do(Action::CreateRule(_)) => "create-rule",
+            Command::Do(Action::WriteRule(_)) => "write-rule",
             Command::Do(Action::DeleteRule(_)) => "delete-rule",
             Command::Do(Action::Bake(_)) => "bake",
             Command::Do(Action::Unrecord) => "unrecord",

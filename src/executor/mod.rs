@@ -17,6 +17,7 @@
 pub mod apply;
 mod record;
 mod revert;
+mod rule_write;
 mod steps;
 mod targets;
 
@@ -275,6 +276,7 @@ impl<'a> Executor<'a> {
             }
             Action::WriteRoute(w) => self.write_route(w).await,
             Action::CreateRule(r) => self.create_rule(r).await,
+            Action::WriteRule(w) => self.write_rule(w).await,
             Action::DeleteRule(r) => self.delete_rule(r).await,
             Action::Bake(b) => Ok(self.bake(b).await?),
             Action::Unrecord => Ok(self.unrecord_promoted().await?),

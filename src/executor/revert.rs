@@ -136,8 +136,11 @@ impl Executor<'_> {
             Action::CreateRule(r) => budget.run(self.create_rule_now(r)).await,
             Action::DeleteRule(r) => budget.run(self.delete_rule_now(r)).await,
             Action::Unrecord => budget.run(self.unrecord()).await,
-            // Never derived: the record, waits and bakes have no inverse.
-            Action::Record | Action::AwaitDrained { .. } | Action::Bake(_) => Ok(Ok(())),
+            // Never derived: the record, waits, bakes and a rule's rewrite
+            // (the rule is deleted instead) have no inverse.
+            Action::Record | Action::AwaitDrained { .. } | Action::Bake(_) | Action::WriteRule(_) => {
+                Ok(Ok(()))
+            }
         };
         match r {
             Ok(Ok(())) => Ok(()),

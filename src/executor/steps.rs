@@ -124,7 +124,7 @@ impl Executor<'_> {
 
     /// The invariant: never give more traffic to a group with no healthy
     /// target. Groups whose share does not rise are not read.
-    async fn gate(&self, w: &RouteWrite) -> Result<(), Reason> {
+    pub(super) async fn gate(&self, w: &RouteWrite) -> Result<(), Reason> {
         for g in &w.to.groups {
             let arn = &g.target_group_arn;
             if w.to.percent_of(arn) <= w.from.percent_of(arn) {
