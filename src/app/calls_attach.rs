@@ -43,7 +43,10 @@ pub(super) fn rule_write_calls(w: &RuleWrite) -> Vec<PlannedCall> {
         call(
             "DescribeRules",
             &r.listener_arn,
-            format!("find {} and check it still forwards as created", rule_text(r)),
+            format!(
+                "find {} and check it still forwards as created",
+                rule_text(r)
+            ),
         ),
         call(
             "DescribeTags",

@@ -354,6 +354,10 @@ impl From<Reason> for Fail {
 mod tests;
 
 #[cfg(test)]
+#[path = "attach_tests.rs"]
+mod attach_tests;
+
+#[cfg(test)]
 mod race_tests;
 
 #[cfg(test)]

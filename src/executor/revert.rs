@@ -138,9 +138,10 @@ impl Executor<'_> {
             Action::Unrecord => budget.run(self.unrecord()).await,
             // Never derived: the record, waits, bakes and a rule's rewrite
             // (the rule is deleted instead) have no inverse.
-            Action::Record | Action::AwaitDrained { .. } | Action::Bake(_) | Action::WriteRule(_) => {
-                Ok(Ok(()))
-            }
+            Action::Record
+            | Action::AwaitDrained { .. }
+            | Action::Bake(_)
+            | Action::WriteRule(_) => Ok(Ok(())),
         };
         match r {
             Ok(Ok(())) => Ok(()),

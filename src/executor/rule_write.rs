@@ -25,9 +25,11 @@ impl Executor<'_> {
         };
         let route = RouteRef::new(&r.listener_arn, Some(&arn));
         let lb = self.src.lb.clone();
-        let live = apply::retry(self.cfg.apply.write_attempts, self.cfg.apply.backoff, || {
-            lb.read_route(&route)
-        })
+        let live = apply::retry(
+            self.cfg.apply.write_attempts,
+            self.cfg.apply.backoff,
+            || lb.read_route(&route),
+        )
         .await
         .map_err(|e| Reason::Error(e.to_string()))?;
         if !matches!(&live, RouteAction::Forward(f) if f.same_routing(&r.forward)) {

@@ -88,8 +88,16 @@ fn a_green_nothing_forwards_to_is_put_in_use_by_its_rule_at_weight_zero_first() 
         let Action::CreateRule(r) = &p.actions[1] else {
             panic!("{:?}", p.actions)
         };
-        assert_eq!(r.forward.weight_of("green"), Some(0), "no request to green yet");
-        assert_eq!(r.forward.percent_of("blue"), 100.0, "the segment stays on blue");
+        assert_eq!(
+            r.forward.weight_of("green"),
+            Some(0),
+            "no request to green yet"
+        );
+        assert_eq!(
+            r.forward.percent_of("blue"),
+            100.0,
+            "the segment stays on blue"
+        );
         let Action::WriteRule(w) = &p.actions[3] else {
             panic!("{:?}", p.actions)
         };
@@ -98,9 +106,15 @@ fn a_green_nothing_forwards_to_is_put_in_use_by_its_rule_at_weight_zero_first() 
         // A failure anywhere after the create deletes the rule, weight-0
         // entry and all; the route is never written.
         for at in 1..5 {
-            let revert: Vec<String> =
-                derive(&p.actions[..=at], AbortMode::Flip).iter().map(kind).collect();
-            assert_eq!(revert, vec!["delete-rule 7", "unrecord"], "{strategy} at {at}");
+            let revert: Vec<String> = derive(&p.actions[..=at], AbortMode::Flip)
+                .iter()
+                .map(kind)
+                .collect();
+            assert_eq!(
+                revert,
+                vec!["delete-rule 7", "unrecord"],
+                "{strategy} at {at}"
+            );
         }
     }
 }
