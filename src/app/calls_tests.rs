@@ -168,7 +168,11 @@ fn the_dry_run_shows_the_attach_write_before_the_health_wait_and_its_undoing() {
     assert!(attach.contains("green=0"), "{attach}");
     let r = revert_calls(&route, &p, &an);
     assert_eq!(ops(&r), ["ModifyListener", "RemoveTags"]);
-    assert!(r[0].detail.starts_with("forward to blue"), "{}", r[0].detail);
+    assert!(
+        r[0].detail.starts_with("forward to blue"),
+        "{}",
+        r[0].detail
+    );
 }
 
 #[test]

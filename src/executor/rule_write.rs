@@ -56,7 +56,7 @@ impl Executor<'_> {
             forward: w.to.clone(),
             ..r.clone()
         };
-        self.rule_progress(true, &now);
+        self.rule_progress("rewritten", &now);
         Ok(())
     }
 }

@@ -195,7 +195,7 @@ impl Executor<'_> {
         if r.forward.percent_of(&self.plan.green) > 0.0 {
             self.rule_started();
         }
-        self.rule_progress(true, r);
+        self.rule_progress("created", r);
         Ok(())
     }
 
@@ -208,10 +208,10 @@ impl Executor<'_> {
         self.report.record_step(crate::plan::Tenths::FULL, 0, 0, at);
     }
 
-    pub(super) fn rule_progress(&mut self, created: bool, r: &RuleSpec) {
+    pub(super) fn rule_progress(&mut self, verb: &'static str, r: &RuleSpec) {
         let matches = crate::strategy::rules_render::match_line(&r.conditions);
         self.out.progress(Progress::Rule {
-            created,
+            verb,
             priority: r.priority,
             matches: &matches,
             forward: &r.forward,
@@ -253,7 +253,7 @@ impl Executor<'_> {
         self.delete_rule_arn(&arn)
             .await
             .map_err(|e| Fail::After(Reason::Error(e)))?;
-        self.rule_progress(false, r);
+        self.rule_progress("deleted", r);
         Ok(())
     }
 

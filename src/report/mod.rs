@@ -84,9 +84,11 @@ pub enum Progress<'a> {
         attach: bool,
     },
     Warning(String),
-    /// A rule of the run's (`ab`, `dark`) was created, or deleted as planned.
+    /// A rule of the run's (`ab`, `dark`) was `created`, `rewritten` (to
+    /// its real forward, after it put a fresh green in use at weight 0) or
+    /// `deleted` as planned.
     Rule {
-        created: bool,
+        verb: &'static str,
         priority: u32,
         /// The rule's conditions in `--match` form.
         matches: &'a str,

@@ -208,13 +208,12 @@ impl<W: Write + Send> TextReporter<W> {
             ),
             Progress::Warning(w) => format!("{} {w}", self.paint("warning:", "33")),
             Progress::Rule {
-                created,
+                verb,
                 priority,
                 matches,
                 forward,
             } => format!(
-                "rule {} at priority {priority}: {matches} -> {}",
-                if created { "created" } else { "deleted" },
+                "rule {verb} at priority {priority}: {matches} -> {}",
                 forward.weights_text()
             ),
             Progress::Tick { .. } => return None,

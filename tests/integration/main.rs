@@ -10,6 +10,7 @@ mod canary;
 mod cloudwatch_timing;
 mod dark;
 mod faults;
+mod first_deploy;
 mod full_deploy;
 mod github;
 mod preflight;
