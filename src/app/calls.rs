@@ -128,7 +128,11 @@ fn calls_from(
             }
             _ => action_calls(scope, plan, a, &now, an),
         };
-        if *a == Action::Unrecord && promotes && drains_blue(plan) {
+        let detach = a
+            .route_write()
+            .is_some_and(|w| w.purpose == Purpose::Detach);
+        let last = detach || (*a == Action::Unrecord && !has_detach(actions));
+        if last && promotes && drains_blue(plan) {
             let why = "step promoted: blue's last batch is gone; from here `rollback` leaves the route alone";
             calls.insert(0, call("AddTags", scope.owner_arn(), why.into()));
         }
@@ -248,6 +252,11 @@ fn action_calls(
         Action::Bake(b) => bake_call(scope, plan, b, an, false).into_iter().collect(),
         Action::Unrecord => vec![call("RemoveTags", owner, "remove the run record".into())],
     }
+}
+
+/// Whether `actions` end the full deploy by taking blue's weight-0 entry out.
+fn has_detach(actions: &[Action]) -> bool {
+    (actions.iter().filter_map(Action::route_write)).any(|w| w.purpose == Purpose::Detach)
 }
 
 /// Whether the plan deregisters blue (`--deregister-blue`).

@@ -7,7 +7,9 @@
 use super::tests::{config, run_on, Rig, GREEN_DIM};
 use super::*;
 use crate::alb::fake::*;
-use crate::alb::{Condition, Forward, HealthState, LoadBalancerPort, RouteAction, RouteRef};
+use crate::alb::{
+    Condition, Forward, HealthState, LoadBalancerPort, RouteAction, RouteRef, Target,
+};
 use crate::engine::Action;
 use crate::provider::fake::FakeTraffic;
 use std::sync::Arc;
@@ -200,5 +202,90 @@ async fn a_fresh_green_that_fails_under_its_rule_leaves_no_rule_and_the_route_un
     assert_eq!(
         r.lb.route(&route()),
         RouteAction::Forward(Forward::single(DEMO_BLUE))
+    );
+}
+
+const BLUE_IDS: [&str; 4] = ["10.0.0.1", "10.0.0.11", "10.0.0.12", "10.0.0.13"];
+
+/// A full deploy (`--deregister-blue 50%`) with `--final-route green-only`
+/// on the usual rig (green in use), four healthy blue targets.
+fn green_only_full_deploy() -> (Rig, super::tests::TestRun) {
+    use crate::strategy::canary::{plan, CanaryInput, FinalRoute};
+    use crate::strategy::drain_blue::{batches, BatchSize, BlueDrain};
+    let r = super::tests::rig();
+    for id in BLUE_IDS {
+        r.lb.set_health(DEMO_BLUE, id, HealthState::Healthy);
+    }
+    let mut cfg = config("100", vec![]);
+    let steps = crate::plan::parse_steps("100").unwrap();
+    let original = Forward::single(DEMO_BLUE);
+    let targets: Vec<Target> = (BLUE_IDS.iter())
+        .map(|id| crate::alb::state_tags::parse_target(id))
+        .collect();
+    cfg.plan = plan(&CanaryInput {
+        original: &original,
+        blue: DEMO_BLUE,
+        green: DEMO_GREEN,
+        steps: &steps,
+        default_bake: Duration::from_secs(60),
+        stickiness: None,
+        final_route: FinalRoute::GreenOnly,
+    })
+    .with_drain(Some(BlueDrain {
+        batches: batches(&targets, BatchSize::Percent(50)),
+        settle: Duration::from_secs(15),
+        check: Duration::from_secs(30),
+    }));
+    (r, cfg)
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_green_only_full_deploy_takes_blue_out_of_the_route_after_its_last_batch() {
+    let (r, cfg) = green_only_full_deploy();
+    let report = run_on(&r, r.lb.clone(), cfg).await;
+    assert_eq!(report.result, "promoted", "{report:?}");
+    assert_eq!(
+        r.lb.route(&route()),
+        RouteAction::Forward(Forward::single(DEMO_GREEN))
+    );
+    assert!(r.lb.targets_of(DEMO_BLUE).is_empty(), "blue drained");
+    assert!(r.lb.tags_of(DEMO_LISTENER).is_empty(), "record removed");
+    let ops: Vec<&str> = r.lb.mutating_calls().iter().map(|c| c.op).collect();
+    assert_eq!(
+        ops[ops.len() - 4..],
+        [
+            "DeregisterTargets",
+            "AddTags",
+            "ModifyListener",
+            "RemoveTags"
+        ],
+        "the last batch, promoted marked, blue's weight-0 entry out, the record: {ops:?}"
+    );
+}
+
+/// Blue is still in the route (at weight 0) while its batches leave, so
+/// the targets a revert registers again are health-checked and the route
+/// goes back; with blue out of the route they would read `unused` forever.
+#[tokio::test(start_paused = true)]
+async fn a_failure_during_a_green_only_full_deploy_brings_blue_back_healthy() {
+    let (r, cfg) = green_only_full_deploy();
+    let (lb, traffic) = (r.lb.clone(), r.traffic.clone());
+    tokio::spawn(async move {
+        while !(lb.calls().iter()).any(|c| c.op == "DeregisterTargets") {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        traffic.set(GREEN_DIM, 100.0, 50.0);
+    });
+    let report = run_on(&r, r.lb.clone(), cfg).await;
+    assert_eq!(report.result, "reverted", "{report:?}");
+    assert_eq!(
+        r.lb.route(&route()),
+        RouteAction::Forward(Forward::single(DEMO_BLUE))
+    );
+    let blue = r.lb.target_health(DEMO_BLUE).await.unwrap();
+    assert_eq!(blue.len(), 4, "every target back");
+    assert!(
+        blue.iter().all(|h| h.state == HealthState::Healthy),
+        "{blue:?}"
     );
 }

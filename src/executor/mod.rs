@@ -15,6 +15,7 @@
 //! read-back.
 
 pub mod apply;
+mod detach;
 mod record;
 mod revert;
 mod rule_write;

@@ -148,6 +148,9 @@ impl Executor<'_> {
     /// A step or the promotion: cancel and drift checks, the health gate,
     /// the marks around the write, the write and its read-back.
     pub(super) async fn write_route(&mut self, w: &RouteWrite) -> Result<(), Fail> {
+        if w.purpose == Purpose::Detach {
+            return Ok(self.detach(w).await);
+        }
         self.checkpoint()?;
         self.ensure_unchanged(&w.from, &when(&w.purpose)).await?;
         self.gate(w).await?;
@@ -179,10 +182,10 @@ impl Executor<'_> {
         self.route_now = w.to.clone();
         match w.purpose {
             Purpose::Step { index, of, percent } => self.shifted(index, of, percent, &w.to).await,
-            Purpose::Attach | Purpose::Detach => {
+            Purpose::Attach => {
                 self.out.progress(Progress::Attached {
                     forward: &w.to,
-                    attach: w.purpose == Purpose::Attach,
+                    attach: true,
                 });
                 Ok(())
             }
@@ -348,7 +351,7 @@ impl Executor<'_> {
     /// the original read at preflight before the first): someone else
     /// changing it (also while a group's health was awaited) stops the run
     /// rather than being silently overwritten.
-    async fn ensure_unchanged(&self, want: &Forward, when: &str) -> Result<(), Reason> {
+    pub(super) async fn ensure_unchanged(&self, want: &Forward, when: &str) -> Result<(), Reason> {
         let route = self.route()?;
         match self
             .unless_cancelled(self.src.lb.read_route(&route))
