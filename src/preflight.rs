@@ -75,7 +75,10 @@ impl Validated {
     /// (`Target.NotInUse`) and the run attaches green at weight 0 first.
     pub fn green_in_use(&self) -> bool {
         self.original.weight_of(&self.green.arn).is_some()
-            || (self.green.load_balancer_arns.iter()).any(|a| *a == self.load_balancer_arn)
+            || self
+                .green
+                .load_balancer_arns
+                .contains(&self.load_balancer_arn)
     }
 }
 

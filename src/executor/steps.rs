@@ -149,7 +149,8 @@ impl Executor<'_> {
     /// the marks around the write, the write and its read-back.
     pub(super) async fn write_route(&mut self, w: &RouteWrite) -> Result<(), Fail> {
         if w.purpose == Purpose::Detach {
-            return Ok(self.detach(w).await);
+            self.detach(w).await;
+            return Ok(());
         }
         self.checkpoint()?;
         self.ensure_unchanged(&w.from, &when(&w.purpose)).await?;

@@ -146,7 +146,7 @@ fn a_revert_anywhere_after_the_attach_writes_the_original_route_back_exactly() {
             let last = revert
                 .iter()
                 .filter_map(Action::route_write)
-                .last()
+                .next_back()
                 .unwrap();
             assert_eq!(
                 last.to,
