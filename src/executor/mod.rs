@@ -3,16 +3,18 @@
 //! executor for every strategy; the invariants live here, not in planners:
 //! a cancel is checked before every write, the route is checked for drift
 //! before every route write, no group gets more traffic while it has no
-//! healthy target, and the last healthy target of a group that serves
+//! healthy target (weight 0 is allowed: that is how a group nothing
+//! forwarded to is attached so that AWS health-checks it), and the last healthy target of a group that serves
 //! traffic is never deregistered. The only module with cancellation
 //! points: waits and reads are abandoned on a cancel, a write in flight
 //! always completes, and the revert runs outside the cancel under a budget
 //! counted from the signal.
 //!
 //! `record` writes the run record and the heartbeat; `steps` route writes,
-//! health waits and bakes; `targets` registrations and rules; `revert` the
-//! revert actions with their budgets; `apply` a route write and its
-//! read-back.
+//! health waits and bakes; `targets` registrations and rules; `rule_write`
+//! the rewrite of a rule the run created at weight 0; `detach` the full
+//! deploy's last write (blue's weight-0 entry out); `revert` the revert
+//! actions with their budgets; `apply` a route write and its read-back.
 
 pub mod apply;
 mod detach;
