@@ -1,8 +1,9 @@
 //! alb-rollout: progressive delivery behind an AWS Application Load Balancer.
 //!
 //! Map of the crate (decide purely, apply through ports, read the state back):
-//! - `cli`, `settings`, `plan`, `aws_env`: flags, validated settings, pure
-//!   parsing of steps and durations, the AWS configuration.
+//! - `cli`, `settings`, `plan`, `target_arg`, `aws_env`: flags, validated
+//!   settings, pure parsing of steps, durations and targets, the AWS
+//!   configuration.
 //! - `preflight`: pure validation of the request against live state.
 //! - `strategy`: pure planners; a run is a plan of actions (`strategy::canary`,
 //!   `strategy::drain_blue` for the full deploy's batches after it,
@@ -42,3 +43,4 @@ pub mod report;
 pub mod settings;
 pub mod signal;
 pub mod strategy;
+pub mod target_arg;

@@ -94,13 +94,26 @@ pub mod seconds {
     }
 }
 
+/// The longest duration any flag takes: 7 days. Deadlines are computed as
+/// `Instant + Duration`, which panics past what the clock can hold (about
+/// 2^63 ns on Linux); a week is far inside it, and longer than any CI job
+/// or hold a rollout needs (GitHub-hosted jobs stop after 6 hours).
+pub const MAX_DURATION: Duration = Duration::from_secs(7 * 24 * 3600);
+
 pub fn parse_duration(flag: &str, s: &str) -> Result<Duration, String> {
     let t = s.trim();
-    if let Ok(secs) = t.parse::<u64>() {
-        return Ok(Duration::from_secs(secs));
+    let d = match t.parse::<u64>() {
+        Ok(secs) => Duration::from_secs(secs),
+        Err(_) => humantime::parse_duration(t).map_err(|e| {
+            format!("{flag}: {s:?} is not a duration ({e}); use e.g. 30s, 5m, 1h30m")
+        })?,
+    };
+    if d > MAX_DURATION {
+        return Err(format!(
+            "{flag}: {s:?} is longer than the 7 days (7d, 168h) any duration may be"
+        ));
     }
-    humantime::parse_duration(t)
-        .map_err(|e| format!("{flag}: {s:?} is not a duration ({e}); use e.g. 30s, 5m, 1h30m"))
+    Ok(d)
 }
 
 /// `5:2m,25:5m,50,100`: percents rising strictly, ending at 100.
@@ -308,5 +321,18 @@ mod tests {
         assert!(parse_duration("--interval", "soon")
             .unwrap_err()
             .starts_with("--interval"));
+    }
+
+    #[test]
+    fn durations_no_clock_can_hold_are_refused_naming_the_flag() {
+        for huge in ["18446744073709551615", "8d", "604801", "200000h"] {
+            let e = parse_duration("--revert-timeout", huge).expect_err(huge);
+            assert!(e.starts_with("--revert-timeout: "), "{huge}: {e}");
+            assert!(e.contains("7 days"), "{huge}: {e}");
+        }
+        assert_eq!(parse_duration("--bake", "7d").unwrap(), MAX_DURATION);
+        assert_eq!(parse_duration("--bake", "604800").unwrap(), MAX_DURATION);
+        let steps = parse_steps("10:8d,100").unwrap_err();
+        assert!(steps[0].contains("7 days"), "{steps:?}");
     }
 }

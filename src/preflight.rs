@@ -95,6 +95,56 @@ fn lookup_error(flag: &str, value: &str, e: &AlbError) -> InputError {
     InputError::new(format!("{flag} {value}"), msg)
 }
 
+/// The load balancer's type: as DescribeLoadBalancers says, or else as its
+/// ARN says (`loadbalancer/app/`, `/net/`, `/gwy/`).
+fn lb_type(live: &LiveState, listener: &Listener) -> Option<String> {
+    let from_arn = || {
+        let arn = &listener.load_balancer_arn;
+        [
+            ("/app/", "application"),
+            ("/net/", "network"),
+            ("/gwy/", "gateway"),
+        ]
+        .into_iter()
+        .find(|(part, _)| arn.contains(&format!(":loadbalancer{part}")))
+        .map(|(_, t)| t.to_string())
+    };
+    (live.load_balancer.as_ref())
+        .and_then(|lb| lb.lb_type.clone())
+        .or_else(from_arn)
+}
+
+/// Only an Application Load Balancer has weighted forwards, rules and the
+/// metrics alb-rollout judges: an NLB's or GWLB's listener is refused
+/// before anything else is said about its route.
+fn check_application(
+    req: &Request,
+    live: &LiveState,
+    listener: &Listener,
+    errors: &mut Vec<InputError>,
+) -> bool {
+    let kind = match lb_type(live, listener) {
+        Some(t) if t != "application" => t,
+        _ => return true,
+    };
+    let what = match kind.as_str() {
+        "network" => "a Network Load Balancer",
+        "gateway" => "a Gateway Load Balancer",
+        _ => "a load balancer that is not an Application Load Balancer",
+    };
+    let name = (live.load_balancer.as_ref())
+        .map(|lb| format!(" ({})", lb.name))
+        .unwrap_or_default();
+    errors.push(InputError::new(
+        format!("--listener {}", req.listener_arn),
+        format!(
+            "belongs to {what}{name}, type {kind}; alb-rollout needs a listener of an \
+             Application Load Balancer (type application)"
+        ),
+    ));
+    false
+}
+
 /// Check the route the run will change: rule membership, forward type, blue.
 fn check_route(
     req: &Request,
@@ -276,6 +326,7 @@ pub fn validate(req: &Request, live: &LiveState) -> Result<Validated, Vec<InputE
     let route = listener
         .as_ref()
         .ok()
+        .filter(|l| check_application(req, live, l, &mut errors))
         .and_then(|l| check_route(req, live, l, &mut errors).map(|r| (*l, r)));
     if let (Some((l, (route, original))), Ok(blue), Ok(green)) = (&route, &blue, &green) {
         check_blue(req, route, original, blue, &mut errors);

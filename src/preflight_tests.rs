@@ -266,3 +266,35 @@ fn rerunning_after_a_promotion_points_at_the_serving_group() {
         "the swapped roles are the next release"
     );
 }
+
+#[test]
+fn a_network_load_balancers_listener_is_refused_naming_its_type() {
+    let mut l = live(weighted(&[(BLUE, 1)]));
+    l.load_balancer = Some(LoadBalancer {
+        arn: LB.into(),
+        name: "tcp-front".into(),
+        vpc_id: Some("vpc-1".into()),
+        lb_type: Some("network".into()),
+    });
+    let e = errors(&l, &req());
+    assert_eq!(e.len(), 1, "{e:?}");
+    assert_eq!(e[0].culprit, format!("--listener {L}"));
+    assert!(
+        e[0].message.contains("Network Load Balancer (tcp-front)")
+            && e[0].message.contains("Application Load Balancer"),
+        "{}",
+        e[0].message
+    );
+}
+
+#[test]
+fn a_gateway_load_balancer_is_told_by_its_arn_when_it_cannot_be_described() {
+    let mut l = live(weighted(&[(BLUE, 1)]));
+    if let Ok(listener) = &mut l.listener {
+        listener.load_balancer_arn =
+            "arn:aws:elasticloadbalancing:us-east-1:1:loadbalancer/gwy/inspect/9".into();
+    }
+    let e = errors(&l, &req());
+    assert_eq!(e.len(), 1, "{e:?}");
+    assert!(e[0].message.contains("Gateway Load Balancer"), "{e:?}");
+}

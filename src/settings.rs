@@ -185,10 +185,19 @@ pub fn resolve(a: &AnalysisArgs, f: FileSettings) -> Result<Analysis, Vec<InputE
         m.no_data_timeout.clone(),
         "10m",
     );
-    for (flag, d) in [("--interval", interval), ("--metric-period", metric_period)] {
-        if d.is_zero() {
-            errors.push(InputError::new(flag, "must be longer than 0s"));
-        }
+    if interval < Duration::from_secs(1) {
+        // Every interval reads DescribeTargetHealth and GetMetricData: a
+        // shorter one only spends the API's rate limits.
+        errors.push(InputError::new(
+            "--interval",
+            format!(
+                "must be at least 1s, not {}",
+                humantime::format_duration(interval)
+            ),
+        ));
+    }
+    if metric_period.is_zero() {
+        errors.push(InputError::new("--metric-period", "must be longer than 0s"));
     }
     if !metric_period.as_secs().is_multiple_of(60) || metric_period.subsec_nanos() != 0 {
         errors.push(InputError::new(

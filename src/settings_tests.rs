@@ -129,3 +129,37 @@ fn debug_output_masks_urls() {
 fn unknown_file_keys_are_refused() {
     assert!(toml::from_str::<FileSettings>("intervall = \"10s\"").is_err());
 }
+
+#[test]
+fn an_interval_under_one_second_is_refused() {
+    for short in ["0", "0s", "500ms", "999ms"] {
+        let a = AnalysisArgs {
+            interval: Some(short.into()),
+            ..Default::default()
+        };
+        let errs = resolve(&a, FileSettings::default()).expect_err(short);
+        assert_eq!(errs.len(), 1, "{short}: {errs:?}");
+        assert_eq!(errs[0].culprit, "--interval");
+        assert!(errs[0].message.contains("at least 1s"), "{errs:?}");
+    }
+    let a = AnalysisArgs {
+        interval: Some("1s".into()),
+        ..Default::default()
+    };
+    assert_eq!(
+        resolve(&a, FileSettings::default()).unwrap().interval,
+        Duration::from_secs(1)
+    );
+}
+
+#[test]
+fn an_interval_longer_than_a_week_is_refused() {
+    let a = AnalysisArgs {
+        interval: Some("18446744073709551615".into()),
+        no_data_timeout: Some("30d".into()),
+        ..Default::default()
+    };
+    let errs = resolve(&a, FileSettings::default()).unwrap_err();
+    let culprits: Vec<&str> = errs.iter().map(|e| e.culprit.as_str()).collect();
+    assert_eq!(culprits, vec!["--interval", "--no-data-timeout"]);
+}

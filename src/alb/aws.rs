@@ -3,6 +3,7 @@
 //! replaces only the forward in it (see `route_sdk::splice_forward`). Retries for throttling and 5xx live in the SDK's retry
 //! policy (configured in `aws_env`), so one port call is one logical request.
 
+pub use super::error_codes::kind_for_code;
 use super::model::*;
 use super::port::{AlbError, AlbErrorKind, AlbResult, LoadBalancerPort};
 use super::translate::*;
@@ -55,41 +56,6 @@ impl AwsLoadBalancer {
                     .ok_or_else(|| AlbError::not_found(op, rule_arn, "no such rule"))
             }
         }
-    }
-}
-
-/// Map an ELBv2 error code to the port's error kind.
-pub fn kind_for_code(code: Option<&str>) -> AlbErrorKind {
-    match code.unwrap_or("") {
-        c if c.ends_with("NotFound") => AlbErrorKind::NotFound,
-        "ValidationError"
-        | "InvalidConfigurationRequest"
-        | "PriorityInUse"
-        | "TooManyTargetGroups"
-        | "TooManyRules"
-        | "TooManyTargets"
-        | "TooManyTags"
-        | "DuplicateTagKeys"
-        | "InvalidTarget"
-        | "IncompatibleProtocols"
-        | "TargetGroupAssociationLimit"
-        | "TooManyActions"
-        | "InvalidLoadBalancerAction"
-        | "TooManyUniqueTargetGroupsPerLoadBalancer"
-        | "ResourceInUse" => AlbErrorKind::Invalid,
-        "AccessDenied"
-        | "AccessDeniedException"
-        | "UnauthorizedOperation"
-        | "InvalidClientTokenId"
-        | "SignatureDoesNotMatch"
-        | "ExpiredToken" => AlbErrorKind::AccessDenied,
-        "Throttling"
-        | "ThrottlingException"
-        | "RequestLimitExceeded"
-        | "ServiceUnavailable"
-        | "InternalFailure"
-        | "InternalError" => AlbErrorKind::Transient,
-        _ => AlbErrorKind::Other,
     }
 }
 
@@ -382,29 +348,5 @@ impl LoadBalancerPort for AwsLoadBalancer {
             .await
             .map(|_| ())
             .map_err(|e| map_err("RemoveTags", Some(arn), e))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn error_codes_map_to_kinds() {
-        assert_eq!(
-            kind_for_code(Some("ListenerNotFound")),
-            AlbErrorKind::NotFound
-        );
-        assert_eq!(
-            kind_for_code(Some("TargetGroupNotFound")),
-            AlbErrorKind::NotFound
-        );
-        assert_eq!(kind_for_code(Some("Throttling")), AlbErrorKind::Transient);
-        assert_eq!(kind_for_code(Some("PriorityInUse")), AlbErrorKind::Invalid);
-        assert_eq!(
-            kind_for_code(Some("AccessDenied")),
-            AlbErrorKind::AccessDenied
-        );
-        assert_eq!(kind_for_code(None), AlbErrorKind::Other);
     }
 }

@@ -7,9 +7,11 @@
 //! implementation with a call log, fault injection and lag for component tests,
 //! `state_tags` the compact encoding of a run record into ELBv2 tags, and
 //! `target_codec` the exact, compact record of a target group's targets,
-//! `group_record` the record of a run inside one group (`rolling`).
+//! `group_record` the record of a run inside one group (`rolling`), and
+//! `error_codes` which ELBv2 errors a retry can cure.
 
 pub mod aws;
+pub mod error_codes;
 pub mod fake;
 pub mod group_record;
 pub mod heartbeat;

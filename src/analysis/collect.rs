@@ -1,15 +1,24 @@
 //! Gathering one analysis sample: green's target health, green's and blue's
 //! traffic, the optional probe and Prometheus query, all concurrently. Only
 //! reads; a provider failure is kept in the sample for the judge to weigh,
-//! and CloudWatch's lag becomes "waiting", never "no data".
+//! and CloudWatch's lag becomes "waiting", never "no data". Every new
+//! CloudWatch minute is judged (`analysis::minutes`), so one interval may
+//! give several samples.
 
 use super::judge::Sample;
+use super::minutes::{next_batches, Judged};
 use crate::alb::{HealthCounts, LoadBalancerPort};
 use crate::provider::{
     Arrival, MetricTarget, Probe, ScalarSource, TrafficQuery, TrafficSource, TrafficStats,
 };
 use std::sync::Arc;
 use std::time::SystemTime;
+
+/// How long after a transient read failure (throttling, a 5xx) the read is
+/// tried once more, inside the same interval (which is at least 1 s): one
+/// throttled call must not become "no data", which reverts a good green
+/// with the defaults. A second failure is kept for the judge.
+pub const RETRY_AFTER: std::time::Duration = std::time::Duration::from_millis(500);
 
 #[derive(Clone)]
 pub struct Sources {
@@ -31,19 +40,28 @@ pub struct Subjects {
 }
 
 /// Which traffic a judgement reads: CloudWatch minutes that began at or
-/// after `since` (the step's shift) and are newer than `after` (the minute
-/// the previous judgement of this step read).
+/// after `since` (the step's shift) and that `judged` has not judged yet.
 #[derive(Debug, Clone, Copy)]
-pub struct Window {
+pub struct Window<'a> {
     pub since: SystemTime,
-    pub after: Option<i64>,
+    pub judged: &'a Judged,
 }
 
-pub async fn collect(src: &Sources, subj: &Subjects, w: Window) -> Sample {
+/// One interval's samples: the first carries target health, the probe and
+/// Prometheus with the oldest batch of new CloudWatch minutes (or the
+/// reason none is judged yet); each further batch is a sample of its own,
+/// so every minute is judged once and on its own merits.
+pub async fn collect(src: &Sources, subj: &Subjects, w: Window<'_>) -> Vec<Sample> {
     let health = async {
-        src.lb
-            .target_health(&subj.green_arn)
-            .await
+        let read = || src.lb.target_health(&subj.green_arn);
+        let first = match read().await {
+            Err(e) if e.is_retryable() => {
+                tokio::time::sleep(RETRY_AFTER).await;
+                read().await
+            }
+            r => r,
+        };
+        first
             .map(|h| HealthCounts::of(&h))
             .map_err(|e| e.to_string())
     };
@@ -54,12 +72,18 @@ pub async fn collect(src: &Sources, subj: &Subjects, w: Window) -> Sample {
                 let q = TrafficQuery {
                     since: w.since,
                     minutes: src.judge_minutes,
-                    after: w.after,
+                    after: None,
                 };
                 let groups: Vec<MetricTarget> = std::iter::once(subj.green.clone())
                     .chain(subj.blue.clone())
                     .collect();
-                Some(t.traffic(&groups, q).await)
+                Some(match t.traffic(&groups, q).await {
+                    Err(e) if e.transient => {
+                        tokio::time::sleep(RETRY_AFTER).await;
+                        t.traffic(&groups, q).await
+                    }
+                    r => r,
+                })
             }
             None => None,
         }
@@ -78,30 +102,59 @@ pub async fn collect(src: &Sources, subj: &Subjects, w: Window) -> Sample {
     };
     let (h, t, p, q) = tokio::join!(health, traffic, probe, prometheus);
     let single = subj.blue.is_none();
-    let mut sample = Sample {
+    let first = Sample {
         green_health: Some(h),
         single,
         probe: p,
         prometheus: q,
         ..Sample::default()
     };
-    match t {
-        None => {}
+    with_traffic(first, t, w.judged, src.judge_minutes)
+}
+
+fn with_traffic(
+    mut first: Sample,
+    t: Option<Result<Arrival, crate::provider::ProviderError>>,
+    judged: &Judged,
+    per: u32,
+) -> Vec<Sample> {
+    let single = first.single;
+    let arrived = match t {
+        None => return vec![first],
         Some(Err(e)) => {
-            sample.green = Some(Err(e.to_string()));
-            sample.blue = (!single).then(|| Err(e.to_string()));
+            first.green = Some(Err(e.to_string()));
+            first.blue = (!single).then(|| Err(e.to_string()));
+            return vec![first];
         }
         Some(Ok(Arrival::Waiting { lag_seconds })) => {
-            sample.metrics_waiting = Some(Arrival::waiting_text(lag_seconds));
+            first.metrics_waiting = Some(Arrival::waiting_text(lag_seconds));
+            return vec![first];
         }
-        Some(Ok(Arrival::Arrived(a))) => {
-            let pick = |i: usize| Ok(a.stats.get(i).copied().filter(has_datapoint));
-            sample.green = Some(pick(0));
-            sample.blue = (!single).then(|| pick(1));
-            sample.judged_minute = Some(a.newest);
-        }
+        Some(Ok(Arrival::Arrived(a))) => a,
+    };
+    let targets = if single { 1 } else { 2 };
+    let batches = next_batches(&arrived.each, judged, per, targets);
+    if batches.is_empty() {
+        first.metrics_waiting = Some(Arrival::waiting_text(Some(arrived.lag_seconds)));
+        return vec![first];
     }
-    sample
+    let mut out = Vec::with_capacity(batches.len());
+    for (i, b) in batches.into_iter().enumerate() {
+        let mut s = match i {
+            0 => first.clone(),
+            _ => Sample {
+                single,
+                ..Sample::default()
+            },
+        };
+        let pick = |i: usize| Ok(b.stats.get(i).copied().filter(has_datapoint));
+        s.green = Some(pick(0));
+        s.blue = (!single).then(|| pick(1));
+        s.judged_minute = b.minutes.last().copied();
+        s.judged_minutes = b.minutes;
+        out.push(s);
+    }
+    out
 }
 
 /// Zero requests in ingested minutes is a real zero, kept as "no requests"

@@ -57,6 +57,9 @@ pub struct Sample {
     /// Start (Unix seconds) of the newest CloudWatch minute judged.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub judged_minute: Option<i64>,
+    /// Every CloudWatch minute this sample judges (`analysis::minutes`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub judged_minutes: Vec<i64>,
     /// One group judged alone (`rolling`): no blue, and messages name "the
     /// group" rather than green.
     #[serde(skip)]
@@ -143,8 +146,14 @@ fn judge_health(h: &Result<HealthCounts, String>, t: &Thresholds, who: &str) -> 
 }
 
 fn traffic_line(name: &str, s: &TrafficStats) -> String {
+    let unreachable = match s.connection_errors {
+        n if n > 0.0 => {
+            format!(" ({n} of them 502s from the load balancer: TargetConnectionErrorCount)")
+        }
+        _ => String::new(),
+    };
     format!(
-        "{name} {} of {} requests",
+        "{name} {} of {} requests{unreachable}",
         pct(s.error_rate().unwrap_or(0.0)),
         s.requests
     )

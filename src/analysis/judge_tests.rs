@@ -6,6 +6,7 @@ fn stats(requests: f64, errors: f64) -> Option<Result<Option<TrafficStats>, Stri
     Some(Ok(Some(TrafficStats {
         requests,
         target_5xx: errors,
+        connection_errors: 0.0,
         avg_response_seconds: Some(0.05),
     })))
 }
@@ -309,4 +310,36 @@ fn one_group_judged_alone_is_named_the_group_with_no_blue() {
         "{details:?}"
     );
     assert!(!details[1].contains("blue"), "{details:?}");
+}
+
+#[test]
+fn requests_alb_could_not_connect_for_count_as_green_errors() {
+    let refused = TrafficStats {
+        requests: 300.0,
+        target_5xx: 0.0,
+        connection_errors: 100.0,
+        avg_response_seconds: Some(0.01),
+    };
+    let s = Sample {
+        green_health: healthy(3),
+        green: Some(Ok(Some(refused))),
+        blue: stats(300.0, 0.0),
+        ..Sample::default()
+    };
+    let out = judge(&s, &Thresholds::default());
+    assert_eq!(out.verdict, Verdict::Fail, "{out:?}");
+    let detail = &out.checks[1].detail;
+    assert!(
+        detail.contains("green 33.33% of 300 requests (100 of them 502s"),
+        "{detail}"
+    );
+    let capped = TrafficStats {
+        connection_errors: 500.0,
+        ..refused
+    };
+    assert_eq!(
+        capped.error_rate(),
+        Some(1.0),
+        "attempts beyond the requests"
+    );
 }

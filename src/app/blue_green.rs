@@ -42,6 +42,7 @@ fn parse(a: &BlueGreenArgs) -> Result<(Parsed, Holds), Vec<InputError>> {
         .map_err(|e| errors.extend(e))
         .ok();
     let preview = super::preview::parse(&a.run, &mut errors);
+    let register = crate::target_arg::parse_all("--register", &a.register, &mut errors);
     match (
         analysis,
         bake,
@@ -62,7 +63,7 @@ fn parse(a: &BlueGreenArgs) -> Result<(Parsed, Holds), Vec<InputError>> {
                     percent: Tenths::FULL,
                     pause: Some(bake),
                 }],
-                register: register_targets(&a.register),
+                register,
                 analysis,
                 stickiness: None,
                 health_timeout,

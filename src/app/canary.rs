@@ -9,7 +9,6 @@
 use super::runner::{credentials_fit, drive, run_config, sources, watch, Timing};
 use super::{dry_run, full_deploy, invalid, live};
 use crate::alb::aws::AwsLoadBalancer;
-use crate::alb::state_tags::parse_target;
 use crate::alb::{LoadBalancerPort, Target};
 use crate::analysis::collect::Subjects;
 use crate::cli::{CanaryArgs, Output};
@@ -44,13 +43,9 @@ pub(super) struct Planned {
     pub actions: Plan,
 }
 
+/// The `--register` targets that parse; `parse` reports the others.
 pub(super) fn register_targets(register: &[String]) -> Vec<Target> {
-    register
-        .iter()
-        .map(|s| s.trim())
-        .filter(|s| !s.is_empty())
-        .map(parse_target)
-        .collect()
+    crate::target_arg::parse_all("--register", register, &mut Vec::new())
 }
 
 fn parse(a: &CanaryArgs) -> Result<Parsed, Vec<InputError>> {
@@ -75,7 +70,7 @@ fn parse(a: &CanaryArgs) -> Result<Parsed, Vec<InputError>> {
             ));
         }
     }
-    let register = register_targets(&a.register);
+    let register = crate::target_arg::parse_all("--register", &a.register, &mut errors);
     let preview = super::preview::parse(&a.run, &mut errors);
     let drain = full_deploy::parse(&a.drain)
         .map_err(|e| errors.extend(e))

@@ -8,7 +8,7 @@ use super::runner::{credentials_fit, drive, run_config, sources, watch, Timing};
 use super::{dry_run, invalid, print_json};
 use crate::alb::aws::AwsLoadBalancer;
 use crate::alb::group_record;
-use crate::alb::state_tags::{parse_target, Heartbeat};
+use crate::alb::state_tags::Heartbeat;
 use crate::alb::{LoadBalancerPort, Target, TargetGroup, TargetHealth};
 use crate::analysis::collect::Subjects;
 use crate::cli::{Output, RollingArgs};
@@ -39,12 +39,9 @@ struct Parsed {
 
 /// `--add`/`--remove` values: comma-separated by clap, and also split on
 /// whitespace here (a multi-line action input).
-fn targets(values: &[String]) -> Vec<Target> {
-    values
-        .iter()
-        .flat_map(|v| v.split_whitespace())
-        .map(parse_target)
-        .collect()
+/// The targets of `flag` that parse; `parse` reports the others.
+fn targets(flag: &str, values: &[String]) -> Vec<Target> {
+    crate::target_arg::parse_all(flag, values, &mut Vec::new())
 }
 
 fn parse(a: &RollingArgs) -> Result<Parsed, Vec<InputError>> {
@@ -70,13 +67,15 @@ fn parse(a: &RollingArgs) -> Result<Parsed, Vec<InputError>> {
     let health = dur("--health-timeout", &a.health_timeout);
     let drain = dur("--drain-timeout", &a.drain_timeout);
     let revert = dur("--revert-timeout", &a.revert_timeout);
+    let add = crate::target_arg::parse_all("--add", &a.add, &mut errors);
+    let remove = crate::target_arg::parse_all("--remove", &a.remove, &mut errors);
     match (analysis, batch, health, drain, revert) {
         (Some(analysis), Some(batch), Some(health), Some(drain), Some(revert))
             if errors.is_empty() =>
         {
             Ok(Parsed {
-                add: targets(&a.add),
-                remove: targets(&a.remove),
+                add,
+                remove,
                 batch,
                 analysis,
                 health_timeout: health,
@@ -117,7 +116,7 @@ async fn read(lb: &dyn LoadBalancerPort, reference: &str) -> Result<Live, InputE
 /// The target lists against the live group, without the other flags.
 fn target_errors(a: &RollingArgs, live: &Live) -> Vec<InputError> {
     let culprit = format!("--target-group {}", live.group.arn);
-    let (add, remove) = (targets(&a.add), targets(&a.remove));
+    let (add, remove) = (targets("--add", &a.add), targets("--remove", &a.remove));
     let mut errors = checks::target_kinds(&live.group, &add);
     let input = RollingInput {
         group: &live.group.arn,

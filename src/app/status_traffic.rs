@@ -16,6 +16,8 @@ pub struct GroupTraffic {
     pub name: String,
     pub requests: f64,
     pub target_5xx: f64,
+    /// Requests ALB answered with a 502: the target could not be reached.
+    pub connection_errors: f64,
 }
 
 #[derive(Debug, Serialize, PartialEq)]
@@ -74,6 +76,7 @@ pub fn summarize(s: &Status, answer: Result<Arrival, String>) -> TrafficStatus {
                     name: g.name.clone(),
                     requests: t.requests,
                     target_5xx: t.target_5xx,
+                    connection_errors: t.connection_errors,
                 })
                 .collect(),
         },
@@ -95,7 +98,16 @@ pub fn lines(t: &TrafficStatus) -> Vec<String> {
             )];
             out.extend(groups.iter().map(|g| {
                 let rate = if g.requests > 0.0 {
-                    format!("{:.2}% 5xx", g.target_5xx * 100.0 / g.requests + 0.0)
+                    let unreachable = match g.connection_errors {
+                        n if n > 0.0 => {
+                            format!(", {:.2}% 502 (target unreachable)", n * 100.0 / g.requests)
+                        }
+                        _ => String::new(),
+                    };
+                    format!(
+                        "{:.2}% 5xx{unreachable}",
+                        g.target_5xx * 100.0 / g.requests + 0.0
+                    )
                 } else {
                     "no requests".to_string()
                 };

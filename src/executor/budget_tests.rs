@@ -24,6 +24,7 @@ impl TrafficSource for HangingTraffic {
     ) -> Result<Arrival, ProviderError> {
         tokio::time::sleep(Duration::from_secs(60)).await;
         Err(ProviderError {
+            transient: false,
             provider: "cloudwatch",
             message: format!("timed out reading {} targets", targets.len()),
         })

@@ -7,32 +7,13 @@ use crate::alb::{
     state_tags, Forward, HealthCounts, HealthState, RouteAction, Target, TargetHealth,
 };
 use crate::analysis::collect::{collect, Sources, Window};
+use crate::analysis::minutes::Judged;
 use crate::analysis::{judge, BakeDecision, Verdict};
 use crate::engine::{BakeSpec, Group, Purpose, Reason, RouteWrite};
 use crate::provider::cloudwatch::{first_minute, unix, BUCKET_SECONDS};
 use crate::report::{IntervalRecord, Progress};
 use std::time::{Duration, SystemTime};
 use tokio::time::Instant;
-
-/// The step's bake after a judged interval. A judged CloudWatch minute
-/// proves the traffic from the step's first whole minute to that minute's
-/// end, whatever the wall clock says (data arrives minutes late); without
-/// one, the interval's wall time counts.
-fn baked_after(
-    baked: Duration,
-    slice: Duration,
-    since: SystemTime,
-    minute: Option<i64>,
-) -> Duration {
-    match minute {
-        Some(m) => {
-            let from = first_minute(unix(since));
-            let covered = u64::try_from(m + BUCKET_SECONDS - from).unwrap_or(0);
-            baked.max(Duration::from_secs(covered))
-        }
-        None => baked + slice,
-    }
-}
 
 /// A group is ready when it has a healthy target and every one of
 /// `targets` is healthy.
@@ -239,11 +220,8 @@ impl Executor<'_> {
         if self.cfg.scope.group().is_some() {
             self.round_done(step).await;
         }
-        let i = step.step;
-        let mut window = Window {
-            since: self.shifted_at,
-            after: None,
-        };
+        let since = self.shifted_at;
+        let mut judged = Judged::new(first_minute(unix(since)));
         let mut baked = Duration::ZERO;
         let sources = match step.public_traffic() {
             true => self.src.clone(),
@@ -253,46 +231,49 @@ impl Executor<'_> {
             },
         };
         let result = loop {
-            if baked >= step.duration {
+            // A late minute before the newest judged one holds the step.
+            if baked >= step.duration && judged.settled() {
                 break Ok(());
             }
-            let slice = self.slice(step.duration - baked);
+            let slice = self.slice(step.duration.saturating_sub(baked));
+            let left = match step.duration.saturating_sub(baked).as_secs() {
+                0 => "waiting for a late CloudWatch minute".to_string(),
+                s => format!(
+                    "{} left",
+                    humantime::format_duration(Duration::from_secs(s))
+                ),
+            };
             let label = format!(
-                "step {} at {}, {} left; next check",
-                i + 1,
-                step.percent,
-                humantime::format_duration(Duration::from_secs((step.duration - baked).as_secs()))
+                "step {} at {}, {left}; next check",
+                step.step + 1,
+                step.percent
             );
             if let Err(r) = self.wait(slice, &label).await {
                 break Err(r);
             }
-            let sample = match self
+            let window = Window {
+                since,
+                judged: &judged,
+            };
+            let samples = match self
                 .unless_cancelled(collect(&sources, &self.cfg.subjects, window))
                 .await
             {
                 Ok(s) => s,
                 Err(r) => break Err(r),
             };
-            let outcome = judge(&sample, &self.cfg.thresholds);
-            let decision = self.cfg.tracker.observe(&outcome, slice);
-            if decision == BakeDecision::Continue {
-                baked = baked_after(baked, slice, window.since, sample.judged_minute);
-            }
-            window.after = sample.judged_minute.or(window.after);
-            self.out.progress(Progress::Interval {
-                step: i,
-                percent: step.percent,
-                baked,
-                bake: step.duration,
-                outcome: &outcome,
-                decision: &decision,
-            });
-            self.record_interval(&outcome);
-            if let BakeDecision::Fail(why) = decision {
-                if outcome.verdict == Verdict::Fail {
-                    self.report.failed_check = Some(outcome);
+            let mut failed = None;
+            for (i, sample) in samples.into_iter().enumerate() {
+                // The interval's wall time is counted once, whatever the number of minutes.
+                let wall = if i == 0 { slice } else { Duration::ZERO };
+                if let Err(r) = self.judge_one(step, &sample, wall, &mut baked) {
+                    failed = Some(r);
+                    break;
                 }
-                break Err(Reason::CheckFailed(why));
+                judged.minutes.extend(&sample.judged_minutes);
+            }
+            if let Some(r) = failed {
+                break Err(r);
             }
         };
         let now = self.elapsed();
@@ -306,6 +287,42 @@ impl Executor<'_> {
             self.shifted_at = SystemTime::now();
         }
         result
+    }
+
+    /// Judge one sample, report it, and count what it proves toward the
+    /// bake: its judged minutes, or without CloudWatch the wall time.
+    fn judge_one(
+        &mut self,
+        step: &BakeSpec,
+        sample: &crate::analysis::Sample,
+        wall: Duration,
+        baked: &mut Duration,
+    ) -> Result<(), Reason> {
+        let outcome = judge(sample, &self.cfg.thresholds);
+        let decision = self.cfg.tracker.observe(&outcome, wall);
+        if decision == BakeDecision::Continue {
+            let minutes = u64::try_from(sample.judged_minutes.len()).unwrap_or(0);
+            *baked += match minutes {
+                0 => wall,
+                n => Duration::from_secs(n * BUCKET_SECONDS as u64),
+            };
+        }
+        self.out.progress(Progress::Interval {
+            step: step.step,
+            percent: step.percent,
+            baked: *baked,
+            bake: step.duration,
+            outcome: &outcome,
+            decision: &decision,
+        });
+        self.record_interval(&outcome);
+        if let BakeDecision::Fail(why) = decision {
+            if outcome.verdict == Verdict::Fail {
+                self.report.failed_check = Some(outcome);
+            }
+            return Err(Reason::CheckFailed(why));
+        }
+        Ok(())
     }
 
     /// A group run's round is in place: its analysis judges only what came

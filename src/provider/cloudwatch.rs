@@ -1,5 +1,7 @@
 //! CloudWatch ALB metrics provider: target groups' `RequestCount`,
-//! `HTTPCode_Target_5XX_Count` and `TargetResponseTime`, fetched for green
+//! `HTTPCode_Target_5XX_Count`, `TargetConnectionErrorCount` (the 502s ALB
+//! answers when it cannot reach a chosen target; those requests are in the
+//! group's `RequestCount`) and `TargetResponseTime`, fetched for green
 //! and blue together with one paginated GetMetricData call of raw
 //! `MetricStat` queries, plus the load balancer's own `RequestCount`.
 //!
@@ -21,12 +23,11 @@
 //! a target group without a datapoint in that minute really had none. Minutes
 //! without it are "not arrived" and never judged.
 
+pub(crate) use super::cloudwatch_sdk::{sdk_error_message, sdk_error_transient};
 use super::{
     Arrival, ArrivedTraffic, MetricTarget, ProviderError, TrafficQuery, TrafficSource, TrafficStats,
 };
-use crate::errors::chain;
 use async_trait::async_trait;
-use aws_sdk_cloudwatch::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_cloudwatch::primitives::DateTime;
 use aws_sdk_cloudwatch::types::{
     Dimension, Metric, MetricDataQuery, MetricDataResult, MetricStat, ScanBy, StatusCode,
@@ -47,14 +48,16 @@ const LAG_LOOKBACK_SECONDS: i64 = 15 * 60;
 
 /// The raw series this provider asks for: (query id, metric name, statistic).
 /// Ids must match `^[a-z][a-zA-Z0-9_]*$` (a CloudWatch rule).
-const QUERIES: [(&str, &str, &str); 4] = [
+const QUERIES: [(&str, &str, &str); 5] = [
     (ID_REQUESTS, "RequestCount", "Sum"),
     (ID_5XX, "HTTPCode_Target_5XX_Count", "Sum"),
+    (ID_CONN, "TargetConnectionErrorCount", "Sum"),
     (ID_RT_AVG, "TargetResponseTime", "Average"),
     (ID_RT_COUNT, "TargetResponseTime", "SampleCount"),
 ];
 const ID_REQUESTS: &str = "requests";
 const ID_5XX: &str = "target_5xx";
+const ID_CONN: &str = "connection_errors";
 const ID_RT_AVG: &str = "response_avg";
 const ID_RT_COUNT: &str = "response_count";
 /// The load balancer's own RequestCount: the marker of an ingested minute.
@@ -73,6 +76,7 @@ pub struct Series {
 pub struct RawTraffic {
     pub requests: Series,
     pub target_5xx: Series,
+    pub connection_errors: Series,
     pub response_avg: Series,
     pub response_count: Series,
 }
@@ -82,6 +86,7 @@ impl RawTraffic {
         match id {
             ID_REQUESTS => Some(&mut self.requests),
             ID_5XX => Some(&mut self.target_5xx),
+            ID_CONN => Some(&mut self.connection_errors),
             ID_RT_AVG => Some(&mut self.response_avg),
             ID_RT_COUNT => Some(&mut self.response_count),
             _ => None,
@@ -134,7 +139,10 @@ impl CloudWatchTraffic {
                 .set_next_token(token.take())
                 .send()
                 .await
-                .map_err(|e| error(targets, &sdk_error_message(&e)))?;
+                .map_err(|e| ProviderError {
+                    transient: sdk_error_transient(&e),
+                    ..error(targets, &sdk_error_message(&e))
+                })?;
             for result in out.metric_data_results() {
                 absorb(&mut raw, result).map_err(|m| error(targets, &m))?;
             }
@@ -186,8 +194,9 @@ pub fn first_minute(since: i64) -> i64 {
     -((-since).div_euclid(BUCKET_SECONDS)) * BUCKET_SECONDS
 }
 
-/// Read an answer: the newest ingested minutes since the step's shift,
-/// summed per target, or how long CloudWatch is behind. Pure.
+/// Read an answer: every ingested minute since the step's shift (`each`),
+/// the newest `minutes` of them summed per target (for `status`), or how
+/// long CloudWatch is behind. Pure.
 pub fn arrival(raw: &RawAnswer, q: &TrafficQuery, now: i64) -> Arrival {
     let ingested = by_timestamp(&raw.load_balancer);
     let lag_seconds = ingested
@@ -200,6 +209,13 @@ pub fn arrival(raw: &RawAnswer, q: &TrafficQuery, now: i64) -> Arrival {
         .copied()
         .filter(|&t| t >= from && t + BUCKET_SECONDS <= now)
         .collect();
+    let each = minutes
+        .iter()
+        .map(|&m| super::Minute {
+            start: m,
+            stats: raw.targets.iter().map(|r| aggregate(r, &[m])).collect(),
+        })
+        .collect();
     let keep = usize::try_from(q.minutes.max(1)).unwrap_or(1);
     minutes = minutes.split_off(minutes.len().saturating_sub(keep));
     let newest = match minutes.last() {
@@ -207,6 +223,7 @@ pub fn arrival(raw: &RawAnswer, q: &TrafficQuery, now: i64) -> Arrival {
         _ => return Arrival::Waiting { lag_seconds },
     };
     Arrival::Arrived(ArrivedTraffic {
+        each,
         stats: raw.targets.iter().map(|r| aggregate(r, &minutes)).collect(),
         newest,
         minutes: u32::try_from(minutes.len()).unwrap_or(u32::MAX),
@@ -304,6 +321,7 @@ pub fn aggregate(raw: &RawTraffic, minutes: &[i64]) -> TrafficStats {
     TrafficStats {
         requests: sum(&raw.requests),
         target_5xx: sum(&raw.target_5xx),
+        connection_errors: sum(&raw.connection_errors),
         avg_response_seconds: weighted_average(raw, minutes),
     }
 }
@@ -345,36 +363,14 @@ fn error(targets: &[MetricTarget], message: &str) -> ProviderError {
     let groups: Vec<&str> = targets.iter().map(|t| t.target_group.as_str()).collect();
     let lb = targets.first().map_or("", |t| t.load_balancer.as_str());
     ProviderError {
+        transient: false,
         provider: PROVIDER,
         message: format!(
-            "GetMetricData (RequestCount, HTTPCode_Target_5XX_Count, TargetResponseTime) \
+            "GetMetricData (RequestCount, HTTPCode_Target_5XX_Count, \
+             TargetConnectionErrorCount, TargetResponseTime) \
              for target group {} on {lb}: {message}",
             groups.join(" and ")
         ),
-    }
-}
-
-/// The SDK's top-level Display is terse ("service error", "dispatch
-/// failure"); operators need the code and message, or the cause chain.
-pub(crate) fn sdk_error_message<E, R>(err: &SdkError<E, R>) -> String
-where
-    E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
-{
-    match err {
-        SdkError::ServiceError(se) => {
-            let e = se.err();
-            format!(
-                "{}: {}",
-                e.code().unwrap_or("error"),
-                e.message().unwrap_or("no message")
-            )
-        }
-        SdkError::TimeoutError(_) => "request timed out".to_string(),
-        SdkError::DispatchFailure(_) => {
-            format!("could not reach the CloudWatch endpoint: {}", chain(err))
-        }
-        other => chain(other),
     }
 }
 

@@ -1,5 +1,5 @@
 //! The A/B report's CloudWatch read: per target group the requests, target
-//! 5xx and TargetResponseTime p50/p99 over a run's whole window, and the
+//! 5xx with the 502s of unreachable targets, and TargetResponseTime p50/p99 over a run's whole window, and the
 //! load balancer's newest ingested minute in it (so the caller knows
 //! whether the window's last minute has arrived yet, or which minutes the
 //! numbers cover).
@@ -19,9 +19,10 @@ use std::time::SystemTime;
 const NAMESPACE: &str = "AWS/ApplicationELB";
 const MAX_PAGES: usize = 20;
 /// Per target: (id prefix, metric, statistic, whole-window period?).
-const SERIES: [(&str, &str, &str, bool); 4] = [
+const SERIES: [(&str, &str, &str, bool); 5] = [
     ("requests", "RequestCount", "Sum", false),
     ("errors", "HTTPCode_Target_5XX_Count", "Sum", false),
+    ("unreachable", "TargetConnectionErrorCount", "Sum", false),
     ("pfifty", "TargetResponseTime", "p50", true),
     ("pninetynine", "TargetResponseTime", "p99", true),
 ];
@@ -46,6 +47,8 @@ pub fn window(start: SystemTime, end: SystemTime) -> Window {
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct Totals {
     pub requests: f64,
+    /// Target 5xx plus the 502s ALB answered when it could not connect to
+    /// a target (`TargetConnectionErrorCount`).
     pub errors_5xx: f64,
     /// Seconds; absent without a response, or when the answer split the
     /// window into several buckets.
@@ -144,7 +147,9 @@ pub fn absorb(a: &mut Answer, id: &str, stamps: &[i64], values: &[f64]) {
     let finite = values.iter().copied().filter(|v| v.is_finite());
     match kind {
         "requests" => t.requests += finite.sum::<f64>(),
-        "errors" => t.errors_5xx += finite.sum::<f64>(),
+        // A 502 ALB answered because the variant's target could not be
+        // reached is a failed request of that variant, as users saw it.
+        "errors" | "unreachable" => t.errors_5xx += finite.sum::<f64>(),
         "pfifty" | "pninetynine" => {
             let one: Vec<f64> = finite.collect();
             let v = (one.len() == 1).then(|| one[0]);
@@ -165,6 +170,7 @@ pub async fn fetch(
     w: Window,
 ) -> Result<Answer, ProviderError> {
     let err = |m: String| ProviderError {
+        transient: false,
         provider: "cloudwatch",
         message: format!("GetMetricData for the A/B report: {m}"),
     };
@@ -251,5 +257,17 @@ mod tests {
         assert_eq!(a.totals[1].p99, None, "two buckets: no single percentile");
         assert!(a.complete(Window { from: 120, to: 240 }));
         assert!(!a.complete(Window { from: 120, to: 300 }));
+    }
+
+    #[test]
+    fn a_variants_unreachable_target_502s_count_as_its_errors() {
+        let mut a = Answer {
+            totals: vec![Totals::default(); 1],
+            newest: None,
+        };
+        absorb(&mut a, "requests_0", &[120], &[30.0]);
+        absorb(&mut a, "errors_0", &[120], &[1.0]);
+        absorb(&mut a, "unreachable_0", &[120], &[10.0]);
+        assert_eq!(a.totals[0].errors_5xx, 11.0);
     }
 }

@@ -23,6 +23,7 @@ fn raw(req: Points, e5xx: Points, avg: Points, count: Points) -> RawTraffic {
     RawTraffic {
         requests: series(req),
         target_5xx: series(e5xx),
+        connection_errors: Series::default(),
         response_avg: series(avg),
         response_count: series(count),
     }
@@ -263,24 +264,25 @@ fn queries_are_raw_metric_stats_on_both_dimensions() {
     let want = [
         "requests_0 AWS/ApplicationELB/RequestCount Sum",
         "target_5xx_0 AWS/ApplicationELB/HTTPCode_Target_5XX_Count Sum",
+        "connection_errors_0 AWS/ApplicationELB/TargetConnectionErrorCount Sum",
         "response_avg_0 AWS/ApplicationELB/TargetResponseTime Average",
         "response_count_0 AWS/ApplicationELB/TargetResponseTime SampleCount",
     ]
     .map(|q| format!("{q} Some(60) {dims} math=false"));
-    assert_eq!(got[..4], want);
+    assert_eq!(got[..5], want);
     assert_eq!(
         got.len(),
-        9,
+        11,
         "one request covers both groups and the load balancer"
     );
     assert_eq!(
-        got[8],
+        got[10],
         "lbrequests AWS/ApplicationELB/RequestCount Sum Some(60) LoadBalancer=app/front/123 math=false"
     );
     assert!(
-        got[4].starts_with("requests_1 ") && got[4].contains("TargetGroup=targetgroup/stable/def"),
+        got[5].starts_with("requests_1 ") && got[5].contains("TargetGroup=targetgroup/stable/def"),
         "{}",
-        got[4]
+        got[5]
     );
 }
 
@@ -332,4 +334,16 @@ fn errors_name_the_target_group_and_metrics() {
     for part in ["targetgroup/canary/abc", "RequestCount", "Throttling"] {
         assert!(e.message.contains(part), "{}", e.message);
     }
+}
+
+#[test]
+fn connection_errors_are_summed_per_group_over_the_judged_minutes() {
+    let mut r = raw(&[(60, 100.0), (120, 90.0)], &[(60, 1.0)], &[], &[]);
+    r.connection_errors = series(&[(60, 30.0), (120, 4.0), (180, 9.0)]);
+    let got = aggregate(&r, &[60, 120]);
+    assert_eq!(
+        (got.requests, got.target_5xx, got.connection_errors),
+        (190.0, 1.0, 34.0)
+    );
+    assert_eq!(got.error_rate(), Some(35.0 / 190.0));
 }

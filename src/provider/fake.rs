@@ -4,7 +4,8 @@
 
 use super::cloudwatch::{first_minute, unix};
 use super::{
-    Arrival, ArrivedTraffic, MetricTarget, ProviderError, TrafficQuery, TrafficSource, TrafficStats,
+    Arrival, ArrivedTraffic, MetricTarget, Minute, ProviderError, TrafficQuery, TrafficSource,
+    TrafficStats,
 };
 use async_trait::async_trait;
 use std::collections::HashMap;
@@ -16,10 +17,17 @@ struct State {
     calls: usize,
     /// Calls still to answer "waiting", as a lagging CloudWatch does.
     waiting: usize,
+    /// Calls still to fail as a throttled GetMetricData does.
+    throttled: usize,
     queries: Vec<TrafficQuery>,
     /// The current query's `since`, and when (on tokio's clock, which tests
     /// pause) it was first asked for: one minute "arrives" per minute after.
     step: Option<(std::time::SystemTime, tokio::time::Instant)>,
+    /// Each minute's traffic as first reported, keyed by (since, index):
+    /// a minute, once published, does not change.
+    published: HashMap<(std::time::SystemTime, i64), Vec<TrafficStats>>,
+    /// A group's traffic in minute `k` of every step, over `by_group`.
+    scripted: HashMap<(String, i64), TrafficStats>,
 }
 
 #[derive(Default)]
@@ -38,9 +46,22 @@ impl FakeTraffic {
         let stats = TrafficStats {
             requests,
             target_5xx: errors,
+            connection_errors: 0.0,
             avg_response_seconds: Some(0.02),
         };
         self.with(|s| s.by_group.insert(target_group.to_string(), Ok(Some(stats))));
+    }
+
+    /// In minute `k` (0: the first whole minute) of each step, the group
+    /// whose dimension is `target_group` reports this instead.
+    pub fn set_minute(&self, target_group: &str, k: i64, requests: f64, errors: f64) {
+        let stats = TrafficStats {
+            requests,
+            target_5xx: errors,
+            connection_errors: 0.0,
+            avg_response_seconds: Some(0.02),
+        };
+        self.with(|s| s.scripted.insert((target_group.to_string(), k), stats));
     }
 
     /// The group published nothing (a provider answer of "no datapoints").
@@ -51,6 +72,11 @@ impl FakeTraffic {
     /// Answer "waiting for CloudWatch" to the next `calls` calls.
     pub fn lag_for(&self, calls: usize) {
         self.with(|s| s.waiting = calls);
+    }
+
+    /// Fail the next `calls` calls with a transient (throttling) error.
+    pub fn throttle_next(&self, calls: usize) {
+        self.with(|s| s.throttled = calls);
     }
 
     pub fn calls(&self) -> usize {
@@ -76,6 +102,14 @@ impl TrafficSource for FakeTraffic {
         self.with(|s| {
             s.calls += 1;
             s.queries.push(query);
+            if s.throttled > 0 {
+                s.throttled -= 1;
+                return Err(ProviderError {
+                    provider: "cloudwatch",
+                    message: "GetMetricData: Throttling: Rate exceeded".into(),
+                    transient: true,
+                });
+            }
             if s.waiting > 0 {
                 s.waiting -= 1;
                 return Ok(Arrival::Waiting {
@@ -90,6 +124,7 @@ impl TrafficSource for FakeTraffic {
                     Some(Ok(None)) | None => stats.push(TrafficStats {
                         requests: 0.0,
                         target_5xx: 0.0,
+                        connection_errors: 0.0,
                         avg_response_seconds: None,
                     }),
                 }
@@ -109,7 +144,23 @@ impl TrafficSource for FakeTraffic {
                     lag_seconds: Some(60),
                 });
             }
+            let first = first_minute(unix(query.since));
+            let mut each = Vec::new();
+            for k in 0..whole {
+                let mut minute = stats.clone();
+                for (i, t) in targets.iter().enumerate() {
+                    if let Some(st) = s.scripted.get(&(t.target_group.clone(), k)) {
+                        minute[i] = *st;
+                    }
+                }
+                let published = s.published.entry((query.since, k));
+                each.push(Minute {
+                    start: first + k * 60,
+                    stats: published.or_insert(minute).clone(),
+                });
+            }
             Ok(Arrival::Arrived(ArrivedTraffic {
+                each,
                 stats,
                 newest,
                 minutes: 1,

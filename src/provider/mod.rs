@@ -1,14 +1,16 @@
 //! Metric providers: they measure and return numbers, or "no data"; they
 //! never judge. Judging lives in `analysis`.
 //!
-//! - `cloudwatch`: request count, target 5xx and response time of a target
-//!   group from the ALB's CloudWatch metrics, fetched raw (no metric math).
+//! - `cloudwatch`: request count, target 5xx, target connection errors and
+//!   response time of a target group from the ALB's CloudWatch metrics,
+//!   fetched raw (no metric math).
 //! - `cloudwatch_report`: the same metrics over a whole A/B run, with p50/p99.
 //! - `prometheus`: one instant query, one number.
 //! - `probe`: one HTTP GET, its status and latency.
 
 pub mod cloudwatch;
 pub mod cloudwatch_report;
+mod cloudwatch_sdk;
 pub mod fake;
 pub mod probe;
 pub mod prometheus;
@@ -22,16 +24,29 @@ use std::time::SystemTime;
 /// Traffic of one target group over a window, as the ALB saw it.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct TrafficStats {
+    /// `RequestCount`: every request for which ALB chose one of the
+    /// group's targets, those it then failed to connect to included.
     pub requests: f64,
     pub target_5xx: f64,
+    /// `TargetConnectionErrorCount`: requests ALB answered itself with a
+    /// 502 because the chosen target refused or dropped the connection.
+    pub connection_errors: f64,
     /// Average TargetResponseTime in seconds, when any request completed.
     pub avg_response_seconds: Option<f64>,
 }
 
 impl TrafficStats {
-    /// Fraction of requests that got a 5xx from the target (0.0..=1.0).
+    /// Requests the group failed as clients saw them: its own 5xx and the
+    /// 502s ALB answered because a target could not be reached.
+    pub fn errors(&self) -> f64 {
+        self.target_5xx + self.connection_errors
+    }
+
+    /// Fraction of requests that failed (0.0..=1.0). ALB counts connection
+    /// errors per connection attempt, so the count is capped at the
+    /// requests.
     pub fn error_rate(&self) -> Option<f64> {
-        (self.requests > 0.0).then(|| self.target_5xx / self.requests)
+        (self.requests > 0.0).then(|| self.errors().min(self.requests) / self.requests)
     }
 }
 
@@ -57,6 +72,9 @@ impl MetricTarget {
 pub struct ProviderError {
     pub provider: &'static str,
     pub message: String,
+    /// Throttling, a 5xx, a timeout or an unreachable endpoint: the same
+    /// read may well succeed a moment later.
+    pub transient: bool,
 }
 
 /// Which CloudWatch minutes one analysis reads.
@@ -72,9 +90,22 @@ pub struct TrafficQuery {
     pub after: Option<i64>,
 }
 
+/// One ingested CloudWatch minute: each target's traffic in it, in the
+/// query's target order.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Minute {
+    /// Unix seconds of the minute's start.
+    pub start: i64,
+    pub stats: Vec<TrafficStats>,
+}
+
 /// Traffic of target groups over complete, ingested CloudWatch minutes.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ArrivedTraffic {
+    /// Every ingested minute since the query's `since`, oldest first,
+    /// `after` ignored: the analysis picks those it has not judged yet.
+    #[serde(skip)]
+    pub each: Vec<Minute>,
     /// One entry per target, in order; a group without a datapoint in an
     /// ingested minute had no requests in it (ALBs publish no zeros).
     pub stats: Vec<TrafficStats>,

@@ -157,6 +157,7 @@ pub struct HttpProbe {
 impl HttpProbe {
     pub fn new(url: &str, timeout: Duration) -> Result<Self, ProviderError> {
         let err = |message: String| ProviderError {
+            transient: false,
             provider: "probe",
             message,
         };

@@ -108,6 +108,7 @@ impl ScalarSource for PrometheusQuery {
 /// `url` must already be masked.
 fn error(query: &str, url: &str, message: &str) -> ProviderError {
     ProviderError {
+        transient: false,
         provider: PROVIDER,
         message: format!("query `{query}` at {url}: {message}"),
     }

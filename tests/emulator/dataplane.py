@@ -376,7 +376,7 @@ class _Handler(BaseHTTPRequestHandler):
             status, resp_headers, resp_body = self._proxy(ip, port, body, split)
         except OSError as e:
             log.debug("target %s:%s failed: %s", ip, port, e)
-            METRICS.record_lb(self.lb_arn, 502)
+            METRICS.record_connection_error(self.lb_arn, decision["tg_arn"])
             return self._send(502, [("Content-Type", "text/html")] + extra,
                               b"<html><body><h1>502 Bad Gateway</h1></body></html>")
         METRICS.record_target(self.lb_arn, decision["tg_arn"], status, time.monotonic() - started)

@@ -8,10 +8,13 @@ CloudWatch backend (namespace `AWS/ApplicationELB`), the metrics mode
 What is published (both modes):
   Dimensions {TargetGroup=targetgroup/NAME/ID, LoadBalancer=app/NAME/ID}:
     RequestCount, HTTPCode_Target_2XX/3XX/4XX/5XX_Count (unit Count -> use Sum),
-    TargetResponseTime (Seconds, one datum per request -> Average/pNN exact).
+    TargetResponseTime (Seconds, one datum per request -> Average/pNN exact),
+    TargetConnectionErrorCount (a chosen target refused the connection; the
+    request still counts in RequestCount).
   Dimensions {LoadBalancer}:
     RequestCount (all requests incl. fixed-response/redirect/ELB errors),
-    HTTPCode_ELB_4XX_Count / HTTPCode_ELB_5XX_Count (answered by the ALB itself).
+    HTTPCode_ELB_4XX_Count / HTTPCode_ELB_5XX_Count (answered by the ALB itself),
+    HTTPCode_ELB_502_Count and TargetConnectionErrorCount (connection errors).
   A count that is zero is never published: no datapoint, not a 0.
 
 Mode `aws` (the default): like a real ALB, data lands in 60-second buckets
@@ -126,6 +129,27 @@ class MetricsPublisher:
                 b["counts"][f"HTTPCode_Target_{status // 100}XX_Count"] += 1
             b["times"].append(seconds)
             self._pending[(lb_arn, None, sec)]["counts"]["RequestCount"] += 1
+
+    def record_connection_error(self, lb_arn: str, tg_arn: str) -> None:
+        """A target was chosen but its connection failed: the client got a 502.
+
+        As ALB counts it (CloudWatch metrics for your ALB): RequestCount
+        counts every request for which a target was chosen, so it counts on
+        the TargetGroup+LoadBalancer dimensions too; TargetConnectionErrorCount
+        on TargetGroup+LoadBalancer and LoadBalancer; the 502 itself only in
+        HTTPCode_ELB_502_Count / HTTPCode_ELB_5XX_Count, LoadBalancer only. No
+        HTTPCode_Target_* and no TargetResponseTime: the target never answered.
+        """
+        sec = int(self.clock())
+        with self._lock:
+            t = self._pending[(lb_arn, tg_arn, sec)]["counts"]
+            t["RequestCount"] += 1
+            t["TargetConnectionErrorCount"] += 1
+            lb = self._pending[(lb_arn, None, sec)]["counts"]
+            lb["RequestCount"] += 1
+            lb["TargetConnectionErrorCount"] += 1
+            lb["HTTPCode_ELB_502_Count"] += 1
+            lb["HTTPCode_ELB_5XX_Count"] += 1
 
     def record_lb(self, lb_arn: str, status: int | None) -> None:
         """A request answered by the ALB itself (fixed-response, redirect, 502/503)."""

@@ -122,6 +122,27 @@ def test_zero_counts_and_idle_target_groups_have_no_datapoints():
     assert not {n for n, _ in r.listed()} & {"HTTPCode_Target_5XX_Count", "HTTPCode_Target_4XX_Count"}
 
 
+def test_a_refused_target_connection_is_published_as_alb_does():
+    r = Rig()
+    r.at(M + 5).pub.record_target(r.lb, r.tgs[0], 200, 0.01)
+    r.at(M + 6).pub.record_connection_error(r.lb, r.tgs[0])
+    r.at(M + 7).pub.record_connection_error(r.lb, r.tgs[0])
+    r.at(M + 8).pub.record_target(r.lb, r.tgs[1], 200, 0.01)
+    r.pub.flush(now=M + 200)
+    # A target was chosen, so the request counts for its group too.
+    assert r.series("RequestCount", tg=0) == [(M, 3.0)]
+    assert r.series("TargetConnectionErrorCount", tg=0) == [(M, 2.0)]
+    assert r.series("TargetConnectionErrorCount", tg=1) == [], "zero is no datapoint"
+    assert r.series("TargetConnectionErrorCount", tg=None) == [(M, 2.0)]
+    # The 502 is the load balancer's own answer: LoadBalancer dimension only.
+    assert r.series("HTTPCode_ELB_502_Count", tg=None) == [(M, 2.0)]
+    assert r.series("HTTPCode_ELB_5XX_Count", tg=None) == [(M, 2.0)]
+    assert r.series("HTTPCode_ELB_502_Count", tg=0) == []
+    assert r.series("HTTPCode_Target_5XX_Count", tg=0) == []
+    assert r.series("TargetResponseTime", "SampleCount", tg=0) == [(M, 1.0)]
+    assert r.series("RequestCount", tg=None) == [(M, 4.0)]
+
+
 def test_period_rules_are_those_of_cloudwatch():
     r = Rig()
     for t in (M + 1, M + 61):
