@@ -68,6 +68,20 @@ pub struct Validated {
     pub green: TargetGroup,
 }
 
+impl Validated {
+    /// Whether a listener's default action or a rule of the run's load
+    /// balancer already forwards to green (at any weight): only then does
+    /// AWS health-check green's targets; otherwise they read `unused`
+    /// (`Target.NotInUse`) and the run attaches green at weight 0 first.
+    pub fn green_in_use(&self) -> bool {
+        self.original.weight_of(&self.green.arn).is_some()
+            || self
+                .green
+                .load_balancer_arns
+                .contains(&self.load_balancer_arn)
+    }
+}
+
 fn lookup_error(flag: &str, value: &str, e: &AlbError) -> InputError {
     let msg = match e.kind {
         AlbErrorKind::NotFound => {

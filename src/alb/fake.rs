@@ -169,6 +169,9 @@ impl FakeLoadBalancer {
         });
     }
 
+    /// Say that `lb` uses `tg` through a listener or rule the fake does not
+    /// model (another listener, say): it is then health-checked, as a
+    /// group the fake's own listeners and rules forward to is.
     pub fn attach(&self, tg: &str, lb: &str) {
         self.with(|s| {
             if let Some(g) = s.groups.get_mut(tg) {
@@ -370,6 +373,53 @@ fn put_route(s: &mut State, route: &RouteRef, action: RouteAction) {
             }
         }
     }
+}
+
+fn forwards_to(action: &RouteAction, tg: &str) -> bool {
+    action
+        .as_forward()
+        .is_some_and(|f| f.weight_of(tg).is_some())
+}
+
+/// The load balancers that use `tg`, as AWS's `LoadBalancerArns` lists
+/// them: those a listener's default action or a rule of forwards to it (at
+/// any weight), and those `attach` named.
+fn users_of(s: &State, tg: &str) -> Vec<String> {
+    let mut out = (s.groups.get(tg))
+        .map(|g| g.load_balancer_arns.clone())
+        .unwrap_or_default();
+    let mut add = |lb: &str| {
+        if !out.iter().any(|a| a == lb) {
+            out.push(lb.to_string());
+        }
+    };
+    for l in s.listeners.values() {
+        let rules = (s.rule_listener.iter())
+            .filter(|(_, lis)| **lis == l.arn)
+            .filter_map(|(r, _)| s.rules.get(r));
+        let used = forwards_to(&l.default_action, tg)
+            || rules.into_iter().any(|r| forwards_to(&r.action, tg));
+        if used {
+            add(&l.load_balancer_arn);
+        }
+    }
+    out
+}
+
+/// `tg`'s targets as DescribeTargetHealth shows them: AWS health-checks
+/// only groups a load balancer uses; the others' targets read `unused`
+/// (`Target.NotInUse`) whatever state a test gave them.
+fn health_of(s: &State, tg: &str) -> Option<Vec<TargetHealth>> {
+    let list = s.health.get(tg)?.clone();
+    if !users_of(s, tg).is_empty() {
+        return Some(list);
+    }
+    let unused = |h: TargetHealth| TargetHealth {
+        state: HealthState::Unused,
+        reason: Some("Target.NotInUse".into()),
+        ..h
+    };
+    Some(list.into_iter().map(unused).collect())
 }
 
 fn not_found(op: &str, what: &str) -> AlbError {

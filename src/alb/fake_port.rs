@@ -45,10 +45,11 @@ impl LoadBalancerPort for FakeLoadBalancer {
     async fn target_group(&self, arn_or_name: &str) -> AlbResult<TargetGroup> {
         self.enter("DescribeTargetGroups", arn_or_name).await?;
         self.with(|s| {
-            s.groups
-                .values()
-                .find(|g| g.arn == arn_or_name || g.name == arn_or_name)
-                .cloned()
+            let g = (s.groups.values()).find(|g| g.arn == arn_or_name || g.name == arn_or_name)?;
+            Some(TargetGroup {
+                load_balancer_arns: users_of(s, &g.arn),
+                ..g.clone()
+            })
         })
         .ok_or_else(|| not_found("DescribeTargetGroups", arn_or_name))
     }
@@ -56,9 +57,9 @@ impl LoadBalancerPort for FakeLoadBalancer {
     async fn target_groups_of(&self, lb: &str) -> AlbResult<Vec<String>> {
         self.enter("DescribeTargetGroups", lb).await?;
         Ok(self.with(|s| {
-            (s.groups.values())
-                .filter(|g| g.load_balancer_arns.iter().any(|a| a == lb))
-                .map(|g| g.arn.clone())
+            (s.groups.keys())
+                .filter(|g| users_of(s, g).iter().any(|a| a == lb))
+                .cloned()
                 .collect()
         }))
     }
@@ -198,7 +199,7 @@ impl LoadBalancerPort for FakeLoadBalancer {
 
     async fn target_health(&self, tg: &str) -> AlbResult<Vec<TargetHealth>> {
         self.enter("DescribeTargetHealth", tg).await?;
-        self.with(|s| s.health.get(tg).cloned())
+        self.with(|s| health_of(s, tg))
             .ok_or_else(|| not_found("DescribeTargetHealth", tg))
     }
 

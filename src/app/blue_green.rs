@@ -116,7 +116,8 @@ pub async fn run(config: &aws_config::SdkConfig, a: &BlueGreenArgs, output: Outp
         final_route: a.run.final_route,
     })
     .with_drain(extras.drain)
-    .with_preview(extras.preview);
+    .with_preview(extras.preview)
+    .with_attach(v.green_in_use());
     let planned = Planned {
         actions: bg.actions(&checked.parsed.register),
         canary: bg.switch,

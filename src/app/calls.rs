@@ -128,7 +128,11 @@ fn calls_from(
             }
             _ => action_calls(scope, plan, a, &now, an),
         };
-        if *a == Action::Unrecord && promotes && drains_blue(plan) {
+        let detach = a
+            .route_write()
+            .is_some_and(|w| w.purpose == Purpose::Detach);
+        let last = detach || (*a == Action::Unrecord && !has_detach(actions));
+        if last && promotes && drains_blue(plan) {
             let why = "step promoted: blue's last batch is gone; from here `rollback` leaves the route alone";
             calls.insert(0, call("AddTags", scope.owner_arn(), why.into()));
         }
@@ -215,6 +219,7 @@ fn action_calls(
                 format!("{}, tagged with the run", rule_text(r)),
             ),
         ],
+        Action::WriteRule(w) => attach::rule_write_calls(w),
         Action::DeleteRule(r) => vec![
             call(
                 "DescribeRules",
@@ -233,6 +238,11 @@ fn action_calls(
     }
 }
 
+/// Whether `actions` end the full deploy by taking blue's weight-0 entry out.
+fn has_detach(actions: &[Action]) -> bool {
+    (actions.iter().filter_map(Action::route_write)).any(|w| w.purpose == Purpose::Detach)
+}
+
 /// Whether the plan deregisters blue (`--deregister-blue`).
 fn drains_blue(plan: &Plan) -> bool {
     plan.actions
@@ -240,7 +250,7 @@ fn drains_blue(plan: &Plan) -> bool {
         .any(|a| matches!(a, Action::Deregister { group, .. } if group.arn == plan.blue))
 }
 
-fn rule_text(r: &RuleSpec) -> String {
+pub(super) fn rule_text(r: &RuleSpec) -> String {
     let when = match r.conditions.is_empty() {
         true => String::new(),
         false => format!(
@@ -302,6 +312,7 @@ fn write_calls(route: &RouteRef, plan: &Plan, w: &RouteWrite) -> Vec<PlannedCall
     let mut out = Vec::new();
     let first = w.from == plan.original;
     match &w.purpose {
+        Purpose::Attach | Purpose::Detach => return attach::weight_zero_calls(route, w),
         Purpose::Step { .. } | Purpose::Promote { .. } => out.push(drift_call(
             route,
             match first {
@@ -345,7 +356,7 @@ fn write_calls(route: &RouteRef, plan: &Plan, w: &RouteWrite) -> Vec<PlannedCall
 }
 
 /// The read that stops a run whose route someone else changed.
-fn drift_call(route: &RouteRef, what: &str) -> PlannedCall {
+pub(super) fn drift_call(route: &RouteRef, what: &str) -> PlannedCall {
     let read = match route {
         RouteRef::ListenerDefault { .. } => "DescribeListeners",
         RouteRef::Rule { .. } => "DescribeRules",
@@ -396,6 +407,9 @@ fn bake_call(
     };
     Some(call("analyse", &plan.green, what))
 }
+
+#[path = "calls_attach.rs"]
+mod attach;
 
 #[cfg(test)]
 #[path = "calls_tests.rs"]

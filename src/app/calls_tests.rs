@@ -137,3 +137,72 @@ fn the_full_deploy_records_each_batch_and_marks_promoted_after_the_last() {
     let want = ["RegisterTargets", "wait", "ModifyListener", "RemoveTags"];
     assert_eq!(ops(&r), want, "no promoted mark in a revert: {r:#?}");
 }
+
+#[test]
+fn the_dry_run_shows_the_attach_write_before_the_health_wait_and_its_undoing() {
+    let route = Scope::Route(RouteRef::new("listener", None));
+    let an = resolve(&AnalysisArgs::default(), FileSettings::default()).unwrap();
+    let original = Forward::single("blue");
+    let s = parse_steps("100").unwrap();
+    let p = plan(&CanaryInput {
+        original: &original,
+        blue: "blue",
+        green: "green",
+        steps: &s,
+        default_bake: Duration::from_secs(30),
+        stickiness: None,
+        final_route: FinalRoute::KeepBlue,
+    })
+    .with_attach(false)
+    .actions(&[]);
+    let c = calls(&route, &p, &an);
+    let at = c.iter().position(|x| x.action == "wait").unwrap();
+    assert_eq!(ops(&c[at - 2..at]), ["DescribeListeners", "ModifyListener"]);
+    let attach = &c[at - 1].detail;
+    assert!(attach.contains("attach green at weight 0"), "{attach}");
+    assert!(attach.contains("Target.NotInUse"), "{attach}");
+    assert!(attach.contains("green=0"), "{attach}");
+    let r = revert_calls(&route, &p, &an);
+    assert_eq!(ops(&r), ["ModifyListener", "RemoveTags"]);
+    assert!(
+        r[0].detail.starts_with("forward to blue"),
+        "{}",
+        r[0].detail
+    );
+}
+
+#[test]
+fn the_dry_run_of_a_rule_run_on_a_fresh_green_shows_the_rule_at_weight_zero_then_its_rewrite() {
+    use crate::strategy::ab::{plan, RuleRunInput, AB};
+    let route = Scope::Route(RouteRef::new("listener", None));
+    let an = resolve(&AnalysisArgs::default(), FileSettings::default()).unwrap();
+    let p = plan(&RuleRunInput {
+        strategy: AB,
+        listener_arn: "listener",
+        original: &Forward::single("blue"),
+        blue: "blue",
+        green: "green",
+        priority: 7,
+        conditions: vec![],
+        duration: Duration::from_secs(60),
+        keep: false,
+        leading: &[],
+        green_in_use: false,
+    });
+    let c = calls(&route, &p, &an);
+    let all = ops(&c);
+    let create = all.iter().position(|o| *o == "CreateRule").unwrap();
+    assert_eq!(
+        all[create..create + 6],
+        [
+            "CreateRule",
+            "wait",
+            "DescribeRules",
+            "DescribeTags",
+            "DescribeTargetHealth",
+            "ModifyRule"
+        ],
+        "{c:#?}"
+    );
+    assert!(c[create].detail.contains("green=0"), "{}", c[create].detail);
+}

@@ -191,7 +191,8 @@ pub async fn run(config: &aws_config::SdkConfig, a: &CanaryArgs, output: Output)
     })
     .with_abort(a.abort)
     .with_drain(extras.drain)
-    .with_preview(extras.preview);
+    .with_preview(extras.preview)
+    .with_attach(v.green_in_use());
     let actions = plan.actions(&p.register);
     let planned = Planned {
         canary: plan,

@@ -237,6 +237,7 @@ pub(super) fn planned(c: &RuleChecked, strategy: &'static str, keep: bool) -> Pl
         duration: c.flags.duration,
         keep,
         leading: &v.listener.leading,
+        green_in_use: v.green_in_use(),
     })
 }
 
@@ -289,6 +290,8 @@ pub(super) async fn start(
         abort: AbortMode::Flip,
         drain: None,
         preview: None,
+        attach: None,
+        detach: None,
     };
     let an = &c.flags.analysis;
     if dry {

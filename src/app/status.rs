@@ -18,6 +18,30 @@ pub struct GroupStatus {
     pub target_type: String,
     pub health: HealthCounts,
     pub targets: Vec<TargetHealth>,
+    /// Why the group's targets read `unused` (`Target.NotInUse`): no
+    /// listener or rule forwards to it, so AWS does not health-check it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unused: Option<String>,
+}
+
+/// Why `tg`'s targets read `unused`, when AWS says it is not in use.
+pub(super) fn unused_why(tg: &TargetGroup, targets: &[TargetHealth]) -> Option<String> {
+    let not_in_use = |t: &TargetHealth| {
+        t.state == HealthState::Unused && t.reason.as_deref() == Some("Target.NotInUse")
+    };
+    if !targets.iter().any(not_in_use) {
+        return None;
+    }
+    let who = match tg.load_balancer_arns.as_slice() {
+        [] => "of any load balancer".to_string(),
+        lbs => {
+            let names: Vec<&str> = lbs.iter().map(|a| arn_resource(a)).collect();
+            format!("of load balancer {}", names.join(", "))
+        }
+    };
+    Some(format!(
+        "no listener or rule {who} forwards to it; AWS does not health-check it (a deploy attaches it at weight 0 first)"
+    ))
 }
 
 #[derive(Debug, Serialize)]
@@ -121,6 +145,7 @@ pub(super) async fn group_statuses(
         let tg = lb.target_group(&arn).await.map_err(lookup(&arn))?;
         let targets = lb.target_health(&arn).await.map_err(lookup(&arn))?;
         out.push(GroupStatus {
+            unused: unused_why(&tg, &targets),
             arn,
             name: tg.name,
             target_type: tg.target_type,
@@ -253,6 +278,9 @@ pub fn print_text(s: &Status) {
     println!("{:<32} {:<9} HEALTH", "TARGET GROUP", "TYPE");
     for g in &s.target_groups {
         println!("{:<32} {:<9} {}", g.name, g.target_type, g.health);
+        if let Some(why) = &g.unused {
+            println!("  unused: {why}");
+        }
     }
     if let Some(t) = &s.traffic {
         println!();

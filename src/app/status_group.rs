@@ -47,6 +47,9 @@ fn print_text(v: &GroupView) {
     for t in &g.targets {
         println!("  {:<28} {}", t.target.to_string(), t.state.as_str());
     }
+    if let Some(why) = &g.unused {
+        println!("unused: {why}");
+    }
     for r in &v.runs {
         let original = v
             .original_targets
@@ -81,5 +84,28 @@ pub async fn run(lb: &dyn LoadBalancerPort, reference: &str, output: Output) -> 
             is_input: true,
         }) => invalid(&[error], output),
         Err(GatherError { error, .. }) => failed(&error.to_string(), super::EXIT_REVERTED, output),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::alb::fake::*;
+    use crate::alb::{Forward, RouteAction, RouteRef};
+
+    #[tokio::test]
+    async fn status_names_a_group_nothing_forwards_to_as_unused_and_why() {
+        let fake = FakeLoadBalancer::demo();
+        let v = gather(&fake, DEMO_GREEN).await.ok().unwrap();
+        let why = v.target_group.unused.expect("green is unused");
+        assert!(why.contains("no listener or rule"), "{why}");
+        assert!(why.contains("AWS does not health-check it"), "{why}");
+        let blue = gather(&fake, DEMO_BLUE).await.ok().unwrap();
+        assert_eq!(blue.target_group.unused, None);
+        let attached = Forward::weighted(&[(DEMO_BLUE, 999), (DEMO_GREEN, 0)]);
+        let route = RouteRef::new(DEMO_LISTENER, None);
+        fake.force_route(&route, RouteAction::Forward(attached));
+        let v = gather(&fake, DEMO_GREEN).await.ok().unwrap();
+        assert_eq!(v.target_group.unused, None, "weight 0 puts it in use");
     }
 }

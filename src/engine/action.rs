@@ -38,6 +38,16 @@ pub struct Group {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum Purpose {
+    /// A group no listener or rule of the load balancer forwards to is
+    /// added to the route at weight 0, so that AWS health-checks it
+    /// (until then its targets read `unused`, `Target.NotInUse`): no
+    /// request moves. Reverted like any write.
+    Attach,
+    /// The full deploy's last write (`--final-route green-only` with
+    /// `--deregister-blue`): blue stayed in the route at weight 0 while its
+    /// batches left, so a revert could health-check the ones it
+    /// registers again; once the last batch is gone, blue leaves the route.
+    Detach,
     /// Canary step `index` (0-based) of `of`, green at `percent`; the step
     /// tag is written after the verified write.
     Step {
@@ -103,6 +113,18 @@ impl Carry {
     }
 }
 
+/// A new forward for a rule the run created (found by its priority, only
+/// if it carries the run's tag): `ab` and `dark` create their rule with
+/// green at weight 0 when nothing forwarded to green yet, so that AWS
+/// health-checks it while the rule's requests still reach blue, then give
+/// the rule its real forward once green is healthy.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RuleWrite {
+    /// The rule as created (its `forward` is what it must read before).
+    pub rule: RuleSpec,
+    pub to: Forward,
+}
+
 /// Hold a canary step and analyse it every interval.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct BakeSpec {
@@ -148,6 +170,7 @@ pub enum Action {
     },
     WriteRoute(RouteWrite),
     CreateRule(RuleSpec),
+    WriteRule(RuleWrite),
     DeleteRule(RuleSpec),
     Bake(BakeSpec),
     /// Remove the run record: the last action of every run and revert.

@@ -17,7 +17,7 @@ pub mod revert;
 pub mod scope;
 pub mod sim;
 
-pub use action::{Action, BakeSpec, Carry, Group, Purpose, Role, RouteWrite, RuleSpec};
+pub use action::{Action, BakeSpec, Carry, Group, Purpose, Role, RouteWrite, RuleSpec, RuleWrite};
 pub use plan::Plan;
 pub use revert::AbortMode;
 pub use scope::{GroupScope, Scope};

@@ -96,10 +96,13 @@ fn kinds(cmds: &[Command]) -> Vec<&'static str> {
             Command::Do(Action::AwaitHealthy { .. }) => "await-healthy",
             Command::Do(Action::AwaitDrained { .. }) => "await-drained",
             Command::Do(Action::WriteRoute(w)) => match w.purpose {
+                Purpose::Attach => "attach",
+                Purpose::Detach => "detach",
                 Purpose::Step { .. } => "shift",
                 Purpose::Promote { .. } => "promote",
             },
             Command::Do(Action::CreateRule(_)) => "create-rule",
+            Command::Do(Action::WriteRule(_)) => "write-rule",
             Command::Do(Action::DeleteRule(_)) => "delete-rule",
             Command::Do(Action::Bake(_)) => "bake",
             Command::Do(Action::Unrecord) => "unrecord",

@@ -92,7 +92,7 @@ async fn the_revert_budget_counts_from_the_signal_not_from_when_it_was_noticed()
     r.lb.set_lag(Duration::from_secs(1));
     // The first route write stays in flight 7 s (calls counted on a dry
     // run), and the signal arrives 1 s into it.
-    let probe = Arc::new(Scripted::new(Arc::new(FakeLoadBalancer::demo())));
+    let probe = Arc::new(Scripted::new(rig().lb));
     let first_write = {
         let rr = Rig {
             lb: probe.inner.clone(),

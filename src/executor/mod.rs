@@ -3,7 +3,8 @@
 //! executor for every strategy; the invariants live here, not in planners:
 //! a cancel is checked before every write, the route is checked for drift
 //! before every route write, no group gets more traffic while it has no
-//! healthy target, and the last healthy target of a group that serves
+//! healthy target (weight 0 is allowed: that is how a group nothing
+//! forwarded to is attached so that AWS health-checks it), and the last healthy target of a group that serves
 //! traffic is never deregistered. The only module with cancellation
 //! points: waits and reads are abandoned on a cancel, a write in flight
 //! always completes, and the revert runs outside the cancel, each of its
@@ -12,15 +13,19 @@
 //!
 //! `record` writes the run record, `heart` its heartbeat (on its own
 //! task); `steps` route writes, health waits and bakes; `targets`
-//! registrations and rules; `converge` applies the convergence to a goal
-//! (the live revert and `rollback`), `revert` the live run's goal; `apply`
-//! a route write and its read-back.
+//! registrations and rules; `rule_write` the rewrite of a rule the run
+//! created at weight 0; `detach` the full deploy's last write (blue's
+//! weight-0 entry out); `converge` applies the convergence to a goal (the
+//! live revert and `rollback`), `revert` the live run's goal; `apply` a
+//! route write and its read-back.
 
 pub mod apply;
 pub mod converge;
+mod detach;
 mod heart;
 mod record;
 mod revert;
+mod rule_write;
 mod steps;
 mod targets;
 
@@ -237,6 +242,7 @@ impl<'a> Executor<'a> {
             }
             Action::WriteRoute(w) => self.write_route(w).await,
             Action::CreateRule(r) => self.create_rule(r).await,
+            Action::WriteRule(w) => self.write_rule(w).await,
             Action::DeleteRule(r) => self.delete_rule(r).await,
             Action::Bake(b) => Ok(self.bake(b).await?),
             Action::Unrecord => Ok(self.unrecord_promoted().await?),
@@ -309,6 +315,10 @@ impl From<Reason> for Fail {
 #[cfg(test)]
 #[path = "tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "attach_tests.rs"]
+mod attach_tests;
 
 #[cfg(test)]
 mod race_tests;

@@ -35,6 +35,8 @@ fn when(purpose: &Purpose) -> String {
         Purpose::Step { index: 0, .. } => "before its first step".to_string(),
         Purpose::Step { index, .. } => format!("during step {index}"),
         Purpose::Promote { after_steps } => format!("during step {after_steps}"),
+        Purpose::Attach => "before green is attached at weight 0".to_string(),
+        Purpose::Detach => "after blue's last batch".to_string(),
     }
 }
 
@@ -77,7 +79,7 @@ impl Executor<'_> {
 
     /// The invariant: never give more traffic to a group with no healthy
     /// target. Groups whose share does not rise are not read.
-    async fn gate(&self, w: &RouteWrite) -> Result<(), Reason> {
+    pub(super) async fn gate(&self, w: &RouteWrite) -> Result<(), Reason> {
         for g in &w.to.groups {
             let arn = &g.target_group_arn;
             if w.to.percent_of(arn) <= w.from.percent_of(arn) {
@@ -101,6 +103,10 @@ impl Executor<'_> {
     /// A step or the promotion: cancel and drift checks, the health gate,
     /// the marks around the write, the write and its read-back.
     pub(super) async fn write_route(&mut self, w: &RouteWrite) -> Result<(), Fail> {
+        if w.purpose == Purpose::Detach {
+            self.detach(w).await;
+            return Ok(());
+        }
         self.checkpoint()?;
         self.ensure_unchanged(&w.from, &when(&w.purpose)).await?;
         self.gate(w).await?;
@@ -132,6 +138,13 @@ impl Executor<'_> {
         self.route_now = w.to.clone();
         match w.purpose {
             Purpose::Step { index, of, percent } => self.shifted(index, of, percent, &w.to).await,
+            Purpose::Attach => {
+                self.out.progress(Progress::Attached {
+                    forward: &w.to,
+                    attach: true,
+                });
+                Ok(())
+            }
             _ if self.drains_blue() => {
                 // Blue still leaves in batches: until its last batch is
                 // gone the run reverts, and so does `rollback`.
@@ -330,7 +343,7 @@ impl Executor<'_> {
     /// the original read at preflight before the first): someone else
     /// changing it (also while a group's health was awaited) stops the run
     /// rather than being silently overwritten.
-    async fn ensure_unchanged(&self, want: &Forward, when: &str) -> Result<(), Reason> {
+    pub(super) async fn ensure_unchanged(&self, want: &Forward, when: &str) -> Result<(), Reason> {
         let route = self.route()?;
         match self
             .unless_cancelled(self.src.lb.read_route(&route))

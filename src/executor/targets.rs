@@ -19,7 +19,7 @@ fn listed(targets: &[Target]) -> String {
 }
 
 /// What holds a rule's priority on its listener.
-enum RuleAt {
+pub(super) enum RuleAt {
     None,
     Ours(String),
     Theirs(String),
@@ -190,19 +190,28 @@ impl Executor<'_> {
         self.create_rule_now(r)
             .await
             .map_err(|e| Fail::After(Reason::Error(e)))?;
-        self.shifted_at = std::time::SystemTime::now();
-        // The rule is the run's one step: its intervals are reported under
-        // it (the segment all to green; the route's weights are untouched).
-        let at = self.elapsed();
-        self.report.record_step(crate::plan::Tenths::FULL, 0, 0, at);
-        self.rule_progress(true, r);
+        // A rule created with green at weight 0 (to attach green) is not
+        // yet the run's step: its rewrite is (`write_rule`).
+        if r.forward.percent_of(&self.plan.green) > 0.0 {
+            self.rule_started();
+        }
+        self.rule_progress("created", r);
         Ok(())
     }
 
-    fn rule_progress(&mut self, created: bool, r: &RuleSpec) {
+    /// The rule is the run's one step: its intervals are reported under it
+    /// (the segment all to green; the route's weights are untouched), and
+    /// the bake after it judges only what came after.
+    pub(super) fn rule_started(&mut self) {
+        self.shifted_at = std::time::SystemTime::now();
+        let at = self.elapsed();
+        self.report.record_step(crate::plan::Tenths::FULL, 0, 0, at);
+    }
+
+    pub(super) fn rule_progress(&mut self, verb: &'static str, r: &RuleSpec) {
         let matches = crate::strategy::rules_render::match_line(&r.conditions);
         self.out.progress(Progress::Rule {
-            created,
+            verb,
             priority: r.priority,
             matches: &matches,
             forward: &r.forward,
@@ -281,12 +290,12 @@ impl Executor<'_> {
         self.delete_rule_arn(&arn)
             .await
             .map_err(|e| Fail::After(Reason::Error(e)))?;
-        self.rule_progress(false, r);
+        self.rule_progress("deleted", r);
         Ok(())
     }
 
     /// The rule at the spec's priority, and whether this run created it.
-    async fn rule_at(&self, r: &RuleSpec) -> Result<RuleAt, String> {
+    pub(super) async fn rule_at(&self, r: &RuleSpec) -> Result<RuleAt, String> {
         let (lb, p) = (self.src.lb.clone(), self.cfg.apply);
         let rules = apply::retry(p.write_attempts, p.backoff, || lb.rules(&r.listener_arn))
             .await

@@ -25,8 +25,13 @@ pub(super) fn rig() -> Rig {
     let traffic = Arc::new(FakeTraffic::default());
     traffic.set(BLUE_DIM, 1000.0, 0.0);
     traffic.set(GREEN_DIM, 100.0, 0.0);
+    // Green in use already (a rule of the load balancer forwards to it, as
+    // after an earlier deploy): these runs need no attach. A green nothing
+    // forwards to is `attach_tests`' subject.
+    let lb = FakeLoadBalancer::demo();
+    lb.attach(DEMO_GREEN, DEMO_LB);
     Rig {
-        lb: Arc::new(FakeLoadBalancer::demo()),
+        lb: Arc::new(lb),
         traffic,
         cancel: Cancel::new(),
     }

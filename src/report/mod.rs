@@ -76,10 +76,19 @@ pub enum Progress<'a> {
     Promoted {
         forward: &'a Forward,
     },
+    /// A weight-0 entry written (`attach`: a group AWS does not health-check
+    /// until a listener forwards to it) or removed (blue's, after the full
+    /// deploy's last batch); no request moved.
+    Attached {
+        forward: &'a Forward,
+        attach: bool,
+    },
     Warning(String),
-    /// A rule of the run's (`ab`, `dark`) was created, or deleted as planned.
+    /// A rule of the run's (`ab`, `dark`) was `created`, `rewritten` (to
+    /// its real forward, after it put a fresh green in use at weight 0) or
+    /// `deleted` as planned.
     Rule {
-        created: bool,
+        verb: &'static str,
         priority: u32,
         /// The rule's conditions in `--match` form.
         matches: &'a str,

@@ -198,15 +198,22 @@ impl<W: Write + Send> TextReporter<W> {
                     forward.weights_text()
                 )
             }
+            Progress::Attached { forward, attach } => format!(
+                "{}: weights {} (read back; no request moved)",
+                match attach {
+                    true => "green attached at weight 0 (AWS health-checks a group only once the load balancer forwards to it)",
+                    false => "blue's weight-0 entry removed after its last batch",
+                },
+                forward.weights_text()
+            ),
             Progress::Warning(w) => format!("{} {w}", self.paint("warning:", "33")),
             Progress::Rule {
-                created,
+                verb,
                 priority,
                 matches,
                 forward,
             } => format!(
-                "rule {} at priority {priority}: {matches} -> {}",
-                if created { "created" } else { "deleted" },
+                "rule {verb} at priority {priority}: {matches} -> {}",
                 forward.weights_text()
             ),
             Progress::Tick { .. } => return None,

@@ -8,6 +8,20 @@
 //! Record, AwaitHealthy green, CreateRule, Bake duration, [DeleteRule], Unrecord
 //! ```
 //!
+//! When no listener or rule of the load balancer forwards to green yet,
+//! AWS does not health-check it (its targets read `unused`), so green could
+//! never prove itself first. The rule itself then puts green in use: it is
+//! created forwarding where the route does, with green added at weight 0
+//! (its requests still reach blue), and rewritten to its real forward once
+//! green is healthy:
+//!
+//! ```text
+//! Record, CreateRule (green at 0), AwaitHealthy green, WriteRule, Bake, [DeleteRule], Unrecord
+//! ```
+//!
+//! A revert or `rollback` deletes the rule either way, the weight-0 entry
+//! with it.
+//!
 //! `DeleteRule` is left out with `--keep`: the rule stays as an edge toggle
 //! (`routes list` / `routes remove`). The route itself is never written, so
 //! the revert the engine derives is the rule's deletion and the record's
@@ -15,7 +29,7 @@
 //! (`rule_priority`) and recorded before CreateRule is sent (executor).
 
 use crate::alb::{Condition, Forward, LeadingAction, RouteRef};
-use crate::engine::{AbortMode, Action, BakeSpec, Carry, Group, Plan, Role, RuleSpec};
+use crate::engine::{AbortMode, Action, BakeSpec, Carry, Group, Plan, Role, RuleSpec, RuleWrite};
 use crate::plan::Tenths;
 use std::time::Duration;
 
@@ -41,6 +55,9 @@ pub struct RuleRunInput<'a> {
     /// The login steps before the listener's default forward: the rule
     /// carries them, so its segment logs in like everyone else.
     pub leading: &'a [LeadingAction],
+    /// Whether a listener or rule of the load balancer already forwards to
+    /// green (`Validated::green_in_use`), so AWS health-checks it.
+    pub green_in_use: bool,
 }
 
 /// The rule the run creates: the segment forwarded to green alone, after
@@ -62,22 +79,35 @@ pub fn plan(input: &RuleRunInput) -> Plan {
         arn: input.green.to_string(),
         role: Role::Green,
     };
-    let mut actions = vec![
-        Action::Record,
+    let await_green = Action::AwaitHealthy {
+        group: green,
+        targets: vec![],
+    };
+    let mut actions = vec![Action::Record];
+    if input.green_in_use {
         // A rule to a group with no healthy target would answer its
         // segment with 503s: green proves itself first.
-        Action::AwaitHealthy {
-            group: green,
-            targets: vec![],
-        },
-        Action::CreateRule(spec.clone()),
-        Action::Bake(BakeSpec {
-            step: 0,
-            // The segment's share of green: all of it.
-            percent: Tenths::FULL,
-            duration: input.duration,
-        }),
-    ];
+        actions.extend([await_green, Action::CreateRule(spec.clone())]);
+    } else {
+        let attached = RuleSpec {
+            forward: super::canary::attached(input.original, input.blue, input.green),
+            ..spec.clone()
+        };
+        actions.extend([
+            Action::CreateRule(attached.clone()),
+            await_green,
+            Action::WriteRule(RuleWrite {
+                rule: attached,
+                to: spec.forward.clone(),
+            }),
+        ]);
+    }
+    actions.push(Action::Bake(BakeSpec {
+        step: 0,
+        // The segment's share of green: all of it.
+        percent: Tenths::FULL,
+        duration: input.duration,
+    }));
     if !input.keep {
         actions.push(Action::DeleteRule(spec));
     }

@@ -12,6 +12,7 @@ fn kind(a: &Action) -> String {
         Action::AwaitHealthy { group, .. } => format!("await-healthy {}", group.arn),
         Action::CreateRule(r) => format!("create-rule {}", r.priority),
         Action::DeleteRule(r) => format!("delete-rule {}", r.priority),
+        Action::WriteRule(w) => format!("write-rule {}", w.rule.priority),
         Action::Bake(b) => format!("bake {}s", b.duration.as_secs()),
         Action::Unrecord => "unrecord".into(),
         other => format!("{other:?}"),
@@ -46,7 +47,79 @@ fn planned(strategy: &'static str, keep: bool, secs: u64) -> Plan {
         duration: Duration::from_secs(secs),
         keep,
         leading: &[],
+        green_in_use: true,
     })
+}
+
+fn planned_detached(strategy: &'static str, keep: bool) -> Plan {
+    let (original, conditions, keep, secs, strategy) = input(strategy, keep, 60);
+    plan(&RuleRunInput {
+        strategy,
+        listener_arn: "L",
+        original: &original,
+        blue: "blue",
+        green: "green",
+        priority: 7,
+        conditions,
+        duration: Duration::from_secs(secs),
+        keep,
+        leading: &[],
+        green_in_use: false,
+    })
+}
+
+#[test]
+fn a_green_nothing_forwards_to_is_put_in_use_by_its_rule_at_weight_zero_first() {
+    for strategy in [AB, DARK] {
+        let p = planned_detached(strategy, false);
+        let got: Vec<String> = p.actions.iter().map(kind).collect();
+        assert_eq!(
+            got,
+            vec![
+                "record",
+                "create-rule 7",
+                "await-healthy green",
+                "write-rule 7",
+                "bake 60s",
+                "delete-rule 7",
+                "unrecord"
+            ],
+            "{strategy}"
+        );
+        let Action::CreateRule(r) = &p.actions[1] else {
+            panic!("{:?}", p.actions)
+        };
+        assert_eq!(
+            r.forward.weight_of("green"),
+            Some(0),
+            "no request to green yet"
+        );
+        assert_eq!(
+            r.forward.percent_of("blue"),
+            100.0,
+            "the segment stays on blue"
+        );
+        let Action::WriteRule(w) = &p.actions[3] else {
+            panic!("{:?}", p.actions)
+        };
+        assert_eq!((&w.rule, &w.to), (r, &Forward::single("green")));
+        assert!(p.actions.iter().all(|a| a.route_write().is_none()));
+        // A failure anywhere after the create deletes the rule, weight-0
+        // entry and all; the route is never written.
+        for at in 1..5 {
+            let blue = [crate::alb::Target::new("10.0.1.1", None)];
+            let revert: Vec<String> = crate::engine::sim::route_revert(&p, at, true, &blue)
+                .iter()
+                .map(|s| match s {
+                    crate::engine::converge::Step::DeleteRule(r) => {
+                        format!("delete-rule {}", r.priority)
+                    }
+                    other => format!("{other:?}"),
+                })
+                .collect();
+            assert_eq!(revert, vec!["delete-rule 7"], "{strategy} at {at}");
+        }
+    }
 }
 
 #[test]
@@ -67,6 +140,7 @@ fn the_rule_carries_the_default_actions_login_before_its_forward() {
         duration: Duration::from_secs(60),
         keep: false,
         leading: &login,
+        green_in_use: true,
     });
     assert_eq!(spec.carry.from, Some(RouteRef::new("L", None)));
     assert_eq!(spec.carry.leading, login);

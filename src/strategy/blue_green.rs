@@ -80,6 +80,15 @@ impl BlueGreenPlan {
         }
     }
 
+    /// Green attached at weight 0 first unless the load balancer already
+    /// forwards to it (`CanaryPlan::with_attach`).
+    pub fn with_attach(self, in_use: bool) -> Self {
+        BlueGreenPlan {
+            switch: self.switch.with_attach(in_use),
+            ..self
+        }
+    }
+
     /// The route the switch writes: green at 100%, blue at weight 0.
     pub fn switched(&self) -> &Forward {
         &self.switch.steps[0].forward

@@ -16,6 +16,7 @@ fn kind(a: &Action) -> String {
                 format!("switch {}/{of} {percent}", index + 1)
             }
             Purpose::Promote { .. } => "promote".into(),
+            other => format!("write {other:?}"),
         },
         Action::Bake(b) => format!("bake {}s", b.duration.as_secs()),
         Action::Deregister { targets, .. } => format!("deregister {}", targets.len()),

@@ -51,6 +51,15 @@ pub struct CanaryPlan {
     /// rule for a while (`--preview-header`): a dark preview.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub preview: Option<Preview>,
+    /// The route with green added at weight 0, written before green's
+    /// health is awaited when no listener or rule of the load balancer
+    /// forwards to green yet: AWS health-checks only groups in use.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attach: Option<Forward>,
+    /// The full deploy's last write when the final route is green only:
+    /// blue stays at weight 0 while its batches leave (see `with_drain`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detach: Option<Forward>,
 }
 
 /// The preview: the rule that sends requests carrying the header to green,
@@ -164,7 +173,15 @@ pub fn plan(input: &CanaryInput) -> CanaryPlan {
         abort: AbortMode::Flip,
         drain: None,
         preview: None,
+        attach: None,
+        detach: None,
     }
+}
+
+/// The route with green added at weight 0 and blue keeping all traffic:
+/// enough for AWS to health-check green, nothing for users.
+pub fn attached(original: &Forward, blue: &str, green: &str) -> Forward {
+    forward_at(original, blue, green, Tenths(0), original.stickiness)
 }
 
 impl CanaryPlan {
@@ -176,8 +193,37 @@ impl CanaryPlan {
         CanaryPlan { abort, ..self }
     }
 
+    /// Blue's targets leave in batches after the promotion. With the final
+    /// route green only, blue stays in the route at weight 0 until its last
+    /// batch is gone: a revert registers blue's batches again and waits for
+    /// their health, which AWS checks only while a listener forwards to
+    /// blue. The last write then removes it (`Purpose::Detach`).
     pub fn with_drain(self, drain: Option<BlueDrain>) -> Self {
-        CanaryPlan { drain, ..self }
+        let drains = drain.as_ref().is_some_and(|d| !d.batches.is_empty());
+        let green_only = self.promoted.weight_of(&self.blue).is_none();
+        match (drains, green_only, self.detach.is_some()) {
+            (true, true, false) => CanaryPlan {
+                drain,
+                promoted: forward_at(
+                    &self.original,
+                    &self.blue,
+                    &self.green,
+                    Tenths::FULL,
+                    self.original.stickiness,
+                ),
+                detach: Some(self.promoted.clone()),
+                ..self
+            },
+            _ => CanaryPlan { drain, ..self },
+        }
+    }
+
+    /// Attach green at weight 0 first unless a listener or rule of the load
+    /// balancer already forwards to it (`in_use`, from DescribeTargetGroups'
+    /// `LoadBalancerArns`).
+    pub fn with_attach(self, in_use: bool) -> Self {
+        let attach = (!in_use).then(|| attached(&self.original, &self.blue, &self.green));
+        CanaryPlan { attach, ..self }
     }
 
     pub fn with_preview(self, preview: Option<Preview>) -> Self {
@@ -212,6 +258,15 @@ impl CanaryPlan {
                 targets: register.to_vec(),
             });
         }
+        let mut from = self.original.clone();
+        if let Some(a) = &self.attach {
+            actions.push(Action::WriteRoute(RouteWrite {
+                from: from.clone(),
+                to: a.clone(),
+                purpose: Purpose::Attach,
+            }));
+            from = a.clone();
+        }
         actions.push(Action::AwaitHealthy {
             group: green,
             targets: register.to_vec(),
@@ -225,7 +280,7 @@ impl CanaryPlan {
             }));
             actions.push(Action::DeleteRule(p.rule.clone()));
         }
-        let (mut from, of) = (self.original.clone(), self.steps.len());
+        let of = self.steps.len();
         for (index, s) in self.steps.iter().enumerate() {
             actions.push(Action::WriteRoute(RouteWrite {
                 from: from.clone(),
@@ -252,6 +307,13 @@ impl CanaryPlan {
         if let Some(d) = &self.drain {
             actions.extend(d.actions(&self.blue, of));
         }
+        if let Some(d) = &self.detach {
+            actions.push(Action::WriteRoute(RouteWrite {
+                from: self.promoted.clone(),
+                to: d.clone(),
+                purpose: Purpose::Detach,
+            }));
+        }
         actions.push(Action::Unrecord);
         Plan {
             strategy,
@@ -265,109 +327,12 @@ impl CanaryPlan {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::plan::parse_steps;
+#[path = "canary_tests.rs"]
+mod tests;
 
-    #[test]
-    fn weights_are_exact_at_every_tenth() {
-        for t in 0..=1000u16 {
-            let (b, g) = weights_for(Tenths(t));
-            assert!(b <= MAX_WEIGHT && g <= MAX_WEIGHT);
-            let share = f64::from(g) * 1000.0 / f64::from(b + g);
-            assert!((share - f64::from(t)).abs() < 1e-9, "t={t} b={b} g={g}");
-        }
-    }
-
-    fn input<'a>(
-        original: &'a Forward,
-        steps: &'a [Step],
-        final_route: FinalRoute,
-    ) -> CanaryInput<'a> {
-        CanaryInput {
-            original,
-            blue: "blue",
-            green: "green",
-            steps,
-            default_bake: Duration::from_secs(30),
-            stickiness: None,
-            final_route,
-        }
-    }
-
-    #[test]
-    fn plans_each_step_from_a_single_forward() {
-        let original = Forward::single("blue");
-        let steps = parse_steps("0.1:1m,25,100").unwrap();
-        let p = plan(&input(&original, &steps, FinalRoute::KeepBlue));
-        assert_eq!(p.steps.len(), 3);
-        assert_eq!(p.steps[0].forward.weight_of("blue"), Some(999));
-        assert_eq!(p.steps[0].forward.weight_of("green"), Some(1));
-        assert_eq!(p.steps[0].bake, Duration::from_secs(60));
-        assert_eq!(p.steps[1].bake, Duration::from_secs(30), "default bake");
-        assert_eq!(
-            p.steps[2].bake,
-            Duration::ZERO,
-            "no hold at 100% unless asked"
-        );
-        assert_eq!(p.promoted.weight_of("blue"), Some(0));
-        assert_eq!(p.promoted.percent_of("green"), 100.0);
-        assert_eq!(
-            p.original, original,
-            "revert target is the untouched original"
-        );
-    }
-
-    #[test]
-    fn green_only_promotes_to_a_plain_forward() {
-        let original = Forward::single("blue");
-        let steps = parse_steps("50,100").unwrap();
-        let p = plan(&input(&original, &steps, FinalRoute::GreenOnly));
-        assert_eq!(p.promoted, Forward::single("green"));
-    }
-
-    #[test]
-    fn keeps_zero_weight_bystanders_and_replaces_stale_green() {
-        let original = Forward {
-            groups: vec![
-                WeightedGroup {
-                    target_group_arn: "old".into(),
-                    weight: 0,
-                },
-                WeightedGroup {
-                    target_group_arn: "blue".into(),
-                    weight: 999,
-                },
-                WeightedGroup {
-                    target_group_arn: "green".into(),
-                    weight: 0,
-                },
-            ],
-            stickiness: Stickiness {
-                enabled: true,
-                duration_seconds: Some(60),
-            },
-            shape: ForwardShape::Weighted,
-        };
-        let f = forward_at(&original, "blue", "green", Tenths(100), original.stickiness);
-        assert_eq!(f.groups.len(), 3);
-        assert_eq!(f.weight_of("old"), Some(0));
-        assert_eq!(f.weight_of("blue"), Some(900));
-        assert_eq!(f.weight_of("green"), Some(100));
-        assert!(f.stickiness.enabled);
-    }
-
-    #[test]
-    fn stickiness_flag_overrides_during_steps_only() {
-        let original = Forward::single("blue");
-        let steps = parse_steps("50,100").unwrap();
-        let mut i = input(&original, &steps, FinalRoute::KeepBlue);
-        i.stickiness = Some(Duration::from_secs(600));
-        let p = plan(&i);
-        assert_eq!(p.steps[0].forward.stickiness.duration_seconds, Some(600));
-        assert!(!p.promoted.stickiness.enabled);
-    }
-}
+#[cfg(test)]
+#[path = "canary_attach_tests.rs"]
+mod attach_tests;
 
 #[cfg(test)]
 #[path = "canary_plan_tests.rs"]

@@ -14,6 +14,7 @@ fn kind(a: &Action) -> String {
                 format!("write step {}/{of} {percent}", index + 1)
             }
             Purpose::Promote { after_steps } => format!("write promote after {after_steps}"),
+            other => format!("write {other:?}"),
         },
         Action::Bake(b) => format!("bake {} {}s", b.step + 1, b.duration.as_secs()),
         Action::Unrecord => "unrecord".into(),

@@ -317,7 +317,9 @@ class DataPlane:
         live_targets = tg.targets
         eligible = []
         for tid, port in sorted(targets):
-            st = tg.health_for({"Id": tid, "Port": port}, tg.ec2_backend).status
+            # as a node sees it: its config forwards to this group, so it checks it
+            node = HEALTH.evaluate(tg, tid, port, node=True)
+            st = node[0] if node else tg.health_for({"Id": tid, "Port": port}, tg.ec2_backend).status
             if tid not in live_targets and st in ("draining", "unused"):
                 eligible.append((tid, port))  # deregistration not propagated yet
             elif st not in NOT_ROUTABLE and st != "initial":

@@ -5,8 +5,10 @@ Owns: the demo topology. Creates VPC + 2 subnets, ALB `demo-alb`, target groups
 `demo-blue` / `demo-green` (ip, HTTP:80, health check /health, deregistration
 delay 5s), an HTTP:80 listener forwarding to `demo-blue`, starts two in-process
 test apps (blue v1 on 127.0.0.2, green v2 on 127.0.0.3), registers them and
-waits until they are healthy and the registrations have propagated to the
-data plane (so the listener serves blue as soon as the JSON is printed).
+waits until blue is healthy, green reads `unused` (`Target.NotInUse`: no
+listener or rule forwards to it, so AWS does not health-check it, as on a
+service's first deploy) and the registrations have propagated to the data
+plane (so the listener serves blue as soon as the JSON is printed).
 Prints ONE JSON object on stdout: endpoint, region, load_balancer_arn,
 listener_arn, blue_arn, green_arn, listener_url, blue_target, green_target,
 green_app_url (+ blue_app_url). With `--serve` it keeps the apps running until
@@ -39,16 +41,17 @@ def wait_listener_url(endpoint: str, listener_arn: str, timeout: float = 10.0) -
     raise RuntimeError("data plane did not open the listener in time")
 
 
-def wait_serving(endpoint: str, elb, targets: list[tuple[str, str]], timeout: float = 20.0) -> None:  # noqa: ANN001
+def wait_serving(endpoint: str, elb, targets: list[tuple[str, str, str]], timeout: float = 20.0) -> None:  # noqa: ANN001
+    """Wait until each (group, target, state) holds, then for propagation."""
     deadline = time.time() + timeout
-    for tg, tid in targets:
+    for tg, tid, want in targets:
         while True:
             states = [d["TargetHealth"]["State"] for d in elb.describe_target_health(TargetGroupArn=tg)
                       ["TargetHealthDescriptions"] if d["Target"]["Id"] == tid]
-            if states == ["healthy"]:
+            if states == [want]:
                 break
             if time.time() > deadline:
-                raise RuntimeError(f"target {tid} of {tg} not healthy in time: {states}")
+                raise RuntimeError(f"target {tid} of {tg} not {want} in time: {states}")
             time.sleep(0.1)
     with urllib.request.urlopen(f"{endpoint}/_emu/propagation", timeout=5) as r:
         settled_at = json.load(r)["settled_at"]
@@ -94,10 +97,12 @@ def build(endpoint: str, region: str = "us-east-1", green_error_rate: float = 0.
     if register_green:
         elb.register_targets(TargetGroupArn=tgs["green"], Targets=[{"Id": green_host, "Port": green_app.port}])
     # Hand the stack over only once it serves, as a stack long in service on AWS
-    # would: registered targets healthy and the registrations propagated to the
+    # would: blue's targets healthy, green's unused (nothing forwards to green
+    # yet, so AWS does not check it) and the registrations propagated to the
     # data plane (the emulator's --propagation-delay, 3 s by default).
-    wait_serving(endpoint, elb, [(tgs["blue"], blue_host)] + [(tgs["blue"], h) for h, _ in more_blue]
-                 + ([(tgs["green"], green_host)] if register_green else []))
+    wait_serving(endpoint, elb, [(tgs["blue"], blue_host, "healthy")]
+                 + [(tgs["blue"], h, "healthy") for h, _ in more_blue]
+                 + ([(tgs["green"], green_host, "unused")] if register_green else []))
     info = {
         "endpoint": endpoint, "region": region, "load_balancer_arn": lb, "listener_arn": listener,
         "blue_arn": tgs["blue"], "green_arn": tgs["green"],

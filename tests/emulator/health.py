@@ -7,11 +7,23 @@ through DescribeTargetHealth:
 
 * `FakeTargetGroup.health_for` -> precedence: forced state > draining (after
   DeregisterTargets, for the TG's `deregistration_delay.timeout_seconds`) >
+  `unused` / `Target.NotInUse` for a group no listener or rule forwards to >
   real health-check result > moto's default (`healthy`).
 * `FakeTargetGroup.register` / `deregister` -> track draining and reset checks.
 * `ELBv2Backend.modify_target_group` -> refuse a timeout not below the
   interval (as CreateTargetGroup does), and apply new check settings at once.
 * `ELBv2Backend.describe_target_health` -> also lists draining targets.
+
+Only groups in use are checked (ALB guide, "Target groups": "Health checks
+are performed on all targets registered to a target group that is specified
+in a listener rule for your load balancer"): a group that no listener's
+default action or rule of its load balancer forwards to, at any weight (0
+included), reads `unused`, `Target.NotInUse`, "Target group is not configured
+to receive traffic from the load balancer", whatever its targets would
+answer, instance IDs and non-loopback IPs included. Once a listener or rule
+forwards to it, its targets start over from `initial`
+(`Elb.RegistrationInProgress`); once nothing does, they are `unused` again and
+their checks are dropped.
 
 Health checks, as AWS documents them (ALB user guide, "Health checks for
 Application Load Balancer target groups"; ECS developer guide, "Optimize load
@@ -53,12 +65,15 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable
 
 from common import BACKEND_LOCK, is_loopback, iter_elbv2_backends, log
+from propagation import PROPAGATION
+from tg_usage import in_use, used_groups
 
 REASONS = {
     "initial": ("Elb.RegistrationInProgress", "Target registration is in progress"),
     "unhealthy": ("Target.FailedHealthChecks", "Health checks failed"),
     "draining": ("Target.DeregistrationInProgress", "Target deregistration is in progress"),
     "unused": ("Target.NotRegistered", "Target is not registered to the target group"),
+    "not_in_use": ("Target.NotInUse", "Target group is not configured to receive traffic from the load balancer"),
     "unavailable": ("Target.HealthCheckDisabled", "Health checks are disabled"),
     "healthy": (None, None),
 }
@@ -70,7 +85,7 @@ FAILURES = {
     "bad": ("Target.ResponseCodeMismatch", "Health checks failed with these codes: [{code}]"),
 }
 INITIAL_CHECKING = ("Elb.InitialHealthChecking", "Initial health checks in progress")
-VALID_STATES = set(REASONS)
+VALID_STATES = set(REASONS) - {"not_in_use"}
 NOT_ROUTABLE = {"unhealthy", "draining", "unused", "unavailable"}
 MIN_SLEEP = 0.02  # the scheduler never spins faster than this
 
@@ -239,13 +254,19 @@ class HealthManager:
             desc = entry.get("description") or desc
         return state, reason, desc
 
-    def evaluate(self, tg: Any, tid: str, port: Any) -> tuple[str, str | None, str | None] | None:
-        """Emulator's view of a target's health, or None for moto's default."""
+    def evaluate(self, tg: Any, tid: str, port: Any,
+                 node: bool = False) -> tuple[str, str | None, str | None] | None:
+        """Emulator's view of a target's health, or None for moto's default.
+
+        `node=True`: as a load balancer node sees it, for routing: a node only
+        routes to a group its (propagated) config forwards to, so the API's
+        `Target.NotInUse` does not apply; a target not checked yet is `initial`."""
         try:
             port_i = int(port)
         except (TypeError, ValueError):
             port_i = None
         now = time.monotonic()
+        used = node or in_use(tg)
         with self._lock:
             entry = self.forced.get((tg.arn, tid, port_i)) or self.forced.get((tg.arn, tid, None))
             if entry is not None:
@@ -258,6 +279,8 @@ class HealthManager:
                 drain = None
             if not registered:
                 return ("draining",) + REASONS["draining"] if drain else None
+            if not used:
+                return ("unused",) + REASONS["not_in_use"]
             if not is_loopback(tid) or not tg.health_check_enabled:
                 return None
             chk = self.checks.get((tg.arn, tid, port_i))
@@ -299,8 +322,12 @@ class HealthManager:
         jobs = []
         with BACKEND_LOCK:
             for _acct, _region, backend in self.backends():
+                used = used_groups(backend) | PROPAGATION.used_groups()
                 for tg in list(backend.target_groups.values()):
-                    if not tg.health_check_enabled:
+                    # AWS checks only groups a listener or rule forwards to;
+                    # dropping the others' checks makes a group attached
+                    # again start over from `initial`.
+                    if not tg.health_check_enabled or tg.arn not in used:
                         continue
                     settings = {
                         "path": tg.health_check_path or "/",
@@ -388,79 +415,10 @@ class HealthManager:
         self.wake()
 
     def install(self) -> None:
-        from moto.elbv2 import models as m
-        from moto.elbv2.exceptions import ValidationError
+        """Patch moto so DescribeTargetHealth and (de)registration go through
+        this manager (`health_moto.install`)."""
+        from health_moto import install
 
-        mgr = self
-        orig_health_for = m.FakeTargetGroup.health_for
-        orig_register = m.FakeTargetGroup.register
-        orig_deregister = m.FakeTargetGroup.deregister
-        orig_modify_tg = m.ELBv2Backend.modify_target_group
-
-        def health_for(tg, target, ec2_backend):  # noqa: ANN001
-            tid = str(target["Id"])
-            reg = tg.targets.get(tid)
-            port = reg["Port"] if reg else target.get("Port") or mgr.draining_port(tg.arn, tid) or tg.port
-            verdict = mgr.evaluate(tg, tid, port)
-            if verdict is None:
-                return orig_health_for(tg, target, ec2_backend)
-            state, reason, desc = verdict
-            return m.FakeHealthStatus(tid, port, tg.health_check_port, state, reason, desc)
-
-        def register(tg, targets):  # noqa: ANN001
-            fresh = [str(t["Id"]) for t in targets if str(t["Id"]) not in tg.targets]
-            orig_register(tg, targets)
-            mgr.registered(tg, targets, fresh)
-
-        def deregister(tg, targets):  # noqa: ANN001
-            before = {tid: dict(t) for tid, t in tg.targets.items()}
-            orig_deregister(tg, targets)
-            delay = int(tg.attributes.get("deregistration_delay.timeout_seconds", 300) or 0)
-            with mgr._lock:
-                for t in targets:
-                    tid = str(t["Id"])
-                    if tid in before and delay > 0:
-                        mgr.draining[(tg.arn, tid)] = {"port": before[tid]["Port"],
-                                                       "until": time.monotonic() + delay}
-                mgr.version += 1
-
-        def modify_target_group(backend, arn, *args, **kwargs):  # noqa: ANN001
-            names = ("health_check_proto", "health_check_port", "health_check_path",
-                     "health_check_interval", "health_check_timeout")
-            given = dict(zip(names, args), **kwargs)
-            tg = backend.target_groups.get(arn)
-            if tg is not None:
-                interval = _int(given.get("health_check_interval") or tg.health_check_interval_seconds, 30)
-                timeout = _int(given.get("health_check_timeout") or tg.health_check_timeout_seconds, 5)
-                # moto's CreateTargetGroup rule (timeout above the interval, or
-                # equal to it when both are given), which moto's Modify skips.
-                both = given.get("health_check_interval") and given.get("health_check_timeout")
-                http = (tg.health_check_protocol or tg.protocol) in ("HTTP", "HTTPS")
-                if timeout > interval or (both and http and timeout == interval):
-                    raise ValidationError(
-                        f"Health check timeout '{timeout}' must be smaller than the interval '{interval}'")
-            out = orig_modify_tg(backend, arn, *args, **kwargs)
-            mgr.wake()
-            return out
-
-        def describe_target_health(backend, target_group_arn, targets):  # noqa: ANN001
-            tg = backend.target_groups.get(target_group_arn)
-            if tg is None:
-                raise m.TargetGroupNotFoundError()
-            if not targets:
-                targets = list(tg.targets.values())
-                with mgr._lock:
-                    now = time.monotonic()
-                    for (arn, tid), d in list(mgr.draining.items()):
-                        if arn == tg.arn and tid not in tg.targets and d["until"] > now:
-                            targets.append({"Id": tid, "Port": d["port"]})
-            return [tg.health_for(t, backend.ec2_backend) for t in targets]
-
-        m.FakeTargetGroup.health_for = health_for
-        m.FakeTargetGroup.register = register
-        m.FakeTargetGroup.deregister = deregister
-        m.ELBv2Backend.modify_target_group = modify_target_group
-        m.ELBv2Backend.describe_target_health = describe_target_health
-
+        install(self)
 
 HEALTH = HealthManager()

@@ -141,6 +141,21 @@ class Propagation:
         with self._lock:
             return self._effective(self._targets.get(tg_arn), time.monotonic())
 
+    def used_groups(self) -> set[str]:
+        """Target groups the listener configs the data plane applies now forward
+        to: a node that has not yet seen a ModifyListener still uses (and so
+        still health-checks) the group the change took out."""
+        from tg_usage import referenced_in_view
+
+        now = time.monotonic()
+        with self._lock:
+            views = [self._effective(h, now) for h in self._listeners.values()]
+        out: set[str] = set()
+        for v in views:
+            if v:
+                out |= referenced_in_view(v)
+        return out
+
     def config(self) -> dict[str, Any]:
         """The delay, and when each change not yet applied will be (wall-clock epoch)."""
         mono, wall = time.monotonic(), time.time()

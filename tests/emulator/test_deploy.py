@@ -55,13 +55,20 @@ def apps():
     green.stop()
 
 
+def attached(blue: str, green: str) -> list[dict]:
+    return [{"Type": "forward", "ForwardConfig": {"TargetGroups": [
+        {"TargetGroupArn": blue, "Weight": 1}, {"TargetGroupArn": green, "Weight": 0}]}}]
+
+
 def test_listener_change_reaches_the_data_plane_only_after_the_delay(ep, apps):
     blue, green = apps
     elb, lb, (tg_b, tg_g) = stack(ep)
     elb.register_targets(TargetGroupArn=tg_b, Targets=[{"Id": "127.0.0.2", "Port": blue.port}])
     elb.register_targets(TargetGroupArn=tg_g, Targets=[{"Id": "127.0.0.3", "Port": green.port}])
-    lst = elb.create_listener(LoadBalancerArn=lb, Protocol="HTTP", Port=80, DefaultActions=[
-        {"Type": "forward", "TargetGroupArn": tg_b}])["Listeners"][0]["ListenerArn"]
+    # green attached at weight 0, as alb-rollout does first: AWS health-checks
+    # only groups a listener or rule forwards to
+    lst = elb.create_listener(LoadBalancerArn=lb, Protocol="HTTP", Port=80, DefaultActions=attached(tg_b, tg_g)
+                              )["Listeners"][0]["ListenerArn"]
     url = listener_url(ep, lst)
     wait_state(elb, tg_b, "127.0.0.2", "healthy")
     wait_state(elb, tg_g, "127.0.0.3", "healthy")
@@ -157,8 +164,10 @@ def test_delay_zero_applies_at_once(ep, apps):
     elb, lb, (tg_b, tg_g) = stack(ep)
     elb.register_targets(TargetGroupArn=tg_b, Targets=[{"Id": "127.0.0.2", "Port": blue.port}])
     elb.register_targets(TargetGroupArn=tg_g, Targets=[{"Id": "127.0.0.3", "Port": green.port}])
-    lst = elb.create_listener(LoadBalancerArn=lb, Protocol="HTTP", Port=80, DefaultActions=[
-        {"Type": "forward", "TargetGroupArn": tg_b}])["Listeners"][0]["ListenerArn"]
+    # green attached at weight 0, as alb-rollout does first: AWS health-checks
+    # only groups a listener or rule forwards to
+    lst = elb.create_listener(LoadBalancerArn=lb, Protocol="HTTP", Port=80, DefaultActions=attached(tg_b, tg_g)
+                              )["Listeners"][0]["ListenerArn"]
     url = listener_url(ep, lst)
     wait_state(elb, tg_g, "127.0.0.3", "healthy")
     wait_state(elb, tg_b, "127.0.0.2", "healthy")

@@ -313,8 +313,12 @@ def test_target_health_forced_checks_and_draining(ep):
     good, bad = start_app("127.0.0.2", 0, "v1"), start_app("127.0.0.3", 0, "v2", healthy=False)
     try:
         elb, lb, (tg_a, tg_b) = stack(ep)
+        # tg_a at weight 0: in use, so health-checked (AWS checks only groups
+        # a listener or rule forwards to), and never chosen
         lst = elb.create_listener(LoadBalancerArn=lb, Protocol="HTTP", Port=80, DefaultActions=[
-            {"Type": "forward", "TargetGroupArn": tg_b}])["Listeners"][0]["ListenerArn"]
+            {"Type": "forward", "ForwardConfig": {"TargetGroups": [
+                {"TargetGroupArn": tg_b, "Weight": 1}, {"TargetGroupArn": tg_a, "Weight": 0}]}}]
+        )["Listeners"][0]["ListenerArn"]
         url = listener_url(ep, lst)
         elb.register_targets(TargetGroupArn=tg_b, Targets=[{"Id": "127.0.0.3", "Port": bad.port}])
         wait_state(elb, tg_b, "127.0.0.3", "unhealthy")

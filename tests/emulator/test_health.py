@@ -36,16 +36,26 @@ class Clock:
 
 
 class Rig:
-    """A HealthManager on a fake clock over one moto target group."""
+    """A HealthManager on a fake clock over one moto target group, which a
+    listener forwards to unless `attached=False` (AWS checks only groups in use)."""
 
-    def __init__(self, **tg_kwargs) -> None:  # noqa: ANN003
+    def __init__(self, attached: bool = True, **tg_kwargs) -> None:  # noqa: ANN003
         from moto.elbv2.models import elbv2_backends
 
         self.backend = elbv2_backends[str(next(_accounts))]["us-east-1"]
-        vpc = self.backend.ec2_backend.create_vpc("10.0.0.0/16").id
+        ec2 = self.backend.ec2_backend
+        vpc = ec2.create_vpc("10.0.0.0/16").id
+        subnets = [ec2.create_subnet(vpc_id=vpc, cidr_block=f"10.0.{i}.0/24", availability_zone=f"us-east-1{z}").id
+                   for i, z in ((1, "a"), (2, "b"))]
         with BACKEND_LOCK:
             self.tg = self.backend.create_target_group(
                 name="hc", protocol="HTTP", port="80", vpc_id=vpc, target_type="ip", **tg_kwargs)
+            self.other = self.backend.create_target_group(
+                name="other", protocol="HTTP", port="80", vpc_id=vpc, target_type="ip")
+            lb = self.backend.create_load_balancer("hc-lb", [], subnets)
+            first = self.tg if attached else self.other
+            self.listener = self.backend.create_listener(
+                lb.arn, "HTTP", "80", None, None, [{"Type": "forward", "TargetGroupArn": first.arn}])
         self.clock = Clock()
         self.outcomes: dict[str, list] = {}  # ip -> outcomes still to give (last one sticks)
         self.probed: list[tuple[float, str, float]] = []  # (time, ip, timeout)
@@ -61,6 +71,13 @@ class Rig:
         self.outcomes[ip] = list(outcomes)
         with BACKEND_LOCK:
             self.tg.register([{"Id": ip, "Port": 8080}])
+
+    def route(self, *weights: tuple) -> None:
+        """Point the listener's default action at (target group, weight)s."""
+        groups = [{"TargetGroupArn": tg.arn, "Weight": w} for tg, w in weights]
+        with BACKEND_LOCK:
+            self.backend.modify_listener(self.listener.arn, actions=[
+                {"Type": "forward", "ForwardConfig": {"TargetGroups": groups}}])
 
     def run(self, until: float, step: float = 0.5) -> None:
         """Advance the fake clock to `until` seconds after start, running due checks."""
@@ -231,6 +248,16 @@ def _tg(elb, vpc: str, name: str, **kw) -> str:  # noqa: ANN001, ANN003
                                    HealthCheckPath="/health", **kw)["TargetGroups"][0]["TargetGroupArn"]
 
 
+def _attach(server, vpc: str, tg: str) -> str:  # noqa: ANN001
+    """A load balancer whose listener forwards to `tg`: AWS checks only groups in use."""
+    elb, ec2 = client(server, "elbv2"), client(server, "ec2")
+    subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{i}.0/24", AvailabilityZone=f"us-east-1{z}")
+               ["Subnet"]["SubnetId"] for i, z in ((1, "a"), (2, "b"))]
+    lb = elb.create_load_balancer(Name="hc-lb", Subnets=subnets)["LoadBalancers"][0]["LoadBalancerArn"]
+    return elb.create_listener(LoadBalancerArn=lb, Protocol="HTTP", Port=80, DefaultActions=[
+        {"Type": "forward", "TargetGroupArn": tg}])["Listeners"][0]["ListenerArn"]
+
+
 def _health(elb, tg: str) -> dict:  # noqa: ANN001
     return {d["Target"]["Id"]: d["TargetHealth"]
             for d in elb.describe_target_health(TargetGroupArn=tg)["TargetHealthDescriptions"]}
@@ -249,6 +276,7 @@ def test_e2e_real_checks_at_the_groups_interval(server):  # noqa: ANN001
     elb = client(server, "elbv2")
     vpc = client(server, "ec2").create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
     tg = _tg(elb, vpc, "e2e-hc", HealthCheckIntervalSeconds=5, HealthyThresholdCount=2)
+    _attach(server, vpc, tg)
     app = start_app("127.0.0.41", 0, "v1")
     try:
         t0 = time.time()

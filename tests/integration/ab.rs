@@ -212,7 +212,12 @@ async fn a_bad_green_is_reverted_and_its_rule_deleted() {
         .into_iter()
         .filter(|c| c != "AddTags")
         .collect();
-    assert_eq!(writes, vec!["CreateRule", "DeleteRule", "RemoveTags"]);
+    // The demo's green is in no route: the rule is created with green at
+    // weight 0 (AWS then health-checks green), rewritten once it is healthy.
+    assert_eq!(
+        writes,
+        vec!["CreateRule", "ModifyRule", "DeleteRule", "RemoveTags"]
+    );
     assert_eq!(report["ab"]["source"], "probe", "{report}");
     let g = variant(&report, "green");
     // A probe sent before the new rule reached every ALB node still meets

@@ -101,6 +101,18 @@ async fn targets_register_turn_healthy_and_drain() {
     lb.register_targets(&d.green, std::slice::from_ref(&target))
         .await
         .unwrap();
+    // Nothing forwards to green yet: AWS does not health-check it.
+    let h = lb.target_health(&d.green).await.unwrap();
+    assert_eq!(
+        (h[0].state, h[0].reason.as_deref()),
+        (HealthState::Unused, Some("Target.NotInUse"))
+    );
+    lb.write_forward(
+        &RouteRef::new(&d.listener, None),
+        &weighted(&[(&d.blue, 999), (&d.green, 0)]),
+    )
+    .await
+    .unwrap();
     let mut state = HealthState::Unavailable;
     for _ in 0..40 {
         state = lb.target_health(&d.green).await.unwrap()[0].state;
@@ -112,7 +124,7 @@ async fn targets_register_turn_healthy_and_drain() {
     assert_eq!(
         state,
         HealthState::Healthy,
-        "real HTTP health check of the green app"
+        "real HTTP health check of the green app, once attached at weight 0"
     );
     lb.deregister_targets(&d.green, &[target]).await.unwrap();
     assert_eq!(

@@ -86,8 +86,13 @@ async fn a_good_green_is_switched_to_with_no_failed_request() {
     assert_eq!(writes(&emu), planned, "the dry run listed the writes");
     assert_eq!(
         planned,
-        vec!["ModifyListener", "ModifyListener", "RemoveTags"],
-        "the switch, the promotion (same weights, marked), the record"
+        vec![
+            "ModifyListener",
+            "ModifyListener",
+            "ModifyListener",
+            "RemoveTags"
+        ],
+        "green attached at weight 0 (the demo's green is in no route, so AWS does not health-check it), the switch, the promotion (same weights, marked), the record"
     );
     let action = default_action(&emu, &d);
     assert_eq!(
@@ -135,10 +140,11 @@ async fn a_bad_green_is_switched_back_in_one_write_and_its_target_removed() {
             "RegisterTargets",
             "ModifyListener",
             "ModifyListener",
+            "ModifyListener",
             "DeregisterTargets",
             "RemoveTags"
         ],
-        "register, switch, one write back, the target out, the record"
+        "register, attach at weight 0, switch, one write back (the weight-0 entry too), the target out, the record"
     );
 }
 
@@ -303,12 +309,13 @@ async fn a_good_green_with_deregister_blue_drains_blue_after_keep_blue() {
         vec![
             "ModifyListener",
             "ModifyListener",
+            "ModifyListener",
             "DeregisterTargets",
             "DeregisterTargets",
             "DeregisterTargets",
             "RemoveTags"
         ],
-        "the switch, the promotion, one call per batch, the record"
+        "the attach at weight 0, the switch, the promotion, one call per batch, the record"
     );
     assert!(status_json(&emu, &d)["runs"].as_array().unwrap().is_empty());
 }

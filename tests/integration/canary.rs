@@ -321,9 +321,11 @@ async fn a_gradual_abort_steps_back_through_the_weights() {
             "ModifyListener",
             "ModifyListener",
             "ModifyListener",
+            "ModifyListener",
+            "ModifyListener",
             "RemoveTags"
         ],
-        "20%, 60%, then back to 20% and to the original"
+        "attach at weight 0, 20%, 60%, then back to 20%, to 0% and to the original (no weight-0 entry left)"
     );
 }
 

@@ -170,7 +170,7 @@ async fn dark_without_keep_removes_its_rule() {
     assert_eq!(r.code, 0, "{r:?}");
     assert!(
         r.stdout
-            .contains("rule created at priority 50000: cookie:preview=yes"),
+            .contains("rule rewritten at priority 50000: cookie:preview=yes"),
         "{}",
         r.stdout
     );
@@ -184,5 +184,10 @@ async fn dark_without_keep_removes_its_rule() {
         .into_iter()
         .filter(|c| c != "AddTags")
         .collect();
-    assert_eq!(writes, vec!["CreateRule", "DeleteRule", "RemoveTags"]);
+    // Created with green at weight 0 (the demo's green is in no route, so
+    // AWS does not health-check it), rewritten once green is healthy.
+    assert_eq!(
+        writes,
+        vec!["CreateRule", "ModifyRule", "DeleteRule", "RemoveTags"]
+    );
 }

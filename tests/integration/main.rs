@@ -12,6 +12,7 @@ mod cloudwatch_timing;
 mod connection_errors;
 mod dark;
 mod faults;
+mod first_deploy;
 mod full_deploy;
 mod github;
 mod preflight;

@@ -265,6 +265,8 @@ async fn dry_run_prints_the_exact_calls_and_changes_nothing() {
             "DescribeTags",
             "AddTags",
             "DescribeTags",
+            "DescribeListeners",
+            "ModifyListener",
             "wait",
             "DescribeListeners",
             "DescribeTargetHealth",
@@ -288,11 +290,11 @@ async fn dry_run_prints_the_exact_calls_and_changes_nothing() {
         ]
     );
     assert!(
-        plan["calls"][6]["detail"]
+        plan["calls"][8]["detail"]
             .as_str()
             .unwrap()
             .contains("demo-blue/")
-            && plan["calls"][6]["detail"]
+            && plan["calls"][8]["detail"]
                 .as_str()
                 .unwrap()
                 .contains("=995")

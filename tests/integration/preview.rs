@@ -87,8 +87,9 @@ async fn a_green_failing_its_preview_is_reverted_before_any_public_traffic() {
         .collect();
     assert_eq!(
         writes,
-        ["CreateRule", "DeleteRule"],
-        "the route was never written"
+        ["ModifyListener", "CreateRule", "DeleteRule", "ModifyListener"],
+        "the demo's green is in no route: attached at weight 0 first (AWS checks only groups in use), \
+         the weight-0 entry taken out again by the revert; no public weight was ever written"
     );
 }
 
