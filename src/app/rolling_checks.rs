@@ -23,13 +23,29 @@ pub(super) fn group(a: &RollingArgs, p: &Parsed, live: &Live) -> Vec<InputError>
             "is a Lambda group, which holds one function: deploy a new version with `canary` or `blue-green` between two groups",
         ));
     }
-    if p.analysis.cloudwatch && g.load_balancer_arns.is_empty() {
-        errors.push(InputError::new(
-            &culprit,
-            "is not attached to a load balancer, so CloudWatch has no metrics for it: attach it, or judge with --probe or --prometheus-url and --cloudwatch false",
-        ));
+    if let Some(why) = unused(g, p.analysis.cloudwatch) {
+        errors.push(InputError::new(&culprit, why));
     }
     errors
+}
+
+/// AWS fills LoadBalancerArns only while a listener or rule forwards to
+/// the group, and health-checks only such groups: every target reads
+/// `unused` (Target.NotInUse), so no new target could turn healthy and the
+/// first round would wait out --health-timeout before reverting.
+fn unused(g: &TargetGroup, cloudwatch: bool) -> Option<String> {
+    if !g.load_balancer_arns.is_empty() {
+        return None;
+    }
+    let mut why = String::from(
+        "is not used by any listener or rule, so AWS does not health-check its targets (they \
+         read unused, Target.NotInUse) and no new target can turn healthy: forward a listener \
+         or rule to it first (at weight 0 if it must get no traffic yet)",
+    );
+    if cloudwatch {
+        why.push_str("; CloudWatch has no metrics for it either");
+    }
+    Some(why)
 }
 
 /// ELBv2 allows 1,000 targets per group and 1,000 per load balancer,
@@ -141,6 +157,20 @@ mod tests {
                 assert!(errors[0].to_string().contains(t), "{errors:?}");
             }
         }
+    }
+
+    #[test]
+    fn a_group_nothing_forwards_to_is_refused_because_aws_never_checks_its_targets() {
+        let detached = group("ip");
+        let why = unused(&detached, false).expect("refused");
+        assert!(why.contains("Target.NotInUse"), "{why}");
+        assert!(!why.contains("CloudWatch"), "{why}");
+        assert!(unused(&detached, true).unwrap().contains("CloudWatch"));
+        let used = TargetGroup {
+            load_balancer_arns: vec!["lb".into()],
+            ..group("ip")
+        };
+        assert_eq!(unused(&used, true), None);
     }
 
     #[tokio::test]
