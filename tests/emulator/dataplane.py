@@ -34,6 +34,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from common import BACKEND_LOCK, find_listener, find_target_group, is_loopback, iter_elbv2_backends, log, tg_dimension
 from health import HEALTH, NOT_ROUTABLE
+from login_gate import login_gate
 from metrics import METRICS
 from propagation import PROPAGATION
 from served import SERVED
@@ -217,13 +218,15 @@ class DataPlane:
             view = PROPAGATION.listener(listener_arn)
         if view is None:
             return {"kind": "fixed", "status": 503, "ctype": "text/plain", "body": "listener gone"}
-        action = None
+        actions = view["default"]
         for rule in view["rules"]:
             if all(condition_matches(c, req) for c in rule["conditions"]):
-                action = _terminal_action(rule["actions"])
+                actions = rule["actions"]
                 break
-        if action is None:
-            action = _terminal_action(view["default"])
+        gate = login_gate(actions, req)
+        if gate is not None:
+            return gate
+        action = _terminal_action(actions)
         if action is None:
             return {"kind": "fixed", "status": 503, "ctype": "text/plain", "body": "no action"}
         kind = str(action.get("Type")).lower()

@@ -102,8 +102,9 @@ def test_allowed_characters_reserved_prefix_and_duplicates(elb):
     elb.remove_tags(ResourceArns=[arn], TagKeys=[fine])
 
 
-def ips(n: int, base: int = 0) -> list[dict]:
-    return [{"Id": f"10.9.{(base + i) // 250}.{(base + i) % 250 + 1}", "Port": 80} for i in range(n)]
+def ips(n: int, base: int = 0, net: str = "10.9") -> list[dict]:
+    """n IP targets inside the VPC `net`.0.0/16 (one outside its VPC would need an AvailabilityZone)."""
+    return [{"Id": f"{net}.{(base + i) // 250}.{(base + i) % 250 + 1}", "Port": 80} for i in range(n)]
 
 
 def test_thousand_targets_per_group(elb):
@@ -118,8 +119,8 @@ def test_thousand_targets_per_group(elb):
 
 def test_thousand_targets_per_load_balancer(emu, elb):
     _elb, lb, (tg_a, tg_b) = stack(emu)
-    elb.register_targets(TargetGroupArn=tg_a, Targets=ips(600))
-    elb.register_targets(TargetGroupArn=tg_b, Targets=ips(500, 600))  # not on the ALB yet: fine
+    elb.register_targets(TargetGroupArn=tg_a, Targets=ips(600, net="10.0"))
+    elb.register_targets(TargetGroupArn=tg_b, Targets=ips(500, 600, net="10.0"))  # not on the ALB yet: fine
     lst = elb.create_listener(LoadBalancerArn=lb, Protocol="HTTP", Port=80, DefaultActions=[
         {"Type": "forward", "TargetGroupArn": tg_a}])["Listeners"][0]["ListenerArn"]
     both = [{"Type": "forward", "ForwardConfig": {"TargetGroups": [{"TargetGroupArn": tg_a, "Weight": 1},
@@ -130,5 +131,5 @@ def test_thousand_targets_per_load_balancer(emu, elb):
                                     Conditions=[{"Field": "path-pattern", "Values": ["/b*"]}]), "TooManyTargets")
     # replacing a by b keeps the ALB at 500 targets: allowed
     elb.modify_listener(ListenerArn=lst, DefaultActions=[{"Type": "forward", "TargetGroupArn": tg_b}])
-    elb.register_targets(TargetGroupArn=tg_b, Targets=ips(500, 1100))  # 1,000 on the ALB: still fine
-    refused(lambda: elb.register_targets(TargetGroupArn=tg_b, Targets=ips(1, 1600)), "TooManyTargets")
+    elb.register_targets(TargetGroupArn=tg_b, Targets=ips(500, 1100, net="10.0"))  # 1,000 on the ALB: still fine
+    refused(lambda: elb.register_targets(TargetGroupArn=tg_b, Targets=ips(1, 1600, net="10.0")), "TooManyTargets")

@@ -249,3 +249,75 @@ async fn a_jwt_protected_route_is_shifted_and_its_rules_carry_the_validation() {
     assert_eq!(r.code, 0, "{r:?}");
     assert_eq!(emu.mutating_calls(), Vec::<String>::new());
 }
+
+/// One request through the data plane at `url`: its status, and the
+/// version that answered or where it was sent to log in.
+fn through(url: &str, headers: &[(&str, &str)]) -> (u16, String) {
+    let (status, head, _) = http("GET", &format!("{url}/"), None, headers).unwrap();
+    let field = |name: &str| {
+        head.lines().find_map(|l| {
+            let (k, v) = l.split_once(": ")?;
+            k.eq_ignore_ascii_case(name).then(|| v.trim().to_string())
+        })
+    };
+    let what = field("x-app-version").or_else(|| field("location"));
+    (status, what.unwrap_or_default())
+}
+
+#[tokio::test]
+async fn a_dark_rule_on_an_oidc_listener_sends_a_request_without_a_session_to_log_in_not_to_green()
+{
+    let mut emu = Emulator::start();
+    let d = emu.demo(&[]);
+    let client = elbv2::Client::new(&emu.sdk_config().await);
+    let listener = https_listener(&client, &d, &acm_certificate(&emu)).await;
+    let probe = format!("{}/", d.listener_url);
+    let r = emu
+        .cmd(&[
+            "dark",
+            "--listener",
+            &listener,
+            "--green",
+            &d.green,
+            "--match",
+            "header:X-Variant=b",
+            "--probe",
+            &probe,
+            "--interval",
+            "2s",
+            "--duration",
+            "4s",
+            "--keep",
+        ])
+        .env("ALB_ROLLOUT_OIDC_CLIENT_SECRET", SECRET)
+        .output()
+        .unwrap();
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&r.stdout),
+        String::from_utf8_lossy(&r.stderr)
+    );
+    assert_eq!(r.status.code(), Some(0), "{all}");
+    emu.wait_propagated();
+    let url = emu.listener_url(&listener);
+    let session = ("Cookie", "AWSELBAuthSessionCookie-0=signed-in");
+    assert_eq!(
+        through(&url, &[("X-Variant", "b")]),
+        (302, "https://idp.example.com/authorize".to_string()),
+        "the segment's request with no session logs in first, as the listener's own do"
+    );
+    assert_eq!(
+        through(&url, &[]),
+        (302, "https://idp.example.com/authorize".to_string())
+    );
+    assert_eq!(
+        through(&url, &[("X-Variant", "b"), session]),
+        (200, "v2".to_string()),
+        "a logged-in request of the segment reaches green"
+    );
+    assert_eq!(
+        through(&url, &[session]),
+        (200, "v1".to_string()),
+        "everyone else stays on blue"
+    );
+}

@@ -183,6 +183,17 @@ impl Emulator {
     }
 
     /// The metrics config and the buckets not yet visible (`GET /_emu/metrics`).
+    /// The data plane's URL of `listener` (every listener of the emulator
+    /// gets a loopback server of its own, HTTPS ones served as plain HTTP).
+    pub fn listener_url(&self, listener: &str) -> String {
+        let v = self.http("GET", "/_emu/dataplane", None);
+        (v["listeners"].as_array().expect("listeners").iter())
+            .find(|l| l["listener_arn"] == listener)
+            .and_then(|l| l["url"].as_str())
+            .unwrap_or_else(|| panic!("no data plane for {listener}: {v}"))
+            .to_string()
+    }
+
     pub fn metrics(&self) -> Value {
         self.http("GET", "/_emu/metrics", None)
     }
