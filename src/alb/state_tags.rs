@@ -397,12 +397,39 @@ pub fn decode(tags: &BTreeMap<String, String>) -> Result<Option<RunRecord>, Stri
 /// codec: a list of many IPs or instance IDs would use `target_codec` here,
 /// and `targets_of_words` would read both forms.
 pub fn target_words(targets: &[Target]) -> Vec<String> {
-    targets.iter().map(Target::to_string).collect()
+    targets.iter().map(target_word).collect()
+}
+
+/// One target as a tag word. An IPv6 address with a port is written
+/// `ADDRESS/PORT`: `ADDRESS:PORT` would be ambiguous (`fd00::1:8080` is an
+/// address of its own) and tag values cannot hold `[`, `]`.
+fn target_word(t: &Target) -> String {
+    match t.port {
+        Some(p) if is_ipv6(&t.id) => format!("{}/{p}", t.id),
+        _ => t.to_string(),
+    }
+}
+
+fn is_ipv6(id: &str) -> bool {
+    id.parse::<std::net::Ipv6Addr>().is_ok()
 }
 
 /// The inverse of `target_words`.
 pub fn targets_of_words(words: &[String]) -> Vec<Target> {
-    words.iter().map(|w| parse_target(w)).collect()
+    words.iter().map(|w| target_of_word(w)).collect()
+}
+
+fn target_of_word(w: &str) -> Target {
+    if let Some((id, port)) = w.rsplit_once('/') {
+        if let (true, Ok(p)) = (is_ipv6(id), port.parse()) {
+            return Target {
+                id: id.into(),
+                port: Some(p),
+                az: None,
+            };
+        }
+    }
+    parse_target(w)
 }
 
 /// `i-0abc`, `10.0.0.1`, `10.0.0.1:8080`, or a Lambda ARN (which has colons

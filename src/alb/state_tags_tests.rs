@@ -54,6 +54,28 @@ fn round_trips_single_and_weighted() {
 }
 
 #[test]
+fn ipv6_targets_with_and_without_a_port_round_trip_through_the_record() {
+    let v6 = |id: &str, port: Option<i32>| Target {
+        id: id.into(),
+        port,
+        az: None,
+    };
+    let registered = vec![
+        v6("fd00::1", Some(8080)),
+        v6("fd00::1:8080", None),
+        v6("2001:db8::7", Some(80)),
+        parse_target("10.0.0.1:8080"),
+    ];
+    let r = record(Forward::single("arn:a"), registered);
+    let tags = encode(&r);
+    assert!(
+        tags.values().all(|v| !v.contains('[') && !v.contains(']')),
+        "tag values cannot hold brackets: {tags:?}"
+    );
+    assert_eq!(decode(&tags).unwrap(), Some(r));
+}
+
+#[test]
 fn values_fit_the_tag_limits() {
     let many: Vec<Target> = (0..200)
         .map(|i| parse_target(&format!("10.0.{}.{}:8080", i / 250, i % 250)))
