@@ -115,8 +115,8 @@ async fn ab_and_dark_on_an_oidc_listener_without_the_secret_are_refused_with_exi
     // With the secret, the dry run plans the rule after every other rule,
     // behind the login, and the secret is printed nowhere (-vv, JSON too).
     for output in ["text", "json"] {
-        let out = emu
-            .cmd(&[
+        let (code, all) = finished(
+            emu.cmd(&[
                 "ab",
                 "--listener",
                 &listener,
@@ -126,15 +126,9 @@ async fn ab_and_dark_on_an_oidc_listener_without_the_secret_are_refused_with_exi
                 "header:X-Variant=b",
             ])
             .args(["--duration", "1m", "--dry-run", "-vv", "--output", output])
-            .env("ALB_ROLLOUT_OIDC_CLIENT_SECRET", SECRET)
-            .output()
-            .unwrap();
-        let all = format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
+            .env("ALB_ROLLOUT_OIDC_CLIENT_SECRET", SECRET),
         );
-        assert_eq!(out.status.code(), Some(0), "{all}");
+        assert_eq!(code, Some(0), "{all}");
         assert!(!all.contains(SECRET), "the secret leaked:\n{all}");
         assert!(
             all.contains("50000") && all.contains("authenticate-oidc"),
@@ -250,6 +244,17 @@ async fn a_jwt_protected_route_is_shifted_and_its_rules_carry_the_validation() {
     assert_eq!(emu.mutating_calls(), Vec::<String>::new());
 }
 
+/// Run `cmd` to its end: its exit code, and stdout then stderr.
+fn finished(cmd: &mut std::process::Command) -> (Option<i32>, String) {
+    let out = cmd.output().unwrap();
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.code(), all)
+}
+
 /// One request through the data plane at `url`: its status, and the
 /// version that answered or where it was sent to log in.
 fn through(url: &str, headers: &[(&str, &str)]) -> (u16, String) {
@@ -272,8 +277,8 @@ async fn a_dark_rule_on_an_oidc_listener_sends_a_request_without_a_session_to_lo
     let client = elbv2::Client::new(&emu.sdk_config().await);
     let listener = https_listener(&client, &d, &acm_certificate(&emu)).await;
     let probe = format!("{}/", d.listener_url);
-    let r = emu
-        .cmd(&[
+    let (code, all) = finished(
+        emu.cmd(&[
             "dark",
             "--listener",
             &listener,
@@ -289,15 +294,9 @@ async fn a_dark_rule_on_an_oidc_listener_sends_a_request_without_a_session_to_lo
             "4s",
             "--keep",
         ])
-        .env("ALB_ROLLOUT_OIDC_CLIENT_SECRET", SECRET)
-        .output()
-        .unwrap();
-    let all = format!(
-        "{}{}",
-        String::from_utf8_lossy(&r.stdout),
-        String::from_utf8_lossy(&r.stderr)
+        .env("ALB_ROLLOUT_OIDC_CLIENT_SECRET", SECRET),
     );
-    assert_eq!(r.status.code(), Some(0), "{all}");
+    assert_eq!(code, Some(0), "{all}");
     emu.wait_propagated();
     let url = emu.listener_url(&listener);
     let session = ("Cookie", "AWSELBAuthSessionCookie-0=signed-in");
