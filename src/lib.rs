@@ -14,6 +14,8 @@
 //!   just before the rule it splits, with `strategy::rule_split`'s merged
 //!   conditions), planned by `strategy::ab`; `strategy::rules_render` shows
 //!   rule conditions as `--match` forms). `cli_rules`: the flags of `ab`, `dark` and `routes`.
+//!   `cli_hooks`: `--hook`, `--hook-timeout`, `--check` (every deploy command);
+//!   `strategy::hooks` places the hooks in any plan.
 //! - `engine`: pure: the action vocabulary, plans, the revert's goal (from
 //!   a run record) and the planner that converges to it (`converge`), flip
 //!   or gradual, a model load balancer (`sim`, tests and the dry run), the
@@ -41,6 +43,7 @@ pub mod analysis;
 pub mod app;
 pub mod aws_env;
 pub mod cli;
+pub mod cli_hooks;
 pub mod cli_rules;
 pub mod command;
 pub mod engine;

@@ -346,3 +346,6 @@ mod rolling_tests;
 
 #[cfg(test)]
 mod converge_tests;
+
+#[cfg(test)]
+mod hook_tests;

@@ -34,7 +34,7 @@ fn kind(a: &Action) -> String {
         Action::WriteRule(_) => "write-rule".into(),
         Action::DeleteRule(_) => "delete-rule".into(),
         Action::Bake(b) => format!("bake {}", b.percent),
-        Action::Hook(h) => format!("{}", h.label()),
+        Action::Hook(h) => h.label(),
         Action::Unrecord => "unrecord".into(),
     }
 }
