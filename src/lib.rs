@@ -24,7 +24,8 @@
 //!   the only cancellation points; applies the convergence (the live
 //!   revert and `rollback`); the heartbeat on its own task.
 //! - `analysis`: judging samples (pure), the bake loop's policy, and the
-//!   per-variant A/B report with its significance test (`analysis::ab`).
+//!   per-variant A/B report with its significance test (`analysis::ab`) and
+//!   each `--check` command's verdicts per interval (`analysis::ab_checks`).
 //! - `alb`: the load-balancer port, its AWS adapter and in-memory fake, the
 //!   run record in tags (a route's, or a group's with its original targets;
 //!   a head with generation and chunk counts; the targets' zones);

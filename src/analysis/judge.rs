@@ -110,6 +110,9 @@ pub struct CheckResult {
     pub verdict: Verdict,
     /// What was measured against what, in words a person reads in CI logs.
     pub detail: String,
+    /// The `--check` command this verdict is of.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub command: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -138,6 +141,7 @@ fn result(check: &'static str, verdict: Verdict, detail: String) -> CheckResult 
         check,
         verdict,
         detail,
+        command: None,
     }
 }
 
@@ -365,7 +369,10 @@ fn judge_command(c: &CommandCheck) -> CheckResult {
         Verdict::NoData => format!("{} (only exit 0 or 1 judges)", c.outcome),
         _ => c.outcome.clone(),
     };
-    result("command", verdict, format!("`{}` {what}{said}", c.command))
+    CheckResult {
+        command: Some(c.command.clone()),
+        ..result("command", verdict, format!("`{}` {what}{said}", c.command))
+    }
 }
 
 pub fn judge(s: &Sample, t: &Thresholds) -> CheckOutcome {

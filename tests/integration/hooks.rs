@@ -255,3 +255,41 @@ fn a_dry_run_lists_each_hook_at_its_place() {
     );
     assert_eq!(emu.mutating_calls(), Vec::<String>::new());
 }
+
+#[test]
+fn ab_with_a_check_reports_its_verdict_per_interval() {
+    let mut emu = Emulator::start();
+    let d = emu.demo(&[]);
+    let count = scratch("ab-count");
+    // A team's own metric: no data the first time (exit 2), then passes.
+    let check = format!(
+        "n=$(cat {0} 2>/dev/null || echo 0); n=$((n+1)); echo $n > {0}; echo conversion ok; [ $n -gt 1 ] || exit 2",
+        count.display()
+    );
+    let probe = format!("{}/", d.listener_url);
+    let mut args = crate::ab::ab_args(&d, "6s");
+    args.extend([
+        "--cloudwatch",
+        "false",
+        "--probe",
+        &probe,
+        "--check",
+        &check,
+        "--on-no-data",
+        "pass",
+        "--output",
+        "json",
+    ]);
+    let r = emu.run(&args);
+    assert_eq!(r.code, 0, "{r:?}");
+    let j = r.json();
+    let series = &j["ab"]["checks"][0];
+    assert_eq!(series["command"], check.as_str(), "{j}");
+    let verdicts: Vec<&str> = (series["verdicts"].as_array().into_iter().flatten())
+        .map(|v| v.as_str().unwrap_or_default())
+        .collect();
+    assert!(verdicts.len() >= 2, "{series}");
+    assert_eq!(verdicts[0], "no-data", "{series}");
+    assert!(verdicts[1..].iter().all(|v| *v == "pass"), "{series}");
+    assert_eq!(series["no_data"], 1);
+}
