@@ -258,7 +258,7 @@ pub(super) async fn drive_then(
         Output::Text => super::status::print_outcome(&report),
     }
     let final_weights = match report.result {
-        "promoted" => out.promoted_weights().map(str::to_string),
+        "promoted" | "promoted-hook-failed" => out.promoted_weights().map(str::to_string),
         "revert-incomplete" => None,
         _ => original,
     };
