@@ -17,6 +17,7 @@ mod full_deploy;
 mod github;
 mod preflight;
 mod preview;
+mod recovery;
 mod rolling;
 mod route_auth;
 mod route_shapes;
