@@ -54,6 +54,18 @@ impl GithubEnv {
     }
 }
 
+/// Append a dry run's plan (`plan_summary`) to the job summary, when in
+/// GitHub Actions.
+pub fn plan_summary(plan: &super::plan_summary::Plan) {
+    let Some(p) = GithubEnv::from_env().and_then(|e| e.summary) else {
+        return;
+    };
+    let used = std::fs::metadata(&p).map(|m| m.len() as usize).unwrap_or(0);
+    let budget = summary::MAX_BYTES.saturating_sub(used);
+    let text = super::plan_summary::markdown(plan, budget);
+    append(&p, &text, "GITHUB_STEP_SUMMARY");
+}
+
 fn append(path: &PathBuf, text: &str, what: &str) {
     let r = std::fs::OpenOptions::new()
         .append(true)
