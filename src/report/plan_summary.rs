@@ -25,7 +25,9 @@ pub struct Plan {
 
 /// A table cell: one line, pipes escaped, secrets masked.
 fn cell(s: &str) -> String {
-    redact::text(s).replace('|', "\\|").replace(['\n', '\r'], " ")
+    redact::text(s)
+        .replace('|', "\\|")
+        .replace(['\n', '\r'], " ")
 }
 
 fn table(rows: &[Row], budget: usize) -> String {
@@ -90,7 +92,10 @@ mod tests {
         let p = Plan {
             strategy: "canary".into(),
             facts: vec![("route".into(), "the default action of listener L".into())],
-            calls: vec![row("ModifyListener", "blue 90 | green 10"), row("analyse", "2m")],
+            calls: vec![
+                row("ModifyListener", "blue 90 | green 10"),
+                row("analyse", "2m"),
+            ],
             on_failure: vec![row("ModifyListener", "forward to blue")],
         };
         let md = markdown(&p, 1 << 20);
@@ -111,7 +116,9 @@ mod tests {
     fn a_long_plan_stays_within_the_budget_and_says_what_is_left_out() {
         let p = Plan {
             strategy: "rolling".into(),
-            calls: (0..1000).map(|i| row("RegisterTargets", &format!("10.0.{i}.1"))).collect(),
+            calls: (0..1000)
+                .map(|i| row("RegisterTargets", &format!("10.0.{i}.1")))
+                .collect(),
             ..Plan::default()
         };
         let md = markdown(&p, 4000);
