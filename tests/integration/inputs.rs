@@ -47,6 +47,7 @@ fn a_match_block_with_a_trailing_newline_and_crlf_is_one_condition_per_line() {
         .filter(|a| *a != "--match" && *a != "header:X-Variant=b")
         .chain(["--dry-run", "--output", "json"])
         .collect();
+    emu.clear_calls();
     let mut c = emu.cmd(&args);
     c.env(
         "ALB_ROLLOUT_MATCH",
