@@ -138,6 +138,23 @@ pub fn output_entry(name: &str, value: &str) -> String {
     format!("{name}<<{d}\n{v}\n{d}\n")
 }
 
+/// Every value the binary writes as the `result` output: a run's
+/// (`result_output`), and those of commands without a run report
+/// (`result_only`). action.yml and docs/output.md list each one (a test
+/// checks them).
+pub const RESULTS: &[&str] = &[
+    "promoted",
+    "reverted",
+    "cancelled",
+    "failed",
+    "revert-incomplete",
+    "dry-run",
+    "rolled-back",
+    "nothing-to-do",
+    "removed",
+    "ok",
+];
+
 /// The Action's `result` output for a process exit code and JSON `result`:
 /// `promoted`, `reverted`, `cancelled`, `failed`, `revert-incomplete`.
 pub fn result_output(result: &str, exit_code: i32) -> &'static str {
@@ -210,6 +227,7 @@ pub fn annotation(run: &summary::Finished) -> String {
 /// a dry run): the `result` output and, with `error`, its one annotation
 /// (on stderr, where the error itself goes).
 pub fn result_only(result: &str, error: Option<&str>) {
+    debug_assert!(RESULTS.contains(&result), "{result} is not in RESULTS");
     let Some(env) = GithubEnv::from_env() else {
         return;
     };
