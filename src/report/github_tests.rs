@@ -161,7 +161,10 @@ fn every_result_value_is_listed_in_action_yml_and_docs() {
     let result = action
         .split("  result:\n")
         .nth(1)
-        .and_then(|s| s.lines().find(|l| l.trim_start().starts_with("description:")))
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.trim_start().starts_with("description:"))
+        })
         .expect("action.yml has a result output with a description");
     let words: Vec<&str> = result
         .split(|c: char| !(c.is_ascii_lowercase() || c == '-'))
@@ -169,9 +172,18 @@ fn every_result_value_is_listed_in_action_yml_and_docs() {
     let docs = include_str!("../../docs/output.md");
     for v in RESULTS {
         assert!(words.contains(v), "action.yml result lacks {v}: {result}");
-        assert!(docs.contains(&format!("`{v}`")), "docs/output.md lacks `{v}`");
+        assert!(
+            docs.contains(&format!("`{v}`")),
+            "docs/output.md lacks `{v}`"
+        );
     }
-    for (code, r) in [(130, "x"), (3, "x"), (0, "promoted"), (1, "reverted"), (2, "invalid")] {
+    for (code, r) in [
+        (130, "x"),
+        (3, "x"),
+        (0, "promoted"),
+        (1, "reverted"),
+        (2, "invalid"),
+    ] {
         assert!(RESULTS.contains(&result_output(r, code)));
     }
 }
