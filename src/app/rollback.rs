@@ -205,33 +205,51 @@ pub async fn run_on(lb: &dyn LoadBalancerPort, a: &RollbackArgs, output: Output,
             named.describe(),
         ));
     }
-    let tags = if a.force {
-        found.tags
-    } else {
-        let place = found.place.clone();
-        let run_of = |t: &BTreeMap<String, String>| place.run_of(t);
-        let watch = Watch {
-            owner: found.place.owner(),
-            run_id: &found.run_id,
-            run_of: &run_of,
-            first: found.tags.clone(),
-        };
-        let mut say = |m: String| eprintln!("{m}");
-        match super::rollback_wait::wait(lb, watch, limit, now, &mut say).await {
-            Waited::Free(t) => t,
-            Waited::Gone(m) => return report(output, "nothing-to-do", 0, &[m]),
-            Waited::GiveUp(m) => {
-                if !limit.is_zero() {
-                    eprintln!("rollback gave up waiting");
-                }
-                return invalid(&[InputError::new(culprit, m)], output);
-            }
-            Waited::Error(e) => return invalid(&[InputError::new(culprit, e)], output),
-        }
+    let tags = match until_stale(lb, &found, a.force, limit, now, output).await {
+        Ok(t) => t,
+        Err(code) => return code,
     };
     match &found.place {
         Place::Route(route) => restore_route(lb, route, &tags, a, output, lines).await,
         Place::Group(g) => super::rollback_group::run_found(lb, g, &tags, a, output, lines).await,
+    }
+}
+
+/// The tags to restore from once the found run no longer beats (at once
+/// with `--force`), or the exit code when it does not come to that.
+async fn until_stale(
+    lb: &dyn LoadBalancerPort,
+    found: &Found,
+    force: bool,
+    limit: Duration,
+    now: u64,
+    output: Output,
+) -> Result<BTreeMap<String, String>, i32> {
+    if force {
+        return Ok(found.tags.clone());
+    }
+    let culprit = found.place.flags();
+    let run_of = |t: &BTreeMap<String, String>| found.place.run_of(t);
+    let watch = Watch {
+        owner: found.place.owner(),
+        run_id: &found.run_id,
+        run_of: &run_of,
+        first: found.tags.clone(),
+    };
+    let mut say = |m: String| eprintln!("{m}");
+    match super::rollback_wait::wait(lb, watch, limit, now, &mut say).await {
+        Waited::Free(t) => Ok(t),
+        Waited::Gone(m) => Err(report(output, "nothing-to-do", 0, &[m])),
+        Waited::GiveUp(m) => {
+            if !limit.is_zero() {
+                eprintln!(
+                    "rollback gave up waiting after {}",
+                    humantime::format_duration(limit)
+                );
+            }
+            Err(invalid(&[InputError::new(culprit, m)], output))
+        }
+        Waited::Error(e) => Err(invalid(&[InputError::new(culprit, e)], output)),
     }
 }
 
