@@ -5,7 +5,8 @@
 //! group, would otherwise find nothing there and say "nothing to roll
 //! back" while the run's record sits one hop away. So when the named
 //! place holds no record, `locate` looks where one can be reached from it
-//! (a listener's rules and the groups its routes forward to; a group's
+//! (a listener's rules and the groups its routes forward to; a rule's
+//! listener and the groups it forwards to; a group's
 //! listeners and rules that forward to it, or whose record names it) and
 //! acts on the one record it finds, or refuses naming each one's flags.
 
@@ -166,7 +167,8 @@ fn forwards_to(action: &RouteAction) -> Vec<String> {
 }
 
 /// The places one hop from a route where a record may be: a listener's
-/// rules, and the groups its routes (or the rule) forward to.
+/// rules, and the groups its routes forward to; a rule's listener default
+/// action, and the groups the rule forwards to.
 async fn reachable(lb: &dyn LoadBalancerPort, place: &Place) -> Result<Vec<Place>, String> {
     let err = |e: crate::alb::AlbError| e.to_string();
     match place {
@@ -185,8 +187,11 @@ async fn reachable(lb: &dyn LoadBalancerPort, place: &Place) -> Result<Vec<Place
             Ok(out)
         }
         Place::Route(r) => {
+            // A rule's listener too: the run may be on its default action.
+            let mut out = vec![Place::Route(RouteRef::new(r.listener_arn(), None))];
             let action = lb.read_route(r).await.map_err(err)?;
-            Ok(forwards_to(&action).into_iter().map(Place::Group).collect())
+            out.extend(forwards_to(&action).into_iter().map(Place::Group));
+            Ok(out)
         }
         Place::Group(_) => Ok(vec![]),
     }

@@ -140,6 +140,18 @@ async fn listener_whose_rule_holds_the_record_restores_the_rule() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn a_rule_given_for_a_run_on_the_listeners_default_action_finds_it() {
+    let fake = FakeLoadBalancer::demo();
+    let blue = RouteAction::Forward(Forward::single(DEMO_BLUE));
+    fake.add_rule(DEMO_LISTENER, RULE, 10, blue.clone());
+    let route = RouteRef::new(DEMO_LISTENER, None);
+    canary_at_40(&fake, &route).await;
+    let code = rollback(&fake, &["--listener", DEMO_LISTENER, "--rule", RULE]).await;
+    assert_eq!(code, 0);
+    assert_eq!(fake.route(&route), blue);
+}
+
+#[tokio::test(start_paused = true)]
 async fn two_reachable_records_are_refused_without_a_change() {
     let fake = FakeLoadBalancer::demo();
     fake.add_rule(
