@@ -2,7 +2,7 @@
 //! `rollback --wait` right after `kill -9` (the dead run's heartbeat still
 //! fresh) restores the exact original, and `rollback` finds the record
 //! from the flag the step knows (a canary's green group, the listener of
-//! a rolling run's group).
+//! a rolling run's group, the listener of a canary on a rule).
 
 use crate::canary::{canary_args, default_action, status_json};
 use crate::rolling::{rolling_args, stack, targets};
@@ -79,4 +79,28 @@ async fn rollback_listener_of_a_killed_rolling_runs_group_restores_the_group() {
         before,
         "exactly the original"
     );
+}
+
+#[tokio::test]
+async fn rollback_listener_of_a_killed_canary_on_a_rule_restores_the_rule() {
+    use alb_rollout::alb::{aws::AwsLoadBalancer, LoadBalancerPort, RouteRef};
+    let mut emu = Emulator::start();
+    let d = emu.demo(&[]);
+    let rule = crate::canary::api_rule(&emu, &d).await;
+    let lb = AwsLoadBalancer::new(&emu.sdk_config().await);
+    let route = RouteRef::new(&d.listener, Some(&rule));
+    let original = lb.read_route(&route).await.unwrap();
+    let mut args = canary_args(&d, "40:10m,100");
+    args.extend(["--rule", &rule]);
+    let (mut child, _) = spawn_until_line(&emu, &args, "step 1/2");
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_ne!(lb.read_route(&route).await.unwrap(), original, "shifted");
+    let rb = emu.run(&["rollback", "--listener", &d.listener, "--wait", "1m"]);
+    assert_eq!(rb.code, 0, "{rb:?}");
+    assert!(
+        rb.stdout.contains(&format!("recorded on rule {rule}")),
+        "{rb:?}"
+    );
+    assert_eq!(lb.read_route(&route).await.unwrap(), original);
 }
