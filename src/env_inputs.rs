@@ -98,10 +98,12 @@ pub fn chosen(m: &ArgMatches) -> Vec<String> {
 /// The process's `ALB_ROLLOUT_*` variables (others, and names or values
 /// that are not Unicode, are no flag's).
 pub fn from_process() -> Vec<(String, String)> {
-    std::env::vars_os()
+    let mut vars: Vec<(String, String)> = std::env::vars_os()
         .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
         .filter(|(k, _)| k.starts_with(PREFIX))
-        .collect()
+        .collect();
+    vars.sort();
+    vars
 }
 
 /// The action input a variable comes from: `ALB_ROLLOUT_KEEP_BLUE` is `keep-blue`.
