@@ -333,3 +333,29 @@ async fn rolling_hooks_get_each_rounds_batch_and_the_load_balancers_dns_name() {
         "{text}"
     );
 }
+
+#[test]
+fn a_hook_can_run_alb_rollout_status_with_the_runs_variables_set() {
+    let mut emu = Emulator::start();
+    let d = emu.demo(&[]);
+    let out = scratch("status.json");
+    // The listener reaches the hook through the job's environment; the
+    // run's ALB_ROLLOUT_* variables must not make `status` refuse to run.
+    let hook = format!(
+        "pre-traffic={} status --listener \"$LISTENER_FOR_HOOK\" --output json > {}",
+        binary().display(),
+        out.display()
+    );
+    let mut args = canary_args(&d, "100:2s");
+    args.extend(["--hook", &hook]);
+    let r = Run::from(
+        emu.cmd(&args)
+            .env("LISTENER_FOR_HOOK", &d.listener)
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(r.code, 0, "{r:?}");
+    let status: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).expect("status JSON");
+    assert_eq!(status["runs"].as_array().map(Vec::len), Some(1), "{status}");
+}
