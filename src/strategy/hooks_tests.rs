@@ -260,3 +260,25 @@ fn rule_runs_get_pre_traffic_before_the_rule_forwards_to_green() {
         );
     }
 }
+
+#[test]
+fn the_full_deploys_pre_promote_comes_before_the_promotion_not_after_blues_batches() {
+    let mut p = canary_plan(false);
+    // Blue's batches after the promotion, each with a hold (`--deregister-blue`).
+    let at = p
+        .actions
+        .iter()
+        .position(|a| a == &Action::Unrecord)
+        .unwrap();
+    p.actions.insert(
+        at,
+        Action::Bake(crate::engine::BakeSpec {
+            step: 2,
+            percent: Tenths::FULL,
+            duration: Duration::from_secs(30),
+        }),
+    );
+    let k = kinds(&place(p, &all_stages(), None));
+    let pre = k.iter().position(|a| a == "hook pre-promote").unwrap();
+    assert_eq!(k[pre + 1], "promote", "{k:?}");
+}
