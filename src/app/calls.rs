@@ -210,6 +210,15 @@ fn action_calls(
             Some(route) => write_calls(route, plan, w),
             None => vec![],
         },
+        Action::WriteOthers(ws) => ws
+            .iter()
+            .flat_map(|w| {
+                [
+                    drift_call(&w.route, "what the run last wrote to it"),
+                    write_call(&w.route, &w.to),
+                ]
+            })
+            .collect(),
         Action::CreateRule(r) => vec![
             call(
                 "AddTags",

@@ -91,6 +91,7 @@ fn step_call(scope: &Scope, s: &Step) -> PlannedCall {
             Some(r) => write_call(r, to),
             None => call("wait", scope.owner_arn(), "route".into()),
         },
+        Step::WriteOther { route, to } => write_call(route, to),
         Step::Settle => call("wait", scope.owner_arn(), "--settle, so every ALB node sees the route before targets leave".into()),
         Step::Deregister { group, targets } => call("DeregisterTargets", &group.arn, list_targets(targets)),
     }

@@ -115,6 +115,9 @@ fn note_line(route: Option<&RouteRef>, n: Note) -> String {
             Some(r) => format!("restored the {r}: {}", super::dry_run::forward_text(&f)),
             None => format!("wrote {}", super::dry_run::forward_text(&f)),
         },
+        Note::OtherRestored(r, f) => {
+            format!("restored the {r}: {}", super::dry_run::forward_text(&f))
+        }
         Note::Warning(w) => format!("warning: {w}"),
     }
 }

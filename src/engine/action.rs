@@ -71,6 +71,18 @@ pub struct RouteWrite {
     pub purpose: Purpose,
 }
 
+/// A write of another route of the run (`--listener`/`--rule` given more
+/// than once), read back like the first route's: each step of a
+/// multi-route run is this action (every other route) just before the
+/// first route's own write, so a promotion is confirmed (`promoted`, on the
+/// first route's record) only once every route reads it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OtherWrite {
+    pub route: RouteRef,
+    pub from: Forward,
+    pub to: Forward,
+}
+
 /// A rule the run creates (A/B, dark launch) or deletes. Found again by
 /// its priority, which ELBv2 keeps unique per listener, and deleted only
 /// when it carries this run's tag.
@@ -169,6 +181,8 @@ pub enum Action {
         targets: Vec<Target>,
     },
     WriteRoute(RouteWrite),
+    /// Write the run's other routes, each read back (`OtherWrite`).
+    WriteOthers(Vec<OtherWrite>),
     CreateRule(RuleSpec),
     WriteRule(RuleWrite),
     DeleteRule(RuleSpec),

@@ -20,13 +20,15 @@
 //!    targets the goal removes are deregistered, never the last healthy
 //!    one of a group that still takes traffic.
 //!
+//! 3b. The run's other routes go back (`converge_routes`), after the first.
+//!
 //! `--abort gradual` only changes step 3: the route steps back through
 //! the run's own stages (newest first) instead of one write.
 
 use super::action::Group;
 use super::goal::{Goal, GroupGoal};
 use crate::alb::{
-    Forward, ForwardShape, HealthState, RouteAction, Target, TargetHealth, WeightedGroup,
+    Forward, ForwardShape, HealthState, RouteAction, RouteRef, Target, TargetHealth, WeightedGroup,
 };
 use std::collections::BTreeMap;
 
@@ -39,6 +41,8 @@ pub struct Snapshot {
     pub health: BTreeMap<String, Vec<TargetHealth>>,
     /// Rules at the recorded priorities that carry the run's tag.
     pub rules: Vec<RuleSeen>,
+    /// The goal's other routes now, by the ARN that owns each.
+    pub others: BTreeMap<String, RouteAction>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -88,6 +92,11 @@ pub enum Step {
     WriteRoute {
         to: Forward,
         restore: bool,
+    },
+    /// Put another route of the run back to its original.
+    WriteOther {
+        route: RouteRef,
+        to: Forward,
     },
     Settle,
     Deregister {
@@ -145,10 +154,13 @@ fn idle(h: &[TargetHealth]) -> bool {
 pub fn plan(goal: &Goal, snap: &Snapshot, ctx: &Context) -> Vec<Step> {
     let mut out: Vec<Step> = snap.rules.iter().cloned().map(Step::DeleteRule).collect();
     out.extend(goal.groups.iter().filter_map(|g| register(g, snap)));
-    let route = route_steps(goal, snap, ctx);
+    let mut route = route_steps(goal, snap, ctx);
+    if route.is_empty() {
+        route = super::converge_routes::other_steps(goal, snap, ctx);
+    }
     let route_done = route.is_empty();
     match (ctx.cancelled, route.first()) {
-        (true, Some(Step::WriteRoute { .. })) => {
+        (true, Some(Step::WriteRoute { .. } | Step::WriteOther { .. })) => {
             let rest = std::mem::take(&mut out);
             out = route;
             out.extend(rest);
@@ -229,7 +241,7 @@ fn route_steps(goal: &Goal, snap: &Snapshot, ctx: &Context) -> Vec<Step> {
 
 /// What must come before `arn` gets more traffic: an attach, a wait for
 /// its floor, or (no healthy target, the wait over) nothing can: `Some(None)`.
-fn capacity(
+pub(super) fn capacity(
     goal: &Goal,
     snap: &Snapshot,
     ctx: &Context,
@@ -367,6 +379,7 @@ pub fn differences(goal: &Goal, snap: &Snapshot) -> Vec<String> {
             out.push(format!("the route is not back to {}", want.weights_text()));
         }
     }
+    out.extend(super::converge_routes::other_differences(goal, snap));
     for g in &goal.groups {
         let h = live(snap, &g.group.arn);
         let missing = g

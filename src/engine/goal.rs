@@ -10,11 +10,13 @@
 //!   added (`registered`); a group run's group holds exactly its original
 //!   set.
 //! - No rule at a recorded priority carries the run's tag.
+//! - Every other route of a multi-route run (`others`) exactly as its own
+//!   record has it (`with_others`).
 
 use super::action::{Group, Role};
 use crate::alb::group_record::GroupRecord;
 use crate::alb::state_tags::{RunRecord, PROMOTED_STEP};
-use crate::alb::{Forward, Target};
+use crate::alb::{Forward, RouteRef, Target};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Goal {
@@ -24,6 +26,16 @@ pub struct Goal {
     /// Priorities of the rules the run recorded (before each CreateRule):
     /// none of them may carry the run's tag.
     pub rules: Vec<u32>,
+    /// The run's other routes (`--listener`/`--rule` given more than
+    /// once): each goes back to its own original after the first route.
+    pub others: Vec<RouteGoal>,
+}
+
+/// Another route of the run and what it must read again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RouteGoal {
+    pub route: RouteRef,
+    pub original: Forward,
 }
 
 /// One group's targets as the goal has them.
@@ -82,7 +94,29 @@ impl Goal {
             route: r.moves_route().then(|| r.original.clone()),
             groups,
             rules: r.rules.clone(),
+            others: vec![],
         }
+    }
+
+    /// The goal of a multi-route run: this one's, and each other route
+    /// back to the original its own record holds. Once any of the run's
+    /// records reads `promoted`, every route stays (the others are promoted
+    /// before the first route, whose record is marked last); a rule-only
+    /// run writes no route.
+    pub fn with_others(mut self, primary: &RunRecord, others: &[(RouteRef, RunRecord)]) -> Goal {
+        if others.iter().any(|(_, r)| r.step == PROMOTED_STEP) {
+            return Goal::nothing();
+        }
+        if primary.step == PROMOTED_STEP || !primary.moves_route() {
+            return self;
+        }
+        self.others = (others.iter())
+            .map(|(route, r)| RouteGoal {
+                route: route.clone(),
+                original: r.original.clone(),
+            })
+            .collect();
+        self
     }
 
     /// The goal of a group run: the group's exact original set.
@@ -99,6 +133,7 @@ impl Goal {
                 exact: true,
             }],
             rules: vec![],
+            others: vec![],
         }
     }
 
@@ -112,6 +147,7 @@ impl Goal {
             route: None,
             groups: vec![],
             rules: vec![],
+            others: vec![],
         }
     }
 
@@ -119,7 +155,13 @@ impl Goal {
     /// groups and every group of the goal route.
     pub fn groups_to_read(&self) -> Vec<String> {
         let mut out: Vec<String> = self.groups.iter().map(|g| g.group.arn.clone()).collect();
-        for g in self.route.iter().flat_map(|f| f.groups.iter()) {
+        let others = self.others.iter().map(|o| &o.original);
+        for g in self
+            .route
+            .iter()
+            .chain(others)
+            .flat_map(|f| f.groups.iter())
+        {
             if !out.contains(&g.target_group_arn) {
                 out.push(g.target_group_arn.clone());
             }

@@ -6,11 +6,13 @@
 //!
 //! `action` is the vocabulary, `plan` a run's ordered actions, `goal` what
 //! a revert restores (from a run record), `converge` the planner that
-//! closes the difference between a live snapshot and the goal, `revert`
+//! closes the difference between a live snapshot and the goal (the run's
+//! other routes in `converge_routes`), `revert`
 //! the abort mode, `scope` what a run owns (a route, or one target group).
 
 pub mod action;
 pub mod converge;
+mod converge_routes;
 pub mod goal;
 pub mod hook;
 pub mod plan;
@@ -18,7 +20,9 @@ pub mod revert;
 pub mod scope;
 pub mod sim;
 
-pub use action::{Action, BakeSpec, Carry, Group, Purpose, Role, RouteWrite, RuleSpec, RuleWrite};
+pub use action::{
+    Action, BakeSpec, Carry, Group, OtherWrite, Purpose, Role, RouteWrite, RuleSpec, RuleWrite,
+};
 pub use hook::{HookSpec, HookStage};
 pub use plan::Plan;
 pub use revert::AbortMode;

@@ -15,6 +15,8 @@ use std::collections::BTreeMap;
 #[derive(Debug, Clone)]
 pub struct World {
     pub route: Forward,
+    /// The run's other routes, by the ARN that owns each.
+    pub others: BTreeMap<String, Forward>,
     pub health: BTreeMap<String, Vec<TargetHealth>>,
     /// (priority, carries the run's tag)
     pub rules: Vec<(u32, bool)>,
@@ -34,6 +36,7 @@ impl World {
     pub fn new(route: Forward, groups: &[(&str, Vec<Target>)]) -> World {
         let mut w = World {
             route,
+            others: BTreeMap::new(),
             health: BTreeMap::new(),
             rules: vec![],
             broken: vec![],
@@ -50,7 +53,9 @@ impl World {
     fn refresh(&mut self) {
         let broken = self.broken.clone();
         for (arn, list) in self.health.iter_mut() {
-            let used = self.route.weight_of(arn).is_some();
+            let used = std::iter::once(&self.route)
+                .chain(self.others.values())
+                .any(|f| f.weight_of(arn).is_some());
             for h in list.iter_mut() {
                 let next = match (used, h.state) {
                     (false, _) => HealthState::Unused,
@@ -103,6 +108,12 @@ impl World {
                 self.route = w.to.clone();
                 self.refresh();
             }
+            Action::WriteOthers(ws) => {
+                for w in ws {
+                    self.others.insert(w.route.owner_arn().into(), w.to.clone());
+                }
+                self.refresh();
+            }
             Action::CreateRule(r) => self.rules.push((r.priority, true)),
             Action::DeleteRule(r) => self.rules.retain(|(p, _)| *p != r.priority),
             _ => {}
@@ -130,6 +141,13 @@ impl World {
                 .map(|_| RouteAction::Forward(self.route.clone())),
             health,
             rules,
+            others: (goal.others.iter())
+                .filter_map(|o| {
+                    let arn = o.route.owner_arn();
+                    let f = self.others.get(arn)?;
+                    Some((arn.to_string(), RouteAction::Forward(f.clone())))
+                })
+                .collect(),
         }
     }
 
@@ -144,6 +162,11 @@ impl World {
             Step::Register { group, targets } => self.register(&group.arn, targets),
             Step::Attach { to, .. } | Step::WriteRoute { to, .. } => {
                 self.route = to.clone();
+                self.refresh();
+                (ctx.moved, ctx.settled) = (true, false);
+            }
+            Step::WriteOther { route, to } => {
+                self.others.insert(route.owner_arn().into(), to.clone());
                 self.refresh();
                 (ctx.moved, ctx.settled) = (true, false);
             }

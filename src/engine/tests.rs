@@ -95,6 +95,7 @@ fn kinds(cmds: &[Command]) -> Vec<&'static str> {
             Command::Do(Action::Deregister { .. }) => "deregister",
             Command::Do(Action::AwaitHealthy { .. }) => "await-healthy",
             Command::Do(Action::AwaitDrained { .. }) => "await-drained",
+            Command::Do(Action::WriteOthers(_)) => "write-others",
             Command::Do(Action::WriteRoute(w)) => match w.purpose {
                 Purpose::Attach => "attach",
                 Purpose::Detach => "detach",

@@ -59,6 +59,8 @@ pub enum Note {
     RampedBack(Forward),
     /// The goal route is written and read back.
     Restored(Forward),
+    /// Another route of the run is back to its original, read back.
+    OtherRestored(RouteRef, Forward),
     Warning(String),
 }
 
@@ -226,6 +228,11 @@ impl Converger<'_> {
             let h = apply::retry(p.write_attempts, p.backoff, || lb.target_health(&g)).await;
             snap.health.insert(g, h.map_err(|e| e.to_string())?);
         }
+        for o in &self.goal.others {
+            let r = apply::retry(p.write_attempts, p.backoff, || lb.read_route(&o.route)).await;
+            let r = r.map_err(|e| format!("could not read the {}: {e}", o.route))?;
+            snap.others.insert(o.route.owner_arn().to_string(), r);
+        }
         if !self.goal.rules.is_empty() {
             snap.rules = self.our_rules().await?;
         }
@@ -306,6 +313,11 @@ impl Converger<'_> {
                     }
                 }
             }
+            Step::WriteOther { route, to } => {
+                self.write_to(route.clone(), to).await?;
+                (ctx.moved, ctx.settled) = (true, false);
+                (self.notes)(Note::OtherRestored(route.clone(), to.clone()));
+            }
             Step::AwaitFloor { group, floor, of } => {
                 self.await_floor(group, *floor, *of, ctx).await
             }
@@ -337,6 +349,12 @@ impl Converger<'_> {
     /// Errors that retrying cannot fix end it at once.
     async fn write(&self, to: &Forward) -> Outcome {
         let route = self.route.clone().ok_or("the run has no route to write")?;
+        self.write_to(route, to).await
+    }
+
+    /// Write `to` to `route` (the run's or another of its routes) until a
+    /// read-back shows it.
+    async fn write_to(&self, route: RouteRef, to: &Forward) -> Outcome {
         let (lb, p) = (self.lb, self.settings.apply);
         let attempt = async {
             let mut pause = p.backoff;

@@ -14,7 +14,7 @@
 //! `record` writes the run record, `heart` its heartbeat (on its own
 //! task); `hooks` runs a planned `--hook` through the command port; `steps` route writes, health waits and bakes; `targets`
 //! registrations and rules; `rule_write` the rewrite of a rule the run
-//! created at weight 0; `detach` the full deploy's last write (blue's
+//! created at weight 0; `others` the writes of a multi-route run's other routes; `detach` the full deploy's last write (blue's
 //! weight-0 entry out); `converge` applies the convergence to a goal (the
 //! live revert and `rollback`), `revert` the live run's goal; `apply` a
 //! route write and its read-back.
@@ -24,6 +24,7 @@ pub mod converge;
 mod detach;
 mod heart;
 mod hooks;
+mod others;
 mod record;
 mod revert;
 mod rule_write;
@@ -243,6 +244,7 @@ impl<'a> Executor<'a> {
                 Ok(self.await_drained(group, targets).await?)
             }
             Action::WriteRoute(w) => self.write_route(w).await,
+            Action::WriteOthers(ws) => self.write_others(ws).await,
             Action::CreateRule(r) => self.create_rule(r).await,
             Action::WriteRule(w) => self.write_rule(w).await,
             Action::DeleteRule(r) => self.delete_rule(r).await,

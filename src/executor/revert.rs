@@ -53,6 +53,10 @@ impl Sink<'_> {
                 self.out.progress(Progress::Warning(w.clone()));
                 self.report.warnings.push(w);
             }
+            Note::OtherRestored(r, f) => {
+                let w = format!("the {r} is restored: {}", f.weights_text());
+                tracing::info!(route = %r, "{w}");
+            }
             Note::RuleDeleted(p) => tracing::info!(priority = p, "deleted the run's rule"),
             Note::Attached(g) => {
                 tracing::info!(group = %g, "attached at weight 0 for its health checks")

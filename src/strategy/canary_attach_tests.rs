@@ -16,6 +16,7 @@ fn kind(a: &Action) -> String {
         Action::Record => "record".into(),
         Action::Register { .. } => "register".into(),
         Action::AwaitHealthy { group, .. } => format!("await-healthy {}", group.arn),
+        Action::WriteOthers(_) => "write-others".into(),
         Action::WriteRoute(w) => match &w.purpose {
             Purpose::Step { index, .. } => format!("step {}", index + 1),
             Purpose::Promote { .. } => "promote".into(),

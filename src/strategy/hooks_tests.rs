@@ -25,6 +25,7 @@ fn kind(a: &Action) -> String {
         Action::Deregister { .. } => "deregister".into(),
         Action::AwaitHealthy { .. } => "healthy".into(),
         Action::AwaitDrained { .. } => "drained".into(),
+        Action::WriteOthers(_) => "write-others".into(),
         Action::WriteRoute(w) => match &w.purpose {
             Purpose::Step { percent, .. } => format!("write {percent}"),
             Purpose::Promote { .. } => "promote".into(),

@@ -11,6 +11,7 @@ pub mod blue_green;
 pub mod canary;
 pub mod drain_blue;
 pub mod hooks;
+pub mod multi_route;
 pub mod rolling;
 pub mod rule_priority;
 pub mod rule_split;
