@@ -211,6 +211,7 @@ fn a_recorded_run_blocks_unless_forced() {
         registered: vec![],
         deregistered: None,
         rules: vec![],
+        routes: vec![],
     }));
     let e = errors(&l, &req());
     assert!(

@@ -13,7 +13,10 @@
 //! - `alb-rollout:deregistered`: targets taken out of blue (re-registered
 //!   by the revert), coded with their zones (`zones`);
 //! - `alb-rollout:rules`: priorities of the rules the run created (a rule
-//!   is found by its priority and deleted only if it carries the run's tag).
+//!   is found by its priority and deleted only if it carries the run's tag);
+//! - `alb-rollout:routes`: a multi-route run's other routes. Each other
+//!   route carries a record of the same run (its own original, step
+//!   `follows-first-route`) whose `routes` names the first route first.
 //!
 //! Target lists go through `target_words` / `targets_of_words`: the one
 //! place to plug in the compact codec for long lists (`target_codec::encode`
@@ -38,6 +41,9 @@ pub const PROMOTING_STEP: &str = "promoting";
 /// blue (`--deregister-blue`): the route is written but the run is not
 /// done, so `rollback` re-registers what left blue and restores the route.
 pub const DRAINING_BLUE_STEP: &str = "draining-blue";
+/// The step value of the record on a multi-route run's other routes: the
+/// first route's record (named first in `routes`) holds the run's step.
+pub const FOLLOWS_STEP: &str = "follows-first-route";
 pub(crate) const RUN: &str = "alb-rollout:run";
 const STEP: &str = "alb-rollout:step";
 const GREEN: &str = "alb-rollout:green";
@@ -47,6 +53,7 @@ const DEREGISTERED: &str = "alb-rollout:deregistered";
 const DEREGISTERED_SET: &str = "alb-rollout:deregistered-set";
 const DEREGISTERED_ZONES: &str = "alb-rollout:deregistered-zones";
 const RULES: &str = "alb-rollout:rules";
+const ROUTES: &str = "alb-rollout:routes";
 const MAX_VALUE: usize = 256;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -70,6 +77,9 @@ pub struct RunRecord {
     /// listener, each recorded before its CreateRule is sent; `rollback`
     /// deletes the rule at each only if it carries the run's tag.
     pub rules: Vec<u32>,
+    /// The run's other routes (`alb-rollout:routes`), each carrying a
+    /// record of the same run: `rollback` given any one restores all.
+    pub routes: Vec<RouteRef>,
 }
 
 /// The strategies that only add rules and never write the route itself:
@@ -249,7 +259,28 @@ pub fn encode(r: &RunRecord) -> BTreeMap<String, String> {
         t.extend(deregistered_tags(r, d));
     }
     t.extend(rules_tags(&r.rules));
+    let routes: Vec<String> = r.routes.iter().map(route_word).collect();
+    put_chunked(&mut t, ROUTES, &routes);
     t
+}
+
+/// A route as a tag word: the listener's ARN, or `LISTENER=RULE` for a
+/// rule (`=` never appears in an ARN, `|` is not allowed in a tag value).
+fn route_word(r: &RouteRef) -> String {
+    match r {
+        RouteRef::ListenerDefault { listener_arn } => listener_arn.clone(),
+        RouteRef::Rule {
+            listener_arn,
+            rule_arn,
+        } => format!("{listener_arn}={rule_arn}"),
+    }
+}
+
+fn route_of_word(w: &str) -> RouteRef {
+    match w.split_once('=') {
+        Some((l, r)) => RouteRef::new(l, Some(r)),
+        None => RouteRef::new(w, None),
+    }
 }
 
 /// Pack words into space-separated values of at most `MAX_VALUE` characters
@@ -390,6 +421,9 @@ pub fn decode(tags: &BTreeMap<String, String>) -> Result<Option<RunRecord>, Stri
         original: parse_original(&get_chunked(tags, ORIGINAL))?,
         registered: targets_of_words(&get_chunked(tags, REGISTERED)),
         rules: rules_of(tags)?,
+        routes: (get_chunked(tags, ROUTES).iter())
+            .map(|w| route_of_word(w))
+            .collect(),
     }))
 }
 

@@ -16,6 +16,7 @@ fn record(original: Forward, registered: Vec<Target>) -> RunRecord {
         registered,
         deregistered: None,
         rules: vec![],
+        routes: vec![],
     }
 }
 
@@ -314,4 +315,24 @@ fn a_record_torn_between_its_addtags_and_removetags_still_decodes() {
     let d = back.deregistered.unwrap();
     assert_eq!(d.targets, few);
     assert_eq!(d.targets[0].az.as_deref(), Some("all"), "the zone is kept");
+}
+
+#[test]
+fn a_multi_route_record_names_the_other_routes_in_valid_tag_values() {
+    let l2 = "arn:aws:elasticloadbalancing:us-east-1:1:listener/app/other/2/l2";
+    let rule = "arn:aws:elasticloadbalancing:us-east-1:1:listener-rule/app/demo/1/l1/r1";
+    let mut r = record(Forward::single("arn:blue"), vec![]);
+    r.routes = vec![
+        RouteRef::new(l2, None),
+        RouteRef::new(
+            "arn:aws:elasticloadbalancing:us-east-1:1:listener/app/demo/1/l1",
+            Some(rule),
+        ),
+    ];
+    let tags = encode(&r);
+    for v in tags.values() {
+        assert!(v.len() <= 256, "{v}");
+        assert!(!v.contains('|'), "{v}");
+    }
+    assert_eq!(decode(&tags).unwrap(), Some(r));
 }

@@ -109,6 +109,7 @@ fn record_fits(
         registered: register.to_vec(),
         deregistered: None,
         rules: vec![],
+        routes: vec![],
     };
     let own = state_tags::encode(&record).len() + 1 + state_tags::deregistered_tag_count(leaving);
     let users = tags

@@ -39,6 +39,7 @@ fn route_record(green: &str) -> RunRecord {
         registered: vec![],
         deregistered: None,
         rules: vec![],
+        routes: vec![],
     }
 }
 

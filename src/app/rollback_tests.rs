@@ -22,6 +22,7 @@ fn recorded(fake: &FakeLoadBalancer, step: &str) -> (RouteRef, RunRecord, Vec<St
         }],
         deregistered: None,
         rules: vec![],
+        routes: vec![],
     };
     let tags = state_tags::encode(&record);
     fake.force_route(

@@ -30,6 +30,18 @@ impl Plan {
         }
     }
 
+    /// The run's other routes with their originals (what the first
+    /// `WriteOthers` reads before it); empty for a one-route run.
+    pub fn others(&self) -> Vec<(crate::alb::RouteRef, Forward)> {
+        let first = self.actions.iter().find_map(|a| match a {
+            Action::WriteOthers(ws) => Some(ws),
+            _ => None,
+        });
+        (first.into_iter().flatten())
+            .map(|w| (w.route.clone(), w.from.clone()))
+            .collect()
+    }
+
     /// How many traffic steps the plan writes (for progress).
     pub fn steps(&self) -> usize {
         self.actions

@@ -259,6 +259,7 @@ pub fn record_at(
         registered,
         deregistered,
         rules,
+        routes: vec![],
     };
     state_tags::decode(&state_tags::encode(&r))
         .expect("record decodes")

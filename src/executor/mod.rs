@@ -97,6 +97,8 @@ pub struct Executor<'a> {
     run_record: Option<crate::alb::state_tags::RunRecord>,
     /// The heartbeat's task, beating while the record is confirmed.
     heart: Option<heart::Heart>,
+    /// A multi-route run's other routes: each one's record as written.
+    other_records: Vec<(crate::alb::RouteRef, crate::alb::state_tags::RunRecord)>,
 }
 
 impl<'a> Executor<'a> {
@@ -148,6 +150,7 @@ impl<'a> Executor<'a> {
             rules: vec![],
             run_record: None,
             heart: None,
+            other_records: vec![],
         }
     }
 
@@ -351,3 +354,6 @@ mod converge_tests;
 
 #[cfg(test)]
 mod hook_tests;
+
+#[cfg(test)]
+mod multi_route_tests;

@@ -6,6 +6,7 @@
 //! step is left half-applied.
 
 use super::{apply, Executor, Fail};
+use crate::alb::state_tags::{self, RunRecord};
 use crate::alb::RouteAction;
 use crate::engine::{OtherWrite, Reason};
 
@@ -37,6 +38,71 @@ impl Executor<'_> {
             apply::apply(lb.as_ref(), &w.route, &w.to, p)
                 .await
                 .map_err(|e| Fail::After(Reason::Error(e)))?;
+        }
+        Ok(())
+    }
+}
+
+impl Executor<'_> {
+    /// After the first route's record: a record of the same run on each
+    /// other route (its own original; `routes` names the first route
+    /// first, then the rest), each read back, all before the first write.
+    pub(super) async fn record_others(&mut self, first: &RunRecord) -> Result<(), Reason> {
+        let others = self.plan.others();
+        let Some(me) = self.cfg.scope.route().cloned() else {
+            return Ok(());
+        };
+        let (lb, p) = (self.src.lb.clone(), self.cfg.apply);
+        for (route, original) in &others {
+            let rest = others.iter().map(|(r, _)| r).filter(|r| *r != route);
+            let record = RunRecord {
+                step: state_tags::FOLLOWS_STEP.into(),
+                original: original.clone(),
+                registered: vec![],
+                deregistered: None,
+                rules: vec![],
+                routes: std::iter::once(me.clone()).chain(rest.cloned()).collect(),
+                ..first.clone()
+            };
+            let tags = state_tags::encode(&record);
+            let owner = route.owner_arn();
+            let failed = |e: String| {
+                Reason::Error(format!(
+                    "could not record the run on the {route}: {e}; nothing was changed"
+                ))
+            };
+            let before = apply::retry(p.write_attempts, p.backoff, || lb.tags(owner))
+                .await
+                .map_err(|e| failed(e.to_string()))?;
+            if let Ok(Some(other)) = state_tags::decode(&before) {
+                if other.run_id != first.run_id {
+                    return Err(failed(format!("it carries run {}", other.run_id)));
+                }
+            }
+            self.other_records.push((route.clone(), record.clone()));
+            apply::retry(p.write_attempts, p.backoff, || lb.add_tags(owner, &tags))
+                .await
+                .map_err(|e| failed(e.to_string()))?;
+            let back = apply::retry(p.write_attempts, p.backoff, || lb.tags(owner))
+                .await
+                .map_err(|e| failed(e.to_string()))?;
+            if state_tags::decode(&back) != Ok(Some(record)) {
+                return Err(failed("it does not read back as written".into()));
+            }
+        }
+        Ok(())
+    }
+
+    /// Remove the other routes' records (what is left is named).
+    pub(super) async fn unrecord_others(&self) -> Result<(), String> {
+        let (lb, p) = (self.src.lb.clone(), self.cfg.apply);
+        for (route, record) in &self.other_records {
+            let keys: Vec<String> = state_tags::encode(record).into_keys().collect();
+            apply::retry(p.write_attempts, p.backoff, || {
+                lb.remove_tags(route.owner_arn(), &keys)
+            })
+            .await
+            .map_err(|e| format!("the run record tags remain on the {route}: {e}"))?;
         }
         Ok(())
     }

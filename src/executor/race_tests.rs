@@ -129,6 +129,7 @@ async fn force_replaces_a_leftover_record_whole() {
         registered: vec![added()],
         deregistered: None,
         rules: vec![],
+        routes: vec![],
     };
     let old = crate::alb::state_tags::encode(&leftover);
     assert!(old.contains_key("alb-rollout:original.1"));

@@ -31,6 +31,7 @@ impl Executor<'_> {
             registered: self.plan.registered(),
             deregistered: None,
             rules: vec![],
+            routes: self.plan.others().into_iter().map(|(r, _)| r).collect(),
         };
         let mut tags = state_tags::encode(&record);
         tags.extend(self.heartbeat().tag());
@@ -44,7 +45,11 @@ impl Executor<'_> {
             state_tags::decode(t).map(|r| r.map(|r| (r == want, r.run_id)))
         })
         .await?;
-        self.run_record = Some(record);
+        self.run_record = Some(record.clone());
+        if let Err(e) = self.record_others(&record).await {
+            let _ = self.unrecord().await;
+            return Err(e);
+        }
         Ok(())
     }
 
@@ -267,8 +272,10 @@ impl Executor<'_> {
         Ok(())
     }
 
-    /// Remove the record's keys (retried); the error says what is left.
+    /// Remove the record's keys (retried), the other routes' first; the
+    /// error says what is left.
     pub(super) async fn unrecord(&self) -> Result<(), String> {
+        self.unrecord_others().await?;
         let (lb, p) = (self.src.lb.clone(), self.cfg.apply);
         let (owner, keys) = (self.cfg.scope.owner_arn(), &self.record_keys);
         apply::retry(p.write_attempts, p.backoff, || lb.remove_tags(owner, keys))

@@ -74,6 +74,9 @@ impl Executor<'_> {
             // (someone else's change to it stays).
             goal.route = None;
         }
+        if !applied.iter().any(|a| matches!(a, Action::WriteOthers(_))) {
+            goal.others.clear();
+        }
         goal
     }
 
@@ -87,7 +90,7 @@ impl Executor<'_> {
                     if self.promoted_marked {
                         r.step = PROMOTED_STEP.into();
                     }
-                    Goal::of_route_record(&r)
+                    Goal::of_route_record(&r).with_others(&r, &self.other_records)
                 }
                 None => Goal::nothing(),
             },

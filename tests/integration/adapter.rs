@@ -71,6 +71,7 @@ async fn the_run_record_survives_the_tag_round_trip() {
         registered: vec![state_tags::parse_target("127.0.0.9:8080")],
         deregistered: None,
         rules: vec![],
+        routes: vec![],
     };
     let tags = state_tags::encode(&record);
     lb.add_tags(&d.listener, &tags).await.unwrap();
