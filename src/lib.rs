@@ -4,7 +4,9 @@
 //! - `cli`, `settings`, `plan`, `target_arg`, `aws_env`: flags, validated
 //!   settings, pure parsing of steps, durations and targets, the AWS
 //!   configuration.
-//! - `preflight`: pure validation of the request against live state.
+//! - `preflight`: pure validation of the request against live state;
+//!   `preflight_routes` of a multi-route run's other routes, whose
+//!   `--listener`/`--rule` pairing is `route_args`'.
 //! - `strategy`: pure planners; a run is a plan of actions (`strategy::canary`,
 //!   `strategy::drain_blue` for the full deploy's batches after it,
 //!   `strategy::blue_green` built on the canary's, `strategy::rolling`
@@ -55,9 +57,11 @@ pub mod errors;
 pub mod executor;
 pub mod plan;
 pub mod preflight;
+pub mod preflight_routes;
 pub mod provider;
 pub mod redact;
 pub mod report;
+pub mod route_args;
 pub mod settings;
 pub mod signal;
 pub mod strategy;

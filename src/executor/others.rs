@@ -74,15 +74,20 @@ impl Executor<'_> {
             let before = apply::retry(p.write_attempts, p.backoff, || lb.tags(owner))
                 .await
                 .map_err(|e| failed(e.to_string()))?;
-            if let Ok(Some(other)) = state_tags::decode(&before) {
-                if other.run_id != first.run_id {
-                    return Err(failed(format!("it carries run {}", other.run_id)));
-                }
-            }
+            // Preflight refused another run's record unless --force: then
+            // it is replaced whole, as on the first route.
+            let stale = state_tags::stale_keys(&before, &tags);
             self.other_records.push((route.clone(), record.clone()));
             apply::retry(p.write_attempts, p.backoff, || lb.add_tags(owner, &tags))
                 .await
                 .map_err(|e| failed(e.to_string()))?;
+            if !stale.is_empty() {
+                apply::retry(p.write_attempts, p.backoff, || {
+                    lb.remove_tags(owner, &stale)
+                })
+                .await
+                .map_err(|e| failed(e.to_string()))?;
+            }
             let back = apply::retry(p.write_attempts, p.backoff, || lb.tags(owner))
                 .await
                 .map_err(|e| failed(e.to_string()))?;
