@@ -146,12 +146,16 @@ pub struct RunArgs {
 
 #[derive(Debug, Args)]
 pub struct CanaryArgs {
-    /// Listener ARN whose default action (or --rule) is shifted.
-    #[arg(long, env = "ALB_ROLLOUT_LISTENER")]
-    pub listener: String,
-    /// Shift this rule's forward action instead of the default action.
-    #[arg(long, env = "ALB_ROLLOUT_RULE")]
-    pub rule: Option<String>,
+    /// Listener ARN whose default action (or --rule) is shifted. Give it
+    /// more than once (or comma-separated) to move several routes as one:
+    /// every route must forward to the same blue.
+    #[arg(long, required = true, value_delimiter = ',', env = "ALB_ROLLOUT_LISTENER")]
+    pub listener: Vec<String>,
+    /// Shift this rule's forward action instead of the default action
+    /// of the listener it is on (repeatable; each rule's listener must be
+    /// a --listener too).
+    #[arg(long, value_delimiter = ',', env = "ALB_ROLLOUT_RULE")]
+    pub rule: Vec<String>,
     /// Target group (ARN or name) the route forwards to now.
     #[arg(long, env = "ALB_ROLLOUT_BLUE")]
     pub blue: String,
@@ -183,12 +187,16 @@ pub struct CanaryArgs {
 
 #[derive(Debug, Args)]
 pub struct BlueGreenArgs {
-    /// Listener ARN whose default action (or --rule) is switched.
-    #[arg(long, env = "ALB_ROLLOUT_LISTENER")]
-    pub listener: String,
-    /// Switch this rule's forward action instead of the default action.
-    #[arg(long, env = "ALB_ROLLOUT_RULE")]
-    pub rule: Option<String>,
+    /// Listener ARN whose default action (or --rule) is switched. Give it
+    /// more than once (or comma-separated) to move several routes as one:
+    /// every route must forward to the same blue.
+    #[arg(long, required = true, value_delimiter = ',', env = "ALB_ROLLOUT_LISTENER")]
+    pub listener: Vec<String>,
+    /// Switch this rule's forward action instead of the default action
+    /// of the listener it is on (repeatable; each rule's listener must be
+    /// a --listener too).
+    #[arg(long, value_delimiter = ',', env = "ALB_ROLLOUT_RULE")]
+    pub rule: Vec<String>,
     /// Target group (ARN or name) the route forwards to now.
     #[arg(long, env = "ALB_ROLLOUT_BLUE")]
     pub blue: String,

@@ -82,9 +82,13 @@ fn parse(a: &BlueGreenArgs) -> Result<(Parsed, Holds), Vec<InputError>> {
 pub async fn run(config: &aws_config::SdkConfig, a: &BlueGreenArgs, output: Output) -> i32 {
     // Parsed on its own so preflight checks it even when other flags are bad.
     let register = register_targets(&a.register);
+    let routes = match super::multi_route::routes(&a.listener, &a.rule) {
+        Ok(r) => r,
+        Err(e) => return invalid(&e, output),
+    };
     let req = Request {
-        listener_arn: &a.listener,
-        rule_arn: a.rule.as_deref(),
+        listener_arn: routes[0].listener_arn(),
+        rule_arn: super::multi_route::rule_of(&routes[0]),
         blue: &a.blue,
         green: &a.green,
         register: &register,
@@ -97,6 +101,10 @@ pub async fn run(config: &aws_config::SdkConfig, a: &BlueGreenArgs, output: Outp
     let checked = match preflight(config, &req, parsed, output).await {
         Ok(c) => c,
         Err(code) => return code,
+    };
+    let others = match super::multi_route::others(&checked, &routes[1..], a.run.force).await {
+        Ok(o) => o,
+        Err(e) => return invalid(&e, output),
     };
     let Some(holds) = holds else {
         // Preflight fails whenever the flags did, so this is not reached.
@@ -119,7 +127,10 @@ pub async fn run(config: &aws_config::SdkConfig, a: &BlueGreenArgs, output: Outp
     .with_preview(extras.preview)
     .with_attach(v.green_in_use());
     let planned = Planned {
-        actions: bg.actions(&checked.parsed.register),
+        actions: crate::strategy::multi_route::spread(
+            bg.actions(&checked.parsed.register),
+            &others,
+        ),
         canary: bg.switch,
     };
     start(config, checked, planned, a.run.dry_run, output).await

@@ -163,9 +163,13 @@ pub(super) async fn preflight(
 pub async fn run(config: &aws_config::SdkConfig, a: &CanaryArgs, output: Output) -> i32 {
     // Parsed on its own so preflight checks it even when other flags are bad.
     let register = register_targets(&a.register);
+    let routes = match super::multi_route::routes(&a.listener, &a.rule) {
+        Ok(r) => r,
+        Err(e) => return invalid(&e, output),
+    };
     let req = Request {
-        listener_arn: &a.listener,
-        rule_arn: a.rule.as_deref(),
+        listener_arn: routes[0].listener_arn(),
+        rule_arn: super::multi_route::rule_of(&routes[0]),
         blue: &a.blue,
         green: &a.green,
         register: &register,
@@ -174,6 +178,10 @@ pub async fn run(config: &aws_config::SdkConfig, a: &CanaryArgs, output: Output)
     let checked = match preflight(config, &req, parse(a), output).await {
         Ok(c) => c,
         Err(code) => return code,
+    };
+    let others = match super::multi_route::others(&checked, &routes[1..], a.run.force).await {
+        Ok(o) => o,
+        Err(e) => return invalid(&e, output),
     };
     let extras = match extras(&checked).await {
         Ok(x) => x,
@@ -193,7 +201,7 @@ pub async fn run(config: &aws_config::SdkConfig, a: &CanaryArgs, output: Output)
     .with_drain(extras.drain)
     .with_preview(extras.preview)
     .with_attach(v.green_in_use());
-    let actions = plan.actions(&p.register);
+    let actions = crate::strategy::multi_route::spread(plan.actions(&p.register), &others);
     let planned = Planned {
         canary: plan,
         actions,

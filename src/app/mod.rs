@@ -13,6 +13,7 @@ mod dry_run;
 pub mod expiry;
 mod full_deploy;
 mod live;
+mod multi_route;
 mod preview;
 pub(crate) mod rollback;
 mod rollback_find;
