@@ -149,7 +149,12 @@ pub struct CanaryArgs {
     /// Listener ARN whose default action (or --rule) is shifted. Give it
     /// more than once (or comma-separated) to move several routes as one:
     /// every route must forward to the same blue.
-    #[arg(long, required = true, value_delimiter = ',', env = "ALB_ROLLOUT_LISTENER")]
+    #[arg(
+        long,
+        required = true,
+        value_delimiter = ',',
+        env = "ALB_ROLLOUT_LISTENER"
+    )]
     pub listener: Vec<String>,
     /// Shift this rule's forward action instead of the default action
     /// of the listener it is on (repeatable; each rule's listener must be
@@ -190,7 +195,12 @@ pub struct BlueGreenArgs {
     /// Listener ARN whose default action (or --rule) is switched. Give it
     /// more than once (or comma-separated) to move several routes as one:
     /// every route must forward to the same blue.
-    #[arg(long, required = true, value_delimiter = ',', env = "ALB_ROLLOUT_LISTENER")]
+    #[arg(
+        long,
+        required = true,
+        value_delimiter = ',',
+        env = "ALB_ROLLOUT_LISTENER"
+    )]
     pub listener: Vec<String>,
     /// Switch this rule's forward action instead of the default action
     /// of the listener it is on (repeatable; each rule's listener must be

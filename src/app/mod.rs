@@ -18,6 +18,7 @@ mod preview;
 pub(crate) mod rollback;
 mod rollback_find;
 mod rollback_group;
+mod rollback_routes;
 mod rollback_wait;
 mod rolling;
 mod routes;

@@ -10,7 +10,10 @@ use crate::preflight::InputError;
 use crate::preflight_routes::{check, OtherLive};
 
 /// The run's routes from the flags, the first one the run's own.
-pub(super) fn routes(listeners: &[String], rules: &[String]) -> Result<Vec<RouteRef>, Vec<InputError>> {
+pub(super) fn routes(
+    listeners: &[String],
+    rules: &[String],
+) -> Result<Vec<RouteRef>, Vec<InputError>> {
     crate::route_args::routes(listeners, rules)
 }
 

@@ -3,7 +3,8 @@
 //! as it was, blue's targets back (enough of them healthy before traffic
 //! returns), green's added targets gone, no rule of the run; then the
 //! record goes. With `--target-group`, a `rolling` run's group
-//! (`rollback_group`).
+//! (`rollback_group`). A multi-route run, from any of its routes, restores
+//! every route (`rollback_routes`).
 
 use super::rollback_find::{self, Found, Place};
 use super::rollback_wait::{Waited, Watch};
@@ -325,7 +326,11 @@ async fn restore_route(
         lines.push(dry_run_text(route, &record));
         return report(output, "dry-run", 0, &lines);
     }
-    match restore(lb, route, &record, &state_tags::record_keys(tags)).await {
+    let restored = match record.routes.is_empty() {
+        true => restore(lb, route, &record, &state_tags::record_keys(tags)).await,
+        false => super::rollback_routes::restore_all(lb, route, &record).await,
+    };
+    match restored {
         Ok(done) => {
             lines.extend(done);
             report(output, "rolled-back", 0, &lines)
