@@ -72,10 +72,10 @@ pub struct RouteWrite {
 }
 
 /// A write of another route of the run (`--listener`/`--rule` given more
-/// than once), read back like the first route's: each step of a
-/// multi-route run is this action (every other route) just before the
-/// first route's own write, so a promotion is confirmed (`promoted`, on the
-/// first route's record) only once every route reads it.
+/// than once), read back like the first route's: in a multi-route run this
+/// action (every other route) comes just after each step's write of the
+/// first route, and just before its promotion, so a promotion is confirmed
+/// (`promoted`, on the first route's record) only once every route reads it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct OtherWrite {
     pub route: RouteRef,

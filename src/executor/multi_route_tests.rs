@@ -79,16 +79,23 @@ async fn a_write_refused_on_the_second_route_of_a_step_reverts_the_first_too() {
     let r = rig();
     let lb = r.lb.clone();
     tokio::spawn(async move {
-        // During step 1's bake: step 2 writes the rule, then the listener,
+        // During step 1's bake: step 2 writes the listener, then the rule,
         // whose write is refused.
         tokio::time::sleep(Duration::from_secs(300)).await;
-        lb.fail_next("ModifyListener", 1, AlbErrorKind::Invalid);
+        lb.fail_next("ModifyRule", 1, AlbErrorKind::Invalid);
     });
     let report = two_route_run(&r, "20:10m,50:10m,100").await;
     assert_eq!(report.result, "reverted", "{report:?}");
-    assert_eq!(report.steps.len(), 1, "{report:?}");
-    assert_eq!(r.lb.route(&route()), blue());
-    assert_eq!(r.lb.route(&rule()), blue(), "the rule's step 2 is undone");
+    let listener_writes = (r.lb.mutating_calls().iter())
+        .filter(|c| c.op == "ModifyListener")
+        .count();
+    assert_eq!(listener_writes, 3, "step 1, step 2, the revert");
+    assert_eq!(
+        r.lb.route(&route()),
+        blue(),
+        "the listener's step 2 is undone"
+    );
+    assert_eq!(r.lb.route(&rule()), blue());
     assert!(r.lb.tags_of(RULE).is_empty());
 }
 
@@ -100,7 +107,7 @@ async fn each_route_carries_the_run_record_naming_the_others_before_the_first_wr
     assert_eq!(report.result, "reverted", "{report:?}");
     assert_eq!(r.lb.route(&rule()), blue());
     let calls = r.lb.mutating_calls();
-    let first_write = calls.iter().position(|c| c.op == "ModifyRule").unwrap();
+    let first_write = calls.iter().position(|c| c.op == "ModifyListener").unwrap();
     let tagged: Vec<&str> = calls[..first_write]
         .iter()
         .filter(|c| c.op == "AddTags")

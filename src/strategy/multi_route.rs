@@ -1,7 +1,9 @@
 //! A run over several routes (`--listener`/`--rule` given more than once,
 //! every route forwarding to the same blue): the first route's plan, with
-//! the same move of every other route (`Action::WriteOthers`) just before
-//! each of the first route's step, promotion and detach writes. Each other
+//! the same move of every other route (`Action::WriteOthers`) just after
+//! each of the first route's step and detach writes, and just before its
+//! promotion (whose read-back marks the run `promoted`: only once every
+//! route reads it). A failure on any route of a step reverts them all. Each other
 //! route keeps its own stickiness; the groups and weights are the first
 //! route's. Attaching green at weight 0 (for its health checks) is done on
 //! the first route only: one route forwarding to it is enough for AWS.
@@ -17,7 +19,12 @@ pub fn spread(mut plan: Plan, others: &[(RouteRef, Forward)]) -> Plan {
     let mut now: Vec<Forward> = others.iter().map(|(_, f)| f.clone()).collect();
     let mut out = Vec::with_capacity(plan.actions.len() * 2);
     for a in plan.actions.drain(..) {
-        if let Some(w) = a.route_write().filter(|w| moves_others(w)) {
+        let Some(w) = a.route_write().filter(|w| moves_others(w)).cloned() else {
+            out.push(a);
+            continue;
+        };
+        let writes: Vec<OtherWrite> = {
+            let w = &w;
             let writes = (others.iter().zip(now.iter_mut()))
                 .map(|((route, original), cur)| {
                     let to = follow(w, original);
@@ -29,9 +36,12 @@ pub fn spread(mut plan: Plan, others: &[(RouteRef, Forward)]) -> Plan {
                     }
                 })
                 .collect();
-            out.push(Action::WriteOthers(writes));
+            writes
+        };
+        match w.purpose {
+            Purpose::Promote { .. } => out.extend([Action::WriteOthers(writes), a]),
+            _ => out.extend([a, Action::WriteOthers(writes)]),
         }
-        out.push(a);
     }
     plan.actions = out;
     plan

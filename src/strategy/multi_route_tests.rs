@@ -81,7 +81,7 @@ fn sticky_blue() -> Forward {
 }
 
 #[test]
-fn every_other_route_moves_just_before_each_write_of_the_first_keeping_its_stickiness() {
+fn every_other_route_moves_after_each_step_and_before_the_promotion_keeping_its_stickiness() {
     let plan = spread(canary_plan(), &[(second(), sticky_blue())]);
     let others: Vec<(usize, &Vec<OtherWrite>)> = (plan.actions.iter().enumerate())
         .filter_map(|(i, a)| match a {
@@ -90,10 +90,21 @@ fn every_other_route_moves_just_before_each_write_of_the_first_keeping_its_stick
         })
         .collect();
     assert_eq!(others.len(), 2, "{:?}", plan.actions);
+    let after: Vec<bool> = (others.iter())
+        .map(|(i, _)| plan.actions[i - 1].route_write().is_some())
+        .collect();
+    assert_eq!(
+        after,
+        [true, false],
+        "after the step's write, before the promotion's"
+    );
     for (i, ws) in &others {
-        let first = plan.actions[i + 1]
-            .route_write()
-            .expect("the first route's write follows");
+        let near = [i - 1, i + 1].map(|j| plan.actions[j].route_write());
+        let first = near
+            .into_iter()
+            .flatten()
+            .next()
+            .expect("beside the first route's write");
         assert_eq!(ws[0].to.groups, first.to.groups);
         assert!(ws[0].to.stickiness.enabled);
     }

@@ -17,6 +17,7 @@ mod full_deploy;
 mod github;
 mod hooks;
 mod inputs;
+mod multi_route;
 mod preflight;
 mod preview;
 mod recovery;
