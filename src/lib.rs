@@ -31,6 +31,10 @@
 //! - `provider`: metric providers (CloudWatch, Prometheus, HTTP probe).
 //! - `report`: progress lines and the JSON result.
 //! - `app`: one file per subcommand, wiring the pieces.
+//! - `iam`: pure least-privilege policies per command (`iam-policy`), from
+//!   `iam::uses` (which actions each command calls, on what) and
+//!   `alb::iam_actions` (every operation the adapters send and how IAM
+//!   authorizes it, checked against the adapters' source). `cli_iam`: its flags.
 //! - `signal`, `errors`, `redact`: signals to a cancel, error chains,
 //!   masking secrets in URLs before they are printed or logged.
 pub mod alb;
@@ -38,10 +42,12 @@ pub mod analysis;
 pub mod app;
 pub mod aws_env;
 pub mod cli;
+pub mod cli_iam;
 pub mod cli_rules;
 pub mod engine;
 pub mod errors;
 pub mod executor;
+pub mod iam;
 pub mod plan;
 pub mod preflight;
 pub mod provider;

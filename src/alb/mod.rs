@@ -11,13 +11,15 @@
 //! `group_record` the record of a run inside one group (`rolling`),
 //! `record_head` the head tag both records share (generation, chunk
 //! counts), `zones` the targets' Availability Zones beside the codec, and
-//! `error_codes` which ELBv2 errors a retry can cure.
+//! `error_codes` which ELBv2 errors a retry can cure, `iam_actions` every
+//! operation the adapters send and how IAM authorizes it.
 
 pub mod aws;
 pub mod error_codes;
 pub mod fake;
 pub mod group_record;
 pub mod heartbeat;
+pub mod iam_actions;
 pub mod model;
 pub mod port;
 pub mod record_head;

@@ -1,0 +1,217 @@
+//! The least-privilege policy document for one command: `uses`' actions,
+//! each on the ARN patterns its resource kind maps to (`arn`), grouped into
+//! one statement per resource set; and the evaluation of a policy against
+//! one call (IAM's `*`/`?` matching of actions and resources, the
+//! `elasticloadbalancing:CreateAction` condition), for the tests that hold
+//! the policies against what the commands really call.
+
+use super::arn::{self, ElbArn};
+use super::uses::{uses, On, Strategy};
+use crate::preflight::InputError;
+use serde_json::{json, Value};
+
+/// The resources a policy is scoped to (`iam-policy` flags).
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub strategy: Strategy,
+    pub listeners: Vec<String>,
+    pub rules: Vec<String>,
+    pub target_groups: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Statement {
+    pub sid: &'static str,
+    pub actions: Vec<String>,
+    pub resources: Vec<String>,
+    /// `StringEquals` on (key, value).
+    pub condition: Option<(&'static str, &'static str)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Policy {
+    pub statements: Vec<Statement>,
+}
+
+pub const CREATE_ACTION: &str = "elasticloadbalancing:CreateAction";
+
+/// The ARN patterns per resource kind, from the request's ARNs.
+struct Scope {
+    listeners: Vec<String>,
+    routes: Vec<String>,
+    new_rules: Vec<String>,
+    groups: Vec<String>,
+}
+
+fn scope(r: &Request) -> Result<Scope, Vec<InputError>> {
+    let mut errors = Vec::new();
+    let mut listeners: Vec<ElbArn> = Vec::new();
+    for l in &r.listeners {
+        match arn::listener(l) {
+            Ok(a) => listeners.push(a),
+            Err(e) => errors.push(InputError::new(format!("--listener {l}"), e)),
+        }
+    }
+    let mut rules = Vec::new();
+    for s in &r.rules {
+        match arn::rule(s) {
+            Ok(a) => {
+                let l = arn::listener_of_rule(&a);
+                if !listeners.contains(&l) {
+                    listeners.push(l);
+                }
+                rules.push(a.to_string());
+            }
+            Err(e) => errors.push(InputError::new(format!("--rule {s}"), e)),
+        }
+    }
+    let like = listeners.first().cloned();
+    let mut groups = Vec::new();
+    for g in &r.target_groups {
+        match arn::target_group(g, like.as_ref()) {
+            Ok(p) => groups.push(p),
+            Err(e) => errors.push(InputError::new(format!("--target-group {g}"), e)),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let only_groups = listeners.is_empty() && !groups.is_empty();
+    let (listener_patterns, new_rules) = match (listeners.is_empty(), only_groups) {
+        (_, true) => (vec![], vec![]),
+        (true, false) => (
+            vec![arn::wildcard("listener/app/*/*/*")],
+            vec![arn::wildcard("listener-rule/app/*/*/*/*")],
+        ),
+        (false, false) => (
+            listeners.iter().map(ElbArn::to_string).collect(),
+            listeners.iter().map(arn::rules_of).collect(),
+        ),
+    };
+    if groups.is_empty() {
+        groups.push(match &like {
+            Some(l) => arn::target_group_any(l),
+            None => arn::wildcard("targetgroup/*/*"),
+        });
+    }
+    let routes = match rules.is_empty() {
+        true => listener_patterns.clone(),
+        false => rules,
+    };
+    Ok(Scope {
+        listeners: listener_patterns,
+        routes,
+        new_rules,
+        groups,
+    })
+}
+
+fn sid(on: On) -> &'static str {
+    match on {
+        On::Any => "Read",
+        On::Route => "ShiftAndRecord",
+        On::Listener => "CreateRules",
+        On::NewRules => "RunRules",
+        On::NewRuleTags => "TagRulesOnCreate",
+        On::Groups => "TargetGroups",
+    }
+}
+
+/// The policy for `r`, or the flags whose values are not ARNs it can use.
+pub fn build(r: &Request) -> Result<Policy, Vec<InputError>> {
+    let s = scope(r)?;
+    let resources = |on: On| -> Vec<String> {
+        match on {
+            On::Any => vec!["*".into()],
+            On::Route => s.routes.clone(),
+            On::Listener => [s.listeners.clone(), s.new_rules.clone()].concat(),
+            On::NewRules | On::NewRuleTags => s.new_rules.clone(),
+            On::Groups => s.groups.clone(),
+        }
+    };
+    let mut statements: Vec<Statement> = Vec::new();
+    for (action, on) in uses(r.strategy, !r.rules.is_empty()) {
+        let res = resources(on);
+        if res.is_empty() {
+            continue;
+        }
+        let condition = (on == On::NewRuleTags).then_some((CREATE_ACTION, "CreateRule"));
+        let same = |st: &&mut Statement| st.resources == res && st.condition == condition;
+        match statements.iter_mut().find(same) {
+            Some(st) if st.actions.contains(&action) => {}
+            Some(st) => st.actions.push(action),
+            None => statements.push(Statement {
+                sid: sid(on),
+                actions: vec![action],
+                resources: res,
+                condition,
+            }),
+        }
+    }
+    Ok(Policy { statements })
+}
+
+impl Statement {
+    pub fn to_json(&self) -> Value {
+        let resource = match self.resources.as_slice() {
+            [one] => json!(one),
+            many => json!(many),
+        };
+        let mut v = json!({
+            "Sid": self.sid,
+            "Effect": "Allow",
+            "Action": self.actions,
+            "Resource": resource,
+        });
+        if let Some((k, val)) = self.condition {
+            v["Condition"] = json!({ "StringEquals": { k: val } });
+        }
+        v
+    }
+}
+
+impl Policy {
+    pub fn to_json(&self) -> Value {
+        let st: Vec<Value> = self.statements.iter().map(Statement::to_json).collect();
+        json!({ "Version": "2012-10-17", "Statement": st })
+    }
+
+    /// Whether some statement allows `action` on `resource`; `context`
+    /// holds the request's condition keys (e.g. CreateAction for the tags
+    /// of a CreateRule).
+    pub fn allows(&self, action: &str, resource: &str, context: &[(&str, &str)]) -> bool {
+        self.statements.iter().any(|st| {
+            st.actions
+                .iter()
+                .any(|a| glob(&a.to_ascii_lowercase(), &action.to_ascii_lowercase()))
+                && st.resources.iter().any(|p| glob(p, resource))
+                && st
+                    .condition
+                    .is_none_or(|(k, v)| context.iter().any(|(ck, cv)| *ck == k && *cv == v))
+        })
+    }
+}
+
+/// IAM's wildcard match: `*` any run of characters (`/` and `:` included),
+/// `?` exactly one.
+pub fn glob(pattern: &str, text: &str) -> bool {
+    let (p, t): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
+    let (mut pi, mut ti, mut star, mut mark) = (0, 0, None, 0);
+    while ti < t.len() {
+        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
+            pi += 1;
+            ti += 1;
+        } else if pi < p.len() && p[pi] == '*' {
+            star = Some(pi);
+            mark = ti;
+            pi += 1;
+        } else if let Some(s) = star {
+            pi = s + 1;
+            mark += 1;
+            ti = mark;
+        } else {
+            return false;
+        }
+    }
+    p[pi..].iter().all(|c| *c == '*')
+}
