@@ -13,7 +13,7 @@ pub fn run(a: &IamPolicyArgs, output: Output) -> i32 {
         target_groups: a.target_groups.clone(),
     };
     match build(&request) {
-        Ok(policy) => match serde_json::to_string_pretty(&policy.to_json()) {
+        Ok(policy) => match policy.to_pretty() {
             Ok(s) => {
                 println!("{s}");
                 EXIT_PROMOTED

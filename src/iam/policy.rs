@@ -8,6 +8,7 @@
 use super::arn::{self, ElbArn};
 use super::uses::{uses, On, Strategy};
 use crate::preflight::InputError;
+use serde::Serialize;
 use serde_json::{json, Value};
 
 /// The resources a policy is scoped to (`iam-policy` flags).
@@ -109,7 +110,7 @@ fn scope(r: &Request) -> Result<Scope, Vec<InputError>> {
 fn sid(on: On) -> &'static str {
     match on {
         On::Any => "Read",
-        On::Route => "ShiftAndRecord",
+        On::Route => "RouteAndRunRecord",
         On::Listener => "CreateRules",
         On::NewRules => "RunRules",
         On::NewRuleTags => "TagRulesOnCreate",
@@ -151,29 +152,61 @@ pub fn build(r: &Request) -> Result<Policy, Vec<InputError>> {
     Ok(Policy { statements })
 }
 
+/// A statement as IAM writes it (Sid first), for printing.
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct StatementDoc<'a> {
+    sid: &'a str,
+    effect: &'static str,
+    action: &'a [String],
+    resource: Value,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    condition: Option<Value>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct PolicyDoc<'a> {
+    version: &'static str,
+    statement: Vec<StatementDoc<'a>>,
+}
+
 impl Statement {
-    pub fn to_json(&self) -> Value {
-        let resource = match self.resources.as_slice() {
-            [one] => json!(one),
-            many => json!(many),
-        };
-        let mut v = json!({
-            "Sid": self.sid,
-            "Effect": "Allow",
-            "Action": self.actions,
-            "Resource": resource,
-        });
-        if let Some((k, val)) = self.condition {
-            v["Condition"] = json!({ "StringEquals": { k: val } });
+    fn doc(&self) -> StatementDoc<'_> {
+        StatementDoc {
+            sid: self.sid,
+            effect: "Allow",
+            action: &self.actions,
+            resource: match self.resources.as_slice() {
+                [one] => json!(one),
+                many => json!(many),
+            },
+            condition: self
+                .condition
+                .map(|(k, v)| json!({ "StringEquals": { k: v } })),
         }
-        v
+    }
+
+    pub fn to_json(&self) -> Value {
+        json!(self.doc())
     }
 }
 
 impl Policy {
+    fn doc(&self) -> PolicyDoc<'_> {
+        PolicyDoc {
+            version: "2012-10-17",
+            statement: self.statements.iter().map(Statement::doc).collect(),
+        }
+    }
+
     pub fn to_json(&self) -> Value {
-        let st: Vec<Value> = self.statements.iter().map(Statement::to_json).collect();
-        json!({ "Version": "2012-10-17", "Statement": st })
+        json!(self.doc())
+    }
+
+    /// The document as printed: pretty, each statement's Sid first.
+    pub fn to_pretty(&self) -> serde_json::Result<String> {
+        serde_json::to_string_pretty(&self.doc())
     }
 
     /// Whether some statement allows `action` on `resource`; `context`

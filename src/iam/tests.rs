@@ -98,10 +98,9 @@ fn a_listener_scopes_the_route_its_rules_and_groups_to_its_account_and_load_bala
             "arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/web-green/*"
         ]
     );
-    assert!(
-        statement(&p, "ModifyRule").is_empty(),
-        "no --rule, no ModifyRule"
-    );
+    let modify_rule = statement(&p, "ModifyRule");
+    assert_eq!(modify_rule.len(), 1, "no --rule: only the rules it creates");
+    assert_eq!(modify_rule[0].resources, [RULES]);
 }
 
 #[test]

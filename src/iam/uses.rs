@@ -58,10 +58,12 @@ const READS: &[&str] = &[
 
 /// A route's weights and its record (heartbeat and step tags included).
 const ROUTE_WRITES: &[&str] = &["AddTags", "RemoveTags"];
-/// Rules a run creates and its revert (or `routes remove`) deletes.
+/// Rules a run creates (green attached at weight 0 first, then shifted),
+/// and its revert (or `routes remove`) deletes.
 const RULE_LIFE: &[Use] = &[
     ("CreateRule", On::Listener),
     ("AddTags", On::NewRuleTags),
+    ("ModifyRule", On::NewRules),
     ("DeleteRule", On::NewRules),
 ];
 const TARGETS: &[&str] = &["RegisterTargets", "DeregisterTargets"];
