@@ -58,20 +58,32 @@ const READS: &[&str] = &[
 
 /// A route's weights and its record (heartbeat and step tags included).
 const ROUTE_WRITES: &[&str] = &["AddTags", "RemoveTags"];
-/// Rules a run creates (green attached at weight 0 first, then shifted),
-/// and its revert (or `routes remove`) deletes.
+/// Rules a run creates (a preview, A/B or dark launch rule) and its revert
+/// (or `routes remove`) deletes.
 const RULE_LIFE: &[Use] = &[
     ("CreateRule", On::Listener),
     ("AddTags", On::NewRuleTags),
-    ("ModifyRule", On::NewRules),
     ("DeleteRule", On::NewRules),
+];
+/// An A/B or dark launch rule's forward is rewritten after its creation
+/// (green attached at weight 0 first); a preview rule's never is.
+const RULE_SHIFT: Use = ("ModifyRule", On::NewRules);
+/// What `rolling` reads: one group, its health and its record.
+const GROUP_READS: &[&str] = &[
+    "DescribeTargetGroups",
+    "DescribeTargetHealth",
+    "DescribeTags",
 ];
 const TARGETS: &[&str] = &["RegisterTargets", "DeregisterTargets"];
 
 /// `(action, on)` for `strategy`; `rule` says the route is the rules given
 /// with `--rule` (ModifyRule) rather than the listener (ModifyListener).
 pub fn uses(strategy: Strategy, rule: bool) -> Vec<(String, On)> {
-    let mut out: Vec<Use> = READS.iter().map(|a| (*a, On::Any)).collect();
+    let reads = match strategy {
+        Strategy::Rolling => GROUP_READS,
+        _ => READS,
+    };
+    let mut out: Vec<Use> = reads.iter().map(|a| (*a, On::Any)).collect();
     let shift = if rule { "ModifyRule" } else { "ModifyListener" };
     let metrics = ("cloudwatch:GetMetricData", On::Any);
     match strategy {
@@ -91,6 +103,7 @@ pub fn uses(strategy: Strategy, rule: bool) -> Vec<(String, On)> {
             out.push(metrics);
             out.extend(ROUTE_WRITES.iter().map(|a| (*a, On::Route)));
             out.extend(RULE_LIFE);
+            out.push(RULE_SHIFT);
         }
         Strategy::Rollback => {
             out.push((shift, On::Route));
