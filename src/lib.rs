@@ -35,6 +35,8 @@
 //!   `iam::uses` (which actions each command calls, on what) and
 //!   `alb::iam_actions` (every operation the adapters send and how IAM
 //!   authorizes it, checked against the adapters' source). `cli_iam`: its flags.
+//! - `env_inputs`: `ALB_ROLLOUT_*` variables the chosen command does not
+//!   read (an action input it does not take) are refused.
 //! - `signal`, `errors`, `redact`: signals to a cancel, error chains,
 //!   masking secrets in URLs before they are printed or logged.
 pub mod alb;
@@ -45,6 +47,7 @@ pub mod cli;
 pub mod cli_iam;
 pub mod cli_rules;
 pub mod engine;
+pub mod env_inputs;
 pub mod errors;
 pub mod executor;
 pub mod iam;

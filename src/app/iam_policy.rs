@@ -4,6 +4,7 @@
 use super::{invalid, EXIT_PROMOTED};
 use crate::cli::{IamPolicyArgs, Output};
 use crate::iam::{build, Request};
+use std::io::Write;
 
 pub fn run(a: &IamPolicyArgs, output: Output) -> i32 {
     let request = Request {
@@ -15,7 +16,8 @@ pub fn run(a: &IamPolicyArgs, output: Output) -> i32 {
     match build(&request) {
         Ok(policy) => match policy.to_pretty() {
             Ok(s) => {
-                println!("{s}");
+                // A closed pipe (`| head`) is the reader's choice, not an error.
+                let _ = writeln!(std::io::stdout().lock(), "{s}");
                 EXIT_PROMOTED
             }
             Err(e) => super::failed(&format!("could not encode the policy: {e}"), 1, output),
