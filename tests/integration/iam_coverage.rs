@@ -253,7 +253,8 @@ async fn ab_calls_only_what_its_policy_allows() {
     wait_for(&progress, "rule created");
     let code = child.wait().unwrap().code();
     let out = json.join().unwrap();
-    (plain.stop(), matching.stop());
+    plain.stop();
+    matching.stop();
     assert_eq!(code, Some(0), "{out}");
     let mut seen = allowed(&emu.call_log(), &[("ab", &p)]);
     let (run, rb) = killed_then_rolled_back(
