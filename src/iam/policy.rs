@@ -44,7 +44,9 @@ struct Scope {
     groups: Vec<String>,
 }
 
-fn scope(r: &Request) -> Result<Scope, Vec<InputError>> {
+/// The request's ARNs, parsed: the listeners (those of `--rule` added),
+/// the rules, the target group patterns; or every flag that is not one.
+fn parse(r: &Request) -> Result<(Vec<ElbArn>, Vec<String>, Vec<String>), Vec<InputError>> {
     let mut errors = Vec::new();
     let mut listeners: Vec<ElbArn> = Vec::new();
     for l in &r.listeners {
@@ -66,17 +68,22 @@ fn scope(r: &Request) -> Result<Scope, Vec<InputError>> {
             Err(e) => errors.push(InputError::new(format!("--rule {s}"), e)),
         }
     }
-    let like = listeners.first().cloned();
     let mut groups = Vec::new();
     for g in &r.target_groups {
-        match arn::target_group(g, like.as_ref()) {
+        match arn::target_group(g, listeners.first()) {
             Ok(p) => groups.push(p),
             Err(e) => errors.push(InputError::new(format!("--target-group {g}"), e)),
         }
     }
-    if !errors.is_empty() {
-        return Err(errors);
+    match errors.is_empty() {
+        true => Ok((listeners, rules, groups)),
+        false => Err(errors),
     }
+}
+
+fn scope(r: &Request) -> Result<Scope, Vec<InputError>> {
+    let (listeners, rules, mut groups) = parse(r)?;
+    // Only groups given (`rollback --target-group`): no listener statement.
     let only_groups = listeners.is_empty() && !groups.is_empty();
     let (listener_patterns, new_rules) = match (listeners.is_empty(), only_groups) {
         (_, true) => (vec![], vec![]),
@@ -90,7 +97,7 @@ fn scope(r: &Request) -> Result<Scope, Vec<InputError>> {
         ),
     };
     if groups.is_empty() {
-        groups.push(match &like {
+        groups.push(match listeners.first() {
             Some(l) => arn::target_group_any(l),
             None => arn::wildcard("targetgroup/*/*"),
         });
