@@ -45,8 +45,15 @@ struct Scope {
 }
 
 /// The request's ARNs, parsed: the listeners (those of `--rule` added),
-/// the rules, the target group patterns; or every flag that is not one.
-fn parse(r: &Request) -> Result<(Vec<ElbArn>, Vec<String>, Vec<String>), Vec<InputError>> {
+/// the rules, the target group patterns.
+struct Parsed {
+    listeners: Vec<ElbArn>,
+    rules: Vec<String>,
+    groups: Vec<String>,
+}
+
+/// The request's ARNs, or every flag that is not one.
+fn parse(r: &Request) -> Result<Parsed, Vec<InputError>> {
     let mut errors = Vec::new();
     let mut listeners: Vec<ElbArn> = Vec::new();
     for l in &r.listeners {
@@ -76,13 +83,21 @@ fn parse(r: &Request) -> Result<(Vec<ElbArn>, Vec<String>, Vec<String>), Vec<Inp
         }
     }
     match errors.is_empty() {
-        true => Ok((listeners, rules, groups)),
+        true => Ok(Parsed {
+            listeners,
+            rules,
+            groups,
+        }),
         false => Err(errors),
     }
 }
 
 fn scope(r: &Request) -> Result<Scope, Vec<InputError>> {
-    let (listeners, rules, mut groups) = parse(r)?;
+    let Parsed {
+        listeners,
+        rules,
+        mut groups,
+    } = parse(r)?;
     // Only groups given (`rollback --target-group`): no listener statement.
     let only_groups = listeners.is_empty() && !groups.is_empty();
     let (listener_patterns, new_rules) = match (listeners.is_empty(), only_groups) {
