@@ -68,8 +68,10 @@ const RULE_LIFE: &[Use] = &[
 /// An A/B or dark launch rule's forward is rewritten after its creation
 /// (green attached at weight 0 first); a preview rule's never is.
 const RULE_SHIFT: Use = ("ModifyRule", On::NewRules);
-/// What `rolling` reads: one group, its health and its record.
+/// What `rolling` reads: one group, its health and its record, and its
+/// load balancer's DNS name for `--hook` and `--check` commands.
 const GROUP_READS: &[&str] = &[
+    "DescribeLoadBalancers",
     "DescribeTargetGroups",
     "DescribeTargetHealth",
     "DescribeTags",

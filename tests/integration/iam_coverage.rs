@@ -209,7 +209,8 @@ async fn rolling_calls_only_what_its_policy_allows_on_its_group() {
         .map(|a| if *a == "false" { "true" } else { a })
         .collect();
     cw.extend(["--on-no-data", "pass"]);
-    cw.extend(["--no-data-timeout", "20s"]);
+    // A hook: its ALB_ROLLOUT_LB_DNS is read from the load balancer.
+    cw.extend(["--no-data-timeout", "20s", "--hook", "post-step=true"]);
     let traffic = Traffic::start(
         &format!("{}/", s.listener_url),
         20,
