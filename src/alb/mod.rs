@@ -18,6 +18,7 @@ pub mod error_codes;
 pub mod fake;
 pub mod group_record;
 pub mod heartbeat;
+pub mod in_place_record;
 pub mod model;
 pub mod port;
 pub mod record_head;

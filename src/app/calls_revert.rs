@@ -92,5 +92,8 @@ fn step_call(scope: &Scope, s: &Step) -> PlannedCall {
         },
         Step::Settle => call("wait", scope.owner_arn(), "--settle, so every ALB node sees the route before targets leave".into()),
         Step::Deregister { group, targets } => call("DeregisterTargets", &group.arn, list_targets(targets)),
+        Step::AwaitDrained { group, targets } => call("wait", &group.arn, format!("until {} have drained", list_targets(targets))),
+        Step::Undo { targets, .. } => call("sh -c", scope.owner_arn(), format!("--undo with ALB_ROLLOUT_TARGETS={}, then lower alb-rollout:in-place (AddTags)", crate::executor::batch_commands::targets_env(targets))),
+        Step::AwaitHealthy { group, targets, .. } => call("wait", &group.arn, format!("until {} are healthy again (--health-timeout)", list_targets(targets))),
     }
 }

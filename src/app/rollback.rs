@@ -52,7 +52,7 @@ pub async fn restore(
         ));
     }
     let goal = Goal::of_route_record(record);
-    let notes = converge_lines(lb, Some(route), route.listener_arn(), &record.run_id, goal)
+    let notes = converge_lines(lb, Some(route), route.listener_arn(), &record.run_id, goal, None)
         .await
         .map_err(|e| format!("{e}; the record is left: run rollback again"))?;
     done.extend(notes);
@@ -79,6 +79,7 @@ pub async fn converge_lines(
     listener_arn: &str,
     run_id: &str,
     goal: Goal,
+    undo: Option<crate::executor::converge_undo::UndoRun>,
 ) -> Result<Vec<String>, String> {
     let mut lines: Vec<String> = vec![];
     let mut notes = |n: Note| lines.push(note_line(route, n));
@@ -98,6 +99,7 @@ pub async fn converge_lines(
         },
         cancel: crate::signal::Cancel::new(),
         notes: &mut notes,
+        undo,
     };
     let r = c.run().await;
     r.map(|()| lines)
@@ -113,6 +115,7 @@ fn note_line(route: Option<&RouteRef>, n: Note) -> String {
             Some(r) => format!("restored the {r}: {}", super::dry_run::forward_text(&f)),
             None => format!("wrote {}", super::dry_run::forward_text(&f)),
         },
+        Note::Undone(t) => format!("ran --undo on {}", list_targets(&t)),
         Note::Warning(w) => format!("warning: {w}"),
     }
 }

@@ -64,6 +64,10 @@ pub struct Context {
     pub settled: bool,
     /// Groups whose wait for the floor ran out.
     pub waited: Vec<String>,
+    /// In-place undo: batches (indexes into `Goal::undo`) whose `--undo`
+    /// ran, and those whose wait for health afterwards ran out.
+    pub undone: Vec<usize>,
+    pub unhealthy: Vec<usize>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -93,6 +97,22 @@ pub enum Step {
     Deregister {
         group: Group,
         targets: Vec<Target>,
+    },
+    /// In-place undo (`converge_undo`): wait until these have left.
+    AwaitDrained {
+        group: Group,
+        targets: Vec<Target>,
+    },
+    /// Run `--undo` on batch `batch` of `Goal::undo` (out of the group).
+    Undo {
+        batch: usize,
+        targets: Vec<Target>,
+    },
+    /// Wait until an undone batch is healthy again, before the next.
+    AwaitHealthy {
+        group: Group,
+        targets: Vec<Target>,
+        batch: usize,
     },
 }
 
@@ -144,7 +164,12 @@ fn idle(h: &[TargetHealth]) -> bool {
 /// The next actions, most important first; empty when the snapshot is the goal.
 pub fn plan(goal: &Goal, snap: &Snapshot, ctx: &Context) -> Vec<Step> {
     let mut out: Vec<Step> = snap.rules.iter().cloned().map(Step::DeleteRule).collect();
-    out.extend(goal.groups.iter().filter_map(|g| register(g, snap)));
+    let pending = super::converge_undo::pending(goal, ctx);
+    out.extend(goal.groups.iter().filter_map(|g| register(g, snap, &pending)));
+    if let Some(undo) = super::converge_undo::next(goal, snap, ctx) {
+        out.extend(undo);
+        return out;
+    }
     let route = route_steps(goal, snap, ctx);
     let route_done = route.is_empty();
     match (ctx.cancelled, route.first()) {
@@ -161,9 +186,10 @@ pub fn plan(goal: &Goal, snap: &Snapshot, ctx: &Context) -> Vec<Step> {
     out
 }
 
-fn register(g: &GroupGoal, snap: &Snapshot) -> Option<Step> {
+fn register(g: &GroupGoal, snap: &Snapshot, pending: &[Target]) -> Option<Step> {
     let h = live(snap, &g.group.arn);
     let missing: Vec<Target> = (g.present.iter())
+        .filter(|t| !pending.contains(t))
         .filter(|t| !h.iter().any(|x| serving(x) && x.target == **t))
         .cloned()
         .collect();
@@ -351,6 +377,13 @@ fn before_removal(
         true => Err(None),
         false => Ok(extra),
     }
+}
+
+/// What still differs from the goal, the undo's batches included.
+pub fn left(goal: &Goal, snap: &Snapshot, ctx: &Context) -> Vec<String> {
+    let mut out = differences(goal, snap);
+    out.extend(super::converge_undo::differences(goal, ctx));
+    out
 }
 
 /// What still differs from the goal, in words (empty: at the goal).

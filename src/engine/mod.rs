@@ -11,13 +11,14 @@
 
 pub mod action;
 pub mod converge;
+pub mod converge_undo;
 pub mod goal;
 pub mod plan;
 pub mod revert;
 pub mod scope;
 pub mod sim;
 
-pub use action::{Action, BakeSpec, Carry, Group, Purpose, Role, RouteWrite, RuleSpec, RuleWrite};
+pub use action::{Action, BakeSpec, Carry, DeploySpec, Group, Purpose, Role, RouteWrite, RuleSpec, RuleWrite};
 pub use plan::Plan;
 pub use revert::AbortMode;
 pub use scope::{GroupScope, Scope};

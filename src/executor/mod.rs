@@ -20,9 +20,12 @@
 //! route write and its read-back.
 
 pub mod apply;
+pub mod batch_commands;
 pub mod converge;
+pub mod converge_undo;
 mod detach;
 mod heart;
+mod in_place;
 mod record;
 mod revert;
 mod rule_write;
@@ -30,6 +33,7 @@ mod steps;
 mod targets;
 
 pub use crate::engine::{GroupScope, Scope};
+pub use in_place::InPlaceRun;
 pub use targets::RULE_TAG;
 
 use crate::alb::Target;
@@ -64,6 +68,8 @@ pub struct RunConfig {
     /// How long a revert waits after moving traffic before it removes
     /// targets that may still get requests (`--settle`).
     pub settle: Duration,
+    /// `rolling --in-place`: its batches, `--undo` and the command runner.
+    pub in_place: Option<InPlaceRun>,
 }
 
 pub struct Executor<'a> {
@@ -95,6 +101,8 @@ pub struct Executor<'a> {
     run_record: Option<crate::alb::state_tags::RunRecord>,
     /// The heartbeat's task, beating while the record is confirmed.
     heart: Option<heart::Heart>,
+    /// An in-place run's batches: deploys started, batches through.
+    batches_at: in_place::BatchesAt,
 }
 
 impl<'a> Executor<'a> {
@@ -145,6 +153,7 @@ impl<'a> Executor<'a> {
             rules: vec![],
             run_record: None,
             heart: None,
+            batches_at: in_place::BatchesAt::default(),
         }
     }
 
@@ -244,7 +253,15 @@ impl<'a> Executor<'a> {
             Action::CreateRule(r) => self.create_rule(r).await,
             Action::WriteRule(w) => self.write_rule(w).await,
             Action::DeleteRule(r) => self.delete_rule(r).await,
-            Action::Bake(b) => Ok(self.bake(b).await?),
+            Action::Bake(b) => {
+                self.bake(b).await?;
+                self.batch_done(b.step);
+                Ok(())
+            }
+            Action::StartBatch { index, of, targets } => {
+                Ok(self.start_batch(*index, *of, targets).await?)
+            }
+            Action::Deploy(d) => self.deploy(d).await,
             Action::Unrecord => Ok(self.unrecord_promoted().await?),
         }
     }

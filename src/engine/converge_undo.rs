@@ -1,0 +1,105 @@
+//! The convergence's steps for an in-place run's undo (`rolling --in-place
+//! --undo`, `rollback --undo`): the batches whose deploy started, newest
+//! first, each deregistered (never the group's last healthy target),
+//! drained, given `--undo`, registered again (by the convergence's own
+//! "add" step once its undo ran) and awaited healthy before the next. Pure;
+//! which batches' undo ran the executor tells it (`Context::undone`), as
+//! no read of the load balancer can.
+
+use super::converge::{Context, Snapshot, Step};
+use super::goal::Goal;
+use crate::alb::{HealthState, Target, TargetHealth};
+
+fn draining(h: &TargetHealth) -> bool {
+    matches!(
+        h.state,
+        HealthState::Draining | HealthState::UnhealthyDraining
+    )
+}
+
+/// Targets of batches whose undo has not run: the convergence must not
+/// register them again yet.
+pub fn pending(goal: &Goal, ctx: &Context) -> Vec<Target> {
+    (goal.undo.iter().enumerate())
+        .filter(|(i, _)| !ctx.undone.contains(i))
+        .flat_map(|(_, b)| b.iter().cloned())
+        .collect()
+}
+
+/// What the undo needs next: `None` when every batch is undone and back
+/// (or its wait for health ran out); `Some(None)` when it cannot go on now
+/// (the batch would take the group's last healthy target, or an undone
+/// batch is not registered yet: the convergence's register comes first).
+pub fn next(goal: &Goal, snap: &Snapshot, ctx: &Context) -> Option<Option<Step>> {
+    let g = goal.groups.first()?;
+    let h = snap
+        .health
+        .get(&g.group.arn)
+        .map(Vec::as_slice)
+        .unwrap_or(&[]);
+    let state = |t: &Target| h.iter().find(|x| x.target == *t).map(|x| x.state);
+    for (i, batch) in goal.undo.iter().enumerate() {
+        if ctx.undone.contains(&i) {
+            let registered = batch
+                .iter()
+                .all(|t| state(t).is_some_and(|s| !draining_state(s)));
+            if !registered {
+                return Some(None);
+            }
+            let healthy = batch.iter().all(|t| state(t) == Some(HealthState::Healthy));
+            if !healthy && !ctx.unhealthy.contains(&i) {
+                return Some(Some(Step::AwaitHealthy {
+                    group: g.group.clone(),
+                    targets: batch.clone(),
+                    batch: i,
+                }));
+            }
+            continue;
+        }
+        let serving: Vec<Target> = (h.iter())
+            .filter(|x| !draining(x) && batch.contains(&x.target))
+            .map(|x| x.target.clone())
+            .collect();
+        if !serving.is_empty() {
+            let outside = (h.iter())
+                .filter(|x| x.state == HealthState::Healthy && !batch.contains(&x.target))
+                .count();
+            return Some((outside > 0).then(|| Step::Deregister {
+                group: g.group.clone(),
+                targets: serving,
+            }));
+        }
+        let leaving: Vec<Target> = (h.iter())
+            .filter(|x| draining(x) && batch.contains(&x.target))
+            .map(|x| x.target.clone())
+            .collect();
+        if !leaving.is_empty() {
+            return Some(Some(Step::AwaitDrained {
+                group: g.group.clone(),
+                targets: leaving,
+            }));
+        }
+        return Some(Some(Step::Undo {
+            batch: i,
+            targets: batch.clone(),
+        }));
+    }
+    None
+}
+
+fn draining_state(s: HealthState) -> bool {
+    matches!(s, HealthState::Draining | HealthState::UnhealthyDraining)
+}
+
+/// The batches still to undo, in words.
+pub fn differences(goal: &Goal, ctx: &Context) -> Vec<String> {
+    (goal.undo.iter().enumerate())
+        .filter(|(i, _)| !ctx.undone.contains(i))
+        .map(|(_, b)| {
+            format!(
+                "{} may still run the new version: --undo has not run on them",
+                crate::alb::list_targets(b)
+            )
+        })
+        .collect()
+}
