@@ -29,6 +29,9 @@
 //!   `alb::rule_sdk`: what a created rule copies from the route it splits
 //!   (its login steps, the OIDC secret put back, its transforms).
 //! - `provider`: metric providers (CloudWatch, Prometheus, HTTP probe).
+//! - `command`: the command port (`sh -c` in its own process group, output
+//!   streamed and its tail kept, stopped on a timeout or a cancel) and its
+//!   fake: `--hook`, `--check`, `rolling --in-place`'s commands.
 //! - `report`: progress lines and the JSON result.
 //! - `app`: one file per subcommand, wiring the pieces.
 //! - `signal`, `errors`, `redact`: signals to a cancel, error chains,
@@ -39,6 +42,7 @@ pub mod app;
 pub mod aws_env;
 pub mod cli;
 pub mod cli_rules;
+pub mod command;
 pub mod engine;
 pub mod errors;
 pub mod executor;
