@@ -103,6 +103,10 @@ pub struct RollbackArgs {
     /// Roll back even if the recorded run still shows a fresh heartbeat.
     #[arg(long, env = "ALB_ROLLOUT_FORCE", value_parser = BoolishValueParser::new())]
     pub force: bool,
+    /// After an in-place run: the command that puts the old version back
+    /// on each batch whose deploy started.
+    #[command(flatten)]
+    pub undo: crate::cli_in_place::UndoArgs,
 }
 
 /// What every deploy command shares: the route's final shape, its timeouts,
@@ -274,6 +278,8 @@ pub struct RollingArgs {
     /// Start even if the group records another run in progress.
     #[arg(long, env = "ALB_ROLLOUT_FORCE", value_parser = BoolishValueParser::new())]
     pub force: bool,
+    #[command(flatten)]
+    pub in_place: crate::cli_in_place::InPlaceArgs,
     #[command(flatten)]
     pub analysis: AnalysisArgs,
 }

@@ -41,6 +41,7 @@ pub mod analysis;
 pub mod app;
 pub mod aws_env;
 pub mod cli;
+pub mod cli_in_place;
 pub mod cli_rules;
 pub mod command;
 pub mod engine;

@@ -11,9 +11,9 @@
 //! The run key, step and heartbeat are the same tags as a route's record
 //! (`state_tags`), so `status` and the lock read both alike.
 
+use super::in_place_record::{self, InPlace};
 use super::model::Target;
 use super::record_head::{self, Head};
-use super::in_place_record::{self, InPlace};
 use super::state_tags::PREFIX;
 use super::{target_codec, zones};
 use std::collections::BTreeMap;

@@ -153,7 +153,10 @@ mod tests {
         let tags = encode(&original, &p);
         assert_eq!(tags.len(), 1);
         assert_eq!(decode(&tags, &original), Ok(Some(p.clone())));
-        assert_eq!(p.started_newest_first(), vec![p.batches[1].clone(), p.batches[0].clone()]);
+        assert_eq!(
+            p.started_newest_first(),
+            vec![p.batches[1].clone(), p.batches[0].clone()]
+        );
     }
 
     #[test]
@@ -166,7 +169,11 @@ mod tests {
             started: 1,
         };
         let tags = encode(&original, &p);
-        assert!(tags[IN_PLACE_SET].len() <= 255, "{}", tags[IN_PLACE_SET].len());
+        assert!(
+            tags[IN_PLACE_SET].len() <= 255,
+            "{}",
+            tags[IN_PLACE_SET].len()
+        );
         assert_eq!(decode(&tags, &original), Ok(Some(p)));
     }
 

@@ -244,12 +244,19 @@ fn action_calls(
             call(
                 "AddTags",
                 owner,
-                format!("alb-rollout:in-place: batch {}'s deploy started", d.index + 1),
+                format!(
+                    "alb-rollout:in-place: batch {}'s deploy started",
+                    d.index + 1
+                ),
             ),
             call(
                 "sh -c",
                 owner,
-                format!("--deploy {:?} with ALB_ROLLOUT_TARGETS={}", d.command, crate::executor::batch_commands::targets_env(&d.targets)),
+                format!(
+                    "--deploy {:?} with ALB_ROLLOUT_TARGETS={}",
+                    d.command,
+                    crate::executor::batch_commands::targets_env(&d.targets)
+                ),
             ),
         ],
     }

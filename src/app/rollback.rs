@@ -52,9 +52,16 @@ pub async fn restore(
         ));
     }
     let goal = Goal::of_route_record(record);
-    let notes = converge_lines(lb, Some(route), route.listener_arn(), &record.run_id, goal, None)
-        .await
-        .map_err(|e| format!("{e}; the record is left: run rollback again"))?;
+    let notes = converge_lines(
+        lb,
+        Some(route),
+        route.listener_arn(),
+        &record.run_id,
+        goal,
+        None,
+    )
+    .await
+    .map_err(|e| format!("{e}; the record is left: run rollback again"))?;
     done.extend(notes);
     let p = ApplyPolicy::default();
     apply::retry(p.write_attempts, p.backoff, || {

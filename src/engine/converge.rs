@@ -165,7 +165,11 @@ fn idle(h: &[TargetHealth]) -> bool {
 pub fn plan(goal: &Goal, snap: &Snapshot, ctx: &Context) -> Vec<Step> {
     let mut out: Vec<Step> = snap.rules.iter().cloned().map(Step::DeleteRule).collect();
     let pending = super::converge_undo::pending(goal, ctx);
-    out.extend(goal.groups.iter().filter_map(|g| register(g, snap, &pending)));
+    out.extend(
+        goal.groups
+            .iter()
+            .filter_map(|g| register(g, snap, &pending)),
+    );
     if let Some(undo) = super::converge_undo::next(goal, snap, ctx) {
         out.extend(undo);
         return out;

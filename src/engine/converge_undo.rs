@@ -84,7 +84,29 @@ pub fn next(goal: &Goal, snap: &Snapshot, ctx: &Context) -> Option<Option<Step>>
             targets: batch.clone(),
         }));
     }
-    None
+    finally_healthy(goal, h, ctx)
+}
+
+/// An in-place goal's last step: every target it holds healthy, waited
+/// for once (as "batch" `goal.undo.len()`).
+fn finally_healthy(goal: &Goal, h: &[TargetHealth], ctx: &Context) -> Option<Option<Step>> {
+    let g = goal.groups.first().filter(|_| goal.healthy)?;
+    let last = goal.undo.len();
+    let ill: Vec<Target> = (g.present.iter())
+        .filter(|t| h.iter().any(|x| x.target == **t && !draining(x)))
+        .filter(|t| {
+            !h.iter()
+                .any(|x| x.target == **t && x.state == HealthState::Healthy)
+        })
+        .cloned()
+        .collect();
+    (!ill.is_empty() && !ctx.unhealthy.contains(&last)).then(|| {
+        Some(Step::AwaitHealthy {
+            group: g.group.clone(),
+            targets: ill,
+            batch: last,
+        })
+    })
 }
 
 fn draining_state(s: HealthState) -> bool {

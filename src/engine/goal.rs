@@ -28,6 +28,10 @@ pub struct Goal {
     /// newest first, each taken out, given `--undo` and put back healthy
     /// before the next (`converge_undo`).
     pub undo: Vec<Vec<Target>>,
+    /// An in-place run's revert ends with every target it holds healthy
+    /// (waited for once, `--health-timeout`): they are the group's only
+    /// capacity.
+    pub healthy: bool,
 }
 
 /// One group's targets as the goal has them.
@@ -87,6 +91,7 @@ impl Goal {
             groups,
             rules: r.rules.clone(),
             undo: vec![],
+            healthy: false,
         }
     }
 
@@ -105,6 +110,7 @@ impl Goal {
             }],
             rules: vec![],
             undo: vec![],
+            healthy: false,
         }
     }
 
@@ -112,6 +118,7 @@ impl Goal {
     /// command was given), an in-place run's started batches undone too.
     pub fn of_group_record(arn: &str, r: &GroupRecord, undo: bool) -> Goal {
         let mut g = Goal::of_group(arn, &r.original);
+        g.healthy = r.in_place.is_some();
         if let Some(p) = r.in_place.as_ref().filter(|_| undo) {
             g.undo = p.started_newest_first();
         }
@@ -126,7 +133,10 @@ impl Goal {
             .filter(|t| !out.contains(t))
             .cloned()
             .collect();
-        Goal::of_group(arn, &rest)
+        Goal {
+            healthy: true,
+            ..Goal::of_group(arn, &rest)
+        }
     }
 
     /// A goal with nothing to restore (only the record goes).
@@ -136,6 +146,7 @@ impl Goal {
             groups: vec![],
             rules: vec![],
             undo: vec![],
+            healthy: false,
         }
     }
 

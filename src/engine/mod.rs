@@ -18,7 +18,9 @@ pub mod revert;
 pub mod scope;
 pub mod sim;
 
-pub use action::{Action, BakeSpec, Carry, DeploySpec, Group, Purpose, Role, RouteWrite, RuleSpec, RuleWrite};
+pub use action::{
+    Action, BakeSpec, Carry, DeploySpec, Group, Purpose, Role, RouteWrite, RuleSpec, RuleWrite,
+};
 pub use plan::Plan;
 pub use revert::AbortMode;
 pub use scope::{GroupScope, Scope};

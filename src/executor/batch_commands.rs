@@ -1,13 +1,13 @@
-//! The port an in-place run gives its `--deploy` and `--undo` through: one
-//! command for one batch of targets, with the batch in
-//! `ALB_ROLLOUT_TARGETS` (`ID` or `ID:PORT`, comma-separated). The real one
-//! runs it with `sh -c` (`app::batch_shell`); the fake records each call and
-//! what the group looked like at that moment, for component tests.
+//! An in-place run's `--deploy` and `--undo` as commands for the command
+//! port (`command::CommandRunner`): one command for one batch of targets,
+//! with the batch in `ALB_ROLLOUT_TARGETS` (`ID` or `ID:PORT`,
+//! comma-separated) beside the run's other variables, and what a result
+//! that is not exit 0 means, in words.
 
 use crate::alb::Target;
+use crate::command::{CommandResult, CommandRunner, CommandSpec};
 use crate::signal::Cancel;
-use async_trait::async_trait;
-use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 /// One run of `--deploy` or `--undo`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,14 +36,45 @@ impl BatchJob {
         ]
     }
 
-    /// How progress and errors name the job.
+    /// How progress, errors and the command's output prefix name the job:
+    /// `deploy batch 1/2`.
     pub fn label(&self) -> String {
+        format!("{} batch {}/{}", self.stage, self.batch + 1, self.of)
+    }
+
+    pub fn spec(&self, timeout: Duration, grace: Duration) -> CommandSpec {
+        CommandSpec::new(&self.label(), &self.command, timeout)
+            .with_env(self.env())
+            .with_grace(grace)
+    }
+
+    /// Run it; `Err` names the command, how it ended and its last lines.
+    pub async fn run(
+        &self,
+        runner: &dyn CommandRunner,
+        timeout: Duration,
+        grace: Duration,
+        cancel: &Cancel,
+    ) -> Result<(), String> {
+        let r = runner.run(&self.spec(timeout, grace), cancel).await;
+        match r.succeeded() {
+            true => Ok(()),
+            false => Err(self.failure(&r, timeout)),
+        }
+    }
+
+    fn failure(&self, r: &CommandResult, timeout: Duration) -> String {
+        let tail = match r.tail.last() {
+            Some(last) => format!("; last output: {last}"),
+            None => String::new(),
+        };
         format!(
-            "--{} on batch {} of {} ({})",
+            "--{} on batch {} of {} ({}) failed: {}{tail}",
             self.stage,
             self.batch + 1,
             self.of,
-            crate::alb::list_targets(&self.targets)
+            crate::alb::list_targets(&self.targets),
+            r.exit.describe(timeout)
         )
     }
 }
@@ -59,55 +90,34 @@ pub fn targets_env(targets: &[Target]) -> String {
     targets.iter().map(word).collect::<Vec<_>>().join(",")
 }
 
-#[async_trait]
-pub trait BatchCommands: Send + Sync {
-    /// Run the job to its end: `Err` says why it failed (its exit status
-    /// or timeout, and the tail of its output). A cancel stops it (its
-    /// process group gets SIGTERM, then SIGKILL) and is an `Err`.
-    async fn run(&self, job: &BatchJob, cancel: &Cancel) -> Result<(), String>;
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::alb::state_tags::parse_target;
 
-/// What a fake job sees when it runs (the test decides: a read of the
-/// group, for instance).
-pub type Observe = Box<dyn Fn(&BatchJob) -> String + Send + Sync>;
-
-/// Records every job; fails the ones `fail` picks.
-#[derive(Clone, Default)]
-pub struct FakeCommands {
-    pub calls: Arc<Mutex<Vec<(BatchJob, String)>>>,
-    fail: Arc<Mutex<Vec<(&'static str, usize)>>>,
-    observe: Arc<Mutex<Option<Observe>>>,
-}
-
-impl FakeCommands {
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// The `stage` job on batch `batch` exits 1.
-    pub fn fail(&self, stage: &'static str, batch: usize) {
-        self.fail.lock().unwrap().push((stage, batch));
-    }
-
-    pub fn observe(&self, f: Observe) {
-        *self.observe.lock().unwrap() = Some(f);
-    }
-
-    pub fn jobs(&self) -> Vec<(BatchJob, String)> {
-        self.calls.lock().unwrap().clone()
-    }
-}
-
-#[async_trait]
-impl BatchCommands for FakeCommands {
-    async fn run(&self, job: &BatchJob, _cancel: &Cancel) -> Result<(), String> {
-        let seen = (self.observe.lock().unwrap().as_ref())
-            .map(|f| f(job))
-            .unwrap_or_default();
-        self.calls.lock().unwrap().push((job.clone(), seen));
-        match self.fail.lock().unwrap().contains(&(job.stage, job.batch)) {
-            true => Err(format!("{} exited with status 1", job.label())),
-            false => Ok(()),
-        }
+    #[test]
+    fn the_batch_goes_to_the_command_as_ids_with_their_ports() {
+        let ts = vec![
+            parse_target("i-0123456789abcdef0"),
+            parse_target("10.0.0.1:8080"),
+            Target::new("fd00::1", Some(80)),
+        ];
+        assert_eq!(
+            targets_env(&ts),
+            "i-0123456789abcdef0,10.0.0.1:8080,[fd00::1]:80"
+        );
+        let job = BatchJob {
+            stage: "deploy",
+            command: "true".into(),
+            targets: ts,
+            batch: 1,
+            of: 3,
+            group: "tg".into(),
+            run_id: "r-1".into(),
+        };
+        let env = job.env();
+        assert!(env.contains(&("ALB_ROLLOUT_STEP".into(), "2".into())));
+        assert!(env.contains(&("ALB_ROLLOUT_HOOK".into(), "deploy".into())));
+        assert_eq!(job.label(), "deploy batch 2/3");
     }
 }

@@ -208,7 +208,11 @@ impl Converger<'_> {
         }
     }
 
-    pub(super) async fn within<T>(&self, own: Duration, fut: impl Future<Output = T>) -> Result<T, String> {
+    pub(super) async fn within<T>(
+        &self,
+        own: Duration,
+        fut: impl Future<Output = T>,
+    ) -> Result<T, String> {
         within(&self.cancel, self.settings.revert_timeout, own, fut).await
     }
 

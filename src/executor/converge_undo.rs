@@ -6,10 +6,11 @@
 //! to `--revert-timeout` after a cancel like every other step.
 
 use super::apply;
-use super::batch_commands::{BatchCommands, BatchJob};
+use super::batch_commands::BatchJob;
 use super::converge::{Converger, Note};
 use crate::alb::in_place_record::{self, InPlace};
 use crate::alb::{HealthState, Target};
+use crate::command::CommandRunner;
 use crate::engine::converge::{Context, Step};
 use std::sync::Arc;
 use std::time::Duration;
@@ -20,7 +21,7 @@ pub const UNDO_DEADLINE: Duration = Duration::from_secs(600);
 /// What the convergence needs to undo an in-place run's batches.
 #[derive(Clone)]
 pub struct UndoRun {
-    pub commands: Arc<dyn BatchCommands>,
+    pub commands: Arc<dyn CommandRunner>,
     pub command: String,
     /// The record's in-place part (its count of started batches is
     /// lowered as batches are undone).
@@ -31,7 +32,11 @@ pub struct UndoRun {
 }
 
 impl Converger<'_> {
-    pub(super) async fn apply_undo(&mut self, step: &Step, ctx: &mut Context) -> Result<(), String> {
+    pub(super) async fn apply_undo(
+        &mut self,
+        step: &Step,
+        ctx: &mut Context,
+    ) -> Result<(), String> {
         match step {
             Step::AwaitDrained { group, targets } => {
                 let what = format!("waiting for {} to drain", crate::alb::list_targets(targets));
@@ -59,7 +64,12 @@ impl Converger<'_> {
 
     /// Run `--undo` on `goal.undo[i]`; the record then counts that batch
     /// and every newer one as undone.
-    async fn undo(&mut self, i: usize, targets: &[Target], ctx: &mut Context) -> Result<(), String> {
+    async fn undo(
+        &mut self,
+        i: usize,
+        targets: &[Target],
+        ctx: &mut Context,
+    ) -> Result<(), String> {
         let Some(u) = self.undo.clone() else {
             return Err("no --undo command was given".into());
         };
@@ -73,9 +83,13 @@ impl Converger<'_> {
             group: u.group.clone(),
             run_id: u.run_id.clone(),
         };
+        // Its own cancel: a run's cancel turned into this revert, which
+        // must still undo; `within` cuts it to --revert-timeout (dropped,
+        // the runner stops its process group).
         let cancel = crate::signal::Cancel::new();
-        let run = u.commands.run(&job, &cancel);
-        match self.within(u.timeout, run).await {
+        let grace = crate::command::grace_for(self.settings.revert_timeout);
+        let run = job.run(u.commands.as_ref(), u.timeout, grace, &cancel);
+        match self.within(u.timeout + grace, run).await {
             Ok(Ok(())) => {}
             Ok(Err(e)) => return Err(e),
             // Dropped: the runner kills the command's process group.
@@ -105,7 +119,13 @@ impl Converger<'_> {
 
     /// Poll until every one of `targets` is healthy (`healthy`) or gone
     /// (`!healthy`), for at most `--health-timeout`.
-    async fn poll(&self, arn: &str, targets: &[Target], healthy: bool, what: &str) -> Result<(), String> {
+    async fn poll(
+        &self,
+        arn: &str,
+        targets: &[Target],
+        healthy: bool,
+        what: &str,
+    ) -> Result<(), String> {
         let (lb, every) = (self.lb, self.settings.health_poll);
         let wait = async {
             loop {
@@ -116,7 +136,9 @@ impl Converger<'_> {
                             .map(|x| x.state)
                     };
                     let done = match healthy {
-                        true => targets.iter().all(|t| state(t) == Some(HealthState::Healthy)),
+                        true => targets
+                            .iter()
+                            .all(|t| state(t) == Some(HealthState::Healthy)),
                         false => targets.iter().all(|t| state(t).is_none()),
                     };
                     if done {

@@ -6,11 +6,12 @@
 //! ones keep the new version, and the record stays (without its
 //! heartbeat) so `rollback --target-group TG --undo COMMAND` can finish.
 
-use super::batch_commands::{BatchCommands, BatchJob};
+use super::batch_commands::BatchJob;
 use super::converge_undo::UndoRun;
 use super::{apply, Executor, Fail};
 use crate::alb::in_place_record::{self, InPlace};
 use crate::alb::{list_targets, Target};
+use crate::command::CommandRunner;
 use crate::engine::goal::Goal;
 use crate::engine::{DeploySpec, GroupScope, Reason};
 use crate::report::Progress;
@@ -23,9 +24,11 @@ pub struct InPlaceRun {
     /// The planner's batches, as the record names them.
     pub batches: Vec<Vec<Target>>,
     pub undo: Option<String>,
-    pub commands: Arc<dyn BatchCommands>,
+    pub commands: Arc<dyn CommandRunner>,
     /// Bound on one `--deploy` or `--undo`.
     pub timeout: Duration,
+    /// Between SIGTERM and SIGKILL when a cancel stops `--deploy`.
+    pub grace: Duration,
 }
 
 /// How far the batches are: deploys started, batches through their analysis.
@@ -44,7 +47,12 @@ impl Executor<'_> {
     }
 
     /// Step 1 of a batch: the step tag names it before it leaves.
-    pub(super) async fn start_batch(&mut self, index: usize, of: usize, targets: &[Target]) -> Result<(), Reason> {
+    pub(super) async fn start_batch(
+        &mut self,
+        index: usize,
+        of: usize,
+        targets: &[Target],
+    ) -> Result<(), Reason> {
         self.checkpoint()?;
         self.set_step(&format!("batch {} of {of}", index + 1)).await;
         self.out.progress(Progress::Batch(format!(
@@ -59,11 +67,18 @@ impl Executor<'_> {
     /// then `--deploy` runs on it.
     pub(super) async fn deploy(&mut self, d: &DeploySpec) -> Result<(), Fail> {
         self.checkpoint()?;
-        let (Some(run), Some(rec)) = (self.cfg.in_place.clone(), self.in_place_record(d.index + 1)) else {
-            return Err(Fail::Before(Reason::Error("the run has no --deploy".into())));
+        let (Some(run), Some(rec)) = (self.cfg.in_place.clone(), self.in_place_record(d.index + 1))
+        else {
+            return Err(Fail::Before(Reason::Error(
+                "the run has no --deploy".into(),
+            )));
         };
         let tag = in_place_record::started_tag(&rec);
-        let (lb, p, owner) = (self.src.lb.clone(), self.cfg.apply, self.cfg.scope.owner_arn().to_string());
+        let (lb, p, owner) = (
+            self.src.lb.clone(),
+            self.cfg.apply,
+            self.cfg.scope.owner_arn().to_string(),
+        );
         apply::retry(p.write_attempts, p.backoff, || lb.add_tags(&owner, &tag))
             .await
             .map_err(|e| Reason::Error(format!("could not record batch {}'s deploy as started on {owner}: {e}; --deploy was not run", d.index + 1)))?;
@@ -78,18 +93,20 @@ impl Executor<'_> {
             run_id: self.cfg.run_id.clone(),
         };
         self.checkpoint().map_err(Fail::After)?;
-        self.out.progress(Progress::Batch(format!("{}: started", job.label())));
-        let run_it = run.commands.run(&job, &self.cancel);
-        let result = tokio::time::timeout(run.timeout, run_it).await;
+        self.out.progress(Progress::Batch(format!(
+            "{}: --deploy started",
+            job.label()
+        )));
+        let result = (job.run(run.commands.as_ref(), run.timeout, run.grace, &self.cancel)).await;
         let failed = match result {
-            Ok(Ok(())) => None,
-            Ok(Err(_)) if self.cancel.is_cancelled() => Some(Reason::Cancelled(self.cancel.reason())),
-            Ok(Err(e)) => Some(Reason::Error(e)),
-            Err(_) => Some(Reason::Error(format!("{} did not finish within {}s", job.label(), run.timeout.as_secs()))),
+            Ok(()) => None,
+            Err(_) if self.cancel.is_cancelled() => Some(Reason::Cancelled(self.cancel.reason())),
+            Err(e) => Some(Reason::Error(e)),
         };
         match failed {
             None => {
-                self.out.progress(Progress::Batch(format!("{}: done", job.label())));
+                self.out
+                    .progress(Progress::Batch(format!("{}: --deploy done", job.label())));
                 Ok(())
             }
             Some(r) => Err(Fail::After(r)),
@@ -117,6 +134,7 @@ impl Executor<'_> {
             return Goal::of_group_without(&g.arn, &g.original, &out);
         }
         let mut goal = Goal::of_group(&g.arn, &g.original);
+        goal.healthy = self.cfg.in_place.is_some();
         if let Some(rec) = self.undo_run().map(|u| u.record) {
             goal.undo = rec.started_newest_first();
         }
@@ -139,10 +157,20 @@ impl Executor<'_> {
     /// stays for `rollback`, its heartbeat goes (so `rollback` need not
     /// wait for it to go stale), and the output says where each target is.
     pub(super) async fn keep_record(&mut self, out: &[Target]) {
-        let (lb, p, owner) = (self.src.lb.clone(), self.cfg.apply, self.cfg.scope.owner_arn().to_string());
+        let (lb, p, owner) = (
+            self.src.lb.clone(),
+            self.cfg.apply,
+            self.cfg.scope.owner_arn().to_string(),
+        );
         let beat = vec![crate::alb::heartbeat::BEAT.to_string()];
-        if let Err(e) = apply::retry(p.write_attempts, p.backoff, || lb.remove_tags(&owner, &beat)).await {
-            self.warn(format!("could not remove the heartbeat tag from {owner}: {e}; rollback will need --force"));
+        if let Err(e) = apply::retry(p.write_attempts, p.backoff, || {
+            lb.remove_tags(&owner, &beat)
+        })
+        .await
+        {
+            self.warn(format!(
+                "could not remove the heartbeat tag from {owner}: {e}; rollback will need --force"
+            ));
         }
         let text = self.states_text(out, &owner);
         self.report.left_behind = Some(text);
@@ -154,16 +182,31 @@ impl Executor<'_> {
         };
         let done = self.batches_at.done;
         let new: Vec<Target> = run.batches[..done].iter().flatten().cloned().collect();
-        let old: Vec<Target> = (self.cfg.scope.group().map(|g| g.original.clone()).unwrap_or_default().into_iter())
-            .filter(|t| !new.contains(t) && !out.contains(t))
-            .collect();
+        let old: Vec<Target> = (self
+            .cfg
+            .scope
+            .group()
+            .map(|g| g.original.clone())
+            .unwrap_or_default()
+            .into_iter())
+        .filter(|t| !new.contains(t) && !out.contains(t))
+        .collect();
         let mut parts = vec![];
         if !new.is_empty() {
-            parts.push(format!("{}: the new version, registered", list_targets(&new)));
+            parts.push(format!(
+                "{}: the new version, registered",
+                list_targets(&new)
+            ));
         }
-        parts.push(format!("{}: --deploy started or failed, out of the group", list_targets(out)));
+        parts.push(format!(
+            "{}: --deploy started or failed, out of the group",
+            list_targets(out)
+        ));
         if !old.is_empty() {
-            parts.push(format!("{}: the old version, registered", list_targets(&old)));
+            parts.push(format!(
+                "{}: the old version, registered",
+                list_targets(&old)
+            ));
         }
         format!(
             "{}. The run record stays on {owner}. Put the old version back on every batch whose deploy started and every target in the group with: alb-rollout rollback --target-group {owner} --undo COMMAND (or register the batch as it is: alb-rollout rollback --target-group {owner})",

@@ -29,6 +29,8 @@ fn kind(a: &Action) -> String {
         Action::DeleteRule(_) => "delete-rule".into(),
         Action::WriteRule(_) => "write-rule".into(),
         Action::Unrecord => "unrecord".into(),
+        Action::StartBatch { .. } => "start-batch".into(),
+        Action::Deploy(_) => "deploy".into(),
     }
 }
 
