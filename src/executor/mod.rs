@@ -360,3 +360,6 @@ mod rolling_tests;
 
 #[cfg(test)]
 mod converge_tests;
+
+#[cfg(test)]
+mod in_place_tests;
