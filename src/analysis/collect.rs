@@ -29,6 +29,8 @@ pub struct Sources {
     /// How many of the newest ingested CloudWatch minutes one judgement
     /// sums (`--metric-period` in minutes).
     pub judge_minutes: u32,
+    /// The command runner, the `--check` commands, the hooks' context.
+    pub commands: crate::command::Commands,
 }
 
 #[derive(Debug, Clone)]

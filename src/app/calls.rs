@@ -147,6 +147,23 @@ fn calls_from(
 
 pub use super::calls_revert::revert_calls;
 
+/// A hook at its place: not an API call, but the run waits for it there.
+fn hook_call(h: &crate::engine::HookSpec) -> PlannedCall {
+    use crate::engine::HookStage;
+    let then = match h.stage {
+        HookStage::PostPromote => "a failure exits 1 and leaves the route promoted",
+        HookStage::PostRevert => "only after a verified revert; a failure is reported",
+        _ => "a failure reverts",
+    };
+    let timeout = humantime::format_duration(h.timeout);
+    let cmd = crate::redact::text(&h.command);
+    call(
+        "hook",
+        &h.label(),
+        format!("sh -c {cmd:?} (timeout {timeout}; {then})"),
+    )
+}
+
 fn action_calls(
     scope: &Scope,
     plan: &Plan,
@@ -259,6 +276,7 @@ fn action_calls(
                 ),
             ),
         ],
+        Action::Hook(h) => vec![hook_call(h)],
     }
 }
 

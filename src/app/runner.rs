@@ -110,6 +110,7 @@ pub(super) fn sources(
         probe,
         prometheus,
         judge_minutes: u32::try_from(an.metric_period.as_secs() / 60).unwrap_or(1),
+        commands: Default::default(),
     })
 }
 

@@ -161,6 +161,27 @@ pub fn child_env(
     env
 }
 
+/// What a run's commands need besides their own spec: the runner (the
+/// app sets the real one; component tests a fake), the `--check` commands
+/// each analysis interval runs, and the load balancer's DNS name for the
+/// hooks' `ALB_ROLLOUT_LB_DNS`.
+#[derive(Clone, Default)]
+pub struct Commands {
+    pub runner: Option<std::sync::Arc<dyn CommandRunner>>,
+    pub checks: Vec<CommandSpec>,
+    pub lb_dns: Option<String>,
+}
+
+impl std::fmt::Debug for Commands {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Commands")
+            .field("runner", &self.runner.is_some())
+            .field("checks", &self.checks)
+            .field("lb_dns", &self.lb_dns)
+            .finish()
+    }
+}
+
 /// Keeps the last `TAIL_LINES` lines.
 #[derive(Debug, Default)]
 pub(crate) struct Tail(std::collections::VecDeque<String>);

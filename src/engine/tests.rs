@@ -108,6 +108,7 @@ fn kinds(cmds: &[Command]) -> Vec<&'static str> {
             Command::Do(Action::Unrecord) => "unrecord",
             Command::Do(Action::StartBatch { .. }) => "start-batch",
             Command::Do(Action::Deploy(_)) => "deploy",
+            Command::Do(Action::Hook(_)) => "hook",
         })
         .collect()
 }

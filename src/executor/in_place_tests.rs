@@ -109,6 +109,7 @@ async fn run_in_place(
         probe: None,
         prometheus: None,
         judge_minutes: 1,
+        commands: Default::default(),
     };
     let mut out = Silent;
     let report = Executor::new(cfg.cfg, plan, src, r.cancel.clone(), &mut out)

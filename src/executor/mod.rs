@@ -12,7 +12,7 @@
 //! `--revert-timeout` of the signal.
 //!
 //! `record` writes the run record, `heart` its heartbeat (on its own
-//! task); `steps` route writes, health waits and bakes; `targets`
+//! task); `hooks` runs a planned `--hook` through the command port; `steps` route writes, health waits and bakes; `targets`
 //! registrations and rules; `rule_write` the rewrite of a rule the run
 //! created at weight 0; `detach` the full deploy's last write (blue's
 //! weight-0 entry out); `converge` applies the convergence to a goal (the
@@ -25,6 +25,7 @@ pub mod converge;
 pub mod converge_undo;
 mod detach;
 mod heart;
+mod hooks;
 mod in_place;
 mod record;
 mod revert;
@@ -134,6 +135,7 @@ impl<'a> Executor<'a> {
             left_behind: None,
             warnings: vec![],
             ab: None,
+            hooks: vec![],
         };
         Executor {
             route_now: plan.original.clone(),
@@ -262,6 +264,7 @@ impl<'a> Executor<'a> {
                 Ok(self.start_batch(*index, *of, targets).await?)
             }
             Action::Deploy(d) => self.deploy(d).await,
+            Action::Hook(h) => Ok(self.hook(h).await?),
             Action::Unrecord => Ok(self.unrecord_promoted().await?),
         }
     }

@@ -67,6 +67,7 @@ pub(crate) fn report(reverted: bool) -> RunReport {
         left_behind: None,
         warnings: vec![],
         ab: None,
+        hooks: vec![],
     };
     if reverted {
         r.steps[1].intervals.push(bad.clone());

@@ -11,6 +11,7 @@ pub mod ab;
 pub mod blue_green;
 pub mod canary;
 pub mod drain_blue;
+pub mod hooks;
 pub mod rolling;
 pub mod rolling_in_place;
 pub mod rule_priority;
