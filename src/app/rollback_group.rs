@@ -69,6 +69,12 @@ pub async fn run(
             ..Snapshot::default()
         };
         lines.extend(differences(&goal, &snap));
+        if !goal.undo.is_empty() {
+            lines.push(format!(
+                "would run --undo on {} batch(es) whose deploy started, newest first, each out of the group",
+                goal.undo.len()
+            ));
+        }
         return super::rollback::report(output, "dry-run", 0, &lines);
     }
     let keys = state_tags::record_keys(&tags);

@@ -125,3 +125,64 @@ pub fn differences(goal: &Goal, ctx: &Context) -> Vec<String> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::alb::state_tags::parse_target;
+
+    fn snap(arn: &str, states: &[(&str, HealthState)]) -> Snapshot {
+        let h = states
+            .iter()
+            .map(|(t, s)| TargetHealth {
+                target: parse_target(t),
+                state: *s,
+                reason: None,
+            })
+            .collect();
+        Snapshot {
+            health: [(arn.to_string(), h)].into(),
+            ..Snapshot::default()
+        }
+    }
+
+    #[test]
+    fn an_undo_never_takes_out_the_groups_last_healthy_target() {
+        let all: Vec<Target> = ["10.0.0.1:80", "10.0.0.2:80"].map(parse_target).to_vec();
+        let mut goal = Goal::of_group("tg", &all);
+        goal.undo = vec![vec![all[0].clone()]];
+        let only = snap(
+            "tg",
+            &[
+                ("10.0.0.1:80", HealthState::Healthy),
+                ("10.0.0.2:80", HealthState::Unhealthy),
+            ],
+        );
+        assert_eq!(next(&goal, &only, &Context::default()), Some(None));
+        let both = snap(
+            "tg",
+            &[
+                ("10.0.0.1:80", HealthState::Healthy),
+                ("10.0.0.2:80", HealthState::Healthy),
+            ],
+        );
+        assert!(matches!(
+            next(&goal, &both, &Context::default()),
+            Some(Some(Step::Deregister { .. }))
+        ));
+        // Not undone: what is left says so, and it is not registered yet.
+        let out = snap("tg", &[("10.0.0.2:80", HealthState::Healthy)]);
+        assert_eq!(pending(&goal, &Context::default()), vec![all[0].clone()]);
+        assert!(matches!(
+            next(&goal, &out, &Context::default()),
+            Some(Some(Step::Undo { batch: 0, .. }))
+        ));
+        assert_eq!(differences(&goal, &Context::default()).len(), 1);
+        let done = Context {
+            undone: vec![0],
+            ..Context::default()
+        };
+        assert!(differences(&goal, &done).is_empty());
+        assert_eq!(next(&goal, &out, &done), Some(None), "registered first");
+    }
+}

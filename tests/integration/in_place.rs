@@ -55,7 +55,9 @@ impl Deploy {
 
     fn log(&self) -> Vec<Value> {
         let text = std::fs::read_to_string(self.dir.join("log")).unwrap_or_default();
-        text.lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+        text.lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
     }
 }
 
@@ -98,8 +100,10 @@ fn strs(v: &[String]) -> Vec<&str> {
 }
 
 fn all_healthy(list: &[String]) -> Vec<(String, HealthState)> {
-    let mut t: Vec<(String, HealthState)> =
-        list.iter().map(|s| (s.clone(), HealthState::Healthy)).collect();
+    let mut t: Vec<(String, HealthState)> = list
+        .iter()
+        .map(|s| (s.clone(), HealthState::Healthy))
+        .collect();
     t.sort_by(|a, b| a.0.cmp(&b.0));
     t
 }
@@ -118,7 +122,13 @@ fn ran_while_out(log: &[Value]) {
 
 fn kinds(log: &[Value]) -> Vec<String> {
     (log.iter())
-        .map(|e| format!("{} {}", e["hook"].as_str().unwrap(), e["step"].as_str().unwrap()))
+        .map(|e| {
+            format!(
+                "{} {}",
+                e["hook"].as_str().unwrap(),
+                e["step"].as_str().unwrap()
+            )
+        })
         .collect()
 }
 
@@ -126,7 +136,11 @@ fn kinds(log: &[Value]) -> Vec<String> {
 /// draining it, so the child never blocks on a full pipe).
 fn until_line(mut cmd: std::process::Command, marker: &str) -> std::process::Child {
     use std::io::{BufRead, BufReader};
-    let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
     let mut reader = BufReader::new(child.stdout.take().unwrap());
     let (mut line, mut seen) = (String::new(), vec![]);
     while reader.read_line(&mut line).unwrap() > 0 {
@@ -138,6 +152,7 @@ fn until_line(mut cmd: std::process::Command, marker: &str) -> std::process::Chi
         line.clear();
     }
     let _ = child.kill();
+    let _ = child.wait();
     panic!("never saw {marker}: {seen:?}");
 }
 
