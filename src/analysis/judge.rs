@@ -50,6 +50,9 @@ pub struct Sample {
     pub blue: Option<Measured<Option<TrafficStats>>>,
     pub probe: Option<ProbeOutcome>,
     pub prometheus: Option<Measured<Option<f64>>>,
+    /// `--check` commands, in the order given.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub commands: Vec<CommandCheck>,
     /// CloudWatch has not ingested a new minute since the step's shift (or
     /// the last judgement): its checks wait, with this explanation.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -66,6 +69,29 @@ pub struct Sample {
     pub single: bool,
 }
 
+/// How one `--check` command ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CommandCheck {
+    pub command: String,
+    /// Its exit status; `None` when it ran past its timeout or did not start.
+    pub exit_status: Option<i32>,
+    /// `exit 1`, `timed out after 30s`.
+    pub outcome: String,
+    /// Its last output line, for the verdict's detail.
+    pub last_line: Option<String>,
+}
+
+impl CommandCheck {
+    pub fn of(spec: &crate::command::CommandSpec, r: &crate::command::CommandResult) -> Self {
+        CommandCheck {
+            command: crate::redact::text(&spec.script),
+            exit_status: r.exit.code(),
+            outcome: r.exit.describe(spec.timeout),
+            last_line: r.tail.last().cloned(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Verdict {
@@ -79,11 +105,14 @@ pub enum Verdict {
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CheckResult {
-    /// `health`, `error-rate`, `latency`, `probe`, `prometheus`.
+    /// `health`, `error-rate`, `latency`, `probe`, `prometheus`, `command`.
     pub check: &'static str,
     pub verdict: Verdict,
     /// What was measured against what, in words a person reads in CI logs.
     pub detail: String,
+    /// The `--check` command this verdict is of.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub command: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -112,6 +141,7 @@ fn result(check: &'static str, verdict: Verdict, detail: String) -> CheckResult 
         check,
         verdict,
         detail,
+        command: None,
     }
 }
 
@@ -323,6 +353,28 @@ fn judge_prometheus(v: &Result<Option<f64>, String>, max: f64) -> CheckResult {
     }
 }
 
+/// Exit 0 passes, 1 fails; any other end (a status, a timeout, a signal)
+/// is no data, for `--on-no-data` to decide.
+fn judge_command(c: &CommandCheck) -> CheckResult {
+    let verdict = match c.exit_status {
+        Some(0) => Verdict::Pass,
+        Some(1) => Verdict::Fail,
+        _ => Verdict::NoData,
+    };
+    let said = match &c.last_line {
+        Some(l) if !l.trim().is_empty() => format!(": {}", l.trim()),
+        _ => String::new(),
+    };
+    let what = match verdict {
+        Verdict::NoData => format!("{} (only exit 0 or 1 judges)", c.outcome),
+        _ => c.outcome.clone(),
+    };
+    CheckResult {
+        command: Some(c.command.clone()),
+        ..result("command", verdict, format!("`{}` {what}{said}", c.command))
+    }
+}
+
 pub fn judge(s: &Sample, t: &Thresholds) -> CheckOutcome {
     let who = match s.single {
         true => GROUP,
@@ -349,6 +401,7 @@ pub fn judge(s: &Sample, t: &Thresholds) -> CheckOutcome {
     if let (Some(v), Some(max)) = (&s.prometheus, t.prometheus_max) {
         checks.push(judge_prometheus(v, max));
     }
+    checks.extend(s.commands.iter().map(judge_command));
     let verdict = checks
         .iter()
         .map(|c| c.verdict)

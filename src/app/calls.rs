@@ -94,8 +94,26 @@ pub fn calls(scope: &Scope, plan: &Plan, an: &Analysis) -> Vec<PlannedCall> {
         Scope::Route(_) => prepare_calls(plan),
         Scope::Group(_) => vec![],
     };
-    out.extend(calls_from(scope, plan, &plan.actions, &plan.original, an));
+    // `post-revert` hooks belong to the revert's calls (`revert_calls`).
+    let forward: Vec<Action> = (plan.actions.iter())
+        .filter(|a| !post_revert(a))
+        .cloned()
+        .collect();
+    out.extend(calls_from(scope, plan, &forward, &plan.original, an));
     out
+}
+
+pub(super) fn post_revert(a: &Action) -> bool {
+    a.hook()
+        .is_some_and(|h| h.stage == crate::engine::HookStage::PostRevert)
+}
+
+/// The `post-revert` hooks, after the revert's own calls.
+pub(super) fn post_revert_calls(plan: &Plan) -> Vec<PlannedCall> {
+    (plan.actions.iter().filter_map(Action::hook))
+        .filter(|h| h.stage == crate::engine::HookStage::PostRevert)
+        .map(hook_call)
+        .collect()
 }
 
 /// The calls of `actions`, with the route as it is before them: a

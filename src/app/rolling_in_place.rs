@@ -11,9 +11,8 @@ use crate::analysis::collect::Subjects;
 use crate::app::runner::{credentials_fit, drive, run_config, sources, watch, Timing};
 use crate::app::{dry_run, invalid, print_json};
 use crate::cli::{Output, RollingArgs};
-use crate::command::{grace_for, ShellRunner};
+use crate::command::grace_for;
 use crate::engine::{AbortMode, GroupScope, Plan, Scope};
-use crate::executor::converge_undo::UNDO_DEADLINE;
 use crate::executor::InPlaceRun;
 use crate::preflight::InputError;
 use crate::provider::MetricTarget;
@@ -117,7 +116,8 @@ pub(super) async fn run(config: &aws_config::SdkConfig, a: &RollingArgs, output:
         Ok(plan) => plan,
         Err(e) => return invalid(&e, output),
     };
-    let run = InPlace::new(a, &live, plan);
+    let mut run = InPlace::new(a, &live, plan);
+    run.actions = crate::strategy::hooks::place(run.actions, &p.analysis.hooks, None);
     if a.dry_run {
         let code = run.print_dry_run(&p.analysis, output);
         crate::report::github::result_only("dry-run", None);
@@ -210,10 +210,14 @@ impl InPlace {
         expiry: Option<std::time::SystemTime>,
         undo: Option<String>,
     ) -> i32 {
-        let src = match sources(config, lb, &p.analysis) {
+        let lb_dns =
+            crate::app::runner::lb_dns(lb.as_ref(), self.load_balancer.as_deref(), &p.analysis)
+                .await;
+        let mut src = match sources(config, lb, &p.analysis) {
             Ok(s) => s,
             Err(e) => return invalid(&e, output),
         };
+        src.commands.lb_dns = lb_dns;
         let arn = &self.plan.group;
         let metrics = MetricTarget::from_arns(arn, self.load_balancer.as_deref().unwrap_or(""));
         let subjects = Subjects {
@@ -230,8 +234,9 @@ impl InPlace {
         cfg.in_place = Some(InPlaceRun {
             batches: self.plan.batches.clone(),
             undo,
-            commands: Arc::new(ShellRunner::from_env()),
-            timeout: UNDO_DEADLINE,
+            // The run's runner: streamed like the hooks' output.
+            commands: None,
+            timeout: p.analysis.hooks.timeout,
             grace: grace_for(p.revert_timeout),
         });
         let (cancel, guard) = watch(config, expiry, p.revert_timeout);

@@ -294,6 +294,7 @@ pub(super) async fn start(
         detach: None,
     };
     let an = &c.flags.analysis;
+    let actions = crate::strategy::hooks::place(actions, &an.hooks, None);
     if dry {
         let code = dry_run::print(v, &idle, &actions, an, output);
         crate::report::github::result_only("dry-run", None);
@@ -313,6 +314,7 @@ pub(super) async fn start(
         Err(e) => return invalid(&e, output),
     };
     src.probe = probe;
+    src.commands.lb_dns = v.lb_dns.clone();
     let cfg = run_config(&c);
     let (cancel, guard) = watch(config, expiry, c.flags.revert_timeout);
     let after = after(cancel.clone());

@@ -107,7 +107,7 @@ impl ShellRunner {
         label: &str,
         tail: &Arc<Mutex<Tail>>,
     ) -> Exit {
-        let mut group = Group(child.id());
+        let mut group = Group(child.id(), spec.grace);
         let (tx, rx) = mpsc::unbounded_channel();
         let readers = [
             child.stdout.take().map(|s| read_lines(s, tx.clone())),
@@ -226,9 +226,10 @@ enum Signal {
     Kill,
 }
 
-/// The command's process group (its id is the shell's pid). Dropping it
-/// kills the group: a run abandoned mid-command leaves nothing behind.
-struct Group(Option<u32>);
+/// The command's process group (its id is the shell's pid) and its grace.
+/// Dropping it before `finish` (a `--check` abandoned on a cancel) sends
+/// SIGTERM now and SIGKILL after the grace: nothing is left behind.
+struct Group(Option<u32>, Duration);
 
 impl Group {
     fn kill(&self) {
@@ -264,7 +265,16 @@ impl Group {
 
 impl Drop for Group {
     fn drop(&mut self) {
-        self.kill();
+        if self.0.is_none() {
+            return;
+        }
+        self.signal(Signal::Term);
+        let mut later = Group(self.0.take(), Duration::ZERO);
+        let grace = self.1;
+        std::thread::spawn(move || {
+            std::thread::sleep(grace);
+            later.finish();
+        });
     }
 }
 

@@ -167,3 +167,41 @@ async fn a_missing_shell_command_is_exit_127() {
         .await;
     assert_eq!(res.exit, Exit::Code(127));
 }
+
+#[tokio::test]
+async fn a_command_dropped_mid_run_leaves_no_process_behind() {
+    let dir = std::env::temp_dir().join(format!("alb-rollout-drop-{}", std::process::id()));
+    let _ = std::fs::remove_file(&dir);
+    let (r, _) = runner(false);
+    let script = format!(
+        "sleep 60 & echo $! > {0}.tmp; mv {0}.tmp {0}; wait",
+        dir.display()
+    );
+    let s = spec(&script).with_grace(Duration::from_millis(200));
+    let cancel = Cancel::new();
+    let run = r.run(&s, &cancel);
+    let pidfile = dir.clone();
+    let waited = tokio::time::timeout(Duration::from_secs(10), async {
+        tokio::pin!(run);
+        loop {
+            tokio::select! {
+                _ = &mut run => return false,
+                _ = sleep(Duration::from_millis(20)) => if pidfile.exists() { return true },
+            }
+        }
+    })
+    .await;
+    assert_eq!(waited.ok(), Some(true), "the command ended by itself");
+    // The run future is dropped here, as a cancelled analysis drops it.
+    let pid: i32 = std::fs::read_to_string(&dir)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    let _ = std::fs::remove_file(&dir);
+    std::thread::sleep(Duration::from_millis(400));
+    assert!(
+        !alive(pid),
+        "the child sleep {pid} outlived the dropped command"
+    );
+}

@@ -8,7 +8,7 @@
 
 use super::Executor;
 use crate::command::{grace_for, CommandResult, CommandSpec, Exit};
-use crate::engine::{HookSpec, HookStage, Reason};
+use crate::engine::{BakeSpec, HookSpec, HookStage, Reason};
 use crate::report::result::HookRecord;
 use crate::signal::Cancel;
 use std::time::Duration;
@@ -46,6 +46,26 @@ impl Executor<'_> {
             env.push(("ALB_ROLLOUT_TARGETS", words.join(",")));
         }
         env.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
+    }
+
+    /// The `--check` commands of this hold, told where the run is (the
+    /// hooks' variables but `ALB_ROLLOUT_HOOK`).
+    pub(super) fn with_check_env(&self, src: &mut crate::analysis::collect::Sources, b: &BakeSpec) {
+        let at = HookSpec {
+            stage: HookStage::PostStep,
+            command: String::new(),
+            timeout: Duration::ZERO,
+            step: b.step + 1,
+            green_percent: b.percent,
+            targets: vec![],
+            preview_header: None,
+        };
+        let env: Vec<(String, String)> = (self.hook_env(&at).into_iter())
+            .filter(|(k, _)| k != "ALB_ROLLOUT_HOOK")
+            .collect();
+        for c in src.commands.checks.iter_mut() {
+            c.env = env.clone();
+        }
     }
 
     /// The cancel and timeout a hook runs under: after a cancel, a

@@ -24,8 +24,10 @@ pub struct InPlaceRun {
     /// The planner's batches, as the record names them.
     pub batches: Vec<Vec<Target>>,
     pub undo: Option<String>,
-    pub commands: Arc<dyn CommandRunner>,
-    /// Bound on one `--deploy` or `--undo`.
+    /// The runner for `--deploy` and `--undo`; `None`: the run's own
+    /// (`Sources::commands`, the one hooks use).
+    pub commands: Option<Arc<dyn CommandRunner>>,
+    /// Bound on one `--deploy` or `--undo` (`--hook-timeout`).
     pub timeout: Duration,
     /// Between SIGTERM and SIGKILL when a cancel stops `--deploy`.
     pub grace: Duration,
@@ -39,6 +41,12 @@ pub(super) struct BatchesAt {
 }
 
 impl Executor<'_> {
+    /// The runner the batch commands go through.
+    fn batch_runner(&self) -> Option<Arc<dyn CommandRunner>> {
+        let own = self.cfg.in_place.as_ref().and_then(|p| p.commands.clone());
+        own.or_else(|| self.src.commands.runner.clone())
+    }
+
     pub(super) fn in_place_record(&self, started: usize) -> Option<InPlace> {
         (self.cfg.in_place.as_ref()).map(|p| InPlace {
             batches: p.batches.clone(),
@@ -67,8 +75,11 @@ impl Executor<'_> {
     /// then `--deploy` runs on it.
     pub(super) async fn deploy(&mut self, d: &DeploySpec) -> Result<(), Fail> {
         self.checkpoint()?;
-        let (Some(run), Some(rec)) = (self.cfg.in_place.clone(), self.in_place_record(d.index + 1))
-        else {
+        let (Some(run), Some(rec), Some(runner)) = (
+            self.cfg.in_place.clone(),
+            self.in_place_record(d.index + 1),
+            self.batch_runner(),
+        ) else {
             return Err(Fail::Before(Reason::Error(
                 "the run has no --deploy".into(),
             )));
@@ -97,7 +108,7 @@ impl Executor<'_> {
             "{}: --deploy started",
             job.label()
         )));
-        let result = (job.run(run.commands.as_ref(), run.timeout, run.grace, &self.cancel)).await;
+        let result = (job.run(runner.as_ref(), run.timeout, run.grace, &self.cancel)).await;
         let failed = match result {
             Ok(()) => None,
             Err(_) if self.cancel.is_cancelled() => Some(Reason::Cancelled(self.cancel.reason())),
@@ -144,7 +155,7 @@ impl Executor<'_> {
     pub(super) fn undo_run(&self) -> Option<UndoRun> {
         let run = self.cfg.in_place.as_ref()?;
         Some(UndoRun {
-            commands: run.commands.clone(),
+            commands: self.batch_runner()?,
             command: run.undo.clone()?,
             record: self.in_place_record(self.batches_at.started)?,
             group: self.cfg.scope.owner_arn().to_string(),

@@ -91,7 +91,7 @@ async fn run_in_place(
     cfg.in_place = Some(InPlaceRun {
         batches: p.batches.clone(),
         undo: undo.map(str::to_string),
-        commands: runner.clone(),
+        commands: Some(runner.clone()),
         timeout: Duration::from_secs(600),
         grace: Duration::from_secs(2),
     });

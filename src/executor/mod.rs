@@ -366,3 +366,6 @@ mod converge_tests;
 
 #[cfg(test)]
 mod in_place_tests;
+
+#[cfg(test)]
+mod hook_tests;

@@ -10,6 +10,7 @@ fn check(check: &'static str, verdict: Verdict, detail: &str) -> CheckResult {
         check,
         verdict,
         detail: detail.into(),
+        command: None,
     }
 }
 

@@ -34,9 +34,9 @@ fn kind(a: &Action) -> String {
         Action::WriteRule(_) => "write-rule".into(),
         Action::DeleteRule(_) => "delete-rule".into(),
         Action::Bake(b) => format!("bake {}", b.percent),
-        Action::Hook(h) => format!("{}", h.label()),
         Action::StartBatch { .. } => "start-batch".into(),
         Action::Deploy(_) => "deploy".into(),
+        Action::Hook(h) => h.label(),
         Action::Unrecord => "unrecord".into(),
     }
 }
