@@ -30,6 +30,10 @@ use crate::alb::{
 };
 use std::collections::BTreeMap;
 
+#[path = "converge_diff.rs"]
+mod diff;
+pub use diff::{differences, left};
+
 /// What the convergence reads before each decision.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Snapshot {
@@ -381,55 +385,6 @@ fn before_removal(
         true => Err(None),
         false => Ok(extra),
     }
-}
-
-/// What still differs from the goal, the undo's batches included.
-pub fn left(goal: &Goal, snap: &Snapshot, ctx: &Context) -> Vec<String> {
-    let mut out = differences(goal, snap);
-    out.extend(super::converge_undo::differences(goal, ctx));
-    out
-}
-
-/// What still differs from the goal, in words (empty: at the goal).
-pub fn differences(goal: &Goal, snap: &Snapshot) -> Vec<String> {
-    let mut out = vec![];
-    for r in &snap.rules {
-        out.push(format!(
-            "the run's rule at priority {} ({}) is still there",
-            r.priority, r.arn
-        ));
-    }
-    if let (Some(want), Some(now)) = (&goal.route, &snap.route) {
-        if !now.as_forward().is_some_and(|f| f.same_routing(want)) {
-            out.push(format!("the route is not back to {}", want.weights_text()));
-        }
-    }
-    for g in &goal.groups {
-        let h = live(snap, &g.group.arn);
-        let missing = g
-            .present
-            .iter()
-            .filter(|t| !h.iter().any(|x| serving(x) && x.target == **t));
-        let missing: Vec<Target> = missing.cloned().collect();
-        if !missing.is_empty() {
-            out.push(format!(
-                "{} misses {}",
-                g.group.role,
-                crate::alb::list_targets(&missing)
-            ));
-        }
-        let extra: Vec<Target> = (h.iter().filter(|x| serving(x) && g.removes(&x.target)))
-            .map(|x| x.target.clone())
-            .collect();
-        if !extra.is_empty() {
-            out.push(format!(
-                "{} still holds {}",
-                g.group.role,
-                crate::alb::list_targets(&extra)
-            ));
-        }
-    }
-    out
 }
 
 #[cfg(test)]

@@ -6,7 +6,8 @@
 //!
 //! `action` is the vocabulary, `plan` a run's ordered actions, `goal` what
 //! a revert restores (from a run record), `converge` the planner that
-//! closes the difference between a live snapshot and the goal, `revert`
+//! closes the difference between a live snapshot and the goal
+//! (`converge_undo`: an in-place run's batches undone newest first), `revert`
 //! the abort mode, `scope` what a run owns (a route, or one target group).
 
 pub mod action;

@@ -17,7 +17,10 @@
 //! created at weight 0; `detach` the full deploy's last write (blue's
 //! weight-0 entry out); `converge` applies the convergence to a goal (the
 //! live revert and `rollback`), `revert` the live run's goal; `apply` a
-//! route write and its read-back.
+//! route write and its read-back. `in_place` is `rolling --in-place`'s part
+//! (a batch recorded and its deploy marked started before it runs, the
+//! revert's goal), `batch_commands` its `--deploy`/`--undo` as commands for
+//! the command port, `converge_undo` the convergence's undo steps.
 
 pub mod apply;
 pub mod batch_commands;
