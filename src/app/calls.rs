@@ -163,7 +163,7 @@ fn calls_from(
     out
 }
 
-pub use super::calls_revert::revert_calls;
+pub use super::calls_revert::{in_place_revert_calls, revert_calls};
 
 /// A hook at its place: not an API call, but the run waits for it there.
 fn hook_call(h: &crate::engine::HookSpec) -> PlannedCall {

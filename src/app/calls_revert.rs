@@ -46,6 +46,41 @@ pub fn revert_calls(scope: &Scope, plan: &Plan, _an: &Analysis) -> Vec<PlannedCa
     out
 }
 
+/// An in-place run's revert after a failure in its last batch's analysis:
+/// with `--undo` every batch undone, newest first; without, the last
+/// batch taken out again.
+pub fn in_place_revert_calls(scope: &Scope, plan: &Plan, undo: bool) -> Vec<PlannedCall> {
+    let last = (plan.actions.iter())
+        .rposition(|a| matches!(a, Action::Bake(_)))
+        .unwrap_or(0);
+    let (mut world, mut goal) = projected(scope, plan, last);
+    let batches: Vec<Vec<Target>> = (plan.actions.iter())
+        .filter_map(|a| match a {
+            Action::Deploy(d) => Some(d.targets.clone()),
+            _ => None,
+        })
+        .collect();
+    if let (Some(g), Some(out)) = (scope.group(), batches.last().filter(|_| !undo)) {
+        goal = Goal::of_group_without(&g.arn, &g.original, out);
+    }
+    goal.healthy = true;
+    if undo {
+        goal.undo = batches.into_iter().rev().collect();
+    }
+    let mut out: Vec<PlannedCall> = (world.converge(&goal, Context::default()).iter())
+        .map(|s| step_call(scope, s))
+        .collect();
+    out.push(call(
+        "RemoveTags",
+        scope.owner_arn(),
+        match undo {
+            true => "alb-rollout:* (the run record), once everything is back".into(),
+            false => "alb-rollout:beat only: the record stays for `rollback --undo`".into(),
+        },
+    ));
+    out
+}
+
 /// The model after the plan's actions up to `at`, and the run's goal.
 fn projected(scope: &Scope, plan: &Plan, at: usize) -> (World, Goal) {
     let groups: Vec<(&str, Vec<Target>)> = match scope.group() {

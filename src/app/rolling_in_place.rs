@@ -138,6 +138,8 @@ pub(super) async fn run(config: &aws_config::SdkConfig, a: &RollingArgs, output:
 
 struct InPlace {
     scope: Scope,
+    /// `--undo` was given.
+    undo: bool,
     plan: InPlacePlan,
     actions: Plan,
     load_balancer: Option<String>,
@@ -163,6 +165,7 @@ impl InPlace {
         };
         InPlace {
             scope,
+            undo: a.in_place.undo.undo.is_some(),
             plan,
             actions,
             load_balancer: live.group.load_balancer_arns.first().cloned(),
@@ -171,7 +174,8 @@ impl InPlace {
 
     fn print_dry_run(&self, an: &crate::settings::Analysis, output: Output) -> i32 {
         let calls = crate::app::calls::calls(&self.scope, &self.actions, an);
-        let on_failure = crate::app::calls::revert_calls(&self.scope, &self.actions, an);
+        let on_failure =
+            crate::app::calls::in_place_revert_calls(&self.scope, &self.actions, self.undo);
         match output {
             Output::Json => print_json(&serde_json::json!({
                 "result": "dry-run",
