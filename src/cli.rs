@@ -107,6 +107,11 @@ pub struct RollbackArgs {
     /// on each batch whose deploy started.
     #[command(flatten)]
     pub undo: crate::cli_in_place::UndoArgs,
+    /// If the recorded run's heartbeat is fresh, wait up to this long (2m)
+    /// for it to go stale (or for the run to remove its own record), then
+    /// restore; a recovery step started right after a lost runner needs it.
+    #[arg(long, env = "ALB_ROLLOUT_WAIT")]
+    pub wait: Option<String>,
 }
 
 /// What every deploy command shares: the route's final shape, its timeouts,

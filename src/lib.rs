@@ -42,6 +42,8 @@
 //!   fake: `--hook`, `--check`, `rolling --in-place`'s commands.
 //! - `report`: progress lines and the JSON result.
 //! - `app`: one file per subcommand, wiring the pieces.
+//! - `env_inputs`: `ALB_ROLLOUT_*` variables the chosen command does not
+//!   read (an action input it does not take) are refused.
 //! - `signal`, `errors`, `redact`: signals to a cancel, error chains,
 //!   masking secrets in URLs before they are printed or logged.
 pub mod alb;
@@ -54,6 +56,7 @@ pub mod cli_in_place;
 pub mod cli_rules;
 pub mod command;
 pub mod engine;
+pub mod env_inputs;
 pub mod errors;
 pub mod executor;
 pub mod plan;

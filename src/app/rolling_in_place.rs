@@ -118,20 +118,21 @@ pub(super) async fn run(config: &aws_config::SdkConfig, a: &RollingArgs, output:
     };
     let mut run = InPlace::new(a, &live, plan);
     run.actions = crate::strategy::hooks::place(run.actions, &p.analysis.hooks, None);
-    if a.dry_run {
-        let code = run.print_dry_run(&p.analysis, output);
-        crate::report::github::result_only("dry-run", None);
-        return code;
-    }
     let timing = Timing {
         analysis: &p.analysis,
         health_timeout: p.health_timeout,
         revert_timeout: p.revert_timeout,
     };
+    // A dry run refuses a plan that outlives the session, as the run would.
     let expiry = match credentials_fit(sdk_expiry, &run.actions, timing) {
         Ok(e) => e,
         Err(e) => return invalid(&[e], output),
     };
+    if a.dry_run {
+        let code = run.print_dry_run(&p.analysis, output);
+        crate::report::github::result_only("dry-run", None);
+        return code;
+    }
     run.execute(config, lb, &p, output, expiry, a.in_place.undo.undo.clone())
         .await
 }
