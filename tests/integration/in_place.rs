@@ -240,3 +240,66 @@ async fn kill_9_mid_in_place_then_rollback_undo_leaves_every_target_registered()
     assert_eq!(targets(&emu, &s.group).await, all_healthy(&s.old));
     assert!(record_gone(&emu, &s.group).await);
 }
+
+#[tokio::test]
+async fn in_place_bad_input_is_refused_naming_each_culprit_with_no_change() {
+    let emu = Emulator::start();
+    let s = stack(&emu, &["--old", "2", "--new", "1"]);
+    let d = Deploy::new("bad");
+    emu.clear_calls();
+    let mut a = args(&s, &d, true);
+    a.extend(["--add".to_string(), s.new[0].clone()]);
+    let r = emu.run(&strs(&a));
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(
+        format!("{}{}", r.stdout, r.stderr).contains("--add"),
+        "{r:?}"
+    );
+    // Both targets at once would leave none healthy outside the batch.
+    let r = emu.run(&strs(&args(&s, &d, true)));
+    assert_eq!(r.code, 2, "{r:?}");
+    let said = format!("{}{}", r.stdout, r.stderr);
+    assert!(
+        said.contains("batch 1 of") && said.contains("--batch"),
+        "{said}"
+    );
+    // --deploy without --in-place.
+    let r = emu.run(&[
+        "rolling",
+        "--target-group",
+        &s.group,
+        "--add",
+        &s.new[0],
+        "--deploy",
+        "true",
+    ]);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(
+        format!("{}{}", r.stdout, r.stderr).contains("--deploy"),
+        "{r:?}"
+    );
+    let changed: Vec<String> = (emu.calls().into_iter())
+        .map(|(_, op, _)| op)
+        .filter(|op| !op.starts_with("Describe"))
+        .collect();
+    assert!(changed.is_empty(), "{changed:?}");
+    // The dry run lists the deploy, and the revert's undo of every batch
+    // newest first; it runs no command and changes nothing.
+    let mut dry = args(&s, &d, true);
+    dry[5] = "1".into();
+    dry.push("--dry-run".into());
+    let r = emu.run(&strs(&dry));
+    assert_eq!(r.code, 0, "{r:?}");
+    let undo_lines: Vec<&str> = (r.stdout.lines())
+        .filter(|l| l.contains("--undo with ALB_ROLLOUT_TARGETS="))
+        .collect();
+    assert_eq!(undo_lines.len(), 2, "{}", r.stdout);
+    assert!(
+        undo_lines[0].contains(&s.old[1]),
+        "newest first: {undo_lines:?}"
+    );
+    assert!(r.stdout.contains("--deploy"), "{}", r.stdout);
+    assert!(d.log().is_empty(), "a dry run runs no command");
+    let changed = (emu.calls().into_iter()).filter(|(_, op, _)| !op.starts_with("Describe"));
+    assert_eq!(changed.count(), 0);
+}
