@@ -6,6 +6,7 @@
 //! which batches' undo ran the executor tells it (`Context::undone`), as
 //! no read of the load balancer can.
 
+use super::action::Group;
 use super::converge::{Context, Snapshot, Step};
 use super::goal::Goal;
 use crate::alb::{HealthState, Target, TargetHealth};
@@ -37,54 +38,72 @@ pub fn next(goal: &Goal, snap: &Snapshot, ctx: &Context) -> Option<Option<Step>>
         .get(&g.group.arn)
         .map(Vec::as_slice)
         .unwrap_or(&[]);
-    let state = |t: &Target| h.iter().find(|x| x.target == *t).map(|x| x.state);
     for (i, batch) in goal.undo.iter().enumerate() {
-        if ctx.undone.contains(&i) {
-            let registered = batch
-                .iter()
-                .all(|t| state(t).is_some_and(|s| !draining_state(s)));
-            if !registered {
-                return Some(None);
-            }
-            let healthy = batch.iter().all(|t| state(t) == Some(HealthState::Healthy));
-            if !healthy && !ctx.unhealthy.contains(&i) {
-                return Some(Some(Step::AwaitHealthy {
-                    group: g.group.clone(),
-                    targets: batch.clone(),
-                    batch: i,
-                }));
-            }
-            continue;
+        let step = match ctx.undone.contains(&i) {
+            true => back(&g.group, h, batch, i, ctx),
+            false => Some(undo(&g.group, h, batch, i)),
+        };
+        if step.is_some() {
+            return step;
         }
-        let serving: Vec<Target> = (h.iter())
-            .filter(|x| !draining(x) && batch.contains(&x.target))
-            .map(|x| x.target.clone())
-            .collect();
-        if !serving.is_empty() {
-            let outside = (h.iter())
-                .filter(|x| x.state == HealthState::Healthy && !batch.contains(&x.target))
-                .count();
-            return Some((outside > 0).then(|| Step::Deregister {
-                group: g.group.clone(),
-                targets: serving,
-            }));
-        }
-        let leaving: Vec<Target> = (h.iter())
-            .filter(|x| draining(x) && batch.contains(&x.target))
-            .map(|x| x.target.clone())
-            .collect();
-        if !leaving.is_empty() {
-            return Some(Some(Step::AwaitDrained {
-                group: g.group.clone(),
-                targets: leaving,
-            }));
-        }
-        return Some(Some(Step::Undo {
-            batch: i,
-            targets: batch.clone(),
-        }));
     }
     finally_healthy(goal, h, ctx)
+}
+
+/// An undone batch: registered (by the convergence's register, so
+/// nothing here until it is), then awaited healthy; `None` once it is.
+fn back(
+    group: &Group,
+    h: &[TargetHealth],
+    batch: &[Target],
+    i: usize,
+    ctx: &Context,
+) -> Option<Option<Step>> {
+    let state = |t: &Target| h.iter().find(|x| x.target == *t).map(|x| x.state);
+    let registered = (batch.iter()).all(|t| state(t).is_some_and(|s| !draining_state(s)));
+    if !registered {
+        return Some(None);
+    }
+    let healthy = batch.iter().all(|t| state(t) == Some(HealthState::Healthy));
+    (!healthy && !ctx.unhealthy.contains(&i)).then(|| {
+        Some(Step::AwaitHealthy {
+            group: group.clone(),
+            targets: batch.to_vec(),
+            batch: i,
+        })
+    })
+}
+
+/// A batch still to undo: out of the group (never its last healthy
+/// target), drained, then `--undo`.
+fn undo(group: &Group, h: &[TargetHealth], batch: &[Target], i: usize) -> Option<Step> {
+    let of_batch = |leaving: bool| -> Vec<Target> {
+        (h.iter())
+            .filter(|x| draining(x) == leaving && batch.contains(&x.target))
+            .map(|x| x.target.clone())
+            .collect()
+    };
+    let serving = of_batch(false);
+    if !serving.is_empty() {
+        let outside = (h.iter())
+            .filter(|x| x.state == HealthState::Healthy && !batch.contains(&x.target))
+            .count();
+        return (outside > 0).then(|| Step::Deregister {
+            group: group.clone(),
+            targets: serving,
+        });
+    }
+    let leaving = of_batch(true);
+    if !leaving.is_empty() {
+        return Some(Step::AwaitDrained {
+            group: group.clone(),
+            targets: leaving,
+        });
+    }
+    Some(Step::Undo {
+        batch: i,
+        targets: batch.to_vec(),
+    })
 }
 
 /// An in-place goal's last step: every target it holds healthy, waited

@@ -97,16 +97,24 @@ impl Converger<'_> {
         }
         ctx.undone.push(i);
         (self.notes)(Note::Undone(targets.to_vec()));
+        self.lower_started(&u, index, targets).await;
+        Ok(())
+    }
+
+    /// The record counts `started` batches as started now: a `rollback
+    /// --undo` after a `kill -9` here undoes only those. A failure is a
+    /// warning (that batch would be undone twice, which installs the same
+    /// old version again).
+    async fn lower_started(&mut self, u: &UndoRun, started: usize, targets: &[Target]) {
         let left = InPlace {
-            started: index,
+            started,
             ..u.record.clone()
         };
         let tag = in_place_record::started_tag(&left);
         let p = self.settings.apply;
-        if let Err(e) = apply::retry(p.write_attempts, p.backoff, || {
-            self.lb.add_tags(&u.group, &tag)
-        })
-        .await
+        let lb = self.lb;
+        if let Err(e) =
+            apply::retry(p.write_attempts, p.backoff, || lb.add_tags(&u.group, &tag)).await
         {
             (self.notes)(Note::Warning(format!(
                 "could not lower the record's count of started batches on {}: {e}; a rollback --undo would undo {} again",
@@ -114,7 +122,6 @@ impl Converger<'_> {
                 crate::alb::list_targets(targets)
             )));
         }
-        Ok(())
     }
 
     /// Poll until every one of `targets` is healthy (`healthy`) or gone
