@@ -303,3 +303,41 @@ async fn in_place_bad_input_is_refused_naming_each_culprit_with_no_change() {
     let changed = (emu.calls().into_iter()).filter(|(_, op, _)| !op.starts_with("Describe"));
     assert_eq!(changed.count(), 0);
 }
+
+#[tokio::test]
+async fn without_undo_the_failing_batch_stays_out_and_the_printed_rollback_finishes_the_job() {
+    let emu = Emulator::start();
+    let s = stack(&emu, &["--old", "4", "--new", "1"]);
+    let d = Deploy::new("no-undo");
+    let out = emu
+        .cmd(&strs(&args(&s, &d, false)))
+        .env("INPLACE_FAIL_STEP", "2")
+        .output()
+        .unwrap();
+    let r = Run::from(out);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert_eq!(kinds(&d.log()), ["deploy 1", "deploy 2"]);
+    let mut old = s.old.clone();
+    old.sort();
+    // Batch 1 keeps the new version, batch 2 stays out.
+    assert_eq!(targets(&emu, &s.group).await, all_healthy(&old[..2]));
+    assert!(
+        r.stdout.contains("the new version, registered"),
+        "{}",
+        r.stdout
+    );
+    assert!(r.stdout.contains("out of the group"), "{}", r.stdout);
+    let finish = format!("alb-rollout rollback --target-group {} --undo", s.group);
+    assert!(r.stdout.contains(&finish), "{}", r.stdout);
+    // That command, right away (the run removed its heartbeat): no --force.
+    let undo = d.command();
+    let r = emu.run(&["rollback", "--target-group", &s.group, "--undo", &undo]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let undos: Vec<Value> = (d.log().into_iter())
+        .filter(|e| e["hook"] == "undo")
+        .collect();
+    assert_eq!(kinds(&undos), ["undo 2", "undo 1"], "{undos:?}");
+    ran_while_out(&undos);
+    assert_eq!(targets(&emu, &s.group).await, all_healthy(&s.old));
+    assert!(record_gone(&emu, &s.group).await);
+}
