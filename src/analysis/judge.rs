@@ -2,6 +2,8 @@
 //! the measured values, and the interval's verdict is the worst of them.
 //! Pure and table-tested; providers only supply numbers.
 
+use super::command_check::judge_command;
+pub use super::command_check::CommandCheck;
 use crate::alb::HealthCounts;
 use crate::provider::{ProbeOutcome, TrafficStats};
 use serde::Serialize;
@@ -67,29 +69,6 @@ pub struct Sample {
     /// group" rather than green.
     #[serde(skip)]
     pub single: bool,
-}
-
-/// How one `--check` command ended.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct CommandCheck {
-    pub command: String,
-    /// Its exit status; `None` when it ran past its timeout or did not start.
-    pub exit_status: Option<i32>,
-    /// `exit 1`, `timed out after 30s`.
-    pub outcome: String,
-    /// Its last output line, for the verdict's detail.
-    pub last_line: Option<String>,
-}
-
-impl CommandCheck {
-    pub fn of(spec: &crate::command::CommandSpec, r: &crate::command::CommandResult) -> Self {
-        CommandCheck {
-            command: crate::redact::text(&spec.script),
-            exit_status: r.exit.code(),
-            outcome: r.exit.describe(spec.timeout),
-            last_line: r.tail.last().cloned(),
-        }
-    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -350,28 +329,6 @@ fn judge_prometheus(v: &Result<Option<f64>, String>, max: f64) -> CheckResult {
             result("prometheus", Verdict::Fail, format!("{x} above max {max}"))
         }
         Ok(Some(x)) => result("prometheus", Verdict::Pass, format!("{x} within max {max}")),
-    }
-}
-
-/// Exit 0 passes, 1 fails; any other end (a status, a timeout, a signal)
-/// is no data, for `--on-no-data` to decide.
-fn judge_command(c: &CommandCheck) -> CheckResult {
-    let verdict = match c.exit_status {
-        Some(0) => Verdict::Pass,
-        Some(1) => Verdict::Fail,
-        _ => Verdict::NoData,
-    };
-    let said = match &c.last_line {
-        Some(l) if !l.trim().is_empty() => format!(": {}", l.trim()),
-        _ => String::new(),
-    };
-    let what = match verdict {
-        Verdict::NoData => format!("{} (only exit 0 or 1 judges)", c.outcome),
-        _ => c.outcome.clone(),
-    };
-    CheckResult {
-        command: Some(c.command.clone()),
-        ..result("command", verdict, format!("`{}` {what}{said}", c.command))
     }
 }
 

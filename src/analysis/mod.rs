@@ -8,6 +8,7 @@ pub mod ab;
 pub mod ab_checks;
 pub mod bake;
 pub mod collect;
+pub mod command_check;
 pub mod judge;
 pub mod minutes;
 

@@ -103,19 +103,6 @@ pub fn calls(scope: &Scope, plan: &Plan, an: &Analysis) -> Vec<PlannedCall> {
     out
 }
 
-pub(super) fn post_revert(a: &Action) -> bool {
-    a.hook()
-        .is_some_and(|h| h.stage == crate::engine::HookStage::PostRevert)
-}
-
-/// The `post-revert` hooks, after the revert's own calls.
-pub(super) fn post_revert_calls(plan: &Plan) -> Vec<PlannedCall> {
-    (plan.actions.iter().filter_map(Action::hook))
-        .filter(|h| h.stage == crate::engine::HookStage::PostRevert)
-        .map(hook_call)
-        .collect()
-}
-
 /// The calls of `actions`, with the route as it is before them: a
 /// deregistration reads the group's health only if the route then sends
 /// it traffic.
@@ -163,24 +150,8 @@ fn calls_from(
     out
 }
 
+use super::calls_hooks::{hook_call, post_revert};
 pub use super::calls_revert::{in_place_revert_calls, revert_calls};
-
-/// A hook at its place: not an API call, but the run waits for it there.
-fn hook_call(h: &crate::engine::HookSpec) -> PlannedCall {
-    use crate::engine::HookStage;
-    let then = match h.stage {
-        HookStage::PostPromote => "a failure exits 1 and leaves the route promoted",
-        HookStage::PostRevert => "only after a verified revert; a failure is reported",
-        _ => "a failure reverts",
-    };
-    let timeout = humantime::format_duration(h.timeout);
-    let cmd = crate::redact::text(&h.command);
-    call(
-        "hook",
-        &h.label(),
-        format!("sh -c {cmd:?} (timeout {timeout}; {then})"),
-    )
-}
 
 fn action_calls(
     scope: &Scope,

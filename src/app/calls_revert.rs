@@ -42,7 +42,7 @@ pub fn revert_calls(scope: &Scope, plan: &Plan, _an: &Analysis) -> Vec<PlannedCa
         scope.owner_arn(),
         "alb-rollout:* (the run record), once everything is back".into(),
     ));
-    out.extend(super::calls::post_revert_calls(plan));
+    out.extend(super::calls_hooks::post_revert_calls(plan));
     out
 }
 

@@ -5,8 +5,8 @@
 //!   rolling's first registration): green is healthy by then, and a preview
 //!   rule, when there is one, is live;
 //! - `post-step` after each hold (not the preview's): it passed its analysis;
-//! - `pre-promote` after the last hold, before whatever follows it (the
-//!   promotion write, the rule's removal, the record's);
+//! - `pre-promote` just before the promotion write, or without one after
+//!   the last hold (before the rule's removal, the record's);
 //! - `post-promote` after the run record is removed: nothing is left to undo;
 //! - `post-revert` at the end, run by the engine only after a verified revert.
 
@@ -88,11 +88,12 @@ pub fn place(mut plan: Plan, hooks: &Hooks, preview: Option<&str>) -> Plan {
     }
     let registered = plan.registered();
     let actions = std::mem::take(&mut plan.actions);
-    let last_bake = actions.iter().rposition(|a| matches!(a, Action::Bake(_)));
-    let promote_at = last_bake.map(|i| i + 1).or_else(|| {
-        actions.iter().position(
-            |a| matches!(a, Action::WriteRoute(w) if matches!(w.purpose, Purpose::Promote { .. })),
-        )
+    // The promotion write when there is one (the full deploy's batches
+    // after it have holds of their own); else after the last hold.
+    let promotes = |a: &Action| matches!(a, Action::WriteRoute(w) if matches!(w.purpose, Purpose::Promote { .. }));
+    let promote_at = actions.iter().position(promotes).or_else(|| {
+        let last_bake = actions.iter().rposition(|a| matches!(a, Action::Bake(_)));
+        last_bake.map(|i| i + 1)
     });
     let rolling = plan.strategy == "rolling";
     let mut at = At {

@@ -215,3 +215,72 @@ fn hooks_of_one_stage_keep_their_order() {
         .collect();
     assert_eq!(cmds, ["first", "second"]);
 }
+
+fn rule_plan(strategy: &'static str, green_in_use: bool) -> Plan {
+    use crate::strategy::ab::{plan, RuleRunInput};
+    use crate::strategy::rules::{conditions, parse_matches};
+    let m = parse_matches(&["header:X-Variant=b".to_string()]).unwrap();
+    plan(&RuleRunInput {
+        strategy,
+        listener_arn: "L",
+        original: &Forward::single("blue"),
+        blue: "blue",
+        green: "green",
+        priority: 7,
+        conditions: conditions(&m),
+        duration: Duration::from_secs(60),
+        keep: false,
+        leading: &[],
+        green_in_use,
+    })
+}
+
+#[test]
+fn rule_runs_get_pre_traffic_before_the_rule_forwards_to_green() {
+    for (in_use, before) in [(false, "write-rule"), (true, "create-rule")] {
+        let p = place(rule_plan("ab", in_use), &all_stages(), None);
+        let k = kinds(&p);
+        let pre = k.iter().position(|a| a == "hook pre-traffic").unwrap();
+        assert_eq!(k[pre + 1], before, "{k:?}");
+        assert!(
+            k[..pre].contains(&"healthy".to_string()),
+            "green is healthy first: {k:?}"
+        );
+        let tail: Vec<&str> = k[pre + 2..].iter().map(String::as_str).collect();
+        assert_eq!(
+            tail,
+            [
+                "bake 100%",
+                "hook post-step 1",
+                "hook pre-promote",
+                "delete-rule",
+                "unrecord",
+                "hook post-promote",
+                "hook post-revert",
+            ],
+            "{k:?}"
+        );
+    }
+}
+
+#[test]
+fn the_full_deploys_pre_promote_comes_before_the_promotion_not_after_blues_batches() {
+    let mut p = canary_plan(false);
+    // Blue's batches after the promotion, each with a hold (`--deregister-blue`).
+    let at = p
+        .actions
+        .iter()
+        .position(|a| a == &Action::Unrecord)
+        .unwrap();
+    p.actions.insert(
+        at,
+        Action::Bake(crate::engine::BakeSpec {
+            step: 2,
+            percent: Tenths::FULL,
+            duration: Duration::from_secs(30),
+        }),
+    );
+    let k = kinds(&place(p, &all_stages(), None));
+    let pre = k.iter().position(|a| a == "hook pre-promote").unwrap();
+    assert_eq!(k[pre + 1], "promote", "{k:?}");
+}

@@ -210,6 +210,7 @@ fn sigterm_during_a_long_hook_reverts_within_the_budget() {
         .unwrap();
     let status = child.wait().unwrap();
     let took = t.elapsed();
+    eprintln!("SIGTERM during a hook that ignores it: exit after {took:?}");
     assert_eq!(status.code(), Some(130));
     assert!(took < Duration::from_secs(8), "revert took {took:?}");
     assert_eq!(default_action(&emu, &d)["shape"], "single");
@@ -292,4 +293,69 @@ fn ab_with_a_check_reports_its_verdict_per_interval() {
     assert_eq!(verdicts[0], "no-data", "{series}");
     assert!(verdicts[1..].iter().all(|v| *v == "pass"), "{series}");
     assert_eq!(series["no_data"], 1);
+}
+
+#[tokio::test]
+async fn rolling_hooks_get_each_rounds_batch_and_the_load_balancers_dns_name() {
+    let emu = Emulator::start();
+    let s = crate::rolling::stack(&emu, &["--old", "4", "--new", "4"]);
+    let log = scratch("rounds");
+    let line = format!(
+        "echo \"$ALB_ROLLOUT_HOOK|$ALB_ROLLOUT_STEP|$ALB_ROLLOUT_TARGETS|$ALB_ROLLOUT_STRATEGY|$ALB_ROLLOUT_LB_DNS\" >> {}",
+        log.display()
+    );
+    let hooks = [format!("pre-traffic={line}"), format!("post-step={line}")];
+    let mut args = crate::rolling::rolling_args(&s, "2", "1");
+    for h in &hooks {
+        args.extend(["--hook".to_string(), h.clone()]);
+    }
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let r = emu.run(&args);
+    assert_eq!(r.code, 0, "{r:?}");
+    let text = std::fs::read_to_string(&log).unwrap();
+    let rows: Vec<Vec<&str>> = text.lines().map(|l| l.split('|').collect()).collect();
+    let batch = |i: usize| s.new[i * 2..i * 2 + 2].join(",");
+    let seen: Vec<(&str, &str, String)> = rows
+        .iter()
+        .map(|r| (r[0], r[1], r[2].to_string()))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            ("pre-traffic", "0", batch(0)),
+            ("post-step", "1", batch(0)),
+            ("post-step", "2", batch(1)),
+        ],
+        "{text}"
+    );
+    assert!(
+        rows.iter().all(|r| r[3] == "rolling" && !r[4].is_empty()),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_hook_can_run_alb_rollout_status_with_the_runs_variables_set() {
+    let mut emu = Emulator::start();
+    let d = emu.demo(&[]);
+    let out = scratch("status.json");
+    // The listener reaches the hook through the job's environment; the
+    // run's ALB_ROLLOUT_* variables must not make `status` refuse to run.
+    let hook = format!(
+        "pre-traffic={} status --listener \"$LISTENER_FOR_HOOK\" --output json > {}",
+        binary().display(),
+        out.display()
+    );
+    let mut args = canary_args(&d, "100:2s");
+    args.extend(["--hook", &hook]);
+    let r = Run::from(
+        emu.cmd(&args)
+            .env("LISTENER_FOR_HOOK", &d.listener)
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(r.code, 0, "{r:?}");
+    let status: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).expect("status JSON");
+    assert_eq!(status["runs"].as_array().map(Vec::len), Some(1), "{status}");
 }
