@@ -350,6 +350,6 @@ fn locked(tags: &BTreeMap<String, String>, arn: &str, force: bool) -> Option<Str
         .map(|b| format!(" (heartbeat {}s ago: it is running)", b.age(now)))
         .unwrap_or_default();
     Some(format!(
-        "{arn} records run `{run}`{alive}: wait for it, undo it with `alb-rollout rollback --target-group {arn}`, or pass --force to replace its record"
+        "{arn} records run `{run}`{alive}: wait for it, undo it with `alb-rollout rollback --target-group {arn}` (after an in-place run, with --undo COMMAND to put the old version back), or pass --force to replace its record"
     ))
 }

@@ -21,6 +21,8 @@ struct Watching {
     lb: Arc<FakeLoadBalancer>,
     fail: Vec<&'static str>,
     seen: Mutex<Vec<(String, String, Vec<String>)>>,
+    /// A job with this label gets a SIGTERM (the run's cancel) while it runs.
+    cancel_at: Option<(&'static str, Cancel)>,
 }
 
 #[async_trait::async_trait]
@@ -32,6 +34,14 @@ impl CommandRunner for Watching {
             .unwrap_or_default();
         let held = ids(&self.lb);
         (self.seen.lock().unwrap()).push((spec.label.clone(), targets, held));
+        if let Some((label, run)) = self.cancel_at.as_ref().filter(|(l, _)| *l == spec.label) {
+            run.cancel(&format!("SIGTERM during {label}"));
+            return CommandResult {
+                exit: Exit::Cancelled,
+                duration: Duration::ZERO,
+                tail: vec![],
+            };
+        }
         let code = i32::from(self.fail.contains(&spec.label.as_str()));
         CommandResult {
             exit: Exit::Code(code),
@@ -57,6 +67,15 @@ async fn run_in_place(
     r: &Rig,
     undo: Option<&str>,
     fail: Vec<&'static str>,
+) -> (RunReport, Arc<Watching>) {
+    run_with(r, undo, fail, None).await
+}
+
+async fn run_with(
+    r: &Rig,
+    undo: Option<&str>,
+    fail: Vec<&'static str>,
+    cancel_at: Option<&'static str>,
 ) -> (RunReport, Arc<Watching>) {
     r.lb.clear_targets(DEMO_BLUE);
     for id in FOUR {
@@ -87,6 +106,7 @@ async fn run_in_place(
         lb: r.lb.clone(),
         fail,
         seen: Mutex::new(vec![]),
+        cancel_at: cancel_at.map(|l| (l, r.cancel.clone())),
     });
     cfg.in_place = Some(InPlaceRun {
         batches: p.batches.clone(),
@@ -263,4 +283,28 @@ async fn rollback_undo_undoes_the_recorded_batches_and_registers_every_target() 
         .unwrap()
         .unwrap();
     assert_eq!(rec.in_place.map(|p| p.started), Some(0));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_cancel_during_a_deploy_undoes_the_started_batches_and_exits_130() {
+    let r = rig();
+    r.traffic.set(BLUE_DIM, 100.0, 0.0);
+    let (report, w) = run_with(&r, Some("./undo.sh"), vec![], Some("deploy batch 2/2")).await;
+    assert_eq!(
+        (report.result, report.exit_code),
+        ("cancelled", 130),
+        "{report:?}"
+    );
+    let labels: Vec<String> = seen(&w).into_iter().map(|c| c.0).collect();
+    assert_eq!(
+        labels,
+        [
+            "deploy batch 1/2",
+            "deploy batch 2/2",
+            "undo batch 2/2",
+            "undo batch 1/2"
+        ]
+    );
+    assert_eq!(ids(&r.lb), FOUR);
+    assert!(r.lb.tags_of(DEMO_BLUE).is_empty(), "record removed");
 }
