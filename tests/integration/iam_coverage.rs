@@ -1,9 +1,10 @@
 //! The policies `iam-policy` prints, held against what each command really
 //! calls: every strategy runs on the emulator with its optional paths
 //! (`--register`, `--deregister-blue`, a preview rule, CloudWatch, a bad
-//! green that reverts, `kill -9` then `rollback`, `dark --keep` then
-//! `routes remove`), and every (action, ARN) in the emulator's call log
-//! must be allowed by the policy built for that strategy and the stack's
+//! green that reverts, a `--hook`, `kill -9` then `rollback`, `dark --keep`
+//! then `routes remove`, `rolling --in-place`), and every (action, ARN) in
+//! the emulator's call log must be allowed by the policy built for that
+//! strategy and the stack's
 //! listener and groups (IAM's wildcard matching of the Resource patterns;
 //! a CreateRule's tags as AddTags on the new rule, with CreateAction).
 //! Each strategy's runs together call every action its policy grants, so
@@ -364,4 +365,44 @@ fn iam_policy_prints_the_built_policy_and_refuses_a_bad_arn_with_exit_2() {
     assert_eq!(bad.status.code(), Some(2), "{bad:?}");
     let err = String::from_utf8_lossy(&bad.stderr);
     assert!(err.contains("--target-group arn:aws:s3:::bucket"), "{err}");
+}
+
+/// `rolling --in-place`: the deploy and undo commands are the team's own
+/// (`true` and `false` here make no AWS call), so every call in the log is
+/// alb-rollout's and must be allowed by the `rolling` policy.
+#[tokio::test]
+async fn rolling_in_place_calls_only_what_the_rolling_policy_allows() {
+    let emu = Emulator::start();
+    let s = stack(&emu, &["--old", "2", "--new", "1"]);
+    let p = policy(Strategy::Rolling, &[], &[&s.group]);
+    let probe = format!("http://{}/", s.old[0]);
+    let run = |deploy: &str, code: i32| {
+        let args = [
+            "rolling",
+            "--target-group",
+            &s.group,
+            "--in-place",
+            "--batch",
+            "1",
+            "--deploy",
+            deploy,
+            "--undo",
+            "true",
+            "--interval",
+            "2s",
+            "--cloudwatch",
+            "false",
+            "--probe",
+            &probe,
+            "--drain-timeout",
+            "60s",
+        ];
+        allowed(&run_logged(&emu, &args, code), &[("rolling", &p)])
+    };
+    let seen = run("true", 0);
+    assert!(
+        seen.contains("elasticloadbalancing:DeregisterTargets"),
+        "{seen:?}"
+    );
+    run("false", 1);
 }

@@ -17,6 +17,7 @@ mod full_deploy;
 mod github;
 mod hooks;
 mod iam_coverage;
+mod in_place;
 mod inputs;
 mod preflight;
 mod preview;
