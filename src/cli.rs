@@ -10,6 +10,7 @@ use clap::builder::BoolishValueParser;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
+pub use crate::cli_iam::IamPolicyArgs;
 pub use crate::cli_rules::{
     AbArgs, DarkArgs, RoutesArgs, RoutesCmd, RoutesListArgs, RoutesRemoveArgs, RuleArgs,
 };
@@ -61,6 +62,9 @@ pub enum Cmd {
     Dark(Box<DarkArgs>),
     /// The rules alb-rollout created on a listener: list them, remove one.
     Routes(RoutesArgs),
+    /// Print the least-privilege IAM policy (JSON) for a command, scoped to
+    /// the given listener, rules and target groups; makes no AWS call.
+    IamPolicy(IamPolicyArgs),
 }
 
 #[derive(Debug, Args)]
@@ -103,6 +107,10 @@ pub struct RollbackArgs {
     /// Roll back even if the recorded run still shows a fresh heartbeat.
     #[arg(long, env = "ALB_ROLLOUT_FORCE", value_parser = BoolishValueParser::new())]
     pub force: bool,
+    /// After an in-place run: the command that puts the old version back
+    /// on each batch whose deploy started.
+    #[command(flatten)]
+    pub undo: crate::cli_in_place::UndoArgs,
     /// If the recorded run's heartbeat is fresh, wait up to this long (2m)
     /// for it to go stale (or for the run to remove its own record), then
     /// restore; a recovery step started right after a lost runner needs it.
@@ -297,6 +305,8 @@ pub struct RollingArgs {
     /// Start even if the group records another run in progress.
     #[arg(long, env = "ALB_ROLLOUT_FORCE", value_parser = BoolishValueParser::new())]
     pub force: bool,
+    #[command(flatten)]
+    pub in_place: crate::cli_in_place::InPlaceArgs,
     #[command(flatten)]
     pub analysis: AnalysisArgs,
 }

@@ -60,9 +60,16 @@ async fn finish(
     mut lines: Vec<String>,
 ) -> Result<Vec<String>, String> {
     let goal = Goal::of_route_record(rec).with_others(rec, others);
-    let done = converge_lines(lb, Some(first), first.listener_arn(), &rec.run_id, goal)
-        .await
-        .map_err(|e| format!("{e}; the records are left: run rollback again"))?;
+    let done = converge_lines(
+        lb,
+        Some(first),
+        first.listener_arn(),
+        &rec.run_id,
+        goal,
+        None,
+    )
+    .await
+    .map_err(|e| format!("{e}; the records are left: run rollback again"))?;
     lines.extend(done);
     let p = ApplyPolicy::default();
     let all = others.iter().map(|(r, _)| r).chain(std::iter::once(first));

@@ -7,12 +7,14 @@
 //! `action` is the vocabulary, `plan` a run's ordered actions, `goal` what
 //! a revert restores (from a run record), `converge` the planner that
 //! closes the difference between a live snapshot and the goal (the run's
-//! other routes in `converge_routes`), `revert`
+//! other routes in `converge_routes`; `converge_undo`: an in-place run's
+//! batches undone newest first), `revert`
 //! the abort mode, `scope` what a run owns (a route, or one target group).
 
 pub mod action;
 pub mod converge;
 mod converge_routes;
+pub mod converge_undo;
 pub mod goal;
 pub mod hook;
 pub mod plan;
@@ -21,7 +23,8 @@ pub mod scope;
 pub mod sim;
 
 pub use action::{
-    Action, BakeSpec, Carry, Group, OtherWrite, Purpose, Role, RouteWrite, RuleSpec, RuleWrite,
+    Action, BakeSpec, Carry, DeploySpec, Group, OtherWrite, Purpose, Role, RouteWrite, RuleSpec,
+    RuleWrite,
 };
 pub use hook::{HookSpec, HookStage};
 pub use plan::Plan;
