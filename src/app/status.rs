@@ -57,6 +57,10 @@ pub struct RunStatus {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub heartbeat_age_seconds: Option<u64>,
     pub stale: bool,
+    /// The run's other routes (a multi-route run), by the ARN of each:
+    /// the run moves them with this one, and `rollback` restores them all.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub routes: Vec<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -171,10 +175,14 @@ pub(super) async fn recorded_runs(
         let Ok(tags) = lb.tags(&owner).await else {
             continue;
         };
+        let mut routes = vec![];
         let recorded = match group_record::decode(&tags) {
             Ok(Some(r)) => Some((r.run_id, r.strategy, r.step, r.started)),
             _ => match state_tags::decode(&tags) {
-                Ok(Some(r)) => Some((r.run_id, r.strategy, r.step, r.started)),
+                Ok(Some(r)) => {
+                    routes = r.routes.iter().map(|x| x.owner_arn().to_string()).collect();
+                    Some((r.run_id, r.strategy, r.step, r.started))
+                }
                 _ => None,
             },
         };
@@ -188,6 +196,7 @@ pub(super) async fn recorded_runs(
                 started_unix,
                 heartbeat_age_seconds: beat.map(|b| b.age(now)),
                 stale: beat.is_none_or(|b| b.stale(now)),
+                routes,
             });
         }
     }
@@ -307,6 +316,9 @@ pub fn print_text(s: &Status) {
                 (None, _) => "no heartbeat recorded".to_string(),
             }
         );
+        if !r.routes.is_empty() {
+            println!("  moved as one with: {}", r.routes.join(", "));
+        }
     }
 }
 

@@ -180,6 +180,15 @@ async fn kill_9_then_rollback_given_the_first_listener_restores_both() {
     child.kill().unwrap();
     child.wait().unwrap();
     assert!(green_percent(&action_of(&emu, &second), &d.green) > 0.0);
+    // `status` on either route shows the run and the route it moves with.
+    let s = emu
+        .run(&["status", "--listener", &second, "--output", "json"])
+        .json();
+    assert_eq!(s["runs"][0]["routes"][0], d.listener.as_str(), "{s}");
+    let s = emu
+        .run(&["status", "--listener", &d.listener, "--output", "json"])
+        .json();
+    assert_eq!(s["runs"][0]["routes"][0], second.as_str(), "{s}");
     let r = emu.run(&["rollback", "--listener", &d.listener, "--force"]);
     assert_eq!(r.code, 0, "{r:?}");
     back_to_blue(&emu, &d, &d.listener);
