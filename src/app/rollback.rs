@@ -209,6 +209,11 @@ pub async fn run_on(lb: &dyn LoadBalancerPort, a: &RollbackArgs, output: Output,
         Ok((_, None)) => return nothing_recorded(a, output),
         Err(e) => return invalid(&[e], output),
     };
+    // Another route of a multi-route run: the first route's record beats.
+    let found = match super::rollback_routes::first_of(lb, found).await {
+        Ok(f) => f,
+        Err(e) => return invalid(&[e], output),
+    };
     let culprit = found.place.flags();
     let mut lines = vec![];
     if found.place != named {

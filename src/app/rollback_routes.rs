@@ -6,10 +6,44 @@
 //! the records go, the other routes' first.
 
 use super::rollback::converge_lines;
+use super::rollback_find::{Found, Place};
 use crate::alb::state_tags::{self, RunRecord, FOLLOWS_STEP};
 use crate::alb::{LoadBalancerPort, RouteRef};
 use crate::engine::goal::Goal;
 use crate::executor::apply::{self, ApplyPolicy};
+use crate::preflight::InputError;
+
+/// The record to wait on and restore from: on another route of a
+/// multi-route run, the first route's (only its heartbeat beats), so a
+/// live run is not taken for a dead one; else `found` itself.
+pub(super) async fn first_of(lb: &dyn LoadBalancerPort, found: Found) -> Result<Found, InputError> {
+    let Place::Route(_) = &found.place else {
+        return Ok(found);
+    };
+    let record = match state_tags::decode(&found.tags) {
+        Ok(Some(r)) if r.step == FOLLOWS_STEP => r,
+        _ => return Ok(found),
+    };
+    let Some(first) = record.routes.first() else {
+        return Ok(found);
+    };
+    let tags = lb.tags(first.owner_arn()).await.map_err(|e| {
+        InputError::new(
+            found.place.flags(),
+            format!("could not read the run record on the {first}: {e}"),
+        )
+    })?;
+    let same =
+        state_tags::decode(&tags).is_ok_and(|r| r.is_some_and(|r| r.run_id == record.run_id));
+    Ok(match same {
+        true => Found {
+            place: Place::Route(first.clone()),
+            run_id: record.run_id,
+            tags,
+        },
+        false => found,
+    })
+}
 
 /// Restore every route of the run recorded as `record` on `route`.
 pub async fn restore_all(

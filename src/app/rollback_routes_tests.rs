@@ -84,3 +84,36 @@ async fn rollback_given_the_first_route_restores_both() {
     );
     assert!(fake.tags_of(second.owner_arn()).is_empty());
 }
+
+fn rollback_args(flags: &[&str]) -> crate::cli::RollbackArgs {
+    use clap::Parser;
+    let all = ["alb-rollout", "rollback"].iter().chain(flags);
+    match crate::cli::Cli::try_parse_from(all).unwrap().command {
+        crate::cli::Cmd::Rollback(a) => a,
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn rollback_given_the_second_route_waits_on_the_first_routes_heartbeat() {
+    let fake = FakeLoadBalancer::demo();
+    let (first, _, _) = killed(&fake).await;
+    let now = 1_000_000;
+    let beat = state_tags::Heartbeat { at: now, every: 30 };
+    fake.add_tags(first.owner_arn(), &beat.tag()).await.unwrap();
+    let args = rollback_args(&["--listener", DEMO_LISTENER, "--rule", RULE]);
+    let out = crate::cli::Output::Text;
+    let code = super::super::rollback::run_on(&fake, &args, out, now + 5).await;
+    assert_eq!(code, 2, "the run beats on the first route: refused");
+    assert_eq!(
+        fake.route(&first),
+        half(),
+        "nothing restored while it lives"
+    );
+    let code = super::super::rollback::run_on(&fake, &args, out, now + 600).await;
+    assert_eq!(code, 0, "stale: every route restored");
+    assert_eq!(
+        fake.route(&first),
+        RouteAction::Forward(Forward::single(DEMO_BLUE))
+    );
+}
