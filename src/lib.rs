@@ -20,15 +20,19 @@
 //!   `strategy::hooks` places the hooks in any plan. `cli_in_place`:
 //!   `rolling --in-place`'s `--targets`, `--deploy`, `--undo` (and
 //!   `rollback --undo`); `strategy::rolling_in_place` plans its batches.
+//!   `strategy::multi_route` spreads a plan over several routes
+//!   (`--listener`/`--rule` given more than once).
 //! - `engine`: pure: the action vocabulary, plans, the revert's goal (from
 //!   a run record) and the planner that converges to it (`converge`, with
-//!   `converge_undo` for an in-place run's batches, newest first), flip
+//!   `converge_undo` for an in-place run's batches, newest first, and
+//!   `converge_routes` for a multi-route run's other routes), flip
 //!   or gradual, a model load balancer (`sim`, tests and the dry run), the
 //!   run's final state, and what a run owns (`scope`: a route, or one group).
 //! - `executor`: runs any plan against the ports, with the invariants and
 //!   the only cancellation points; applies the convergence (the live
 //!   revert and `rollback`); the heartbeat on its own task; an in-place
-//!   run's batches (`executor::in_place`, `batch_commands`).
+//!   run's batches (`executor::in_place`, `batch_commands`); a multi-route
+//!   run's other routes, their records and writes (`executor::others`).
 //! - `analysis`: judging samples (pure), the bake loop's policy, and the
 //!   per-variant A/B report with its significance test (`analysis::ab`) and
 //!   each `--check` command's verdicts per interval (`analysis::ab_checks`).
