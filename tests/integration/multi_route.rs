@@ -76,6 +76,13 @@ async fn a_bad_green_is_reverted_on_both_listeners() {
     args.extend(["--listener", &second]);
     let r = emu.run(&args);
     assert_eq!(r.code, 1, "{r:?}");
+    let writes = (emu.calls().iter())
+        .filter(|(_, a, s)| a == "ModifyListener" && *s == 200)
+        .count();
+    assert_eq!(
+        writes, 5,
+        "attach, the switch of each listener, each one back"
+    );
     back_to_blue(&emu, &d, &d.listener);
     back_to_blue(&emu, &d, &second);
 }
@@ -214,4 +221,33 @@ async fn a_second_route_that_forwards_elsewhere_is_refused_with_nothing_changed(
     assert!(r.stderr.contains(&second), "{}", r.stderr);
     assert!(r.stderr.contains("same blue"), "{}", r.stderr);
     assert_eq!(emu.mutating_calls(), Vec::<String>::new());
+}
+
+#[tokio::test]
+async fn blue_green_switches_both_listeners_and_a_bad_green_switches_both_back() {
+    let mut emu = Emulator::start();
+    let d = emu.demo(&["--green-error-rate", "0.5"]);
+    let second = second_listener(&emu, &d, &d.blue).await;
+    let r = emu.run(&[
+        "blue-green",
+        "--listener",
+        &d.listener,
+        "--listener",
+        &second,
+        "--blue",
+        &d.blue,
+        "--green",
+        &d.green,
+        "--bake",
+        "6s",
+        "--interval",
+        "2s",
+        "--cloudwatch",
+        "false",
+        "--probe",
+        &d.green_probe,
+    ]);
+    assert_eq!(r.code, 1, "{r:?}");
+    back_to_blue(&emu, &d, &d.listener);
+    back_to_blue(&emu, &d, &second);
 }
