@@ -12,6 +12,7 @@ mod dry_run;
 pub mod expiry;
 mod full_deploy;
 mod live;
+pub mod local;
 mod preview;
 pub(crate) mod rollback;
 mod rollback_group;
@@ -36,8 +37,12 @@ pub const EXIT_INCOMPLETE: i32 = 3;
 pub const EXIT_CANCELLED: i32 = 130;
 
 pub async fn run(cli: Cli) -> i32 {
-    let config = crate::aws_env::load(cli.region.as_deref()).await;
     let output = cli.output;
+    let region = match local_region(&cli).await {
+        Ok(r) => r,
+        Err(errors) => return invalid(&errors, output),
+    };
+    let config = crate::aws_env::load(region.as_deref()).await;
     match cli.command {
         Cmd::Status(a) => {
             let code = status::run(&config, &a, output).await;
@@ -54,6 +59,14 @@ pub async fn run(cli: Cli) -> i32 {
         Cmd::Dark(a) => dark::run(&config, &a, output).await,
         Cmd::Routes(a) => routes::run(&config, &a, output).await,
     }
+}
+
+/// The ARN flags' shapes and the region, before any client exists: a typo
+/// costs no call and no retry.
+async fn local_region(cli: &Cli) -> Result<Option<String>, Vec<InputError>> {
+    let arn_regions = local::check_arns(&local::arn_flags(&cli.command))?;
+    let configured = crate::aws_env::configured_region(cli.region.as_deref()).await;
+    local::pick_region(configured.as_ref(), &arn_regions)
 }
 
 /// Print input errors (all of them) and return exit code 2.
