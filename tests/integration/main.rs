@@ -15,6 +15,7 @@ mod faults;
 mod first_deploy;
 mod full_deploy;
 mod github;
+mod local_errors;
 mod preflight;
 mod preview;
 mod rolling;
