@@ -47,7 +47,7 @@ pub async fn check_with_expiry(config: &SdkConfig) -> (Vec<InputError>, Option<S
     if config.region().is_none() {
         errors.push(InputError::new(
             "--region",
-            "no AWS region is set; pass --region or set AWS_REGION",
+            "no AWS region is set; pass --region, set AWS_REGION, or give ARNs rather than names (an ARN carries its region)",
         ));
     }
     match config.credentials_provider() {
