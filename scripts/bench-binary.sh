@@ -26,12 +26,14 @@ fi
 
 echo "machine: $(uname -sm), $(nproc) cores, $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)"
 echo "rustc: $(rustc --version)"
+echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "binary: $BIN"
 BYTES=$(stat -c %s "$BIN")
 echo "size: $BYTES bytes ($(awk -v b="$BYTES" 'BEGIN { printf "%.1f MiB", b / 1048576 }'))"
 file -b "$BIN"
 
-# time_it LABEL CMD...: RUNS runs after one warm-up; mean/min/max in ms.
+# time_it LABEL CMD...: RUNS runs after one warm-up; min/median/mean/max in
+# ms (on a shared machine the minimum is the least disturbed).
 time_it() {
   local label="$1"; shift
   "$@" > /dev/null 2>&1 || true
@@ -42,9 +44,10 @@ time_it() {
     t1=$(date +%s%N)
     all+=($(( (t1 - t0) / 1000 )))
   done
-  printf '%s\n' "${all[@]}" | awk -v l="$label" -v n="$RUNS" '
-    { s += $1; if (NR == 1 || $1 < lo) lo = $1; if ($1 > hi) hi = $1 }
-    END { printf "%-28s mean %7.2f ms  min %7.2f ms  max %7.2f ms  (%d runs)\n", l, s / n / 1000, lo / 1000, hi / 1000, n }'
+  printf '%s\n' "${all[@]}" | sort -n | awk -v l="$label" -v n="$RUNS" '
+    { v[NR] = $1; s += $1 }
+    END { printf "%-24s min %7.2f  median %7.2f  mean %7.2f  max %7.2f ms  (%d runs)\n",
+          l, v[1] / 1000, v[int((n + 1) / 2)] / 1000, s / n / 1000, v[n] / 1000, n }'
 }
 
 time_it "--help" "$BIN" --help
@@ -65,3 +68,4 @@ LISTENER=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["list
 "$BIN" status --listener "$LISTENER" > /dev/null || { echo "status failed against the emulator"; exit 1; }
 time_it "status (emulator)" "$BIN" status --listener "$LISTENER"
 time_it "status --listener nope" "$BIN" status --listener nope
+echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
