@@ -110,27 +110,92 @@ impl Endpoint {
     /// AWS_ENDPOINT_URL as in the SDK.
     pub fn of(config: &SdkConfig, prefix: &str, env_var: &str) -> Endpoint {
         let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
-        Endpoint(
-            match (var(env_var), var("AWS_ENDPOINT_URL"), config.endpoint_url()) {
-                (Some(url), _, _) => format!("{url} (from {env_var})"),
-                (None, Some(url), Some(c)) if url == c => format!("{url} (from AWS_ENDPOINT_URL)"),
-                (_, _, Some(c)) => c.to_string(),
-                _ => {
-                    let region = config.region().map_or("REGION", |r| r.as_ref());
-                    let suffix = if region.starts_with("cn-") {
-                        "amazonaws.com.cn"
-                    } else {
-                        "amazonaws.com"
-                    };
-                    format!("https://{prefix}.{region}.{suffix}")
-                }
-            },
+        Endpoint::describe(
+            (env_var, var(env_var)),
+            var("AWS_ENDPOINT_URL"),
+            config.endpoint_url(),
+            config.region().map(|r| r.as_ref()),
+            prefix,
         )
+    }
+
+    /// `of`, from the values it read (pure).
+    fn describe(
+        (service_var, service_url): (&str, Option<String>),
+        env_url: Option<String>,
+        configured: Option<&str>,
+        region: Option<&str>,
+        prefix: &str,
+    ) -> Endpoint {
+        Endpoint(match (service_url, env_url, configured) {
+            (Some(url), _, _) => format!("{url} (from {service_var})"),
+            (None, Some(url), Some(c)) if url == c => format!("{url} (from AWS_ENDPOINT_URL)"),
+            (_, _, Some(c)) => c.to_string(),
+            _ => {
+                let region = region.unwrap_or("REGION");
+                let suffix = if region.starts_with("cn-") {
+                    "amazonaws.com.cn"
+                } else {
+                    "amazonaws.com"
+                };
+                format!("https://{prefix}.{region}.{suffix}")
+            }
+        })
     }
 }
 
 impl std::fmt::Display for Endpoint {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ELB: &str = "AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2";
+
+    fn describe(service: Option<&str>, env: Option<&str>, configured: Option<&str>) -> String {
+        let s = |v: Option<&str>| v.map(str::to_string);
+        Endpoint::describe(
+            (ELB, s(service)),
+            s(env),
+            configured,
+            Some("eu-west-1"),
+            "elasticloadbalancing",
+        )
+        .to_string()
+    }
+
+    #[test]
+    fn an_endpoint_set_by_a_variable_is_named_with_it() {
+        let url = "http://127.0.0.1:5000";
+        assert_eq!(
+            describe(None, Some(url), Some(url)),
+            format!("{url} (from AWS_ENDPOINT_URL)")
+        );
+        assert_eq!(
+            describe(Some(url), None, None),
+            format!("{url} (from {ELB})")
+        );
+        assert_eq!(
+            describe(None, None, Some(url)),
+            url,
+            "a profile's endpoint_url"
+        );
+    }
+
+    #[test]
+    fn without_one_the_regional_aws_endpoint_is_named() {
+        assert_eq!(
+            describe(None, None, None),
+            "https://elasticloadbalancing.eu-west-1.amazonaws.com"
+        );
+        let cn = Endpoint::describe((ELB, None), None, None, Some("cn-north-1"), "monitoring");
+        assert_eq!(
+            cn.to_string(),
+            "https://monitoring.cn-north-1.amazonaws.com.cn"
+        );
     }
 }
