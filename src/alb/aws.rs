@@ -154,6 +154,7 @@ impl LoadBalancerPort for AwsLoadBalancer {
             name: lb.load_balancer_name().unwrap_or_default().to_string(),
             vpc_id: lb.vpc_id().map(str::to_string),
             lb_type: lb.r#type().map(|t| t.as_str().to_string()),
+            dns_name: lb.dns_name().map(str::to_string),
         })
     }
 
@@ -211,6 +212,21 @@ impl LoadBalancerPort for AwsLoadBalancer {
                 .target_groups()
                 .iter()
                 .filter_map(|g| g.target_group_arn());
+            out.extend(arns.map(str::to_string));
+        }
+        Ok(out)
+    }
+
+    async fn listeners_of(&self, lb: &str) -> AlbResult<Vec<String>> {
+        let op = "DescribeListeners";
+        let mut pages = (self.client.describe_listeners())
+            .load_balancer_arn(lb)
+            .into_paginator()
+            .send();
+        let mut out = Vec::new();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| self.fail(op, Some(lb), e))?;
+            let arns = page.listeners().iter().filter_map(|l| l.listener_arn());
             out.extend(arns.map(str::to_string));
         }
         Ok(out)

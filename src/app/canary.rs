@@ -210,6 +210,26 @@ pub(super) async fn start(
     dry: bool,
     output: Output,
 ) -> i32 {
+    let mut planned = planned;
+    let preview = (c.parsed.preview.as_ref()).and_then(|f| match &f.header {
+        crate::strategy::rules::Match::Header { name, value } => Some(format!("{name}={value}")),
+        _ => None,
+    });
+    planned.actions = crate::strategy::hooks::place(
+        planned.actions,
+        &c.parsed.analysis.hooks,
+        preview.as_deref(),
+    );
+    let timing = Timing {
+        analysis: &c.parsed.analysis,
+        health_timeout: c.parsed.health_timeout,
+        revert_timeout: c.parsed.revert_timeout,
+    };
+    // A dry run refuses a plan that outlives the session, as the run would.
+    let expiry = match credentials_fit(c.sdk_expiry, &planned.actions, timing) {
+        Ok(e) => e,
+        Err(e) => return invalid(&[e], output),
+    };
     if dry {
         let code = dry_run::print(
             &c.validated,
@@ -221,15 +241,6 @@ pub(super) async fn start(
         crate::report::github::result_only("dry-run", None);
         return code;
     }
-    let timing = Timing {
-        analysis: &c.parsed.analysis,
-        health_timeout: c.parsed.health_timeout,
-        revert_timeout: c.parsed.revert_timeout,
-    };
-    let expiry = match credentials_fit(c.sdk_expiry, &planned.actions, timing) {
-        Ok(e) => e,
-        Err(e) => return invalid(&[e], output),
-    };
     execute(config, c.lb, c.validated, planned, c.parsed, output, expiry).await
 }
 
@@ -246,6 +257,7 @@ async fn execute(
         Ok(s) => s,
         Err(e) => return invalid(&e, output),
     };
+    src.commands.lb_dns = v.lb_dns.clone();
     if let Some(f) = &p.preview {
         src.probe = match super::preview::probe(&p.analysis, f) {
             Ok(probe) => probe,
