@@ -125,7 +125,7 @@ pub struct RollbackArgs {
     /// If the recorded run's heartbeat is fresh, wait up to this long (2m)
     /// for it to go stale (or for the run to remove its own record), then
     /// restore; a recovery step started right after a lost runner needs it.
-    #[arg(long, env = "ALB_ROLLOUT_WAIT")]
+    #[arg(help_heading = heading::SAFETY, long, env = "ALB_ROLLOUT_WAIT")]
     pub wait: Option<String>,
 }
 
