@@ -1,9 +1,10 @@
 //! alb-rollout: progressive delivery behind an AWS Application Load Balancer.
 //!
 //! Map of the crate (decide purely, apply through ports, read the state back):
-//! - `cli`, `settings`, `plan`, `target_arg`, `aws_env`: flags, validated
-//!   settings, pure parsing of steps, durations and targets, the AWS
-//!   configuration.
+//! - `cli`, `settings`, `plan`, `target_arg`, `arn`, `aws_env`: flags,
+//!   validated settings, pure parsing of steps, durations, targets and ARN
+//!   shapes, the AWS configuration (`app::local` checks ARNs and the region
+//!   before any client is built).
 //! - `preflight`: pure validation of the request against live state.
 //! - `strategy`: pure planners; a run is a plan of actions (`strategy::canary`,
 //!   `strategy::drain_blue` for the full deploy's batches after it,
@@ -53,6 +54,7 @@
 pub mod alb;
 pub mod analysis;
 pub mod app;
+pub mod arn;
 pub mod aws_env;
 pub mod cli;
 pub mod cli_hooks;

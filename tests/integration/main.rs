@@ -19,6 +19,7 @@ mod hooks;
 mod iam_coverage;
 mod in_place;
 mod inputs;
+mod local_errors;
 mod preflight;
 mod preview;
 mod recovery;
