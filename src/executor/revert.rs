@@ -57,6 +57,7 @@ impl Sink<'_> {
                 "--undo done on {}",
                 crate::alb::list_targets(&t)
             ))),
+            Note::Command(c) => self.report.batch_commands.push(c),
             Note::RuleDeleted(p) => tracing::info!(priority = p, "deleted the run's rule"),
             Note::Attached(g) => {
                 tracing::info!(group = %g, "attached at weight 0 for its health checks")
