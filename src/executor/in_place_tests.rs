@@ -188,6 +188,22 @@ async fn a_deploy_failing_on_batch_two_undoes_both_batches_newest_first() {
             "undo batch 1/2"
         ]
     );
+    // The result records each of them: batch, targets, how it ended.
+    let runs: Vec<(&str, usize, bool, Option<i32>)> = (report.batch_commands.iter())
+        .map(|c| (c.stage, c.batch, c.passed, c.exit_status))
+        .collect();
+    assert_eq!(
+        runs,
+        [
+            ("deploy", 1, true, Some(0)),
+            ("deploy", 2, false, Some(1)),
+            ("undo", 2, true, Some(0)),
+            ("undo", 1, true, Some(0))
+        ]
+    );
+    let failed = report.failed_batch_command().expect("the failed deploy");
+    assert_eq!(failed.targets, ["10.0.1.3", "10.0.1.4"]);
+    assert!(!failed.tail.is_empty(), "{failed:?}");
     // Each undo ran while its batch was out of the group.
     for (label, targets, held) in seen(&w).into_iter().skip(2) {
         for t in targets.split(',') {
@@ -204,13 +220,14 @@ async fn a_deploy_failing_on_batch_two_undoes_both_batches_newest_first() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn without_undo_the_failing_batch_stays_out_and_the_record_stays_for_rollback() {
+async fn without_undo_the_failing_batch_stays_out_reads_failed_and_the_record_stays() {
     let r = rig();
     r.traffic.set(BLUE_DIM, 100.0, 0.0);
     let (report, w) = run_in_place(&r, None, vec!["deploy batch 2/2"]).await;
+    // Not `reverted`: the group is not back as it was.
     assert_eq!(
         (report.result, report.exit_code),
-        ("reverted", 1),
+        ("failed", 1),
         "{report:?}"
     );
     assert_eq!(seen(&w).len(), 2);

@@ -36,9 +36,9 @@ impl<W: Write + Send> TextReporter<W> {
     fn stage(&self, step: usize, percent: crate::plan::Tenths) -> String {
         match self.strategy.as_str() {
             _ if percent.0 == 0 => "preview through the header rule".to_string(),
+            _ if self.in_place => format!("batch {}, {percent} deployed", step + 1),
             "blue-green" => format!("switched, {percent} to green"),
             "ab" | "dark" => "the rule's segment on green".to_string(),
-            "rolling" if self.in_place => format!("batch {}, {percent} deployed", step + 1),
             "rolling" => format!("round {}, {percent} replaced", step + 1),
             _ => format!("step {} at {percent}", step + 1),
         }
