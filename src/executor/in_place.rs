@@ -111,7 +111,8 @@ impl Executor<'_> {
         let (record, result) =
             (job.run(runner.as_ref(), run.timeout, run.grace, &self.cancel)).await;
         if !record.passed {
-            self.out.progress(Progress::Batch(failed_text(&job, &record)));
+            self.out
+                .progress(Progress::Batch(failed_text(&job, &record)));
         }
         self.report.batch_commands.push(record);
         let failed = match result {

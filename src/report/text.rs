@@ -351,7 +351,10 @@ mod tests {
             out.starts_with("batch 1/2: back in service: 4 healthy (waited 4s)\nbatch 1/2: deployed and back in service; checking\n"),
             "{out}"
         );
-        assert!(!out.contains("green is ready") && !out.contains("replaced"), "{out}");
+        assert!(
+            !out.contains("green is ready") && !out.contains("replaced"),
+            "{out}"
+        );
         assert!(out.contains("[batch 1, 50% deployed,"), "{out}");
     }
 }
