@@ -202,6 +202,20 @@ async fn a_deploy_failing_on_batch_two_undoes_both_batches_and_exits_1() {
     let r = Run::from(out);
     assert_eq!(r.code, 1, "{r:?}");
     assert!(r.stdout.contains("deploy batch 2/2"), "{}", r.stdout);
+    // The log says where each batch is, and shows the failed deploy's tail.
+    for part in [
+        "batch 1/2: back in service:",
+        "batch 1/2: deployed and back in service; checking",
+        "deploy batch 2/2: --deploy failed (exit 1); its last lines:",
+        "  | the new version does not install on",
+    ] {
+        assert!(r.stdout.contains(part), "{part}: {}", r.stdout);
+    }
+    assert!(
+        !r.stdout.contains("green is ready") && !r.stdout.contains("replaced"),
+        "{}",
+        r.stdout
+    );
     let log = d.log();
     assert_eq!(
         kinds(&log),
@@ -321,6 +335,8 @@ async fn without_undo_the_failing_batch_stays_out_and_the_printed_rollback_finis
         .unwrap();
     let r = Run::from(out);
     assert_eq!(r.code, 1, "{r:?}");
+    // Not `reverted`: the group is not back to its original.
+    assert!(r.stdout.contains("result: failed (exit 1)"), "{}", r.stdout);
     assert_eq!(kinds(&d.log()), ["deploy 1", "deploy 2"]);
     let mut old = s.old.clone();
     old.sort();

@@ -17,6 +17,7 @@ mod full_deploy;
 mod github;
 mod hooks;
 mod in_place;
+mod in_place_json;
 mod in_place_signals;
 mod inputs;
 mod preflight;
