@@ -167,7 +167,12 @@ pub fn relabel(report: &mut RunReport) {
     }
     report.reason = Some(Reason::Error(m.clone()));
     if report.result == "cancelled" {
-        report.result = "reverted";
+        // In place without --undo a batch stays out (`left_behind` says
+        // where each target is): the group is not back, so not `reverted`.
+        report.result = match report.left_behind {
+            Some(_) => "failed",
+            None => "reverted",
+        };
     }
     if report.exit_code == crate::app::EXIT_CANCELLED {
         report.exit_code = crate::app::EXIT_REVERTED;
