@@ -293,7 +293,12 @@ fn head(run: &Finished) -> String {
         // A group run has no route, weights or second group.
         Some(group) => {
             rows.push(("Target group", format!("`{group}`")));
-            rows.push(("Rounds analysed", r.steps.len().to_string()));
+            // In place a round is a batch deployed and back in service.
+            let what = match r.batch_commands.is_empty() {
+                true => "Rounds analysed",
+                false => "Batches analysed",
+            };
+            rows.push((what, r.steps.len().to_string()));
         }
         None => {
             rows.push(("Listener", format!("`{}`", r.listener_arn)));

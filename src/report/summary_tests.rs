@@ -359,4 +359,14 @@ fn a_failed_deploy_puts_its_batch_and_last_lines_in_the_summary() {
         "{md}"
     );
     assert!(md.contains("```text\napt: disk full\n```"), "{md}");
+    r.target_group_arn = Some("arn:tg".into());
+    let md = markdown(
+        &Finished {
+            report: &r,
+            final_weights: None,
+        },
+        MAX_BYTES,
+    );
+    assert!(md.contains("| Batches analysed |"), "{md}");
+    assert!(!md.contains("Rounds analysed"), "{md}");
 }
