@@ -325,3 +325,17 @@ async fn a_cancel_during_a_deploy_undoes_the_started_batches_and_exits_130() {
     assert_eq!(ids(&r.lb), FOUR);
     assert!(r.lb.tags_of(DEMO_BLUE).is_empty(), "record removed");
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_failed_undo_is_recorded_in_the_result_with_its_tail() {
+    let r = rig();
+    r.traffic.set(BLUE_DIM, 100.0, 0.0);
+    let fail = vec!["deploy batch 2/2", "undo batch 2/2"];
+    let (report, _) = run_in_place(&r, Some("./undo.sh"), fail).await;
+    let undo = (report.batch_commands.iter())
+        .find(|c| c.stage == "undo" && c.batch == 2)
+        .expect("batch 2's undo is recorded");
+    assert!(!undo.passed && !undo.tail.is_empty(), "{undo:?}");
+    assert_eq!(undo.exit_status, Some(1));
+    assert_ne!(report.result, "promoted", "{report:?}");
+}
