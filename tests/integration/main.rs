@@ -18,6 +18,8 @@ mod github;
 mod hooks;
 mod iam_coverage;
 mod in_place;
+mod in_place_json;
+mod in_place_signals;
 mod inputs;
 mod local_errors;
 mod preflight;
