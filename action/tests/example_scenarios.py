@@ -17,9 +17,10 @@ RECOVER = "Roll back the lost run"
 
 
 def canary_stack(r: Run) -> dict:
-    # Four blue targets, so --deregister-blue 25% drains four batches; the
-    # green instance is not registered: the example's `register` does it.
-    d = r.emu.demo(prefix="web", register_green=False, blue_targets=4)
+    # Two blue targets, so --deregister-blue 25% drains two batches (each
+    # judged for a CloudWatch minute); the green instance is not
+    # registered: the example's `register` does it.
+    d = r.emu.demo(prefix="web", register_green=False, blue_targets=2)
     r.ctx["env.LISTENER_ARN"] = d["listener_arn"]
     g = d["green_target"]
     r.ctx["inputs.green-instances"] = f"{g['id']}:{g['port']}"
@@ -71,9 +72,9 @@ def blue_green_revert(r: Run) -> None:
 
 
 def rolling_stack(r: Run) -> dict:
-    # The example names its group `web`; 4 old and 4 new targets, batch
-    # 25%: four rounds of one.
-    d = r.emu.rolling(old=4, new=4, new_error_rate=0.0, drain=2, name="web")
+    # The example names its group `web`; 2 old and 2 new targets, batch
+    # 25%: two rounds of one (each judged for a CloudWatch minute).
+    d = r.emu.rolling(old=2, new=2, new_error_rate=0.0, drain=2, name="web")
     r.ctx["inputs.add"] = ",".join(d["new"])
     r.ctx["inputs.remove"] = ",".join(d["old"])
     r.traffic = E.Traffic(d["listener_url"] + "/", 20)
@@ -107,6 +108,19 @@ def ab_test(r: Run) -> None:
     r.traffic = [E.Traffic(url, 20), E.Traffic(url, 20, {"X-Variant": "b"})]
     r.job("ab", {"Plan": (0, None), "A/B": (0, "promoted")})
     assert E.created_rules(r.elb, d["listener_arn"]) == [], "the A/B rule is gone"
+
+
+def ab_test_short_session(r: Run) -> None:
+    # The default 1 h OIDC session: the 2 h test, as written (no duration
+    # override), is refused by the plan and by the run, before any change.
+    d = r.emu.demo(prefix="web")
+    r.ctx["env.LISTENER_ARN"] = d["listener_arn"]
+    r.ctx["steps.aws.outputs.aws-expiration"] = expiry_in(3600)
+    r.override = lambda _name, value: value
+    for name in ("Plan", "A/B"):
+        out = r.run("ab", name, 2, "failed")
+        assert "expire" in out.log, out.log
+    assert E.created_rules(r.elb, d["listener_arn"]) == []
 
 
 def dark_launch(r: Run) -> None:
@@ -150,6 +164,7 @@ SCENARIOS = {
     "rolling-ec2": ("rolling-ec2.yml", rolling_ec2),
     "rolling-ec2-kill": ("rolling-ec2.yml", rolling_ec2_kill),
     "ab-test": ("ab-test.yml", ab_test),
+    "ab-test-short-session": ("ab-test.yml", ab_test_short_session),
     "dark-launch": ("dark-launch.yml", dark_launch),
     "release-pipeline": ("release-pipeline.yml", release_pipeline),
 }

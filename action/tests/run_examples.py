@@ -69,6 +69,7 @@ class Run:
         self.action = W.ActionDir(binary)
         self.ctx = {f"env.{k}": v for k, v in (self.wf.get("env") or {}).items()}
         self.n = 0
+        self.override = override
 
     def step(self, job: str, name: str) -> dict:
         for s in W.action_steps(self.wf, job):
@@ -79,7 +80,7 @@ class Run:
     def start(self, job: str, name: str):  # noqa: ANN201
         self.n += 1
         return W.start(self.step(job, name), self.ctx, self.action, self.emu.env(),
-                       self.work / f"{self.n:02d}-{job}", override)
+                       self.work / f"{self.n:02d}-{job}", self.override)
 
     def run(self, job: str, name: str, code: int = 0, result: str | None = None) -> W.Outcome:
         """Run one action step; its exit code (and `result`, when given)
@@ -88,7 +89,7 @@ class Run:
         self.n += 1
         timeout = 60 * float(step.get("timeout-minutes", 15))
         out = W.run(step, self.ctx, self.action, self.emu.env(), self.work / f"{self.n:02d}-{job}",
-                    override, timeout)
+                    self.override, timeout)
         print(f"  {job} / {name}: exit {out.code}, result {out.outputs.get('result', '-')} "
               f"({out.seconds:.0f}s)", flush=True)
         if "id" in step:
