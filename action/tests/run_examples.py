@@ -156,7 +156,7 @@ def main() -> int:
     p.add_argument("--bin", type=Path, help="alb-rollout binary (default: $CARGO_TARGET_DIR/debug/alb-rollout)")
     p.add_argument("--one", help=argparse.SUPPRESS)
     p.add_argument("--work", type=Path, help="where logs go (default: a temporary directory)")
-    p.add_argument("--timeout", type=float, default=900, help="seconds per scenario")
+    p.add_argument("--timeout", type=float, default=1080, help="seconds for all scenarios (they run at once)")
     a = p.parse_args()
     target = Path(os.environ.get("CARGO_TARGET_DIR") or W.REPO / "target")
     binary = (a.bin or target / "debug" / "alb-rollout").resolve()
