@@ -103,6 +103,11 @@ pub struct RollbackArgs {
     /// Roll back even if the recorded run still shows a fresh heartbeat.
     #[arg(long, env = "ALB_ROLLOUT_FORCE", value_parser = BoolishValueParser::new())]
     pub force: bool,
+    /// If the recorded run's heartbeat is fresh, wait up to this long (2m)
+    /// for it to go stale (or for the run to remove its own record), then
+    /// restore; a recovery step started right after a lost runner needs it.
+    #[arg(long, env = "ALB_ROLLOUT_WAIT")]
+    pub wait: Option<String>,
 }
 
 /// What every deploy command shares: the route's final shape, its timeouts,

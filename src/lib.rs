@@ -31,6 +31,8 @@
 //! - `provider`: metric providers (CloudWatch, Prometheus, HTTP probe).
 //! - `report`: progress lines and the JSON result.
 //! - `app`: one file per subcommand, wiring the pieces.
+//! - `env_inputs`: `ALB_ROLLOUT_*` variables the chosen command does not
+//!   read (an action input it does not take) are refused.
 //! - `signal`, `errors`, `redact`: signals to a cancel, error chains,
 //!   masking secrets in URLs before they are printed or logged.
 pub mod alb;
@@ -40,6 +42,7 @@ pub mod aws_env;
 pub mod cli;
 pub mod cli_rules;
 pub mod engine;
+pub mod env_inputs;
 pub mod errors;
 pub mod executor;
 pub mod plan;

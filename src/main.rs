@@ -3,18 +3,27 @@
 //! 3 revert incomplete, 130 cancelled).
 
 use alb_rollout::cli::Cli;
-use clap::Parser;
+use alb_rollout::env_inputs;
+use clap::{CommandFactory, FromArgMatches};
 use tracing_subscriber::EnvFilter;
 
 fn main() {
-    let cli = match Cli::try_parse() {
+    let parsed = Cli::command()
+        .try_get_matches()
+        .and_then(|m| Ok((Cli::from_arg_matches(&m)?, env_inputs::chosen(&m))));
+    let (cli, path) = match parsed {
         Ok(c) => c,
         Err(e) => {
             let code = if e.use_stderr() { 2 } else { 0 };
-            let _ = e.print();
+            let _ = e.format(&mut Cli::command()).print();
             std::process::exit(code);
         }
     };
+    // An action input the command does not take: refused before any call.
+    let unknown = env_inputs::unknown(&Cli::command(), &path, &env_inputs::from_process());
+    if !unknown.is_empty() {
+        std::process::exit(alb_rollout::app::invalid(&unknown, cli.output));
+    }
     // The SDK's own warnings (e.g. each credential provider it tried) are
     // noise next to our one clear error; -v and -vv bring them back.
     let directives = match cli.verbose {

@@ -190,6 +190,21 @@ impl LoadBalancerPort for AwsLoadBalancer {
         Ok(out)
     }
 
+    async fn listeners_of(&self, lb: &str) -> AlbResult<Vec<String>> {
+        let op = "DescribeListeners";
+        let mut pages = (self.client.describe_listeners())
+            .load_balancer_arn(lb)
+            .into_paginator()
+            .send();
+        let mut out = Vec::new();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| map_err(op, Some(lb), e))?;
+            let arns = page.listeners().iter().filter_map(|l| l.listener_arn());
+            out.extend(arns.map(str::to_string));
+        }
+        Ok(out)
+    }
+
     async fn read_route(&self, route: &RouteRef) -> AlbResult<RouteAction> {
         Ok(route_action_from_sdk(&self.live_actions(route).await?))
     }

@@ -64,6 +64,16 @@ impl LoadBalancerPort for FakeLoadBalancer {
         }))
     }
 
+    async fn listeners_of(&self, lb: &str) -> AlbResult<Vec<String>> {
+        self.enter("DescribeListeners", lb).await?;
+        Ok(self.with(|s| {
+            (s.listeners.values())
+                .filter(|l| l.load_balancer_arn == lb)
+                .map(|l| l.arn.clone())
+                .collect()
+        }))
+    }
+
     async fn read_route(&self, route: &RouteRef) -> AlbResult<RouteAction> {
         let op = match route {
             RouteRef::ListenerDefault { .. } => "DescribeListeners",

@@ -93,6 +93,10 @@ pub trait LoadBalancerPort: Send + Sync {
     /// limits that count across them (1,000 targets per load balancer).
     async fn target_groups_of(&self, load_balancer_arn: &str) -> AlbResult<Vec<String>>;
 
+    /// The ARNs of a load balancer's listeners (for `rollback`, to find the
+    /// route that forwards to a target group).
+    async fn listeners_of(&self, load_balancer_arn: &str) -> AlbResult<Vec<String>>;
+
     /// The action a route has right now.
     async fn read_route(&self, route: &RouteRef) -> AlbResult<RouteAction>;
     /// Replace the route's forward action with `forward`, written in its

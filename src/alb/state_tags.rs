@@ -38,7 +38,7 @@ pub const PROMOTING_STEP: &str = "promoting";
 /// blue (`--deregister-blue`): the route is written but the run is not
 /// done, so `rollback` re-registers what left blue and restores the route.
 pub const DRAINING_BLUE_STEP: &str = "draining-blue";
-const RUN: &str = "alb-rollout:run";
+pub(crate) const RUN: &str = "alb-rollout:run";
 const STEP: &str = "alb-rollout:step";
 const GREEN: &str = "alb-rollout:green";
 const ORIGINAL: &str = "alb-rollout:original";

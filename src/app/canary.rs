@@ -210,6 +210,16 @@ pub(super) async fn start(
     dry: bool,
     output: Output,
 ) -> i32 {
+    let timing = Timing {
+        analysis: &c.parsed.analysis,
+        health_timeout: c.parsed.health_timeout,
+        revert_timeout: c.parsed.revert_timeout,
+    };
+    // A dry run refuses a plan that outlives the session, as the run would.
+    let expiry = match credentials_fit(c.sdk_expiry, &planned.actions, timing) {
+        Ok(e) => e,
+        Err(e) => return invalid(&[e], output),
+    };
     if dry {
         let code = dry_run::print(
             &c.validated,
@@ -221,15 +231,6 @@ pub(super) async fn start(
         crate::report::github::result_only("dry-run", None);
         return code;
     }
-    let timing = Timing {
-        analysis: &c.parsed.analysis,
-        health_timeout: c.parsed.health_timeout,
-        revert_timeout: c.parsed.revert_timeout,
-    };
-    let expiry = match credentials_fit(c.sdk_expiry, &planned.actions, timing) {
-        Ok(e) => e,
-        Err(e) => return invalid(&[e], output),
-    };
     execute(config, c.lb, c.validated, planned, c.parsed, output, expiry).await
 }
 

@@ -1,6 +1,7 @@
 //! `--dry-run`: the validated plan and the exact API calls a run would
 //! make, in order, with nothing changed. The calls are derived from the
-//! plan's actions and the revert the engine derives (`calls`).
+//! plan's actions and the revert the engine derives (`calls`). In GitHub
+//! Actions the plan also goes to the job summary (`report::plan_summary`).
 
 pub use super::calls::forward_text;
 use super::calls::{calls, revert_calls, PlannedCall};
@@ -11,6 +12,7 @@ use crate::engine::Plan;
 use crate::preflight::Validated;
 use crate::provider::probe::parse_probe_spec;
 use crate::redact;
+use crate::report::plan_summary::{Plan as SummaryPlan, Row};
 use crate::settings::Analysis;
 use crate::strategy::canary::CanaryPlan;
 
@@ -58,6 +60,17 @@ pub fn print(
     let scope = crate::engine::Scope::Route(v.route.clone());
     let calls = calls(&scope, plan, an);
     let on_failure = revert_calls(&scope, plan, an);
+    let facts = vec![
+        ("route".to_string(), format!("the {}", v.route)),
+        ("now".to_string(), forward_text(&plan.original)),
+        ("blue".to_string(), v.blue.arn.clone()),
+        ("green".to_string(), v.green.arn.clone()),
+        (
+            "analysis".to_string(),
+            humantime::format_duration(plan.total_bake()).to_string(),
+        ),
+    ];
+    summarize(plan.strategy, facts, &calls, &on_failure);
     match output {
         Output::Json => print_json(&serde_json::json!({
             "result": "dry-run",
@@ -102,6 +115,31 @@ fn print_text(
         humantime::format_duration(plan.total_bake())
     );
     print_calls(calls, on_failure);
+}
+
+/// Write the plan to the job summary (in GitHub Actions), as a live run
+/// writes its report.
+pub fn summarize(
+    strategy: &str,
+    facts: Vec<(String, String)>,
+    calls: &[PlannedCall],
+    on_failure: &[PlannedCall],
+) {
+    let rows = |cs: &[PlannedCall]| -> Vec<Row> {
+        cs.iter()
+            .map(|c| Row {
+                action: c.action.clone(),
+                resource: c.resource.clone(),
+                detail: c.detail.clone(),
+            })
+            .collect()
+    };
+    crate::report::github::plan_summary(&SummaryPlan {
+        strategy: strategy.to_string(),
+        facts,
+        calls: rows(calls),
+        on_failure: rows(on_failure),
+    });
 }
 
 /// The calls of a plan, numbered, then those of its revert.

@@ -5,9 +5,11 @@
 //! record goes. With `--target-group`, a `rolling` run's group
 //! (`rollback_group`).
 
+use super::rollback_find::{self, Found, Place};
+use super::rollback_wait::{Waited, Watch};
 use super::{failed, invalid, print_json, EXIT_INCOMPLETE};
 use crate::alb::aws::AwsLoadBalancer;
-use crate::alb::state_tags::{self, Heartbeat, RunRecord};
+use crate::alb::state_tags::{self, RunRecord};
 use crate::alb::{list_targets, LoadBalancerPort, RouteRef};
 use crate::cli::{Output, RollbackArgs};
 use crate::engine::goal::Goal;
@@ -117,24 +119,6 @@ fn note_line(route: Option<&RouteRef>, n: Note) -> String {
     }
 }
 
-/// Why `rollback` must not act now: the recorded run still beats, so it is
-/// alive and its next write would race ours. `None` once its heartbeat is
-/// stale (or it never recorded one: runs of older versions).
-pub fn still_alive(
-    tags: &BTreeMap<String, String>,
-    record: &RunRecord,
-    now: u64,
-) -> Option<String> {
-    let beat = Heartbeat::read(tags).filter(|b| !b.stale(now))?;
-    Some(format!(
-        "run {} is still alive: its last heartbeat was {}s ago and it beats every {}s, so a rollback now would race its next write. Cancel that run instead (it reverts itself), wait until its heartbeat is over {}s old, or pass --force if you know it is gone",
-        record.run_id,
-        beat.age(now),
-        beat.every,
-        Heartbeat::MISSED * beat.every
-    ))
-}
-
 /// What `--dry-run` says rollback would do.
 fn dry_run_text(route: &RouteRef, record: &RunRecord) -> String {
     let back = match &record.deregistered {
@@ -186,62 +170,163 @@ pub async fn run(config: &aws_config::SdkConfig, a: &RollbackArgs, output: Outpu
         return invalid(&env, output);
     }
     let lb = AwsLoadBalancer::new(config);
-    let listener = match (&a.listener, &a.target_group) {
-        (_, Some(group)) => return super::rollback_group::run(&lb, group, a, output).await,
-        (Some(l), None) => l,
-        (None, None) => {
-            let e = InputError::new(
-                "--listener",
-                "give --listener (and --rule) or --target-group",
-            );
-            return invalid(&[e], output);
-        }
-    };
-    let route = RouteRef::new(listener, a.rule.as_deref());
-    let culprit = format!(
-        "{} {}",
-        if a.rule.is_some() {
-            "--rule"
-        } else {
-            "--listener"
-        },
-        route.owner_arn()
-    );
-    let tags = match lb.tags(route.owner_arn()).await {
-        Ok(t) => t,
-        Err(e) => return invalid(&[InputError::new(culprit, e.to_string())], output),
-    };
-    let record = match state_tags::decode(&tags) {
-        Ok(Some(r)) => r,
-        Ok(None) => {
-            let msg = format!(
-                "no alb-rollout run is recorded on {}; nothing to roll back",
-                route.owner_arn()
-            );
-            return report(output, "nothing-to-do", 0, &[msg]);
-        }
-        Err(e) => {
-            return invalid(
-                &[InputError::new(
-                    culprit,
-                    format!("the run record is damaged: {e}"),
-                )],
-                output,
-            )
-        }
-    };
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(0);
-    if let Some(why) = still_alive(&tags, &record, now).filter(|_| !a.force) {
-        return invalid(&[InputError::new(culprit, why)], output);
+    run_on(&lb, a, output, now).await
+}
+
+/// `rollback` on any port, at unix time `now`: find the record from the
+/// flags (`rollback_find`), wait for its run to stop beating
+/// (`rollback_wait`), then restore it.
+pub async fn run_on(lb: &dyn LoadBalancerPort, a: &RollbackArgs, output: Output, now: u64) -> i32 {
+    let limit = match a
+        .wait
+        .as_deref()
+        .map(|w| crate::plan::parse_duration("--wait", w))
+    {
+        None => Duration::ZERO,
+        Some(Ok(d)) => d,
+        Some(Err(e)) => return invalid(&[InputError::new("--wait", e)], output),
+    };
+    let (named, found) = match find(lb, a).await {
+        Ok((named, Some(f))) => (named, f),
+        Ok((_, None)) => return nothing_recorded(a, output),
+        Err(e) => return invalid(&[e], output),
+    };
+    let culprit = found.place.flags();
+    let mut lines = vec![];
+    if found.place != named {
+        lines.push(format!(
+            "run {} is recorded on {}, reached from {}: rolling it back as {culprit}",
+            found.run_id,
+            found.place.describe(),
+            named.describe(),
+        ));
     }
+    let tags = match until_stale(lb, &found, a.force, limit, now, output).await {
+        Ok(t) => t,
+        Err(code) => return code,
+    };
+    match &found.place {
+        Place::Route(route) => restore_route(lb, route, &tags, a, output, lines).await,
+        Place::Group(g) => super::rollback_group::run_found(lb, g, &tags, a, output, lines).await,
+    }
+}
+
+/// The tags to restore from once the found run no longer beats (at once
+/// with `--force`), or the exit code when it does not come to that.
+async fn until_stale(
+    lb: &dyn LoadBalancerPort,
+    found: &Found,
+    force: bool,
+    limit: Duration,
+    now: u64,
+    output: Output,
+) -> Result<BTreeMap<String, String>, i32> {
+    if force {
+        return Ok(found.tags.clone());
+    }
+    let culprit = found.place.flags();
+    let run_of = |t: &BTreeMap<String, String>| found.place.run_of(t);
+    let watch = Watch {
+        owner: found.place.owner(),
+        run_id: &found.run_id,
+        run_of: &run_of,
+        first: found.tags.clone(),
+    };
+    let mut say = |m: String| eprintln!("{m}");
+    match super::rollback_wait::wait(lb, watch, limit, now, &mut say).await {
+        Waited::Free(t) => Ok(t),
+        Waited::Gone(m) => Err(report(output, "nothing-to-do", 0, &[m])),
+        Waited::GiveUp(m) => {
+            if !limit.is_zero() {
+                eprintln!(
+                    "rollback gave up waiting after {}",
+                    humantime::format_duration(limit)
+                );
+            }
+            Err(invalid(&[InputError::new(culprit, m)], output))
+        }
+        Waited::Error(e) => Err(invalid(&[InputError::new(culprit, e)], output)),
+    }
+}
+
+/// The named place and the record there or reachable from it.
+async fn find(
+    lb: &dyn LoadBalancerPort,
+    a: &RollbackArgs,
+) -> Result<(Place, Option<Found>), InputError> {
+    let (place, lbs, culprit) = match (&a.listener, &a.target_group) {
+        (_, Some(reference)) => {
+            let culprit = format!("--target-group {reference}");
+            let g = lb
+                .target_group(reference)
+                .await
+                .map_err(|e| InputError::new(&culprit, e.to_string()))?;
+            (Place::Group(g.arn), g.load_balancer_arns, culprit)
+        }
+        (Some(_), None) => {
+            let place = rollback_find::named(a, None).expect("a listener is given");
+            let culprit = place.flags();
+            (place, vec![], culprit)
+        }
+        (None, None) => {
+            return Err(InputError::new(
+                "--listener",
+                "give --listener (and --rule) or --target-group",
+            ))
+        }
+    };
+    let found = rollback_find::locate(lb, &place, &lbs)
+        .await
+        .map_err(|e| InputError::new(culprit, e))?;
+    Ok((place, found))
+}
+
+fn nothing_recorded(a: &RollbackArgs, output: Output) -> i32 {
+    let (what, around) = match (&a.target_group, &a.rule, &a.listener) {
+        (Some(g), _, _) => (
+            format!("target group {g}"),
+            "nor on a listener or rule that forwards to it",
+        ),
+        (None, Some(r), _) => (format!("rule {r}"), "nor on the groups it forwards to"),
+        (None, None, l) => (
+            format!("listener {}", l.as_deref().unwrap_or("")),
+            "nor on its rules or the groups they forward to",
+        ),
+    };
+    let msg = format!("no alb-rollout run is recorded on {what}, {around}; nothing to roll back");
+    report(output, "nothing-to-do", 0, &[msg])
+}
+
+async fn restore_route(
+    lb: &dyn LoadBalancerPort,
+    route: &RouteRef,
+    tags: &BTreeMap<String, String>,
+    a: &RollbackArgs,
+    output: Output,
+    mut lines: Vec<String>,
+) -> i32 {
+    let culprit = Place::Route(route.clone()).flags();
+    let record = match state_tags::decode(tags) {
+        Ok(Some(r)) => r,
+        Ok(None) => return nothing_recorded(a, output),
+        Err(e) => {
+            let why = format!("the run record is damaged: {e}");
+            return invalid(&[InputError::new(culprit, why)], output);
+        }
+    };
     if a.dry_run {
-        return report(output, "dry-run", 0, &[dry_run_text(&route, &record)]);
+        lines.push(dry_run_text(route, &record));
+        return report(output, "dry-run", 0, &lines);
     }
-    match restore(&lb, &route, &record, &state_tags::record_keys(&tags)).await {
-        Ok(done) => report(output, "rolled-back", 0, &done),
+    match restore(lb, route, &record, &state_tags::record_keys(tags)).await {
+        Ok(done) => {
+            lines.extend(done);
+            report(output, "rolled-back", 0, &lines)
+        }
         Err(e) => failed(&e, EXIT_INCOMPLETE, output),
     }
 }

@@ -2,88 +2,68 @@
 //! was killed, converge the group to the exact original its record holds
 //! (the live revert's convergence): missing ones registered (with their
 //! port and zone), half of them healthy, then the added ones
-//! deregistered after the settle time; then the record goes.
+//! deregistered after the settle time; then the record goes. Finding the
+//! record and waiting for its run are `rollback`'s (`rollback_find`,
+//! `rollback_wait`).
 
 use super::{failed, invalid, EXIT_INCOMPLETE};
 use crate::alb::group_record::{self, GroupRecord};
-use crate::alb::state_tags::{self, Heartbeat};
+use crate::alb::state_tags;
 use crate::alb::LoadBalancerPort;
 use crate::cli::{Output, RollbackArgs};
 use crate::engine::converge::{differences, Snapshot};
 use crate::engine::goal::Goal;
 use crate::executor::apply::{self, ApplyPolicy};
 use crate::preflight::InputError;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::collections::BTreeMap;
 
-pub async fn run(
+/// Restore the rolling run recorded in `tags` on group `arn` (found, and
+/// no longer beating); `lines` go before what is done.
+pub async fn run_found(
     lb: &dyn LoadBalancerPort,
-    reference: &str,
+    arn: &str,
+    tags: &BTreeMap<String, String>,
     a: &RollbackArgs,
     output: Output,
+    mut lines: Vec<String>,
 ) -> i32 {
-    let culprit = format!("--target-group {reference}");
+    let culprit = format!("--target-group {arn}");
     let bad = |e: String| invalid(&[InputError::new(&culprit, e)], output);
-    let group = match lb.target_group(reference).await {
-        Ok(g) => g,
-        Err(e) => return bad(e.to_string()),
-    };
-    let tags = match lb.tags(&group.arn).await {
-        Ok(t) => t,
-        Err(e) => return bad(e.to_string()),
-    };
-    let record = match group_record::decode(&tags) {
+    let record = match group_record::decode(tags) {
         Ok(Some(r)) => r,
         Ok(None) => {
-            let msg = format!(
-                "no alb-rollout rolling run is recorded on {}; nothing to roll back",
-                group.arn
-            );
+            let msg =
+                format!("no alb-rollout rolling run is recorded on {arn}; nothing to roll back");
             return super::rollback::report(output, "nothing-to-do", 0, &[msg]);
         }
         Err(e) => return bad(format!("the run record is damaged: {e}")),
     };
-    if let Some(why) = alive(&tags, &record).filter(|_| !a.force) {
-        return bad(why);
-    }
-    let goal = Goal::of_group_record(&group.arn, &record);
+    let goal = Goal::of_group_record(arn, &record);
     if a.dry_run {
-        let health = match lb.target_health(&group.arn).await {
+        let health = match lb.target_health(arn).await {
             Ok(h) => h,
             Err(e) => return bad(e.to_string()),
         };
-        let mut lines = vec![format!(
-            "dry run: would make {} hold its {} original targets again, then remove run record {}",
-            group.arn,
+        lines.push(format!(
+            "dry run: would make {arn} hold its {} original targets again, then remove run record {}",
             record.original.len(),
             record.run_id
-        )];
+        ));
         let snap = Snapshot {
-            health: [(group.arn.clone(), health)].into(),
+            health: [(arn.to_string(), health)].into(),
             ..Snapshot::default()
         };
         lines.extend(differences(&goal, &snap));
         return super::rollback::report(output, "dry-run", 0, &lines);
     }
-    let keys = state_tags::record_keys(&tags);
-    match restore(lb, &group.arn, &record, goal, &keys).await {
-        Ok(done) => super::rollback::report(output, "rolled-back", 0, &done),
+    let keys = state_tags::record_keys(tags);
+    match restore(lb, arn, &record, goal, &keys).await {
+        Ok(done) => {
+            lines.extend(done);
+            super::rollback::report(output, "rolled-back", 0, &lines)
+        }
         Err(e) => failed(&e, EXIT_INCOMPLETE, output),
     }
-}
-
-fn alive(tags: &std::collections::BTreeMap<String, String>, r: &GroupRecord) -> Option<String> {
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
-    let beat = Heartbeat::read(tags).filter(|b| !b.stale(now))?;
-    Some(format!(
-        "run {} is still alive: its last heartbeat was {}s ago and it beats every {}s. Cancel that run instead (it reverts itself), wait until its heartbeat is over {}s old, or pass --force if you know it is gone",
-        r.run_id,
-        beat.age(now),
-        beat.every,
-        Heartbeat::MISSED * beat.every
-    ))
 }
 
 async fn restore(

@@ -50,31 +50,6 @@ async fn a_crashed_run_is_restored_and_cleaned() {
     assert!(fake.targets_of(DEMO_GREEN).is_empty());
 }
 
-#[test]
-fn a_live_run_is_refused_until_its_heartbeat_is_stale() {
-    let fake = FakeLoadBalancer::demo();
-    let (_, record, _) = recorded(&fake, "1 of 2 at 40");
-    let mut tags = state_tags::encode(&record);
-    assert_eq!(
-        still_alive(&tags, &record, 5000),
-        None,
-        "no heartbeat: old run"
-    );
-    tags.extend(
-        Heartbeat {
-            at: 1000,
-            every: 30,
-        }
-        .tag(),
-    );
-    let why = still_alive(&tags, &record, 1012).expect("alive");
-    for part in ["run r-9", "12s ago", "every 30s", "over 60s old", "--force"] {
-        assert!(why.contains(part), "{part}: {why}");
-    }
-    assert!(still_alive(&tags, &record, 1060).is_some());
-    assert_eq!(still_alive(&tags, &record, 1061), None, "stale");
-}
-
 #[tokio::test]
 async fn a_run_killed_while_promoting_is_restored() {
     let fake = FakeLoadBalancer::demo();

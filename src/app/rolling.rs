@@ -191,20 +191,21 @@ pub async fn run(config: &aws_config::SdkConfig, a: &RollingArgs, output: Output
         }
     };
     let run = Rolling::new(a, &live, plan);
-    if a.dry_run {
-        let code = run.print_dry_run(&p.analysis, output);
-        crate::report::github::result_only("dry-run", None);
-        return code;
-    }
     let timing = Timing {
         analysis: &p.analysis,
         health_timeout: p.health_timeout,
         revert_timeout: p.revert_timeout,
     };
+    // A dry run refuses a plan that outlives the session, as the run would.
     let expiry = match credentials_fit(sdk_expiry, &run.actions, timing) {
         Ok(e) => e,
         Err(e) => return invalid(&[e], output),
     };
+    if a.dry_run {
+        let code = run.print_dry_run(&p.analysis, output);
+        crate::report::github::result_only("dry-run", None);
+        return code;
+    }
     run.execute(config, lb, &p, output, expiry).await
 }
 
@@ -245,6 +246,19 @@ impl Rolling {
     fn print_dry_run(&self, an: &Analysis, output: Output) -> i32 {
         let calls = super::calls::calls(&self.scope, &self.actions, an);
         let on_failure = super::calls::revert_calls(&self.scope, &self.actions, an);
+        let facts = vec![
+            ("target group".to_string(), self.plan.group.clone()),
+            (
+                "plan".to_string(),
+                format!(
+                    "{} rounds of up to {} targets, {} original targets",
+                    self.plan.rounds.len(),
+                    self.plan.per,
+                    self.plan.original.len()
+                ),
+            ),
+        ];
+        dry_run::summarize("rolling", facts, &calls, &on_failure);
         match output {
             Output::Json => print_json(&serde_json::json!({
                 "result": "dry-run",

@@ -294,20 +294,21 @@ pub(super) async fn start(
         detach: None,
     };
     let an = &c.flags.analysis;
-    if dry {
-        let code = dry_run::print(v, &idle, &actions, an, output);
-        crate::report::github::result_only("dry-run", None);
-        return code;
-    }
     let timing = Timing {
         analysis: an,
         health_timeout: c.flags.health_timeout,
         revert_timeout: c.flags.revert_timeout,
     };
+    // A dry run refuses a plan that outlives the session, as the run would.
     let expiry = match credentials_fit(c.sdk_expiry, &actions, timing) {
         Ok(e) => e,
         Err(e) => return invalid(&[e], output),
     };
+    if dry {
+        let code = dry_run::print(v, &idle, &actions, an, output);
+        crate::report::github::result_only("dry-run", None);
+        return code;
+    }
     let mut src = match sources(config, c.lb.clone(), an) {
         Ok(s) => s,
         Err(e) => return invalid(&e, output),

@@ -53,12 +53,15 @@ pub(super) fn credentials_fit(
         })
         .collect();
     let planned = expiry::planned(&bakes, t.analysis.cloudwatch, t.health_timeout);
-    expiry::at_preflight(
-        at,
-        SystemTime::now(),
-        planned,
-        expiry::margin(t.revert_timeout),
-    )?;
+    let margin = expiry::margin(t.revert_timeout);
+    expiry::at_preflight(at, SystemTime::now(), planned, margin).map_err(|mut e| {
+        // Name where the expiry came from: a wrong input is then clear.
+        e.message = match sdk {
+            Some(_) => format!("{} (expiry from the SDK's credentials provider)", e.message),
+            None => format!("{} (expiry from {})", e.message, expiry::EXPIRY_ENV),
+        };
+        e
+    })?;
     Ok(Some(at))
 }
 

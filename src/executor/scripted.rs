@@ -105,6 +105,9 @@ impl LoadBalancerPort for Scripted {
     async fn target_groups_of(&self, lb: &str) -> AlbResult<Vec<String>> {
         self.around(None, self.inner.target_groups_of(lb)).await
     }
+    async fn listeners_of(&self, lb: &str) -> AlbResult<Vec<String>> {
+        self.around(None, self.inner.listeners_of(lb)).await
+    }
     async fn read_route(&self, route: &RouteRef) -> AlbResult<RouteAction> {
         self.around(None, self.inner.read_route(route)).await
     }

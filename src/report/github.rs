@@ -54,6 +54,18 @@ impl GithubEnv {
     }
 }
 
+/// Append a dry run's plan (`plan_summary`) to the job summary, when in
+/// GitHub Actions.
+pub fn plan_summary(plan: &super::plan_summary::Plan) {
+    let Some(p) = GithubEnv::from_env().and_then(|e| e.summary) else {
+        return;
+    };
+    let used = std::fs::metadata(&p).map(|m| m.len() as usize).unwrap_or(0);
+    let budget = summary::MAX_BYTES.saturating_sub(used);
+    let text = super::plan_summary::markdown(plan, budget);
+    append(&p, &text, "GITHUB_STEP_SUMMARY");
+}
+
 fn append(path: &PathBuf, text: &str, what: &str) {
     let r = std::fs::OpenOptions::new()
         .append(true)
@@ -125,6 +137,23 @@ pub fn output_entry(name: &str, value: &str) -> String {
     let d = delimiter(&v);
     format!("{name}<<{d}\n{v}\n{d}\n")
 }
+
+/// Every value the binary writes as the `result` output: a run's
+/// (`result_output`), and those of commands without a run report
+/// (`result_only`). action.yml and docs/output.md list each one (a test
+/// checks them).
+pub const RESULTS: &[&str] = &[
+    "promoted",
+    "reverted",
+    "cancelled",
+    "failed",
+    "revert-incomplete",
+    "dry-run",
+    "rolled-back",
+    "nothing-to-do",
+    "removed",
+    "ok",
+];
 
 /// The Action's `result` output for a process exit code and JSON `result`:
 /// `promoted`, `reverted`, `cancelled`, `failed`, `revert-incomplete`.
@@ -198,6 +227,7 @@ pub fn annotation(run: &summary::Finished) -> String {
 /// a dry run): the `result` output and, with `error`, its one annotation
 /// (on stderr, where the error itself goes).
 pub fn result_only(result: &str, error: Option<&str>) {
+    debug_assert!(RESULTS.contains(&result), "{result} is not in RESULTS");
     let Some(env) = GithubEnv::from_env() else {
         return;
     };

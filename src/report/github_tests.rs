@@ -154,3 +154,36 @@ fn outside_actions_the_text_is_unchanged() {
     assert!(!out.contains("::"), "{out}");
     assert_eq!(out.lines().count(), 3);
 }
+
+#[test]
+fn every_result_value_is_listed_in_action_yml_and_docs() {
+    let action = include_str!("../../action.yml");
+    let result = action
+        .split("  result:\n")
+        .nth(1)
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.trim_start().starts_with("description:"))
+        })
+        .expect("action.yml has a result output with a description");
+    let words: Vec<&str> = result
+        .split(|c: char| !(c.is_ascii_lowercase() || c == '-'))
+        .collect();
+    let docs = include_str!("../../docs/output.md");
+    for v in RESULTS {
+        assert!(words.contains(v), "action.yml result lacks {v}: {result}");
+        assert!(
+            docs.contains(&format!("`{v}`")),
+            "docs/output.md lacks `{v}`"
+        );
+    }
+    for (code, r) in [
+        (130, "x"),
+        (3, "x"),
+        (0, "promoted"),
+        (1, "reverted"),
+        (2, "invalid"),
+    ] {
+        assert!(RESULTS.contains(&result_output(r, code)));
+    }
+}

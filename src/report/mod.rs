@@ -4,6 +4,7 @@
 //! (`github`, `summary`).
 
 pub mod github;
+pub mod plan_summary;
 pub mod result;
 pub mod summary;
 pub mod text;

@@ -207,7 +207,13 @@ const FORMS: &str = "write one of header:NAME=VALUE, cookie:NAME=VALUE, query:KE
 
 /// Parse every `--match` value and check the rule they make together: all
 /// errors at once (as preflight reports them), each naming its `--match`.
+/// `ALB_ROLLOUT_MATCH` is split on newlines, and a workflow writes it as a
+/// YAML `|` block: its trailing newline, blank lines and a CRLF file's
+/// `\r` are not matches, so each value is trimmed and blank ones dropped.
 pub fn parse_matches(raw: &[String]) -> Result<Vec<Match>, Vec<String>> {
+    let raw: Vec<&str> = (raw.iter().map(|r| r.trim()))
+        .filter(|r| !r.is_empty())
+        .collect();
     if raw.is_empty() {
         return Err(vec![format!(
             "no --match given: a rule needs at least one condition; {FORMS}"

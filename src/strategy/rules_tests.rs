@@ -318,3 +318,17 @@ fn rules_shadowed_lists_what_a_low_priority_now_comes_before() {
     assert_eq!(after, ["r7", "r9"]);
     assert!(rules_shadowed(&rules, 50_000).is_empty());
 }
+
+#[test]
+fn a_match_block_with_trailing_newline_blank_lines_and_crlf_is_its_lines() {
+    // What clap makes of ALB_ROLLOUT_MATCH="header:X-A=1\r\n\r\nquery:k=v\n".
+    let block = strings(&["header:X-A=1\r", "\r", "", "  query:k=v  ", ""]);
+    let m = parse_matches(&block).unwrap();
+    assert_eq!(m.len(), 2, "{m:?}");
+    assert_eq!(
+        conditions(&m),
+        conditions(&parse_matches(&strings(&["header:X-A=1", "query:k=v"])).unwrap())
+    );
+    let none = parse_matches(&strings(&["", "\r\n"])).unwrap_err();
+    assert!(none[0].contains("no --match given"), "{none:?}");
+}

@@ -329,7 +329,7 @@ async fn a_gradual_abort_steps_back_through_the_weights() {
     );
 }
 
-async fn api_rule(emu: &Emulator, d: &Demo) -> String {
+pub async fn api_rule(emu: &Emulator, d: &Demo) -> String {
     use aws_sdk_elasticloadbalancingv2::types::{
         Action, ActionTypeEnum, PathPatternConditionConfig, RuleCondition,
     };
