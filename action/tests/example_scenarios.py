@@ -46,7 +46,8 @@ def canary_full_deploy_kill(r: Run) -> None:
     kill(proc, r)
     # The killed run's heartbeat is fresh: rollback waits (`wait`), then
     # restores. The route is blue's alone, green's registration is undone.
-    r.run("deploy", CANCEL, 0)
+    out = r.run("deploy", CANCEL, 0)
+    assert "still beats" in out.log, "rollback found the run alive and waited"
     assert E.forward_weights(r.elb, d["listener_arn"]).get("web-green", 0) == 0
     assert E.targets(r.elb, d["green_arn"]) == set(), "the run's registration was undone"
     assert E.targets(r.elb, d["blue_arn"]) == blue
@@ -93,7 +94,8 @@ def rolling_ec2_kill(r: Run) -> None:
     wait_until("round 1 to register a new target",
                lambda: E.targets(r.elb, d["group_arn"]) & set(d["new"]))
     kill(proc, r)
-    r.run("deploy", CANCEL, 0)
+    out = r.run("deploy", CANCEL, 0)
+    assert "still beats" in out.log, "rollback found the run alive and waited"
     assert E.targets(r.elb, d["group_arn"]) == set(d["old"]), "the group holds its original targets"
     assert not [k for k in E.tags(r.elb, d["group_arn"]) if k.startswith("alb-rollout:")], "record removed"
     r.run("recover", RECOVER, 0)
