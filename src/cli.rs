@@ -287,6 +287,8 @@ pub struct RollingArgs {
 /// are applied after merging (see `settings`).
 #[derive(Debug, Args, Default, Clone)]
 pub struct AnalysisArgs {
+    #[command(flatten)]
+    pub commands: crate::cli_hooks::CommandArgs,
     /// Time between analysis checks [default: 30s].
     #[arg(long, env = "ALB_ROLLOUT_INTERVAL")]
     pub interval: Option<String>,

@@ -14,6 +14,8 @@
 //!   just before the rule it splits, with `strategy::rule_split`'s merged
 //!   conditions), planned by `strategy::ab`; `strategy::rules_render` shows
 //!   rule conditions as `--match` forms). `cli_rules`: the flags of `ab`, `dark` and `routes`.
+//!   `cli_hooks`: `--hook`, `--hook-timeout`, `--check` (every deploy command);
+//!   `strategy::hooks` places the hooks in any plan.
 //! - `engine`: pure: the action vocabulary, plans, the revert's goal (from
 //!   a run record) and the planner that converges to it (`converge`), flip
 //!   or gradual, a model load balancer (`sim`, tests and the dry run), the
@@ -22,13 +24,17 @@
 //!   the only cancellation points; applies the convergence (the live
 //!   revert and `rollback`); the heartbeat on its own task.
 //! - `analysis`: judging samples (pure), the bake loop's policy, and the
-//!   per-variant A/B report with its significance test (`analysis::ab`).
+//!   per-variant A/B report with its significance test (`analysis::ab`) and
+//!   each `--check` command's verdicts per interval (`analysis::ab_checks`).
 //! - `alb`: the load-balancer port, its AWS adapter and in-memory fake, the
 //!   run record in tags (a route's, or a group's with its original targets;
 //!   a head with generation and chunk counts; the targets' zones);
 //!   `alb::rule_sdk`: what a created rule copies from the route it splits
 //!   (its login steps, the OIDC secret put back, its transforms).
 //! - `provider`: metric providers (CloudWatch, Prometheus, HTTP probe).
+//! - `command`: the command port (`sh -c` in its own process group, output
+//!   streamed and its tail kept, stopped on a timeout or a cancel) and its
+//!   fake: `--hook`, `--check`, `rolling --in-place`'s commands.
 //! - `report`: progress lines and the JSON result.
 //! - `app`: one file per subcommand, wiring the pieces.
 //! - `env_inputs`: `ALB_ROLLOUT_*` variables the chosen command does not
@@ -40,7 +46,9 @@ pub mod analysis;
 pub mod app;
 pub mod aws_env;
 pub mod cli;
+pub mod cli_hooks;
 pub mod cli_rules;
+pub mod command;
 pub mod engine;
 pub mod env_inputs;
 pub mod errors;

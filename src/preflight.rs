@@ -63,6 +63,8 @@ pub struct Validated {
     pub route: RouteRef,
     pub listener: Listener,
     pub load_balancer_arn: String,
+    /// The load balancer's DNS name, for the hooks' `ALB_ROLLOUT_LB_DNS`.
+    pub lb_dns: Option<String>,
     pub original: Forward,
     pub blue: TargetGroup,
     pub green: TargetGroup,
@@ -349,6 +351,10 @@ pub fn validate(req: &Request, live: &LiveState) -> Result<Validated, Vec<InputE
                     .as_ref()
                     .map(|lb| lb.arn.clone())
                     .unwrap_or_else(|| l.load_balancer_arn.clone()),
+                lb_dns: live
+                    .load_balancer
+                    .as_ref()
+                    .and_then(|lb| lb.dns_name.clone()),
                 original: original.clone(),
                 blue: (*blue).clone(),
                 green: (*green).clone(),

@@ -278,6 +278,7 @@ fn a_network_load_balancers_listener_is_refused_naming_its_type() {
         name: "tcp-front".into(),
         vpc_id: Some("vpc-1".into()),
         lb_type: Some("network".into()),
+        dns_name: None,
     });
     let e = errors(&l, &req());
     assert_eq!(e.len(), 1, "{e:?}");

@@ -47,6 +47,10 @@ pub struct Analysis {
     pub probe: Option<String>,
     /// (base URL, query)
     pub prometheus: Option<(String, String)>,
+    /// `--check` commands, run every interval.
+    pub checks: Vec<String>,
+    /// `--hook` commands and their timeout.
+    pub hooks: crate::strategy::hooks::Hooks,
 }
 
 /// A TOML number becomes its text, so `max-error-rate = 1` is refused by
@@ -92,6 +96,15 @@ impl std::fmt::Debug for Analysis {
             .field("no_data_timeout", &self.no_data_timeout)
             .field("probe", &self.probe.as_deref().map(crate::redact::url))
             .field("prometheus", &prometheus)
+            .field(
+                "checks",
+                &self
+                    .checks
+                    .iter()
+                    .map(|c| crate::redact::text(c))
+                    .collect::<Vec<_>>(),
+            )
+            .field("hooks", &self.hooks.list.len())
             .finish()
     }
 }
@@ -208,11 +221,13 @@ pub fn resolve(a: &AnalysisArgs, f: FileSettings) -> Result<Analysis, Vec<InputE
             ),
         ));
     }
+    let hooks = crate::cli_hooks::parse_hooks(&a.commands, &mut errors);
+    let checks = crate::cli_hooks::parse_checks(&a.commands);
     let cloudwatch = m.cloudwatch.unwrap_or(true);
-    if !cloudwatch && m.probe.is_none() && m.prometheus_url.is_none() {
+    if !cloudwatch && m.probe.is_none() && m.prometheus_url.is_none() && checks.is_empty() {
         errors.push(InputError::new(
             "--cloudwatch false",
-            "leaves only target health to judge green: give --probe or --prometheus-url/--prometheus-query/--prometheus-max too",
+            "leaves only target health to judge green: give --probe, --check or --prometheus-url/--prometheus-query/--prometheus-max too",
         ));
     }
     let thresholds = thresholds(&m, &culprits, &mut errors);
@@ -236,6 +251,8 @@ pub fn resolve(a: &AnalysisArgs, f: FileSettings) -> Result<Analysis, Vec<InputE
         no_data_timeout,
         probe: m.probe,
         prometheus,
+        checks,
+        hooks,
     })
 }
 

@@ -128,6 +128,7 @@ impl LoadBalancerPort for AwsLoadBalancer {
             name: lb.load_balancer_name().unwrap_or_default().to_string(),
             vpc_id: lb.vpc_id().map(str::to_string),
             lb_type: lb.r#type().map(|t| t.as_str().to_string()),
+            dns_name: lb.dns_name().map(str::to_string),
         })
     }
 

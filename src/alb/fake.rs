@@ -108,6 +108,7 @@ impl FakeLoadBalancer {
                     name: arn_resource(arn).into(),
                     vpc_id: Some(vpc.into()),
                     lb_type: Some("application".into()),
+                    dns_name: Some(format!("{}.elb.local", arn_resource(arn).replace('/', "-"))),
                 },
             )
         });

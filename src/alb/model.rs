@@ -111,6 +111,8 @@ pub struct LoadBalancer {
     pub name: String,
     pub vpc_id: Option<String>,
     pub lb_type: Option<String>,
+    /// `DNSName`: what a hook reaches the load balancer at.
+    pub dns_name: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -133,6 +133,7 @@ mod tests {
                 check: "error-rate",
                 verdict: v,
                 detail: "green 5.00%".into(),
+                command: None,
             }],
         }
     }

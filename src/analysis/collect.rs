@@ -5,7 +5,7 @@
 //! CloudWatch minute is judged (`analysis::minutes`), so one interval may
 //! give several samples.
 
-use super::judge::Sample;
+use super::judge::{CommandCheck, Sample};
 use super::minutes::{next_batches, Judged};
 use crate::alb::{HealthCounts, LoadBalancerPort};
 use crate::provider::{
@@ -29,6 +29,8 @@ pub struct Sources {
     /// How many of the newest ingested CloudWatch minutes one judgement
     /// sums (`--metric-period` in minutes).
     pub judge_minutes: u32,
+    /// The command runner, the `--check` commands, the hooks' context.
+    pub commands: crate::command::Commands,
 }
 
 #[derive(Debug, Clone)]
@@ -100,16 +102,42 @@ pub async fn collect(src: &Sources, subj: &Subjects, w: Window<'_>) -> Vec<Sampl
             None => None,
         }
     };
-    let (h, t, p, q) = tokio::join!(health, traffic, probe, prometheus);
+    let (h, t, p, q, c) = tokio::join!(health, traffic, probe, prometheus, commands(src));
     let single = subj.blue.is_none();
     let first = Sample {
         green_health: Some(h),
         single,
         probe: p,
         prometheus: q,
+        commands: c,
         ..Sample::default()
     };
     with_traffic(first, t, w.judged, src.judge_minutes)
+}
+
+/// Every `--check` command, run at once. Dropping this (a cancel) drops
+/// the set, and with it each command's process group.
+async fn commands(src: &Sources) -> Vec<CommandCheck> {
+    let c = &src.commands;
+    let Some(runner) = c.runner.clone() else {
+        return vec![];
+    };
+    let mut set = tokio::task::JoinSet::new();
+    for (i, spec) in c.checks.iter().cloned().enumerate() {
+        let runner = runner.clone();
+        set.spawn(async move {
+            let res = runner.run(&spec, &crate::signal::Cancel::new()).await;
+            (i, CommandCheck::of(&spec, &res))
+        });
+    }
+    let mut out: Vec<(usize, CommandCheck)> = Vec::with_capacity(c.checks.len());
+    while let Some(r) = set.join_next().await {
+        if let Ok(done) = r {
+            out.push(done);
+        }
+    }
+    out.sort_by_key(|(i, _)| *i);
+    out.into_iter().map(|(_, c)| c).collect()
 }
 
 fn with_traffic(

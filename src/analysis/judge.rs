@@ -2,6 +2,8 @@
 //! the measured values, and the interval's verdict is the worst of them.
 //! Pure and table-tested; providers only supply numbers.
 
+use super::command_check::judge_command;
+pub use super::command_check::CommandCheck;
 use crate::alb::HealthCounts;
 use crate::provider::{ProbeOutcome, TrafficStats};
 use serde::Serialize;
@@ -50,6 +52,9 @@ pub struct Sample {
     pub blue: Option<Measured<Option<TrafficStats>>>,
     pub probe: Option<ProbeOutcome>,
     pub prometheus: Option<Measured<Option<f64>>>,
+    /// `--check` commands, in the order given.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub commands: Vec<CommandCheck>,
     /// CloudWatch has not ingested a new minute since the step's shift (or
     /// the last judgement): its checks wait, with this explanation.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -79,11 +84,14 @@ pub enum Verdict {
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CheckResult {
-    /// `health`, `error-rate`, `latency`, `probe`, `prometheus`.
+    /// `health`, `error-rate`, `latency`, `probe`, `prometheus`, `command`.
     pub check: &'static str,
     pub verdict: Verdict,
     /// What was measured against what, in words a person reads in CI logs.
     pub detail: String,
+    /// The `--check` command this verdict is of.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub command: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -112,6 +120,7 @@ fn result(check: &'static str, verdict: Verdict, detail: String) -> CheckResult 
         check,
         verdict,
         detail,
+        command: None,
     }
 }
 
@@ -349,6 +358,7 @@ pub fn judge(s: &Sample, t: &Thresholds) -> CheckOutcome {
     if let (Some(v), Some(max)) = (&s.prometheus, t.prometheus_max) {
         checks.push(judge_prometheus(v, max));
     }
+    checks.extend(s.commands.iter().map(judge_command));
     let verdict = checks
         .iter()
         .map(|c| c.verdict)

@@ -343,3 +343,34 @@ fn requests_alb_could_not_connect_for_count_as_green_errors() {
         "attempts beyond the requests"
     );
 }
+
+fn command(exit_status: Option<i32>, outcome: &str) -> Sample {
+    Sample {
+        commands: vec![CommandCheck {
+            command: "./conversion.sh".into(),
+            exit_status,
+            outcome: outcome.into(),
+            last_line: Some("conversion 2.1%".into()),
+        }],
+        ..Sample::default()
+    }
+}
+
+#[test]
+fn a_check_command_passes_on_0_fails_on_1_and_is_no_data_otherwise() {
+    let t = Thresholds::default();
+    let cases = [
+        (Some(0), "exit 0", Verdict::Pass),
+        (Some(1), "exit 1", Verdict::Fail),
+        (Some(2), "exit 2", Verdict::NoData),
+        (None, "timed out after 30s", Verdict::NoData),
+    ];
+    for (code, outcome, want) in cases {
+        let o = judge(&command(code, outcome), &t);
+        let c = &o.checks[0];
+        assert_eq!((c.check, c.verdict), ("command", want), "{outcome}");
+        assert_eq!(c.command.as_deref(), Some("./conversion.sh"));
+        assert!(c.detail.contains(outcome), "{}", c.detail);
+        assert!(c.detail.ends_with(": conversion 2.1%"), "{}", c.detail);
+    }
+}

@@ -5,8 +5,10 @@
 //! A/B test per variant (5xx rates compared by a two-proportion z-test).
 
 pub mod ab;
+pub mod ab_checks;
 pub mod bake;
 pub mod collect;
+pub mod command_check;
 pub mod judge;
 pub mod minutes;
 

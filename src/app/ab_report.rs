@@ -207,17 +207,20 @@ pub async fn add(
         crate::alb::arn_resource(&r.blue),
         crate::alb::arn_resource(&r.green),
     );
+    let checks = crate::analysis::ab_checks::series(&r);
     let Ok(ab) = report((names.0, &blue), (names.1, &green), DEFAULT_ALPHA) else {
         return r;
     };
     if output == Output::Text {
         println!("A/B report ({covers}):\n{}", render_text(&ab));
+        print!("{}", crate::analysis::ab_checks::render_text(&checks));
     }
     r.ab = Some(serde_json::json!({
         "source": source,
         "covers": covers,
         "window": {"from_unix": w.from, "to_unix": w.to},
         "report": ab,
+        "checks": checks,
     }));
     r
 }

@@ -94,7 +94,12 @@ pub fn calls(scope: &Scope, plan: &Plan, an: &Analysis) -> Vec<PlannedCall> {
         Scope::Route(_) => prepare_calls(plan),
         Scope::Group(_) => vec![],
     };
-    out.extend(calls_from(scope, plan, &plan.actions, &plan.original, an));
+    // `post-revert` hooks belong to the revert's calls (`revert_calls`).
+    let forward: Vec<Action> = (plan.actions.iter())
+        .filter(|a| !post_revert(a))
+        .cloned()
+        .collect();
+    out.extend(calls_from(scope, plan, &forward, &plan.original, an));
     out
 }
 
@@ -145,6 +150,7 @@ fn calls_from(
     out
 }
 
+use super::calls_hooks::{hook_call, post_revert};
 pub use super::calls_revert::revert_calls;
 
 fn action_calls(
@@ -235,6 +241,7 @@ fn action_calls(
         ],
         Action::Bake(b) => bake_call(scope, plan, b, an, false).into_iter().collect(),
         Action::Unrecord => vec![call("RemoveTags", owner, "remove the run record".into())],
+        Action::Hook(h) => vec![hook_call(h)],
     }
 }
 

@@ -17,7 +17,7 @@ pub fn revert_calls(scope: &Scope, plan: &Plan, _an: &Analysis) -> Vec<PlannedCa
     let last = plan
         .actions
         .iter()
-        .rposition(|a| *a != Action::Unrecord)
+        .rposition(|a| *a != Action::Unrecord && a.hook().is_none())
         .unwrap_or(0);
     let (mut world, goal) = projected(scope, plan, last);
     let ctx = Context {
@@ -42,6 +42,7 @@ pub fn revert_calls(scope: &Scope, plan: &Plan, _an: &Analysis) -> Vec<PlannedCa
         scope.owner_arn(),
         "alb-rollout:* (the run record), once everything is back".into(),
     ));
+    out.extend(super::calls_hooks::post_revert_calls(plan));
     out
 }
 

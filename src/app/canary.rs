@@ -210,6 +210,16 @@ pub(super) async fn start(
     dry: bool,
     output: Output,
 ) -> i32 {
+    let mut planned = planned;
+    let preview = (c.parsed.preview.as_ref()).and_then(|f| match &f.header {
+        crate::strategy::rules::Match::Header { name, value } => Some(format!("{name}={value}")),
+        _ => None,
+    });
+    planned.actions = crate::strategy::hooks::place(
+        planned.actions,
+        &c.parsed.analysis.hooks,
+        preview.as_deref(),
+    );
     let timing = Timing {
         analysis: &c.parsed.analysis,
         health_timeout: c.parsed.health_timeout,
@@ -247,6 +257,7 @@ async fn execute(
         Ok(s) => s,
         Err(e) => return invalid(&e, output),
     };
+    src.commands.lb_dns = v.lb_dns.clone();
     if let Some(f) = &p.preview {
         src.probe = match super::preview::probe(&p.analysis, f) {
             Ok(probe) => probe,

@@ -152,6 +152,7 @@ mod tests {
         let original = Forward::single(&blue.arn);
         Validated {
             route: RouteRef::new("arn:listener", None),
+            lb_dns: None,
             listener: Listener {
                 arn: "arn:listener".into(),
                 load_balancer_arn: "arn:lb".into(),

@@ -5,6 +5,7 @@ mod ab;
 mod ab_report;
 mod blue_green;
 mod calls;
+mod calls_hooks;
 mod calls_revert;
 mod canary;
 mod dark;

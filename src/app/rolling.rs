@@ -190,7 +190,8 @@ pub async fn run(config: &aws_config::SdkConfig, a: &RollingArgs, output: Output
             return invalid(&all, output);
         }
     };
-    let run = Rolling::new(a, &live, plan);
+    let mut run = Rolling::new(a, &live, plan);
+    run.actions = crate::strategy::hooks::place(run.actions, &p.analysis.hooks, None);
     let timing = Timing {
         analysis: &p.analysis,
         health_timeout: p.health_timeout,
@@ -297,10 +298,13 @@ impl Rolling {
         output: Output,
         expiry: Option<SystemTime>,
     ) -> i32 {
-        let src = match sources(config, lb, &p.analysis) {
+        let lb_dns =
+            super::runner::lb_dns(lb.as_ref(), self.load_balancer.as_deref(), &p.analysis).await;
+        let mut src = match sources(config, lb, &p.analysis) {
             Ok(s) => s,
             Err(e) => return invalid(&e, output),
         };
+        src.commands.lb_dns = lb_dns;
         let arn = &self.plan.group;
         let metrics = MetricTarget::from_arns(arn, self.load_balancer.as_deref().unwrap_or(""));
         let subjects = Subjects {

@@ -294,6 +294,7 @@ pub(super) async fn start(
         detach: None,
     };
     let an = &c.flags.analysis;
+    let actions = crate::strategy::hooks::place(actions, &an.hooks, None);
     let timing = Timing {
         analysis: an,
         health_timeout: c.flags.health_timeout,
@@ -314,6 +315,7 @@ pub(super) async fn start(
         Err(e) => return invalid(&e, output),
     };
     src.probe = probe;
+    src.commands.lb_dns = v.lb_dns.clone();
     let cfg = run_config(&c);
     let (cancel, guard) = watch(config, expiry, c.flags.revert_timeout);
     let after = after(cancel.clone());

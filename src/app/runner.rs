@@ -113,7 +113,38 @@ pub(super) fn sources(
         probe,
         prometheus,
         judge_minutes: u32::try_from(an.metric_period.as_secs() / 60).unwrap_or(1),
+        commands: check_commands(an),
     })
+}
+
+/// The DNS name of a group's load balancer for the commands' variables,
+/// read only when there are commands (one more read-only call).
+pub(super) async fn lb_dns(
+    lb: &dyn LoadBalancerPort,
+    arn: Option<&str>,
+    an: &Analysis,
+) -> Option<String> {
+    if an.hooks.is_empty() && an.checks.is_empty() {
+        return None;
+    }
+    lb.load_balancer(arn?).await.ok()?.dns_name
+}
+
+/// The `--check` commands: each must end within one interval.
+fn check_commands(an: &Analysis) -> crate::command::Commands {
+    let checks = (an.checks.iter().enumerate())
+        .map(|(i, c)| {
+            let label = match an.checks.len() {
+                1 => "check".to_string(),
+                _ => format!("check {}", i + 1),
+            };
+            crate::command::CommandSpec::new(&label, c, an.interval)
+        })
+        .collect();
+    crate::command::Commands {
+        checks,
+        ..Default::default()
+    }
 }
 
 pub(super) fn run_id(now: SystemTime) -> String {
@@ -207,6 +238,12 @@ pub(super) async fn drive_then(
         ),
         Output::Json => (|| Box::new(std::io::stderr()), false),
     };
+    let mut src = src;
+    if src.commands.runner.is_none() {
+        let groups = GithubEnv::from_env().is_some();
+        let shell = crate::command::ShellRunner::with_output(stream(), groups);
+        src.commands.runner = Some(Arc::new(shell));
+    }
     let text = TextReporter::new(stream(), tty);
     let mut out = GithubReporter::new(text, stream(), GithubEnv::from_env());
     let mut report = Executor::new(cfg, actions, src, cancel, &mut out)
@@ -224,7 +261,7 @@ pub(super) async fn drive_then(
         Output::Text => super::status::print_outcome(&report),
     }
     let final_weights = match report.result {
-        "promoted" => out.promoted_weights().map(str::to_string),
+        "promoted" | "promoted-hook-failed" => out.promoted_weights().map(str::to_string),
         "revert-incomplete" => None,
         _ => original,
     };

@@ -363,4 +363,13 @@ pub fn print_outcome(r: &RunReport) {
     if let Some(left) = &r.left_behind {
         println!("LEFT BEHIND: {left}");
     }
+    if let Some(h) = r.failed_hook() {
+        println!(
+            "{} `{}`: {}; its last lines:",
+            h.stage, h.command, h.outcome
+        );
+        for l in &h.tail {
+            println!("  | {}", crate::redact::text(l));
+        }
+    }
 }

@@ -173,6 +173,8 @@ pub enum Action {
     WriteRule(RuleWrite),
     DeleteRule(RuleSpec),
     Bake(BakeSpec),
+    /// Run a user's command (`--hook`); never a change of the load balancer.
+    Hook(super::hook::HookSpec),
     /// Remove the run record: the last action of every run and revert.
     Unrecord,
 }
@@ -183,8 +185,18 @@ impl Action {
     pub fn mutates(&self) -> bool {
         !matches!(
             self,
-            Action::AwaitHealthy { .. } | Action::AwaitDrained { .. } | Action::Bake(_)
+            Action::AwaitHealthy { .. }
+                | Action::AwaitDrained { .. }
+                | Action::Bake(_)
+                | Action::Hook(_)
         )
+    }
+
+    pub fn hook(&self) -> Option<&super::hook::HookSpec> {
+        match self {
+            Action::Hook(h) => Some(h),
+            _ => None,
+        }
     }
 
     pub fn route_write(&self) -> Option<&RouteWrite> {

@@ -12,12 +12,14 @@
 pub mod action;
 pub mod converge;
 pub mod goal;
+pub mod hook;
 pub mod plan;
 pub mod revert;
 pub mod scope;
 pub mod sim;
 
 pub use action::{Action, BakeSpec, Carry, Group, Purpose, Role, RouteWrite, RuleSpec, RuleWrite};
+pub use hook::{HookSpec, HookStage};
 pub use plan::Plan;
 pub use revert::AbortMode;
 pub use scope::{GroupScope, Scope};
@@ -83,6 +85,11 @@ pub enum Final {
         reason: Reason,
         error: String,
     },
+    /// Promoted, then a `post-promote` hook failed: the route stays
+    /// promoted and the run exits 1.
+    PromotedHookFailed {
+        reason: Reason,
+    },
 }
 
 impl Final {
@@ -97,7 +104,9 @@ impl Final {
             | Final::NotStarted {
                 reason: Reason::Cancelled(_),
             } => 130,
-            Final::Reverted { .. } | Final::NotStarted { .. } => 1,
+            Final::Reverted { .. }
+            | Final::NotStarted { .. }
+            | Final::PromotedHookFailed { .. } => 1,
             Final::RevertIncomplete { .. } => 3,
         }
     }
@@ -107,7 +116,13 @@ impl Final {
 enum Phase {
     Forward,
     Reverting(Reason),
+    /// Reverted; running the `post-revert` hooks, whose results change nothing.
+    AfterRevert(Reason),
     Finished,
+}
+
+fn post_revert(a: &Action) -> bool {
+    a.hook().is_some_and(|h| h.stage == HookStage::PostRevert)
 }
 
 /// Steps through a plan; on a failure or a cancel after the first change
@@ -137,10 +152,24 @@ impl Engine {
 
     /// The first command of the run.
     pub fn start(&mut self) -> Command {
-        match self.actions.first() {
+        self.at = self.forward_from(0);
+        match self.actions.get(self.at) {
             Some(a) => Command::Do(a.clone()),
             None => self.finish(Final::Promoted),
         }
+    }
+
+    /// The first action at or after `i` that the forward run does:
+    /// `post-revert` hooks run only after a revert.
+    fn forward_from(&self, i: usize) -> usize {
+        (i..self.actions.len())
+            .find(|&j| !post_revert(&self.actions[j]))
+            .unwrap_or(self.actions.len())
+    }
+
+    /// The next `post-revert` hook at or after `i`.
+    fn post_revert_from(&self, i: usize) -> Option<usize> {
+        (i..self.actions.len()).find(|&j| post_revert(&self.actions[j]))
     }
 
     pub fn outcome(&self) -> Option<&Final> {
@@ -167,13 +196,16 @@ impl Engine {
         let Some(cur) = self.actions.get(self.at).cloned() else {
             return Command::Finish;
         };
+        if let Phase::AfterRevert(reason) = self.phase.clone() {
+            return self.next_post_revert(self.at + 1, reason);
+        }
         if self.phase != Phase::Forward {
             return Command::Finish;
         }
         match event {
             Event::Done => {
                 self.applied.push(cur);
-                self.at += 1;
+                self.at = self.forward_from(self.at + 1);
                 match self.actions.get(self.at) {
                     Some(a) => Command::Do(a.clone()),
                     None => self.finish(Final::Promoted),
@@ -193,12 +225,28 @@ impl Engine {
             return Command::Finish;
         };
         match result {
-            Ok(()) => self.finish(Final::Reverted { reason }),
+            Ok(()) => self.next_post_revert(0, reason),
             Err(error) => self.finish(Final::RevertIncomplete { reason, error }),
         }
     }
 
+    /// After a verified revert: the next `post-revert` hook, or the end.
+    fn next_post_revert(&mut self, from: usize, reason: Reason) -> Command {
+        match self.post_revert_from(from) {
+            Some(i) => {
+                self.at = i;
+                self.phase = Phase::AfterRevert(reason);
+                Command::Do(self.actions[i].clone())
+            }
+            None => self.finish(Final::Reverted { reason }),
+        }
+    }
+
     fn fail(&mut self, cur: &Action, r: Reason) -> Command {
+        if cur.hook().is_some_and(|h| !h.stage.before_promotion()) {
+            // After the promotion: the route stays as promoted.
+            return self.finish(Final::PromotedHookFailed { reason: r });
+        }
         if *cur == Action::Unrecord {
             // Everything else of the run is done; a record that could not
             // be removed does not undo it (the executor warns about it).
@@ -215,3 +263,7 @@ impl Engine {
 #[cfg(test)]
 #[path = "tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "hook_tests.rs"]
+mod hook_tests;

@@ -106,6 +106,7 @@ fn kinds(cmds: &[Command]) -> Vec<&'static str> {
             Command::Do(Action::DeleteRule(_)) => "delete-rule",
             Command::Do(Action::Bake(_)) => "bake",
             Command::Do(Action::Unrecord) => "unrecord",
+            Command::Do(Action::Hook(_)) => "hook",
         })
         .collect()
 }

@@ -117,6 +117,7 @@ async fn weight_zero_passes_the_health_gate_and_any_more_does_not() {
         probe: None,
         prometheus: None,
         judge_minutes: 1,
+        commands: Default::default(),
     };
     let report = Executor::new(cfg, plan, src, r.cancel.clone(), &mut out)
         .run()
@@ -160,6 +161,7 @@ async fn run_rules(r: &Rig, plan: crate::engine::Plan) -> crate::report::RunRepo
         probe: None,
         prometheus: None,
         judge_minutes: 1,
+        commands: Default::default(),
     };
     Executor::new(cfg, plan, src, r.cancel.clone(), &mut out)
         .run()

@@ -43,6 +43,7 @@ async fn run_with(
         probe: None,
         prometheus: None,
         judge_minutes: 1,
+        commands: Default::default(),
     };
     let mut out = Silent;
     let (cfg, actions) = cfg.split();

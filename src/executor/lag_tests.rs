@@ -88,6 +88,7 @@ async fn without_cloudwatch_a_bake_is_wall_time_and_no_minute_is_awaited() {
         probe: None,
         prometheus: None,
         judge_minutes: 1,
+        commands: Default::default(),
     };
     let t0 = Instant::now();
     let mut out = Silent;

@@ -12,7 +12,7 @@
 //! `--revert-timeout` of the signal.
 //!
 //! `record` writes the run record, `heart` its heartbeat (on its own
-//! task); `steps` route writes, health waits and bakes; `targets`
+//! task); `hooks` runs a planned `--hook` through the command port; `steps` route writes, health waits and bakes; `targets`
 //! registrations and rules; `rule_write` the rewrite of a rule the run
 //! created at weight 0; `detach` the full deploy's last write (blue's
 //! weight-0 entry out); `converge` applies the convergence to a goal (the
@@ -23,6 +23,7 @@ pub mod apply;
 pub mod converge;
 mod detach;
 mod heart;
+mod hooks;
 mod record;
 mod revert;
 mod rule_write;
@@ -126,6 +127,7 @@ impl<'a> Executor<'a> {
             left_behind: None,
             warnings: vec![],
             ab: None,
+            hooks: vec![],
         };
         Executor {
             route_now: plan.original.clone(),
@@ -245,6 +247,7 @@ impl<'a> Executor<'a> {
             Action::WriteRule(w) => self.write_rule(w).await,
             Action::DeleteRule(r) => self.delete_rule(r).await,
             Action::Bake(b) => Ok(self.bake(b).await?),
+            Action::Hook(h) => Ok(self.hook(h).await?),
             Action::Unrecord => Ok(self.unrecord_promoted().await?),
         }
     }
@@ -343,3 +346,6 @@ mod rolling_tests;
 
 #[cfg(test)]
 mod converge_tests;
+
+#[cfg(test)]
+mod hook_tests;

@@ -52,6 +52,7 @@ pub(super) async fn run_plan(r: &Rig, p: Plan) -> RunReport {
         probe: None,
         prometheus: None,
         judge_minutes: 1,
+        commands: Default::default(),
     };
     let mut out = Silent;
     Executor::new(

@@ -65,6 +65,7 @@ pub(super) async fn run_rolling(r: &Rig, unavailable: usize) -> (RunReport, Vec<
         probe: None,
         prometheus: None,
         judge_minutes: 1,
+        commands: Default::default(),
     };
     let mut out = Silent;
     let report = Executor::new(cfg.cfg, plan, src, r.cancel.clone(), &mut out)

@@ -197,13 +197,14 @@ impl Executor<'_> {
         let since = self.shifted_at;
         let mut judged = Judged::new(first_minute(unix(since)));
         let mut baked = Duration::ZERO;
-        let sources = match step.public_traffic() {
+        let mut sources = match step.public_traffic() {
             true => self.src.clone(),
             false => Sources {
                 traffic: None,
                 ..self.src.clone()
             },
         };
+        self.with_check_env(&mut sources, step);
         let result = loop {
             // A late minute before the newest judged one holds the step.
             if baked >= step.duration && judged.settled() {

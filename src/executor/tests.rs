@@ -126,6 +126,7 @@ pub(super) async fn run_on(r: &Rig, lb: Arc<dyn LoadBalancerPort>, run: TestRun)
         probe: None,
         prometheus: None,
         judge_minutes: 1,
+        commands: Default::default(),
     };
     let mut out = Silent;
     let (cfg, actions) = run.split();

@@ -179,6 +179,8 @@ pub fn outputs(run: &summary::Finished) -> Vec<(&'static str, String)> {
             .collect();
         names.join(",")
     });
+    // A failed hook is a failed check without an interval: name its stage.
+    let failed = failed.or_else(|| r.failed_hook().map(|h| format!("hook {}", h.stage)));
     vec![
         ("result", result_output(r.result, r.exit_code).to_string()),
         (

@@ -25,6 +25,24 @@ pub struct StepRecord {
     pub intervals: Vec<IntervalRecord>,
 }
 
+/// One `--hook` that ran: where, how it ended, how long it took, and (when
+/// it failed) the last lines of its output.
+#[derive(Debug, Clone, Serialize)]
+pub struct HookRecord {
+    pub stage: crate::engine::HookStage,
+    /// 1-based; 0 before the first step.
+    pub step: usize,
+    pub command: String,
+    /// `None` when it did not exit by itself (a timeout, a cancel, a signal).
+    pub exit_status: Option<i32>,
+    pub passed: bool,
+    /// `exit 0`, `exit 3`, `timed out after 10m`, `stopped by the cancel`.
+    pub outcome: String,
+    pub duration_seconds: f64,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tail: Vec<String>,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct RunReport {
     pub result: &'static str,
@@ -60,6 +78,9 @@ pub struct RunReport {
     /// numbers come from (docs/ab.md).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ab: Option<serde_json::Value>,
+    /// Every `--hook` that ran, in order.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub hooks: Vec<HookRecord>,
 }
 
 impl RunReport {
@@ -73,9 +94,16 @@ impl RunReport {
             Final::Reverted { reason } => ("reverted", Some(reason.clone())),
             Final::NotStarted { reason } => ("not-started", Some(reason.clone())),
             Final::RevertIncomplete { reason, .. } => ("revert-incomplete", Some(reason.clone())),
+            Final::PromotedHookFailed { reason } => ("promoted-hook-failed", Some(reason.clone())),
         };
         self.result = result;
         self.reason = reason;
+    }
+
+    /// The hook that failed the run (the last one that did not pass).
+    pub fn failed_hook(&self) -> Option<&HookRecord> {
+        (self.hooks.iter().rev())
+            .find(|h| !h.passed && h.stage != crate::engine::HookStage::PostRevert)
     }
 
     pub fn record_step(&mut self, percent: Tenths, blue_weight: u16, green_weight: u16, at: f64) {

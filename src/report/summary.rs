@@ -222,6 +222,11 @@ fn failure(r: &RunReport) -> String {
     if let Some(left) = &r.left_behind {
         s.push_str(&format!("**Left behind:** {}\n\n", cell(left)));
     }
+    s.push_str(&hook_tail(r));
+    if r.result == "promoted-hook-failed" {
+        s.push_str("The route stays promoted: nothing was reverted.\n\n");
+        return s;
+    }
     s.push_str(&format!(
         "If the {} is not back as it was, restore it with:\n\n```sh\n{}\n```\n\n",
         match r.target_group_arn {
@@ -231,6 +236,25 @@ fn failure(r: &RunReport) -> String {
         r.rollback_command
     ));
     s
+}
+
+/// The failed hook's last lines, in a fence no line of its output can close.
+fn hook_tail(r: &RunReport) -> String {
+    let Some(h) = r.failed_hook() else {
+        return String::new();
+    };
+    let body = h.tail.join("\n");
+    let fence = "`".repeat(3.max(longest_backtick_run(&body) + 1));
+    format!(
+        "**Failed hook:** {} `{}` ({})\n\n{fence}text\n{body}\n{fence}\n\n",
+        h.stage,
+        cell(&h.command),
+        h.outcome
+    )
+}
+
+fn longest_backtick_run(s: &str) -> usize {
+    s.split(|c| c != '`').map(str::len).max().unwrap_or(0)
 }
 
 fn head(run: &Finished) -> String {

@@ -10,6 +10,7 @@ fn check(check: &'static str, verdict: Verdict, detail: &str) -> CheckResult {
         check,
         verdict,
         detail: detail.into(),
+        command: None,
     }
 }
 
@@ -67,6 +68,7 @@ pub(crate) fn report(reverted: bool) -> RunReport {
         left_behind: None,
         warnings: vec![],
         ab: None,
+        hooks: vec![],
     };
     if reverted {
         r.steps[1].intervals.push(bad.clone());
@@ -244,4 +246,84 @@ fn a_rolling_summary_names_its_group_and_the_rollback_that_restores_it() {
         !md.contains("Final weights") && !md.contains("| Listener |"),
         "{md}"
     );
+}
+
+fn hook(
+    stage: crate::engine::HookStage,
+    passed: bool,
+    tail: &[&str],
+) -> crate::report::result::HookRecord {
+    crate::report::result::HookRecord {
+        stage,
+        step: 0,
+        command: "./smoke.sh".into(),
+        exit_status: Some(if passed { 0 } else { 3 }),
+        passed,
+        outcome: if passed { "exit 0" } else { "exit 3" }.into(),
+        duration_seconds: 1.0,
+        tail: tail.iter().map(|l| l.to_string()).collect(),
+    }
+}
+
+#[test]
+fn a_failed_hook_puts_its_last_lines_in_the_summary() {
+    use crate::engine::HookStage;
+    let mut r = report(true);
+    r.reason = Some(Reason::CheckFailed(
+        "hook pre-traffic `./smoke.sh` failed: exit 3".into(),
+    ));
+    r.hooks = vec![
+        hook(
+            HookStage::PreTraffic,
+            false,
+            &["GET /checkout: 500", "```not a fence end"],
+        ),
+        hook(HookStage::PostRevert, false, &["undo failed"]),
+    ];
+    let md = markdown(
+        &Finished {
+            report: &r,
+            final_weights: None,
+        },
+        MAX_BYTES,
+    );
+    assert!(
+        md.contains("**Failed hook:** pre-traffic `./smoke.sh` (exit 3)"),
+        "{md}"
+    );
+    assert!(
+        md.contains("````text\nGET /checkout: 500\n```not a fence end\n````"),
+        "{md}"
+    );
+    assert!(
+        !md.contains("undo failed"),
+        "the post-revert hook is not the culprit: {md}"
+    );
+}
+
+#[test]
+fn a_failed_post_promote_hook_says_the_route_stays_promoted() {
+    let mut r = report(false);
+    r.result = "promoted-hook-failed";
+    r.exit_code = 1;
+    r.reason = Some(Reason::CheckFailed(
+        "hook post-promote `./smoke.sh` failed: exit 3".into(),
+    ));
+    r.hooks = vec![hook(
+        crate::engine::HookStage::PostPromote,
+        false,
+        &["boom"],
+    )];
+    let md = markdown(
+        &Finished {
+            report: &r,
+            final_weights: None,
+        },
+        MAX_BYTES,
+    );
+    assert!(
+        md.contains("The route stays promoted: nothing was reverted."),
+        "{md}"
+    );
+    assert!(!md.contains("restore it with"), "{md}");
 }

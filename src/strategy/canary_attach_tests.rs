@@ -28,6 +28,7 @@ fn kind(a: &Action) -> String {
         Action::CreateRule(_) => "create-rule".into(),
         Action::DeleteRule(_) => "delete-rule".into(),
         Action::WriteRule(_) => "write-rule".into(),
+        Action::Hook(h) => h.label(),
         Action::Unrecord => "unrecord".into(),
     }
 }

@@ -10,6 +10,7 @@ pub mod ab;
 pub mod blue_green;
 pub mod canary;
 pub mod drain_blue;
+pub mod hooks;
 pub mod rolling;
 pub mod rule_priority;
 pub mod rule_split;

@@ -15,6 +15,7 @@ mod faults;
 mod first_deploy;
 mod full_deploy;
 mod github;
+mod hooks;
 mod inputs;
 mod preflight;
 mod preview;
