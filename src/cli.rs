@@ -103,6 +103,10 @@ pub struct RollbackArgs {
     /// Roll back even if the recorded run still shows a fresh heartbeat.
     #[arg(long, env = "ALB_ROLLOUT_FORCE", value_parser = BoolishValueParser::new())]
     pub force: bool,
+    /// After an in-place run: the command that puts the old version back
+    /// on each batch whose deploy started.
+    #[command(flatten)]
+    pub undo: crate::cli_in_place::UndoArgs,
     /// If the recorded run's heartbeat is fresh, wait up to this long (2m)
     /// for it to go stale (or for the run to remove its own record), then
     /// restore; a recovery step started right after a lost runner needs it.
@@ -279,6 +283,8 @@ pub struct RollingArgs {
     /// Start even if the group records another run in progress.
     #[arg(long, env = "ALB_ROLLOUT_FORCE", value_parser = BoolishValueParser::new())]
     pub force: bool,
+    #[command(flatten)]
+    pub in_place: crate::cli_in_place::InPlaceArgs,
     #[command(flatten)]
     pub analysis: AnalysisArgs,
 }

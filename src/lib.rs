@@ -15,20 +15,25 @@
 //!   conditions), planned by `strategy::ab`; `strategy::rules_render` shows
 //!   rule conditions as `--match` forms). `cli_rules`: the flags of `ab`, `dark` and `routes`.
 //!   `cli_hooks`: `--hook`, `--hook-timeout`, `--check` (every deploy command);
-//!   `strategy::hooks` places the hooks in any plan.
+//!   `strategy::hooks` places the hooks in any plan. `cli_in_place`:
+//!   `rolling --in-place`'s `--targets`, `--deploy`, `--undo` (and
+//!   `rollback --undo`); `strategy::rolling_in_place` plans its batches.
 //! - `engine`: pure: the action vocabulary, plans, the revert's goal (from
-//!   a run record) and the planner that converges to it (`converge`), flip
+//!   a run record) and the planner that converges to it (`converge`, with
+//!   `converge_undo` for an in-place run's batches, newest first), flip
 //!   or gradual, a model load balancer (`sim`, tests and the dry run), the
 //!   run's final state, and what a run owns (`scope`: a route, or one group).
 //! - `executor`: runs any plan against the ports, with the invariants and
 //!   the only cancellation points; applies the convergence (the live
-//!   revert and `rollback`); the heartbeat on its own task.
+//!   revert and `rollback`); the heartbeat on its own task; an in-place
+//!   run's batches (`executor::in_place`, `batch_commands`).
 //! - `analysis`: judging samples (pure), the bake loop's policy, and the
 //!   per-variant A/B report with its significance test (`analysis::ab`) and
 //!   each `--check` command's verdicts per interval (`analysis::ab_checks`).
 //! - `alb`: the load-balancer port, its AWS adapter and in-memory fake, the
 //!   run record in tags (a route's, or a group's with its original targets;
-//!   a head with generation and chunk counts; the targets' zones);
+//!   a head with generation and chunk counts; the targets' zones; an
+//!   in-place run's batches and how many started, `alb::in_place_record`);
 //!   `alb::rule_sdk`: what a created rule copies from the route it splits
 //!   (its login steps, the OIDC secret put back, its transforms).
 //! - `provider`: metric providers (CloudWatch, Prometheus, HTTP probe).
@@ -47,6 +52,7 @@ pub mod app;
 pub mod aws_env;
 pub mod cli;
 pub mod cli_hooks;
+pub mod cli_in_place;
 pub mod cli_rules;
 pub mod command;
 pub mod engine;

@@ -11,6 +11,7 @@
 //! The run key, step and heartbeat are the same tags as a route's record
 //! (`state_tags`), so `status` and the lock read both alike.
 
+use super::in_place_record::{self, InPlace};
 use super::model::Target;
 use super::record_head::{self, Head};
 use super::state_tags::PREFIX;
@@ -40,6 +41,8 @@ pub struct GroupRecord {
     pub max_unavailable: usize,
     /// The group's targets before the run: a set, read back sorted.
     pub original: Vec<Target>,
+    /// `rolling --in-place`: its batches and how many have started.
+    pub in_place: Option<InPlace>,
 }
 
 fn key(base: &str, i: usize) -> String {
@@ -76,6 +79,9 @@ pub fn encode(r: &GroupRecord) -> BTreeMap<String, String> {
     }
     for (i, v) in zs.into_iter().enumerate() {
         t.insert(key(ZONES, i), v);
+    }
+    if let Some(p) = &r.in_place {
+        t.extend(in_place_record::encode(&sorted, p));
     }
     t
 }
@@ -115,6 +121,7 @@ pub fn decode(tags: &BTreeMap<String, String>) -> Result<Option<GroupRecord>, St
     original.sort();
     let zone_values = record_head::chunks(tags, ZONES, zs)?;
     zones::apply(&mut original, &zone_values).map_err(|e| format!("tag {ZONES}: {e}"))?;
+    let in_place = in_place_record::decode(tags, &original)?;
     Ok(Some(GroupRecord {
         run_id: head.run_id,
         strategy: head.strategy,
@@ -123,6 +130,7 @@ pub fn decode(tags: &BTreeMap<String, String>) -> Result<Option<GroupRecord>, St
         batch: batch.parse().map_err(|_| bad_rounds())?,
         max_unavailable: unavailable.parse().map_err(|_| bad_rounds())?,
         original,
+        in_place,
     }))
 }
 
@@ -142,6 +150,7 @@ mod tests {
             original: (0..n)
                 .map(|i| parse_target(&format!("i-0{:016x}:8080", i * 7919 + 13)))
                 .collect(),
+            in_place: None,
         }
     }
 

@@ -8,7 +8,8 @@
 //! implementation with a call log, fault injection and lag for component tests,
 //! `state_tags` the compact encoding of a run record into ELBv2 tags, and
 //! `target_codec` the exact, compact record of a target group's targets,
-//! `group_record` the record of a run inside one group (`rolling`),
+//! `group_record` the record of a run inside one group (`rolling`; its
+//! in-place batches in `in_place_record`),
 //! `record_head` the head tag both records share (generation, chunk
 //! counts), `zones` the targets' Availability Zones beside the codec, and
 //! `error_codes` which ELBv2 errors a retry can cure.
@@ -18,6 +19,7 @@ pub mod error_codes;
 pub mod fake;
 pub mod group_record;
 pub mod heartbeat;
+pub mod in_place_record;
 pub mod model;
 pub mod port;
 pub mod record_head;

@@ -151,7 +151,7 @@ fn calls_from(
 }
 
 use super::calls_hooks::{hook_call, post_revert};
-pub use super::calls_revert::revert_calls;
+pub use super::calls_revert::{in_place_revert_calls, revert_calls};
 
 fn action_calls(
     scope: &Scope,
@@ -241,6 +241,30 @@ fn action_calls(
         ],
         Action::Bake(b) => bake_call(scope, plan, b, an, false).into_iter().collect(),
         Action::Unrecord => vec![call("RemoveTags", owner, "remove the run record".into())],
+        Action::StartBatch { index, of, targets } => vec![call(
+            "AddTags",
+            owner,
+            format!("step: batch {} of {of} ({})", index + 1, ids(targets)),
+        )],
+        Action::Deploy(d) => vec![
+            call(
+                "AddTags",
+                owner,
+                format!(
+                    "alb-rollout:in-place: batch {}'s deploy started",
+                    d.index + 1
+                ),
+            ),
+            call(
+                "sh -c",
+                owner,
+                format!(
+                    "--deploy {:?} with ALB_ROLLOUT_TARGETS={}",
+                    d.command,
+                    crate::executor::batch_commands::targets_env(&d.targets)
+                ),
+            ),
+        ],
         Action::Hook(h) => vec![hook_call(h)],
     }
 }

@@ -46,6 +46,41 @@ pub fn revert_calls(scope: &Scope, plan: &Plan, _an: &Analysis) -> Vec<PlannedCa
     out
 }
 
+/// An in-place run's revert after a failure in its last batch's analysis:
+/// with `--undo` every batch undone, newest first; without, the last
+/// batch taken out again.
+pub fn in_place_revert_calls(scope: &Scope, plan: &Plan, undo: bool) -> Vec<PlannedCall> {
+    let last = (plan.actions.iter())
+        .rposition(|a| matches!(a, Action::Bake(_)))
+        .unwrap_or(0);
+    let (mut world, mut goal) = projected(scope, plan, last);
+    let batches: Vec<Vec<Target>> = (plan.actions.iter())
+        .filter_map(|a| match a {
+            Action::Deploy(d) => Some(d.targets.clone()),
+            _ => None,
+        })
+        .collect();
+    if let (Some(g), Some(out)) = (scope.group(), batches.last().filter(|_| !undo)) {
+        goal = Goal::of_group_without(&g.arn, &g.original, out);
+    }
+    goal.healthy = true;
+    if undo {
+        goal.undo = batches.into_iter().rev().collect();
+    }
+    let mut out: Vec<PlannedCall> = (world.converge(&goal, Context::default()).iter())
+        .map(|s| step_call(scope, s))
+        .collect();
+    out.push(call(
+        "RemoveTags",
+        scope.owner_arn(),
+        match undo {
+            true => "alb-rollout:* (the run record), once everything is back".into(),
+            false => "alb-rollout:beat only: the record stays for `rollback --undo`".into(),
+        },
+    ));
+    out
+}
+
 /// The model after the plan's actions up to `at`, and the run's goal.
 fn projected(scope: &Scope, plan: &Plan, at: usize) -> (World, Goal) {
     let groups: Vec<(&str, Vec<Target>)> = match scope.group() {
@@ -93,5 +128,8 @@ fn step_call(scope: &Scope, s: &Step) -> PlannedCall {
         },
         Step::Settle => call("wait", scope.owner_arn(), "--settle, so every ALB node sees the route before targets leave".into()),
         Step::Deregister { group, targets } => call("DeregisterTargets", &group.arn, list_targets(targets)),
+        Step::AwaitDrained { group, targets } => call("wait", &group.arn, format!("until {} have drained", list_targets(targets))),
+        Step::Undo { targets, .. } => call("sh -c", scope.owner_arn(), format!("--undo with ALB_ROLLOUT_TARGETS={}, then lower alb-rollout:in-place (AddTags)", crate::executor::batch_commands::targets_env(targets))),
+        Step::AwaitHealthy { group, targets, .. } => call("wait", &group.arn, format!("until {} are healthy again (--health-timeout)", list_targets(targets))),
     }
 }

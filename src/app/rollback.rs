@@ -54,9 +54,16 @@ pub async fn restore(
         ));
     }
     let goal = Goal::of_route_record(record);
-    let notes = converge_lines(lb, Some(route), route.listener_arn(), &record.run_id, goal)
-        .await
-        .map_err(|e| format!("{e}; the record is left: run rollback again"))?;
+    let notes = converge_lines(
+        lb,
+        Some(route),
+        route.listener_arn(),
+        &record.run_id,
+        goal,
+        None,
+    )
+    .await
+    .map_err(|e| format!("{e}; the record is left: run rollback again"))?;
     done.extend(notes);
     let p = ApplyPolicy::default();
     apply::retry(p.write_attempts, p.backoff, || {
@@ -81,6 +88,7 @@ pub async fn converge_lines(
     listener_arn: &str,
     run_id: &str,
     goal: Goal,
+    undo: Option<crate::executor::converge_undo::UndoRun>,
 ) -> Result<Vec<String>, String> {
     let mut lines: Vec<String> = vec![];
     let mut notes = |n: Note| lines.push(note_line(route, n));
@@ -100,6 +108,7 @@ pub async fn converge_lines(
         },
         cancel: crate::signal::Cancel::new(),
         notes: &mut notes,
+        undo,
     };
     let r = c.run().await;
     r.map(|()| lines)
@@ -115,6 +124,7 @@ fn note_line(route: Option<&RouteRef>, n: Note) -> String {
             Some(r) => format!("restored the {r}: {}", super::dry_run::forward_text(&f)),
             None => format!("wrote {}", super::dry_run::forward_text(&f)),
         },
+        Note::Undone(t) => format!("ran --undo on {}", list_targets(&t)),
         Note::Warning(w) => format!("warning: {w}"),
     }
 }

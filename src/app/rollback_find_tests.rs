@@ -59,6 +59,7 @@ async fn rolling_on_blue(fake: &FakeLoadBalancer) {
         batch: 1,
         max_unavailable: 0,
         original: vec![Target::new("10.0.0.1", None)],
+        in_place: None,
     };
     fake.add_target(
         DEMO_BLUE,

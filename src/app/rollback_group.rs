@@ -11,11 +11,14 @@ use crate::alb::group_record::{self, GroupRecord};
 use crate::alb::state_tags;
 use crate::alb::LoadBalancerPort;
 use crate::cli::{Output, RollbackArgs};
+use crate::command::ShellRunner;
 use crate::engine::converge::{differences, Snapshot};
 use crate::engine::goal::Goal;
 use crate::executor::apply::{self, ApplyPolicy};
+use crate::executor::converge_undo::{UndoRun, UNDO_DEADLINE};
 use crate::preflight::InputError;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// Restore the rolling run recorded in `tags` on group `arn` (found, and
 /// no longer beating); `lines` go before what is done.
@@ -38,7 +41,11 @@ pub async fn run_found(
         }
         Err(e) => return bad(format!("the run record is damaged: {e}")),
     };
-    let goal = Goal::of_group_record(arn, &record);
+    let undo = match undo_run(arn, &record, a) {
+        Ok(u) => u,
+        Err(e) => return invalid(&[InputError::new("--undo", e)], output),
+    };
+    let goal = Goal::of_group_record(arn, &record, undo.is_some());
     if a.dry_run {
         let health = match lb.target_health(arn).await {
             Ok(h) => h,
@@ -54,10 +61,16 @@ pub async fn run_found(
             ..Snapshot::default()
         };
         lines.extend(differences(&goal, &snap));
+        if !goal.undo.is_empty() {
+            lines.push(format!(
+                "would run --undo on {} batch(es) whose deploy started, newest first, each out of the group",
+                goal.undo.len()
+            ));
+        }
         return super::rollback::report(output, "dry-run", 0, &lines);
     }
     let keys = state_tags::record_keys(tags);
-    match restore(lb, arn, &record, goal, &keys).await {
+    match restore(lb, arn, &record, goal, &keys, undo).await {
         Ok(done) => {
             lines.extend(done);
             super::rollback::report(output, "rolled-back", 0, &lines)
@@ -66,12 +79,35 @@ pub async fn run_found(
     }
 }
 
+/// `--undo` for the record's in-place batches; refused on a record of a
+/// run that was not in place (it deployed nothing to undo).
+fn undo_run(arn: &str, r: &GroupRecord, a: &RollbackArgs) -> Result<Option<UndoRun>, String> {
+    let Some(command) = a.undo.undo.clone() else {
+        return Ok(None);
+    };
+    let Some(p) = r.in_place.clone() else {
+        return Err(format!(
+            "run {} on {arn} was not an in-place run (rolling --in-place): it ran no --deploy to undo; leave --undo off",
+            r.run_id
+        ));
+    };
+    Ok(Some(UndoRun {
+        commands: Arc::new(ShellRunner::from_env()),
+        command,
+        record: p,
+        group: arn.to_string(),
+        run_id: r.run_id.clone(),
+        timeout: UNDO_DEADLINE,
+    }))
+}
+
 async fn restore(
     lb: &dyn LoadBalancerPort,
     arn: &str,
     record: &GroupRecord,
     goal: Goal,
     keys: &[String],
+    undo: Option<UndoRun>,
 ) -> Result<Vec<String>, String> {
     let mut done = vec![format!(
         "run {} stopped during its rounds: {} is given back its {} original targets",
@@ -80,7 +116,18 @@ async fn restore(
         record.original.len()
     )];
     let left = "the group is between its original and the run's targets; run rollback again";
-    let lines = super::rollback::converge_lines(lb, None, "", &record.run_id, goal)
+    if let Some(u) = &undo {
+        done.push(format!(
+            "{} batch(es) whose deploy started get --undo, newest first",
+            u.record.started
+        ));
+    } else if record.in_place.as_ref().is_some_and(|p| p.started > 0) {
+        done.push(
+            "no --undo given: the batches whose deploy started are registered again as they are"
+                .into(),
+        );
+    }
+    let lines = super::rollback::converge_lines(lb, None, "", &record.run_id, goal, undo)
         .await
         .map_err(|e| format!("{e}; {left}"))?;
     done.extend(lines);

@@ -25,6 +25,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 #[path = "rolling_checks.rs"]
 mod checks;
+#[path = "rolling_in_place.rs"]
+mod in_place;
 
 /// The flags, parsed.
 struct Parsed {
@@ -166,7 +168,16 @@ fn validate(a: &RollingArgs, p: &Parsed, live: &Live) -> Result<RollingPlan, Vec
 }
 
 pub async fn run(config: &aws_config::SdkConfig, a: &RollingArgs, output: Output) -> i32 {
+    if a.in_place.in_place {
+        return in_place::run(config, a, output).await;
+    }
     let parsed = parse(a);
+    let flags = in_place::flag_errors(a);
+    if !flags.is_empty() {
+        let mut all = parsed.err().unwrap_or_default();
+        all.extend(flags);
+        return invalid(&all, output);
+    }
     let (env_errors, sdk_expiry) = crate::aws_env::check_with_expiry(config).await;
     if !env_errors.is_empty() {
         let mut all = parsed.err().unwrap_or_default();
@@ -339,6 +350,6 @@ fn locked(tags: &BTreeMap<String, String>, arn: &str, force: bool) -> Option<Str
         .map(|b| format!(" (heartbeat {}s ago: it is running)", b.age(now)))
         .unwrap_or_default();
     Some(format!(
-        "{arn} records run `{run}`{alive}: wait for it, undo it with `alb-rollout rollback --target-group {arn}`, or pass --force to replace its record"
+        "{arn} records run `{run}`{alive}: wait for it, undo it with `alb-rollout rollback --target-group {arn}` (after an in-place run, with --undo COMMAND to put the old version back), or pass --force to replace its record"
     ))
 }

@@ -85,9 +85,10 @@ async fn rollback_deletes_only_the_rule_its_run_created() {
         rules: vec![1, 2, 3, 4],
         ..crate::engine::goal::Goal::nothing()
     };
-    let said = super::super::rollback::converge_lines(&fake, None, DEMO_LISTENER, "r-mine", goal)
-        .await
-        .unwrap();
+    let said =
+        super::super::rollback::converge_lines(&fake, None, DEMO_LISTENER, "r-mine", goal, None)
+            .await
+            .unwrap();
     assert_eq!(
         said,
         vec!["deleted rule at priority 3 (it carried the run's tag)".to_string()],

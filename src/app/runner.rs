@@ -178,6 +178,7 @@ pub(super) fn run_config(
             .unwrap_or(0),
         apply: ApplyPolicy::default(),
         settle: crate::strategy::drain_blue::default_settle(),
+        in_place: None,
     }
 }
 

@@ -173,10 +173,29 @@ pub enum Action {
     WriteRule(RuleWrite),
     DeleteRule(RuleSpec),
     Bake(BakeSpec),
+    /// `rolling --in-place`: record batch `index` (0-based) of `of` on
+    /// the group before its targets leave (the step tag).
+    StartBatch {
+        index: usize,
+        of: usize,
+        targets: Vec<Target>,
+    },
+    /// `rolling --in-place`: mark batch `index` started in the record, then
+    /// run `--deploy` on its targets (out of the group by now).
+    Deploy(DeploySpec),
     /// Run a user's command (`--hook`); never a change of the load balancer.
     Hook(super::hook::HookSpec),
     /// Remove the run record: the last action of every run and revert.
     Unrecord,
+}
+
+/// A deploy command run on one batch of targets.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DeploySpec {
+    pub index: usize,
+    pub of: usize,
+    pub targets: Vec<Target>,
+    pub command: String,
 }
 
 impl Action {

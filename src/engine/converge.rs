@@ -30,6 +30,10 @@ use crate::alb::{
 };
 use std::collections::BTreeMap;
 
+#[path = "converge_diff.rs"]
+mod diff;
+pub use diff::{differences, left};
+
 /// What the convergence reads before each decision.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Snapshot {
@@ -64,6 +68,10 @@ pub struct Context {
     pub settled: bool,
     /// Groups whose wait for the floor ran out.
     pub waited: Vec<String>,
+    /// In-place undo: batches (indexes into `Goal::undo`) whose `--undo`
+    /// ran, and those whose wait for health afterwards ran out.
+    pub undone: Vec<usize>,
+    pub unhealthy: Vec<usize>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -93,6 +101,22 @@ pub enum Step {
     Deregister {
         group: Group,
         targets: Vec<Target>,
+    },
+    /// In-place undo (`converge_undo`): wait until these have left.
+    AwaitDrained {
+        group: Group,
+        targets: Vec<Target>,
+    },
+    /// Run `--undo` on batch `batch` of `Goal::undo` (out of the group).
+    Undo {
+        batch: usize,
+        targets: Vec<Target>,
+    },
+    /// Wait until an undone batch is healthy again, before the next.
+    AwaitHealthy {
+        group: Group,
+        targets: Vec<Target>,
+        batch: usize,
     },
 }
 
@@ -144,7 +168,16 @@ fn idle(h: &[TargetHealth]) -> bool {
 /// The next actions, most important first; empty when the snapshot is the goal.
 pub fn plan(goal: &Goal, snap: &Snapshot, ctx: &Context) -> Vec<Step> {
     let mut out: Vec<Step> = snap.rules.iter().cloned().map(Step::DeleteRule).collect();
-    out.extend(goal.groups.iter().filter_map(|g| register(g, snap)));
+    let pending = super::converge_undo::pending(goal, ctx);
+    out.extend(
+        goal.groups
+            .iter()
+            .filter_map(|g| register(g, snap, &pending)),
+    );
+    if let Some(undo) = super::converge_undo::next(goal, snap, ctx) {
+        out.extend(undo);
+        return out;
+    }
     let route = route_steps(goal, snap, ctx);
     let route_done = route.is_empty();
     match (ctx.cancelled, route.first()) {
@@ -161,9 +194,10 @@ pub fn plan(goal: &Goal, snap: &Snapshot, ctx: &Context) -> Vec<Step> {
     out
 }
 
-fn register(g: &GroupGoal, snap: &Snapshot) -> Option<Step> {
+fn register(g: &GroupGoal, snap: &Snapshot, pending: &[Target]) -> Option<Step> {
     let h = live(snap, &g.group.arn);
     let missing: Vec<Target> = (g.present.iter())
+        .filter(|t| !pending.contains(t))
         .filter(|t| !h.iter().any(|x| serving(x) && x.target == **t))
         .cloned()
         .collect();
@@ -351,48 +385,6 @@ fn before_removal(
         true => Err(None),
         false => Ok(extra),
     }
-}
-
-/// What still differs from the goal, in words (empty: at the goal).
-pub fn differences(goal: &Goal, snap: &Snapshot) -> Vec<String> {
-    let mut out = vec![];
-    for r in &snap.rules {
-        out.push(format!(
-            "the run's rule at priority {} ({}) is still there",
-            r.priority, r.arn
-        ));
-    }
-    if let (Some(want), Some(now)) = (&goal.route, &snap.route) {
-        if !now.as_forward().is_some_and(|f| f.same_routing(want)) {
-            out.push(format!("the route is not back to {}", want.weights_text()));
-        }
-    }
-    for g in &goal.groups {
-        let h = live(snap, &g.group.arn);
-        let missing = g
-            .present
-            .iter()
-            .filter(|t| !h.iter().any(|x| serving(x) && x.target == **t));
-        let missing: Vec<Target> = missing.cloned().collect();
-        if !missing.is_empty() {
-            out.push(format!(
-                "{} misses {}",
-                g.group.role,
-                crate::alb::list_targets(&missing)
-            ));
-        }
-        let extra: Vec<Target> = (h.iter().filter(|x| serving(x) && g.removes(&x.target)))
-            .map(|x| x.target.clone())
-            .collect();
-        if !extra.is_empty() {
-            out.push(format!(
-                "{} still holds {}",
-                g.group.role,
-                crate::alb::list_targets(&extra)
-            ));
-        }
-    }
-    out
 }
 
 #[cfg(test)]

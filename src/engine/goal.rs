@@ -24,6 +24,14 @@ pub struct Goal {
     /// Priorities of the rules the run recorded (before each CreateRule):
     /// none of them may carry the run's tag.
     pub rules: Vec<u32>,
+    /// `rolling --in-place --undo`: the batches whose deploy started,
+    /// newest first, each taken out, given `--undo` and put back healthy
+    /// before the next (`converge_undo`).
+    pub undo: Vec<Vec<Target>>,
+    /// An in-place run's revert ends with every target it holds healthy
+    /// (waited for once, `--health-timeout`): they are the group's only
+    /// capacity.
+    pub healthy: bool,
 }
 
 /// One group's targets as the goal has them.
@@ -82,6 +90,8 @@ impl Goal {
             route: r.moves_route().then(|| r.original.clone()),
             groups,
             rules: r.rules.clone(),
+            undo: vec![],
+            healthy: false,
         }
     }
 
@@ -99,11 +109,34 @@ impl Goal {
                 exact: true,
             }],
             rules: vec![],
+            undo: vec![],
+            healthy: false,
         }
     }
 
-    pub fn of_group_record(arn: &str, r: &GroupRecord) -> Goal {
-        Goal::of_group(arn, &r.original)
+    /// A group record's goal: its exact original; with `undo` (an undo
+    /// command was given), an in-place run's started batches undone too.
+    pub fn of_group_record(arn: &str, r: &GroupRecord, undo: bool) -> Goal {
+        let mut g = Goal::of_group(arn, &r.original);
+        g.healthy = r.in_place.is_some();
+        if let Some(p) = r.in_place.as_ref().filter(|_| undo) {
+            g.undo = p.started_newest_first();
+        }
+        g
+    }
+
+    /// An in-place run that failed without `--undo`: `out` (the batch that
+    /// failed after its deploy started) stays out of the group, every
+    /// other original target is in it.
+    pub fn of_group_without(arn: &str, original: &[Target], out: &[Target]) -> Goal {
+        let rest: Vec<Target> = (original.iter())
+            .filter(|t| !out.contains(t))
+            .cloned()
+            .collect();
+        Goal {
+            healthy: true,
+            ..Goal::of_group(arn, &rest)
+        }
     }
 
     /// A goal with nothing to restore (only the record goes).
@@ -112,6 +145,8 @@ impl Goal {
             route: None,
             groups: vec![],
             rules: vec![],
+            undo: vec![],
+            healthy: false,
         }
     }
 

@@ -6,11 +6,13 @@
 //!
 //! `action` is the vocabulary, `plan` a run's ordered actions, `goal` what
 //! a revert restores (from a run record), `converge` the planner that
-//! closes the difference between a live snapshot and the goal, `revert`
+//! closes the difference between a live snapshot and the goal
+//! (`converge_undo`: an in-place run's batches undone newest first), `revert`
 //! the abort mode, `scope` what a run owns (a route, or one target group).
 
 pub mod action;
 pub mod converge;
+pub mod converge_undo;
 pub mod goal;
 pub mod hook;
 pub mod plan;
@@ -18,7 +20,9 @@ pub mod revert;
 pub mod scope;
 pub mod sim;
 
-pub use action::{Action, BakeSpec, Carry, Group, Purpose, Role, RouteWrite, RuleSpec, RuleWrite};
+pub use action::{
+    Action, BakeSpec, Carry, DeploySpec, Group, Purpose, Role, RouteWrite, RuleSpec, RuleWrite,
+};
 pub use hook::{HookSpec, HookStage};
 pub use plan::Plan;
 pub use revert::AbortMode;

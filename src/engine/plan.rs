@@ -46,6 +46,12 @@ impl Plan {
             .filter(|a| matches!(a, Action::Bake(_)))
             .count();
         match (self.strategy, self.steps()) {
+            ("rolling", _) if self.actions.iter().any(|a| matches!(a, Action::Deploy(_))) => {
+                format!(
+                    "{bakes} batch{} in place",
+                    if bakes == 1 { "" } else { "es" }
+                )
+            }
             ("rolling", _) => format!("{bakes} round{}", if bakes == 1 { "" } else { "s" }),
             ("blue-green", _) => "one switch to green".into(),
             ("ab" | "dark", _) => "one rule to green".into(),

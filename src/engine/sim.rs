@@ -158,6 +158,23 @@ impl World {
             }
             Step::Settle => ctx.settled = true,
             Step::Deregister { group, targets } => self.deregister(&group.arn, targets),
+            Step::AwaitDrained { .. } => {}
+            Step::Undo { batch, .. } => ctx.undone.push(*batch),
+            Step::AwaitHealthy {
+                group,
+                targets,
+                batch,
+            } => {
+                self.checks_pass(&group.arn);
+                let list = self.health.get(&group.arn).cloned().unwrap_or_default();
+                let ok = targets.iter().all(|t| {
+                    list.iter()
+                        .any(|h| h.target == *t && h.state == HealthState::Healthy)
+                });
+                if !ok {
+                    ctx.unhealthy.push(*batch);
+                }
+            }
         }
     }
 

@@ -106,6 +106,8 @@ fn kinds(cmds: &[Command]) -> Vec<&'static str> {
             Command::Do(Action::DeleteRule(_)) => "delete-rule",
             Command::Do(Action::Bake(_)) => "bake",
             Command::Do(Action::Unrecord) => "unrecord",
+            Command::Do(Action::StartBatch { .. }) => "start-batch",
+            Command::Do(Action::Deploy(_)) => "deploy",
             Command::Do(Action::Hook(_)) => "hook",
         })
         .collect()

@@ -59,6 +59,8 @@ pub enum Note {
     RampedBack(Forward),
     /// The goal route is written and read back.
     Restored(Forward),
+    /// `--undo` ran on these targets.
+    Undone(Vec<Target>),
     Warning(String),
 }
 
@@ -71,6 +73,8 @@ pub struct Converger<'a> {
     pub settings: Settings,
     pub cancel: Cancel,
     pub notes: &'a mut (dyn FnMut(Note) + Send),
+    /// An in-place run's `--undo` (`converge_undo`); `None`: no undo.
+    pub undo: Option<super::converge_undo::UndoRun>,
 }
 
 /// Run `fut` for at most `own`, and (after a cancel) no longer than
@@ -129,7 +133,7 @@ impl Converger<'_> {
             if steps.is_empty() {
                 // Nothing to do: at the goal, or blocked by an invariant
                 // (no healthy target to move traffic to).
-                let off = converge::differences(&self.goal, &snap);
+                let off = converge::left(&self.goal, &snap, &ctx);
                 return match off.is_empty() {
                     true => Ok(()),
                     false => Err(format!("the revert cannot go on now: {}", off.join("; "))),
@@ -142,7 +146,7 @@ impl Converger<'_> {
                 let why: Vec<String> = failed.iter().map(|(_, e)| e.clone()).collect();
                 return Err(format!(
                     "{}: {}",
-                    converge::differences(&self.goal, &snap).join("; "),
+                    converge::left(&self.goal, &snap, &ctx).join("; "),
                     why.join("; ")
                 ));
             };
@@ -150,7 +154,13 @@ impl Converger<'_> {
                 failed.push((step, "it did not take effect".into()));
                 continue;
             }
-            let wait = matches!(step, Step::AwaitFloor { .. } | Step::Settle);
+            let wait = matches!(
+                step,
+                Step::AwaitFloor { .. }
+                    | Step::Settle
+                    | Step::AwaitDrained { .. }
+                    | Step::AwaitHealthy { .. }
+            );
             match self.apply(&step, &mut ctx).await {
                 // A wait may end early (a cancel) and be asked for again.
                 Ok(()) if wait => last_done = None,
@@ -198,13 +208,17 @@ impl Converger<'_> {
         }
     }
 
-    async fn within<T>(&self, own: Duration, fut: impl Future<Output = T>) -> Result<T, String> {
+    pub(super) async fn within<T>(
+        &self,
+        own: Duration,
+        fut: impl Future<Output = T>,
+    ) -> Result<T, String> {
         within(&self.cancel, self.settings.revert_timeout, own, fut).await
     }
 
     /// A wait that a cancel interrupts (the planner then decides again,
     /// route first); `Ok(false)` when it was interrupted.
-    async fn wait_unless_cancelled(&self, d: Duration) -> bool {
+    pub(super) async fn wait_unless_cancelled(&self, d: Duration) -> bool {
         if self.cancel.is_cancelled() {
             tokio::time::sleep(d).await;
             return true;
@@ -310,6 +324,9 @@ impl Converger<'_> {
                 self.await_floor(group, *floor, *of, ctx).await
             }
             Step::Settle => self.settle(ctx).await,
+            Step::AwaitDrained { .. } | Step::Undo { .. } | Step::AwaitHealthy { .. } => {
+                self.apply_undo(step, ctx).await?
+            }
         }
         Ok(())
     }

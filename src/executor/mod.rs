@@ -17,13 +17,19 @@
 //! created at weight 0; `detach` the full deploy's last write (blue's
 //! weight-0 entry out); `converge` applies the convergence to a goal (the
 //! live revert and `rollback`), `revert` the live run's goal; `apply` a
-//! route write and its read-back.
+//! route write and its read-back. `in_place` is `rolling --in-place`'s part
+//! (a batch recorded and its deploy marked started before it runs, the
+//! revert's goal), `batch_commands` its `--deploy`/`--undo` as commands for
+//! the command port, `converge_undo` the convergence's undo steps.
 
 pub mod apply;
+pub mod batch_commands;
 pub mod converge;
+pub mod converge_undo;
 mod detach;
 mod heart;
 mod hooks;
+mod in_place;
 mod record;
 mod revert;
 mod rule_write;
@@ -31,6 +37,7 @@ mod steps;
 mod targets;
 
 pub use crate::engine::{GroupScope, Scope};
+pub use in_place::InPlaceRun;
 pub use targets::RULE_TAG;
 
 use crate::alb::Target;
@@ -65,6 +72,8 @@ pub struct RunConfig {
     /// How long a revert waits after moving traffic before it removes
     /// targets that may still get requests (`--settle`).
     pub settle: Duration,
+    /// `rolling --in-place`: its batches, `--undo` and the command runner.
+    pub in_place: Option<InPlaceRun>,
 }
 
 pub struct Executor<'a> {
@@ -96,6 +105,8 @@ pub struct Executor<'a> {
     run_record: Option<crate::alb::state_tags::RunRecord>,
     /// The heartbeat's task, beating while the record is confirmed.
     heart: Option<heart::Heart>,
+    /// An in-place run's batches: deploys started, batches through.
+    batches_at: in_place::BatchesAt,
 }
 
 impl<'a> Executor<'a> {
@@ -147,6 +158,7 @@ impl<'a> Executor<'a> {
             rules: vec![],
             run_record: None,
             heart: None,
+            batches_at: in_place::BatchesAt::default(),
         }
     }
 
@@ -246,7 +258,15 @@ impl<'a> Executor<'a> {
             Action::CreateRule(r) => self.create_rule(r).await,
             Action::WriteRule(w) => self.write_rule(w).await,
             Action::DeleteRule(r) => self.delete_rule(r).await,
-            Action::Bake(b) => Ok(self.bake(b).await?),
+            Action::Bake(b) => {
+                self.bake(b).await?;
+                self.batch_done(b.step);
+                Ok(())
+            }
+            Action::StartBatch { index, of, targets } => {
+                Ok(self.start_batch(*index, *of, targets).await?)
+            }
+            Action::Deploy(d) => self.deploy(d).await,
             Action::Hook(h) => Ok(self.hook(h).await?),
             Action::Unrecord => Ok(self.unrecord_promoted().await?),
         }
@@ -346,6 +366,9 @@ mod rolling_tests;
 
 #[cfg(test)]
 mod converge_tests;
+
+#[cfg(test)]
+mod in_place_tests;
 
 #[cfg(test)]
 mod hook_tests;

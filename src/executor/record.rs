@@ -58,6 +58,7 @@ impl Executor<'_> {
             batch: g.batch,
             max_unavailable: g.max_unavailable,
             original: g.original.clone(),
+            in_place: self.in_place_record(0),
         };
         let mut tags = group_record::encode(&record);
         tags.extend(self.heartbeat().tag());

@@ -53,6 +53,10 @@ impl Sink<'_> {
                 self.out.progress(Progress::Warning(w.clone()));
                 self.report.warnings.push(w);
             }
+            Note::Undone(t) => self.out.progress(Progress::Batch(format!(
+                "--undo done on {}",
+                crate::alb::list_targets(&t)
+            ))),
             Note::RuleDeleted(p) => tracing::info!(priority = p, "deleted the run's rule"),
             Note::Attached(g) => {
                 tracing::info!(group = %g, "attached at weight 0 for its health checks")
@@ -75,7 +79,7 @@ impl Executor<'_> {
 
     fn record_goal(&self) -> Goal {
         match &self.cfg.scope {
-            Scope::Group(g) => Goal::of_group(&g.arn, &g.original),
+            Scope::Group(g) => self.group_goal(g),
             Scope::Route(_) => match &self.run_record {
                 Some(r) => {
                     let mut r = r.clone();
@@ -112,6 +116,7 @@ impl Executor<'_> {
             stages,
         };
         let goal = self.goal(applied);
+        let undo = self.undo_run();
         let lb = self.src.lb.clone();
         let mut sink = Sink {
             out: &mut *self.out,
@@ -131,9 +136,14 @@ impl Executor<'_> {
             settings,
             cancel: self.cancel.clone(),
             notes: &mut notes,
+            undo,
         };
         c.run().await?;
         self.heart_stop();
+        if let Some(out) = self.left_out() {
+            self.keep_record(&out).await;
+            return Ok(());
+        }
         match converge::within(
             &self.cancel,
             self.cfg.revert_timeout,

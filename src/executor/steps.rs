@@ -310,7 +310,11 @@ impl Executor<'_> {
         let at = self.elapsed();
         self.report.record_step(step.percent, 0, 0, at);
         // Tagged before it is shown, so whoever reads the line finds the tag.
-        self.set_step(&format!("round {} of {rounds}", step.step + 1))
+        let word = match self.cfg.in_place {
+            Some(_) => "batch",
+            None => "round",
+        };
+        self.set_step(&format!("{word} {} of {rounds}", step.step + 1))
             .await;
         self.out.progress(Progress::Round {
             round: step.step,

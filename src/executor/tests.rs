@@ -106,6 +106,7 @@ pub(super) fn config(steps: &str, register: Vec<Target>) -> TestRun {
         started_unix: 0,
         apply: ApplyPolicy::default(),
         settle: Duration::from_secs(15),
+        in_place: None,
     };
     TestRun {
         cfg,

@@ -85,6 +85,9 @@ pub enum Progress<'a> {
         attach: bool,
     },
     Warning(String),
+    /// `rolling --in-place`: what happens to a batch (recorded, its
+    /// `--deploy` or `--undo` started or done), as one line.
+    Batch(String),
     /// A rule of the run's (`ab`, `dark`) was `created`, `rewritten` (to
     /// its real forward, after it put a fresh green in use at weight 0) or
     /// `deleted` as planned.

@@ -207,6 +207,7 @@ impl<W: Write + Send> TextReporter<W> {
                 forward.weights_text()
             ),
             Progress::Warning(w) => format!("{} {w}", self.paint("warning:", "33")),
+            Progress::Batch(line) => line,
             Progress::Rule {
                 verb,
                 priority,

@@ -30,6 +30,8 @@ fn kind(a: &Action) -> String {
         Action::WriteRule(_) => "write-rule".into(),
         Action::Hook(h) => h.label(),
         Action::Unrecord => "unrecord".into(),
+        Action::StartBatch { .. } => "start-batch".into(),
+        Action::Deploy(_) => "deploy".into(),
     }
 }
 

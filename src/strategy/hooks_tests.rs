@@ -34,6 +34,8 @@ fn kind(a: &Action) -> String {
         Action::WriteRule(_) => "write-rule".into(),
         Action::DeleteRule(_) => "delete-rule".into(),
         Action::Bake(b) => format!("bake {}", b.percent),
+        Action::StartBatch { .. } => "start-batch".into(),
+        Action::Deploy(_) => "deploy".into(),
         Action::Hook(h) => h.label(),
         Action::Unrecord => "unrecord".into(),
     }

@@ -4,7 +4,8 @@
 //! works inside one target group and has no route. `rules` and
 //! `rule_priority` hold the pure parts of rule-based strategies (A/B, dark
 //! launch): `--match` to ALB conditions within ALB's limits, and priority choice;
-//! `ab` plans both rule strategies (`ab`, `dark`).
+//! `ab` plans both rule strategies (`ab`, `dark`). `rolling_in_place`
+//! deploys to a group's own targets a batch at a time (`--in-place`).
 
 pub mod ab;
 pub mod blue_green;
@@ -12,6 +13,7 @@ pub mod canary;
 pub mod drain_blue;
 pub mod hooks;
 pub mod rolling;
+pub mod rolling_in_place;
 pub mod rule_priority;
 pub mod rule_split;
 pub mod rules;
