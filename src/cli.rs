@@ -10,6 +10,7 @@ use clap::builder::BoolishValueParser;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
+pub use crate::cli_iam::IamPolicyArgs;
 pub use crate::cli_rules::{
     AbArgs, DarkArgs, RoutesArgs, RoutesCmd, RoutesListArgs, RoutesRemoveArgs, RuleArgs,
 };
@@ -61,6 +62,9 @@ pub enum Cmd {
     Dark(Box<DarkArgs>),
     /// The rules alb-rollout created on a listener: list them, remove one.
     Routes(RoutesArgs),
+    /// Print the least-privilege IAM policy (JSON) for a command, scoped to
+    /// the given listener, rules and target groups; makes no AWS call.
+    IamPolicy(IamPolicyArgs),
 }
 
 #[derive(Debug, Args)]

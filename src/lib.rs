@@ -42,6 +42,10 @@
 //!   fake: `--hook`, `--check`, `rolling --in-place`'s commands.
 //! - `report`: progress lines and the JSON result.
 //! - `app`: one file per subcommand, wiring the pieces.
+//! - `iam`: pure least-privilege policies per command (`iam-policy`), from
+//!   `iam::uses` (which actions each command calls, on what) and
+//!   `alb::iam_actions` (every operation the adapters send and how IAM
+//!   authorizes it, checked against the adapters' source). `cli_iam`: its flags.
 //! - `env_inputs`: `ALB_ROLLOUT_*` variables the chosen command does not
 //!   read (an action input it does not take) are refused.
 //! - `signal`, `errors`, `redact`: signals to a cancel, error chains,
@@ -52,6 +56,7 @@ pub mod app;
 pub mod aws_env;
 pub mod cli;
 pub mod cli_hooks;
+pub mod cli_iam;
 pub mod cli_in_place;
 pub mod cli_rules;
 pub mod command;
@@ -59,6 +64,7 @@ pub mod engine;
 pub mod env_inputs;
 pub mod errors;
 pub mod executor;
+pub mod iam;
 pub mod plan;
 pub mod preflight;
 pub mod provider;

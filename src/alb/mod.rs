@@ -12,13 +12,15 @@
 //! in-place batches in `in_place_record`),
 //! `record_head` the head tag both records share (generation, chunk
 //! counts), `zones` the targets' Availability Zones beside the codec, and
-//! `error_codes` which ELBv2 errors a retry can cure.
+//! `error_codes` which ELBv2 errors a retry can cure, `iam_actions` every
+//! operation the adapters send and how IAM authorizes it.
 
 pub mod aws;
 pub mod error_codes;
 pub mod fake;
 pub mod group_record;
 pub mod heartbeat;
+pub mod iam_actions;
 pub mod in_place_record;
 pub mod model;
 pub mod port;

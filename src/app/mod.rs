@@ -12,6 +12,7 @@ mod dark;
 mod dry_run;
 pub mod expiry;
 mod full_deploy;
+mod iam_policy;
 mod live;
 mod preview;
 pub(crate) mod rollback;
@@ -39,6 +40,9 @@ pub const EXIT_INCOMPLETE: i32 = 3;
 pub const EXIT_CANCELLED: i32 = 130;
 
 pub async fn run(cli: Cli) -> i32 {
+    if let Cmd::IamPolicy(a) = &cli.command {
+        return iam_policy::run(a, cli.output);
+    }
     let config = crate::aws_env::load(cli.region.as_deref()).await;
     let output = cli.output;
     match cli.command {
@@ -56,6 +60,7 @@ pub async fn run(cli: Cli) -> i32 {
         Cmd::Ab(a) => ab::run(&config, &a, output).await,
         Cmd::Dark(a) => dark::run(&config, &a, output).await,
         Cmd::Routes(a) => routes::run(&config, &a, output).await,
+        Cmd::IamPolicy(a) => iam_policy::run(&a, output),
     }
 }
 

@@ -1,7 +1,9 @@
 """Call log and fault injection for AWS API calls.
 
 Owns: the ordered log of every AWS API call the emulator received (not
-`/_emu` hooks), the registry of injected faults, and rendering of error
+`/_emu` hooks), with the ELBv2 resources each one named (what IAM would
+authorize it on: `resources`, and for CreateRule the `created` rule and
+whether it carried `tags`), the registry of injected faults, and rendering of error
 responses in each protocol's wire format (awsQuery XML, EC2 XML, AWS JSON,
 Smithy RPC v2 CBOR).
 """
@@ -10,6 +12,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import threading
 import uuid
 from typing import Any
@@ -36,12 +39,14 @@ class CallLog:
         self._calls: list[dict[str, Any]] = []
         self._seq = 0
 
-    def add(self, service: str, action: str, status: int, faulted: bool = False) -> None:
+    def add(self, service: str, action: str, status: int, faulted: bool = False,
+            detail: dict[str, Any] | None = None) -> None:
         with self._lock:
             self._seq += 1
             entry = {"seq": self._seq, "service": service, "action": action, "status": status}
             if faulted:
                 entry["faulted"] = True
+            entry.update(detail or {})
             self._calls.append(entry)
 
     def list(self) -> list[dict[str, Any]]:
@@ -52,6 +57,31 @@ class CallLog:
         with self._lock:
             self._calls.clear()
             self._seq = 0
+
+
+# The awsQuery parameters of ELBv2 calls that name a resource by ARN: the
+# single ones, and the lists (`ResourceArns.member.1`, ...).
+ARN_PARAMS = ("ListenerArn", "RuleArn", "TargetGroupArn", "LoadBalancerArn")
+ARN_LISTS = ("ResourceArns", "ListenerArns", "RuleArns", "TargetGroupArns", "LoadBalancerArns")
+CREATED_RE = re.compile(rb"<RuleArn>([^<]+)</RuleArn>")
+
+
+def call_detail(params: dict[str, str], response: bytes | None, action: str) -> dict[str, Any]:
+    """The resources an ELBv2 call named (`resources`, in request order); for
+    a successful CreateRule the rule it created (`created`) and whether the
+    request carried tags (`tags`: IAM then also authorizes AddTags on it)."""
+    resources = [params[k] for k in ARN_PARAMS if params.get(k)]
+    for key in ARN_LISTS:
+        n = 1
+        while params.get(f"{key}.member.{n}"):
+            resources.append(params[f"{key}.member.{n}"])
+            n += 1
+    detail: dict[str, Any] = {"resources": resources}
+    if action == "CreateRule":
+        detail["tags"] = bool(params.get("Tags.member.1.Key"))
+        if response:
+            detail["created"] = [m.decode() for m in CREATED_RE.findall(response)][:1]
+    return detail
 
 
 class FaultRegistry:

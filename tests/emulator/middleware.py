@@ -1,7 +1,8 @@
 """WSGI middleware in front of moto's server app.
 
 Owns: request classification (service from the SigV4 credential scope or Host,
-action from `Action=` / X-Amz-Target / the RPC v2 CBOR path), the call log,
+action from `Action=` / X-Amz-Target / the RPC v2 CBOR path), the call log
+(with the ARNs each ELBv2 call named),
 fault injection (latency and/or errors in the service's wire format), routing
 of CloudWatch RPC v2 CBOR calls to cw.py, serialisation of moto calls under
 BACKEND_LOCK, snapshots for the data plane's propagation delay after every
@@ -26,7 +27,7 @@ import cw
 import elbv2_limits
 from common import BACKEND_LOCK, log, to_epoch
 from dataplane import PLANE
-from faults import CallLog, FaultRegistry, render_error
+from faults import CallLog, FaultRegistry, call_detail, render_error
 from health import HEALTH
 from metrics import METRICS
 from propagation import PROPAGATION
@@ -98,18 +99,20 @@ class EmulatorApp:
         if path.startswith("/moto-api"):
             return self._call_moto(environ, start_response)[2]
         info = classify(environ, body)
+        params = _elbv2_params(info, body)
         fault = FAULTS.match(info["service"], info["action"])
         if fault and fault.get("latency_ms"):
             time.sleep(fault["latency_ms"] / 1000.0)
         if fault and "status" in fault:
             status, headers, out = render_error(info["protocol"], fault["status"], fault["code"], fault["message"])
-            CALLS.add(info["service"], info["action"], status, faulted=True)
+            CALLS.add(info["service"], info["action"], status, faulted=True,
+                      detail=_detail(info, params, None))
             start_response(f"{status} {_reason(status)}", headers + [("Content-Length", str(len(out)))])
             return [out]
-        refused = _elbv2_refusal(info, body)
+        refused = _elbv2_refusal(info, params)
         if refused:
             status, headers, out = render_error(info["protocol"], 400, *refused)
-            CALLS.add(info["service"], info["action"], status)
+            CALLS.add(info["service"], info["action"], status, detail=_detail(info, params, None))
             start_response(f"{status} {_reason(status)}", headers + [("Content-Length", str(len(out)))])
             return [out]
         if info["protocol"] == "cbor":
@@ -119,7 +122,8 @@ class EmulatorApp:
             start_response(f"{status} {_reason(status)}", headers + [("Content-Length", str(len(out)))])
             return [out]
         status, _hdrs, chunks = self._call_moto(environ, start_response)
-        CALLS.add(info["service"], info["action"], status)
+        created = b"".join(chunks) if status < 300 else None
+        CALLS.add(info["service"], info["action"], status, detail=_detail(info, params, created))
         if info["service"] == "elasticloadbalancing" and not info["action"].startswith("Describe"):
             # stamp the change now: the data plane applies it PROPAGATION.delay later
             PROPAGATION.capture()
@@ -143,13 +147,22 @@ class EmulatorApp:
         return int(captured["status"].split()[0]), captured["headers"], chunks
 
 
-def _elbv2_refusal(info: dict[str, str], body: bytes) -> tuple[str, str] | None:
-    """(code, message) when AWS would refuse this ELBv2 call's parameters (elbv2_limits.py)."""
+def _elbv2_params(info: dict[str, str], body: bytes) -> dict[str, str] | None:
+    """The awsQuery parameters of an ELBv2 call; None for any other call."""
     if info["service"] != "elasticloadbalancing" or info["protocol"] != "query":
         return None
-    if info["action"] not in elbv2_limits.CHECKED_ACTIONS:
+    return {k: v[0] for k, v in parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True).items()}
+
+
+def _detail(info: dict[str, str], params: dict[str, str] | None, response: bytes | None) -> dict[str, Any] | None:
+    """What the call log records beyond service, action and status (faults.call_detail)."""
+    return None if params is None else call_detail(params, response, info["action"])
+
+
+def _elbv2_refusal(info: dict[str, str], params: dict[str, str] | None) -> tuple[str, str] | None:
+    """(code, message) when AWS would refuse this ELBv2 call's parameters (elbv2_limits.py)."""
+    if params is None or info["action"] not in elbv2_limits.CHECKED_ACTIONS:
         return None
-    params = {k: v[0] for k, v in parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True).items()}
     return elbv2_limits.check_request(info["action"], params)
 
 

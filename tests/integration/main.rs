@@ -16,6 +16,7 @@ mod first_deploy;
 mod full_deploy;
 mod github;
 mod hooks;
+mod iam_coverage;
 mod in_place;
 mod inputs;
 mod preflight;

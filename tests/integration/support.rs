@@ -161,6 +161,14 @@ impl Emulator {
             .collect()
     }
 
+    /// The call log as the emulator keeps it: each call's service, action,
+    /// status, and for ELBv2 the ARNs it named (`resources`), and for a
+    /// CreateRule `tags` and `created`.
+    pub fn call_log(&self) -> Vec<Value> {
+        let v = self.http("GET", "/_emu/calls", None);
+        v["calls"].as_array().expect("calls").clone()
+    }
+
     pub fn clear_calls(&self) {
         self.http("DELETE", "/_emu/calls", None);
     }

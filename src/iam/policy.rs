@@ -1,0 +1,272 @@
+//! The least-privilege policy document for one command: `uses`' actions,
+//! each on the ARN patterns its resource kind maps to (`arn`), grouped into
+//! one statement per resource set; and the evaluation of a policy against
+//! one call (IAM's `*`/`?` matching of actions and resources, the
+//! `elasticloadbalancing:CreateAction` condition), for the tests that hold
+//! the policies against what the commands really call.
+
+use super::arn::{self, ElbArn};
+use super::uses::{uses, On, Strategy};
+use crate::preflight::InputError;
+use serde::Serialize;
+use serde_json::{json, Value};
+
+/// The resources a policy is scoped to (`iam-policy` flags).
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub strategy: Strategy,
+    pub listeners: Vec<String>,
+    pub rules: Vec<String>,
+    pub target_groups: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Statement {
+    pub sid: &'static str,
+    pub actions: Vec<String>,
+    pub resources: Vec<String>,
+    /// `StringEquals` on (key, value).
+    pub condition: Option<(&'static str, &'static str)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Policy {
+    pub statements: Vec<Statement>,
+}
+
+pub const CREATE_ACTION: &str = "elasticloadbalancing:CreateAction";
+
+/// The ARN patterns per resource kind, from the request's ARNs.
+struct Scope {
+    listeners: Vec<String>,
+    routes: Vec<String>,
+    new_rules: Vec<String>,
+    groups: Vec<String>,
+}
+
+/// The request's ARNs, parsed: the listeners (those of `--rule` added),
+/// the rules, the target group patterns.
+struct Parsed {
+    listeners: Vec<ElbArn>,
+    rules: Vec<String>,
+    groups: Vec<String>,
+}
+
+/// The request's ARNs, or every flag that is not one.
+fn parse(r: &Request) -> Result<Parsed, Vec<InputError>> {
+    let mut errors = Vec::new();
+    let mut listeners: Vec<ElbArn> = Vec::new();
+    for l in &r.listeners {
+        match arn::listener(l) {
+            Ok(a) => listeners.push(a),
+            Err(e) => errors.push(InputError::new(format!("--listener {l}"), e)),
+        }
+    }
+    let mut rules = Vec::new();
+    for s in &r.rules {
+        match arn::rule(s) {
+            Ok(a) => {
+                let l = arn::listener_of_rule(&a);
+                if !listeners.contains(&l) {
+                    listeners.push(l);
+                }
+                rules.push(a.to_string());
+            }
+            Err(e) => errors.push(InputError::new(format!("--rule {s}"), e)),
+        }
+    }
+    let mut groups = Vec::new();
+    for g in &r.target_groups {
+        match arn::target_group(g, listeners.first()) {
+            Ok(p) => groups.push(p),
+            Err(e) => errors.push(InputError::new(format!("--target-group {g}"), e)),
+        }
+    }
+    match errors.is_empty() {
+        true => Ok(Parsed {
+            listeners,
+            rules,
+            groups,
+        }),
+        false => Err(errors),
+    }
+}
+
+fn scope(r: &Request) -> Result<Scope, Vec<InputError>> {
+    let Parsed {
+        listeners,
+        rules,
+        mut groups,
+    } = parse(r)?;
+    // Only groups given (`rollback --target-group`): no listener statement.
+    let only_groups = listeners.is_empty() && !groups.is_empty();
+    let (listener_patterns, new_rules) = match (listeners.is_empty(), only_groups) {
+        (_, true) => (vec![], vec![]),
+        (true, false) => (
+            vec![arn::wildcard("listener/app/*/*/*")],
+            vec![arn::wildcard("listener-rule/app/*/*/*/*")],
+        ),
+        (false, false) => (
+            listeners.iter().map(ElbArn::to_string).collect(),
+            listeners.iter().map(arn::rules_of).collect(),
+        ),
+    };
+    if groups.is_empty() {
+        groups.push(match listeners.first() {
+            Some(l) => arn::target_group_any(l),
+            None => arn::wildcard("targetgroup/*/*"),
+        });
+    }
+    let routes = match rules.is_empty() {
+        true => listener_patterns.clone(),
+        false => rules,
+    };
+    Ok(Scope {
+        listeners: listener_patterns,
+        routes,
+        new_rules,
+        groups,
+    })
+}
+
+fn sid(on: On) -> &'static str {
+    match on {
+        On::Any => "Read",
+        On::Route => "RouteAndRunRecord",
+        On::Listener => "CreateRules",
+        On::NewRules => "RunRules",
+        On::NewRuleTags => "TagRulesOnCreate",
+        On::Groups => "TargetGroups",
+    }
+}
+
+/// The policy for `r`, or the flags whose values are not ARNs it can use.
+pub fn build(r: &Request) -> Result<Policy, Vec<InputError>> {
+    let s = scope(r)?;
+    let resources = |on: On| -> Vec<String> {
+        match on {
+            On::Any => vec!["*".into()],
+            On::Route => s.routes.clone(),
+            On::Listener => [s.listeners.clone(), s.new_rules.clone()].concat(),
+            On::NewRules | On::NewRuleTags => s.new_rules.clone(),
+            On::Groups => s.groups.clone(),
+        }
+    };
+    let mut statements: Vec<Statement> = Vec::new();
+    for (action, on) in uses(r.strategy, !r.rules.is_empty()) {
+        let res = resources(on);
+        if res.is_empty() {
+            continue;
+        }
+        let condition = (on == On::NewRuleTags).then_some((CREATE_ACTION, "CreateRule"));
+        let same = |st: &&mut Statement| st.resources == res && st.condition == condition;
+        match statements.iter_mut().find(same) {
+            Some(st) if st.actions.contains(&action) => {}
+            Some(st) => st.actions.push(action),
+            None => statements.push(Statement {
+                sid: sid(on),
+                actions: vec![action],
+                resources: res,
+                condition,
+            }),
+        }
+    }
+    Ok(Policy { statements })
+}
+
+/// A statement as IAM writes it (Sid first), for printing.
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct StatementDoc<'a> {
+    sid: &'a str,
+    effect: &'static str,
+    action: &'a [String],
+    resource: Value,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    condition: Option<Value>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct PolicyDoc<'a> {
+    version: &'static str,
+    statement: Vec<StatementDoc<'a>>,
+}
+
+impl Statement {
+    fn doc(&self) -> StatementDoc<'_> {
+        StatementDoc {
+            sid: self.sid,
+            effect: "Allow",
+            action: &self.actions,
+            resource: match self.resources.as_slice() {
+                [one] => json!(one),
+                many => json!(many),
+            },
+            condition: self
+                .condition
+                .map(|(k, v)| json!({ "StringEquals": { k: v } })),
+        }
+    }
+
+    pub fn to_json(&self) -> Value {
+        json!(self.doc())
+    }
+}
+
+impl Policy {
+    fn doc(&self) -> PolicyDoc<'_> {
+        PolicyDoc {
+            version: "2012-10-17",
+            statement: self.statements.iter().map(Statement::doc).collect(),
+        }
+    }
+
+    pub fn to_json(&self) -> Value {
+        json!(self.doc())
+    }
+
+    /// The document as printed: pretty, each statement's Sid first.
+    pub fn to_pretty(&self) -> serde_json::Result<String> {
+        serde_json::to_string_pretty(&self.doc())
+    }
+
+    /// Whether some statement allows `action` on `resource`; `context`
+    /// holds the request's condition keys (e.g. CreateAction for the tags
+    /// of a CreateRule).
+    pub fn allows(&self, action: &str, resource: &str, context: &[(&str, &str)]) -> bool {
+        self.statements.iter().any(|st| {
+            st.actions
+                .iter()
+                .any(|a| glob(&a.to_ascii_lowercase(), &action.to_ascii_lowercase()))
+                && st.resources.iter().any(|p| glob(p, resource))
+                && st
+                    .condition
+                    .is_none_or(|(k, v)| context.iter().any(|(ck, cv)| *ck == k && *cv == v))
+        })
+    }
+}
+
+/// IAM's wildcard match: `*` any run of characters (`/` and `:` included),
+/// `?` exactly one.
+pub fn glob(pattern: &str, text: &str) -> bool {
+    let (p, t): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
+    let (mut pi, mut ti, mut star, mut mark) = (0, 0, None, 0);
+    while ti < t.len() {
+        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
+            pi += 1;
+            ti += 1;
+        } else if pi < p.len() && p[pi] == '*' {
+            star = Some(pi);
+            mark = ti;
+            pi += 1;
+        } else if let Some(s) = star {
+            pi = s + 1;
+            mark += 1;
+            ti = mark;
+        } else {
+            return false;
+        }
+    }
+    p[pi..].iter().all(|c| *c == '*')
+}

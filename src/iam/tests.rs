@@ -1,0 +1,254 @@
+use super::policy::glob;
+use super::uses::{uses, On};
+use super::*;
+use crate::alb::iam_actions::{authorized, Authorized};
+use serde_json::json;
+
+const L: &str = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/web/50dc6c495c0c9188/f2f7dc8efc522ab2";
+const R: &str = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener-rule/app/web/50dc6c495c0c9188/f2f7dc8efc522ab2/9683b2d02a6cabee";
+const RULES: &str = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener-rule/app/web/50dc6c495c0c9188/f2f7dc8efc522ab2/*";
+const ALL: [Strategy; 8] = [
+    Strategy::Canary,
+    Strategy::BlueGreen,
+    Strategy::Rolling,
+    Strategy::Ab,
+    Strategy::Dark,
+    Strategy::Rollback,
+    Strategy::Status,
+    Strategy::Routes,
+];
+
+fn req(strategy: Strategy, l: &[&str], r: &[&str], g: &[&str]) -> Request {
+    let v = |x: &[&str]| x.iter().map(|s| s.to_string()).collect();
+    Request {
+        strategy,
+        listeners: v(l),
+        rules: v(r),
+        target_groups: v(g),
+    }
+}
+
+fn policy(strategy: Strategy, l: &[&str], r: &[&str], g: &[&str]) -> Policy {
+    build(&req(strategy, l, r, g)).unwrap()
+}
+
+fn statement<'a>(p: &'a Policy, action: &str) -> Vec<&'a Statement> {
+    let full = format!("elasticloadbalancing:{action}");
+    p.statements
+        .iter()
+        .filter(|s| s.actions.contains(&full))
+        .collect()
+}
+
+#[test]
+fn every_action_a_command_uses_is_one_the_adapters_send_on_a_resource_it_is_authorized_on() {
+    for s in ALL {
+        for rule in [false, true] {
+            for (action, on) in uses(s, rule) {
+                let how =
+                    authorized(&action).unwrap_or_else(|| panic!("{action} not in the table"));
+                let fits = match how {
+                    Authorized::AnyResource => on == On::Any,
+                    Authorized::Listener => on == On::Route && !rule,
+                    Authorized::Rule => matches!(on, On::NewRules) || (on == On::Route && rule),
+                    Authorized::ListenerAndNewRule => on == On::Listener,
+                    Authorized::TargetGroup => on == On::Groups,
+                    Authorized::Tagged => matches!(on, On::Route | On::Groups | On::NewRuleTags),
+                };
+                assert!(
+                    fits,
+                    "{s:?}: {action} on {on:?} but it is authorized on {how:?}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn no_policy_has_a_wildcard_action_and_only_reads_have_any_resource() {
+    for s in ALL {
+        let p = policy(s, &[], &[], &[]);
+        for st in &p.statements {
+            for a in &st.actions {
+                assert!(!a.contains('*') && !a.contains('?'), "{s:?}: {a}");
+                if st.resources == ["*"] {
+                    assert_eq!(
+                        authorized(a),
+                        Some(Authorized::AnyResource),
+                        "{s:?}: {a} on *"
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn a_listener_scopes_the_route_its_rules_and_groups_to_its_account_and_load_balancer() {
+    let p = policy(Strategy::Canary, &[L], &[], &["web-blue", "web-green"]);
+    let route = statement(&p, "ModifyListener");
+    assert_eq!(route[0].resources, [L]);
+    assert!(route[0].actions.iter().any(|a| a.ends_with(":AddTags")));
+    assert_eq!(statement(&p, "DeleteRule")[0].resources, [RULES]);
+    assert_eq!(statement(&p, "CreateRule")[0].resources, [L, RULES]);
+    assert_eq!(
+        statement(&p, "RegisterTargets")[0].resources,
+        [
+            "arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/web-blue/*",
+            "arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/web-green/*"
+        ]
+    );
+    assert!(
+        statement(&p, "ModifyRule").is_empty(),
+        "no --rule: a preview rule is created with its forward, never modified"
+    );
+}
+
+#[test]
+fn a_rule_is_shifted_and_tagged_instead_of_the_listener_and_its_listener_is_derived() {
+    let p = policy(Strategy::Canary, &[], &[R], &[]);
+    let route = statement(&p, "ModifyRule");
+    assert_eq!(route[0].resources, [R]);
+    assert!(statement(&p, "ModifyListener").is_empty());
+    assert_eq!(statement(&p, "CreateRule")[0].resources, [L, RULES]);
+    assert!(p.allows("elasticloadbalancing:AddTags", R, &[]));
+    assert!(!p.allows("elasticloadbalancing:AddTags", L, &[]));
+}
+
+#[test]
+fn tags_written_by_create_rule_are_allowed_only_on_create() {
+    let p = policy(Strategy::Dark, &[L], &[], &[]);
+    let new_rule = format!("{}/0123456789abcdef", RULES.trim_end_matches("/*"));
+    let ctx = [(policy::CREATE_ACTION, "CreateRule")];
+    assert!(p.allows("elasticloadbalancing:AddTags", &new_rule, &ctx));
+    assert!(!p.allows("elasticloadbalancing:AddTags", &new_rule, &[]));
+    let tagging = statement(&p, "AddTags");
+    let on_create = tagging.iter().find(|s| s.condition.is_some()).unwrap();
+    assert_eq!(
+        on_create.to_json()["Condition"],
+        json!({"StringEquals": {"elasticloadbalancing:CreateAction": "CreateRule"}})
+    );
+    assert!(
+        p.allows("elasticloadbalancing:AddTags", L, &[]),
+        "the run record"
+    );
+}
+
+#[test]
+fn rolling_records_on_its_group_and_touches_no_listener() {
+    let tg = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/web/73e2d6bc24d8a067";
+    let p = policy(Strategy::Rolling, &[], &[], &[tg]);
+    for a in [
+        "AddTags",
+        "RemoveTags",
+        "RegisterTargets",
+        "DeregisterTargets",
+    ] {
+        assert!(
+            p.allows(&format!("elasticloadbalancing:{a}"), tg, &[]),
+            "{a}"
+        );
+    }
+    let writes = [
+        "ModifyListener",
+        "ModifyRule",
+        "CreateRule",
+        "DeleteRule",
+        "DescribeListeners",
+    ];
+    for a in writes {
+        assert!(statement(&p, a).is_empty(), "{a}");
+    }
+}
+
+#[test]
+fn without_arns_the_patterns_are_wildcards() {
+    let p = policy(Strategy::Rollback, &[], &[], &[]);
+    let any = "arn:aws:elasticloadbalancing:us-east-1:000000000000:";
+    assert!(p.allows(
+        "elasticloadbalancing:ModifyListener",
+        &format!("{any}listener/app/a/b/c"),
+        &[]
+    ));
+    assert!(p.allows(
+        "elasticloadbalancing:DeleteRule",
+        &format!("{any}listener-rule/app/a/b/c/d"),
+        &[]
+    ));
+    assert!(p.allows(
+        "elasticloadbalancing:RegisterTargets",
+        &format!("{any}targetgroup/t/1"),
+        &[]
+    ));
+    assert!(!p.allows(
+        "elasticloadbalancing:CreateRule",
+        &format!("{any}listener/app/a/b/c"),
+        &[]
+    ));
+    assert!(!p.allows(
+        "elasticloadbalancing:ModifyListener",
+        &format!("{any}targetgroup/t/1"),
+        &[]
+    ));
+}
+
+#[test]
+fn status_and_routes_only_read_and_routes_deletes_rules() {
+    let s = policy(Strategy::Status, &[L], &[], &[]);
+    assert_eq!(s.statements.len(), 1);
+    assert_eq!(s.statements[0].resources, ["*"]);
+    let r = policy(Strategy::Routes, &[L], &[], &[]);
+    let deletes: Vec<_> = r
+        .statements
+        .iter()
+        .filter(|s| s.resources != ["*"])
+        .collect();
+    assert_eq!(deletes.len(), 1);
+    assert_eq!(deletes[0].actions, ["elasticloadbalancing:DeleteRule"]);
+    assert!(!r.to_json().to_string().contains("cloudwatch"));
+}
+
+#[test]
+fn placeholders_pass_through_into_the_patterns() {
+    let l = "arn:aws:elasticloadbalancing:REGION:ACCOUNT:listener/app/LB-NAME/LB-ID/LISTENER-ID";
+    let p = policy(Strategy::Ab, &[l], &[], &[]);
+    assert_eq!(
+        statement(&p, "DeleteRule")[0].resources,
+        ["arn:aws:elasticloadbalancing:REGION:ACCOUNT:listener-rule/app/LB-NAME/LB-ID/LISTENER-ID/*"]
+    );
+}
+
+#[test]
+fn flags_that_are_not_arns_are_refused_naming_each() {
+    let bad = req(Strategy::Canary, &["nope", R], &[L], &["bad/name"]);
+    let errors = build(&bad).unwrap_err();
+    let text: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
+    assert_eq!(errors.len(), 4, "{text:?}");
+    for culprit in [
+        "--listener nope",
+        &format!("--listener {R}"),
+        &format!("--rule {L}"),
+        "--target-group bad/name",
+    ] {
+        assert!(
+            text.iter().any(|t| t.contains(culprit)),
+            "{culprit}: {text:?}"
+        );
+    }
+}
+
+#[test]
+fn iam_wildcards_cross_slashes_and_question_marks_match_one_character() {
+    assert!(glob(
+        "arn:aws:x:*:*:listener/app/*",
+        "arn:aws:x:r:1:listener/app/a/b/c"
+    ));
+    assert!(glob("a?c", "abc"));
+    assert!(!glob("a?c", "ac"));
+    assert!(!glob(
+        "arn:aws:x:r:1:listener/app/a/b/c",
+        "arn:aws:x:r:1:listener/app/a/b/cd"
+    ));
+    assert!(glob("*", ""));
+    assert!(!glob("targetgroup/web/*", "targetgroup/web-green/1"));
+}

@@ -1,0 +1,126 @@
+//! Which AWS actions each command's code paths call, and on what: the
+//! table `iam-policy` builds its statements from. Every optional path is
+//! in (`--register`, `--deregister-blue`, preview rules, the revert, the
+//! heartbeat and record tag writes, CloudWatch), and each deploy command
+//! also covers `rollback` of its own runs, since the same role runs the
+//! recovery step. The emulator test `iam_coverage` fails when a run calls
+//! anything this table does not grant.
+
+use clap::ValueEnum;
+
+/// The command a policy is for (`iam-policy --strategy`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Strategy {
+    Canary,
+    BlueGreen,
+    Rolling,
+    Ab,
+    Dark,
+    /// `rollback` of any run on the given listener, rules or groups.
+    Rollback,
+    Status,
+    /// `routes list` and `routes remove`.
+    Routes,
+}
+
+/// What a call is made on; `policy` turns each into ARN patterns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum On {
+    /// `"*"`: the action has no resource-level permissions.
+    Any,
+    /// The route a run shifts and records itself on: the listener, or the
+    /// rules given with `--rule` instead.
+    Route,
+    /// The listener a rule is created on.
+    Listener,
+    /// The rules a run creates (preview, A/B, dark): any rule of the listener.
+    NewRules,
+    /// Tags written as part of CreateRule (condition CreateAction=CreateRule).
+    NewRuleTags,
+    /// The target groups a run registers in, deregisters from or records
+    /// itself on.
+    Groups,
+}
+
+pub type Use = (&'static str, On);
+
+const ELB: &str = "elasticloadbalancing:";
+
+/// The reads every command makes before it decides anything.
+const READS: &[&str] = &[
+    "DescribeListeners",
+    "DescribeRules",
+    "DescribeLoadBalancers",
+    "DescribeTargetGroups",
+    "DescribeTargetHealth",
+    "DescribeTags",
+];
+
+/// A route's weights and its record (heartbeat and step tags included).
+const ROUTE_WRITES: &[&str] = &["AddTags", "RemoveTags"];
+/// Rules a run creates (a preview, A/B or dark launch rule) and its revert
+/// (or `routes remove`) deletes.
+const RULE_LIFE: &[Use] = &[
+    ("CreateRule", On::Listener),
+    ("AddTags", On::NewRuleTags),
+    ("DeleteRule", On::NewRules),
+];
+/// An A/B or dark launch rule's forward is rewritten after its creation
+/// (green attached at weight 0 first); a preview rule's never is.
+const RULE_SHIFT: Use = ("ModifyRule", On::NewRules);
+/// What `rolling` reads: one group, its health and its record, and its
+/// load balancer's DNS name for `--hook` and `--check` commands.
+const GROUP_READS: &[&str] = &[
+    "DescribeLoadBalancers",
+    "DescribeTargetGroups",
+    "DescribeTargetHealth",
+    "DescribeTags",
+];
+const TARGETS: &[&str] = &["RegisterTargets", "DeregisterTargets"];
+
+/// `(action, on)` for `strategy`; `rule` says the route is the rules given
+/// with `--rule` (ModifyRule) rather than the listener (ModifyListener).
+pub fn uses(strategy: Strategy, rule: bool) -> Vec<(String, On)> {
+    let reads = match strategy {
+        Strategy::Rolling => GROUP_READS,
+        _ => READS,
+    };
+    let mut out: Vec<Use> = reads.iter().map(|a| (*a, On::Any)).collect();
+    let shift = if rule { "ModifyRule" } else { "ModifyListener" };
+    let metrics = ("cloudwatch:GetMetricData", On::Any);
+    match strategy {
+        Strategy::Canary | Strategy::BlueGreen => {
+            out.push(metrics);
+            out.push((shift, On::Route));
+            out.extend(ROUTE_WRITES.iter().map(|a| (*a, On::Route)));
+            out.extend(RULE_LIFE);
+            out.extend(TARGETS.iter().map(|a| (*a, On::Groups)));
+        }
+        Strategy::Rolling => {
+            out.push(metrics);
+            out.extend(TARGETS.iter().map(|a| (*a, On::Groups)));
+            out.extend(ROUTE_WRITES.iter().map(|a| (*a, On::Groups)));
+        }
+        Strategy::Ab | Strategy::Dark => {
+            out.push(metrics);
+            out.extend(ROUTE_WRITES.iter().map(|a| (*a, On::Route)));
+            out.extend(RULE_LIFE);
+            out.push(RULE_SHIFT);
+        }
+        Strategy::Rollback => {
+            out.push((shift, On::Route));
+            out.extend(ROUTE_WRITES.iter().map(|a| (*a, On::Route)));
+            out.push(("DeleteRule", On::NewRules));
+            out.extend(TARGETS.iter().map(|a| (*a, On::Groups)));
+            out.extend(ROUTE_WRITES.iter().map(|a| (*a, On::Groups)));
+        }
+        Strategy::Status => out.push(metrics),
+        Strategy::Routes => out.push(("DeleteRule", On::NewRules)),
+    }
+    out.into_iter()
+        .map(|(a, on)| match a.contains(':') {
+            true => (a.to_string(), on),
+            false => (format!("{ELB}{a}"), on),
+        })
+        .collect()
+}

@@ -1,0 +1,54 @@
+"""Self-test of the call log's resource detail (run: tests/emulator/.venv/bin/python -m pytest tests/emulator).
+
+Owns: the ARNs each logged ELBv2 call named (`resources`), the rule a
+CreateRule created (`created`) and whether it carried tags (`tags`): what
+tests/integration/iam_coverage.rs holds against the generated IAM policies.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import pytest
+from botocore.exceptions import ClientError
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from test_emulator import client, ctl, spawn_emulator, stack  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def ep():
+    yield from spawn_emulator("--propagation-delay", "0")
+
+
+def test_calls_record_the_arns_they_named_and_the_rule_a_create_made(ep):
+    elb, lb, (tg_b, tg_g) = stack(ep)
+    lst = elb.create_listener(LoadBalancerArn=lb, Protocol="HTTP", Port=80, DefaultActions=[
+        {"Type": "forward", "TargetGroupArn": tg_b}])["Listeners"][0]["ListenerArn"]
+    ctl(ep, "DELETE", "/_emu/calls")
+    rule = elb.create_rule(ListenerArn=lst, Priority=10, Conditions=[
+        {"Field": "path-pattern", "Values": ["/x"]}], Actions=[{"Type": "forward", "TargetGroupArn": tg_g}],
+        Tags=[{"Key": "k", "Value": "v"}])["Rules"][0]["RuleArn"]
+    elb.create_rule(ListenerArn=lst, Priority=11, Conditions=[{"Field": "path-pattern", "Values": ["/y"]}],
+                    Actions=[{"Type": "forward", "TargetGroupArn": tg_g}])
+    elb.add_tags(ResourceArns=[lst, tg_b], Tags=[{"Key": "k", "Value": "v"}])
+    elb.modify_rule(RuleArn=rule, Actions=[{"Type": "forward", "TargetGroupArn": tg_b}])
+    elb.describe_target_health(TargetGroupArn=tg_g)
+    ctl(ep, "POST", "/_emu/faults", {"service": "elbv2", "action": "DeleteRule", "status": 400,
+                                     "code": "Throttling", "count": 1})
+    with pytest.raises(ClientError):
+        elb.delete_rule(RuleArn=rule)
+    calls = ctl(ep, "GET", "/_emu/calls")["calls"]
+    got = [(c["action"], c["resources"]) for c in calls]
+    assert got == [("CreateRule", [lst]), ("CreateRule", [lst]), ("AddTags", [lst, tg_b]),
+                   ("ModifyRule", [rule]), ("DescribeTargetHealth", [tg_g]), ("DeleteRule", [rule])]
+    assert calls[0]["created"] == [rule] and calls[0]["tags"] is True
+    assert calls[1]["tags"] is False and calls[1]["created"][0].startswith(lst.replace(":listener/", ":listener-rule/"))
+    assert calls[-1]["faulted"] is True
+
+
+def test_calls_without_elbv2_parameters_carry_no_resources(ep):
+    client(ep, "ec2").describe_vpcs()
+    assert "resources" not in ctl(ep, "GET", "/_emu/calls")["calls"][-1]
