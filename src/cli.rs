@@ -15,19 +15,34 @@ pub use crate::cli_rules::{
     AbArgs, DarkArgs, RoutesArgs, RoutesCmd, RoutesListArgs, RoutesRemoveArgs, RuleArgs,
 };
 
+/// The headings `--help` groups a deploy command's flags under.
+pub mod heading {
+    pub const ROUTE: &str = "Route";
+    pub const STEPS: &str = "Steps";
+    pub const ANALYSIS: &str = "Analysis";
+    pub const DEPLOY: &str = "Deploy";
+    pub const SAFETY: &str = "Safety";
+    pub const OUTPUT: &str = "Output";
+}
+
 #[derive(Debug, Parser)]
-#[command(name = "alb-rollout", version, about = "Canary deployments behind an AWS Application Load Balancer, with automatic revert", long_about = None)]
+#[command(
+    name = "alb-rollout",
+    version,
+    about = "Deploy a new version behind an AWS Application Load Balancer: canary, blue/green, rolling, A/B test or dark launch, judged by metrics and reverted automatically when it fails",
+    long_about = None
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Cmd,
     /// AWS region (default: the standard chain: AWS_REGION, profile, ...).
-    #[arg(long, global = true, env = "ALB_ROLLOUT_REGION")]
+    #[arg(help_heading = heading::ROUTE, long, global = true, env = "ALB_ROLLOUT_REGION")]
     pub region: Option<String>,
     /// Output format: readable text, or one JSON document on stdout.
-    #[arg(long, global = true, value_enum, default_value_t = Output::Text, env = "ALB_ROLLOUT_OUTPUT")]
+    #[arg(help_heading = heading::OUTPUT, long, global = true, value_enum, default_value_t = Output::Text, env = "ALB_ROLLOUT_OUTPUT")]
     pub output: Output,
     /// More log detail on stderr (-v info, -vv debug).
-    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    #[arg(help_heading = heading::OUTPUT, short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
 }
 
@@ -71,6 +86,7 @@ pub enum Cmd {
 pub struct StatusArgs {
     /// Listener ARN.
     #[arg(
+        help_heading = heading::ROUTE,
         long,
         env = "ALB_ROLLOUT_LISTENER",
         required_unless_present = "target_group",
@@ -78,10 +94,10 @@ pub struct StatusArgs {
     )]
     pub listener: Option<String>,
     /// One target group instead: its targets and any `rolling` run on it.
-    #[arg(long, env = "ALB_ROLLOUT_TARGET_GROUP")]
+    #[arg(help_heading = heading::ROUTE, long, env = "ALB_ROLLOUT_TARGET_GROUP")]
     pub target_group: Option<String>,
     /// Show only this rule of the listener.
-    #[arg(long, env = "ALB_ROLLOUT_RULE")]
+    #[arg(help_heading = heading::ROUTE, long, env = "ALB_ROLLOUT_RULE")]
     pub rule: Option<String>,
 }
 
@@ -89,6 +105,7 @@ pub struct StatusArgs {
 pub struct RollbackArgs {
     /// The listener whose route (or --rule) a run recorded itself on.
     #[arg(
+        help_heading = heading::ROUTE,
         long,
         env = "ALB_ROLLOUT_LISTENER",
         required_unless_present = "target_group",
@@ -97,15 +114,17 @@ pub struct RollbackArgs {
     pub listener: Option<String>,
     /// The target group a `rolling` run recorded itself on: its exact
     /// original targets are restored.
-    #[arg(long, env = "ALB_ROLLOUT_TARGET_GROUP")]
+    #[arg(help_heading = heading::ROUTE, long, env = "ALB_ROLLOUT_TARGET_GROUP")]
     pub target_group: Option<String>,
-    #[arg(long, env = "ALB_ROLLOUT_RULE")]
+    /// The rule a run shifted (its --rule), when it was not the listener's
+    /// default action.
+    #[arg(help_heading = heading::ROUTE, long, env = "ALB_ROLLOUT_RULE")]
     pub rule: Option<String>,
     /// Print what would be restored; change nothing.
-    #[arg(long, env = "ALB_ROLLOUT_DRY_RUN", value_parser = BoolishValueParser::new())]
+    #[arg(help_heading = heading::SAFETY, long, env = "ALB_ROLLOUT_DRY_RUN", value_parser = BoolishValueParser::new())]
     pub dry_run: bool,
     /// Roll back even if the recorded run still shows a fresh heartbeat.
-    #[arg(long, env = "ALB_ROLLOUT_FORCE", value_parser = BoolishValueParser::new())]
+    #[arg(help_heading = heading::SAFETY, long, env = "ALB_ROLLOUT_FORCE", value_parser = BoolishValueParser::new())]
     pub force: bool,
     /// After an in-place run: the command that puts the old version back
     /// on each batch whose deploy started.
@@ -114,7 +133,7 @@ pub struct RollbackArgs {
     /// If the recorded run's heartbeat is fresh, wait up to this long (2m)
     /// for it to go stale (or for the run to remove its own record), then
     /// restore; a recovery step started right after a lost runner needs it.
-    #[arg(long, env = "ALB_ROLLOUT_WAIT")]
+    #[arg(help_heading = heading::SAFETY, long, env = "ALB_ROLLOUT_WAIT")]
     pub wait: Option<String>,
 }
 
@@ -124,31 +143,31 @@ pub struct RollbackArgs {
 pub struct RunArgs {
     /// After success, keep blue in the action at weight 0 (one-call
     /// switch-back) or forward to green only.
-    #[arg(long, value_enum, default_value_t = FinalRoute::KeepBlue, env = "ALB_ROLLOUT_FINAL_ROUTE")]
+    #[arg(help_heading = heading::DEPLOY, long, value_enum, default_value_t = FinalRoute::KeepBlue, env = "ALB_ROLLOUT_FINAL_ROUTE")]
     pub final_route: FinalRoute,
     /// How long to wait for green's targets to be healthy.
-    #[arg(long, default_value = "5m", env = "ALB_ROLLOUT_HEALTH_TIMEOUT")]
+    #[arg(help_heading = heading::DEPLOY, long, default_value = "5m", env = "ALB_ROLLOUT_HEALTH_TIMEOUT")]
     pub health_timeout: String,
     /// Bound on the revert after a cancel, from the signal (a CI runner allows ~10s).
-    #[arg(long, default_value = "8s", env = "ALB_ROLLOUT_REVERT_TIMEOUT")]
+    #[arg(help_heading = heading::SAFETY, long, default_value = "8s", env = "ALB_ROLLOUT_REVERT_TIMEOUT")]
     pub revert_timeout: String,
     /// Analysis settings file (TOML); flags and env vars override it.
-    #[arg(long, env = "ALB_ROLLOUT_CONFIG")]
+    #[arg(help_heading = heading::ANALYSIS, long, env = "ALB_ROLLOUT_CONFIG")]
     pub config: Option<PathBuf>,
     /// Validate against live state and print the plan; change nothing.
-    #[arg(long, env = "ALB_ROLLOUT_DRY_RUN", value_parser = BoolishValueParser::new())]
+    #[arg(help_heading = heading::SAFETY, long, env = "ALB_ROLLOUT_DRY_RUN", value_parser = BoolishValueParser::new())]
     pub dry_run: bool,
     /// Start even if the route records another run in progress.
-    #[arg(long, env = "ALB_ROLLOUT_FORCE", value_parser = BoolishValueParser::new())]
+    #[arg(help_heading = heading::SAFETY, long, env = "ALB_ROLLOUT_FORCE", value_parser = BoolishValueParser::new())]
     pub force: bool,
     /// Before any public traffic, send only requests with this header
     /// (NAME=VALUE) to green, through a tagged rule, judged by --probe sent
     /// with the header; see docs/dark-launch.md.
-    #[arg(long, env = "ALB_ROLLOUT_PREVIEW_HEADER")]
+    #[arg(help_heading = heading::STEPS, long, env = "ALB_ROLLOUT_PREVIEW_HEADER")]
     pub preview_header: Option<String>,
     /// With --preview-header: how long the preview lasts [default: one
     /// --interval].
-    #[arg(long, env = "ALB_ROLLOUT_PREVIEW")]
+    #[arg(help_heading = heading::STEPS, long, env = "ALB_ROLLOUT_PREVIEW")]
     pub preview: Option<String>,
 }
 
@@ -158,6 +177,7 @@ pub struct CanaryArgs {
     /// more than once (or comma-separated) to move several routes as one:
     /// every route must forward to the same blue.
     #[arg(
+        help_heading = heading::ROUTE,
         long,
         required = true,
         value_delimiter = ',',
@@ -167,24 +187,24 @@ pub struct CanaryArgs {
     /// Shift this rule's forward action instead of the default action
     /// of the listener it is on (repeatable; each rule's listener must be
     /// a --listener too).
-    #[arg(long, value_delimiter = ',', env = "ALB_ROLLOUT_RULE")]
+    #[arg(help_heading = heading::ROUTE, long, value_delimiter = ',', env = "ALB_ROLLOUT_RULE")]
     pub rule: Vec<String>,
     /// Target group (ARN or name) the route forwards to now.
-    #[arg(long, env = "ALB_ROLLOUT_BLUE")]
+    #[arg(help_heading = heading::ROUTE, long, env = "ALB_ROLLOUT_BLUE")]
     pub blue: String,
     /// Target group (ARN or name) with the new version.
-    #[arg(long, env = "ALB_ROLLOUT_GREEN")]
+    #[arg(help_heading = heading::ROUTE, long, env = "ALB_ROLLOUT_GREEN")]
     pub green: String,
     /// Percent to green per step, with an optional hold: 5:2m,25:5m,50:5m,100.
-    #[arg(long, env = "ALB_ROLLOUT_STEPS")]
+    #[arg(help_heading = heading::STEPS, long, env = "ALB_ROLLOUT_STEPS")]
     pub steps: String,
-    /// Targets to register in green first (instance IDs or IP[:port]).
-    #[arg(long, value_delimiter = ',', env = "ALB_ROLLOUT_REGISTER")]
-    pub register: Vec<String>,
     #[command(flatten)]
     pub analysis: AnalysisArgs,
+    /// Targets to register in green first (instance IDs or IP[:port]).
+    #[arg(help_heading = heading::DEPLOY, long, value_delimiter = ',', env = "ALB_ROLLOUT_REGISTER")]
+    pub register: Vec<String>,
     /// Enable group stickiness for this long while both groups take traffic.
-    #[arg(long, env = "ALB_ROLLOUT_STICKINESS")]
+    #[arg(help_heading = heading::STEPS, long, env = "ALB_ROLLOUT_STICKINESS")]
     pub stickiness: Option<String>,
     #[command(flatten)]
     pub drain: DrainArgs,
@@ -192,7 +212,7 @@ pub struct CanaryArgs {
     /// route) or gradual (back through the applied weights, a verified write
     /// each, 5s apart; after a cancel without pauses, and one flip when the
     /// rest would not fit --revert-timeout).
-    #[arg(long, value_enum, default_value_t = AbortMode::Flip, env = "ALB_ROLLOUT_ABORT")]
+    #[arg(help_heading = heading::SAFETY, long, value_enum, default_value_t = AbortMode::Flip, env = "ALB_ROLLOUT_ABORT")]
     pub abort: AbortMode,
     #[command(flatten)]
     pub run: RunArgs,
@@ -204,6 +224,7 @@ pub struct BlueGreenArgs {
     /// more than once (or comma-separated) to move several routes as one:
     /// every route must forward to the same blue.
     #[arg(
+        help_heading = heading::ROUTE,
         long,
         required = true,
         value_delimiter = ',',
@@ -213,32 +234,32 @@ pub struct BlueGreenArgs {
     /// Switch this rule's forward action instead of the default action
     /// of the listener it is on (repeatable; each rule's listener must be
     /// a --listener too).
-    #[arg(long, value_delimiter = ',', env = "ALB_ROLLOUT_RULE")]
+    #[arg(help_heading = heading::ROUTE, long, value_delimiter = ',', env = "ALB_ROLLOUT_RULE")]
     pub rule: Vec<String>,
     /// Target group (ARN or name) the route forwards to now.
-    #[arg(long, env = "ALB_ROLLOUT_BLUE")]
+    #[arg(help_heading = heading::ROUTE, long, env = "ALB_ROLLOUT_BLUE")]
     pub blue: String,
     /// Target group (ARN or name) with the new version.
-    #[arg(long, env = "ALB_ROLLOUT_GREEN")]
+    #[arg(help_heading = heading::ROUTE, long, env = "ALB_ROLLOUT_GREEN")]
     pub green: String,
-    /// Targets to register in green first (instance IDs or IP[:port]).
-    #[arg(long, value_delimiter = ',', env = "ALB_ROLLOUT_REGISTER")]
-    pub register: Vec<String>,
     /// How long to judge green at 100% after the switch (with CloudWatch:
     /// judged minutes, which arrive 1-3 minutes late).
-    #[arg(long, default_value = "5m", env = "ALB_ROLLOUT_BAKE")]
+    #[arg(help_heading = heading::STEPS, long, default_value = "5m", env = "ALB_ROLLOUT_BAKE")]
     pub bake: String,
     /// After the bake, keep judging this much longer with blue one write
     /// away (weight 0 in the forward); a failure still switches back.
-    #[arg(long, default_value = "0s", env = "ALB_ROLLOUT_KEEP_BLUE")]
+    #[arg(help_heading = heading::STEPS, long, default_value = "0s", env = "ALB_ROLLOUT_KEEP_BLUE")]
     pub keep_blue: String,
     #[command(flatten)]
     pub analysis: AnalysisArgs,
+    /// Targets to register in green first (instance IDs or IP[:port]).
+    #[arg(help_heading = heading::DEPLOY, long, value_delimiter = ',', env = "ALB_ROLLOUT_REGISTER")]
+    pub register: Vec<String>,
     #[command(flatten)]
     pub drain: DrainArgs,
     /// How a revert moves traffic back: only flip (one write of the
     /// original route); gradual is refused, the switch was one write.
-    #[arg(long, value_enum, default_value_t = AbortMode::Flip, env = "ALB_ROLLOUT_ABORT")]
+    #[arg(help_heading = heading::SAFETY, long, value_enum, default_value_t = AbortMode::Flip, env = "ALB_ROLLOUT_ABORT")]
     pub abort: AbortMode,
     #[command(flatten)]
     pub run: RunArgs,
@@ -252,58 +273,58 @@ pub struct DrainArgs {
     /// blue's targets in batches of this many (2) or this share of them
     /// (25%), each drained and green analysed before the next. See
     /// docs/full-deploy.md.
-    #[arg(long, env = "ALB_ROLLOUT_DEREGISTER_BLUE")]
+    #[arg(help_heading = heading::DEPLOY, long, env = "ALB_ROLLOUT_DEREGISTER_BLUE")]
     pub deregister_blue: Option<String>,
     /// With --deregister-blue: hold (with analysis) this long after the
     /// promotion before the first batch, so every ALB node has the new route.
     /// A revert waits as long after moving traffic back before it removes
     /// the targets that may still get requests.
-    #[arg(long, default_value = crate::strategy::drain_blue::DEFAULT_SETTLE, env = "ALB_ROLLOUT_SETTLE")]
+    #[arg(help_heading = heading::DEPLOY, long, default_value = crate::strategy::drain_blue::DEFAULT_SETTLE, env = "ALB_ROLLOUT_SETTLE")]
     pub settle: String,
     /// With --deregister-blue: how long a batch may take to drain (more
     /// than blue's deregistration delay).
-    #[arg(long, default_value = "10m", env = "ALB_ROLLOUT_DRAIN_TIMEOUT")]
+    #[arg(help_heading = heading::DEPLOY, long, default_value = "10m", env = "ALB_ROLLOUT_DRAIN_TIMEOUT")]
     pub drain_timeout: String,
 }
 
 #[derive(Debug, Args)]
 pub struct RollingArgs {
     /// Target group (ARN or name) whose targets are replaced.
-    #[arg(long, env = "ALB_ROLLOUT_TARGET_GROUP")]
+    #[arg(help_heading = heading::ROUTE, long, env = "ALB_ROLLOUT_TARGET_GROUP")]
     pub target_group: String,
     /// New targets (instance IDs or IP[:port]), comma or whitespace separated.
-    #[arg(long, value_delimiter = ',', env = "ALB_ROLLOUT_ADD")]
+    #[arg(help_heading = heading::DEPLOY, long, value_delimiter = ',', env = "ALB_ROLLOUT_ADD")]
     pub add: Vec<String>,
     /// Targets to take out, as the group lists them (a port may be left out).
-    #[arg(long, value_delimiter = ',', env = "ALB_ROLLOUT_REMOVE")]
+    #[arg(help_heading = heading::DEPLOY, long, value_delimiter = ',', env = "ALB_ROLLOUT_REMOVE")]
     pub remove: Vec<String>,
     /// Targets per round: a count (10) or a share of the larger of the two
     /// lists (25%).
-    #[arg(long, default_value = "25%", env = "ALB_ROLLOUT_BATCH")]
+    #[arg(help_heading = heading::STEPS, long, default_value = "25%", env = "ALB_ROLLOUT_BATCH")]
     pub batch: String,
     /// How many healthy targets the group may lack at any moment, below
     /// what it had; 0 registers each round's new targets before old ones
     /// leave. A full group (1,000 targets) needs at least a round's worth.
-    #[arg(long, default_value_t = 0, env = "ALB_ROLLOUT_MAX_UNAVAILABLE")]
+    #[arg(help_heading = heading::STEPS, long, default_value_t = 0, env = "ALB_ROLLOUT_MAX_UNAVAILABLE")]
     pub max_unavailable: usize,
     /// How long a round's new targets may take to be healthy.
-    #[arg(long, default_value = "5m", env = "ALB_ROLLOUT_HEALTH_TIMEOUT")]
+    #[arg(help_heading = heading::DEPLOY, long, default_value = "5m", env = "ALB_ROLLOUT_HEALTH_TIMEOUT")]
     pub health_timeout: String,
     /// How long a round's old targets may take to drain (more than the
     /// group's deregistration delay).
-    #[arg(long, default_value = "10m", env = "ALB_ROLLOUT_DRAIN_TIMEOUT")]
+    #[arg(help_heading = heading::DEPLOY, long, default_value = "10m", env = "ALB_ROLLOUT_DRAIN_TIMEOUT")]
     pub drain_timeout: String,
     /// Bound on the revert after a cancel, from the signal.
-    #[arg(long, default_value = "8s", env = "ALB_ROLLOUT_REVERT_TIMEOUT")]
+    #[arg(help_heading = heading::SAFETY, long, default_value = "8s", env = "ALB_ROLLOUT_REVERT_TIMEOUT")]
     pub revert_timeout: String,
     /// Analysis settings file (TOML); flags and env vars override it.
-    #[arg(long, env = "ALB_ROLLOUT_CONFIG")]
+    #[arg(help_heading = heading::ANALYSIS, long, env = "ALB_ROLLOUT_CONFIG")]
     pub config: Option<PathBuf>,
     /// Validate against live state and print the plan; change nothing.
-    #[arg(long, env = "ALB_ROLLOUT_DRY_RUN", value_parser = BoolishValueParser::new())]
+    #[arg(help_heading = heading::SAFETY, long, env = "ALB_ROLLOUT_DRY_RUN", value_parser = BoolishValueParser::new())]
     pub dry_run: bool,
     /// Start even if the group records another run in progress.
-    #[arg(long, env = "ALB_ROLLOUT_FORCE", value_parser = BoolishValueParser::new())]
+    #[arg(help_heading = heading::SAFETY, long, env = "ALB_ROLLOUT_FORCE", value_parser = BoolishValueParser::new())]
     pub force: bool,
     #[command(flatten)]
     pub in_place: crate::cli_in_place::InPlaceArgs,
@@ -314,6 +335,7 @@ pub struct RollingArgs {
 /// Analysis flags. All optional so a config file can fill them; defaults
 /// are applied after merging (see `settings`).
 #[derive(Debug, Args, Default, Clone)]
+#[command(next_help_heading = heading::ANALYSIS)]
 pub struct AnalysisArgs {
     #[command(flatten)]
     pub commands: crate::cli_hooks::CommandArgs,
@@ -362,8 +384,12 @@ pub struct AnalysisArgs {
     /// Userinfo and query values of the URL are masked in all output.
     #[arg(long, env = "ALB_ROLLOUT_PROBE")]
     pub probe: Option<String>,
+    /// Prometheus base URL, e.g. http://prometheus:9090: its /api/v1/query
+    /// is asked --prometheus-query each interval.
     #[arg(long, env = "ALB_ROLLOUT_PROMETHEUS_URL")]
     pub prometheus_url: Option<String>,
+    /// PromQL instant query that reduces to one number (e.g. a ratio of
+    /// sums); a value above --prometheus-max fails the interval.
     #[arg(long, env = "ALB_ROLLOUT_PROMETHEUS_QUERY")]
     pub prometheus_query: Option<String>,
     /// Fail when the Prometheus query's value is above this.
@@ -443,3 +469,7 @@ mod tests {
         assert_eq!(c.register, vec!["10.0.0.1:80", "10.0.0.2"]);
     }
 }
+
+#[cfg(test)]
+#[path = "cli_help_tests.rs"]
+mod help_tests;

@@ -18,6 +18,7 @@ pub struct CommandArgs {
     /// in ALB_ROLLOUT_HOOK, one per line. A failure before the promotion
     /// reverts.
     #[arg(
+        help_heading = crate::cli::heading::STEPS,
         long = "hook",
         value_name = "STAGE=COMMAND",
         env = "ALB_ROLLOUT_HOOK",
@@ -25,7 +26,7 @@ pub struct CommandArgs {
     )]
     pub hooks: Vec<String>,
     /// How long a hook may run before it counts as failed.
-    #[arg(long, default_value = "10m", env = "ALB_ROLLOUT_HOOK_TIMEOUT")]
+    #[arg(help_heading = crate::cli::heading::STEPS, long, default_value = "10m", env = "ALB_ROLLOUT_HOOK_TIMEOUT")]
     pub hook_timeout: String,
     /// Run COMMAND with `sh -c` every interval as a check: exit 0 passes,
     /// 1 fails, anything else (or running past the interval) is no data.

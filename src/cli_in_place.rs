@@ -8,6 +8,7 @@ use clap::Args;
 
 /// `rolling --in-place`: the group's own targets get the new version.
 #[derive(Debug, Args, Default, Clone)]
+#[command(next_help_heading = crate::cli::heading::DEPLOY)]
 pub struct InPlaceArgs {
     /// Deploy to the group's own targets instead of swapping them: each
     /// batch is taken out, given --deploy and put back (see
@@ -29,6 +30,7 @@ pub struct InPlaceArgs {
 
 /// `--undo`, on `rolling --in-place` and on `rollback`.
 #[derive(Debug, Args, Default, Clone)]
+#[command(next_help_heading = crate::cli::heading::DEPLOY)]
 pub struct UndoArgs {
     /// The command that installs the old version again on a batch (out of
     /// the group, in ALB_ROLLOUT_TARGETS): on a failure every batch whose

@@ -11,38 +11,38 @@ use std::path::PathBuf;
 #[derive(Debug, Args)]
 pub struct RuleArgs {
     /// Listener ARN: the rule goes on it; its default action is blue.
-    #[arg(long, env = "ALB_ROLLOUT_LISTENER")]
+    #[arg(help_heading = crate::cli::heading::ROUTE, long, env = "ALB_ROLLOUT_LISTENER")]
     pub listener: String,
     /// Target group (ARN or name) the matching requests go to.
-    #[arg(long, env = "ALB_ROLLOUT_GREEN")]
+    #[arg(help_heading = crate::cli::heading::ROUTE, long, env = "ALB_ROLLOUT_GREEN")]
     pub green: String,
     /// Which requests go to green: header:NAME=VALUE, cookie:NAME=VALUE,
     /// query:KEY=VALUE, source-ip:CIDR or path:/PATTERN. Repeat it: all
     /// must hold (AND). In ALB_ROLLOUT_MATCH, one per line.
-    #[arg(long = "match", env = "ALB_ROLLOUT_MATCH", value_delimiter = '\n')]
+    #[arg(help_heading = crate::cli::heading::ROUTE, long = "match", env = "ALB_ROLLOUT_MATCH", value_delimiter = '\n')]
     pub matches: Vec<String>,
     /// The rule's priority (1-50000, lower is evaluated first); default:
     /// the lowest free one.
-    #[arg(long, env = "ALB_ROLLOUT_PRIORITY")]
+    #[arg(help_heading = crate::cli::heading::ROUTE, long, env = "ALB_ROLLOUT_PRIORITY")]
     pub priority: Option<u32>,
     /// After a successful run, leave the rule in place (an edge toggle;
     /// `alb-rollout routes remove` removes it later).
-    #[arg(long, env = "ALB_ROLLOUT_KEEP", value_parser = BoolishValueParser::new())]
+    #[arg(help_heading = crate::cli::heading::DEPLOY, long, env = "ALB_ROLLOUT_KEEP", value_parser = BoolishValueParser::new())]
     pub keep: bool,
     /// How long to wait for green's targets to be healthy.
-    #[arg(long, default_value = "5m", env = "ALB_ROLLOUT_HEALTH_TIMEOUT")]
+    #[arg(help_heading = crate::cli::heading::DEPLOY, long, default_value = "5m", env = "ALB_ROLLOUT_HEALTH_TIMEOUT")]
     pub health_timeout: String,
     /// Bound on the revert after a cancel, from the signal.
-    #[arg(long, default_value = "8s", env = "ALB_ROLLOUT_REVERT_TIMEOUT")]
+    #[arg(help_heading = crate::cli::heading::SAFETY, long, default_value = "8s", env = "ALB_ROLLOUT_REVERT_TIMEOUT")]
     pub revert_timeout: String,
     /// Analysis settings file (TOML); flags and env vars override it.
-    #[arg(long, env = "ALB_ROLLOUT_CONFIG")]
+    #[arg(help_heading = crate::cli::heading::ANALYSIS, long, env = "ALB_ROLLOUT_CONFIG")]
     pub config: Option<PathBuf>,
     /// Validate against live state and print the plan; change nothing.
-    #[arg(long, env = "ALB_ROLLOUT_DRY_RUN", value_parser = BoolishValueParser::new())]
+    #[arg(help_heading = crate::cli::heading::SAFETY, long, env = "ALB_ROLLOUT_DRY_RUN", value_parser = BoolishValueParser::new())]
     pub dry_run: bool,
     /// Start even if the listener records another run in progress.
-    #[arg(long, env = "ALB_ROLLOUT_FORCE", value_parser = BoolishValueParser::new())]
+    #[arg(help_heading = crate::cli::heading::SAFETY, long, env = "ALB_ROLLOUT_FORCE", value_parser = BoolishValueParser::new())]
     pub force: bool,
 }
 
@@ -52,11 +52,11 @@ pub struct AbArgs {
     pub rule: RuleArgs,
     /// The variant to compare with (default: what the listener's default
     /// action forwards to).
-    #[arg(long, env = "ALB_ROLLOUT_BLUE")]
+    #[arg(help_heading = crate::cli::heading::ROUTE, long, env = "ALB_ROLLOUT_BLUE")]
     pub blue: Option<String>,
     /// How long the test runs, judged every --interval (with CloudWatch,
     /// the final report also waits for the last minute to arrive).
-    #[arg(long, env = "ALB_ROLLOUT_DURATION")]
+    #[arg(help_heading = crate::cli::heading::STEPS, long, env = "ALB_ROLLOUT_DURATION")]
     pub duration: String,
     #[command(flatten)]
     pub analysis: AnalysisArgs,
@@ -67,7 +67,7 @@ pub struct DarkArgs {
     #[command(flatten)]
     pub rule: RuleArgs,
     /// How long green is probed through the rule [default: one --interval].
-    #[arg(long, env = "ALB_ROLLOUT_DURATION")]
+    #[arg(help_heading = crate::cli::heading::STEPS, long, env = "ALB_ROLLOUT_DURATION")]
     pub duration: Option<String>,
     #[command(flatten)]
     pub analysis: AnalysisArgs,
@@ -89,18 +89,20 @@ pub enum RoutesCmd {
 
 #[derive(Debug, Args)]
 pub struct RoutesListArgs {
-    #[arg(long, env = "ALB_ROLLOUT_LISTENER")]
+    /// Listener ARN whose rules are listed.
+    #[arg(help_heading = crate::cli::heading::ROUTE, long, env = "ALB_ROLLOUT_LISTENER")]
     pub listener: String,
 }
 
 #[derive(Debug, Args)]
 pub struct RoutesRemoveArgs {
-    #[arg(long, env = "ALB_ROLLOUT_LISTENER")]
+    /// Listener ARN the rule is on.
+    #[arg(help_heading = crate::cli::heading::ROUTE, long, env = "ALB_ROLLOUT_LISTENER")]
     pub listener: String,
     /// The rule's ARN (`routes list` shows it).
-    #[arg(long, env = "ALB_ROLLOUT_RULE")]
+    #[arg(help_heading = crate::cli::heading::ROUTE, long, env = "ALB_ROLLOUT_RULE")]
     pub rule: String,
     /// Say what would be removed; change nothing.
-    #[arg(long, env = "ALB_ROLLOUT_DRY_RUN", value_parser = BoolishValueParser::new())]
+    #[arg(help_heading = crate::cli::heading::SAFETY, long, env = "ALB_ROLLOUT_DRY_RUN", value_parser = BoolishValueParser::new())]
     pub dry_run: bool,
 }

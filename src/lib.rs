@@ -1,9 +1,10 @@
 //! alb-rollout: progressive delivery behind an AWS Application Load Balancer.
 //!
 //! Map of the crate (decide purely, apply through ports, read the state back):
-//! - `cli`, `settings`, `plan`, `target_arg`, `aws_env`: flags, validated
-//!   settings, pure parsing of steps, durations and targets, the AWS
-//!   configuration.
+//! - `cli`, `settings`, `plan`, `target_arg`, `arn`, `aws_env`: flags,
+//!   validated settings, pure parsing of steps, durations, targets and ARN
+//!   shapes, the AWS configuration (`app::local` checks ARNs and the region
+//!   before any client is built).
 //! - `preflight`: pure validation of the request against live state;
 //!   `preflight_routes` of a multi-route run's other routes, whose
 //!   `--listener`/`--rule` pairing is `route_args`'.
@@ -59,6 +60,7 @@
 pub mod alb;
 pub mod analysis;
 pub mod app;
+pub mod arn;
 pub mod aws_env;
 pub mod cli;
 pub mod cli_hooks;

@@ -5,7 +5,9 @@
 use alb_rollout::cli::Cli;
 use alb_rollout::env_inputs;
 use clap::{CommandFactory, FromArgMatches};
-use tracing_subscriber::EnvFilter;
+use tracing_subscriber::filter::Targets;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
 
 fn main() {
     let parsed = Cli::command()
@@ -31,13 +33,18 @@ fn main() {
         1 => "alb_rollout=info,warn",
         _ => "alb_rollout=debug,info",
     };
-    let filter =
-        EnvFilter::try_from_env("ALB_ROLLOUT_LOG").unwrap_or_else(|_| EnvFilter::new(directives));
+    // `target=level` directives (tracing's `Targets`, no span filters: the
+    // regex engine an `EnvFilter` needs is a megabyte of binary).
+    let filter = std::env::var("ALB_ROLLOUT_LOG")
+        .ok()
+        .and_then(|v| v.parse::<Targets>().ok())
+        .unwrap_or_else(|| directives.parse().unwrap_or_default());
     tracing_subscriber::fmt()
-        .with_env_filter(filter)
         // Log lines may quote a probe or Prometheus URL: mask its secrets.
         .with_writer(|| alb_rollout::redact::MaskingWriter(std::io::stderr()))
         .with_target(false)
+        .finish()
+        .with(filter)
         .init();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

@@ -18,6 +18,8 @@ mod carry;
 
 pub struct AwsLoadBalancer {
     client: Client,
+    /// Named when the endpoint cannot be reached.
+    endpoint: crate::aws_env::Endpoint,
     /// The OIDC client secret a created rule's `authenticate-oidc` copy
     /// needs (ELBv2 never returns it); never formatted, never logged.
     oidc_client_secret: Option<String>,
@@ -27,6 +29,11 @@ impl AwsLoadBalancer {
     pub fn new(config: &aws_config::SdkConfig) -> Self {
         AwsLoadBalancer {
             client: Client::new(config),
+            endpoint: crate::aws_env::Endpoint::of(
+                config,
+                "elasticloadbalancing",
+                "AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2",
+            ),
             oidc_client_secret: None,
         }
     }
@@ -48,7 +55,7 @@ impl AwsLoadBalancer {
                     .listener_arns(listener_arn)
                     .send()
                     .await
-                    .map_err(|e| map_err(op, Some(listener_arn), e))?;
+                    .map_err(|e| self.fail(op, Some(listener_arn), e))?;
                 out.listeners()
                     .first()
                     .map(|l| l.default_actions().to_vec())
@@ -61,7 +68,23 @@ impl AwsLoadBalancer {
     }
 }
 
-fn map_err<E, R>(op: &str, resource: Option<&str>, err: SdkError<E, R>) -> AlbError
+impl AwsLoadBalancer {
+    /// `map_err` with this client's endpoint.
+    fn fail<E, R>(&self, op: &str, resource: Option<&str>, err: SdkError<E, R>) -> AlbError
+    where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+        R: std::fmt::Debug,
+    {
+        map_err(&self.endpoint, op, resource, err)
+    }
+}
+
+fn map_err<E, R>(
+    endpoint: &crate::aws_env::Endpoint,
+    op: &str,
+    resource: Option<&str>,
+    err: SdkError<E, R>,
+) -> AlbError
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
     R: std::fmt::Debug,
@@ -76,11 +99,14 @@ where
                 format!("{} ({msg})", code.unwrap_or("error")),
             )
         }
-        SdkError::TimeoutError(_) => (AlbErrorKind::Transient, "request timed out".to_string()),
+        SdkError::TimeoutError(_) => (
+            AlbErrorKind::Transient,
+            format!("the request to {endpoint} timed out"),
+        ),
         SdkError::DispatchFailure(_) => (
             AlbErrorKind::Other,
             format!(
-                "could not reach the ELBv2 endpoint: {}",
+                "could not reach the ELBv2 endpoint {endpoint}: {}",
                 crate::errors::chain(&err)
             ),
         ),
@@ -103,7 +129,7 @@ impl LoadBalancerPort for AwsLoadBalancer {
             .listener_arns(listener_arn)
             .send()
             .await
-            .map_err(|e| map_err(op, Some(listener_arn), e))?;
+            .map_err(|e| self.fail(op, Some(listener_arn), e))?;
         out.listeners()
             .first()
             .map(listener_from_sdk)
@@ -118,7 +144,7 @@ impl LoadBalancerPort for AwsLoadBalancer {
             .load_balancer_arns(arn)
             .send()
             .await
-            .map_err(|e| map_err(op, Some(arn), e))?;
+            .map_err(|e| self.fail(op, Some(arn), e))?;
         let lb = out
             .load_balancers()
             .first()
@@ -144,7 +170,7 @@ impl LoadBalancerPort for AwsLoadBalancer {
                 .set_marker(marker.take())
                 .send()
                 .await
-                .map_err(|e| map_err(op, Some(listener_arn), e))?;
+                .map_err(|e| self.fail(op, Some(listener_arn), e))?;
             rules.extend(out.rules().iter().map(rule_from_sdk));
             match out.next_marker() {
                 Some(m) if !m.is_empty() => marker = Some(m.to_string()),
@@ -166,7 +192,7 @@ impl LoadBalancerPort for AwsLoadBalancer {
         let out = req
             .send()
             .await
-            .map_err(|e| map_err(op, Some(arn_or_name), e))?;
+            .map_err(|e| self.fail(op, Some(arn_or_name), e))?;
         out.target_groups()
             .first()
             .map(target_group_from_sdk)
@@ -181,7 +207,7 @@ impl LoadBalancerPort for AwsLoadBalancer {
             .send();
         let mut out = Vec::new();
         while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| map_err(op, Some(lb), e))?;
+            let page = page.map_err(|e| self.fail(op, Some(lb), e))?;
             let arns = page
                 .target_groups()
                 .iter()
@@ -199,7 +225,7 @@ impl LoadBalancerPort for AwsLoadBalancer {
             .send();
         let mut out = Vec::new();
         while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| map_err(op, Some(lb), e))?;
+            let page = page.map_err(|e| self.fail(op, Some(lb), e))?;
             let arns = page.listeners().iter().filter_map(|l| l.listener_arn());
             out.extend(arns.map(str::to_string));
         }
@@ -231,7 +257,7 @@ impl LoadBalancerPort for AwsLoadBalancer {
                 .send()
                 .await
                 .map(|_| ())
-                .map_err(|e| map_err(op, Some(owner), e)),
+                .map_err(|e| self.fail(op, Some(owner), e)),
             RouteRef::Rule { rule_arn, .. } => self
                 .client
                 .modify_rule()
@@ -240,7 +266,7 @@ impl LoadBalancerPort for AwsLoadBalancer {
                 .send()
                 .await
                 .map(|_| ())
-                .map_err(|e| map_err(op, Some(owner), e)),
+                .map_err(|e| self.fail(op, Some(owner), e)),
         }
     }
 
@@ -265,7 +291,7 @@ impl LoadBalancerPort for AwsLoadBalancer {
             .set_tags(Some(tags_to_sdk(tags)))
             .send()
             .await
-            .map_err(|e| map_err(op, Some(listener_arn), e))?;
+            .map_err(|e| self.fail(op, Some(listener_arn), e))?;
         out.rules()
             .first()
             .and_then(|r| r.rule_arn())
@@ -287,7 +313,7 @@ impl LoadBalancerPort for AwsLoadBalancer {
             .send()
             .await
             .map(|_| ())
-            .map_err(|e| map_err("DeleteRule", Some(rule_arn), e))
+            .map_err(|e| self.fail("DeleteRule", Some(rule_arn), e))
     }
 
     async fn register_targets(&self, tg: &str, targets: &[Target]) -> AlbResult<()> {
@@ -298,7 +324,7 @@ impl LoadBalancerPort for AwsLoadBalancer {
             .send()
             .await
             .map(|_| ())
-            .map_err(|e| map_err("RegisterTargets", Some(tg), e))
+            .map_err(|e| self.fail("RegisterTargets", Some(tg), e))
     }
 
     async fn deregister_targets(&self, tg: &str, targets: &[Target]) -> AlbResult<()> {
@@ -309,7 +335,7 @@ impl LoadBalancerPort for AwsLoadBalancer {
             .send()
             .await
             .map(|_| ())
-            .map_err(|e| map_err("DeregisterTargets", Some(tg), e))
+            .map_err(|e| self.fail("DeregisterTargets", Some(tg), e))
     }
 
     async fn target_health(&self, tg: &str) -> AlbResult<Vec<TargetHealth>> {
@@ -319,7 +345,7 @@ impl LoadBalancerPort for AwsLoadBalancer {
             .target_group_arn(tg)
             .send()
             .await
-            .map_err(|e| map_err("DescribeTargetHealth", Some(tg), e))?;
+            .map_err(|e| self.fail("DescribeTargetHealth", Some(tg), e))?;
         Ok(out
             .target_health_descriptions()
             .iter()
@@ -334,7 +360,7 @@ impl LoadBalancerPort for AwsLoadBalancer {
             .resource_arns(arn)
             .send()
             .await
-            .map_err(|e| map_err("DescribeTags", Some(arn), e))?;
+            .map_err(|e| self.fail("DescribeTags", Some(arn), e))?;
         Ok(out
             .tag_descriptions()
             .iter()
@@ -356,7 +382,7 @@ impl LoadBalancerPort for AwsLoadBalancer {
             .send()
             .await
             .map(|_| ())
-            .map_err(|e| map_err("AddTags", Some(arn), e))
+            .map_err(|e| self.fail("AddTags", Some(arn), e))
     }
 
     async fn remove_tags(&self, arn: &str, keys: &[String]) -> AlbResult<()> {
@@ -367,6 +393,6 @@ impl LoadBalancerPort for AwsLoadBalancer {
             .send()
             .await
             .map(|_| ())
-            .map_err(|e| map_err("RemoveTags", Some(arn), e))
+            .map_err(|e| self.fail("RemoveTags", Some(arn), e))
     }
 }

@@ -2,7 +2,7 @@
 //! as ELBv2 returns it, and the actions and transforms the new rule copies
 //! from it (`rule_sdk` decides how; this only reads and hands over).
 
-use super::{map_err, AwsLoadBalancer};
+use super::AwsLoadBalancer;
 use crate::alb::model::*;
 use crate::alb::port::{AlbError, AlbErrorKind, AlbResult};
 use aws_sdk_elasticloadbalancingv2::types::{Action, Rule as SdkRule, RuleTransform};
@@ -17,7 +17,7 @@ impl AwsLoadBalancer {
             .rule_arns(rule_arn)
             .send()
             .await
-            .map_err(|e| map_err(op, Some(rule_arn), e))?;
+            .map_err(|e| self.fail(op, Some(rule_arn), e))?;
         out.rules()
             .first()
             .cloned()

@@ -111,9 +111,10 @@ async fn read_cloudwatch(
     output: Output,
 ) -> Result<Answer, String> {
     let client = aws_sdk_cloudwatch::Client::new(config);
+    let endpoint = crate::provider::cloudwatch::endpoint(config);
     let deadline = tokio::time::Instant::now() + REPORT_WAIT;
     loop {
-        let a = fetch(&client, targets, w)
+        let a = fetch(&client, &endpoint, targets, w)
             .await
             .map_err(|e| e.to_string())?;
         if a.complete(w)

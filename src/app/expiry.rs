@@ -42,6 +42,16 @@ pub fn planned(bakes: &[Duration], cloudwatch: bool, health_timeout: Duration) -
     bakes.iter().sum::<Duration>() + lag + health_timeout
 }
 
+/// What an in-place run's `--deploy` commands may take: `--hook-timeout`
+/// (each one's bound) per batch. A deploy (an SSM install, say) can
+/// outlast the analysis, so the run's worst case must count it.
+pub fn deploys(actions: &[crate::engine::Action], hook_timeout: Duration) -> Duration {
+    let n = (actions.iter())
+        .filter(|a| matches!(a, crate::engine::Action::Deploy(_)))
+        .count() as u32;
+    hook_timeout * n
+}
+
 /// What a revert must still have when it starts: its budget twice over
 /// (the revert and its cleanup) and half a minute for the API's retries.
 pub fn margin(revert_timeout: Duration) -> Duration {
@@ -91,7 +101,7 @@ pub fn at_preflight(
     Err(InputError::new(
         "credentials",
         format!(
-            "the AWS credentials expire at {} (in {}), but this run may take {} (the holds, CloudWatch's lag and --health-timeout) and must then still be able to revert for {} (2 x --revert-timeout + 30s). Use a longer session (role-duration-seconds of aws-actions/configure-aws-credentials, up to the role's maximum session duration), or fewer or shorter steps",
+            "the AWS credentials expire at {} (in {}), but this run may take {} (the holds, CloudWatch's lag, --health-timeout and, in place, --hook-timeout per batch for --deploy) and must then still be able to revert for {} (2 x --revert-timeout + 30s). Use a longer session (role-duration-seconds of aws-actions/configure-aws-credentials, up to the role's maximum session duration), or fewer or shorter steps (in place: fewer batches or a shorter --hook-timeout)",
             utc(expiry),
             human(left),
             human(planned),
@@ -157,7 +167,12 @@ pub fn relabel(report: &mut RunReport) {
     }
     report.reason = Some(Reason::Error(m.clone()));
     if report.result == "cancelled" {
-        report.result = "reverted";
+        // In place without --undo a batch stays out (`left_behind` says
+        // where each target is): the group is not back, so not `reverted`.
+        report.result = match report.left_behind {
+            Some(_) => "failed",
+            None => "reverted",
+        };
     }
     if report.exit_code == crate::app::EXIT_CANCELLED {
         report.exit_code = crate::app::EXIT_REVERTED;

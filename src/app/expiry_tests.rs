@@ -127,3 +127,36 @@ fn a_guarded_cancel_is_reported_as_a_revert() {
     relabel(&mut sig);
     assert_eq!((sig.result, sig.exit_code), ("cancelled", 130));
 }
+
+#[test]
+fn a_guarded_cancel_that_left_an_in_place_batch_out_reads_failed() {
+    let mut r = report(false);
+    r.result = "cancelled";
+    r.exit_code = 130;
+    r.reason = Some(Reason::Cancelled(revert_due(t0(), t0(), MIN).unwrap()));
+    r.left_behind = Some("10.0.1.3:80: --deploy started or failed, out of the group".into());
+    relabel(&mut r);
+    assert_eq!((r.result, r.exit_code), ("failed", 1));
+}
+
+#[test]
+fn an_in_place_plan_counts_the_hook_timeout_once_per_deploy() {
+    use crate::engine::{Action, DeploySpec};
+    let deploy = |index| {
+        Action::Deploy(DeploySpec {
+            index,
+            of: 3,
+            targets: vec![],
+            command: "./install.sh".into(),
+        })
+    };
+    let actions = [
+        Action::Record,
+        deploy(0),
+        deploy(1),
+        deploy(2),
+        Action::Unrecord,
+    ];
+    assert_eq!(deploys(&actions, MIN * 10), MIN * 30);
+    assert_eq!(deploys(&[Action::Record], MIN * 10), Duration::ZERO);
+}

@@ -14,6 +14,7 @@ pub mod expiry;
 mod full_deploy;
 mod iam_policy;
 mod live;
+pub mod local;
 mod multi_route;
 mod preview;
 pub(crate) mod rollback;
@@ -45,8 +46,12 @@ pub async fn run(cli: Cli) -> i32 {
     if let Cmd::IamPolicy(a) = &cli.command {
         return iam_policy::run(a, cli.output);
     }
-    let config = crate::aws_env::load(cli.region.as_deref()).await;
     let output = cli.output;
+    let region = match local_region(&cli).await {
+        Ok(r) => r,
+        Err(errors) => return invalid(&errors, output),
+    };
+    let config = crate::aws_env::load(region.as_deref()).await;
     match cli.command {
         Cmd::Status(a) => {
             let code = status::run(&config, &a, output).await;
@@ -64,6 +69,14 @@ pub async fn run(cli: Cli) -> i32 {
         Cmd::Routes(a) => routes::run(&config, &a, output).await,
         Cmd::IamPolicy(a) => iam_policy::run(&a, output),
     }
+}
+
+/// The ARN flags' shapes and the region, before any client exists: a typo
+/// costs no call and no retry.
+async fn local_region(cli: &Cli) -> Result<Option<String>, Vec<InputError>> {
+    let arn_regions = local::check_arns(&local::arn_flags(&cli.command))?;
+    let configured = crate::aws_env::configured_region(cli.region.as_deref()).await;
+    local::pick_region(configured.as_ref(), &arn_regions)
 }
 
 /// Print input errors (all of them) and return exit code 2.

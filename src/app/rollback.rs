@@ -129,6 +129,17 @@ fn note_line(route: Option<&RouteRef>, n: Note) -> String {
             format!("restored the {r}: {}", super::dry_run::forward_text(&f))
         }
         Note::Undone(t) => format!("ran --undo on {}", list_targets(&t)),
+        Note::Command(c) => format!(
+            "--undo on batch {} of {} ({}): {}{}",
+            c.batch,
+            c.batches,
+            c.targets.join(","),
+            c.outcome,
+            match c.tail.is_empty() {
+                true => String::new(),
+                false => format!("; last lines:\n  | {}", c.tail.join("\n  | ")),
+            }
+        ),
         Note::Warning(w) => format!("warning: {w}"),
     }
 }

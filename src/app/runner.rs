@@ -52,7 +52,8 @@ pub(super) fn credentials_fit(
             _ => None,
         })
         .collect();
-    let planned = expiry::planned(&bakes, t.analysis.cloudwatch, t.health_timeout);
+    let planned = expiry::planned(&bakes, t.analysis.cloudwatch, t.health_timeout)
+        + expiry::deploys(&plan.actions, t.analysis.hooks.timeout);
     let margin = expiry::margin(t.revert_timeout);
     expiry::at_preflight(at, SystemTime::now(), planned, margin).map_err(|mut e| {
         // Name where the expiry came from: a wrong input is then clear.

@@ -6,6 +6,7 @@
 
 use crate::alb::Target;
 use crate::command::{CommandResult, CommandRunner, CommandSpec};
+use crate::report::result::BatchCommandRecord;
 use crate::signal::Cancel;
 use std::time::Duration;
 
@@ -48,18 +49,51 @@ impl BatchJob {
             .with_grace(grace)
     }
 
-    /// Run it; `Err` names the command, how it ended and its last lines.
+    /// Run it: what the result records, and `Err` naming the command, how
+    /// it ended and its last lines.
     pub async fn run(
         &self,
         runner: &dyn CommandRunner,
         timeout: Duration,
         grace: Duration,
         cancel: &Cancel,
-    ) -> Result<(), String> {
+    ) -> (BatchCommandRecord, Result<(), String>) {
         let r = runner.run(&self.spec(timeout, grace), cancel).await;
+        let outcome = r.exit.describe(timeout);
+        let record = self.record(r.exit.code(), &outcome, r.duration, &r.tail);
         match r.succeeded() {
-            true => Ok(()),
-            false => Err(self.failure(&r, timeout)),
+            true => (record, Ok(())),
+            false => (record, Err(self.failure(&r, timeout))),
+        }
+    }
+
+    /// The result's record of this job (`tail` kept only when it failed).
+    pub fn record(
+        &self,
+        exit_status: Option<i32>,
+        outcome: &str,
+        took: Duration,
+        tail: &[String],
+    ) -> BatchCommandRecord {
+        let passed = exit_status == Some(0);
+        BatchCommandRecord {
+            stage: self.stage,
+            batch: self.batch + 1,
+            batches: self.of,
+            targets: targets_env(&self.targets)
+                .split(',')
+                .filter(|t| !t.is_empty())
+                .map(str::to_string)
+                .collect(),
+            command: crate::redact::text(&self.command),
+            exit_status,
+            passed,
+            outcome: outcome.to_string(),
+            duration_seconds: took.as_secs_f64(),
+            tail: match passed {
+                true => vec![],
+                false => tail.to_vec(),
+            },
         }
     }
 
@@ -119,5 +153,26 @@ mod tests {
         assert!(env.contains(&("ALB_ROLLOUT_STEP".into(), "2".into())));
         assert!(env.contains(&("ALB_ROLLOUT_HOOK".into(), "deploy".into())));
         assert_eq!(job.label(), "deploy batch 2/3");
+    }
+
+    #[test]
+    fn a_failed_batch_command_is_recorded_with_its_batch_targets_and_tail() {
+        let job = BatchJob {
+            stage: "undo",
+            command: "./undo.sh".into(),
+            targets: vec![parse_target("10.0.0.1:80"), parse_target("10.0.0.2:80")],
+            batch: 0,
+            of: 2,
+            group: "tg".into(),
+            run_id: "r-1".into(),
+        };
+        let tail = vec!["step 1".to_string(), "boom".to_string()];
+        let r = job.record(Some(3), "exit 3", Duration::from_millis(1500), &tail);
+        assert_eq!((r.stage, r.batch, r.batches), ("undo", 1, 2));
+        assert_eq!(r.targets, vec!["10.0.0.1:80", "10.0.0.2:80"]);
+        assert_eq!((r.exit_status, r.passed), (Some(3), false));
+        assert_eq!((r.duration_seconds, r.tail.clone()), (1.5, tail.clone()));
+        let ok = job.record(Some(0), "exit 0", Duration::ZERO, &tail);
+        assert!(ok.passed && ok.tail.is_empty());
     }
 }

@@ -49,7 +49,7 @@ pub struct Settings {
 }
 
 /// What the convergence did, as it does it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Note {
     Registered(Group, Vec<Target>),
     Deregistered(Group, Vec<Target>),
@@ -63,6 +63,8 @@ pub enum Note {
     OtherRestored(RouteRef, Forward),
     /// `--undo` ran on these targets.
     Undone(Vec<Target>),
+    /// An `--undo` ended (passed or not): what the result records.
+    Command(crate::report::result::BatchCommandRecord),
     Warning(String),
 }
 

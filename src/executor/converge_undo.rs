@@ -89,11 +89,19 @@ impl Converger<'_> {
         let cancel = crate::signal::Cancel::new();
         let grace = crate::command::grace_for(self.settings.revert_timeout);
         let run = job.run(u.commands.as_ref(), u.timeout, grace, &cancel);
+        let began = tokio::time::Instant::now();
         match self.within(u.timeout + grace, run).await {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => return Err(e),
+            Ok((record, r)) => {
+                (self.notes)(Note::Command(record));
+                r?
+            }
             // Dropped: the runner kills the command's process group.
-            Err(limit) => return Err(format!("{} {limit}", job.label())),
+            Err(limit) => {
+                let outcome = format!("stopped: {limit}");
+                let rec = job.record(None, &outcome, began.elapsed(), &[]);
+                (self.notes)(Note::Command(rec));
+                return Err(format!("{} {limit}", job.label()));
+            }
         }
         ctx.undone.push(i);
         (self.notes)(Note::Undone(targets.to_vec()));

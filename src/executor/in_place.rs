@@ -108,7 +108,13 @@ impl Executor<'_> {
             "{}: --deploy started",
             job.label()
         )));
-        let result = (job.run(runner.as_ref(), run.timeout, run.grace, &self.cancel)).await;
+        let (record, result) =
+            (job.run(runner.as_ref(), run.timeout, run.grace, &self.cancel)).await;
+        if !record.passed {
+            self.out
+                .progress(Progress::Batch(failed_text(&job, &record)));
+        }
+        self.report.batch_commands.push(record);
         let failed = match result {
             Ok(()) => None,
             Err(_) if self.cancel.is_cancelled() => Some(Reason::Cancelled(self.cancel.reason())),
@@ -224,4 +230,16 @@ impl Executor<'_> {
             parts.join("; ")
         )
     }
+}
+
+/// A failed `--deploy` in the log: how it ended and its last lines.
+fn failed_text(job: &BatchJob, r: &crate::report::result::BatchCommandRecord) -> String {
+    let mut s = format!("{}: --deploy failed ({})", job.label(), r.outcome);
+    if !r.tail.is_empty() {
+        s.push_str("; its last lines:");
+        for line in &r.tail {
+            s.push_str(&format!("\n  | {line}"));
+        }
+    }
+    s
 }

@@ -188,6 +188,22 @@ async fn a_deploy_failing_on_batch_two_undoes_both_batches_newest_first() {
             "undo batch 1/2"
         ]
     );
+    // The result records each of them: batch, targets, how it ended.
+    let runs: Vec<(&str, usize, bool, Option<i32>)> = (report.batch_commands.iter())
+        .map(|c| (c.stage, c.batch, c.passed, c.exit_status))
+        .collect();
+    assert_eq!(
+        runs,
+        [
+            ("deploy", 1, true, Some(0)),
+            ("deploy", 2, false, Some(1)),
+            ("undo", 2, true, Some(0)),
+            ("undo", 1, true, Some(0))
+        ]
+    );
+    let failed = report.failed_batch_command().expect("the failed deploy");
+    assert_eq!(failed.targets, ["10.0.1.3", "10.0.1.4"]);
+    assert!(!failed.tail.is_empty(), "{failed:?}");
     // Each undo ran while its batch was out of the group.
     for (label, targets, held) in seen(&w).into_iter().skip(2) {
         for t in targets.split(',') {
@@ -204,13 +220,14 @@ async fn a_deploy_failing_on_batch_two_undoes_both_batches_newest_first() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn without_undo_the_failing_batch_stays_out_and_the_record_stays_for_rollback() {
+async fn without_undo_the_failing_batch_stays_out_reads_failed_and_the_record_stays() {
     let r = rig();
     r.traffic.set(BLUE_DIM, 100.0, 0.0);
     let (report, w) = run_in_place(&r, None, vec!["deploy batch 2/2"]).await;
+    // Not `reverted`: the group is not back as it was.
     assert_eq!(
         (report.result, report.exit_code),
-        ("reverted", 1),
+        ("failed", 1),
         "{report:?}"
     );
     assert_eq!(seen(&w).len(), 2);
@@ -307,4 +324,18 @@ async fn a_cancel_during_a_deploy_undoes_the_started_batches_and_exits_130() {
     );
     assert_eq!(ids(&r.lb), FOUR);
     assert!(r.lb.tags_of(DEMO_BLUE).is_empty(), "record removed");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_failed_undo_is_recorded_in_the_result_with_its_tail() {
+    let r = rig();
+    r.traffic.set(BLUE_DIM, 100.0, 0.0);
+    let fail = vec!["deploy batch 2/2", "undo batch 2/2"];
+    let (report, _) = run_in_place(&r, Some("./undo.sh"), fail).await;
+    let undo = (report.batch_commands.iter())
+        .find(|c| c.stage == "undo" && c.batch == 2)
+        .expect("batch 2's undo is recorded");
+    assert!(!undo.passed && !undo.tail.is_empty(), "{undo:?}");
+    assert_eq!(undo.exit_status, Some(1));
+    assert_ne!(report.result, "promoted", "{report:?}");
 }

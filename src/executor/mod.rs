@@ -142,6 +142,7 @@ impl<'a> Executor<'a> {
             warnings: vec![],
             ab: None,
             hooks: vec![],
+            batch_commands: vec![],
         };
         Executor {
             route_now: plan.original.clone(),
@@ -210,6 +211,12 @@ impl<'a> Executor<'a> {
         self.report.duration_seconds = self.started.elapsed().as_secs_f64();
         if let Final::RevertIncomplete { error, .. } = fin {
             self.report.left_behind = Some(self.left_behind(error));
+        }
+        // In place without --undo: the revert put the group's old entries
+        // back but not the old version, and a batch stays out, so the
+        // group is not as it was.
+        if self.report.result == "reverted" && self.left_out().is_some() {
+            self.report.result = "failed";
         }
     }
 

@@ -61,6 +61,16 @@ impl Sink<'_> {
                 "--undo done on {}",
                 crate::alb::list_targets(&t)
             ))),
+            Note::Command(c) => {
+                if !c.passed {
+                    let tail: String = c.tail.iter().map(|l| format!("\n  | {l}")).collect();
+                    self.out.progress(Progress::Batch(format!(
+                        "undo batch {}/{}: --undo failed ({}){tail}",
+                        c.batch, c.batches, c.outcome
+                    )));
+                }
+                self.report.batch_commands.push(c);
+            }
             Note::RuleDeleted(p) => tracing::info!(priority = p, "deleted the run's rule"),
             Note::Attached(g) => {
                 tracing::info!(group = %g, "attached at weight 0 for its health checks")

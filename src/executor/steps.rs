@@ -53,9 +53,13 @@ impl Executor<'_> {
                 .await?;
             if let Ok(h) = &health {
                 if ready(h, targets) {
+                    let batch = (self.cfg.in_place.as_ref())
+                        .filter(|_| self.batches_at.started > 0)
+                        .map(|p| (self.batches_at.started, p.batches.len()));
                     self.out.progress(Progress::Health {
                         counts: HealthCounts::of(h),
                         waited: start.elapsed(),
+                        batch,
                     });
                     return Ok(());
                 }
@@ -320,6 +324,7 @@ impl Executor<'_> {
             round: step.step,
             rounds,
             percent: step.percent,
+            in_place: self.cfg.in_place.is_some(),
         });
     }
 

@@ -105,13 +105,21 @@ pub struct RawAnswer {
 /// Reads ALB traffic of target groups from CloudWatch.
 pub struct CloudWatchTraffic {
     client: aws_sdk_cloudwatch::Client,
+    /// Named when the endpoint cannot be reached.
+    endpoint: crate::aws_env::Endpoint,
     clock: fn() -> SystemTime,
+}
+
+/// CloudWatch's endpoint for `config`, for messages.
+pub fn endpoint(config: &aws_config::SdkConfig) -> crate::aws_env::Endpoint {
+    crate::aws_env::Endpoint::of(config, "monitoring", "AWS_ENDPOINT_URL_CLOUDWATCH")
 }
 
 impl CloudWatchTraffic {
     pub fn new(config: &aws_config::SdkConfig) -> Self {
         CloudWatchTraffic {
             client: aws_sdk_cloudwatch::Client::new(config),
+            endpoint: endpoint(config),
             clock: SystemTime::now,
         }
     }
@@ -141,7 +149,7 @@ impl CloudWatchTraffic {
                 .await
                 .map_err(|e| ProviderError {
                     transient: sdk_error_transient(&e),
-                    ..error(targets, &sdk_error_message(&e))
+                    ..error(targets, &sdk_error_message(&e, &self.endpoint))
                 })?;
             for result in out.metric_data_results() {
                 absorb(&mut raw, result).map_err(|m| error(targets, &m))?;

@@ -166,6 +166,7 @@ pub fn absorb(a: &mut Answer, id: &str, stamps: &[i64], values: &[f64]) {
 /// One read of the window (paginated).
 pub async fn fetch(
     client: &aws_sdk_cloudwatch::Client,
+    endpoint: &crate::aws_env::Endpoint,
     targets: &[MetricTarget],
     w: Window,
 ) -> Result<Answer, ProviderError> {
@@ -190,7 +191,7 @@ pub async fn fetch(
             .set_next_token(token.take())
             .send()
             .await
-            .map_err(|e| err(sdk_error_message(&e)))?;
+            .map_err(|e| err(sdk_error_message(&e, endpoint)))?;
         for r in out.metric_data_results() {
             let stamps: Vec<i64> = r.timestamps().iter().map(DateTime::secs).collect();
             absorb(&mut a, r.id().unwrap_or(""), &stamps, r.values());

@@ -1,6 +1,7 @@
 //! How a failed CloudWatch SDK call is worded for operators, and whether
 //! sending it again may succeed (the analysis retries such a read once).
 
+use crate::aws_env::Endpoint;
 use crate::errors::chain;
 use aws_sdk_cloudwatch::error::{ProvideErrorMetadata, SdkError};
 
@@ -30,7 +31,7 @@ where
 
 /// The SDK's top-level Display is terse ("service error", "dispatch
 /// failure"); operators need the code and message, or the cause chain.
-pub(crate) fn sdk_error_message<E, R>(err: &SdkError<E, R>) -> String
+pub(crate) fn sdk_error_message<E, R>(err: &SdkError<E, R>, endpoint: &Endpoint) -> String
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
     R: std::fmt::Debug,
@@ -44,9 +45,12 @@ where
                 e.message().unwrap_or("no message")
             )
         }
-        SdkError::TimeoutError(_) => "request timed out".to_string(),
+        SdkError::TimeoutError(_) => format!("the request to {endpoint} timed out"),
         SdkError::DispatchFailure(_) => {
-            format!("could not reach the CloudWatch endpoint: {}", chain(err))
+            format!(
+                "could not reach the CloudWatch endpoint {endpoint}: {}",
+                chain(err)
+            )
         }
         other => chain(other),
     }

@@ -322,8 +322,14 @@ impl<R: Reporter> Reporter for GithubReporter<R> {
                 "step {}/{steps}: {percent} to green",
                 step + 1
             ))),
-            Progress::Round { round, rounds, .. } => {
-                let title = format!("round {}/{rounds}", round + 1);
+            Progress::Round {
+                round,
+                rounds,
+                in_place,
+                ..
+            } => {
+                let word = if *in_place { "batch" } else { "round" };
+                let title = format!("{word} {}/{rounds}", round + 1);
                 self.inner.progress(p);
                 return self.group(Some(&title));
             }

@@ -43,10 +43,16 @@ pub enum Progress<'a> {
         round: usize,
         rounds: usize,
         percent: Tenths,
+        /// `rolling --in-place`: the round is a batch deployed and back in
+        /// service, not targets replaced.
+        in_place: bool,
     },
     Health {
         counts: HealthCounts,
         waited: Duration,
+        /// `rolling --in-place`: the batch (1-based) of how many that is
+        /// back in service, rather than green being ready.
+        batch: Option<(usize, usize)>,
     },
     Shifted {
         step: usize,

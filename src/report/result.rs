@@ -43,6 +43,29 @@ pub struct HookRecord {
     pub tail: Vec<String>,
 }
 
+/// One `--deploy` or `--undo` of `rolling --in-place`: which batch, on
+/// which targets, how it ended, how long it took, and (when it failed)
+/// the last lines of its output.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BatchCommandRecord {
+    /// `deploy` or `undo`.
+    pub stage: &'static str,
+    /// 1-based, of `batches`.
+    pub batch: usize,
+    pub batches: usize,
+    /// `ID` or `ID:PORT`, as `ALB_ROLLOUT_TARGETS` gave them.
+    pub targets: Vec<String>,
+    pub command: String,
+    /// `None` when it did not exit by itself (a timeout, a cancel, a signal).
+    pub exit_status: Option<i32>,
+    pub passed: bool,
+    /// `exit 0`, `exit 3`, `timed out after 10m`, `stopped by the cancel`.
+    pub outcome: String,
+    pub duration_seconds: f64,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tail: Vec<String>,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct RunReport {
     pub result: &'static str,
@@ -81,6 +104,9 @@ pub struct RunReport {
     /// Every `--hook` that ran, in order.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub hooks: Vec<HookRecord>,
+    /// `rolling --in-place`: every `--deploy` and `--undo` that ran, in order.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub batch_commands: Vec<BatchCommandRecord>,
 }
 
 impl RunReport {
@@ -104,6 +130,11 @@ impl RunReport {
     pub fn failed_hook(&self) -> Option<&HookRecord> {
         (self.hooks.iter().rev())
             .find(|h| !h.passed && h.stage != crate::engine::HookStage::PostRevert)
+    }
+
+    /// The `--deploy` or `--undo` that failed last.
+    pub fn failed_batch_command(&self) -> Option<&BatchCommandRecord> {
+        self.batch_commands.iter().rev().find(|c| !c.passed)
     }
 
     pub fn record_step(&mut self, percent: Tenths, blue_weight: u16, green_weight: u16, at: f64) {

@@ -223,6 +223,7 @@ fn failure(r: &RunReport) -> String {
         s.push_str(&format!("**Left behind:** {}\n\n", cell(left)));
     }
     s.push_str(&hook_tail(r));
+    s.push_str(&batch_command_tail(r));
     if r.result == "promoted-hook-failed" {
         s.push_str("The route stays promoted: nothing was reverted.\n\n");
         return s;
@@ -253,6 +254,24 @@ fn hook_tail(r: &RunReport) -> String {
     )
 }
 
+/// The failed `--deploy`/`--undo`'s last lines, fenced like a hook's.
+fn batch_command_tail(r: &RunReport) -> String {
+    let Some(c) = r.failed_batch_command() else {
+        return String::new();
+    };
+    let body = c.tail.join("\n");
+    let fence = "`".repeat(3.max(longest_backtick_run(&body) + 1));
+    format!(
+        "**Failed --{}:** batch {} of {} ({}) `{}` ({})\n\n{fence}text\n{body}\n{fence}\n\n",
+        c.stage,
+        c.batch,
+        c.batches,
+        cell(&c.targets.join(", ")),
+        cell(&c.command),
+        c.outcome
+    )
+}
+
 fn longest_backtick_run(s: &str) -> usize {
     s.split(|c| c != '`').map(str::len).max().unwrap_or(0)
 }
@@ -274,7 +293,12 @@ fn head(run: &Finished) -> String {
         // A group run has no route, weights or second group.
         Some(group) => {
             rows.push(("Target group", format!("`{group}`")));
-            rows.push(("Rounds analysed", r.steps.len().to_string()));
+            // In place a round is a batch deployed and back in service.
+            let what = match r.batch_commands.is_empty() {
+                true => "Rounds analysed",
+                false => "Batches analysed",
+            };
+            rows.push((what, r.steps.len().to_string()));
         }
         None => {
             rows.push(("Listener", format!("`{}`", r.listener_arn)));

@@ -69,6 +69,7 @@ pub(crate) fn report(reverted: bool) -> RunReport {
         warnings: vec![],
         ab: None,
         hooks: vec![],
+        batch_commands: vec![],
     };
     if reverted {
         r.steps[1].intervals.push(bad.clone());
@@ -326,4 +327,46 @@ fn a_failed_post_promote_hook_says_the_route_stays_promoted() {
         "{md}"
     );
     assert!(!md.contains("restore it with"), "{md}");
+}
+
+#[test]
+fn a_failed_deploy_puts_its_batch_and_last_lines_in_the_summary() {
+    let mut r = report(true);
+    r.reason = Some(Reason::Error(
+        "--deploy on batch 2 of 2 (10.0.0.3:80) failed: exit 4".into(),
+    ));
+    r.batch_commands = vec![crate::report::result::BatchCommandRecord {
+        stage: "deploy",
+        batch: 2,
+        batches: 2,
+        targets: vec!["10.0.0.3:80".into()],
+        command: "./install.sh".into(),
+        exit_status: Some(4),
+        passed: false,
+        outcome: "exit 4".into(),
+        duration_seconds: 2.0,
+        tail: vec!["apt: disk full".into()],
+    }];
+    let md = markdown(
+        &Finished {
+            report: &r,
+            final_weights: None,
+        },
+        MAX_BYTES,
+    );
+    assert!(
+        md.contains("**Failed --deploy:** batch 2 of 2 (10.0.0.3:80) `./install.sh` (exit 4)"),
+        "{md}"
+    );
+    assert!(md.contains("```text\napt: disk full\n```"), "{md}");
+    r.target_group_arn = Some("arn:tg".into());
+    let md = markdown(
+        &Finished {
+            report: &r,
+            final_weights: None,
+        },
+        MAX_BYTES,
+    );
+    assert!(md.contains("| Batches analysed |"), "{md}");
+    assert!(!md.contains("Rounds analysed"), "{md}");
 }

@@ -15,6 +15,9 @@ pub struct TextReporter<W: Write + Send> {
     /// The run's strategy, from its first line: a blue-green run has one
     /// switch, a rolling run rounds, rather than a canary's steps.
     strategy: String,
+    /// `rolling --in-place` (from its first round): batches deployed, not
+    /// rounds replaced.
+    in_place: bool,
 }
 
 impl<W: Write + Send> TextReporter<W> {
@@ -24,6 +27,7 @@ impl<W: Write + Send> TextReporter<W> {
             tty,
             dirty: false,
             strategy: String::new(),
+            in_place: false,
         }
     }
 
@@ -32,6 +36,7 @@ impl<W: Write + Send> TextReporter<W> {
     fn stage(&self, step: usize, percent: crate::plan::Tenths) -> String {
         match self.strategy.as_str() {
             _ if percent.0 == 0 => "preview through the header rule".to_string(),
+            _ if self.in_place => format!("batch {}, {percent} deployed", step + 1),
             "blue-green" => format!("switched, {percent} to green"),
             "ab" | "dark" => "the rule's segment on green".to_string(),
             "rolling" => format!("round {}, {percent} replaced", step + 1),
@@ -76,6 +81,9 @@ impl<W: Write + Send> Reporter for TextReporter<W> {
         }
         if let Progress::Started { strategy, .. } = &p {
             self.strategy = strategy.to_string();
+        }
+        if let Progress::Round { in_place: true, .. } = &p {
+            self.in_place = true;
         }
         if std::mem::take(&mut self.dirty) {
             let _ = write!(self.out, "\r\x1b[2K");
@@ -127,12 +135,30 @@ impl<W: Write + Send> TextReporter<W> {
             Progress::Round {
                 round,
                 rounds,
+                in_place: true,
+                ..
+            } => format!(
+                "batch {}/{rounds}: deployed and back in service; checking",
+                round + 1
+            ),
+            Progress::Round {
+                round,
+                rounds,
                 percent,
+                ..
             } => format!(
                 "round {}/{rounds}: {percent} of the targets replaced; checking",
                 round + 1
             ),
-            Progress::Health { counts, waited } => {
+            Progress::Health {
+                counts,
+                waited,
+                batch: Some((i, n)),
+            } => format!(
+                "batch {i}/{n}: back in service: {counts} (waited {})",
+                secs(waited)
+            ),
+            Progress::Health { counts, waited, .. } => {
                 format!("green is ready: {counts} (waited {})", secs(waited))
             }
             Progress::Shifted {
@@ -251,6 +277,7 @@ mod tests {
                         ..Default::default()
                     },
                     waited: Duration::from_secs(4),
+                    batch: None,
                 },
                 Progress::Tick {
                     label: "next check",
@@ -284,5 +311,50 @@ mod tests {
             "{out:?}"
         );
         assert!(out.contains("slow\n"));
+    }
+
+    #[test]
+    fn an_in_place_batch_reads_deployed_and_back_in_service() {
+        let counts = HealthCounts {
+            healthy: 4,
+            ..Default::default()
+        };
+        let outcome = crate::analysis::CheckOutcome {
+            verdict: Verdict::Pass,
+            checks: vec![],
+        };
+        let out = render(
+            false,
+            vec![
+                Progress::Health {
+                    counts,
+                    waited: Duration::from_secs(4),
+                    batch: Some((1, 2)),
+                },
+                Progress::Round {
+                    round: 0,
+                    rounds: 2,
+                    percent: Tenths(500),
+                    in_place: true,
+                },
+                Progress::Interval {
+                    step: 0,
+                    percent: Tenths(500),
+                    baked: Duration::from_secs(10),
+                    bake: Duration::from_secs(10),
+                    outcome: &outcome,
+                    decision: &BakeDecision::Continue,
+                },
+            ],
+        );
+        assert!(
+            out.starts_with("batch 1/2: back in service: 4 healthy (waited 4s)\nbatch 1/2: deployed and back in service; checking\n"),
+            "{out}"
+        );
+        assert!(
+            !out.contains("green is ready") && !out.contains("replaced"),
+            "{out}"
+        );
+        assert!(out.contains("[batch 1, 50% deployed,"), "{out}");
     }
 }

@@ -2,7 +2,7 @@
 """Build a one-group stack for `alb-rollout rolling` against a running emulator.
 
 Owns: the rolling topology. An ALB `roll-alb` with an HTTP:80 listener that
-forwards to one target group `roll` (ip, HTTP:80, health check /health,
+forwards to one target group `roll` (`--name`; ip, HTTP:80, health check /health,
 deregistration delay `--drain` seconds); `--old N` loopback targets of v1
 (fleet.py, from 127.1.0.1) registered and healthy, and `--new N` targets of v2
 (from 127.2.0.1, `--new-error-rate` of their requests failing) serving but not
@@ -44,7 +44,8 @@ def wait_healthy(endpoint: str, elb, tg: str, count: int, timeout: float = 120.0
     time.sleep(max(0.0, settled_at - time.time()) + 0.05)
 
 
-def build(endpoint: str, old: int, new: int, new_error_rate: float, drain: int) -> tuple[dict, list]:
+def build(endpoint: str, old: int, new: int, new_error_rate: float, drain: int,
+          name: str = "roll") -> tuple[dict, list]:
     import boto3
 
     kw = dict(endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="testing",
@@ -55,9 +56,9 @@ def build(endpoint: str, old: int, new: int, new_error_rate: float, drain: int) 
     vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
     subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{i}.0/24", AvailabilityZone=f"us-east-1{z}")
                ["Subnet"]["SubnetId"] for i, z in ((1, "a"), (2, "b"))]
-    lb = elb.create_load_balancer(Name="roll-alb", Subnets=subnets, Type="application",
+    lb = elb.create_load_balancer(Name=f"{name}-alb", Subnets=subnets, Type="application",
                                   Scheme="internet-facing")["LoadBalancers"][0]["LoadBalancerArn"]
-    tg = elb.create_target_group(Name="roll", Protocol="HTTP", Port=80, VpcId=vpc, TargetType="ip",
+    tg = elb.create_target_group(Name=name, Protocol="HTTP", Port=80, VpcId=vpc, TargetType="ip",
                                  HealthCheckPath="/health", HealthCheckIntervalSeconds=5,
                                  HealthyThresholdCount=2)["TargetGroups"][0]["TargetGroupArn"]
     elb.modify_target_group_attributes(TargetGroupArn=tg, Attributes=[
@@ -83,12 +84,13 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--new", type=int, default=4, help="unregistered v2 targets")
     p.add_argument("--new-error-rate", type=float, default=0.0, help="share of v2 requests that fail")
     p.add_argument("--drain", type=int, default=2, help="deregistration delay, seconds")
+    p.add_argument("--name", default="roll", help="the group's name (the ALB is NAME-alb)")
     p.add_argument("--serve", action="store_true", help="keep the fleets up until killed")
     p.add_argument("--exit-on-stdin-eof", action="store_true")
     a = p.parse_args(argv)
     if not a.endpoint:
         p.error("--endpoint (or AWS_ENDPOINT_URL) is required")
-    info, _fleets = build(a.endpoint, a.old, a.new, a.new_error_rate, a.drain)
+    info, _fleets = build(a.endpoint, a.old, a.new, a.new_error_rate, a.drain, a.name)
     print(json.dumps(info), flush=True)
     if a.serve:
         signal.signal(signal.SIGTERM, lambda *_: os._exit(0))

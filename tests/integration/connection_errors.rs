@@ -62,3 +62,37 @@ async fn a_green_that_refuses_a_share_of_its_connections_is_reverted_by_cloudwat
         d.blue.as_str()
     );
 }
+
+/// What users see when the endpoint is not there: one error naming the URL
+/// tried and the variable that set it, the OS error once.
+#[tokio::test]
+async fn an_unreachable_endpoint_is_named_with_the_variable_that_set_it() {
+    let (addr, port) = refusing_target();
+    let endpoint = format!("http://{addr}:{port}");
+    let listener = "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/demo/1/2";
+    let out = std::process::Command::new(binary())
+        .args(["status", "--listener", listener])
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("AWS_ENDPOINT_URL", &endpoint)
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .output()
+        .expect("run alb-rollout");
+    let r = Run::from(out);
+    assert_eq!(r.code, 1, "an outage, not bad input: {r:?}");
+    assert!(
+        r.stderr.contains(&format!(
+            "could not reach the ELBv2 endpoint {endpoint} (from AWS_ENDPOINT_URL)"
+        )),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.matches("onnection refused").count() <= 1,
+        "{}",
+        r.stderr
+    );
+}

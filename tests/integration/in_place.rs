@@ -31,12 +31,12 @@ if hook == "deploy" and step == os.environ.get("INPLACE_FAIL_STEP"):
 "#;
 
 /// The script and the log it writes, in a directory of this test's own.
-struct Deploy {
+pub(crate) struct Deploy {
     dir: PathBuf,
 }
 
 impl Deploy {
-    fn new(name: &str) -> Deploy {
+    pub(crate) fn new(name: &str) -> Deploy {
         let dir = std::env::temp_dir().join(format!("alb-in-place-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
@@ -44,7 +44,7 @@ impl Deploy {
         Deploy { dir }
     }
 
-    fn command(&self) -> String {
+    pub(crate) fn command(&self) -> String {
         format!(
             "'{}' '{}' '{}'",
             python().display(),
@@ -53,7 +53,12 @@ impl Deploy {
         )
     }
 
-    fn log(&self) -> Vec<Value> {
+    /// A file beside the log, gone with it.
+    pub(crate) fn file(&self, name: &str) -> PathBuf {
+        self.dir.join(name)
+    }
+
+    pub(crate) fn log(&self) -> Vec<Value> {
         let text = std::fs::read_to_string(self.dir.join("log")).unwrap_or_default();
         text.lines()
             .map(|l| serde_json::from_str(l).unwrap())
@@ -67,7 +72,7 @@ impl Drop for Deploy {
     }
 }
 
-fn args(s: &Stack, d: &Deploy, undo: bool) -> Vec<String> {
+pub(crate) fn args(s: &Stack, d: &Deploy, undo: bool) -> Vec<String> {
     let mut a: Vec<String> = [
         "rolling",
         "--target-group",
@@ -95,11 +100,11 @@ fn args(s: &Stack, d: &Deploy, undo: bool) -> Vec<String> {
     a
 }
 
-fn strs(v: &[String]) -> Vec<&str> {
+pub(crate) fn strs(v: &[String]) -> Vec<&str> {
     v.iter().map(String::as_str).collect()
 }
 
-fn all_healthy(list: &[String]) -> Vec<(String, HealthState)> {
+pub(crate) fn all_healthy(list: &[String]) -> Vec<(String, HealthState)> {
     let mut t: Vec<(String, HealthState)> = list
         .iter()
         .map(|s| (s.clone(), HealthState::Healthy))
@@ -109,7 +114,7 @@ fn all_healthy(list: &[String]) -> Vec<(String, HealthState)> {
 }
 
 /// Each logged command ran while none of its targets was in the group.
-fn ran_while_out(log: &[Value]) {
+pub(crate) fn ran_while_out(log: &[Value]) {
     for entry in log {
         let held: Vec<&str> = (entry["held"].as_array().unwrap().iter())
             .map(|v| v.as_str().unwrap())
@@ -120,7 +125,7 @@ fn ran_while_out(log: &[Value]) {
     }
 }
 
-fn kinds(log: &[Value]) -> Vec<String> {
+pub(crate) fn kinds(log: &[Value]) -> Vec<String> {
     (log.iter())
         .map(|e| {
             format!(
@@ -134,7 +139,7 @@ fn kinds(log: &[Value]) -> Vec<String> {
 
 /// Spawn `cmd` and wait until its stdout shows `marker` (then keep
 /// draining it, so the child never blocks on a full pipe).
-fn until_line(mut cmd: std::process::Command, marker: &str) -> std::process::Child {
+pub(crate) fn until_line(mut cmd: std::process::Command, marker: &str) -> std::process::Child {
     use std::io::{BufRead, BufReader};
     let mut child = cmd
         .stdout(Stdio::piped())
@@ -156,7 +161,7 @@ fn until_line(mut cmd: std::process::Command, marker: &str) -> std::process::Chi
     panic!("never saw {marker}: {seen:?}");
 }
 
-async fn record_gone(emu: &Emulator, group: &str) -> bool {
+pub(crate) async fn record_gone(emu: &Emulator, group: &str) -> bool {
     let tags = AwsLoadBalancer::new(&emu.sdk_config().await)
         .tags(group)
         .await
@@ -197,6 +202,20 @@ async fn a_deploy_failing_on_batch_two_undoes_both_batches_and_exits_1() {
     let r = Run::from(out);
     assert_eq!(r.code, 1, "{r:?}");
     assert!(r.stdout.contains("deploy batch 2/2"), "{}", r.stdout);
+    // The log says where each batch is, and shows the failed deploy's tail.
+    for part in [
+        "batch 1/2: back in service:",
+        "batch 1/2: deployed and back in service; checking",
+        "deploy batch 2/2: --deploy failed (exit 1); its last lines:",
+        "  | the new version does not install on",
+    ] {
+        assert!(r.stdout.contains(part), "{part}: {}", r.stdout);
+    }
+    assert!(
+        !r.stdout.contains("green is ready") && !r.stdout.contains("replaced"),
+        "{}",
+        r.stdout
+    );
     let log = d.log();
     assert_eq!(
         kinds(&log),
@@ -316,6 +335,8 @@ async fn without_undo_the_failing_batch_stays_out_and_the_printed_rollback_finis
         .unwrap();
     let r = Run::from(out);
     assert_eq!(r.code, 1, "{r:?}");
+    // Not `reverted`: the group is not back to its original.
+    assert!(r.stdout.contains("result: failed (exit 1)"), "{}", r.stdout);
     assert_eq!(kinds(&d.log()), ["deploy 1", "deploy 2"]);
     let mut old = s.old.clone();
     old.sort();
