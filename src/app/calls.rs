@@ -88,6 +88,22 @@ fn record_calls(scope: &Scope) -> Vec<PlannedCall> {
     ]
 }
 
+/// A multi-route run's record on each other route, after the first's.
+fn others_record_calls(plan: &Plan) -> Vec<PlannedCall> {
+    let mut out = vec![];
+    for (route, _) in plan.others() {
+        let owner = route.owner_arn();
+        out.push(call(
+            "DescribeTags",
+            owner,
+            "a leftover record (--force) is replaced whole".into(),
+        ));
+        out.push(call("AddTags", owner, "record the run here too: run id, this route's original, step follows-first-route, alb-rollout:routes naming the first route".into()));
+        out.push(call("DescribeTags", owner, "read it back".into()));
+    }
+    out
+}
+
 /// The calls of a plan, in order.
 pub fn calls(scope: &Scope, plan: &Plan, an: &Analysis) -> Vec<PlannedCall> {
     let mut out = match scope {
@@ -168,7 +184,11 @@ fn action_calls(
             .join(", ")
     };
     match a {
-        Action::Record => record_calls(scope),
+        Action::Record => {
+            let mut out = record_calls(scope);
+            out.extend(others_record_calls(plan));
+            out
+        }
         Action::Register { group, targets } => {
             vec![call("RegisterTargets", &group.arn, ids(targets))]
         }

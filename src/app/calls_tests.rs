@@ -206,3 +206,29 @@ fn the_dry_run_of_a_rule_run_on_a_fresh_green_shows_the_rule_at_weight_zero_then
     );
     assert!(c[create].detail.contains("green=0"), "{}", c[create].detail);
 }
+
+#[test]
+fn the_dry_run_of_two_routes_records_and_writes_the_second_route_too() {
+    let route = Scope::Route(RouteRef::new("listener", None));
+    let an = resolve(&AnalysisArgs::default(), FileSettings::default()).unwrap();
+    let second = RouteRef::new("listener-2", None);
+    let p = crate::strategy::multi_route::spread(
+        canary("10,100", AbortMode::Flip, &[]),
+        &[(second, Forward::single("blue"))],
+    );
+    let all = calls(&route, &p, &an);
+    let on_second: Vec<&str> = (all.iter())
+        .filter(|c| c.resource == "listener-2")
+        .map(|c| c.action.as_str())
+        .collect();
+    assert_eq!(
+        &on_second[..5],
+        [
+            "DescribeTags",
+            "AddTags",
+            "DescribeTags",
+            "DescribeListeners",
+            "ModifyListener"
+        ]
+    );
+}
