@@ -197,7 +197,12 @@ async fn a_run_killed_between_rounds_is_restored_exactly_by_rollback() {
     let emu = Emulator::start();
     let s = stack(&emu, &["--old", "4", "--new", "4"]);
     let before = targets(&emu, &s.group).await;
-    let (mut child, _) = spawn_until_line(&emu, &strs(&rolling_args(&s, "2", "1")), "round 1/2");
+    // A 15 s interval keeps the dead run's heartbeat fresh (for two intervals)
+    // through the status and dry-run calls below, however loaded the machine.
+    let mut args = rolling_args(&s, "2", "1");
+    let at = args.iter().position(|a| a == "--interval").unwrap() + 1;
+    args[at] = "15s".into();
+    let (mut child, _) = spawn_until_line(&emu, &strs(&args), "round 1/2");
     child.kill().unwrap(); // SIGKILL: no revert, the record stays.
     let _ = child.wait();
     let mixed = targets(&emu, &s.group).await;
