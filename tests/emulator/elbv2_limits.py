@@ -19,7 +19,11 @@ Owns:
   Create/ModifyListener, Create/ModifyRule: the calls whose botocore error
   lists hold TooManyTargetsException) -> `TooManyTargets`. A target in two
   groups of one ALB counts twice (registrations are counted, as the public
-  reports of this error show).
+  reports of this error show). A target group forwarded to by one load
+  balancer named in a forward of another (Create/ModifyListener,
+  Create/ModifyRule) -> `TargetGroupAssociationLimit`: an ALB target group
+  belongs to one load balancer (ALB quota "Load balancers per target
+  group" = 1, not adjustable).
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ TARGETS_PER_ALB = 1000
 TAG_PATTERN = r"^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$"
 TOO_MANY_TAGS = "You've reached the limit on the number of tags for this resource."
 TOO_MANY_TARGETS = "You've reached the limit on the number of targets."  # botocore's doc text
+TG_ASSOCIATION = "You've reached the limit on the number of load balancers per target group."  # botocore's doc text
 # AWS's wording for the per-load-balancer limit, as quoted in public bug reports
 # (kubernetes/ingress-nginx#4847, kubernetes-sigs/aws-load-balancer-controller#2302).
 TOO_MANY_LB_TARGETS = "The maximum number of targets per load balancer '{max}' has been reached on load balancer '{arn}'"
@@ -176,7 +181,11 @@ def _check_lb(backend: Any, lb: Any, skip: Any, new_actions: list[Any] | None) -
 
     if lb is None or not new_actions:
         return
-    tgs = _lb_tgs(backend, lb, skip) | referenced_tgs(new_actions)
+    wanted = referenced_tgs(new_actions)
+    for other in backend.load_balancers.values():
+        if other is not lb and wanted & _lb_tgs(backend, other):
+            raise ELBClientError("TargetGroupAssociationLimit", TG_ASSOCIATION)
+    tgs = _lb_tgs(backend, lb, skip) | wanted
     if _count(backend, tgs) > TARGETS_PER_ALB:
         raise ELBClientError("TooManyTargets", TOO_MANY_LB_TARGETS.format(max=TARGETS_PER_ALB, arn=lb.arn))
 

@@ -4,7 +4,8 @@ Owns: one check per rule against a real emulator subprocess: tags per resource
 (50, on Create* and through AddTags; moto alone allowed 10), key/value length
 (128/256), allowed characters, the reserved `aws:` prefix, duplicate keys,
 RemoveTags key validation; targets per target group (1,000) and per ALB
-(1,000 across the groups its listeners and rules forward to).
+(1,000 across the groups its listeners and rules forward to); one load
+balancer per target group.
 """
 
 from __future__ import annotations
@@ -133,3 +134,28 @@ def test_thousand_targets_per_load_balancer(emu, elb):
     elb.modify_listener(ListenerArn=lst, DefaultActions=[{"Type": "forward", "TargetGroupArn": tg_b}])
     elb.register_targets(TargetGroupArn=tg_b, Targets=ips(500, 1100, net="10.0"))  # 1,000 on the ALB: still fine
     refused(lambda: elb.register_targets(TargetGroupArn=tg_b, Targets=ips(1, 1600, net="10.0")), "TooManyTargets")
+
+
+def test_a_target_group_belongs_to_one_load_balancer(emu, elb):
+    """ALB quota "Load balancers per target group" is 1: a group one load
+    balancer forwards to cannot be named in a forward of another."""
+    _elb, lb, (tg_a, tg_b) = stack(emu)
+    subnets = elb.describe_load_balancers(LoadBalancerArns=[lb])["LoadBalancers"][0]["AvailabilityZones"]
+    other = elb.create_load_balancer(Name="t-alb-2", Subnets=[z["SubnetId"] for z in subnets])[
+        "LoadBalancers"][0]["LoadBalancerArn"]
+    elb.create_listener(LoadBalancerArn=lb, Protocol="HTTP", Port=80,
+                        DefaultActions=[{"Type": "forward", "TargetGroupArn": tg_a}])
+    second = elb.create_listener(LoadBalancerArn=lb, Protocol="HTTP", Port=81,
+                                 DefaultActions=[{"Type": "forward", "TargetGroupArn": tg_a}])["Listeners"][0]
+    assert second["DefaultActions"][0]["TargetGroupArn"] == tg_a  # two listeners of one load balancer: fine
+    msg = "You've reached the limit on the number of load balancers per target group."
+    refused(lambda: elb.create_listener(LoadBalancerArn=other, Protocol="HTTP", Port=80, DefaultActions=[
+        {"Type": "forward", "TargetGroupArn": tg_a}]), "TargetGroupAssociationLimit", msg)
+    lst = elb.create_listener(LoadBalancerArn=other, Protocol="HTTP", Port=80, DefaultActions=[
+        {"Type": "forward", "TargetGroupArn": tg_b}])["Listeners"][0]["ListenerArn"]
+    both = [{"Type": "forward", "ForwardConfig": {"TargetGroups": [{"TargetGroupArn": tg_a, "Weight": 0},
+                                                                    {"TargetGroupArn": tg_b, "Weight": 1}]}}]
+    refused(lambda: elb.modify_listener(ListenerArn=lst, DefaultActions=both), "TargetGroupAssociationLimit")
+    refused(lambda: elb.create_rule(ListenerArn=lst, Priority=1, Actions=[{"Type": "forward", "TargetGroupArn": tg_a}],
+                                    Conditions=[{"Field": "path-pattern", "Values": ["/a*"]}]),
+            "TargetGroupAssociationLimit")
