@@ -11,8 +11,17 @@ use std::path::PathBuf;
 #[derive(Debug, Args)]
 pub struct RuleArgs {
     /// Listener ARN: the rule goes on it; its default action is blue.
-    #[arg(help_heading = crate::cli::heading::ROUTE, long, env = "ALB_ROLLOUT_LISTENER")]
-    pub listener: String,
+    /// Give it more than once (or comma-separated) for a rule on each
+    /// listener of one load balancer: every route must forward to the same
+    /// blue.
+    #[arg(help_heading = crate::cli::heading::ROUTE, long, required = true, value_delimiter = ',', env = "ALB_ROLLOUT_LISTENER")]
+    pub listener: Vec<String>,
+    /// Split this rule's traffic instead of the listener's default action:
+    /// the new rule goes just before it, with its conditions and the
+    /// --match ones (repeatable; each rule's listener must be a --listener
+    /// too).
+    #[arg(help_heading = crate::cli::heading::ROUTE, long, value_delimiter = ',', env = "ALB_ROLLOUT_RULE")]
+    pub rule: Vec<String>,
     /// Target group (ARN or name) the matching requests go to.
     #[arg(help_heading = crate::cli::heading::ROUTE, long, env = "ALB_ROLLOUT_GREEN")]
     pub green: String,
@@ -22,7 +31,8 @@ pub struct RuleArgs {
     #[arg(help_heading = crate::cli::heading::ROUTE, long = "match", env = "ALB_ROLLOUT_MATCH", value_delimiter = '\n')]
     pub matches: Vec<String>,
     /// The rule's priority (1-50000, lower is evaluated first); default:
-    /// the lowest free one.
+    /// after every rule of the listener. One route only: with several,
+    /// each rule is placed among its own listener's rules.
     #[arg(help_heading = crate::cli::heading::ROUTE, long, env = "ALB_ROLLOUT_PRIORITY")]
     pub priority: Option<u32>,
     /// After a successful run, leave the rule in place (an edge toggle;

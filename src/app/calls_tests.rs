@@ -178,7 +178,8 @@ fn the_dry_run_of_a_rule_run_on_a_fresh_green_shows_the_rule_at_weight_zero_then
     let an = resolve(&AnalysisArgs::default(), FileSettings::default()).unwrap();
     let p = plan(&RuleRunInput {
         strategy: AB,
-        listener_arn: "listener",
+        route: &crate::alb::RouteRef::new("listener", None),
+        others: &[],
         original: &Forward::single("blue"),
         blue: "blue",
         green: "green",

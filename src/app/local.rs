@@ -55,15 +55,23 @@ pub fn arn_flags(cmd: &Cmd) -> Vec<ArnFlag<'_>> {
             ]);
         }
         Cmd::Rolling(a) => v.push(("--target-group", Some(a.target_group.as_str()), TG)),
-        Cmd::Ab(a) => v.extend([
-            ("--listener", Some(a.rule.listener.as_str()), Listener),
-            ("--green", Some(a.rule.green.as_str()), TG),
-            ("--blue", a.blue.as_deref(), TG),
-        ]),
-        Cmd::Dark(a) => v.extend([
-            ("--listener", Some(a.rule.listener.as_str()), Listener),
-            ("--green", Some(a.rule.green.as_str()), TG),
-        ]),
+        Cmd::Ab(a) => {
+            let r = &a.rule;
+            v.extend(r.listener.iter().map(|l| ("--listener", Some(l.as_str()), Listener)));
+            v.extend(r.rule.iter().map(|x| ("--rule", Some(x.as_str()), Rule)));
+            v.extend([
+                ("--green", Some(r.green.as_str()), TG),
+                ("--blue", a.blue.as_deref(), TG),
+            ]);
+        }
+        Cmd::Dark(a) => {
+            let r = &a.rule;
+            v.extend(r.listener.iter().map(|l| ("--listener", Some(l.as_str()), Listener)));
+            v.extend(r.rule.iter().map(|x| ("--rule", Some(x.as_str()), Rule)));
+            v.extend([
+                ("--green", Some(r.green.as_str()), TG),
+            ]);
+        }
         Cmd::Routes(r) => match &r.command {
             RoutesCmd::List(a) => v.push(("--listener", Some(a.listener.as_str()), Listener)),
             RoutesCmd::Remove(a) => v.extend([

@@ -24,6 +24,7 @@ mod rollback_routes;
 mod rollback_wait;
 mod rolling;
 mod routes;
+mod rule_routes;
 mod rule_run;
 mod runner;
 mod status;

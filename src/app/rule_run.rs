@@ -10,7 +10,8 @@ use super::canary::register_targets;
 use super::runner::{self, credentials_fit, drive_then, sources, watch, AfterRun, Timing};
 use super::{dry_run, invalid, live};
 use crate::alb::aws::AwsLoadBalancer;
-use crate::alb::{needs_client_secret, LeadingAction, LoadBalancerPort, Rule};
+use super::rule_routes::{self, Placed};
+use crate::alb::{needs_client_secret, LeadingAction, LoadBalancerPort, RouteRef};
 use crate::analysis::collect::Subjects;
 use crate::cli::{AnalysisArgs, Output, RuleArgs};
 use crate::engine::{AbortMode, Plan};
@@ -21,10 +22,9 @@ use crate::provider::probe::{parse_probe_spec, HttpProbe, DEFAULT_PROBE_TIMEOUT}
 use crate::provider::{MetricTarget, Probe};
 use crate::settings::{self, Analysis};
 use crate::signal::Cancel;
-use crate::strategy::ab::{plan, RuleRunInput};
+use crate::strategy::ab::{plan, RouteRule, RuleRunInput};
 use crate::strategy::canary::CanaryPlan;
-use crate::strategy::rules::{choose_last, conditions, parse_matches, rules_shadowed, Match};
-use crate::strategy::rules_render::match_line;
+use crate::strategy::rules::{conditions, parse_matches, Match};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
@@ -95,42 +95,22 @@ pub(super) struct RuleChecked {
     pub lb: Arc<dyn LoadBalancerPort>,
     pub flags: RuleFlags,
     pub validated: Validated,
-    pub priority: u32,
+    /// The first route's rule: where it goes, what it matches, its login.
+    pub first: Placed,
+    /// The run's other routes, one rule each.
+    pub others: Vec<RouteRule>,
     pub sdk_expiry: Option<SystemTime>,
 }
 
-/// Blue when not given: the group the listener's default action forwards
-/// the most to. `None` when the listener cannot say (preflight names why).
-async fn default_blue(lb: &dyn LoadBalancerPort, listener: &str) -> Option<String> {
-    let l = lb.listener(listener).await.ok()?;
-    let f = l.default_action.as_forward()?;
+/// Blue when not given: the group the first route forwards the most to.
+/// `None` when the route cannot say (preflight names why).
+async fn default_blue(lb: &dyn LoadBalancerPort, route: &RouteRef) -> Option<String> {
+    let action = lb.read_route(route).await.ok()?;
+    let f = action.as_forward()?;
     f.groups
         .iter()
         .max_by_key(|g| g.weight)
         .map(|g| g.target_group_arn.clone())
-}
-
-/// The rule's priority and the warning about the rules it comes before.
-/// With no `--priority` the rule splits only the default action's traffic:
-/// after every other rule. A `--priority` below other rules is kept (the
-/// user's choice) and named with the rules whose requests it now takes.
-fn priority(rules: &[Rule], requested: Option<u32>) -> Result<(u32, Option<String>), InputError> {
-    let culprit = match requested {
-        Some(p) => format!("--priority {p}"),
-        None => "--listener".to_string(),
-    };
-    let p = choose_last(rules, requested).map_err(|e| InputError::new(culprit, e))?;
-    let shadowed: Vec<String> = rules_shadowed(rules, p)
-        .iter()
-        .map(|r| format!("priority {} ({})", r.priority, match_line(&r.conditions)))
-        .collect();
-    let warning = (!shadowed.is_empty()).then(|| {
-        format!(
-            "the new rule takes priority {p}, before these rules: a request it matches goes to green even when one of them matches it too: {}",
-            shadowed.join("; ")
-        )
-    });
-    Ok((p, warning))
 }
 
 /// The route's login cannot be copied into a new rule without the OIDC
@@ -162,22 +142,28 @@ pub(super) async fn preflight(
 ) -> Result<RuleChecked, i32> {
     let (env_errors, sdk_expiry) = crate::aws_env::check_with_expiry(config).await;
     let mut errors = parsed.as_ref().err().cloned().unwrap_or_default();
-    if !env_errors.is_empty() {
+    let routes = crate::route_args::routes(&a.listener, &a.rule)
+        .map_err(|e| errors.extend(e))
+        .unwrap_or_default();
+    if routes.len() > 1 && a.priority.is_some() {
+        errors.push(InputError::new("--priority", "is for one route only: with several, each rule is placed among its own listener's rules (after every rule, or just before a --rule it splits); leave --priority out"));
+    }
+    let Some(first) = routes.first().cloned().filter(|_| env_errors.is_empty()) else {
         errors.extend(env_errors);
         return Err(invalid(&errors, output));
-    }
+    };
     let secret = settings::oidc_client_secret();
     let has_secret = secret.is_some();
     let lb: Arc<dyn LoadBalancerPort> =
         Arc::new(AwsLoadBalancer::new(config).with_oidc_client_secret(secret));
     let resolved = match blue {
         Some(b) => Some(b.to_string()),
-        None => default_blue(lb.as_ref(), &a.listener).await,
+        None => default_blue(lb.as_ref(), &first).await,
     };
     let blue_ref = resolved.clone().unwrap_or_default();
     let req = Request {
-        listener_arn: &a.listener,
-        rule_arn: None,
+        listener_arn: first.listener_arn(),
+        rule_arn: super::multi_route::rule_of(&first),
         blue: &blue_ref,
         green: &a.green,
         register: &register_targets(&[]),
@@ -186,7 +172,7 @@ pub(super) async fn preflight(
     let state = live::read(lb.as_ref(), &req).await;
     let validated = preflight::validate(&req, &state)
         .map_err(|e| {
-            // No --blue and no forward to take it from: the listener's own
+            // No --blue and no forward to take it from: the route's own
             // error says why; a lookup of "" would only add noise.
             errors.extend(
                 e.into_iter()
@@ -195,31 +181,66 @@ pub(super) async fn preflight(
         })
         .ok();
     if resolved.is_none() && state.listener.is_ok() {
-        errors.push(InputError::new("--listener", "its default action does not forward to a target group, so there is no blue to compare with; point --listener at a listener that forwards (or give --blue)"));
+        errors.push(InputError::new(first_flag(&first), "it does not forward to a target group, so there is no blue to compare with; point it at a route that forwards (or give --blue)"));
     }
-    if let Ok(l) = &state.listener {
-        let secret = has_secret.then_some("");
-        errors.extend(secret_check(&l.leading, secret, "--listener"));
-    }
-    let rules = lb.rules(&a.listener).await;
-    let chosen = match &rules {
-        Ok(rules) => priority(rules, a.priority).map_err(|e| errors.push(e)).ok(),
-        Err(_) => None, // the listener's lookup error is reported above
+    let own = (parsed.as_ref())
+        .map(|f| conditions(&f.matches))
+        .unwrap_or_default();
+    let placed = match &state.listener {
+        Ok(l) => place_first(lb.as_ref(), &first, &l.leading, &own, a.priority, has_secret).await,
+        Err(_) => Err(vec![]), // the listener's lookup error is reported above
     };
-    match (parsed, validated, chosen) {
-        (Ok(flags), Some(validated), Some((priority, warning))) if errors.is_empty() => {
-            if let Some(w) = warning {
+    let placed = placed.map_err(|e| errors.extend(e)).ok();
+    let others = match &validated {
+        Some(v) => rule_routes::others(lb.as_ref(), v, &routes[1..], &own, a.force, has_secret)
+            .await
+            .map_err(|e| errors.extend(e))
+            .ok(),
+        None => None,
+    };
+    match (parsed, validated, placed, others) {
+        (Ok(flags), Some(validated), Some(first), Some(others)) if errors.is_empty() => {
+            if let Some(w) = &first.warning {
                 eprintln!("warning: {w}");
             }
             Ok(RuleChecked {
                 lb,
                 flags,
                 validated,
-                priority,
+                first,
+                others,
                 sdk_expiry,
             })
         }
         _ => Err(invalid(&errors, output)),
+    }
+}
+
+/// The flag that names a route: `--rule` for a rule, else `--listener`.
+fn first_flag(r: &RouteRef) -> String {
+    match super::multi_route::rule_of(r) {
+        Some(rule) => format!("--rule {rule}"),
+        None => "--listener".to_string(),
+    }
+}
+
+/// The first route's rule placed, its login copyable.
+async fn place_first(
+    lb: &dyn LoadBalancerPort,
+    first: &RouteRef,
+    default_leading: &[LeadingAction],
+    own: &[crate::alb::Condition],
+    requested: Option<u32>,
+    has_secret: bool,
+) -> Result<Placed, Vec<InputError>> {
+    // The listener's lookup error is reported by the route's checks.
+    let existing = lb.rules(first.listener_arn()).await.map_err(|_| vec![])?;
+    let p = rule_routes::place(&existing, first, default_leading, own, requested)
+        .map_err(|e| vec![e])?;
+    let secret = has_secret.then_some("");
+    match secret_check(&p.leading, secret, &first_flag(first)) {
+        Some(e) => Err(vec![e]),
+        None => Ok(p),
     }
 }
 
@@ -228,15 +249,16 @@ pub(super) fn planned(c: &RuleChecked, strategy: &'static str, keep: bool) -> Pl
     let v = &c.validated;
     plan(&RuleRunInput {
         strategy,
-        listener_arn: v.route.listener_arn(),
+        route: &v.route,
+        others: &c.others,
         original: &v.original,
         blue: &v.blue.arn,
         green: &v.green.arn,
-        priority: c.priority,
-        conditions: conditions(&c.flags.matches),
+        priority: c.first.priority,
+        conditions: c.first.conditions.clone(),
         duration: c.flags.duration,
         keep,
-        leading: &v.listener.leading,
+        leading: &c.first.leading,
         green_in_use: v.green_in_use(),
     })
 }

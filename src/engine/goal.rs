@@ -9,7 +9,9 @@
 //!   target the run took out (`deregistered`), green none of the ones it
 //!   added (`registered`); a group run's group holds exactly its original
 //!   set.
-//! - No rule at a recorded priority carries the run's tag.
+//! - No rule at a recorded priority carries the run's tag, on the first
+//!   route's listener (`rules`) nor on another route's (`other_rules`: a
+//!   rule run over several routes records each rule on its own route).
 //! - Every other route of a multi-route run (`others`) exactly as its own
 //!   record has it (`with_others`).
 
@@ -26,6 +28,9 @@ pub struct Goal {
     /// Priorities of the rules the run recorded (before each CreateRule):
     /// none of them may carry the run's tag.
     pub rules: Vec<u32>,
+    /// (listener ARN, priority) of the rules recorded on the run's other
+    /// routes (`ab`/`dark` over several routes): none may carry the tag.
+    pub other_rules: Vec<(String, u32)>,
     /// The run's other routes (`--listener`/`--rule` given more than
     /// once): each goes back to its own original after the first route.
     pub others: Vec<RouteGoal>,
@@ -102,6 +107,7 @@ impl Goal {
             route: r.moves_route().then(|| r.original.clone()),
             groups,
             rules: r.rules.clone(),
+            other_rules: vec![],
             others: vec![],
             undo: vec![],
             healthy: false,
@@ -112,12 +118,18 @@ impl Goal {
     /// back to the original its own record holds. Once any of the run's
     /// records reads `promoted`, every route stays (the others are promoted
     /// before the first route, whose record is marked last); a rule-only
-    /// run writes no route.
+    /// run writes no route: its goal is every route's rules gone.
     pub fn with_others(mut self, primary: &RunRecord, others: &[(RouteRef, RunRecord)]) -> Goal {
         if others.iter().any(|(_, r)| r.step == PROMOTED_STEP) {
             return Goal::nothing();
         }
-        if primary.step == PROMOTED_STEP || !primary.moves_route() {
+        if primary.step != PROMOTED_STEP && !primary.moves_route() {
+            self.other_rules = (others.iter())
+                .flat_map(|(route, r)| r.rules.iter().map(|p| (route.listener_arn().to_string(), *p)))
+                .collect();
+            return self;
+        }
+        if primary.step == PROMOTED_STEP {
             return self;
         }
         self.others = (others.iter())
@@ -143,6 +155,7 @@ impl Goal {
                 exact: true,
             }],
             rules: vec![],
+            other_rules: vec![],
             others: vec![],
             undo: vec![],
             healthy: false,
@@ -180,6 +193,7 @@ impl Goal {
             route: None,
             groups: vec![],
             rules: vec![],
+            other_rules: vec![],
             others: vec![],
             undo: vec![],
             healthy: false,

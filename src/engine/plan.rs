@@ -31,8 +31,25 @@ impl Plan {
     }
 
     /// The run's other routes with their originals (what the first
-    /// `WriteOthers` reads before it); empty for a one-route run.
+    /// `WriteOthers` reads before it); empty for a one-route run. A rule
+    /// run never writes its routes: its other routes are those its later
+    /// rules split (`Carry::from`), recorded with the first route's
+    /// original, which preflight checked each of them forwards like.
     pub fn others(&self) -> Vec<(crate::alb::RouteRef, Forward)> {
+        if crate::alb::state_tags::RULE_ONLY_STRATEGIES.contains(&self.strategy) {
+            let mut routes: Vec<crate::alb::RouteRef> = vec![];
+            for a in &self.actions {
+                if let Action::CreateRule(r) = a {
+                    let from = r.carry.from.clone();
+                    if let Some(route) = from.filter(|f| !routes.contains(f)) {
+                        routes.push(route);
+                    }
+                }
+            }
+            return (routes.into_iter().skip(1))
+                .map(|r| (r, self.original.clone()))
+                .collect();
+        }
         let first = self.actions.iter().find_map(|a| match a {
             Action::WriteOthers(ws) => Some(ws),
             _ => None,

@@ -18,8 +18,11 @@ pub struct World {
     /// The run's other routes, by the ARN that owns each.
     pub others: BTreeMap<String, Forward>,
     pub health: BTreeMap<String, Vec<TargetHealth>>,
-    /// (priority, carries the run's tag)
-    pub rules: Vec<(u32, bool)>,
+    /// (listener, priority, carries the run's tag)
+    pub rules: Vec<(String, u32, bool)>,
+    /// The listener `Goal::rules` names (the first route's); `None`: any
+    /// listener's rule at those priorities is the run's.
+    pub listener: Option<String>,
     /// Targets that never pass a health check (a stopped instance).
     pub broken: Vec<Target>,
 }
@@ -39,6 +42,7 @@ impl World {
             others: BTreeMap::new(),
             health: BTreeMap::new(),
             rules: vec![],
+            listener: None,
             broken: vec![],
         };
         for (arn, ts) in groups {
@@ -114,8 +118,9 @@ impl World {
                 }
                 self.refresh();
             }
-            Action::CreateRule(r) => self.rules.push((r.priority, true)),
-            Action::DeleteRule(r) => self.rules.retain(|(p, _)| *p != r.priority),
+            Action::CreateRule(r) => self.rules.push((r.listener_arn.clone(), r.priority, true)),
+            Action::DeleteRule(r) => (self.rules)
+                .retain(|(l, p, _)| !(*l == r.listener_arn && *p == r.priority)),
             _ => {}
         }
     }
@@ -127,10 +132,14 @@ impl World {
                 (g, h)
             })
             .collect();
+        let first = |l: &String| self.listener.as_ref().is_none_or(|x| x == l);
         let rules = (self.rules.iter())
-            .filter(|(p, ours)| *ours && goal.rules.contains(p))
-            .map(|(p, _)| RuleSeen {
-                arn: format!("rule/{p}"),
+            .filter(|(l, p, ours)| {
+                let other = goal.other_rules.contains(&(l.clone(), *p));
+                *ours && (other || (first(l) && goal.rules.contains(p)))
+            })
+            .map(|(l, p, _)| RuleSeen {
+                arn: format!("{l}/rule/{p}"),
                 priority: *p,
             })
             .collect();
@@ -156,7 +165,7 @@ impl World {
     pub fn apply(&mut self, step: &Step, ctx: &mut Context) {
         match step {
             Step::DeleteRule(r) => {
-                self.rules.retain(|(p, _)| *p != r.priority);
+                self.rules.retain(|(l, p, _)| format!("{l}/rule/{p}") != r.arn);
                 (ctx.moved, ctx.settled) = (true, false);
             }
             Step::Register { group, targets } => self.register(&group.arn, targets),

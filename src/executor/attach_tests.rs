@@ -134,7 +134,8 @@ async fn weight_zero_passes_the_health_gate_and_any_more_does_not() {
 fn rule_run(in_use: bool) -> crate::engine::Plan {
     crate::strategy::ab::plan(&crate::strategy::ab::RuleRunInput {
         strategy: crate::strategy::ab::AB,
-        listener_arn: DEMO_LISTENER,
+        route: &crate::alb::RouteRef::new(DEMO_LISTENER, None),
+        others: &[],
         original: &Forward::single(DEMO_BLUE),
         blue: DEMO_BLUE,
         green: DEMO_GREEN,

@@ -250,22 +250,37 @@ impl Converger<'_> {
             snap.others.insert(o.route.owner_arn().to_string(), r);
         }
         if !self.goal.rules.is_empty() {
-            snap.rules = self.our_rules().await?;
+            snap.rules = self.our_rules(&self.listener_arn, &self.goal.rules).await?;
+        }
+        let mut listeners: Vec<&str> = (self.goal.other_rules.iter())
+            .map(|(l, _)| l.as_str())
+            .collect();
+        listeners.dedup();
+        for l in listeners {
+            let at: Vec<u32> = (self.goal.other_rules.iter())
+                .filter(|(x, _)| x == l)
+                .map(|(_, p)| *p)
+                .collect();
+            for r in self.our_rules(l, &at).await? {
+                if !snap.rules.contains(&r) {
+                    snap.rules.push(r);
+                }
+            }
         }
         Ok(snap)
     }
 
-    /// The rules at the recorded priorities that carry the run's tag.
-    async fn our_rules(&self) -> Result<Vec<RuleSeen>, String> {
+    /// The rules on `listener` at `priorities` that carry the run's tag.
+    async fn our_rules(&self, listener: &str, priorities: &[u32]) -> Result<Vec<RuleSeen>, String> {
         let (lb, p) = (self.lb, self.settings.apply);
-        let rules = apply::retry(p.write_attempts, p.backoff, || lb.rules(&self.listener_arn))
+        let rules = apply::retry(p.write_attempts, p.backoff, || lb.rules(listener))
             .await
             .map_err(|e| e.to_string())?;
         let mut out = vec![];
         for r in rules.iter().filter(|r| {
             r.priority
                 .parse()
-                .is_ok_and(|n| self.goal.rules.contains(&n))
+                .is_ok_and(|n| priorities.contains(&n))
         }) {
             let tags = apply::retry(p.write_attempts, p.backoff, || lb.tags(&r.arn))
                 .await

@@ -7,7 +7,7 @@ use crate::alb::group_record::{self, GroupRecord};
 use crate::alb::state_tags::{self, Heartbeat, RunRecord};
 use crate::alb::{AlbError, Target};
 use crate::engine::GroupScope;
-use crate::engine::Reason;
+use crate::engine::{Reason, RuleSpec};
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -287,10 +287,18 @@ impl Executor<'_> {
     /// Before a CreateRule: add its priority to the record's
     /// `alb-rollout:rules`, so `rollback` after a `kill -9` between this and
     /// the call deletes the rule (only if it carries the run's tag: a
-    /// CreateRule that never landed leaves nothing of the run's there).
-    pub(super) async fn record_rule(&mut self, priority: u32) -> Result<(), Reason> {
+    /// CreateRule that never landed leaves nothing of the run's there). A
+    /// rule that splits another route of the run goes into that route's
+    /// record (its priority is its listener's).
+    pub(super) async fn record_rule(&mut self, r: &RuleSpec) -> Result<(), Reason> {
         if self.record_keys.is_empty() {
             return Ok(());
+        }
+        let priority = r.priority;
+        let other = (self.other_records.iter())
+            .position(|(route, _)| r.carry.from.as_ref() == Some(route));
+        if let Some(i) = other {
+            return self.record_other_rule(i, priority).await;
         }
         if !self.rules.contains(&priority) {
             self.rules.push(priority);
@@ -310,6 +318,26 @@ impl Executor<'_> {
             if !self.record_keys.contains(&k) {
                 self.record_keys.push(k);
             }
+        }
+        Ok(())
+    }
+
+    /// `record_rule` on another route's record (the `i`th).
+    async fn record_other_rule(&mut self, i: usize, priority: u32) -> Result<(), Reason> {
+        let (route, record) = &mut self.other_records[i];
+        if !record.rules.contains(&priority) {
+            record.rules.push(priority);
+        }
+        let tags = state_tags::rules_tags(&record.rules);
+        let (lb, p) = (self.src.lb.clone(), self.cfg.apply);
+        let owner = route.owner_arn().to_string();
+        if let Err(e) =
+            apply::retry(p.write_attempts, p.backoff, || lb.add_tags(&owner, &tags)).await
+        {
+            record.rules.retain(|&r| r != priority);
+            return Err(Reason::Error(format!(
+                "could not record the rule about to be created (priority {priority}) on {owner}: {e}; it was not created"
+            )));
         }
         Ok(())
     }

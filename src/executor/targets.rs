@@ -185,7 +185,7 @@ impl Executor<'_> {
     /// not sent. The bake after it judges only what came after the rule.
     pub(super) async fn create_rule(&mut self, r: &RuleSpec) -> Result<(), Fail> {
         self.checkpoint()?;
-        self.record_rule(r.priority).await?;
+        self.record_rule(r).await?;
         self.checkpoint()?;
         self.create_rule_now(r)
             .await
@@ -202,8 +202,13 @@ impl Executor<'_> {
     /// The rule is the run's one step: its intervals are reported under it
     /// (the segment all to green; the route's weights are untouched), and
     /// the bake after it judges only what came after.
+    /// A run over several routes has one rule per route: one step, judged
+    /// from its last rule on.
     pub(super) fn rule_started(&mut self) {
         self.shifted_at = std::time::SystemTime::now();
+        if !self.report.steps.is_empty() {
+            return;
+        }
         let at = self.elapsed();
         self.report.record_step(crate::plan::Tenths::FULL, 0, 0, at);
     }

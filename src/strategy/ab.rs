@@ -27,6 +27,20 @@
 //! the revert the engine derives is the rule's deletion and the record's
 //! removal, nothing else. The rule's priority is chosen at preflight
 //! (`rule_priority`) and recorded before CreateRule is sent (executor).
+//!
+//! Over several routes (`--listener`/`--rule` given more than once, every
+//! route forwarding to the same blue on one load balancer) each route gets
+//! its own rule, placed among its listener's rules with its own conditions
+//! and login; every action on a rule is done on each route's rule in turn,
+//! the first route's first:
+//!
+//! ```text
+//! Record, CreateRule r1 (green at 0), CreateRule r2 (green at 0), AwaitHealthy green,
+//! WriteRule r1, WriteRule r2, Bake, [DeleteRule r1, DeleteRule r2], Unrecord
+//! ```
+//!
+//! A failure anywhere reverts to the one goal: no rule of the run on any
+//! of the listeners (`Goal::other_rules`).
 
 use crate::alb::{Condition, Forward, LeadingAction, RouteRef};
 use crate::engine::{AbortMode, Action, BakeSpec, Carry, Group, Plan, Role, RuleSpec, RuleWrite};
@@ -40,7 +54,10 @@ pub const DARK: &str = "dark";
 pub struct RuleRunInput<'a> {
     /// `AB` or `DARK`.
     pub strategy: &'static str,
-    pub listener_arn: &'a str,
+    /// The first route: the rule splits its traffic.
+    pub route: &'a RouteRef,
+    /// The run's other routes, one rule each (same match, same forward).
+    pub others: &'a [RouteRule],
     /// The listener's default action as preflight read it: untouched by
     /// the run, named in its record.
     pub original: &'a Forward,
@@ -60,21 +77,50 @@ pub struct RuleRunInput<'a> {
     pub green_in_use: bool,
 }
 
+/// Another route of the run and where its rule goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RouteRule {
+    pub route: RouteRef,
+    /// The route's forward as preflight read it (blue alone).
+    pub original: Forward,
+    /// On the route's listener.
+    pub priority: u32,
+    /// The route's own conditions (a `--rule`'s) and the run's `--match`.
+    pub conditions: Vec<Condition>,
+    /// The route's login steps, carried by its rule.
+    pub leading: Vec<LeadingAction>,
+}
+
 /// The rule the run creates: the segment forwarded to green alone, after
 /// the default action's login steps.
 pub fn rule(input: &RuleRunInput) -> RuleSpec {
-    let route = RouteRef::new(input.listener_arn, None);
     RuleSpec {
-        listener_arn: input.listener_arn.to_string(),
+        listener_arn: input.route.listener_arn().to_string(),
         priority: input.priority,
         conditions: input.conditions.clone(),
         forward: Forward::single(input.green),
-        carry: Carry::from(&route, input.leading),
+        carry: Carry::from(input.route, input.leading),
     }
 }
 
+/// Each route's rule with its route's original, the first route's first.
+fn rules(input: &RuleRunInput) -> Vec<(RuleSpec, Forward)> {
+    let mut out = vec![(rule(input), input.original.clone())];
+    for o in input.others {
+        let spec = RuleSpec {
+            listener_arn: o.route.listener_arn().to_string(),
+            priority: o.priority,
+            conditions: o.conditions.clone(),
+            forward: Forward::single(input.green),
+            carry: Carry::from(&o.route, &o.leading),
+        };
+        out.push((spec, o.original.clone()));
+    }
+    out
+}
+
 pub fn plan(input: &RuleRunInput) -> Plan {
-    let spec = rule(input);
+    let specs = rules(input);
     let green = Group {
         arn: input.green.to_string(),
         role: Role::Green,
@@ -84,23 +130,27 @@ pub fn plan(input: &RuleRunInput) -> Plan {
         targets: vec![],
     };
     let mut actions = vec![Action::Record];
+    let created = |(s, _): &(RuleSpec, Forward)| Action::CreateRule(s.clone());
     if input.green_in_use {
         // A rule to a group with no healthy target would answer its
         // segment with 503s: green proves itself first.
-        actions.extend([await_green, Action::CreateRule(spec.clone())]);
+        actions.push(await_green);
+        actions.extend(specs.iter().map(created));
     } else {
-        let attached = RuleSpec {
-            forward: super::canary::attached(input.original, input.blue, input.green),
-            ..spec.clone()
-        };
-        actions.extend([
-            Action::CreateRule(attached.clone()),
-            await_green,
+        let attached: Vec<RuleSpec> = (specs.iter())
+            .map(|(spec, original)| RuleSpec {
+                forward: super::canary::attached(original, input.blue, input.green),
+                ..spec.clone()
+            })
+            .collect();
+        actions.extend(attached.iter().cloned().map(Action::CreateRule));
+        actions.push(await_green);
+        actions.extend(attached.into_iter().zip(&specs).map(|(rule, (s, _))| {
             Action::WriteRule(RuleWrite {
-                rule: attached,
-                to: spec.forward.clone(),
-            }),
-        ]);
+                rule,
+                to: s.forward.clone(),
+            })
+        }));
     }
     actions.push(Action::Bake(BakeSpec {
         step: 0,
@@ -109,7 +159,7 @@ pub fn plan(input: &RuleRunInput) -> Plan {
         duration: input.duration,
     }));
     if !input.keep {
-        actions.push(Action::DeleteRule(spec));
+        actions.extend(specs.into_iter().map(|(s, _)| Action::DeleteRule(s)));
     }
     actions.push(Action::Unrecord);
     Plan {

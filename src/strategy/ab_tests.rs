@@ -38,7 +38,8 @@ fn planned(strategy: &'static str, keep: bool, secs: u64) -> Plan {
     let (original, conditions, keep, secs, strategy) = input(strategy, keep, secs);
     plan(&RuleRunInput {
         strategy,
-        listener_arn: "L",
+        route: &crate::alb::RouteRef::new("L", None),
+        others: &[],
         original: &original,
         blue: "blue",
         green: "green",
@@ -55,7 +56,8 @@ fn planned_detached(strategy: &'static str, keep: bool) -> Plan {
     let (original, conditions, keep, secs, strategy) = input(strategy, keep, 60);
     plan(&RuleRunInput {
         strategy,
-        listener_arn: "L",
+        route: &crate::alb::RouteRef::new("L", None),
+        others: &[],
         original: &original,
         blue: "blue",
         green: "green",
@@ -131,7 +133,8 @@ fn the_rule_carries_the_default_actions_login_before_its_forward() {
     }];
     let spec = rule(&RuleRunInput {
         strategy: AB,
-        listener_arn: "L",
+        route: &crate::alb::RouteRef::new("L", None),
+        others: &[],
         original: &Forward::single("blue"),
         blue: "blue",
         green: "green",

@@ -223,7 +223,8 @@ fn rule_plan(strategy: &'static str, green_in_use: bool) -> Plan {
     let m = parse_matches(&["header:X-Variant=b".to_string()]).unwrap();
     plan(&RuleRunInput {
         strategy,
-        listener_arn: "L",
+        route: &crate::alb::RouteRef::new("L", None),
+        others: &[],
         original: &Forward::single("blue"),
         blue: "blue",
         green: "green",
