@@ -39,6 +39,9 @@ pub struct Call {
 
 struct Fault {
     op: &'static str,
+    /// Only calls on a resource whose ARN starts with this (a listener:
+    /// its CreateRule, and its rules', whose fake ARNs extend it); `None`: any.
+    on: Option<String>,
     remaining: usize,
     kind: AlbErrorKind,
 }
@@ -253,6 +256,20 @@ impl FakeLoadBalancer {
         self.with(|s| {
             s.faults.push(Fault {
                 op,
+                on: None,
+                remaining: n,
+                kind,
+            })
+        });
+    }
+
+    /// Fail the next `n` calls of `op` on `resource` (or under it, see
+    /// `Fault::on`) with an error of `kind`.
+    pub fn fail_next_on(&self, op: &'static str, resource: &str, n: usize, kind: AlbErrorKind) {
+        self.with(|s| {
+            s.faults.push(Fault {
+                op,
+                on: Some(resource.into()),
                 remaining: n,
                 kind,
             })
@@ -334,7 +351,9 @@ impl FakeLoadBalancer {
             let fault = s
                 .faults
                 .iter_mut()
-                .find(|f| f.op == op && f.remaining > 0)
+                .find(|f| {
+                    f.op == op && f.remaining > 0 && f.on.as_ref().is_none_or(|r| resource.starts_with(r.as_str()))
+                })
                 .map(|f| {
                     f.remaining -= 1;
                     f.kind

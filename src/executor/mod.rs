@@ -387,3 +387,6 @@ mod hook_tests;
 
 #[cfg(test)]
 mod multi_route_tests;
+
+#[cfg(test)]
+mod ab_multi_tests;

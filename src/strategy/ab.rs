@@ -175,3 +175,7 @@ pub fn plan(input: &RuleRunInput) -> Plan {
 #[cfg(test)]
 #[path = "ab_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "ab_multi_tests.rs"]
+mod multi_tests;
