@@ -49,6 +49,8 @@ struct Scope {
 struct Parsed {
     listeners: Vec<ElbArn>,
     rules: Vec<String>,
+    /// The listeners a `--rule` is on: their default action is not a route.
+    ruled: Vec<ElbArn>,
     groups: Vec<String>,
 }
 
@@ -63,13 +65,15 @@ fn parse(r: &Request) -> Result<Parsed, Vec<InputError>> {
         }
     }
     let mut rules = Vec::new();
+    let mut ruled = Vec::new();
     for s in &r.rules {
         match arn::rule(s) {
             Ok(a) => {
                 let l = arn::listener_of_rule(&a);
                 if !listeners.contains(&l) {
-                    listeners.push(l);
+                    listeners.push(l.clone());
                 }
+                ruled.push(l);
                 rules.push(a.to_string());
             }
             Err(e) => errors.push(InputError::new(format!("--rule {s}"), e)),
@@ -86,6 +90,7 @@ fn parse(r: &Request) -> Result<Parsed, Vec<InputError>> {
         true => Ok(Parsed {
             listeners,
             rules,
+            ruled,
             groups,
         }),
         false => Err(errors),
@@ -96,6 +101,7 @@ fn scope(r: &Request) -> Result<Scope, Vec<InputError>> {
     let Parsed {
         listeners,
         rules,
+        ruled,
         mut groups,
     } = parse(r)?;
     // Only groups given (`rollback --target-group`): no listener statement.
@@ -117,9 +123,17 @@ fn scope(r: &Request) -> Result<Scope, Vec<InputError>> {
             None => arn::wildcard("targetgroup/*/*"),
         });
     }
+    // Several routes (`--listener L1 --listener L2 --rule R2`): the rules,
+    // and each listener no rule is on (its default action is a route too).
     let routes = match rules.is_empty() {
         true => listener_patterns.clone(),
-        false => rules,
+        false => (rules.into_iter())
+            .chain(
+                (listeners.iter())
+                    .filter(|l| !ruled.contains(l))
+                    .map(ElbArn::to_string),
+            )
+            .collect(),
     };
     Ok(Scope {
         listeners: listener_patterns,

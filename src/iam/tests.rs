@@ -252,3 +252,27 @@ fn iam_wildcards_cross_slashes_and_question_marks_match_one_character() {
     assert!(glob("*", ""));
     assert!(!glob("targetgroup/web/*", "targetgroup/web-green/1"));
 }
+
+#[test]
+fn ab_and_dark_over_several_listeners_may_create_modify_and_delete_rules_on_each() {
+    const L2: &str = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/web/50dc6c495c0c9188/aaaabbbbccccdddd";
+    const R2: &str = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener-rule/app/web/50dc6c495c0c9188/aaaabbbbccccdddd/1234";
+    const NEW2: &str = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener-rule/app/web/50dc6c495c0c9188/aaaabbbbccccdddd/5678";
+    const NEW1: &str = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener-rule/app/web/50dc6c495c0c9188/f2f7dc8efc522ab2/5678";
+    for s in [Strategy::Ab, Strategy::Dark] {
+        let p = policy(s, &[L, L2], &[R2], &[]);
+        let elb = |a: &str| format!("elasticloadbalancing:{a}");
+        for (l, new) in [(L, NEW1), (L2, NEW2)] {
+            assert!(p.allows(&elb("CreateRule"), l, &[]), "{s:?} {l}");
+            for a in ["ModifyRule", "DeleteRule"] {
+                assert!(p.allows(&elb(a), new, &[]), "{s:?} {a} on {new}");
+            }
+        }
+        // Each route carries the run's record: L's default action and R2;
+        // L2's default action is no route of the run.
+        assert!(p.allows(&elb("AddTags"), L, &[]), "{s:?}");
+        assert!(p.allows(&elb("AddTags"), R2, &[]), "{s:?}");
+        assert!(!p.allows(&elb("AddTags"), L2, &[]), "{s:?}");
+        assert!(statement(&p, "ModifyListener").is_empty());
+    }
+}
