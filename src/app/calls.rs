@@ -104,6 +104,15 @@ fn others_record_calls(plan: &Plan) -> Vec<PlannedCall> {
     out
 }
 
+/// Where a rule that splits another route of the run is recorded: on
+/// that route's record (`None`: the first route's).
+fn rule_record_owner(plan: &Plan, r: &crate::engine::RuleSpec) -> Option<String> {
+    let from = r.carry.from.as_ref()?;
+    (plan.others().iter())
+        .find(|(route, _)| route == from)
+        .map(|(route, _)| route.owner_arn().to_string())
+}
+
 /// The calls of a plan, in order.
 pub fn calls(scope: &Scope, plan: &Plan, an: &Analysis) -> Vec<PlannedCall> {
     let mut out = match scope {
@@ -242,7 +251,7 @@ fn action_calls(
         Action::CreateRule(r) => vec![
             call(
                 "AddTags",
-                owner,
+                &rule_record_owner(plan, r).unwrap_or_else(|| owner.to_string()),
                 format!(
                     "record priority {} in alb-rollout:rules before creating it",
                     r.priority

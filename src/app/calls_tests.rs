@@ -233,3 +233,49 @@ fn the_dry_run_of_two_routes_records_and_writes_the_second_route_too() {
         ]
     );
 }
+
+#[test]
+fn the_dry_run_of_a_rule_run_over_two_listeners_records_and_creates_each_rule_on_its_own() {
+    use crate::strategy::ab::{plan, RouteRule, RuleRunInput, DARK};
+    let route = Scope::Route(RouteRef::new("l1", None));
+    let an = resolve(&AnalysisArgs::default(), FileSettings::default()).unwrap();
+    let other = RouteRule {
+        route: RouteRef::new("l2", None),
+        original: Forward::single("blue"),
+        priority: 3,
+        conditions: vec![],
+        leading: vec![],
+    };
+    let p = plan(&RuleRunInput {
+        strategy: DARK,
+        route: &RouteRef::new("l1", None),
+        others: std::slice::from_ref(&other),
+        original: &Forward::single("blue"),
+        blue: "blue",
+        green: "green",
+        priority: 7,
+        conditions: vec![],
+        duration: Duration::from_secs(60),
+        keep: false,
+        leading: &[],
+        green_in_use: true,
+    });
+    let c = calls(&route, &p, &an);
+    let on = |op: &str| -> Vec<&str> {
+        (c.iter())
+            .filter(|x| x.action == op)
+            .map(|x| x.resource.as_str())
+            .collect()
+    };
+    assert_eq!(on("CreateRule"), ["l1", "l2"]);
+    assert_eq!(on("DeleteRule"), ["l1", "l2"]);
+    let record_l2 = (c.iter())
+        .position(|x| x.action == "AddTags" && x.resource == "l2")
+        .expect("l2 carries a record");
+    let first_create = (c.iter()).position(|x| x.action == "CreateRule").unwrap();
+    assert!(record_l2 < first_create, "both recorded before any rule");
+    let priority_3 = (c.iter())
+        .find(|x| x.action == "AddTags" && x.detail.contains("priority 3"))
+        .unwrap();
+    assert_eq!(priority_3.resource, "l2", "recorded on its own route");
+}
