@@ -89,7 +89,9 @@ class FaultRegistry:
 
     A fault with `count` is consumed once per matching call and removed when it
     reaches 0. A fault with `probability` applies with that chance (never
-    consumed). A fault with neither applies to every matching call.
+    consumed). A fault with neither applies to every matching call. A fault
+    with `resource` (an ARN) matches only ELBv2 calls that name it (the call
+    log's `resources`: a CreateRule on that listener, a ModifyRule of that rule).
     """
 
     def __init__(self) -> None:
@@ -118,6 +120,8 @@ class FaultRegistry:
                 raise ValueError("count must be > 0")
         if "probability" in spec and spec["probability"] is not None:
             fault["probability"] = float(spec["probability"])
+        if spec.get("resource") is not None:
+            fault["resource"] = str(spec["resource"])
         with self._lock:
             self._next_id += 1
             fault["id"] = self._next_id
@@ -132,7 +136,7 @@ class FaultRegistry:
         with self._lock:
             self._faults.clear()
 
-    def match(self, service: str, action: str) -> dict[str, Any] | None:
+    def match(self, service: str, action: str, resources: list[str] | None = None) -> dict[str, Any] | None:
         svc = canonical_service(service)
         with self._lock:
             for fault in self._faults:
@@ -140,6 +144,8 @@ class FaultRegistry:
                 if fsvc != "*" and canonical_service(fsvc) != svc:
                     continue
                 if fault["action"] != "*" and fault["action"].lower() != action.lower():
+                    continue
+                if "resource" in fault and fault["resource"] not in (resources or []):
                     continue
                 if "probability" in fault and random.random() >= fault["probability"]:
                     continue

@@ -100,7 +100,8 @@ class EmulatorApp:
             return self._call_moto(environ, start_response)[2]
         info = classify(environ, body)
         params = _elbv2_params(info, body)
-        fault = FAULTS.match(info["service"], info["action"])
+        named = (_detail(info, params, None) or {}).get("resources")
+        fault = FAULTS.match(info["service"], info["action"], named)
         if fault and fault.get("latency_ms"):
             time.sleep(fault["latency_ms"] / 1000.0)
         if fault and "status" in fault:

@@ -52,3 +52,20 @@ def test_calls_record_the_arns_they_named_and_the_rule_a_create_made(ep):
 def test_calls_without_elbv2_parameters_carry_no_resources(ep):
     client(ep, "ec2").describe_vpcs()
     assert "resources" not in ctl(ep, "GET", "/_emu/calls")["calls"][-1]
+
+
+def test_a_fault_with_a_resource_matches_only_calls_that_name_it(ep):
+    ctl(ep, "POST", "/_emu/reset")
+    elb, lb, (tg_b, _tg_g) = stack(ep)
+    fwd = [{"Type": "forward", "TargetGroupArn": tg_b}]
+    l1, l2 = (elb.create_listener(LoadBalancerArn=lb, Protocol="HTTP", Port=p, DefaultActions=fwd)["Listeners"][0]["ListenerArn"]
+              for p in (8090, 8091))
+    ctl(ep, "POST", "/_emu/faults", {"service": "elbv2", "action": "CreateRule", "status": 400,
+                                     "code": "TooManyRules", "resource": l2, "count": 1})
+    cond = [{"Field": "path-pattern", "Values": ["/z"]}]
+    elb.create_rule(ListenerArn=l1, Priority=31, Conditions=cond, Actions=fwd)
+    with pytest.raises(ClientError) as refused:
+        elb.create_rule(ListenerArn=l2, Priority=31, Conditions=cond, Actions=fwd)
+    assert refused.value.response["Error"]["Code"] == "TooManyRules"
+    elb.create_rule(ListenerArn=l2, Priority=31, Conditions=cond, Actions=fwd)
+    assert ctl(ep, "GET", "/_emu/faults")["faults"] == []
