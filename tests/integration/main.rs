@@ -3,6 +3,7 @@
 //! Each test starts its own emulator, so tests are isolated and parallel.
 
 mod ab;
+mod ab_multi;
 mod adapter;
 mod analysis;
 mod blue_green;

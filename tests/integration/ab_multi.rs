@@ -1,0 +1,195 @@
+//! `ab` and `dark` over two listeners of one load balancer (`--listener`
+//! given twice): a rule on each, so a request with the match reaches green
+//! on either listener; the run ends with no rule on either. A green that
+//! fails reverts both rules; a CreateRule refused on the second listener
+//! (an emulator fault on that listener) removes the first listener's rule;
+//! `kill -9` then `rollback --listener FIRST` removes both; a second
+//! route that forwards elsewhere is refused with no mutating call.
+
+use crate::ab::ab_args;
+use crate::support::*;
+use aws_sdk_elasticloadbalancingv2 as elbv2;
+use elbv2::types::{Action, ActionTypeEnum, ProtocolEnum};
+use serde_json::json;
+use std::time::Duration;
+
+/// A second listener of the demo's load balancer forwarding to `tg`.
+async fn second_listener(emu: &Emulator, d: &Demo, tg: &str) -> String {
+    let client = elbv2::Client::new(&emu.sdk_config().await);
+    let forward = Action::builder()
+        .r#type(ActionTypeEnum::Forward)
+        .target_group_arn(tg)
+        .build();
+    let out = client
+        .create_listener()
+        .load_balancer_arn(&d.load_balancer)
+        .protocol(ProtocolEnum::Http)
+        .port(8082)
+        .default_actions(forward)
+        .send()
+        .await
+        .expect("create listener");
+    out.listeners()[0].listener_arn().unwrap().to_string()
+}
+
+/// The rules of `listener` other than its default.
+async fn rules_of(emu: &Emulator, listener: &str) -> Vec<String> {
+    let client = elbv2::Client::new(&emu.sdk_config().await);
+    let out = client
+        .describe_rules()
+        .listener_arn(listener)
+        .send()
+        .await
+        .expect("describe rules");
+    (out.rules().iter())
+        .filter(|r| !r.is_default().unwrap_or(false))
+        .map(|r| r.rule_arn().unwrap_or_default().to_string())
+        .collect()
+}
+
+async fn no_rule_left(emu: &Emulator, listeners: &[&str]) {
+    for l in listeners {
+        assert_eq!(rules_of(emu, l).await, Vec::<String>::new(), "{l}");
+    }
+}
+
+/// The version that answered one request to `url` with `headers`.
+fn version(url: &str, headers: &[(&str, &str)]) -> String {
+    let (_, head, _) = http("GET", &format!("{url}/"), None, headers).unwrap();
+    head.lines()
+        .find_map(|l| {
+            let (k, v) = l.split_once(": ")?;
+            k.eq_ignore_ascii_case("x-app-version")
+                .then(|| v.to_string())
+        })
+        .unwrap_or_default()
+}
+
+const VARIANT: (&str, &str) = ("X-Variant", "b");
+
+#[tokio::test]
+async fn ab_over_two_listeners_sends_the_segment_to_green_on_each_and_ends_with_no_rule() {
+    let mut emu = Emulator::start();
+    let d = emu.demo(&[]);
+    let second = second_listener(&emu, &d, &d.blue).await;
+    let second_url = emu.listener_url(&second);
+    let mut args = ab_args(&d, "20s");
+    args.extend(["--listener", &second, "--cloudwatch", "false"]);
+    let probe = format!("{}/", d.listener_url);
+    args.extend(["--probe", &probe]);
+    let (mut child, _) = spawn_until_line(&emu, &args, "rule rewritten at priority");
+    // The second rule's rewrite follows the first's at once.
+    std::thread::sleep(Duration::from_secs(1));
+    emu.wait_propagated();
+    assert_eq!(rules_of(&emu, &d.listener).await.len(), 1);
+    assert_eq!(rules_of(&emu, &second).await.len(), 1);
+    for url in [d.listener_url.as_str(), second_url.as_str()] {
+        assert_eq!(version(url, &[VARIANT]), "v2", "{url}: the segment");
+        assert_eq!(version(url, &[]), "v1", "{url}: everyone else");
+    }
+    let cookie = ("Cookie", "a=1; X-Variant=b");
+    assert_eq!(version(&second_url, &[cookie]), "v1", "a header match, not a cookie");
+    assert_eq!(child.wait().unwrap().code(), Some(0));
+    no_rule_left(&emu, &[&d.listener, &second]).await;
+    for l in [&d.listener, &second] {
+        let s = emu.run(&["status", "--listener", l]);
+        assert!(!s.stdout.contains("run in progress"), "{}", s.stdout);
+    }
+}
+
+fn dark_args<'a>(d: &'a Demo, second: &'a str, probe: &'a str) -> Vec<&'a str> {
+    vec![
+        "dark",
+        "--listener",
+        &d.listener,
+        "--listener",
+        second,
+        "--green",
+        &d.green,
+        "--match",
+        "cookie:variant=b",
+        "--probe",
+        probe,
+        "--interval",
+        "2s",
+        "--duration",
+        "8s",
+    ]
+}
+
+#[tokio::test]
+async fn dark_with_a_bad_green_on_two_listeners_reverts_both_rules() {
+    let mut emu = Emulator::start();
+    let d = emu.demo(&["--green-error-rate", "1.0"]);
+    let second = second_listener(&emu, &d, &d.blue).await;
+    let probe = format!("{}/", d.listener_url);
+    let r = emu.run(&dark_args(&d, &second, &probe));
+    assert_eq!(r.code, 1, "{r:?}");
+    let created: Vec<(String, String, u64)> = (emu.calls().into_iter())
+        .filter(|(_, a, s)| a == "CreateRule" && *s == 200)
+        .collect();
+    assert_eq!(created.len(), 2, "a rule on each listener: {created:?}");
+    no_rule_left(&emu, &[&d.listener, &second]).await;
+}
+
+#[tokio::test]
+async fn a_create_rule_refused_on_the_second_listener_removes_the_first_listeners_rule() {
+    let mut emu = Emulator::start();
+    let d = emu.demo(&[]);
+    let second = second_listener(&emu, &d, &d.blue).await;
+    emu.fault(json!({"service": "elasticloadbalancing", "action": "CreateRule", "resource": second, "status": 400, "code": "TooManyRules", "message": "refused", "count": 1}));
+    emu.clear_calls();
+    let probe = format!("{}/", d.listener_url);
+    let r = emu.run(&dark_args(&d, &second, &probe));
+    assert_eq!(r.code, 1, "{r:?}");
+    let creates: Vec<u64> = (emu.calls().into_iter())
+        .filter(|(_, a, _)| a == "CreateRule")
+        .map(|(_, _, s)| s)
+        .collect();
+    assert_eq!(creates, [200, 400], "the first landed, the second refused");
+    no_rule_left(&emu, &[&d.listener, &second]).await;
+    let s = emu.run(&["status", "--listener", &second, "--output", "json"]);
+    assert!(!s.stdout.contains("alb-rollout:run"), "{}", s.stdout);
+}
+
+#[tokio::test]
+async fn kill_9_then_rollback_given_the_first_listener_removes_both_rules() {
+    let mut emu = Emulator::start();
+    let d = emu.demo(&[]);
+    let second = second_listener(&emu, &d, &d.blue).await;
+    let mut args = ab_args(&d, "120s");
+    args.extend(["--listener", &second, "--cloudwatch", "false"]);
+    let probe = format!("{}/", d.listener_url);
+    args.extend(["--probe", &probe]);
+    let (mut child, _) = spawn_until_line(&emu, &args, "rule rewritten at priority");
+    std::thread::sleep(Duration::from_secs(1));
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_eq!(rules_of(&emu, &second).await.len(), 1);
+    // `status` on either route shows the run and the route it goes with.
+    let s = (emu.run(&["status", "--listener", &second, "--output", "json"])).json();
+    assert_eq!(s["runs"][0]["routes"][0], d.listener.as_str(), "{s}");
+    let s = (emu.run(&["status", "--listener", &d.listener, "--output", "json"])).json();
+    assert_eq!(s["runs"][0]["routes"][0], second.as_str(), "{s}");
+    let r = emu.run(&["rollback", "--listener", &d.listener, "--force"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    no_rule_left(&emu, &[&d.listener, &second]).await;
+    for l in [&d.listener, &second] {
+        let s = emu.run(&["status", "--listener", l, "--output", "json"]);
+        assert!(!s.stdout.contains("alb-rollout:run"), "{l}: {}", s.stdout);
+    }
+}
+
+#[tokio::test]
+async fn a_second_route_that_forwards_elsewhere_is_refused_with_nothing_changed() {
+    let mut emu = Emulator::start();
+    let d = emu.demo(&[]);
+    let second = second_listener(&emu, &d, &d.green).await;
+    emu.clear_calls();
+    let probe = format!("{}/", d.listener_url);
+    let r = emu.run(&dark_args(&d, &second, &probe));
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stderr.contains(&second), "{}", r.stderr);
+    assert!(r.stderr.contains("same blue"), "{}", r.stderr);
+    assert_eq!(emu.mutating_calls(), Vec::<String>::new());
+}
