@@ -8,6 +8,8 @@
 //! - `preflight`: pure validation of the request against live state;
 //!   `preflight_routes` of a multi-route run's other routes, whose
 //!   `--listener`/`--rule` pairing is `route_args`'.
+//!   `app::rule_routes`: the routes of `ab` and `dark` (one rule each,
+//!   placed per listener; other routes on the same load balancer only).
 //! - `strategy`: pure planners; a run is a plan of actions (`strategy::canary`,
 //!   `strategy::drain_blue` for the full deploy's batches after it,
 //!   `strategy::blue_green` built on the canary's, `strategy::rolling`

@@ -94,7 +94,7 @@ pub(super) async fn others(
     let mut errors = vec![];
     let mut live = vec![];
     for route in rest {
-        match same_load_balancer(lb, v, route).await {
+        match same_load_balancer(lb, &v.load_balancer_arn, &v.green.arn, route).await {
             Ok(()) => live.push(read(lb, route).await),
             Err(e) => errors.push(e),
         }
@@ -134,7 +134,8 @@ pub(super) async fn others(
 /// forward to green, and a target group belongs to one load balancer.
 async fn same_load_balancer(
     lb: &dyn LoadBalancerPort,
-    v: &Validated,
+    first_lb: &str,
+    green: &str,
     route: &RouteRef,
 ) -> Result<(), InputError> {
     let l = route.listener_arn();
@@ -142,14 +143,14 @@ async fn same_load_balancer(
     let listener = lb.listener(l).await.map_err(|e| {
         InputError::new(&culprit, format!("could not be read ({e}); check the ARN and the region"))
     })?;
-    if listener.load_balancer_arn == v.load_balancer_arn {
+    if listener.load_balancer_arn == first_lb {
         return Ok(());
     }
     Err(InputError::new(
         culprit,
         format!(
             "is on load balancer {}, not on {} where the first route is: every rule of the run forwards to green {}, and a target group belongs to one load balancer; run ab or dark once per load balancer",
-            listener.load_balancer_arn, v.load_balancer_arn, v.green.arn
+            listener.load_balancer_arn, first_lb, green
         ),
     ))
 }
@@ -216,6 +217,25 @@ mod tests {
             values: vec!["b".into()],
             ..Default::default()
         }]
+    }
+
+    #[tokio::test]
+    async fn a_route_on_another_load_balancer_is_refused_naming_it() {
+        use crate::alb::fake::{FakeLoadBalancer, DEMO_BLUE, DEMO_GREEN, DEMO_LB, DEMO_LISTENER};
+        let lb = FakeLoadBalancer::demo();
+        let other_lb = "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/other/2";
+        let other = "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/other/2/l9";
+        lb.add_load_balancer(other_lb, "vpc-1");
+        let fwd = RouteAction::Forward(crate::alb::Forward::single(DEMO_BLUE));
+        lb.add_listener(other, other_lb, fwd);
+        let same = RouteRef::new(DEMO_LISTENER, None);
+        assert!(same_load_balancer(&lb, DEMO_LB, DEMO_GREEN, &same).await.is_ok());
+        let e = same_load_balancer(&lb, DEMO_LB, DEMO_GREEN, &RouteRef::new(other, None))
+            .await
+            .unwrap_err();
+        assert_eq!(e.culprit, format!("--listener {other}"));
+        assert!(e.message.contains("a target group belongs to one load balancer"), "{}", e.message);
+        assert!(lb.mutating_calls().is_empty());
     }
 
     #[test]

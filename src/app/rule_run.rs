@@ -1,10 +1,10 @@
 //! What `ab` and `dark` share: their flags parsed, the preflight (the
-//! deploys' checks of the listener, blue and green and the record lock,
+//! deploys' checks of the first route, blue and green and the record lock,
 //! plus the rule: `--match` within ALB's limits and a free priority, and a
-//! warning for the rules evaluated before it), the dry run, and the
-//! execution of the rule plan (`strategy::ab`) on the listener's default
-//! action as the run's scope. Every problem is reported at once, exit 2,
-//! before any mutating call.
+//! warning for the rules evaluated before it; the other routes, each with
+//! its own rule, in `rule_routes`), the dry run, and the execution of the
+//! rule plan (`strategy::ab`) with the first route as the run's scope.
+//! Every problem is reported at once, exit 2, before any mutating call.
 
 use super::canary::register_targets;
 use super::runner::{self, credentials_fit, drive_then, sources, watch, AfterRun, Timing};

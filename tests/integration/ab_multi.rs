@@ -193,3 +193,30 @@ async fn a_second_route_that_forwards_elsewhere_is_refused_with_nothing_changed(
     assert!(r.stderr.contains("same blue"), "{}", r.stderr);
     assert_eq!(emu.mutating_calls(), Vec::<String>::new());
 }
+
+#[tokio::test]
+async fn dark_over_two_listeners_calls_only_what_its_policy_for_both_allows() {
+    use alb_rollout::iam::{build, Request, Strategy};
+    let mut emu = Emulator::start();
+    let d = emu.demo(&[]);
+    let second = second_listener(&emu, &d, &d.blue).await;
+    let p = build(&Request {
+        strategy: Strategy::Dark,
+        listeners: vec![d.listener.clone(), second.clone()],
+        rules: vec![],
+        target_groups: vec![],
+    })
+    .expect("policy");
+    let probe = format!("{}/", d.listener_url);
+    let args = dark_args(&d, &second, &probe);
+    let calls = crate::iam_coverage::run_logged(&emu, &args, 0);
+    let seen = crate::iam_coverage::allowed(&calls, &[("dark", &p)]);
+    for a in ["CreateRule", "ModifyRule", "DeleteRule"] {
+        assert!(seen.contains(&format!("elasticloadbalancing:{a}")), "{a}: {seen:?}");
+    }
+    let on_second = (calls.iter())
+        .filter(|c| c["action"] == "CreateRule")
+        .filter(|c| c["resources"][0] == second.as_str())
+        .count();
+    assert_eq!(on_second, 1, "a rule on the second listener");
+}

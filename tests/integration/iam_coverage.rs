@@ -45,7 +45,7 @@ fn action(c: &Value) -> String {
 
 /// Assert every call in `calls` is allowed by each of `policies`; the
 /// actions called.
-fn allowed(calls: &[Value], policies: &[(&str, &Policy)]) -> BTreeSet<String> {
+pub(crate) fn allowed(calls: &[Value], policies: &[(&str, &Policy)]) -> BTreeSet<String> {
     let mut seen = BTreeSet::new();
     for c in calls {
         let a = action(c);
@@ -85,7 +85,7 @@ fn granted(p: &Policy) -> BTreeSet<String> {
 }
 
 /// Run to the end; the calls it made (the log is cleared first).
-fn run_logged(emu: &Emulator, args: &[&str], code: i32) -> Vec<Value> {
+pub(crate) fn run_logged(emu: &Emulator, args: &[&str], code: i32) -> Vec<Value> {
     emu.clear_calls();
     let r = emu.run(args);
     assert_eq!(r.code, code, "{args:?}: {r:?}");
