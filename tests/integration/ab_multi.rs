@@ -55,7 +55,11 @@ async fn no_rule_left(emu: &Emulator, listeners: &[&str]) {
 
 /// The version that answered one request to `url` with `headers`.
 fn version(url: &str, headers: &[(&str, &str)]) -> String {
-    let (_, head, _) = http("GET", &format!("{url}/"), None, headers).unwrap();
+    version_at(url, "/", headers)
+}
+
+fn version_at(url: &str, path: &str, headers: &[(&str, &str)]) -> String {
+    let (_, head, _) = http("GET", &format!("{url}{path}"), None, headers).unwrap();
     head.lines()
         .find_map(|l| {
             let (k, v) = l.split_once(": ")?;
@@ -219,4 +223,34 @@ async fn dark_over_two_listeners_calls_only_what_its_policy_for_both_allows() {
         .filter(|c| c["resources"][0] == second.as_str())
         .count();
     assert_eq!(on_second, 1, "a rule on the second listener");
+}
+
+#[tokio::test]
+async fn a_listener_and_a_rule_of_another_get_a_rule_each_and_rollback_from_the_rule_removes_both() {
+    let mut emu = Emulator::start();
+    let d = emu.demo(&[]);
+    let second = second_listener(&emu, &d, &d.blue).await;
+    let api = crate::multi_route::rule_on(&emu, &second, &d.blue).await;
+    let second_url = emu.listener_url(&second);
+    let mut args = ab_args(&d, "120s");
+    args.extend(["--listener", &second, "--rule", &api, "--cloudwatch", "false"]);
+    let probe = format!("{}/", d.listener_url);
+    args.extend(["--probe", &probe]);
+    let (mut child, _) = spawn_until_line(&emu, &args, "rule rewritten at priority");
+    std::thread::sleep(Duration::from_secs(1));
+    emu.wait_propagated();
+    // The second listener's rule splits only the /api/* rule's requests:
+    // it goes just before it, with its path condition and the header.
+    assert_eq!(version_at(&second_url, "/api/x", &[VARIANT]), "v2");
+    assert_eq!(version_at(&second_url, "/api/x", &[]), "v1");
+    assert_eq!(version_at(&second_url, "/", &[VARIANT]), "v1", "not a route of the run");
+    assert_eq!(version(&d.listener_url, &[VARIANT]), "v2");
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let r = emu.run(&["rollback", "--listener", &second, "--rule", &api, "--force"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    no_rule_left(&emu, &[&d.listener]).await;
+    assert_eq!(rules_of(&emu, &second).await, vec![api.clone()], "only the split rule");
+    let s = emu.run(&["status", "--listener", &second, "--rule", &api, "--output", "json"]);
+    assert!(!s.stdout.contains("alb-rollout:run"), "{}", s.stdout);
 }

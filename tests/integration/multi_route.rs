@@ -123,7 +123,7 @@ async fn a_write_refused_on_the_second_route_mid_step_ends_with_both_restored() 
 }
 
 /// A path rule on `listener` forwarding to `tg`.
-async fn rule_on(emu: &Emulator, listener: &str, tg: &str) -> String {
+pub(crate) async fn rule_on(emu: &Emulator, listener: &str, tg: &str) -> String {
     use elbv2::types::{PathPatternConditionConfig, RuleCondition};
     let client = elbv2::Client::new(&emu.sdk_config().await);
     let path = PathPatternConditionConfig::builder()
