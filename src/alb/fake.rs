@@ -352,7 +352,11 @@ impl FakeLoadBalancer {
                 .faults
                 .iter_mut()
                 .find(|f| {
-                    f.op == op && f.remaining > 0 && f.on.as_ref().is_none_or(|r| resource.starts_with(r.as_str()))
+                    f.op == op
+                        && f.remaining > 0
+                        && f.on
+                            .as_ref()
+                            .is_none_or(|r| resource.starts_with(r.as_str()))
                 })
                 .map(|f| {
                     f.remaining -= 1;

@@ -57,7 +57,11 @@ pub fn arn_flags(cmd: &Cmd) -> Vec<ArnFlag<'_>> {
         Cmd::Rolling(a) => v.push(("--target-group", Some(a.target_group.as_str()), TG)),
         Cmd::Ab(a) => {
             let r = &a.rule;
-            v.extend(r.listener.iter().map(|l| ("--listener", Some(l.as_str()), Listener)));
+            v.extend(
+                r.listener
+                    .iter()
+                    .map(|l| ("--listener", Some(l.as_str()), Listener)),
+            );
             v.extend(r.rule.iter().map(|x| ("--rule", Some(x.as_str()), Rule)));
             v.extend([
                 ("--green", Some(r.green.as_str()), TG),
@@ -66,11 +70,13 @@ pub fn arn_flags(cmd: &Cmd) -> Vec<ArnFlag<'_>> {
         }
         Cmd::Dark(a) => {
             let r = &a.rule;
-            v.extend(r.listener.iter().map(|l| ("--listener", Some(l.as_str()), Listener)));
+            v.extend(
+                r.listener
+                    .iter()
+                    .map(|l| ("--listener", Some(l.as_str()), Listener)),
+            );
             v.extend(r.rule.iter().map(|x| ("--rule", Some(x.as_str()), Rule)));
-            v.extend([
-                ("--green", Some(r.green.as_str()), TG),
-            ]);
+            v.extend([("--green", Some(r.green.as_str()), TG)]);
         }
         Cmd::Routes(r) => match &r.command {
             RoutesCmd::List(a) => v.push(("--listener", Some(a.listener.as_str()), Listener)),

@@ -81,9 +81,78 @@ fn shadow_warning(existing: &[Rule], p: u32) -> Option<String> {
     })
 }
 
+/// Blue when not given: the group the first route forwards the most to.
+/// `None` when the route cannot say (preflight names why).
+pub(super) async fn default_blue(lb: &dyn LoadBalancerPort, route: &RouteRef) -> Option<String> {
+    let action = lb.read_route(route).await.ok()?;
+    let f = action.as_forward()?;
+    f.groups
+        .iter()
+        .max_by_key(|g| g.weight)
+        .map(|g| g.target_group_arn.clone())
+}
+
+/// The flag that names a route: `--rule` for a rule, else `--listener`.
+pub(super) fn first_flag(r: &RouteRef) -> String {
+    match rule_of(r) {
+        Some(rule) => format!("--rule {rule}"),
+        None => "--listener".to_string(),
+    }
+}
+
+/// What placing the run's rules needs from the flags and the first route.
+pub(super) struct Routed<'a> {
+    /// Every route, the first one the run's own.
+    pub routes: &'a [RouteRef],
+    /// The first route's listener default action's login (`None`: the
+    /// listener could not be read, which its own check reports).
+    pub leading: Option<&'a [LeadingAction]>,
+    pub own: &'a [Condition],
+    pub priority: Option<u32>,
+    pub force: bool,
+    pub has_secret: bool,
+}
+
+type Errors = Vec<InputError>;
+
+/// The first route's rule placed, and the other routes checked with
+/// theirs (`v`: the first route's checks passed).
+pub(super) async fn rules(
+    lb: &dyn LoadBalancerPort,
+    v: Option<&Validated>,
+    r: &Routed<'_>,
+) -> (Result<Placed, Errors>, Result<Vec<RouteRule>, Errors>) {
+    let (Some(first), Some(leading)) = (r.routes.first(), r.leading) else {
+        return (Err(vec![]), Err(vec![]));
+    };
+    let placed = place_first(lb, first, leading, r).await;
+    let others = match v {
+        Some(v) => others(lb, v, &r.routes[1..], r.own, r.force, r.has_secret).await,
+        None => Err(vec![]),
+    };
+    (placed, others)
+}
+
+/// The first route's rule placed, its login copyable.
+async fn place_first(
+    lb: &dyn LoadBalancerPort,
+    first: &RouteRef,
+    default_leading: &[LeadingAction],
+    r: &Routed<'_>,
+) -> Result<Placed, Errors> {
+    // The listener's lookup error is reported by the route's checks.
+    let existing = lb.rules(first.listener_arn()).await.map_err(|_| vec![])?;
+    let p = place(&existing, first, default_leading, r.own, r.priority).map_err(|e| vec![e])?;
+    let secret = r.has_secret.then_some("");
+    match super::rule_run::secret_check(&p.leading, secret, &first_flag(first)) {
+        Some(e) => Err(vec![e]),
+        None => Ok(p),
+    }
+}
+
 /// The other routes, read and checked, each with its rule placed; every
 /// problem at once.
-pub(super) async fn others(
+async fn others(
     lb: &dyn LoadBalancerPort,
     v: &Validated,
     rest: &[RouteRef],
@@ -141,7 +210,10 @@ async fn same_load_balancer(
     let l = route.listener_arn();
     let culprit = format!("--listener {l}");
     let listener = lb.listener(l).await.map_err(|e| {
-        InputError::new(&culprit, format!("could not be read ({e}); check the ARN and the region"))
+        InputError::new(
+            &culprit,
+            format!("could not be read ({e}); check the ARN and the region"),
+        )
     })?;
     if listener.load_balancer_arn == first_lb {
         return Ok(());
@@ -180,7 +252,10 @@ async fn placed(
     let l = route.listener_arn();
     let culprit = route.owner_arn().to_string();
     let unread = |e: crate::alb::AlbError| {
-        InputError::new(&culprit, format!("the rules of listener {l} could not be read: {e}"))
+        InputError::new(
+            &culprit,
+            format!("the rules of listener {l} could not be read: {e}"),
+        )
     };
     let existing = lb.rules(l).await.map_err(unread)?;
     let listener = lb.listener(l).await.map_err(unread)?;
@@ -223,18 +298,26 @@ mod tests {
     async fn a_route_on_another_load_balancer_is_refused_naming_it() {
         use crate::alb::fake::{FakeLoadBalancer, DEMO_BLUE, DEMO_GREEN, DEMO_LB, DEMO_LISTENER};
         let lb = FakeLoadBalancer::demo();
-        let other_lb = "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/other/2";
+        let other_lb =
+            "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/other/2";
         let other = "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/other/2/l9";
         lb.add_load_balancer(other_lb, "vpc-1");
         let fwd = RouteAction::Forward(crate::alb::Forward::single(DEMO_BLUE));
         lb.add_listener(other, other_lb, fwd);
         let same = RouteRef::new(DEMO_LISTENER, None);
-        assert!(same_load_balancer(&lb, DEMO_LB, DEMO_GREEN, &same).await.is_ok());
+        assert!(same_load_balancer(&lb, DEMO_LB, DEMO_GREEN, &same)
+            .await
+            .is_ok());
         let e = same_load_balancer(&lb, DEMO_LB, DEMO_GREEN, &RouteRef::new(other, None))
             .await
             .unwrap_err();
         assert_eq!(e.culprit, format!("--listener {other}"));
-        assert!(e.message.contains("a target group belongs to one load balancer"), "{}", e.message);
+        assert!(
+            e.message
+                .contains("a target group belongs to one load balancer"),
+            "{}",
+            e.message
+        );
         assert!(lb.mutating_calls().is_empty());
     }
 
@@ -253,9 +336,15 @@ mod tests {
         assert_eq!(p.priority, 9);
         assert_eq!(p.conditions.len(), 2);
         assert_eq!(p.conditions[0].field, "path-pattern");
-        let e = place(&existing, &RouteRef::new(L, Some(R)), &[], &header(), Some(3))
-            .err()
-            .unwrap();
+        let e = place(
+            &existing,
+            &RouteRef::new(L, Some(R)),
+            &[],
+            &header(),
+            Some(3),
+        )
+        .err()
+        .unwrap();
         assert_eq!(e.culprit, "--priority");
     }
 }

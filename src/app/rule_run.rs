@@ -7,11 +7,11 @@
 //! Every problem is reported at once, exit 2, before any mutating call.
 
 use super::canary::register_targets;
+use super::rule_routes::{self, Placed, Routed};
 use super::runner::{self, credentials_fit, drive_then, sources, watch, AfterRun, Timing};
 use super::{dry_run, invalid, live};
 use crate::alb::aws::AwsLoadBalancer;
-use super::rule_routes::{self, Placed};
-use crate::alb::{needs_client_secret, LeadingAction, LoadBalancerPort, RouteRef};
+use crate::alb::{needs_client_secret, LeadingAction, LoadBalancerPort};
 use crate::analysis::collect::Subjects;
 use crate::cli::{AnalysisArgs, Output, RuleArgs};
 use crate::engine::{AbortMode, Plan};
@@ -102,17 +102,6 @@ pub(super) struct RuleChecked {
     pub sdk_expiry: Option<SystemTime>,
 }
 
-/// Blue when not given: the group the first route forwards the most to.
-/// `None` when the route cannot say (preflight names why).
-async fn default_blue(lb: &dyn LoadBalancerPort, route: &RouteRef) -> Option<String> {
-    let action = lb.read_route(route).await.ok()?;
-    let f = action.as_forward()?;
-    f.groups
-        .iter()
-        .max_by_key(|g| g.weight)
-        .map(|g| g.target_group_arn.clone())
-}
-
 /// The route's login cannot be copied into a new rule without the OIDC
 /// client secret: ELBv2 never returns it and CreateRule requires it.
 pub(super) fn secret_check(
@@ -158,7 +147,7 @@ pub(super) async fn preflight(
         Arc::new(AwsLoadBalancer::new(config).with_oidc_client_secret(secret));
     let resolved = match blue {
         Some(b) => Some(b.to_string()),
-        None => default_blue(lb.as_ref(), &first).await,
+        None => rule_routes::default_blue(lb.as_ref(), &first).await,
     };
     let blue_ref = resolved.clone().unwrap_or_default();
     let req = Request {
@@ -181,23 +170,23 @@ pub(super) async fn preflight(
         })
         .ok();
     if resolved.is_none() && state.listener.is_ok() {
-        errors.push(InputError::new(first_flag(&first), "it does not forward to a target group, so there is no blue to compare with; point it at a route that forwards (or give --blue)"));
+        errors.push(InputError::new(rule_routes::first_flag(&first), "it does not forward to a target group, so there is no blue to compare with; point it at a route that forwards (or give --blue)"));
     }
     let own = (parsed.as_ref())
         .map(|f| conditions(&f.matches))
         .unwrap_or_default();
-    let placed = match &state.listener {
-        Ok(l) => place_first(lb.as_ref(), &first, &l.leading, &own, a.priority, has_secret).await,
-        Err(_) => Err(vec![]), // the listener's lookup error is reported above
+    let leading = state.listener.as_ref().ok().map(|l| l.leading.as_slice());
+    let routed = Routed {
+        routes: &routes,
+        leading,
+        own: &own,
+        priority: a.priority,
+        force: a.force,
+        has_secret,
     };
+    let (placed, others) = rule_routes::rules(lb.as_ref(), validated.as_ref(), &routed).await;
     let placed = placed.map_err(|e| errors.extend(e)).ok();
-    let others = match &validated {
-        Some(v) => rule_routes::others(lb.as_ref(), v, &routes[1..], &own, a.force, has_secret)
-            .await
-            .map_err(|e| errors.extend(e))
-            .ok(),
-        None => None,
-    };
+    let others = others.map_err(|e| errors.extend(e)).ok();
     match (parsed, validated, placed, others) {
         (Ok(flags), Some(validated), Some(first), Some(others)) if errors.is_empty() => {
             if let Some(w) = &first.warning {
@@ -213,34 +202,6 @@ pub(super) async fn preflight(
             })
         }
         _ => Err(invalid(&errors, output)),
-    }
-}
-
-/// The flag that names a route: `--rule` for a rule, else `--listener`.
-fn first_flag(r: &RouteRef) -> String {
-    match super::multi_route::rule_of(r) {
-        Some(rule) => format!("--rule {rule}"),
-        None => "--listener".to_string(),
-    }
-}
-
-/// The first route's rule placed, its login copyable.
-async fn place_first(
-    lb: &dyn LoadBalancerPort,
-    first: &RouteRef,
-    default_leading: &[LeadingAction],
-    own: &[crate::alb::Condition],
-    requested: Option<u32>,
-    has_secret: bool,
-) -> Result<Placed, Vec<InputError>> {
-    // The listener's lookup error is reported by the route's checks.
-    let existing = lb.rules(first.listener_arn()).await.map_err(|_| vec![])?;
-    let p = rule_routes::place(&existing, first, default_leading, own, requested)
-        .map_err(|e| vec![e])?;
-    let secret = has_secret.then_some("");
-    match secret_check(&p.leading, secret, &first_flag(first)) {
-        Some(e) => Err(vec![e]),
-        None => Ok(p),
     }
 }
 

@@ -125,7 +125,11 @@ impl Goal {
         }
         if primary.step != PROMOTED_STEP && !primary.moves_route() {
             self.other_rules = (others.iter())
-                .flat_map(|(route, r)| r.rules.iter().map(|p| (route.listener_arn().to_string(), *p)))
+                .flat_map(|(route, r)| {
+                    r.rules
+                        .iter()
+                        .map(|p| (route.listener_arn().to_string(), *p))
+                })
                 .collect();
             return self;
         }

@@ -119,8 +119,9 @@ impl World {
                 self.refresh();
             }
             Action::CreateRule(r) => self.rules.push((r.listener_arn.clone(), r.priority, true)),
-            Action::DeleteRule(r) => (self.rules)
-                .retain(|(l, p, _)| !(*l == r.listener_arn && *p == r.priority)),
+            Action::DeleteRule(r) => {
+                (self.rules).retain(|(l, p, _)| !(*l == r.listener_arn && *p == r.priority))
+            }
             _ => {}
         }
     }
@@ -165,7 +166,8 @@ impl World {
     pub fn apply(&mut self, step: &Step, ctx: &mut Context) {
         match step {
             Step::DeleteRule(r) => {
-                self.rules.retain(|(l, p, _)| format!("{l}/rule/{p}") != r.arn);
+                self.rules
+                    .retain(|(l, p, _)| format!("{l}/rule/{p}") != r.arn);
                 (ctx.moved, ctx.settled) = (true, false);
             }
             Step::Register { group, targets } => self.register(&group.arn, targets),

@@ -131,7 +131,10 @@ async fn a_create_rule_refused_on_the_second_listener_removes_the_first_ones() {
         let created = (r.lb.mutating_calls().iter())
             .filter(|c| c.op == "CreateRule")
             .count();
-        assert_eq!(created, 2, "{strategy}: the first landed, the second refused");
+        assert_eq!(
+            created, 2,
+            "{strategy}: the first landed, the second refused"
+        );
         nothing_left(&r).await;
     }
 }
@@ -160,6 +163,9 @@ async fn a_rewrite_refused_on_the_second_rule_reverts_the_first_rule_too() {
         .map(|c| c.resource.clone())
         .collect();
     assert_eq!(rewrites.len(), 2, "{rewrites:?}");
-    assert!(rewrites[0].starts_with(DEMO_LISTENER), "the first rule's went through");
+    assert!(
+        rewrites[0].starts_with(DEMO_LISTENER),
+        "the first rule's went through"
+    );
     nothing_left(&r).await;
 }

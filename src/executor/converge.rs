@@ -277,11 +277,10 @@ impl Converger<'_> {
             .await
             .map_err(|e| e.to_string())?;
         let mut out = vec![];
-        for r in rules.iter().filter(|r| {
-            r.priority
-                .parse()
-                .is_ok_and(|n| priorities.contains(&n))
-        }) {
+        for r in rules
+            .iter()
+            .filter(|r| r.priority.parse().is_ok_and(|n| priorities.contains(&n)))
+        {
             let tags = apply::retry(p.write_attempts, p.backoff, || lb.tags(&r.arn))
                 .await
                 .map_err(|e| e.to_string())?;

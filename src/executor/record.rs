@@ -295,8 +295,8 @@ impl Executor<'_> {
             return Ok(());
         }
         let priority = r.priority;
-        let other = (self.other_records.iter())
-            .position(|(route, _)| r.carry.from.as_ref() == Some(route));
+        let other =
+            (self.other_records.iter()).position(|(route, _)| r.carry.from.as_ref() == Some(route));
         if let Some(i) = other {
             return self.record_other_rule(i, priority).await;
         }

@@ -92,7 +92,11 @@ async fn ab_over_two_listeners_sends_the_segment_to_green_on_each_and_ends_with_
         assert_eq!(version(url, &[]), "v1", "{url}: everyone else");
     }
     let cookie = ("Cookie", "a=1; X-Variant=b");
-    assert_eq!(version(&second_url, &[cookie]), "v1", "a header match, not a cookie");
+    assert_eq!(
+        version(&second_url, &[cookie]),
+        "v1",
+        "a header match, not a cookie"
+    );
     assert_eq!(child.wait().unwrap().code(), Some(0));
     no_rule_left(&emu, &[&d.listener, &second]).await;
     for l in [&d.listener, &second] {
@@ -216,7 +220,10 @@ async fn dark_over_two_listeners_calls_only_what_its_policy_for_both_allows() {
     let calls = crate::iam_coverage::run_logged(&emu, &args, 0);
     let seen = crate::iam_coverage::allowed(&calls, &[("dark", &p)]);
     for a in ["CreateRule", "ModifyRule", "DeleteRule"] {
-        assert!(seen.contains(&format!("elasticloadbalancing:{a}")), "{a}: {seen:?}");
+        assert!(
+            seen.contains(&format!("elasticloadbalancing:{a}")),
+            "{a}: {seen:?}"
+        );
     }
     let on_second = (calls.iter())
         .filter(|c| c["action"] == "CreateRule")
@@ -226,14 +233,22 @@ async fn dark_over_two_listeners_calls_only_what_its_policy_for_both_allows() {
 }
 
 #[tokio::test]
-async fn a_listener_and_a_rule_of_another_get_a_rule_each_and_rollback_from_the_rule_removes_both() {
+async fn a_listener_and_a_rule_of_another_get_a_rule_each_and_rollback_from_the_rule_removes_both()
+{
     let mut emu = Emulator::start();
     let d = emu.demo(&[]);
     let second = second_listener(&emu, &d, &d.blue).await;
     let api = crate::multi_route::rule_on(&emu, &second, &d.blue).await;
     let second_url = emu.listener_url(&second);
     let mut args = ab_args(&d, "120s");
-    args.extend(["--listener", &second, "--rule", &api, "--cloudwatch", "false"]);
+    args.extend([
+        "--listener",
+        &second,
+        "--rule",
+        &api,
+        "--cloudwatch",
+        "false",
+    ]);
     let probe = format!("{}/", d.listener_url);
     args.extend(["--probe", &probe]);
     let (mut child, _) = spawn_until_line(&emu, &args, "rule rewritten at priority");
@@ -243,14 +258,30 @@ async fn a_listener_and_a_rule_of_another_get_a_rule_each_and_rollback_from_the_
     // it goes just before it, with its path condition and the header.
     assert_eq!(version_at(&second_url, "/api/x", &[VARIANT]), "v2");
     assert_eq!(version_at(&second_url, "/api/x", &[]), "v1");
-    assert_eq!(version_at(&second_url, "/", &[VARIANT]), "v1", "not a route of the run");
+    assert_eq!(
+        version_at(&second_url, "/", &[VARIANT]),
+        "v1",
+        "not a route of the run"
+    );
     assert_eq!(version(&d.listener_url, &[VARIANT]), "v2");
     child.kill().unwrap();
     child.wait().unwrap();
     let r = emu.run(&["rollback", "--listener", &second, "--rule", &api, "--force"]);
     assert_eq!(r.code, 0, "{r:?}");
     no_rule_left(&emu, &[&d.listener]).await;
-    assert_eq!(rules_of(&emu, &second).await, vec![api.clone()], "only the split rule");
-    let s = emu.run(&["status", "--listener", &second, "--rule", &api, "--output", "json"]);
+    assert_eq!(
+        rules_of(&emu, &second).await,
+        vec![api.clone()],
+        "only the split rule"
+    );
+    let s = emu.run(&[
+        "status",
+        "--listener",
+        &second,
+        "--rule",
+        &api,
+        "--output",
+        "json",
+    ]);
     assert!(!s.stdout.contains("alb-rollout:run"), "{}", s.stdout);
 }
