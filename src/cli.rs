@@ -68,12 +68,13 @@ pub enum Cmd {
     /// or was killed.
     Rollback(RollbackArgs),
     /// A/B test: send the requests that match --match to green through a
-    /// tagged rule for --duration, judge green, then report both variants
-    /// side by side with a significance test.
+    /// tagged rule (one per --listener/--rule, on one load balancer) for
+    /// --duration, judge green, then report both variants side by side with
+    /// a significance test.
     Ab(Box<AbArgs>),
-    /// Dark launch: make green reachable only through a --match rule (no
-    /// public traffic), probe it through the load balancer; --keep leaves
-    /// the rule as an edge toggle.
+    /// Dark launch: make green reachable only through a --match rule (one
+    /// per --listener/--rule; no public traffic), probe it through the load
+    /// balancer; --keep leaves the rules as edge toggles.
     Dark(Box<DarkArgs>),
     /// The rules alb-rollout created on a listener: list them, remove one.
     Routes(RoutesArgs),

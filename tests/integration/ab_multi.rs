@@ -4,7 +4,8 @@
 //! fails reverts both rules; a CreateRule refused on the second listener
 //! (an emulator fault on that listener) removes the first listener's rule;
 //! `kill -9` then `rollback --listener FIRST` removes both; a second
-//! route that forwards elsewhere is refused with no mutating call.
+//! route that forwards elsewhere, or on another load balancer, is refused
+//! with no mutating call; `dark --keep` keeps a rule on each listener.
 
 use crate::ab::ab_args;
 use crate::support::*;
@@ -15,6 +16,10 @@ use std::time::Duration;
 
 /// A second listener of the demo's load balancer forwarding to `tg`.
 async fn second_listener(emu: &Emulator, d: &Demo, tg: &str) -> String {
+    second_listener_on(emu, d, tg, 8082).await
+}
+
+async fn second_listener_on(emu: &Emulator, d: &Demo, tg: &str, port: i32) -> String {
     let client = elbv2::Client::new(&emu.sdk_config().await);
     let forward = Action::builder()
         .r#type(ActionTypeEnum::Forward)
@@ -24,7 +29,7 @@ async fn second_listener(emu: &Emulator, d: &Demo, tg: &str) -> String {
         .create_listener()
         .load_balancer_arn(&d.load_balancer)
         .protocol(ProtocolEnum::Http)
-        .port(8082)
+        .port(port)
         .default_actions(forward)
         .send()
         .await
@@ -200,6 +205,64 @@ async fn a_second_route_that_forwards_elsewhere_is_refused_with_nothing_changed(
     assert!(r.stderr.contains(&second), "{}", r.stderr);
     assert!(r.stderr.contains("same blue"), "{}", r.stderr);
     assert_eq!(emu.mutating_calls(), Vec::<String>::new());
+    // --priority places one rule: with two routes it is refused too.
+    let blue_second = second_listener_on(&emu, &d, &d.blue, 8083).await;
+    emu.clear_calls();
+    let mut args = dark_args(&d, &blue_second, &probe);
+    args.extend(["--priority", "5"]);
+    let r = emu.run(&args);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stderr.contains("--priority"), "{}", r.stderr);
+    assert_eq!(emu.mutating_calls(), Vec::<String>::new());
+}
+
+#[tokio::test]
+async fn a_listener_of_another_load_balancer_is_refused_with_nothing_changed() {
+    let mut emu = Emulator::start();
+    let d = emu.demo(&[]);
+    let other = emu.demo(&["--prefix", "other"]);
+    emu.clear_calls();
+    let probe = format!("{}/", d.listener_url);
+    let r = emu.run(&dark_args(&d, &other.listener, &probe));
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stderr.contains(&other.listener), "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("a target group belongs to one load balancer"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(emu.mutating_calls(), Vec::<String>::new());
+}
+
+#[tokio::test]
+async fn dark_keep_over_two_listeners_keeps_a_rule_on_each_listed_and_removed_per_listener() {
+    let mut emu = Emulator::start();
+    let d = emu.demo(&[]);
+    let second = second_listener(&emu, &d, &d.blue).await;
+    let probe = format!("{}/", d.listener_url);
+    let mut args = dark_args(&d, &second, &probe);
+    args.extend(["--keep", "--output", "json"]);
+    let r = emu.run(&args);
+    assert_eq!(r.code, 0, "{r:?}");
+    let run_id = r.json()["run_id"].as_str().unwrap().to_string();
+    emu.wait_propagated();
+    let second_url = emu.listener_url(&second);
+    let cookie = ("Cookie", "variant=b");
+    for url in [d.listener_url.as_str(), second_url.as_str()] {
+        assert_eq!(version(url, &[cookie]), "v2", "{url}: the toggle is on");
+    }
+    for l in [&d.listener, &second] {
+        let listed = emu.run(&["routes", "list", "--listener", l, "--output", "json"]);
+        let listed = listed.json();
+        let rules = listed["rules"].as_array().unwrap();
+        assert_eq!(rules.len(), 1, "{listed}");
+        assert_eq!(rules[0]["run_id"], run_id.as_str());
+        let arn = rules[0]["rule_arn"].as_str().unwrap();
+        let removed = emu.run(&["routes", "remove", "--listener", l, "--rule", arn]);
+        assert_eq!(removed.code, 0, "{removed:?}");
+    }
+    no_rule_left(&emu, &[&d.listener, &second]).await;
 }
 
 #[tokio::test]
