@@ -381,15 +381,20 @@ class _Handler(BaseHTTPRequestHandler):
         self._emu_sent = sum(len(b) for b in getattr(self, "_headers_buffer", []))
         super().flush_headers()
 
-    def _send(self, status: int, headers: list[tuple[str, str]], body: bytes) -> None:
+    def _send(self, status: int, headers: list[tuple[str, str]], body: bytes, entry: tuple | None = None) -> None:
+        """`entry`: (req, decision, out) of an access log entry, written before
+        the body so a client that has the response finds it buffered."""
         self.send_response(status)
         for k, v in headers:
             self.send_header(k, v)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         if self.command != "HEAD":
-            self.wfile.write(body)
             self._emu_sent += len(body)
+        if entry is not None:
+            self._access_log(*entry)
+        if self.command != "HEAD":
+            self.wfile.write(body)
 
     def _access_log(self, req: dict[str, Any], decision: dict[str, Any], out: dict[str, Any]) -> None:
         """One access log entry (only called when the load balancer has them on)."""
@@ -422,22 +427,18 @@ class _Handler(BaseHTTPRequestHandler):
         if kind in ("fixed", "redirect"):
             METRICS.record_lb(self.lb_arn, decision["status"])
             decided = time.time()
+            entry = (req, decision, {"status": decision["status"], "received": received, "dispatched": decided,
+                                     "answered": decided}) if logged else None
             if kind == "fixed":
-                self._send(decision["status"], [("Content-Type", decision["ctype"])], decision["body"].encode())
-            else:
-                self._send(decision["status"], [("Location", decision["location"])], b"")
-            if logged:
-                self._access_log(req, decision, {"status": decision["status"], "received": received,
-                                                 "dispatched": decided, "answered": decided})
-            return
+                return self._send(decision["status"], [("Content-Type", decision["ctype"])],
+                                  decision["body"].encode(), entry)
+            return self._send(decision["status"], [("Location", decision["location"])], b"", entry)
         extra = [("Set-Cookie", decision["set_cookie"])] if decision.get("set_cookie") else []
         if kind == "nolb" or decision.get("target") is None:
             METRICS.record_lb(self.lb_arn, 503)
-            self._send(503, [("Content-Type", "text/html")] + extra,
-                       b"<html><body><h1>503 Service Temporarily Unavailable</h1></body></html>")
-            if logged:
-                self._access_log(req, decision, {"status": 503, "received": received})
-            return
+            return self._send(503, [("Content-Type", "text/html")] + extra,
+                              b"<html><body><h1>503 Service Temporarily Unavailable</h1></body></html>",
+                              (req, decision, {"status": 503, "received": received}) if logged else None)
         ip, port = decision["target"]
         SERVED.record(decision["tg_arn"], ip, port)
         started, dispatched = time.monotonic(), time.time()
@@ -449,17 +450,13 @@ class _Handler(BaseHTTPRequestHandler):
         except OSError as e:
             log.debug("target %s:%s failed: %s", ip, port, e)
             METRICS.record_connection_error(self.lb_arn, decision["tg_arn"])
-            self._send(502, [("Content-Type", "text/html")] + extra,
-                       b"<html><body><h1>502 Bad Gateway</h1></body></html>")
-            if logged:
-                self._access_log(req, decision, {**out, "status": 502})
-            return
+            return self._send(502, [("Content-Type", "text/html")] + extra,
+                              b"<html><body><h1>502 Bad Gateway</h1></body></html>",
+                              (req, decision, {**out, "status": 502}) if logged else None)
         elapsed = time.monotonic() - started
         METRICS.record_target(self.lb_arn, decision["tg_arn"], status, elapsed)
-        self._send(status, resp_headers + extra, resp_body)
-        if logged:
-            self._access_log(req, decision, {**out, "status": status, "target_status": status,
-                                             "answered": dispatched + elapsed})
+        self._send(status, resp_headers + extra, resp_body, (req, decision, {
+            **out, "status": status, "target_status": status, "answered": dispatched + elapsed}) if logged else None)
 
     def _proxy(self, ip: str, port: int, body: bytes, split: Any) -> tuple[int, list, bytes]:
         conn = http.client.HTTPConnection(ip, port, timeout=60)
