@@ -376,23 +376,19 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         return self.rfile.read(length) if length else b""
 
-    def flush_headers(self) -> None:
-        # sent_bytes of an access log entry: the status line and headers as written
-        self._emu_sent = sum(len(b) for b in getattr(self, "_headers_buffer", []))
-        super().flush_headers()
-
     def _send(self, status: int, headers: list[tuple[str, str]], body: bytes, entry: tuple | None = None) -> None:
-        """`entry`: (req, decision, out) of an access log entry, written before
-        the body so a client that has the response finds it buffered."""
+        """`entry`: (req, decision, out) of an access log entry, buffered before
+        anything is sent so a client that has the response finds it there."""
         self.send_response(status)
         for k, v in headers:
             self.send_header(k, v)
         self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        if self.command != "HEAD":
-            self._emu_sent += len(body)
         if entry is not None:
+            # sent_bytes: status line, headers, the blank line and the body
+            self._emu_sent = sum(len(b) for b in self._headers_buffer) + 2 + (
+                len(body) if self.command != "HEAD" else 0)
             self._access_log(*entry)
+        self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(body)
 
