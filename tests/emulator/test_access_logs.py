@@ -261,8 +261,12 @@ def test_raw_lines_flush_and_disabling(env):
     ep, elb, lb, tgs = env
     _lst, url = serve(ep, elb, lb, tgs[0], 1)
     s3 = client(ep, "s3")
-    with pytest.raises(urllib.error.HTTPError):  # not enabled yet
+    with pytest.raises(urllib.error.HTTPError) as e:  # not enabled yet
         ctl(ep, "POST", "/_emu/access-logs/lines", {"load_balancer_arn": lb, "lines": ["x"]})
+    assert e.value.code == 400
+    with pytest.raises(urllib.error.HTTPError) as e:  # a name S3 refuses
+        ctl(ep, "POST", "/_emu/access-logs/enable", {"load_balancer_arn": lb, "bucket": "b", "prefix": ""})
+    assert e.value.code == 400 and b"refused" in e.value.read()
     get(url + "/before")
     assert ctl(ep, "POST", "/_emu/access-logs/flush")["keys"] == []
     ctl(ep, "POST", "/_emu/access-logs/enable", {"load_balancer_arn": lb, "bucket": "logs", "prefix": "p"})
