@@ -255,6 +255,27 @@ def test_the_load_balancers_own_answers_and_failures(env):
     assert (failed["target_processing_time"], failed["response_processing_time"]) == ("-1", "-1")
 
 
+def test_https_listener_and_login_steps(env):
+    ep, elb, lb, _tgs = env
+    cert = client(ep, "acm").request_certificate(DomainName="x.example.com")["CertificateArn"]
+    login = {"Type": "jwt-validation", "Order": 1, "JwtValidationConfig": {
+        "JwksEndpoint": "https://idp.example.com/jwks", "Issuer": "https://idp.example.com"}}
+    fixed = {"Type": "fixed-response", "Order": 2, "FixedResponseConfig": {"StatusCode": "200"}}
+    lst = elb.create_listener(LoadBalancerArn=lb, Protocol="HTTPS", Port=443, Certificates=[{"CertificateArn": cert}],
+                              DefaultActions=[login, fixed])["Listeners"][0]["ListenerArn"]
+    url = listener_url(ep, lst)
+    ctl(ep, "POST", "/_emu/access-logs/enable", {"load_balancer_arn": lb, "bucket": "logs", "prefix": "tls"})
+    assert get(url + "/a")[0] == 401
+    assert get(url + "/a", {"Authorization": "Bearer h.p.s"})[0] == 200
+    key, = ctl(ep, "POST", "/_emu/access-logs/flush")["keys"]
+    denied, passed = [parse(x) for x in lines_of(client(ep, "s3"), "logs", key)]
+    for e in (denied, passed):
+        assert (e["type"], e["request"], e["chosen_cert_arn"]) == ("https", "GET https://127.0.0.1:443/a HTTP/1.1", cert)
+        assert e["ssl_cipher"] != "-" and e["ssl_protocol"].startswith("TLS")
+    assert (denied["elb_status_code"], denied["actions_executed"]) == ("401", "authenticate")
+    assert (passed["elb_status_code"], passed["actions_executed"]) == ("200", "authenticate,fixed-response")
+
+
 # ---------------------------------------------------------------- delivery
 
 def test_raw_lines_flush_and_disabling(env):
