@@ -309,10 +309,8 @@ class _Handler(BaseHTTPRequestHandler):
         out.setdefault("trace_id", getattr(self, "_emu_trace", None) or _trace_id())
         ACCESS_LOGS.append(self.lb_arn, access_log_format.entry(self, req, decision, out, proto, cert))
 
-    def _handle(self) -> None:
-        body = self._read_body()
-        self._emu_trace = self.headers.get("X-Amzn-Trace-Id")
-        split = urlsplit(self.path)
+    def _request(self, split: Any, body: bytes) -> dict[str, Any]:
+        """What routing (and an access log entry) reads of the request."""
         headers = {k.lower(): v for k, v in self.headers.items()}
         header_lists: dict[str, list[str]] = {}
         for k, v in self.headers.items():
@@ -325,9 +323,15 @@ class _Handler(BaseHTTPRequestHandler):
         req = {"method": self.command, "path": split.path or "/", "raw_query": split.query,
                "query": parse_qsl(split.query, keep_blank_values=True), "headers": headers,
                "header_lists": header_lists, "cookies": cookies,
-               "source_ip": headers.get("x-emu-source-ip") or self.client_address[0]}
+               "source_ip": headers.get("x-emu-source-ip") or self.client_address[0], "body_len": len(body)}
+        return req
+
+    def _handle(self) -> None:
+        body = self._read_body()
         received = time.time()
-        req["body_len"] = len(body)
+        self._emu_trace = self.headers.get("X-Amzn-Trace-Id")
+        split = urlsplit(self.path)
+        req = self._request(split, body)
         decision = self.plane.route(self.listener_arn, req)
         kind = decision["kind"]
         logged = self.lb_arn in ACCESS_LOGS.enabled  # off: nothing more is done for the logs
