@@ -16,7 +16,7 @@ healthy (not initial/unhealthy/draining/unused/unavailable; a target whose
 deregistration has not propagated yet still counts); the request is proxied
 over HTTP to IP:port (loopback targets only) and counted in served.py. No
 eligible target -> 503, target connection failure (or non-loopback target)
--> 502. HTTPS listeners are served as plain HTTP. Conditions are matched by
+-> 502, no answer within the idle timeout (60 s) -> 504. HTTPS listeners are served as plain HTTP. Conditions are matched by
 rule_match.py. On a load balancer with access logs on, every answer also
 gives an access log entry (access_logs.py), buffered before it is sent.
 """
@@ -34,7 +34,8 @@ from urllib.parse import parse_qsl, urlsplit
 
 import access_log_format
 from access_logs import ACCESS_LOGS
-from common import BACKEND_LOCK, find_listener, find_target_group, is_loopback, iter_elbv2_backends, log, tg_dimension
+from common import (BACKEND_LOCK, elbv2_backend_for_arn, find_listener, find_target_group, is_loopback,
+                    iter_elbv2_backends, log, tg_dimension)
 from health import HEALTH, NOT_ROUTABLE
 from login_gate import LOGIN_TYPES, login_gate
 from metrics import METRICS
@@ -358,6 +359,14 @@ class _Handler(BaseHTTPRequestHandler):
             if not is_loopback(ip):
                 raise OSError(f"target {ip} is not a loopback address; the emulator only proxies to 127.0.0.0/8")
             status, resp_headers, resp_body = self._proxy(ip, port, body, split)
+        except TimeoutError as e:
+            # No answer within the idle timeout: AWS answers 504 itself (an
+            # ELB 5XX, not a connection error) and logs the target time -1.
+            log.debug("target %s:%s timed out: %s", ip, port, e)
+            METRICS.record_lb(self.lb_arn, 504)
+            return self._send(504, [("Content-Type", "text/html")] + extra,
+                              b"<html><body><h1>504 Gateway Time-out</h1></body></html>",
+                              (req, decision, {**out, "status": 504}) if logged else None)
         except OSError as e:
             log.debug("target %s:%s failed: %s", ip, port, e)
             METRICS.record_connection_error(self.lb_arn, decision["tg_arn"])
@@ -370,7 +379,7 @@ class _Handler(BaseHTTPRequestHandler):
             **out, "status": status, "target_status": status, "answered": dispatched + elapsed}) if logged else None)
 
     def _proxy(self, ip: str, port: int, body: bytes, split: Any) -> tuple[int, list, bytes]:
-        conn = http.client.HTTPConnection(ip, port, timeout=60)
+        conn = http.client.HTTPConnection(ip, port, timeout=_idle_timeout(self.lb_arn))
         try:
             fwd = {k: v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP}
             prior = self.headers.get("X-Forwarded-For")
@@ -393,6 +402,15 @@ class _Handler(BaseHTTPRequestHandler):
             conn.close()
 
     do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _handle
+
+
+def _idle_timeout(lb_arn: str) -> float:
+    """The load balancer's `idle_timeout.timeout_seconds` (AWS's default 60)."""
+    try:
+        lb = elbv2_backend_for_arn(lb_arn).load_balancers.get(lb_arn)
+        return float((lb.attrs if lb else {}).get("idle_timeout.timeout_seconds") or 60)
+    except (KeyError, ValueError):
+        return 60.0
 
 
 PLANE = DataPlane()

@@ -14,6 +14,7 @@ import gzip
 import http.client
 import json
 import re
+import socket
 import time
 import urllib.error
 import urllib.parse
@@ -253,6 +254,27 @@ def test_the_load_balancers_own_answers_and_failures(env):
         "502", "127.0.0.2:1", "-")
     assert failed["request_processing_time"] != "-1"
     assert (failed["target_processing_time"], failed["response_processing_time"]) == ("-1", "-1")
+
+
+def test_a_target_silent_past_the_idle_timeout_gets_a_504(env):
+    ep, elb, lb, tgs = env
+    silent = socket.socket()
+    silent.bind(("127.0.0.2", 0))
+    silent.listen(4)  # accepts (the kernel does) and never answers
+    try:
+        _lst, url = serve(ep, elb, lb, tgs[0], silent.getsockname()[1])
+        ctl(ep, "POST", "/_emu/target-health",
+            {"target_group_arn": tgs[0], "target_id": "127.0.0.2", "state": "healthy"})
+        elb.modify_load_balancer_attributes(
+            LoadBalancerArn=lb, Attributes=[{"Key": "idle_timeout.timeout_seconds", "Value": "1"}])
+        ctl(ep, "POST", "/_emu/access-logs/enable", {"load_balancer_arn": lb, "bucket": "logs", "prefix": ""})
+        assert status_of(url + "/slow") == 504
+    finally:
+        silent.close()
+    key, = ctl(ep, "POST", "/_emu/access-logs/flush")["keys"]
+    e, = [parse(x) for x in lines_of(client(ep, "s3"), "logs", key)]
+    assert (e["elb_status_code"], e["target_status_code"], e["target_processing_time"]) == ("504", "-", "-1")
+    assert e["target:port"].startswith("127.0.0.2:")
 
 
 def test_https_listener_and_login_steps(env):
