@@ -167,3 +167,7 @@ pub fn follow(w: &RouteWrite, original: &Forward, map: &GroupMap) -> Forward {
 #[cfg(test)]
 #[path = "multi_route_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "multi_lb_tests.rs"]
+mod lb_tests;
