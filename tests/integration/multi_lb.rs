@@ -81,6 +81,10 @@ async fn a_green_failing_behind_the_second_load_balancer_is_reverted_on_both() {
     let mut args = on_both(crate::canary::cloudwatch_args(&d, "50,100", "pause"), &int, &g);
     args.extend(["--output", "json"]);
     let r = emu.run(&args);
+    // The run's calls only (`status` below reads CloudWatch too).
+    let gmd: Vec<serde_json::Value> = (emu.call_log().into_iter())
+        .filter(|c| c["action"] == "GetMetricData")
+        .collect();
     t1.stop();
     t2.stop();
     assert_eq!(r.code, 1, "{r:?}");
@@ -89,9 +93,6 @@ async fn a_green_failing_behind_the_second_load_balancer_is_reverted_on_both() {
     // One GetMetricData call per judged interval, each naming both.
     let lbs = |arn: &str| arn.split_once(":loadbalancer/").map(|x| x.1.to_string());
     let both = vec![lbs(&d.load_balancer).unwrap(), lbs(&int.load_balancer).unwrap()];
-    let gmd: Vec<serde_json::Value> = (emu.call_log().into_iter())
-        .filter(|c| c["action"] == "GetMetricData")
-        .collect();
     assert!(!gmd.is_empty());
     for c in &gmd {
         let named: Vec<String> = (c["load_balancers"].as_array().into_iter().flatten())
