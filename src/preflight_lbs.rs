@@ -18,6 +18,12 @@ pub fn lb_of_listener(listener_arn: &str) -> Option<String> {
         .then(|| format!("{head}:loadbalancer/{lb_path}"))
 }
 
+/// The load balancer of a route's owner ARN (a listener's or a rule's).
+pub fn lb_of_owner(owner_arn: &str) -> Option<String> {
+    let listener = crate::route_args::listener_of_rule(owner_arn);
+    lb_of_listener(listener.as_deref().unwrap_or(owner_arn))
+}
+
 /// The load balancer of a route; a listener ARN that names none (a bare
 /// name in the one-route form) is on the first route's.
 pub fn lb_of(route: &RouteRef, first_lb: &str) -> String {
@@ -79,7 +85,10 @@ pub fn pair(
         let green = match &g.group {
             Ok(t) => t,
             Err(e) => {
-                errors.push(InputError::new(culprit, format!("could not be read ({e}); check the name or ARN and the region")));
+                errors.push(InputError::new(
+                    culprit,
+                    format!("could not be read ({e}); check the name or ARN and the region"),
+                ));
                 continue;
             }
         };
@@ -124,8 +133,9 @@ fn count_error(first_lb: &str, lbs: &[String], given: usize) -> InputError {
 fn blue_of(lb: &str, first_lb: &str, others: &[OtherLive]) -> String {
     let first = others.iter().find(|o| lb_of(&o.route, first_lb) == lb);
     let serving = first.and_then(|o| match &o.action {
-        Ok(RouteAction::Forward(f)) => (f.groups.iter().find(|g| g.weight > 0))
-            .map(|g| g.target_group_arn.clone()),
+        Ok(RouteAction::Forward(f)) => {
+            (f.groups.iter().find(|g| g.weight > 0)).map(|g| g.target_group_arn.clone())
+        }
         _ => None,
     });
     serving.unwrap_or_else(|| format!("the group {lb}'s first route forwards to"))

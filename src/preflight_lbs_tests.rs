@@ -44,15 +44,28 @@ fn green2(group: TargetGroup) -> Vec<GreenLive> {
 fn a_listener_is_on_the_load_balancer_its_arn_names() {
     assert_eq!(lb_of_listener(L2).as_deref(), Some(LB2));
     assert_eq!(lb_of_listener("my-listener"), None);
+    let rule = "arn:aws:elasticloadbalancing:us-east-1:1:listener-rule/app/int/b/l2/r9";
+    assert_eq!(lb_of_owner(rule).as_deref(), Some(LB2));
+    assert_eq!(lb_of_owner(L2).as_deref(), Some(LB2));
     let l1 = "arn:aws:elasticloadbalancing:us-east-1:1:listener/app/pub/a/l1";
-    let routes = [RouteRef::new(l1, None), RouteRef::new(L2, None), RouteRef::new(L2, Some("r"))];
+    let routes = [
+        RouteRef::new(l1, None),
+        RouteRef::new(L2, None),
+        RouteRef::new(L2, Some("r")),
+    ];
     assert_eq!(other_lbs(&routes, LB1), [LB2]);
 }
 
 #[test]
 fn each_load_balancer_gets_its_blue_from_its_routes_and_its_green_in_order() {
     let live = [on_lb2(Forward::single("tg/blue2"))];
-    let got = pair(&first(), &[LB2.into()], &green2(tg("tg/green2", &[])), &live).unwrap();
+    let got = pair(
+        &first(),
+        &[LB2.into()],
+        &green2(tg("tg/green2", &[])),
+        &live,
+    )
+    .unwrap();
     assert_eq!(got[0].lb_arn, LB2);
     assert_eq!(got[0].blue, "tg/blue2");
     assert_eq!(got[0].green.arn, "tg/green2");
@@ -79,15 +92,39 @@ fn a_green_of_another_load_balancer_or_a_blue_or_given_twice_is_refused_all_at_o
     let on_lb1 = pair(&first(), &[LB2.into()], &green2(tg("tg/g", &[LB1])), &live).unwrap_err();
     assert_eq!(on_lb1[0].culprit, "--green green2");
     assert!(on_lb1[0].message.contains(LB1), "{}", on_lb1[0].message);
-    let blue = pair(&first(), &[LB2.into()], &green2(tg("tg/blue2", &[LB2])), &live).unwrap_err();
-    assert!(blue[0].message.contains("also a blue"), "{}", blue[0].message);
+    let blue = pair(
+        &first(),
+        &[LB2.into()],
+        &green2(tg("tg/blue2", &[LB2])),
+        &live,
+    )
+    .unwrap_err();
+    assert!(
+        blue[0].message.contains("also a blue"),
+        "{}",
+        blue[0].message
+    );
     let twice = pair(&first(), &[LB2.into()], &green2(tg("tg/green", &[])), &live).unwrap_err();
-    assert!(twice[0].message.contains("two load balancers"), "{}", twice[0].message);
-    let both = pair(&first(), &[LB2.into()], &green2(tg("tg/blue", &[LB1])), &live).unwrap_err();
+    assert!(
+        twice[0].message.contains("two load balancers"),
+        "{}",
+        twice[0].message
+    );
+    let both = pair(
+        &first(),
+        &[LB2.into()],
+        &green2(tg("tg/blue", &[LB1])),
+        &live,
+    )
+    .unwrap_err();
     assert_eq!(both.len(), 2, "{both:?}");
     let gone = vec![GreenLive {
         given: "nope".into(),
-        group: Err(AlbError::not_found("DescribeTargetGroups", "nope", "no such group")),
+        group: Err(AlbError::not_found(
+            "DescribeTargetGroups",
+            "nope",
+            "no such group",
+        )),
     }];
     let e = pair(&first(), &[LB2.into()], &gone, &live).unwrap_err();
     assert_eq!(e[0].culprit, "--green nope");

@@ -102,7 +102,8 @@ pub async fn run(config: &aws_config::SdkConfig, a: &BlueGreenArgs, output: Outp
         Ok(c) => c,
         Err(code) => return code,
     };
-    let others = match super::multi_lb::others(&checked, &routes[1..], &a.green, a.run.force).await {
+    let others = match super::multi_lb::others(&checked, &routes[1..], &a.green, a.run.force).await
+    {
         Ok(o) => o,
         Err(e) => return invalid(&e, output),
     };

@@ -181,7 +181,8 @@ pub async fn run(config: &aws_config::SdkConfig, a: &CanaryArgs, output: Output)
         Ok(c) => c,
         Err(code) => return code,
     };
-    let others = match super::multi_lb::others(&checked, &routes[1..], &a.green, a.run.force).await {
+    let others = match super::multi_lb::others(&checked, &routes[1..], &a.green, a.run.force).await
+    {
         Ok(o) => o,
         Err(e) => return invalid(&e, output),
     };

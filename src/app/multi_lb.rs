@@ -104,7 +104,11 @@ fn per_route(
                 p.green.arn.as_str(),
                 GroupMap::of((&v.blue.arn, &p.blue), (&v.green.arn, &p.green.arn)),
             ),
-            None => (v.blue.arn.as_str(), v.green.arn.as_str(), GroupMap::default()),
+            None => (
+                v.blue.arn.as_str(),
+                v.green.arn.as_str(),
+                GroupMap::default(),
+            ),
         };
         match check(blue, green, std::slice::from_ref(o), force) {
             Ok(mut ok) => out.others.extend(ok.pop()),

@@ -261,12 +261,26 @@ fn routes_on_two_load_balancers_are_each_allowed_and_nothing_beyond() {
     for s in [Strategy::Canary, Strategy::BlueGreen, Strategy::Rollback] {
         let p = policy(s, &[L, l2], &[], &["web-green", "int-green"]);
         for (l, group) in [(L, "web-green"), (l2, "int-green")] {
-            assert!(p.allows("elasticloadbalancing:ModifyListener", l, &[]), "{s:?} {l}");
-            assert!(p.allows("elasticloadbalancing:AddTags", l, &[]), "{s:?} {l}");
-            let tg = format!("arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/{group}/1");
-            assert!(p.allows("elasticloadbalancing:RemoveTags", l, &[]), "{s:?} {tg}");
+            assert!(
+                p.allows("elasticloadbalancing:ModifyListener", l, &[]),
+                "{s:?} {l}"
+            );
+            assert!(
+                p.allows("elasticloadbalancing:AddTags", l, &[]),
+                "{s:?} {l}"
+            );
+            let tg = format!(
+                "arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/{group}/1"
+            );
+            assert!(
+                p.allows("elasticloadbalancing:RemoveTags", l, &[]),
+                "{s:?} {tg}"
+            );
         }
-        assert!(!p.allows("elasticloadbalancing:ModifyListener", l3, &[]), "{s:?}");
+        assert!(
+            !p.allows("elasticloadbalancing:ModifyListener", l3, &[]),
+            "{s:?}"
+        );
         assert!(!p.allows("elasticloadbalancing:AddTags", l3, &[]), "{s:?}");
     }
     let p = policy(Strategy::Canary, &[L, l2], &[r2], &[]);

@@ -26,6 +26,8 @@
 //! a target group without a datapoint in that minute really had none. Minutes
 //! without it are "not arrived" and never judged.
 
+use super::cloudwatch_lbs::ingested;
+pub use super::cloudwatch_lbs::load_balancers;
 pub(crate) use super::cloudwatch_sdk::{sdk_error_message, sdk_error_transient};
 use super::{
     Arrival, ArrivedTraffic, MetricTarget, ProviderError, TrafficQuery, TrafficSource, TrafficStats,
@@ -140,7 +142,10 @@ impl CloudWatchTraffic {
         let mut raw = RawAnswer {
             targets: vec![RawTraffic::default(); targets.len()],
             load_balancer: Series::default(),
-            other_load_balancers: vec![Series::default(); load_balancers(targets).len().saturating_sub(1)],
+            other_load_balancers: vec![
+                Series::default();
+                load_balancers(targets).len().saturating_sub(1)
+            ],
         };
         let mut token: Option<String> = None;
         for _ in 0..MAX_PAGES {
@@ -244,38 +249,6 @@ pub fn arrival(raw: &RawAnswer, q: &TrafficQuery, now: i64) -> Arrival {
         minutes: u32::try_from(minutes.len()).unwrap_or(u32::MAX),
         lag_seconds: lag_seconds.unwrap_or(0),
     })
-}
-
-/// The minutes known ingested: with one load balancer, those its own
-/// `RequestCount` has; with several, those up to the newest minute every
-/// one of them has (CloudWatch ingests each load balancer's minutes in
-/// order, so a quiet load balancer's silence in an earlier minute is real).
-fn ingested(raw: &RawAnswer) -> BTreeMap<i64, f64> {
-    let mut all = by_timestamp(&raw.load_balancer);
-    if raw.other_load_balancers.is_empty() {
-        return all;
-    }
-    let mut upto = all.keys().next_back().copied();
-    for s in &raw.other_load_balancers {
-        let each = by_timestamp(s);
-        upto = upto.min(each.keys().next_back().copied());
-        all.extend(each);
-    }
-    match upto {
-        Some(u) => all.into_iter().filter(|(t, _)| *t <= u).collect(),
-        None => BTreeMap::new(),
-    }
-}
-
-/// The distinct load balancers of the targets, first one first.
-pub fn load_balancers(targets: &[MetricTarget]) -> Vec<&str> {
-    let mut out: Vec<&str> = vec![];
-    for t in targets {
-        if !out.contains(&t.load_balancer.as_str()) {
-            out.push(&t.load_balancer);
-        }
-    }
-    out
 }
 
 /// The four raw `MetricStat` queries for each target group, ids carrying
@@ -384,7 +357,7 @@ pub fn aggregate(raw: &RawTraffic, minutes: &[i64]) -> TrafficStats {
 
 /// Per-timestamp totals, dropping non-finite points so they cannot poison
 /// a weight.
-fn by_timestamp(series: &Series) -> BTreeMap<i64, f64> {
+pub(super) fn by_timestamp(series: &Series) -> BTreeMap<i64, f64> {
     let mut map = BTreeMap::new();
     let points = series.timestamps.iter().zip(&series.values);
     for (&ts, &v) in points.filter(|(_, v)| v.is_finite()) {

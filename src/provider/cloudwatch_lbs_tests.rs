@@ -11,11 +11,19 @@ fn t(tg: &str, lb: &str) -> MetricTarget {
 }
 
 fn dims(q: &MetricDataQuery) -> String {
-    let m = q.metric_stat().and_then(|s| s.metric()).expect("a metric stat");
+    let m = q
+        .metric_stat()
+        .and_then(|s| s.metric())
+        .expect("a metric stat");
     let d: Vec<String> = (m.dimensions().iter())
         .map(|d| format!("{}={}", d.name().unwrap_or(""), d.value().unwrap_or("")))
         .collect();
-    format!("{} {} {}", q.id().unwrap_or(""), m.metric_name().unwrap_or(""), d.join(","))
+    format!(
+        "{} {} {}",
+        q.id().unwrap_or(""),
+        m.metric_name().unwrap_or(""),
+        d.join(",")
+    )
 }
 
 fn series(points: &[(i64, f64)]) -> Series {
@@ -27,7 +35,12 @@ fn series(points: &[(i64, f64)]) -> Series {
 
 #[test]
 fn groups_on_two_load_balancers_are_one_call_each_with_its_own_load_balancer() {
-    let targets = [t("green", "pub"), t("blue", "pub"), t("green2", "int"), t("blue2", "int")];
+    let targets = [
+        t("green", "pub"),
+        t("blue", "pub"),
+        t("green2", "int"),
+        t("blue2", "int"),
+    ];
     let got: Vec<String> = build_queries(&targets).iter().map(dims).collect();
     assert_eq!(got.len(), 4 * 5 + 2, "{got:#?}");
     assert_eq!(
@@ -40,8 +53,10 @@ fn groups_on_two_load_balancers_are_one_call_each_with_its_own_load_balancer() {
     );
     assert_eq!(got[20], "lbrequests RequestCount LoadBalancer=app/pub/1");
     assert_eq!(got[21], "lbrequests_1 RequestCount LoadBalancer=app/int/1");
-    let ids: std::collections::BTreeSet<&str> =
-        got.iter().map(|g| g.split(' ').next().unwrap_or("")).collect();
+    let ids: std::collections::BTreeSet<&str> = got
+        .iter()
+        .map(|g| g.split(' ').next().unwrap_or(""))
+        .collect();
     assert_eq!(ids.len(), got.len(), "ids are unique in one request");
 }
 
@@ -82,7 +97,11 @@ fn a_minute_counts_once_every_load_balancer_has_reached_it() {
         panic!("arrived")
     };
     let starts: Vec<i64> = a.each.iter().map(|m| m.start).collect();
-    assert_eq!(starts, [600, 660], "720 waits for the internal load balancer");
+    assert_eq!(
+        starts,
+        [600, 660],
+        "720 waits for the internal load balancer"
+    );
     assert_eq!(a.stats[0].requests, 3.0);
     let silent = RawAnswer {
         other_load_balancers: vec![Series::default()],

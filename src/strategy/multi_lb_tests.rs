@@ -81,7 +81,10 @@ fn others() -> Vec<(RouteRef, Forward)> {
 }
 
 fn two_lbs() -> Plan {
-    let maps = [GroupMap::of((BLUE, BLUE2), (GREEN, GREEN2)), GroupMap::default()];
+    let maps = [
+        GroupMap::of((BLUE, BLUE2), (GREEN, GREEN2)),
+        GroupMap::default(),
+    ];
     let lbs = [OtherLb {
         route: 0,
         blue: BLUE2.into(),
@@ -96,11 +99,18 @@ fn describe(a: &Action) -> String {
     match a {
         Action::WriteRoute(w) => format!("first {}", f(&w.to)),
         Action::WriteOthers(ws) => {
-            let each: Vec<String> = ws.iter().map(|w| format!("{} {}", w.route.listener_arn(), f(&w.to))).collect();
+            let each: Vec<String> = ws
+                .iter()
+                .map(|w| format!("{} {}", w.route.listener_arn(), f(&w.to)))
+                .collect();
             format!("others {}", each.join(" | "))
         }
         Action::AwaitHealthy { group, .. } => format!("healthy {}", group.arn),
-        other => format!("{other:?}").split([' ', '(', '{']).next().unwrap_or("").to_string(),
+        other => format!("{other:?}")
+            .split([' ', '(', '{'])
+            .next()
+            .unwrap_or("")
+            .to_string(),
     }
 }
 
@@ -120,7 +130,10 @@ fn a_route_on_another_load_balancer_follows_on_its_own_groups() {
         to: Forward::single(GREEN),
         ..w
     };
-    assert_eq!(follow(&green_only, &Forward::single(BLUE2), &map), Forward::single(GREEN2));
+    assert_eq!(
+        follow(&green_only, &Forward::single(BLUE2), &map),
+        Forward::single(GREEN2)
+    );
 }
 
 #[test]
@@ -132,7 +145,8 @@ fn the_second_green_is_attached_on_its_load_balancer_and_awaited_before_any_weig
         format!("first {}", w(&[(BLUE, 100), (GREEN, 0)])),
         format!(
             "others listener/app/int/2/l {}",
-            crate::strategy::canary::attached(&Forward::single(BLUE2), BLUE2, GREEN2).weights_text()
+            crate::strategy::canary::attached(&Forward::single(BLUE2), BLUE2, GREEN2)
+                .weights_text()
         ),
         format!("healthy {GREEN}"),
         format!("healthy {GREEN2}"),
@@ -153,8 +167,10 @@ fn the_second_green_is_attached_on_its_load_balancer_and_awaited_before_any_weig
     ];
     assert_eq!(got, want);
     // Each write of a route starts where its previous one ended.
-    let mut now: std::collections::BTreeMap<String, Forward> =
-        others().into_iter().map(|(r, f)| (r.owner_arn().to_string(), f)).collect();
+    let mut now: std::collections::BTreeMap<String, Forward> = others()
+        .into_iter()
+        .map(|(r, f)| (r.owner_arn().to_string(), f))
+        .collect();
     for a in &two_lbs().actions {
         if let Action::WriteOthers(ws) = a {
             for w in ws {
@@ -163,6 +179,12 @@ fn the_second_green_is_attached_on_its_load_balancer_and_awaited_before_any_weig
             }
         }
     }
+    let json = serde_json::to_value(&two_lbs().actions).expect("the dry run's JSON");
+    assert_eq!(json[2]["action"], "write-others");
+    assert_eq!(
+        json[2]["writes"][0]["route"]["listener_arn"],
+        "listener/app/int/2/l"
+    );
     assert_eq!(two_lbs().green_of(&internal()), GREEN2);
     assert_eq!(two_lbs().green_of(&public_2()), GREEN);
 }
@@ -200,10 +222,22 @@ fn a_two_load_balancer_canary_converges_every_route_from_every_position() {
                 .collect();
             let goal = Goal::of_route_record(&first).with_others(&first, &recs);
             for cancelled in [false, true] {
-                let case = format!("failed at {at} ({}), sent {sent}", describe(&plan.actions[at]));
+                let case = format!(
+                    "failed at {at} ({}), sent {sent}",
+                    describe(&plan.actions[at])
+                );
                 let mut live = w.clone();
-                let taken = live.converge(&goal, Context { cancelled, ..Context::default() });
-                assert!(differences(&goal, &live.snapshot(&goal)).is_empty(), "{case}: {taken:?}");
+                let taken = live.converge(
+                    &goal,
+                    Context {
+                        cancelled,
+                        ..Context::default()
+                    },
+                );
+                assert!(
+                    differences(&goal, &live.snapshot(&goal)).is_empty(),
+                    "{case}: {taken:?}"
+                );
                 if first.step != crate::alb::state_tags::PROMOTED_STEP {
                     assert_eq!(live.route, plan.original, "{case}");
                     for (r, f) in others() {
@@ -212,11 +246,16 @@ fn a_two_load_balancer_canary_converges_every_route_from_every_position() {
                 }
                 let last_write = (taken.iter())
                     .rposition(|s| matches!(s, Step::WriteRoute { .. } | Step::WriteOther { .. }));
-                let first_dereg = taken.iter().position(|s| matches!(s, Step::Deregister { .. }));
+                let first_dereg = taken
+                    .iter()
+                    .position(|s| matches!(s, Step::Deregister { .. }));
                 if let (Some(wr), Some(d)) = (last_write, first_dereg) {
                     assert!(wr < d, "{case}: {taken:?}");
                 }
-                assert!(live.converge(&goal, Context::default()).is_empty(), "{case}");
+                assert!(
+                    live.converge(&goal, Context::default()).is_empty(),
+                    "{case}"
+                );
             }
         }
     }

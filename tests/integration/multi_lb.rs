@@ -58,13 +58,19 @@ async fn a_good_green_is_promoted_on_both_load_balancers() {
     let g = greens(&d, &int);
     let r = emu.run(&on_both(canary_args(&d, "50:4s,100"), &int, &g));
     assert_eq!(r.code, 0, "{r:?}");
-    assert_eq!(green_percent(&action_of(&emu, &d.listener), &d.green), 100.0);
-    assert_eq!(green_percent(&action_of(&emu, &int.listener), &int.green), 100.0);
+    assert_eq!(
+        green_percent(&action_of(&emu, &d.listener), &d.green),
+        100.0
+    );
+    assert_eq!(
+        green_percent(&action_of(&emu, &int.listener), &int.green),
+        100.0
+    );
     // The second green was attached on its own load balancer's listener.
     let log = emu.call_log();
-    let attached = log.iter().any(|c| {
-        c["action"] == "ModifyListener" && c["resources"][0] == int.listener.as_str()
-    });
+    let attached = log
+        .iter()
+        .any(|c| c["action"] == "ModifyListener" && c["resources"][0] == int.listener.as_str());
     assert!(attached, "{log:?}");
 }
 
@@ -78,7 +84,11 @@ async fn a_green_failing_behind_the_second_load_balancer_is_reverted_on_both() {
     let t2 = Traffic::start(&format!("{}/", int.listener_url), 20, max);
     emu.clear_calls();
     let g = greens(&d, &int);
-    let mut args = on_both(crate::canary::cloudwatch_args(&d, "50,100", "pause"), &int, &g);
+    let mut args = on_both(
+        crate::canary::cloudwatch_args(&d, "50,100", "pause"),
+        &int,
+        &g,
+    );
     args.extend(["--output", "json"]);
     let r = emu.run(&args);
     // The run's calls only (`status` below reads CloudWatch too).
@@ -92,7 +102,10 @@ async fn a_green_failing_behind_the_second_load_balancer_is_reverted_on_both() {
     assert_eq!(action_of(&emu, &int.listener), before.1);
     // One GetMetricData call per judged interval, each naming both.
     let lbs = |arn: &str| arn.split_once(":loadbalancer/").map(|x| x.1.to_string());
-    let both = vec![lbs(&d.load_balancer).unwrap(), lbs(&int.load_balancer).unwrap()];
+    let both = vec![
+        lbs(&d.load_balancer).unwrap(),
+        lbs(&int.load_balancer).unwrap(),
+    ];
     assert!(!gmd.is_empty());
     for c in &gmd {
         let named: Vec<String> = (c["load_balancers"].as_array().into_iter().flatten())
@@ -105,7 +118,18 @@ async fn a_green_failing_behind_the_second_load_balancer_is_reverted_on_both() {
         .map(|s| s["intervals"].as_array().map_or(0, Vec::len))
         .sum();
     assert!(intervals > 0, "{report}");
-    assert!(gmd.len() <= intervals, "{} calls, {intervals} intervals", gmd.len());
+    // Only the internal green fails: its errors reached the judgement.
+    let failed = (report["steps"].as_array().into_iter().flatten())
+        .flat_map(|s| s["intervals"].as_array().into_iter().flatten())
+        .filter(|i| i["verdict"] == "fail")
+        .flat_map(|i| i["checks"].as_array().into_iter().flatten())
+        .any(|c| c["check"] == "error-rate" && c["verdict"] == "fail");
+    assert!(failed, "{report}");
+    assert!(
+        gmd.len() <= intervals,
+        "{} calls, {intervals} intervals",
+        gmd.len()
+    );
 }
 
 #[tokio::test]
@@ -125,6 +149,16 @@ async fn one_green_for_two_load_balancers_is_refused_with_nothing_changed() {
     let swapped = format!("{},{}", int.green, d.green);
     let r = emu.run(&on_both(canary_args(&d, "50:4s,100"), &int, &swapped));
     assert_eq!(r.code, 2, "{r:?}");
+    let culprit = format!("--green {}", int.green);
+    assert!(r.stderr.contains(&culprit), "{}", r.stderr);
+    assert_eq!(emu.mutating_calls(), Vec::<String>::new());
+    // --register would fill the first green only: refused by name.
+    let g = greens(&d, &int);
+    let mut args = on_both(canary_args(&d, "50:4s,100"), &int, &g);
+    args.extend(["--register", &d.green_target]);
+    let r = emu.run(&args);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stderr.contains("--register"), "{}", r.stderr);
     assert_eq!(emu.mutating_calls(), Vec::<String>::new());
 }
 
@@ -150,6 +184,40 @@ async fn kill_9_then_rollback_given_the_second_load_balancers_listener_restores_
     assert_eq!(action_of(&emu, &int.listener), before.1);
     for l in [&d.listener, &int.listener] {
         let status = emu.run(&["status", "--listener", l, "--output", "json"]);
-        assert!(!status.stdout.contains("alb-rollout:run"), "{}", status.stdout);
+        assert!(
+            !status.stdout.contains("alb-rollout:run"),
+            "{}",
+            status.stdout
+        );
     }
+}
+
+#[tokio::test]
+async fn a_dry_run_lists_each_load_balancers_pair_and_writes_changing_nothing() {
+    let mut emu = Emulator::start();
+    let (d, int) = two_stacks(&mut emu, &[], &[]);
+    emu.clear_calls();
+    let g = greens(&d, &int);
+    let mut args = on_both(canary_args(&d, "50:4s,100"), &int, &g);
+    args.extend(["--dry-run", "--output", "json"]);
+    let r = emu.run(&args);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(emu.mutating_calls(), Vec::<String>::new());
+    let j = r.json();
+    let o = &j["other_routes"][0];
+    assert_eq!(o["route"], int.listener.as_str(), "{j}");
+    assert_eq!(o["load_balancer"], int.load_balancer.as_str(), "{j}");
+    assert_eq!(o["blue"], int.blue.as_str(), "{j}");
+    assert_eq!(o["green"], int.green.as_str(), "{j}");
+    let writes: Vec<&serde_json::Value> = (j["calls"].as_array().into_iter().flatten())
+        .filter(|c| c["action"] == "ModifyListener" && c["resource"] == int.listener.as_str())
+        .collect();
+    assert!(writes.len() >= 3, "attach, the step, the promotion: {j}");
+    let text = emu.run(
+        &on_both(canary_args(&d, "50:4s,100"), &int, &g)
+            .into_iter()
+            .chain(["--dry-run"])
+            .collect::<Vec<_>>(),
+    );
+    assert!(text.stdout.contains("also:    the "), "{}", text.stdout);
 }
