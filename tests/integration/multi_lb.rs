@@ -221,3 +221,37 @@ async fn a_dry_run_lists_each_load_balancers_pair_and_writes_changing_nothing() 
     );
     assert!(text.stdout.contains("also:    the "), "{}", text.stdout);
 }
+
+#[tokio::test]
+async fn blue_green_with_green_only_ends_each_load_balancer_on_its_own_green() {
+    let mut emu = Emulator::start();
+    let (d, int) = two_stacks(&mut emu, &[], &[]);
+    let g = greens(&d, &int);
+    let r = emu.run(&[
+        "blue-green",
+        "--listener",
+        &d.listener,
+        "--listener",
+        &int.listener,
+        "--blue",
+        &d.blue,
+        "--green",
+        &g,
+        "--bake",
+        "4s",
+        "--interval",
+        "2s",
+        "--cloudwatch",
+        "false",
+        "--probe",
+        &d.green_probe,
+        "--final-route",
+        "green-only",
+    ]);
+    assert_eq!(r.code, 0, "{r:?}");
+    for (l, green) in [(&d.listener, &d.green), (&int.listener, &int.green)] {
+        let a = action_of(&emu, l);
+        assert_eq!(a["shape"], "single", "{l}: {a}");
+        assert_eq!(a["groups"][0]["target_group_arn"], green.as_str(), "{a}");
+    }
+}
