@@ -123,6 +123,7 @@ fn count_error(first_lb: &str, lbs: &[String], given: usize) -> InputError {
     let order = all.join(", then ");
     let msg = match given {
         1 => format!("one green for {} load balancers: a target group belongs to one load balancer, so each needs its own green. Give one --green per load balancer, in this order: {order}", all.len()),
+        n if all.len() == 1 => format!("{n} given, but every route is on load balancer {order}: give one --green (one per load balancer)"),
         n => format!("{n} given, but the routes are on {} load balancers: give one --green per load balancer, in this order: {order}", all.len()),
     };
     InputError::new("--green", msg)
