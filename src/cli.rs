@@ -192,9 +192,11 @@ pub struct CanaryArgs {
     /// Target group (ARN or name) the route forwards to now.
     #[arg(help_heading = heading::ROUTE, long, env = "ALB_ROLLOUT_BLUE")]
     pub blue: String,
-    /// Target group (ARN or name) with the new version.
-    #[arg(help_heading = heading::ROUTE, long, env = "ALB_ROLLOUT_GREEN")]
-    pub green: String,
+    /// Target group (ARN or name) with the new version; with routes on
+    /// several load balancers one per load balancer (repeatable or
+    /// comma-separated), in the order the routes' load balancers first appear.
+    #[arg(help_heading = heading::ROUTE, long, required = true, value_delimiter = ',', env = "ALB_ROLLOUT_GREEN")]
+    pub green: Vec<String>,
     /// Percent to green per step, with an optional hold: 5:2m,25:5m,50:5m,100.
     #[arg(help_heading = heading::STEPS, long, env = "ALB_ROLLOUT_STEPS")]
     pub steps: String,
@@ -239,9 +241,11 @@ pub struct BlueGreenArgs {
     /// Target group (ARN or name) the route forwards to now.
     #[arg(help_heading = heading::ROUTE, long, env = "ALB_ROLLOUT_BLUE")]
     pub blue: String,
-    /// Target group (ARN or name) with the new version.
-    #[arg(help_heading = heading::ROUTE, long, env = "ALB_ROLLOUT_GREEN")]
-    pub green: String,
+    /// Target group (ARN or name) with the new version; with routes on
+    /// several load balancers one per load balancer (repeatable or
+    /// comma-separated), in the order the routes' load balancers first appear.
+    #[arg(help_heading = heading::ROUTE, long, required = true, value_delimiter = ',', env = "ALB_ROLLOUT_GREEN")]
+    pub green: Vec<String>,
     /// How long to judge green at 100% after the switch (with CloudWatch:
     /// judged minutes, which arrive 1-3 minutes late).
     #[arg(help_heading = heading::STEPS, long, default_value = "5m", env = "ALB_ROLLOUT_BAKE")]

@@ -7,7 +7,8 @@
 //!   before any client is built).
 //! - `preflight`: pure validation of the request against live state;
 //!   `preflight_routes` of a multi-route run's other routes, whose
-//!   `--listener`/`--rule` pairing is `route_args`'.
+//!   `--listener`/`--rule` pairing is `route_args`'; `preflight_lbs` pairs
+//!   each load balancer of the routes with its own blue and `--green`.
 //! - `strategy`: pure planners; a run is a plan of actions (`strategy::canary`,
 //!   `strategy::drain_blue` for the full deploy's batches after it,
 //!   `strategy::blue_green` built on the canary's, `strategy::rolling`
@@ -22,7 +23,8 @@
 //!   `rolling --in-place`'s `--targets`, `--deploy`, `--undo` (and
 //!   `rollback --undo`); `strategy::rolling_in_place` plans its batches.
 //!   `strategy::multi_route` spreads a plan over several routes
-//!   (`--listener`/`--rule` given more than once).
+//!   (`--listener`/`--rule` given more than once), on several load
+//!   balancers through each route's group map.
 //! - `engine`: pure: the action vocabulary, plans, the revert's goal (from
 //!   a run record) and the planner that converges to it (`converge`, with
 //!   `converge_undo` for an in-place run's batches, newest first, and
@@ -37,6 +39,7 @@
 //! - `analysis`: judging samples (pure), the bake loop's policy, and the
 //!   per-variant A/B report with its significance test (`analysis::ab`) and
 //!   each `--check` command's verdicts per interval (`analysis::ab_checks`).
+//!   `analysis::sides` sums each side over several load balancers.
 //! - `alb`: the load-balancer port, its AWS adapter and in-memory fake, the
 //!   run record in tags (a route's, or a group's with its original targets;
 //!   a head with generation and chunk counts; the targets' zones; an
@@ -75,6 +78,7 @@ pub mod executor;
 pub mod iam;
 pub mod plan;
 pub mod preflight;
+pub mod preflight_lbs;
 pub mod preflight_routes;
 pub mod provider;
 pub mod redact;

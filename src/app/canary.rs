@@ -43,6 +43,8 @@ pub(super) struct Parsed {
 pub(super) struct Planned {
     pub canary: CanaryPlan,
     pub actions: Plan,
+    /// Each other load balancer's green and blue (routes on several).
+    pub other_lbs: Vec<crate::analysis::collect::LbMetrics>,
 }
 
 /// The `--register` targets that parse; `parse` reports the others.
@@ -171,7 +173,7 @@ pub async fn run(config: &aws_config::SdkConfig, a: &CanaryArgs, output: Output)
         listener_arn: routes[0].listener_arn(),
         rule_arn: super::multi_route::rule_of(&routes[0]),
         blue: &a.blue,
-        green: &a.green,
+        green: a.green.first().map_or("", String::as_str),
         register: &register,
         force: a.run.force,
     };
@@ -179,7 +181,8 @@ pub async fn run(config: &aws_config::SdkConfig, a: &CanaryArgs, output: Output)
         Ok(c) => c,
         Err(code) => return code,
     };
-    let others = match super::multi_route::others(&checked, &routes[1..], a.run.force).await {
+    let others = match super::multi_lb::others(&checked, &routes[1..], &a.green, a.run.force).await
+    {
         Ok(o) => o,
         Err(e) => return invalid(&e, output),
     };
@@ -201,10 +204,11 @@ pub async fn run(config: &aws_config::SdkConfig, a: &CanaryArgs, output: Output)
     .with_drain(extras.drain)
     .with_preview(extras.preview)
     .with_attach(v.green_in_use());
-    let actions = crate::strategy::multi_route::spread(plan.actions(&p.register), &others);
+    let actions = others.spread(plan.actions(&p.register));
     let planned = Planned {
         canary: plan,
         actions,
+        other_lbs: others.metrics(),
     };
     start(config, checked, planned, a.run.dry_run, output).await
 }
@@ -281,6 +285,7 @@ async fn execute(
         green_arn: v.green.arn.clone(),
         green: MetricTarget::from_arns(&v.green.arn, &v.load_balancer_arn),
         blue: Some(MetricTarget::from_arns(&v.blue.arn, &v.load_balancer_arn)),
+        other_lbs: planned.other_lbs.clone(),
     };
     let scope = crate::executor::Scope::Route(v.route.clone());
     let mut cfg = run_config(scope, timing, p.drain_timeout, subjects);

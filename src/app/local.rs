@@ -36,10 +36,8 @@ pub fn arn_flags(cmd: &Cmd) -> Vec<ArnFlag<'_>> {
                     .map(|l| ("--listener", Some(l.as_str()), Listener)),
             );
             v.extend(a.rule.iter().map(|r| ("--rule", Some(r.as_str()), Rule)));
-            v.extend([
-                ("--blue", Some(a.blue.as_str()), TG),
-                ("--green", Some(a.green.as_str()), TG),
-            ]);
+            v.push(("--blue", Some(a.blue.as_str()), TG));
+            v.extend(a.green.iter().map(|g| ("--green", Some(g.as_str()), TG)));
         }
         Cmd::BlueGreen(a) => {
             // --listener and --rule repeat (several routes moved as one).
@@ -49,10 +47,8 @@ pub fn arn_flags(cmd: &Cmd) -> Vec<ArnFlag<'_>> {
                     .map(|l| ("--listener", Some(l.as_str()), Listener)),
             );
             v.extend(a.rule.iter().map(|r| ("--rule", Some(r.as_str()), Rule)));
-            v.extend([
-                ("--blue", Some(a.blue.as_str()), TG),
-                ("--green", Some(a.green.as_str()), TG),
-            ]);
+            v.push(("--blue", Some(a.blue.as_str()), TG));
+            v.extend(a.green.iter().map(|g| ("--green", Some(g.as_str()), TG)));
         }
         Cmd::Rolling(a) => v.push(("--target-group", Some(a.target_group.as_str()), TG)),
         Cmd::Ab(a) => v.extend([

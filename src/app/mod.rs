@@ -15,6 +15,7 @@ mod full_deploy;
 mod iam_policy;
 mod live;
 pub mod local;
+mod multi_lb;
 mod multi_route;
 mod preview;
 pub(crate) mod rollback;

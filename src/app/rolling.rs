@@ -322,6 +322,7 @@ impl Rolling {
             green_arn: arn.clone(),
             green: metrics,
             blue: None,
+            other_lbs: vec![],
         };
         let timing = Timing {
             analysis: &p.analysis,

@@ -229,6 +229,7 @@ impl InPlace {
             green_arn: arn.clone(),
             green: metrics,
             blue: None,
+            other_lbs: vec![],
         };
         let timing = Timing {
             analysis: &p.analysis,

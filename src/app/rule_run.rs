@@ -354,6 +354,7 @@ pub(super) fn subjects(v: &Validated) -> Subjects {
         green_arn: v.green.arn.clone(),
         green,
         blue: Some(blue),
+        other_lbs: vec![],
     }
 }
 

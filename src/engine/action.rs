@@ -156,6 +156,15 @@ impl BakeSpec {
     }
 }
 
+#[allow(clippy::ptr_arg)] // serde hands the variant's own field
+fn writes_json<S: serde::Serializer>(ws: &Vec<OtherWrite>, s: S) -> Result<S::Ok, S::Error> {
+    #[derive(Serialize)]
+    struct Writes<'a> {
+        writes: &'a [OtherWrite],
+    }
+    Writes { writes: ws }.serialize(s)
+}
+
 /// One thing a run does.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "action", rename_all = "kebab-case")]
@@ -182,6 +191,9 @@ pub enum Action {
     },
     WriteRoute(RouteWrite),
     /// Write the run's other routes, each read back (`OtherWrite`).
+    /// In JSON `{"action": "write-others", "writes": [...]}`: an
+    /// internally tagged variant cannot hold a bare list.
+    #[serde(serialize_with = "writes_json")]
     WriteOthers(Vec<OtherWrite>),
     CreateRule(RuleSpec),
     WriteRule(RuleWrite),

@@ -42,6 +42,20 @@ impl Plan {
             .collect()
     }
 
+    /// Another route's green: the group its last write gives the most
+    /// weight (the promotion), which on another load balancer is that
+    /// load balancer's own green; the plan's green otherwise.
+    pub fn green_of(&self, route: &crate::alb::RouteRef) -> String {
+        let last = (self.actions.iter().rev())
+            .filter_map(|a| match a {
+                Action::WriteOthers(ws) => ws.iter().find(|w| w.route == *route),
+                _ => None,
+            })
+            .next();
+        last.and_then(|w| w.to.groups.iter().max_by_key(|g| g.weight))
+            .map_or(self.green.clone(), |g| g.target_group_arn.clone())
+    }
+
     /// How many traffic steps the plan writes (for progress).
     pub fn steps(&self) -> usize {
         self.actions

@@ -386,4 +386,6 @@ mod in_place_tests;
 mod hook_tests;
 
 #[cfg(test)]
+mod multi_lb_tests;
+#[cfg(test)]
 mod multi_route_tests;

@@ -102,6 +102,7 @@ pub(super) fn config(steps: &str, register: Vec<Target>) -> TestRun {
                 target_group: BLUE_DIM.into(),
                 load_balancer: "app/demo/1".into(),
             }),
+            other_lbs: vec![],
         },
         started_unix: 0,
         apply: ApplyPolicy::default(),

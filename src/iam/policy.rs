@@ -38,6 +38,8 @@ pub const CREATE_ACTION: &str = "elasticloadbalancing:CreateAction";
 
 /// The ARN patterns per resource kind, from the request's ARNs.
 struct Scope {
+    /// Some routes are rules and some listener default actions.
+    mixed: bool,
     listeners: Vec<String>,
     routes: Vec<String>,
     new_rules: Vec<String>,
@@ -50,6 +52,9 @@ struct Parsed {
     listeners: Vec<ElbArn>,
     rules: Vec<String>,
     groups: Vec<String>,
+    /// The `--listener`s no `--rule` is on: their default actions are
+    /// routes too (several routes moved as one, as `route_args` pairs them).
+    defaults: Vec<String>,
 }
 
 /// The request's ARNs, or every flag that is not one.
@@ -62,11 +67,14 @@ fn parse(r: &Request) -> Result<Parsed, Vec<InputError>> {
             Err(e) => errors.push(InputError::new(format!("--listener {l}"), e)),
         }
     }
+    let given = listeners.clone();
     let mut rules = Vec::new();
+    let mut ruled: Vec<ElbArn> = Vec::new();
     for s in &r.rules {
         match arn::rule(s) {
             Ok(a) => {
                 let l = arn::listener_of_rule(&a);
+                ruled.push(l.clone());
                 if !listeners.contains(&l) {
                     listeners.push(l);
                 }
@@ -84,6 +92,10 @@ fn parse(r: &Request) -> Result<Parsed, Vec<InputError>> {
     }
     match errors.is_empty() {
         true => Ok(Parsed {
+            defaults: (given.iter())
+                .filter(|l| !ruled.contains(l))
+                .map(ElbArn::to_string)
+                .collect(),
             listeners,
             rules,
             groups,
@@ -97,6 +109,7 @@ fn scope(r: &Request) -> Result<Scope, Vec<InputError>> {
         listeners,
         rules,
         mut groups,
+        defaults,
     } = parse(r)?;
     // Only groups given (`rollback --target-group`): no listener statement.
     let only_groups = listeners.is_empty() && !groups.is_empty();
@@ -119,9 +132,10 @@ fn scope(r: &Request) -> Result<Scope, Vec<InputError>> {
     }
     let routes = match rules.is_empty() {
         true => listener_patterns.clone(),
-        false => rules,
+        false => [rules.clone(), defaults.clone()].concat(),
     };
     Ok(Scope {
+        mixed: !rules.is_empty() && !defaults.is_empty(),
         listeners: listener_patterns,
         routes,
         new_rules,
@@ -153,7 +167,12 @@ pub fn build(r: &Request) -> Result<Policy, Vec<InputError>> {
         }
     };
     let mut statements: Vec<Statement> = Vec::new();
-    for (action, on) in uses(r.strategy, !r.rules.is_empty()) {
+    let mut used = uses(r.strategy, !r.rules.is_empty());
+    if s.mixed {
+        // Rules and listener default actions moved as one: both writes.
+        used.extend(uses(r.strategy, false));
+    }
+    for (action, on) in used {
         let res = resources(on);
         if res.is_empty() {
             continue;

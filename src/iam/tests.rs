@@ -252,3 +252,38 @@ fn iam_wildcards_cross_slashes_and_question_marks_match_one_character() {
     assert!(glob("*", ""));
     assert!(!glob("targetgroup/web/*", "targetgroup/web-green/1"));
 }
+
+#[test]
+fn routes_on_two_load_balancers_are_each_allowed_and_nothing_beyond() {
+    let l2 = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/internal/7a1b2c3d4e5f6a7b/0a1b2c3d4e5f6a7b";
+    let r2 = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener-rule/app/internal/7a1b2c3d4e5f6a7b/0a1b2c3d4e5f6a7b/1";
+    let l3 = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/other/1111111111111111/2222222222222222";
+    for s in [Strategy::Canary, Strategy::BlueGreen, Strategy::Rollback] {
+        let p = policy(s, &[L, l2], &[], &["web-green", "int-green"]);
+        for (l, group) in [(L, "web-green"), (l2, "int-green")] {
+            assert!(
+                p.allows("elasticloadbalancing:ModifyListener", l, &[]),
+                "{s:?} {l}"
+            );
+            assert!(
+                p.allows("elasticloadbalancing:AddTags", l, &[]),
+                "{s:?} {l}"
+            );
+            let tg = format!(
+                "arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/{group}/1"
+            );
+            assert!(
+                p.allows("elasticloadbalancing:RemoveTags", l, &[]),
+                "{s:?} {tg}"
+            );
+        }
+        assert!(
+            !p.allows("elasticloadbalancing:ModifyListener", l3, &[]),
+            "{s:?}"
+        );
+        assert!(!p.allows("elasticloadbalancing:AddTags", l3, &[]), "{s:?}");
+    }
+    let p = policy(Strategy::Canary, &[L, l2], &[r2], &[]);
+    assert!(p.allows("elasticloadbalancing:ModifyRule", r2, &[]));
+    assert!(p.allows("elasticloadbalancing:ModifyListener", L, &[]));
+}

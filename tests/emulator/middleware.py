@@ -120,7 +120,7 @@ class EmulatorApp:
         if info["protocol"] == "cbor":
             status, headers, out = cw.handle_cbor(info["action"], body,
                                                   _account_for(environ, info["access_key"]), info["region"])
-            CALLS.add(info["service"], info["action"], status)
+            CALLS.add(info["service"], info["action"], status, detail=cw.call_detail(info["action"], body))
             start_response(f"{status} {_reason(status)}", headers + [("Content-Length", str(len(out)))])
             return [out]
         status, _hdrs, chunks = self._call_moto(environ, start_response)

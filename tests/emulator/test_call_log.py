@@ -52,3 +52,29 @@ def test_calls_record_the_arns_they_named_and_the_rule_a_create_made(ep):
 def test_calls_without_elbv2_parameters_carry_no_resources(ep):
     client(ep, "ec2").describe_vpcs()
     assert "resources" not in ctl(ep, "GET", "/_emu/calls")["calls"][-1]
+
+
+def test_a_get_metric_data_call_records_the_load_balancers_its_queries_name(ep):
+    import time
+
+    import cbor2
+
+    from test_emulator import cbor_call
+
+    def q(i: int, dims: list[tuple[str, str]]) -> dict:
+        metric = {"Namespace": "AWS/ApplicationELB", "MetricName": "RequestCount",
+                  "Dimensions": [{"Name": n, "Value": v} for n, v in dims]}
+        return {"Id": f"q{i}", "MetricStat": {"Metric": metric, "Period": 60, "Stat": "Sum"}, "ReturnData": True}
+
+    base = float(int(time.time()) // 60 * 60 - 120)
+    ctl(ep, "DELETE", "/_emu/calls")
+    status, _ = cbor_call(ep, "GetMetricData", {"MetricDataQueries": [
+        q(0, [("TargetGroup", "targetgroup/g/1"), ("LoadBalancer", "app/pub/1")]),
+        q(1, [("TargetGroup", "targetgroup/g2/2"), ("LoadBalancer", "app/int/2")]),
+        q(2, [("LoadBalancer", "app/pub/1")])],
+        "StartTime": cbor2.CBORTag(1, base), "EndTime": cbor2.CBORTag(1, base + 60)})
+    assert status == 200
+    cbor_call(ep, "ListMetrics", {"Namespace": "AWS/ApplicationELB"})
+    calls = ctl(ep, "GET", "/_emu/calls")["calls"]
+    assert calls[0]["action"] == "GetMetricData" and calls[0]["load_balancers"] == ["app/pub/1", "app/int/2"]
+    assert "load_balancers" not in calls[1]

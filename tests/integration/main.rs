@@ -23,6 +23,7 @@ mod in_place_json;
 mod in_place_signals;
 mod inputs;
 mod local_errors;
+mod multi_lb;
 mod multi_route;
 mod preflight;
 mod preview;
