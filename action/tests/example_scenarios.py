@@ -158,6 +158,56 @@ def release_pipeline(r: Run) -> None:
         assert E.forward_weights(r.elb, d["listener_arn"]).get(d["green_arn"].split("/")[-2]) == 999
 
 
+TWO = "Canary on both listeners"
+
+
+def two_listener_stack(r: Run, **kw) -> tuple[dict, list]:  # noqa: ANN003
+    # The example's HTTP and HTTPS listeners: the demo's and a second one
+    # of the same load balancer, both forwarding to web-blue; traffic on
+    # each, so both routes serve what the run judges.
+    d = r.emu.demo(prefix="web", **kw)
+    second, second_url = r.emu.second_listener(d)
+    r.ctx["env.HTTP_LISTENER"] = d["listener_arn"]
+    r.ctx["env.HTTPS_LISTENER"] = second
+    r.traffic = [E.Traffic(d["listener_url"] + "/", 20), E.Traffic(second_url + "/", 20)]
+    return d, [d["listener_arn"], second]
+
+
+def on_blue_alone(r: Run, listeners: list) -> None:
+    for lst in listeners:
+        w = E.forward_weights(r.elb, lst)
+        assert w.get("web-green", 0) == 0 and w.get("web-blue", 0) > 0, f"{lst}: {w}"
+
+
+def two_listener_canary(r: Run) -> None:
+    _, listeners = two_listener_stack(r)
+    r.job("deploy", {TWO: (0, "promoted")})
+    for lst in listeners:
+        w = E.forward_weights(r.elb, lst)
+        assert w.get("web-green") == 999 and w.get("web-blue", 0) == 0, f"{lst}: {w}"
+
+
+def two_listener_canary_revert(r: Run) -> None:
+    # Half of green's answers are 500s (max-error-rate 1%): the first
+    # step's judgement reverts both listeners.
+    _, listeners = two_listener_stack(r, green_error_rate=0.5)
+    r.job("deploy", {TWO: (1, "reverted")})
+    on_blue_alone(r, listeners)
+
+
+def two_listener_canary_kill(r: Run) -> None:
+    _, listeners = two_listener_stack(r)
+    proc, _, _ = r.start("deploy", TWO)
+    wait_until("green to take traffic on both listeners",
+               lambda: all(E.forward_weights(r.elb, lst).get("web-green", 0) > 0 for lst in listeners))
+    kill(proc, r)
+    # The cancel step names the first listener only, with `force` (no wait
+    # for the killed run's heartbeat); the run's record there names both
+    # routes, so both are restored.
+    r.run("deploy", CANCEL, 0)
+    on_blue_alone(r, listeners)
+
+
 SCENARIOS = {
     "canary-full-deploy": ("canary-full-deploy.yml", canary_full_deploy),
     "canary-full-deploy-kill": ("canary-full-deploy.yml", canary_full_deploy_kill),
@@ -169,4 +219,14 @@ SCENARIOS = {
     "ab-test-short-session": ("ab-test.yml", ab_test_short_session),
     "dark-launch": ("dark-launch.yml", dark_launch),
     "release-pipeline": ("release-pipeline.yml", release_pipeline),
+    "two-listener-canary": ("two-listener-canary.yml", two_listener_canary),
+    "two-listener-canary-revert": ("two-listener-canary.yml", two_listener_canary_revert),
+    "two-listener-canary-kill": ("two-listener-canary.yml", two_listener_canary_kill),
+}
+
+# Examples no scenario runs, each with why (test_action.py checks that every
+# examples/*.yml is in SCENARIOS or here).
+NOT_RUN = {
+    "rolling-in-place.yml": "its deploy command runs on the instances through SSM "
+                            "(aws ssm send-command), which the emulator does not offer",
 }

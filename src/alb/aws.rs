@@ -15,6 +15,8 @@ use std::collections::BTreeMap;
 
 #[path = "aws_carry.rs"]
 mod carry;
+#[path = "aws_tags.rs"]
+mod tags;
 
 pub struct AwsLoadBalancer {
     client: Client,
@@ -354,24 +356,14 @@ impl LoadBalancerPort for AwsLoadBalancer {
     }
 
     async fn tags(&self, arn: &str) -> AlbResult<BTreeMap<String, String>> {
-        let out = self
-            .client
-            .describe_tags()
-            .resource_arns(arn)
-            .send()
-            .await
-            .map_err(|e| self.fail("DescribeTags", Some(arn), e))?;
-        Ok(out
-            .tag_descriptions()
-            .iter()
-            .flat_map(|d| d.tags())
-            .map(|t| {
-                (
-                    t.key().unwrap_or_default().to_string(),
-                    t.value().unwrap_or_default().to_string(),
-                )
-            })
-            .collect())
+        self.read_tags(arn).await
+    }
+
+    async fn tags_batch(
+        &self,
+        arns: &[String],
+    ) -> AlbResult<BTreeMap<String, BTreeMap<String, String>>> {
+        self.read_tags_batch(arns).await
     }
 
     async fn add_tags(&self, arn: &str, tags: &BTreeMap<String, String>) -> AlbResult<()> {

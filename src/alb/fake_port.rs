@@ -219,6 +219,27 @@ impl LoadBalancerPort for FakeLoadBalancer {
         Ok(self.with(|s| s.tags.get(arn).cloned().unwrap_or_default()))
     }
 
+    async fn tags_batch(
+        &self,
+        arns: &[String],
+    ) -> AlbResult<BTreeMap<String, BTreeMap<String, String>>> {
+        self.enter("DescribeTags", &arns.join(",")).await?;
+        // As ELBv2 refuses it: more than 20 ARNs in one call.
+        if arns.len() > crate::alb::port::TAGS_PER_CALL {
+            return Err(AlbError::new(
+                crate::alb::AlbErrorKind::Invalid,
+                "DescribeTags",
+                Some(&arns.join(",")),
+                "more than 20 resources in one call",
+            ));
+        }
+        Ok(self.with(|s| {
+            (arns.iter())
+                .map(|a| (a.clone(), s.tags.get(a).cloned().unwrap_or_default()))
+                .collect()
+        }))
+    }
+
     async fn add_tags(&self, arn: &str, tags: &BTreeMap<String, String>) -> AlbResult<()> {
         self.enter("AddTags", arn).await?;
         self.with(|s| s.tags.entry(arn.into()).or_default().extend(tags.clone()));

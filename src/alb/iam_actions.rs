@@ -1,5 +1,6 @@
 //! Every AWS operation the adapters send (`alb::aws`, `alb::aws_carry`,
-//! `provider::cloudwatch*`), and what IAM authorizes each one on. Kept
+//! `alb::aws_tags`, `provider::cloudwatch*`), and what IAM authorizes each
+//! one on. Kept
 //! beside the adapter so a new call cannot go unlisted: a test reads the
 //! adapters' source and fails on any SDK call this table lacks. `iam`
 //! builds the policies from it; nothing here decides which command calls
@@ -87,6 +88,7 @@ mod tests {
     const ADAPTERS: &[(&str, &str)] = &[
         ("elasticloadbalancing", include_str!("aws.rs")),
         ("elasticloadbalancing", include_str!("aws_carry.rs")),
+        ("elasticloadbalancing", include_str!("aws_tags.rs")),
         ("cloudwatch", include_str!("../provider/cloudwatch.rs")),
         (
             "cloudwatch",

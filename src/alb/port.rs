@@ -119,6 +119,29 @@ pub trait LoadBalancerPort: Send + Sync {
     async fn target_health(&self, target_group_arn: &str) -> AlbResult<Vec<TargetHealth>>;
 
     async fn tags(&self, arn: &str) -> AlbResult<BTreeMap<String, String>>;
+    /// The tags of each of `arns` (at most [`TAGS_PER_CALL`]) in one
+    /// DescribeTags, by ARN (an ARN without tags maps to none); for more,
+    /// [`tags_all`].
+    async fn tags_batch(
+        &self,
+        arns: &[String],
+    ) -> AlbResult<BTreeMap<String, BTreeMap<String, String>>>;
     async fn add_tags(&self, arn: &str, tags: &BTreeMap<String, String>) -> AlbResult<()>;
     async fn remove_tags(&self, arn: &str, keys: &[String]) -> AlbResult<()>;
+}
+
+/// How many ARNs one DescribeTags takes ("You can specify up to 20
+/// resources in a single call", ELBv2 API reference).
+pub const TAGS_PER_CALL: usize = 20;
+
+/// The tags of each of `arns`, read [`TAGS_PER_CALL`] ARNs a DescribeTags.
+pub async fn tags_all(
+    lb: &dyn LoadBalancerPort,
+    arns: &[String],
+) -> AlbResult<BTreeMap<String, BTreeMap<String, String>>> {
+    let mut out = BTreeMap::new();
+    for chunk in arns.chunks(TAGS_PER_CALL) {
+        out.extend(lb.tags_batch(chunk).await?);
+    }
+    Ok(out)
 }

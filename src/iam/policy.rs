@@ -38,23 +38,24 @@ pub const CREATE_ACTION: &str = "elasticloadbalancing:CreateAction";
 
 /// The ARN patterns per resource kind, from the request's ARNs.
 struct Scope {
-    /// Some routes are rules and some listener default actions.
-    mixed: bool,
     listeners: Vec<String>,
     routes: Vec<String>,
+    /// The routes' listeners and rules, apart (their shifts differ).
+    route_listeners: Vec<String>,
+    route_rules: Vec<String>,
     new_rules: Vec<String>,
     groups: Vec<String>,
 }
 
 /// The request's ARNs, parsed: the listeners (those of `--rule` added),
-/// the rules, the target group patterns.
+/// the `--listener` ones no `--rule` is on (a run moves their default
+/// action, as `route_args` reads the flags), the rules, the target group
+/// patterns.
 struct Parsed {
     listeners: Vec<ElbArn>,
+    default_routes: Vec<ElbArn>,
     rules: Vec<String>,
     groups: Vec<String>,
-    /// The `--listener`s no `--rule` is on: their default actions are
-    /// routes too (several routes moved as one, as `route_args` pairs them).
-    defaults: Vec<String>,
 }
 
 /// The request's ARNs, or every flag that is not one.
@@ -67,14 +68,13 @@ fn parse(r: &Request) -> Result<Parsed, Vec<InputError>> {
             Err(e) => errors.push(InputError::new(format!("--listener {l}"), e)),
         }
     }
-    let given = listeners.clone();
+    let mut default_routes = listeners.clone();
     let mut rules = Vec::new();
-    let mut ruled: Vec<ElbArn> = Vec::new();
     for s in &r.rules {
         match arn::rule(s) {
             Ok(a) => {
                 let l = arn::listener_of_rule(&a);
-                ruled.push(l.clone());
+                default_routes.retain(|d| *d != l);
                 if !listeners.contains(&l) {
                     listeners.push(l);
                 }
@@ -92,11 +92,8 @@ fn parse(r: &Request) -> Result<Parsed, Vec<InputError>> {
     }
     match errors.is_empty() {
         true => Ok(Parsed {
-            defaults: (given.iter())
-                .filter(|l| !ruled.contains(l))
-                .map(ElbArn::to_string)
-                .collect(),
             listeners,
+            default_routes,
             rules,
             groups,
         }),
@@ -107,9 +104,9 @@ fn parse(r: &Request) -> Result<Parsed, Vec<InputError>> {
 fn scope(r: &Request) -> Result<Scope, Vec<InputError>> {
     let Parsed {
         listeners,
+        default_routes,
         rules,
         mut groups,
-        defaults,
     } = parse(r)?;
     // Only groups given (`rollback --target-group`): no listener statement.
     let only_groups = listeners.is_empty() && !groups.is_empty();
@@ -130,23 +127,33 @@ fn scope(r: &Request) -> Result<Scope, Vec<InputError>> {
             None => arn::wildcard("targetgroup/*/*"),
         });
     }
-    let routes = match rules.is_empty() {
+    // The listeners whose default action a run shifts: any when no route
+    // is named; with rules, only the `--listener` ones no rule is on (a
+    // rule's listener hosts the route and the rules a run creates).
+    let route_listeners = match rules.is_empty() {
         true => listener_patterns.clone(),
-        false => [rules.clone(), defaults.clone()].concat(),
+        false => default_routes.iter().map(ElbArn::to_string).collect(),
     };
     Ok(Scope {
-        mixed: !rules.is_empty() && !defaults.is_empty(),
         listeners: listener_patterns,
-        routes,
+        routes: [route_listeners.clone(), rules.clone()].concat(),
+        route_listeners,
+        route_rules: rules,
         new_rules,
         groups,
     })
 }
 
-fn sid(on: On) -> &'static str {
+/// A statement's Sid, from what its first action is on. A shift on all
+/// the routes (listeners only, or rules only) shares the record's
+/// statement (`all_routes`); with both kinds, each kind's shift has its own.
+fn sid(on: On, all_routes: bool) -> &'static str {
     match on {
+        On::ListenerRoute | On::RuleRoute if all_routes => "RouteAndRunRecord",
         On::Any => "Read",
         On::Route => "RouteAndRunRecord",
+        On::ListenerRoute => "ShiftListeners",
+        On::RuleRoute => "ShiftRules",
         On::Listener => "CreateRules",
         On::NewRules => "RunRules",
         On::NewRuleTags => "TagRulesOnCreate",
@@ -161,18 +168,15 @@ pub fn build(r: &Request) -> Result<Policy, Vec<InputError>> {
         match on {
             On::Any => vec!["*".into()],
             On::Route => s.routes.clone(),
+            On::ListenerRoute => s.route_listeners.clone(),
+            On::RuleRoute => s.route_rules.clone(),
             On::Listener => [s.listeners.clone(), s.new_rules.clone()].concat(),
             On::NewRules | On::NewRuleTags => s.new_rules.clone(),
             On::Groups => s.groups.clone(),
         }
     };
     let mut statements: Vec<Statement> = Vec::new();
-    let mut used = uses(r.strategy, !r.rules.is_empty());
-    if s.mixed {
-        // Rules and listener default actions moved as one: both writes.
-        used.extend(uses(r.strategy, false));
-    }
-    for (action, on) in used {
+    for (action, on) in uses(r.strategy) {
         let res = resources(on);
         if res.is_empty() {
             continue;
@@ -183,7 +187,7 @@ pub fn build(r: &Request) -> Result<Policy, Vec<InputError>> {
             Some(st) if st.actions.contains(&action) => {}
             Some(st) => st.actions.push(action),
             None => statements.push(Statement {
-                sid: sid(on),
+                sid: sid(on, res == s.routes),
                 actions: vec![action],
                 resources: res,
                 condition,

@@ -43,23 +43,20 @@ fn statement<'a>(p: &'a Policy, action: &str) -> Vec<&'a Statement> {
 #[test]
 fn every_action_a_command_uses_is_one_the_adapters_send_on_a_resource_it_is_authorized_on() {
     for s in ALL {
-        for rule in [false, true] {
-            for (action, on) in uses(s, rule) {
-                let how =
-                    authorized(&action).unwrap_or_else(|| panic!("{action} not in the table"));
-                let fits = match how {
-                    Authorized::AnyResource => on == On::Any,
-                    Authorized::Listener => on == On::Route && !rule,
-                    Authorized::Rule => matches!(on, On::NewRules) || (on == On::Route && rule),
-                    Authorized::ListenerAndNewRule => on == On::Listener,
-                    Authorized::TargetGroup => on == On::Groups,
-                    Authorized::Tagged => matches!(on, On::Route | On::Groups | On::NewRuleTags),
-                };
-                assert!(
-                    fits,
-                    "{s:?}: {action} on {on:?} but it is authorized on {how:?}"
-                );
-            }
+        for (action, on) in uses(s) {
+            let how = authorized(&action).unwrap_or_else(|| panic!("{action} not in the table"));
+            let fits = match how {
+                Authorized::AnyResource => on == On::Any,
+                Authorized::Listener => on == On::ListenerRoute,
+                Authorized::Rule => matches!(on, On::NewRules | On::RuleRoute),
+                Authorized::ListenerAndNewRule => on == On::Listener,
+                Authorized::TargetGroup => on == On::Groups,
+                Authorized::Tagged => matches!(on, On::Route | On::Groups | On::NewRuleTags),
+            };
+            assert!(
+                fits,
+                "{s:?}: {action} on {on:?} but it is authorized on {how:?}"
+            );
         }
     }
 }
@@ -113,6 +110,44 @@ fn a_rule_is_shifted_and_tagged_instead_of_the_listener_and_its_listener_is_deri
     assert_eq!(statement(&p, "CreateRule")[0].resources, [L, RULES]);
     assert!(p.allows("elasticloadbalancing:AddTags", R, &[]));
     assert!(!p.allows("elasticloadbalancing:AddTags", L, &[]));
+}
+
+#[test]
+fn listeners_and_rules_moved_as_one_each_get_their_own_shift_and_all_are_tagged() {
+    // As `canary --listener L --listener L2 --rule R2` reads them: R2 is on
+    // L2, so the routes are L's default action and the rule R2.
+    const L2: &str = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/web/50dc6c495c0c9188/0467ef3c8400ae65";
+    let r2 = format!("{}/9683b2d02a6cabef", rules_of(L2));
+    let rule = r2.as_str();
+    for s in [Strategy::Canary, Strategy::BlueGreen, Strategy::Rollback] {
+        let p = policy(s, &[L, L2], &[rule], &[]);
+        let shift = statement(&p, "ModifyListener");
+        assert_eq!(shift[0].resources, [L], "{s:?}: the listener no rule is on");
+        assert_eq!(shift[0].sid, "ShiftListeners");
+        assert_eq!(statement(&p, "ModifyRule")[0].resources, [rule], "{s:?}");
+        assert!(!p.allows("elasticloadbalancing:ModifyListener", L2, &[]));
+        assert!(!p.allows("elasticloadbalancing:ModifyListener", rule, &[]));
+        assert!(!p.allows("elasticloadbalancing:ModifyRule", L, &[]));
+        for route in [L, rule] {
+            assert!(
+                p.allows("elasticloadbalancing:AddTags", route, &[]),
+                "{s:?} {route}"
+            );
+            assert!(p.allows("elasticloadbalancing:RemoveTags", route, &[]));
+        }
+        let sids: Vec<&str> = p.statements.iter().map(|s| s.sid).collect();
+        let unique: std::collections::BTreeSet<&str> = sids.iter().copied().collect();
+        assert_eq!(sids.len(), unique.len(), "{s:?}: Sids unique: {sids:?}");
+    }
+    // A rule's own listener (given or not) is never shifted, and its rules
+    // are where the run's created rules go.
+    let p = policy(Strategy::Canary, &[L], &[rule], &[]);
+    assert_eq!(statement(&p, "ModifyListener")[0].resources, [L]);
+    assert!(p.allows("elasticloadbalancing:CreateRule", L2, &[]));
+}
+
+fn rules_of(listener: &str) -> String {
+    listener.replace(":listener/", ":listener-rule/")
 }
 
 #[test]

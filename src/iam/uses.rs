@@ -28,9 +28,13 @@ pub enum Strategy {
 pub enum On {
     /// `"*"`: the action has no resource-level permissions.
     Any,
-    /// The route a run shifts and records itself on: the listener, or the
-    /// rules given with `--rule` instead.
+    /// The routes a run records itself on (tags): the listeners given
+    /// with `--listener` and the rules given with `--rule`.
     Route,
+    /// The listeners among the routes, whose default action a run shifts.
+    ListenerRoute,
+    /// The rules among the routes, whose forward a run shifts.
+    RuleRoute,
     /// The listener a rule is created on.
     Listener,
     /// The rules a run creates (preview, A/B, dark): any rule of the listener.
@@ -78,20 +82,25 @@ const GROUP_READS: &[&str] = &[
 ];
 const TARGETS: &[&str] = &["RegisterTargets", "DeregisterTargets"];
 
-/// `(action, on)` for `strategy`; `rule` says the route is the rules given
-/// with `--rule` (ModifyRule) rather than the listener (ModifyListener).
-pub fn uses(strategy: Strategy, rule: bool) -> Vec<(String, On)> {
+/// A route's shift: ModifyListener on the listeners among the routes,
+/// ModifyRule on the rules among them (a run may move both as one).
+const SHIFT: &[Use] = &[
+    ("ModifyListener", On::ListenerRoute),
+    ("ModifyRule", On::RuleRoute),
+];
+
+/// `(action, on)` for `strategy`.
+pub fn uses(strategy: Strategy) -> Vec<(String, On)> {
     let reads = match strategy {
         Strategy::Rolling => GROUP_READS,
         _ => READS,
     };
     let mut out: Vec<Use> = reads.iter().map(|a| (*a, On::Any)).collect();
-    let shift = if rule { "ModifyRule" } else { "ModifyListener" };
     let metrics = ("cloudwatch:GetMetricData", On::Any);
     match strategy {
         Strategy::Canary | Strategy::BlueGreen => {
             out.push(metrics);
-            out.push((shift, On::Route));
+            out.extend(SHIFT);
             out.extend(ROUTE_WRITES.iter().map(|a| (*a, On::Route)));
             out.extend(RULE_LIFE);
             out.extend(TARGETS.iter().map(|a| (*a, On::Groups)));
@@ -108,7 +117,7 @@ pub fn uses(strategy: Strategy, rule: bool) -> Vec<(String, On)> {
             out.push(RULE_SHIFT);
         }
         Strategy::Rollback => {
-            out.push((shift, On::Route));
+            out.extend(SHIFT);
             out.extend(ROUTE_WRITES.iter().map(|a| (*a, On::Route)));
             out.push(("DeleteRule", On::NewRules));
             out.extend(TARGETS.iter().map(|a| (*a, On::Groups)));

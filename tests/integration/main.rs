@@ -18,6 +18,8 @@ mod full_deploy;
 mod github;
 mod hooks;
 mod iam_coverage;
+mod iam_coverage_routes;
+mod iam_support;
 mod in_place;
 mod in_place_json;
 mod in_place_signals;

@@ -12,7 +12,7 @@ use elbv2::types::{Action, ActionTypeEnum, ProtocolEnum};
 use serde_json::json;
 
 /// A second listener of the demo's load balancer forwarding to `tg`.
-async fn second_listener(emu: &Emulator, d: &Demo, tg: &str) -> String {
+pub async fn second_listener(emu: &Emulator, d: &Demo, tg: &str) -> String {
     let client = elbv2::Client::new(&emu.sdk_config().await);
     let forward = Action::builder()
         .r#type(ActionTypeEnum::Forward)
@@ -123,7 +123,7 @@ async fn a_write_refused_on_the_second_route_mid_step_ends_with_both_restored() 
 }
 
 /// A path rule on `listener` forwarding to `tg`.
-async fn rule_on(emu: &Emulator, listener: &str, tg: &str) -> String {
+pub async fn rule_on(emu: &Emulator, listener: &str, tg: &str) -> String {
     use elbv2::types::{PathPatternConditionConfig, RuleCondition};
     let client = elbv2::Client::new(&emu.sdk_config().await);
     let path = PathPatternConditionConfig::builder()
