@@ -115,6 +115,7 @@ pub(super) fn sources(
         prometheus,
         judge_minutes: u32::try_from(an.metric_period.as_secs() / 60).unwrap_or(1),
         commands: check_commands(an),
+        shadow: None,
     })
 }
 

@@ -33,6 +33,7 @@ fn kind(a: &Action) -> String {
         Action::Unrecord => "unrecord".into(),
         Action::StartBatch { .. } => "start-batch".into(),
         Action::Deploy(_) => "deploy".into(),
+        Action::Shadow(_) => "shadow".into(),
     }
 }
 

@@ -37,6 +37,7 @@ fn kind(a: &Action) -> String {
         Action::Bake(b) => format!("bake {}", b.percent),
         Action::StartBatch { .. } => "start-batch".into(),
         Action::Deploy(_) => "deploy".into(),
+        Action::Shadow(_) => "shadow".into(),
         Action::Hook(h) => h.label(),
         Action::Unrecord => "unrecord".into(),
     }
