@@ -72,6 +72,7 @@ pub mod cli_hooks;
 pub mod cli_iam;
 pub mod cli_in_place;
 pub mod cli_rules;
+pub mod cli_shadow;
 pub mod command;
 pub mod engine;
 pub mod env_inputs;

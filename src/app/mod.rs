@@ -26,6 +26,7 @@ mod rolling;
 mod routes;
 mod rule_run;
 mod runner;
+mod shadow;
 mod status;
 mod status_group;
 mod status_traffic;
@@ -66,6 +67,7 @@ pub async fn run(cli: Cli) -> i32 {
         Cmd::Rollback(a) => rollback::run(&config, &a, output).await,
         Cmd::Ab(a) => ab::run(&config, &a, output).await,
         Cmd::Dark(a) => dark::run(&config, &a, output).await,
+        Cmd::Shadow(a) => shadow::run(&config, &a, output).await,
         Cmd::Routes(a) => routes::run(&config, &a, output).await,
         Cmd::IamPolicy(a) => iam_policy::run(&a, output),
     }

@@ -67,6 +67,7 @@ impl Plan {
             ("rolling", _) => format!("{bakes} round{}", if bakes == 1 { "" } else { "s" }),
             ("blue-green", _) => "one switch to green".into(),
             ("ab" | "dark", _) => "one rule to green".into(),
+            ("shadow", _) => "a replay to green through one rule".into(),
             (_, 1) => "1 step".into(),
             (_, n) => format!("{n} steps"),
         }
