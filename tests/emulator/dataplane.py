@@ -32,9 +32,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+import access_log_format
+from access_logs import ACCESS_LOGS
 from common import BACKEND_LOCK, find_listener, find_target_group, is_loopback, iter_elbv2_backends, log, tg_dimension
 from health import HEALTH, NOT_ROUTABLE
-from login_gate import login_gate
+from login_gate import LOGIN_TYPES, login_gate
 from metrics import METRICS
 from propagation import PROPAGATION
 from served import SERVED
@@ -218,26 +220,40 @@ class DataPlane:
             view = PROPAGATION.listener(listener_arn)
         if view is None:
             return {"kind": "fixed", "status": 503, "ctype": "text/plain", "body": "listener gone"}
-        actions = view["default"]
+        actions, priority = view["default"], 0
         for rule in view["rules"]:
             if all(condition_matches(c, req) for c in rule["conditions"]):
-                actions = rule["actions"]
+                actions, priority = rule["actions"], rule["priority"]
                 break
+        out = self._decide(actions, req, view)
+        # what an access log entry needs (access_logs.py); cheap enough to always set
+        out["priority"], out["listener_port"] = priority, view["port"]
+        return out
+
+    def _decide(self, actions: list[Any], req: dict[str, Any], view: dict[str, Any]) -> dict[str, Any]:
+        logins = sum(1 for a in actions if str((a.data if hasattr(a, "data") else a).get("Type", "")).lower()
+                     in LOGIN_TYPES)
         gate = login_gate(actions, req)
         if gate is not None:
+            gate["executed"] = "authenticate"
             return gate
         action = _terminal_action(actions)
         if action is None:
             return {"kind": "fixed", "status": 503, "ctype": "text/plain", "body": "no action"}
         kind = str(action.get("Type")).lower()
+        executed = ",".join(["authenticate"] * logins + [kind])
         if kind == "fixed-response":
             cfg = action.get("FixedResponseConfig") or {}
-            return {"kind": "fixed", "status": int(cfg.get("StatusCode") or 200),
+            return {"kind": "fixed", "status": int(cfg.get("StatusCode") or 200), "executed": executed,
                     "ctype": cfg.get("ContentType") or "text/plain", "body": cfg.get("MessageBody") or ""}
         if kind == "redirect":
-            return self._redirect(action.get("RedirectConfig") or {}, req, view["port"])
+            out = self._redirect(action.get("RedirectConfig") or {}, req, view["port"])
+            out["executed"], out["redirect_url"] = executed, out["location"]
+            return out
         with BACKEND_LOCK:  # live target health is read from moto
-            return self._forward(action, req)
+            out = self._forward(action, req)
+        out["executed"] = executed
+        return out
 
     @staticmethod
     def _redirect(cfg: dict[str, Any], req: dict[str, Any], listener_port: Any) -> dict[str, Any]:
@@ -331,6 +347,10 @@ class DataPlane:
         return eligible
 
 
+def _trace_id() -> str:
+    return f"Root=1-{int(time.time()):08x}-{uuid.uuid4().hex[:24]}"
+
+
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "awselb/2.0"
@@ -356,17 +376,35 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         return self.rfile.read(length) if length else b""
 
-    def _send(self, status: int, headers: list[tuple[str, str]], body: bytes) -> None:
+    def flush_headers(self) -> None:
+        # sent_bytes of an access log entry: the status line and headers as written
+        self._emu_sent = sum(len(b) for b in getattr(self, "_headers_buffer", []))
+        super().flush_headers()
+
+    def _send(self, status: int, headers: list[tuple[str, str]], body: bytes, entry: tuple | None = None) -> None:
+        """`entry`: (req, decision, out) of an access log entry, written before
+        the body so a client that has the response finds it buffered."""
         self.send_response(status)
         for k, v in headers:
             self.send_header(k, v)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         if self.command != "HEAD":
+            self._emu_sent += len(body)
+        if entry is not None:
+            self._access_log(*entry)
+        if self.command != "HEAD":
             self.wfile.write(body)
+
+    def _access_log(self, req: dict[str, Any], decision: dict[str, Any], out: dict[str, Any]) -> None:
+        """One access log entry (only called when the load balancer has them on)."""
+        proto, cert = ACCESS_LOGS.listener_tls(self.listener_arn)
+        out.setdefault("trace_id", getattr(self, "_emu_trace", None) or _trace_id())
+        ACCESS_LOGS.append(self.lb_arn, access_log_format.entry(self, req, decision, out, proto, cert))
 
     def _handle(self) -> None:
         body = self._read_body()
+        self._emu_trace = self.headers.get("X-Amzn-Trace-Id")
         split = urlsplit(self.path)
         headers = {k.lower(): v for k, v in self.headers.items()}
         header_lists: dict[str, list[str]] = {}
@@ -381,22 +419,30 @@ class _Handler(BaseHTTPRequestHandler):
                "query": parse_qsl(split.query, keep_blank_values=True), "headers": headers,
                "header_lists": header_lists, "cookies": cookies,
                "source_ip": headers.get("x-emu-source-ip") or self.client_address[0]}
+        received = time.time()
+        req["body_len"] = len(body)
         decision = self.plane.route(self.listener_arn, req)
         kind = decision["kind"]
-        if kind == "fixed":
+        logged = self.lb_arn in ACCESS_LOGS.enabled  # off: nothing more is done for the logs
+        if kind in ("fixed", "redirect"):
             METRICS.record_lb(self.lb_arn, decision["status"])
-            return self._send(decision["status"], [("Content-Type", decision["ctype"])], decision["body"].encode())
-        if kind == "redirect":
-            METRICS.record_lb(self.lb_arn, decision["status"])
-            return self._send(decision["status"], [("Location", decision["location"])], b"")
+            decided = time.time()
+            entry = (req, decision, {"status": decision["status"], "received": received, "dispatched": decided,
+                                     "answered": decided}) if logged else None
+            if kind == "fixed":
+                return self._send(decision["status"], [("Content-Type", decision["ctype"])],
+                                  decision["body"].encode(), entry)
+            return self._send(decision["status"], [("Location", decision["location"])], b"", entry)
         extra = [("Set-Cookie", decision["set_cookie"])] if decision.get("set_cookie") else []
         if kind == "nolb" or decision.get("target") is None:
             METRICS.record_lb(self.lb_arn, 503)
             return self._send(503, [("Content-Type", "text/html")] + extra,
-                              b"<html><body><h1>503 Service Temporarily Unavailable</h1></body></html>")
+                              b"<html><body><h1>503 Service Temporarily Unavailable</h1></body></html>",
+                              (req, decision, {"status": 503, "received": received}) if logged else None)
         ip, port = decision["target"]
         SERVED.record(decision["tg_arn"], ip, port)
-        started = time.monotonic()
+        started, dispatched = time.monotonic(), time.time()
+        out = {"received": received, "dispatched": dispatched, "target": (ip, port)}
         try:
             if not is_loopback(ip):
                 raise OSError(f"target {ip} is not a loopback address; the emulator only proxies to 127.0.0.0/8")
@@ -405,9 +451,12 @@ class _Handler(BaseHTTPRequestHandler):
             log.debug("target %s:%s failed: %s", ip, port, e)
             METRICS.record_connection_error(self.lb_arn, decision["tg_arn"])
             return self._send(502, [("Content-Type", "text/html")] + extra,
-                              b"<html><body><h1>502 Bad Gateway</h1></body></html>")
-        METRICS.record_target(self.lb_arn, decision["tg_arn"], status, time.monotonic() - started)
-        self._send(status, resp_headers + extra, resp_body)
+                              b"<html><body><h1>502 Bad Gateway</h1></body></html>",
+                              (req, decision, {**out, "status": 502}) if logged else None)
+        elapsed = time.monotonic() - started
+        METRICS.record_target(self.lb_arn, decision["tg_arn"], status, elapsed)
+        self._send(status, resp_headers + extra, resp_body, (req, decision, {
+            **out, "status": status, "target_status": status, "answered": dispatched + elapsed}) if logged else None)
 
     def _proxy(self, ip: str, port: int, body: bytes, split: Any) -> tuple[int, list, bytes]:
         conn = http.client.HTTPConnection(ip, port, timeout=60)
@@ -417,7 +466,8 @@ class _Handler(BaseHTTPRequestHandler):
             fwd["X-Forwarded-For"] = f"{prior}, {self.client_address[0]}" if prior else self.client_address[0]
             fwd["X-Forwarded-Proto"] = "http"
             fwd["X-Forwarded-Port"] = str(self.server.server_address[1])
-            fwd.setdefault("X-Amzn-Trace-Id", f"Root=1-{int(time.time()):08x}-{uuid.uuid4().hex[:24]}")
+            fwd.setdefault("X-Amzn-Trace-Id", _trace_id())
+            self._emu_trace = fwd["X-Amzn-Trace-Id"]
             if body or self.command in ("POST", "PUT", "PATCH"):
                 fwd["Content-Length"] = str(len(body))
             path = split.path or "/"

@@ -11,6 +11,7 @@ mod canary;
 mod cloudwatch_timing;
 mod connection_errors;
 mod dark;
+mod emulator_access_logs;
 mod faults;
 mod first_deploy;
 mod full_deploy;
