@@ -41,11 +41,9 @@ fn rule_args(a: &ShadowCmdArgs, run_id: &str) -> RuleArgs {
 
 pub async fn run(config: &aws_config::SdkConfig, a: &ShadowCmdArgs, output: Output) -> i32 {
     let run_id = super::runner::run_id(SystemTime::now());
-    let mut analysis = a.analysis.clone();
-    if analysis.cloudwatch.is_none() && a.config.is_none() {
-        // Green gets no public traffic: the replay judges it.
-        analysis.cloudwatch = Some(false);
-    }
+    // The replay judges green (no bake reads CloudWatch): the analysis
+    // flags give --on-no-data, the heartbeat's --interval and the hooks.
+    let analysis = a.analysis.clone();
     let rule = rule_args(a, &run_id);
     let mut errors = vec![];
     let flags = crate::cli_shadow::parse(&a.shadow, &mut errors);

@@ -110,6 +110,7 @@ impl Executor<'_> {
                 blue_status: r.blue_status,
                 blue_seconds: r.blue_seconds,
                 green: sent.map_err(|e| crate::redact::text(&e)),
+                timed: i > 0,
             });
         }
         Ok(out)

@@ -12,6 +12,10 @@ use std::collections::BTreeMap;
 /// Below this, latencies are not told apart (seconds).
 pub const LATENCY_FLOOR: f64 = 0.010;
 
+/// Fewer timed requests than this and p99 is the slowest one or two, one
+/// slow connection's noise: it is shown but not judged.
+pub const P99_MIN_SAMPLES: usize = 100;
+
 /// One replayed request and both answers.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Outcome {
@@ -21,6 +25,9 @@ pub struct Outcome {
     pub blue_seconds: Option<f64>,
     /// Green's status and server-side seconds, or why it gave none.
     pub green: Result<(u16, f64), String>,
+    /// Whether green's time counts: not for the first request, which
+    /// pays for the connection (TCP and TLS handshakes).
+    pub timed: bool,
 }
 
 impl Outcome {
@@ -56,8 +63,11 @@ pub struct Latency {
     pub green_p50_ms: f64,
     pub blue_p99_ms: f64,
     pub green_p99_ms: f64,
-    /// max(green, floor) / max(blue, floor), the larger of p50's and p99's.
+    /// max(green, floor) / max(blue, floor), the larger of p50's and
+    /// (with at least `P99_MIN_SAMPLES` timed requests) p99's.
     pub ratio: f64,
+    /// The requests both sides timed.
+    pub samples: usize,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -109,6 +119,7 @@ fn sorted(v: impl Iterator<Item = f64>) -> Vec<f64> {
 /// Latencies over the requests both sides timed.
 fn latency(outcomes: &[Outcome]) -> Option<Latency> {
     let both: Vec<(f64, f64)> = (outcomes.iter())
+        .filter(|o| o.timed)
         .filter_map(|o| Some((o.blue_seconds?, o.green.as_ref().ok()?.1)))
         .collect();
     let blue = sorted(both.iter().map(|b| b.0));
@@ -122,7 +133,11 @@ fn latency(outcomes: &[Outcome]) -> Option<Latency> {
         green_p50_ms: ms(g50),
         blue_p99_ms: ms(b99),
         green_p99_ms: ms(g99),
-        ratio: (r(g50, b50).max(r(g99, b99)) * 100.0).round() / 100.0,
+        ratio: match both.len() >= P99_MIN_SAMPLES {
+            true => (r(g50, b50).max(r(g99, b99)) * 100.0).round() / 100.0,
+            false => (r(g50, b50) * 100.0).round() / 100.0,
+        },
+        samples: both.len(),
     })
 }
 

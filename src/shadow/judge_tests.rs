@@ -6,6 +6,7 @@ fn o(path: &str, blue: u16, bs: f64, green: Result<(u16, f64), String>) -> Outco
         blue_status: blue,
         blue_seconds: Some(bs),
         green,
+        timed: true,
     }
 }
 
@@ -61,6 +62,23 @@ fn slow_green_fails_on_the_ratio_above_the_floor() {
     assert!(j.reason.unwrap().contains("3.00x"));
     let tiny: Vec<Outcome> = (0..50).map(|_| o("/a", 200, 0.001, Ok((200, 0.009)))).collect();
     assert_eq!(judge(&tiny, B).verdict, Verdict::Pass, "9x of nothing is nothing");
+}
+
+#[test]
+fn p99_is_judged_only_with_enough_samples_and_the_first_request_is_not_timed() {
+    let mut few: Vec<Outcome> = (0..50).map(|_| o("/a", 200, 0.020, Ok((200, 0.020)))).collect();
+    few[3].green = Ok((200, 0.500));
+    assert_eq!(judge(&few, B).verdict, Verdict::Pass, "one slow request of 50");
+    let mut many: Vec<Outcome> = (0..200).map(|_| o("/a", 200, 0.020, Ok((200, 0.020)))).collect();
+    for m in many.iter_mut().take(10) {
+        m.green = Ok((200, 0.500));
+    }
+    assert_eq!(judge(&many, B).verdict, Verdict::Fail, "5% slow: p99 counts");
+    let mut cold: Vec<Outcome> = (0..50).map(|_| o("/a", 200, 0.020, Ok((200, 0.020)))).collect();
+    cold[0].green = Ok((200, 9.0));
+    cold[0].timed = false;
+    let l = judge(&cold, B).latency.unwrap();
+    assert_eq!((l.samples, l.green_p99_ms), (49, 20.0));
 }
 
 #[test]
