@@ -72,6 +72,7 @@ fn parse(a: &BlueGreenArgs) -> Result<(Parsed, Holds), Vec<InputError>> {
                 drain_timeout: drain.timeout,
                 settle: drain.settle,
                 preview,
+                shadow: None,
             };
             Ok((parsed, Holds { bake, keep_blue }))
         }
@@ -127,6 +128,7 @@ pub async fn run(config: &aws_config::SdkConfig, a: &BlueGreenArgs, output: Outp
     .with_preview(extras.preview)
     .with_attach(v.green_in_use());
     let planned = Planned {
+        shadow: None,
         actions: crate::strategy::multi_route::spread(
             bg.actions(&checked.parsed.register),
             &others,

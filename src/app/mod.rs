@@ -27,6 +27,7 @@ mod routes;
 mod rule_run;
 mod runner;
 mod shadow;
+mod shadow_first;
 mod status;
 mod status_group;
 mod status_traffic;

@@ -118,6 +118,7 @@ fn blue_green_and_the_preview_attach_green_before_green_is_awaited() {
         ["record", "attach", "await-healthy green"]
     );
     let preview = Preview {
+        shadow: None,
         rule: RuleSpec {
             listener_arn: "L".into(),
             priority: 3,

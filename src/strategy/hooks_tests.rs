@@ -61,6 +61,7 @@ fn canary_plan(preview: bool) -> Plan {
     let p = match preview {
         false => p,
         true => p.with_preview(Some(Preview {
+            shadow: None,
             rule: RuleSpec {
                 listener_arn: "arn:listener".into(),
                 priority: 1,

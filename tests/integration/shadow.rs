@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 /// `n` requests through the load balancer (blue serves them), round-robin
 /// over `paths`, then the buffered log entries delivered to S3.
-pub fn blue_traffic(emu: &Emulator, d: &Demo, method: &str, paths: &[&str], n: usize) {
+pub fn blue_traffic(d: &Demo, method: &str, paths: &[&str], n: usize) {
     for i in 0..n {
         let url = format!("{}{}", d.listener_url, paths[i % paths.len()]);
         let (status, _, _) = http(method, &url, None, &[]).unwrap();
@@ -72,7 +72,7 @@ fn setup() -> (Emulator, Demo) {
 #[test]
 fn a_green_that_answers_like_blue_passes_and_leaves_no_rule() {
     let (emu, d) = setup();
-    blue_traffic(&emu, &d, "GET", &["/a", "/b?x=1", "/c"], 30);
+    blue_traffic(&d, "GET", &["/a", "/b?x=1", "/c"], 30);
     flush(&emu, &d);
     let r = emu.run(&[shadow_args(&d, &[]), vec!["--output", "json"]].concat());
     assert_eq!(r.code, 0, "{r:?}");
@@ -88,7 +88,7 @@ fn a_green_that_answers_like_blue_passes_and_leaves_no_rule() {
 #[test]
 fn malformed_lines_are_counted_and_skipped() {
     let (emu, d) = setup();
-    blue_traffic(&emu, &d, "GET", &["/a"], 10);
+    blue_traffic(&d, "GET", &["/a"], 10);
     emu.plant_access_log_lines(&d.load_balancer, &[
         "not an access log line",
         "http 2026-12-02T18:00:00.000000Z app/x/y 1.2.3.4:5 - 0.1 0.1 0.1 200 200 1 2 \"GET http://h:80/ HTTP/1.1",
@@ -118,8 +118,8 @@ fn a_window_with_no_requests_is_no_data_for_on_no_data() {
 #[test]
 fn post_lines_are_not_replayed_by_default() {
     let (emu, d) = setup();
-    blue_traffic(&emu, &d, "GET", &["/a"], 6);
-    blue_traffic(&emu, &d, "POST", &["/form"], 4);
+    blue_traffic(&d, "GET", &["/a"], 6);
+    blue_traffic(&d, "POST", &["/form"], 4);
     flush(&emu, &d);
     let r = emu.run(&[shadow_args(&d, &[]), vec!["--output", "json"]].concat());
     assert_eq!(r.code, 0, "{r:?}");
@@ -162,7 +162,7 @@ fn recorder() -> (String, Arc<Mutex<Vec<String>>>) {
 #[test]
 fn a_planted_authorization_is_neither_replayed_nor_printed() {
     let (emu, d) = setup();
-    blue_traffic(&emu, &d, "GET", &["/secret?Authorization=Bearer%20planted-secret&page=2"], 3);
+    blue_traffic(&d, "GET", &["/secret?Authorization=Bearer%20planted-secret&page=2"], 3);
     flush(&emu, &d);
     let (to, seen) = recorder();
     let mut args = shadow_args(&d, &[]);
@@ -189,7 +189,7 @@ fn a_planted_authorization_is_neither_replayed_nor_printed() {
 #[test]
 fn a_cancel_during_the_replay_leaves_no_rule() {
     let (emu, d) = setup();
-    blue_traffic(&emu, &d, "GET", &["/a"], 20);
+    blue_traffic(&d, "GET", &["/a"], 20);
     flush(&emu, &d);
     let mut args = shadow_args(&d, &[]);
     let at = args.iter().position(|a| *a == "--rate").unwrap();
@@ -211,7 +211,7 @@ fn a_cancel_during_the_replay_leaves_no_rule() {
 #[test]
 fn after_kill_9_during_the_replay_rollback_removes_the_rule() {
     let (emu, d) = setup();
-    blue_traffic(&emu, &d, "GET", &["/a"], 20);
+    blue_traffic(&d, "GET", &["/a"], 20);
     flush(&emu, &d);
     let mut args = shadow_args(&d, &[]);
     let at = args.iter().position(|a| *a == "--rate").unwrap();
@@ -226,4 +226,44 @@ fn after_kill_9_during_the_replay_rollback_removes_the_rule() {
     let rb = emu.run(&["rollback", "--listener", &d.listener]);
     assert_eq!(rb.code, 0, "{rb:?}");
     assert_eq!(own_rules(&emu, &d), 0, "rollback deleted the rule");
+}
+
+fn shadow_first<'a>(d: &'a Demo) -> Vec<&'a str> {
+    let mut a = crate::canary::canary_args(d, "50:4s,100");
+    a.extend(["--shadow-first", "--to", &d.listener_url, "--rate", "100/s", "--output", "json"]);
+    a
+}
+
+#[test]
+fn canary_shadow_first_with_a_bad_green_reverts_before_any_weight_moved() {
+    let mut emu = Emulator::start();
+    let d = emu.demo(&["--green-error-rate", "1.0"]);
+    emu.enable_demo_access_logs(&d);
+    blue_traffic(&d, "GET", &["/a", "/b"], 20);
+    flush(&emu, &d);
+    let r = emu.run(&shadow_first(&d));
+    assert_eq!(r.code, 1, "{r:?}");
+    let run = r.json();
+    let reason = run["reason"]["message"].as_str().unwrap();
+    assert!(reason.starts_with("shadow: 20 of 20"), "{reason}");
+    assert_eq!(run["shadow"]["verdict"], "fail");
+    // The preview rule is reported as a step at weights 0/0; no step moved weight.
+    let steps = run["steps"].as_array().unwrap();
+    assert!(steps.iter().all(|s| s["green_weight"] == 0 && s["blue_weight"] == 0), "no weight moved: {run}");
+    let route = crate::canary::default_action(&emu, &d);
+    assert_eq!(route["shape"], "single", "the route is exactly the original: {route}");
+    assert_eq!(own_rules(&emu, &d), 0, "the preview rule is gone");
+}
+
+#[test]
+fn canary_shadow_first_with_a_good_green_proceeds_to_promotion() {
+    let (emu, d) = setup();
+    blue_traffic(&d, "GET", &["/a", "/b"], 20);
+    flush(&emu, &d);
+    let r = emu.run(&shadow_first(&d));
+    assert_eq!(r.code, 0, "{r:?}");
+    let run = r.json();
+    assert_eq!((run["result"].as_str(), run["shadow"]["verdict"].as_str()), (Some("promoted"), Some("pass")), "{run}");
+    assert_eq!(run["shadow"]["replayed"], 20);
+    assert_eq!(own_rules(&emu, &d), 0);
 }
