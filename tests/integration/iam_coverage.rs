@@ -29,6 +29,8 @@ fn policy(strategy: Strategy, listeners: &[&str], groups: &[&str]) -> Policy {
         listeners: v(listeners),
         rules: vec![],
         target_groups: v(groups),
+        access_logs: None,
+        shadow_first: false,
     })
     .expect("policy")
 }
