@@ -49,6 +49,8 @@ pub(super) fn credentials_fit(
         .iter()
         .filter_map(|a| match a {
             Action::Bake(b) => Some(b.duration),
+            // The replay may last its --duration, like a hold.
+            Action::Shadow(s) => Some(s.duration),
             _ => None,
         })
         .collect();

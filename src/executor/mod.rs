@@ -390,3 +390,6 @@ mod hook_tests;
 
 #[cfg(test)]
 mod multi_route_tests;
+
+#[cfg(test)]
+mod shadow_tests;

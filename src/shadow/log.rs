@@ -1,6 +1,7 @@
 //! One ALB access-log line, parsed as AWS documents the format: fields
-//! separated by spaces, some quoted (a quoted field keeps its spaces and
-//! escapes `"` and `\` with a backslash), `-` for a missing value, `-1`
+//! separated by spaces, some quoted (a quoted field keeps its spaces; a
+//! `"`, `\`, control or non-ASCII byte in it is written `\xHH`, and a
+//! plain backslash escape is read too), `-` for a missing value, `-1`
 //! for a time the load balancer could not measure (a target that did not
 //! answer). Fields AWS appends after the ones known here are ignored, as
 //! AWS asks. A line that does not parse is a counted reason, never fatal.
@@ -63,6 +64,39 @@ impl std::fmt::Display for Malformed {
 /// Fields up to `matched_rule_priority` (the 21st) must be there.
 const MIN_FIELDS: usize = 21;
 
+/// The byte of two hex digits.
+fn hex_byte(hi: Option<char>, lo: Option<char>) -> Option<u8> {
+    let d = |c: Option<char>| c?.to_digit(16);
+    Some((d(hi)? * 16 + d(lo)?) as u8)
+}
+
+/// One quoted field after its opening quote, up to its closing one.
+fn quoted(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) -> Result<String, Malformed> {
+    let mut bytes = Vec::new();
+    let push = |c: char, bytes: &mut Vec<u8>| {
+        let mut b = [0; 4];
+        bytes.extend_from_slice(c.encode_utf8(&mut b).as_bytes());
+    };
+    loop {
+        match chars.next() {
+            None => return Err(Malformed::Unterminated),
+            Some('\\') => match chars.next() {
+                Some('x') => {
+                    let (hi, lo) = (chars.next(), chars.next());
+                    bytes.push(hex_byte(hi, lo).ok_or(Malformed::BadField("escape"))?);
+                }
+                Some(c) => push(c, &mut bytes),
+                None => return Err(Malformed::Unterminated),
+            },
+            Some('"') if matches!(chars.peek(), None | Some(' ')) => {
+                return Ok(String::from_utf8_lossy(&bytes).into_owned())
+            }
+            Some('"') => return Err(Malformed::StrayQuote),
+            Some(c) => push(c, &mut bytes),
+        }
+    }
+}
+
 /// Split a line into fields, unquoting quoted ones.
 pub fn fields(line: &str) -> Result<Vec<String>, Malformed> {
     let mut out = Vec::new();
@@ -74,26 +108,18 @@ pub fn fields(line: &str) -> Result<Vec<String>, Malformed> {
         let Some(&c) = chars.peek() else {
             return Ok(out);
         };
-        let mut field = String::new();
         if c == '"' {
             chars.next();
-            loop {
-                match chars.next() {
-                    None => return Err(Malformed::Unterminated),
-                    Some('\\') => field.extend(chars.next()),
-                    Some('"') if matches!(chars.peek(), None | Some(' ')) => break,
-                    Some('"') => return Err(Malformed::StrayQuote),
-                    Some(c) => field.push(c),
-                }
+            out.push(quoted(&mut chars)?);
+            continue;
+        }
+        let mut field = String::new();
+        while let Some(&c) = chars.peek() {
+            if c == ' ' {
+                break;
             }
-        } else {
-            while let Some(&c) = chars.peek() {
-                if c == ' ' {
-                    break;
-                }
-                field.push(c);
-                chars.next();
-            }
+            field.push(c);
+            chars.next();
         }
         out.push(field);
     }
@@ -145,6 +171,20 @@ pub fn parse_time(s: &str) -> Option<SystemTime> {
     let days = u64::try_from(days_from_civil(y, m, day)).ok()?;
     let secs = days * 86_400 + hh * 3600 + mm * 60 + ss;
     Some(UNIX_EPOCH + Duration::from_secs(secs) + Duration::from_micros(micros))
+}
+
+/// A time as the log writes it (`2026-12-02T18:05:01.123456Z`).
+pub fn format_time(t: SystemTime) -> String {
+    let d = t.duration_since(UNIX_EPOCH).unwrap_or_default();
+    let (y, m, day) = super::keys::civil(t);
+    let s = d.as_secs() % 86_400;
+    format!(
+        "{y:04}-{m:02}-{day:02}T{:02}:{:02}:{:02}.{:06}Z",
+        s / 3600,
+        s / 60 % 60,
+        s % 60,
+        d.subsec_micros()
+    )
 }
 
 /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's).

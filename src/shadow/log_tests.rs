@@ -38,6 +38,15 @@ fn a_quoted_user_agent_keeps_its_spaces_and_escaped_quotes() {
 }
 
 #[test]
+fn hex_escapes_are_decoded() {
+    let ua = r#""Mozilla \x22quoted\x22 caf\xc3\xa9 back\x5cslash""#;
+    let e = parse(&line(ua, "0.001", "200 200")).unwrap();
+    assert_eq!(e.user_agent.as_deref(), Some(r#"Mozilla "quoted" café back\slash"#));
+    let bad = r#""half \x2""#;
+    assert_eq!(parse(&line(bad, "0.001", "200 200")), Err(Malformed::BadField("escape")));
+}
+
+#[test]
 fn minus_one_and_dash_are_missing_values() {
     let e = parse(&line("\"-\"", "-1", "504 -")).unwrap();
     assert_eq!(e.target_processing_time, None);
@@ -84,5 +93,7 @@ fn times_convert_like_the_calendar() {
     assert_eq!(d.as_secs(), 1_709_208_000);
     assert_eq!(d.subsec_millis(), 500);
     assert_eq!(parse_time("2024-13-01T00:00:00Z"), None);
+    assert_eq!(format_time(leap), "2024-02-29T12:00:00.500000Z");
+    assert_eq!(parse_time(&format_time(leap)), Some(leap));
     assert_eq!(parse_time("2024-01-01 00:00:00"), None);
 }
