@@ -168,7 +168,10 @@ pub(super) async fn ports(
         vec![InputError::new("--listener", "its load balancer's ARN does not name an Application Load Balancer")]
     })?;
     let base = base_url(v, f).map_err(|e| vec![e])?;
-    let replayer = HttpReplayer::new(&base, REQUEST_TIMEOUT).map_err(|e| vec![InputError::new("--to", e)])?;
+    // Without --to, through the load balancer's own name (`replay`).
+    let via = f.to.is_none().then_some(v.lb_dns.as_deref()).flatten();
+    let replayer = HttpReplayer::new(&base, via, REQUEST_TIMEOUT)
+        .map_err(|e| vec![InputError::new("--to", e)])?;
     let s3 = S3::new(config, &place.region);
     Ok(ShadowPorts {
         logs: Arc::new(S3Logs { s3, bucket, place }),
