@@ -180,7 +180,10 @@ class AccessLogs:
             backend = elbv2_backend_for_arn(lb_arn)
             if lb_arn not in backend.load_balancers:
                 raise ValueError(f"no such load balancer: {lb_arn}")
-            created = s3_logs.ensure_bucket(bucket, account, region)
+            try:
+                created = s3_logs.ensure_bucket(bucket, account, region)
+            except Exception as e:  # moto's S3 refusal, e.g. InvalidBucketName
+                raise ValueError(f"CreateBucket {bucket!r} refused: {getattr(e, 'message', e)}") from None
             created.policy = s3_logs.delivery_policy(bucket, prefix, account, region).encode()
             try:
                 backend.modify_load_balancer_attributes(lb_arn, {

@@ -16,15 +16,15 @@ healthy (not initial/unhealthy/draining/unused/unavailable; a target whose
 deregistration has not propagated yet still counts); the request is proxied
 over HTTP to IP:port (loopback targets only) and counted in served.py. No
 eligible target -> 503, target connection failure (or non-loopback target)
--> 502. HTTPS listeners are served as plain HTTP.
+-> 502. HTTPS listeners are served as plain HTTP. Conditions are matched by
+rule_match.py. On a load balancer with access logs on, every answer also
+gives an access log entry (access_logs.py), buffered before it is sent.
 """
 
 from __future__ import annotations
 
 import http.client
-import ipaddress
 import random
-import re
 import threading
 import time
 import uuid
@@ -39,6 +39,7 @@ from health import HEALTH, NOT_ROUTABLE
 from login_gate import LOGIN_TYPES, login_gate
 from metrics import METRICS
 from propagation import PROPAGATION
+from rule_match import condition_matches, glob_match  # noqa: F401 (re-exported)
 from served import SERVED
 
 HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer",
@@ -46,96 +47,6 @@ HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authoriza
 DROP_FROM_TARGET = HOP_BY_HOP | {"server", "date"}  # the emulated ALB sends its own
 STICKY_COOKIE = "AWSALBTG"
 CACHE_SECONDS = 0.2
-
-
-def glob_match(pattern: str, value: str, ignore_case: bool, escapes: bool = False) -> bool:
-    """AWS's rule wildcards: `*` any run, `?` exactly one character, over the
-    whole value. `escapes`: `\\*` and `\\?` are literal (query strings only,
-    QueryStringConditionConfig)."""
-    parts, i = [], 0
-    while i < len(pattern):
-        ch = pattern[i]
-        if escapes and ch == "\\" and i + 1 < len(pattern) and pattern[i + 1] in "*?":
-            parts.append(re.escape(pattern[i + 1]))
-            i += 2
-            continue
-        parts.append(".*" if ch == "*" else "." if ch == "?" else re.escape(ch))
-        i += 1
-    flags = re.IGNORECASE | re.DOTALL if ignore_case else re.DOTALL
-    return re.fullmatch("".join(parts), value, flags) is not None
-
-
-def _values(cond: dict[str, Any], config_key: str) -> list[Any]:
-    cfg = cond.get(config_key)
-    if isinstance(cfg, dict) and cfg.get("Values") is not None:
-        return list(cfg["Values"])
-    return list(cond.get("Values") or [])
-
-
-def _regex_match(cond: dict[str, Any], config_key: str, values: list[str], ignore_case: bool) -> bool:
-    """`RegexValues` of the field's config: any regex found in any value."""
-    flags = re.IGNORECASE if ignore_case else 0
-    regexes = (cond.get(config_key) or {}).get("RegexValues") or []
-    return any(re.search(r, v, flags) for r in regexes for v in values)
-
-
-def condition_matches(cond: dict[str, Any], req: dict[str, Any]) -> bool:
-    if _regex_only_match(cond, req):
-        return True
-    field = (cond.get("Field") or "").lower()
-    if field == "path-pattern":
-        return any(glob_match(v, req["path"], False) for v in _values(cond, "PathPatternConfig"))
-    if field == "host-header":
-        host = req["headers"].get("host", "")
-        bare = host.rsplit(":", 1)[0] if ":" in host and not host.endswith("]") else host
-        return any(glob_match(v, host, True) or glob_match(v, bare, True)
-                   for v in _values(cond, "HostHeaderConfig"))
-    if field == "http-header":
-        cfg = cond.get("HttpHeaderConfig") or {}
-        name = (cfg.get("HttpHeaderName") or "").lower()
-        # AWS searches every occurrence of a repeated header, in order.
-        got = (req.get("header_lists") or {}).get(name)
-        if got is None:
-            got = [req["headers"][name]] if name in req["headers"] else []
-        return any(glob_match(v, h, True) for h in got for v in cfg.get("Values") or [])
-    if field == "http-request-method":
-        return req["method"].upper() in [str(v).upper() for v in _values(cond, "HttpRequestMethodConfig")]
-    if field == "query-string":
-        pairs = req["query"]
-        for kv in _values(cond, "QueryStringConfig"):
-            key, val = kv.get("Key"), kv.get("Value", "*")
-            for k, v in pairs:
-                if (key is None or glob_match(key, k, True, True)) and glob_match(val, v, True, True):
-                    return True
-        return False
-    if field == "source-ip":
-        try:
-            ip = ipaddress.ip_address(req["source_ip"])
-        except ValueError:
-            return False
-        for cidr in _values(cond, "SourceIpConfig"):
-            try:
-                if ip in ipaddress.ip_network(cidr, strict=False):
-                    return True
-            except ValueError:
-                continue
-        return False
-    return False  # unknown condition type never matches
-
-
-def _regex_only_match(cond: dict[str, Any], req: dict[str, Any]) -> bool:
-    field = (cond.get("Field") or "").lower()
-    if field == "path-pattern":
-        return _regex_match(cond, "PathPatternConfig", [req["path"]], False)
-    if field == "host-header":
-        return _regex_match(cond, "HostHeaderConfig", [req["headers"].get("host", "")], True)
-    if field == "http-header":
-        name = ((cond.get("HttpHeaderConfig") or {}).get("HttpHeaderName") or "").lower()
-        got = (req.get("header_lists") or {}).get(name)
-        if got is None:
-            got = [req["headers"][name]] if name in req["headers"] else []
-        return _regex_match(cond, "HttpHeaderConfig", got, False)
-    return False
 
 
 def _terminal_action(actions: list[Any]) -> dict[str, Any] | None:
@@ -376,23 +287,19 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         return self.rfile.read(length) if length else b""
 
-    def flush_headers(self) -> None:
-        # sent_bytes of an access log entry: the status line and headers as written
-        self._emu_sent = sum(len(b) for b in getattr(self, "_headers_buffer", []))
-        super().flush_headers()
-
     def _send(self, status: int, headers: list[tuple[str, str]], body: bytes, entry: tuple | None = None) -> None:
-        """`entry`: (req, decision, out) of an access log entry, written before
-        the body so a client that has the response finds it buffered."""
+        """`entry`: (req, decision, out) of an access log entry, buffered before
+        anything is sent so a client that has the response finds it there."""
         self.send_response(status)
         for k, v in headers:
             self.send_header(k, v)
         self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        if self.command != "HEAD":
-            self._emu_sent += len(body)
         if entry is not None:
+            # sent_bytes: status line, headers, the blank line and the body
+            self._emu_sent = sum(len(b) for b in self._headers_buffer) + 2 + (
+                len(body) if self.command != "HEAD" else 0)
             self._access_log(*entry)
+        self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(body)
 
@@ -402,10 +309,8 @@ class _Handler(BaseHTTPRequestHandler):
         out.setdefault("trace_id", getattr(self, "_emu_trace", None) or _trace_id())
         ACCESS_LOGS.append(self.lb_arn, access_log_format.entry(self, req, decision, out, proto, cert))
 
-    def _handle(self) -> None:
-        body = self._read_body()
-        self._emu_trace = self.headers.get("X-Amzn-Trace-Id")
-        split = urlsplit(self.path)
+    def _request(self, split: Any, body: bytes) -> dict[str, Any]:
+        """What routing (and an access log entry) reads of the request."""
         headers = {k.lower(): v for k, v in self.headers.items()}
         header_lists: dict[str, list[str]] = {}
         for k, v in self.headers.items():
@@ -418,9 +323,15 @@ class _Handler(BaseHTTPRequestHandler):
         req = {"method": self.command, "path": split.path or "/", "raw_query": split.query,
                "query": parse_qsl(split.query, keep_blank_values=True), "headers": headers,
                "header_lists": header_lists, "cookies": cookies,
-               "source_ip": headers.get("x-emu-source-ip") or self.client_address[0]}
+               "source_ip": headers.get("x-emu-source-ip") or self.client_address[0], "body_len": len(body)}
+        return req
+
+    def _handle(self) -> None:
+        body = self._read_body()
         received = time.time()
-        req["body_len"] = len(body)
+        self._emu_trace = self.headers.get("X-Amzn-Trace-Id")
+        split = urlsplit(self.path)
+        req = self._request(split, body)
         decision = self.plane.route(self.listener_arn, req)
         kind = decision["kind"]
         logged = self.lb_arn in ACCESS_LOGS.enabled  # off: nothing more is done for the logs
