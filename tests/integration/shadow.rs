@@ -86,6 +86,27 @@ fn a_green_that_answers_like_blue_passes_and_leaves_no_rule() {
 }
 
 #[test]
+fn a_green_that_returns_500_on_one_path_fails_with_that_path_first() {
+    let (emu, d) = setup();
+    blue_traffic(&d, "GET", &["/a", "/b", "/broken?id=7", "/c"], 40);
+    flush(&emu, &d);
+    let config = format!("{}_app/config", d.green_probe);
+    let (status, _, _) = http("POST", &config, Some(r#"{"error_paths": ["/broken"]}"#), &[]).unwrap();
+    assert_eq!(status, 200);
+    let r = emu.run(&[shadow_args(&d, &[]), vec!["--output", "json"]].concat());
+    assert_eq!(r.code, 1, "{r:?}");
+    let run = r.json();
+    let s = &run["shadow"];
+    assert_eq!((s["replayed"].as_u64(), s["mismatched"].as_u64()), (Some(40), Some(10)), "{s}");
+    assert_eq!(s["top_mismatching_paths"][0]["path"], "/broken", "{s}");
+    assert_eq!(s["top_mismatching_paths"][0]["mismatched"], 10);
+    assert_eq!(s["top_mismatching_paths"].as_array().unwrap().len(), 1, "{s}");
+    let reason = run["reason"]["message"].as_str().unwrap();
+    assert!(reason.contains("10 of 40") && reason.contains("/broken"), "{reason}");
+    assert_eq!(own_rules(&emu, &d), 0, "the rule is gone after the failure");
+}
+
+#[test]
 fn malformed_lines_are_counted_and_skipped() {
     let (emu, d) = setup();
     blue_traffic(&d, "GET", &["/a"], 10);
