@@ -104,7 +104,12 @@ pub struct ShadowFlags {
 
 /// `5%` or a fraction `0.05`, in basis points (at most 100%).
 pub fn basis_points(flag: &str, v: &str) -> Result<u32, InputError> {
-    let bad = || InputError::new(format!("{flag} {v}"), "give a percent like 5% (or a fraction like 0.05), from 0% to 100%");
+    let bad = || {
+        InputError::new(
+            format!("{flag} {v}"),
+            "give a percent like 5% (or a fraction like 0.05), from 0% to 100%",
+        )
+    };
     let f = match v.trim().strip_suffix('%') {
         Some(p) => p.trim().parse::<f64>().map_err(|_| bad())? / 100.0,
         None => v.trim().parse::<f64>().map_err(|_| bad())?,
@@ -117,7 +122,9 @@ pub fn basis_points(flag: &str, v: &str) -> Result<u32, InputError> {
 
 /// `20/s`, `600/m` or `20`: requests per 1000 s.
 pub fn rate(v: &str) -> Result<u64, InputError> {
-    let bad = || InputError::new(format!("--rate {v}"), "give requests per second like 20/s, or per minute like 600/m; more than 0, at most 1000/s");
+    let bad = || {
+        InputError::new(format!("--rate {v}"), "give requests per second like 20/s, or per minute like 600/m; more than 0, at most 1000/s")
+    };
     let (n, per) = match v.trim().split_once('/') {
         Some((n, "s")) => (n, 1.0),
         Some((n, "m")) => (n, 60.0),
@@ -134,13 +141,18 @@ pub fn rate(v: &str) -> Result<u64, InputError> {
 /// `s3://BUCKET/PREFIX` as (bucket, prefix).
 pub fn s3_location(v: &str) -> Result<(String, String), InputError> {
     let bad = |why: &str| InputError::new(format!("--access-logs {v}"), why);
-    let rest = (v.strip_prefix("s3://")).ok_or_else(|| bad("give s3://BUCKET/PREFIX (the bucket ALB writes its access logs to)"))?;
+    let rest = (v.strip_prefix("s3://"))
+        .ok_or_else(|| bad("give s3://BUCKET/PREFIX (the bucket ALB writes its access logs to)"))?;
     let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
     let ok = (3..=63).contains(&bucket.len())
-        && bucket.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-');
+        && bucket
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-');
     match ok {
         true => Ok((bucket.to_string(), prefix.trim_matches('/').to_string())),
-        false => Err(bad("the bucket name must be 3-63 lower-case letters, digits, dots or hyphens")),
+        false => Err(bad(
+            "the bucket name must be 3-63 lower-case letters, digits, dots or hyphens",
+        )),
     }
 }
 
@@ -152,23 +164,38 @@ fn methods(v: &str) -> Result<Vec<String>, InputError> {
     let ok = !m.is_empty() && m.iter().all(|m| m.bytes().all(|b| b.is_ascii_uppercase()));
     match ok {
         true => Ok(m),
-        false => Err(InputError::new(format!("--methods {v}"), "give HTTP methods, comma-separated, like GET,HEAD")),
+        false => Err(InputError::new(
+            format!("--methods {v}"),
+            "give HTTP methods, comma-separated, like GET,HEAD",
+        )),
     }
 }
 
 fn ratio(v: &str) -> Result<u32, InputError> {
     match v.trim().parse::<f64>() {
         Ok(f) if f.is_finite() && (1.0..=1000.0).contains(&f) => Ok((f * 100.0).round() as u32),
-        _ => Err(InputError::new(format!("--max-latency-ratio {v}"), "give a ratio of at least 1, like 2 (green's p50 and p99 at most twice blue's)")),
+        _ => Err(InputError::new(
+            format!("--max-latency-ratio {v}"),
+            "give a ratio of at least 1, like 2 (green's p50 and p99 at most twice blue's)",
+        )),
     }
 }
 
 fn base_url(v: &str) -> Result<String, InputError> {
-    let u = crate::shadow::select::split_url(v).filter(|u| matches!(u.scheme, "http" | "https") && !u.host.is_empty());
+    let u = crate::shadow::select::split_url(v)
+        .filter(|u| matches!(u.scheme, "http" | "https") && !u.host.is_empty());
     match u {
-        Some(u) if u.query.is_none() && (u.path == "/" || u.path.is_empty()) => Ok(v.trim_end_matches('/').to_string()),
-        Some(_) => Err(InputError::new(format!("--to {}", crate::redact::url(v)), "give a base URL without a path or query, like https://internal-lb.example.com:8443")),
-        None => Err(InputError::new(format!("--to {}", crate::redact::url(v)), "give an http:// or https:// base URL")),
+        Some(u) if u.query.is_none() && (u.path == "/" || u.path.is_empty()) => {
+            Ok(v.trim_end_matches('/').to_string())
+        }
+        Some(_) => Err(InputError::new(
+            format!("--to {}", crate::redact::url(v)),
+            "give a base URL without a path or query, like https://internal-lb.example.com:8443",
+        )),
+        None => Err(InputError::new(
+            format!("--to {}", crate::redact::url(v)),
+            "give an http:// or https:// base URL",
+        )),
     }
 }
 
@@ -192,7 +219,10 @@ pub fn parse(a: &ShadowArgs, errors: &mut Vec<InputError>) -> Option<ShadowFlags
     let dur = keep(e, duration("--duration", &a.duration));
     let sample_bp = keep(e, basis_points("--sample", &a.sample));
     if sample_bp == Some(0) {
-        e.push(InputError::new("--sample 0%", "replays nothing: give more than 0%"));
+        e.push(InputError::new(
+            "--sample 0%",
+            "replays nothing: give more than 0%",
+        ));
     }
     let max_mismatch_bp = keep(e, basis_points("--max-mismatch", &a.max_mismatch));
     let rate_milli = keep(e, rate(&a.rate));
@@ -201,7 +231,8 @@ pub fn parse(a: &ShadowArgs, errors: &mut Vec<InputError>) -> Option<ShadowFlags
     let to = a.to.as_deref().map(|v| keep(e, base_url(v)));
     // A given flag that did not parse is no flag at all.
     let given = |o: Option<Option<String>>| o.map(|v| v.ok_or(())).transpose();
-    let (Ok(to), Ok(access_logs)) = (given(to), access_logs.map(|v| v.ok_or(())).transpose()) else {
+    let (Ok(to), Ok(access_logs)) = (given(to), access_logs.map(|v| v.ok_or(())).transpose())
+    else {
         return None;
     };
     Some(ShadowFlags {
@@ -229,19 +260,34 @@ mod tests {
         assert_eq!(basis_points("--sample", "100%").unwrap(), 10_000);
         assert_eq!(basis_points("--sample", "2.5%").unwrap(), 250);
         assert_eq!(basis_points("--max-mismatch", "0.05").unwrap(), 500);
-        assert_eq!(basis_points("--sample", "150%").unwrap_err().culprit, "--sample 150%");
+        assert_eq!(
+            basis_points("--sample", "150%").unwrap_err().culprit,
+            "--sample 150%"
+        );
         assert_eq!(rate("20/s").unwrap(), 20_000);
         assert_eq!(rate("30/m").unwrap(), 500);
         assert_eq!(rate("5").unwrap(), 5_000);
         assert!(rate("0/s").is_err() && rate("5/h").is_err() && rate("x").is_err());
-        assert_eq!(s3_location("s3://logs-bucket/a/b/").unwrap(), ("logs-bucket".into(), "a/b".into()));
-        assert_eq!(s3_location("s3://logs-bucket").unwrap(), ("logs-bucket".into(), String::new()));
+        assert_eq!(
+            s3_location("s3://logs-bucket/a/b/").unwrap(),
+            ("logs-bucket".into(), "a/b".into())
+        );
+        assert_eq!(
+            s3_location("s3://logs-bucket").unwrap(),
+            ("logs-bucket".into(), String::new())
+        );
         assert!(s3_location("logs-bucket/a").is_err() && s3_location("s3://UPPER/a").is_err());
-        assert_eq!(methods("get, head").unwrap(), vec!["GET".to_string(), "HEAD".into()]);
+        assert_eq!(
+            methods("get, head").unwrap(),
+            vec!["GET".to_string(), "HEAD".into()]
+        );
         assert!(methods(",").is_err() && methods("G3T").is_err());
         assert_eq!(ratio("2").unwrap(), 200);
         assert!(ratio("0.5").is_err());
-        assert_eq!(base_url("http://127.0.0.1:8080/").unwrap(), "http://127.0.0.1:8080");
+        assert_eq!(
+            base_url("http://127.0.0.1:8080/").unwrap(),
+            "http://127.0.0.1:8080"
+        );
         assert!(base_url("http://h/p").is_err() && base_url("ftp://h").is_err());
     }
 }

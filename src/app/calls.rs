@@ -38,7 +38,7 @@ fn shadow_calls(s: &crate::engine::ShadowSpec) -> Vec<PlannedCall> {
         ),
         call(
             "replay",
-            &arn_resource(&s.blue),
+            arn_resource(&s.blue),
             format!(
                 "blue's {} requests on this route, sent to green with header {} at {} per second for up to {}s",
                 s.methods.join("/"),

@@ -232,7 +232,11 @@ pub(super) fn planned(c: &RuleChecked, strategy: &'static str, keep: bool) -> Pl
 }
 
 /// The rule planner's input from what preflight checked.
-pub(super) fn input<'a>(c: &'a RuleChecked, strategy: &'static str, keep: bool) -> RuleRunInput<'a> {
+pub(super) fn input<'a>(
+    c: &'a RuleChecked,
+    strategy: &'static str,
+    keep: bool,
+) -> RuleRunInput<'a> {
     let v = &c.validated;
     RuleRunInput {
         strategy,
@@ -277,15 +281,22 @@ pub(super) fn header_probe(f: &RuleFlags) -> Result<Option<HttpProbe>, InputErro
     Ok(Some(p.with_headers(probe_headers(&f.matches))))
 }
 
-/// A dry run, or the run: `probe` replaces the plain `--probe`, `after`
-/// adds to the report before it is printed.
+/// What a rule command adds to the run's sources: a probe that replaces
+/// the plain `--probe` (with the rule's headers), `shadow`'s replay.
+#[derive(Default)]
+pub(super) struct Extra {
+    pub probe: Option<Arc<dyn Probe>>,
+    pub shadow: Option<crate::shadow::ShadowPorts>,
+}
+
+/// A dry run, or the run: `extra` goes into its sources, `after` adds to
+/// the report before it is printed.
 pub(super) async fn start(
     config: &aws_config::SdkConfig,
     c: RuleChecked,
     actions: Plan,
     dry: bool,
-    probe: Option<Arc<dyn Probe>>,
-    shadow: Option<crate::shadow::ShadowPorts>,
+    extra: Extra,
     after: impl FnOnce(Cancel) -> Option<AfterRun>,
     output: Output,
 ) -> i32 {
@@ -323,8 +334,8 @@ pub(super) async fn start(
         Ok(s) => s,
         Err(e) => return invalid(&e, output),
     };
-    src.probe = probe;
-    src.shadow = shadow;
+    src.probe = extra.probe;
+    src.shadow = extra.shadow;
     src.commands.lb_dns = v.lb_dns.clone();
     let cfg = run_config(&c);
     let (cancel, guard) = watch(config, expiry, c.flags.revert_timeout);

@@ -49,14 +49,23 @@ pub async fn run(config: &aws_config::SdkConfig, a: &ShadowCmdArgs, output: Outp
     let flags = crate::cli_shadow::parse(&a.shadow, &mut errors);
     let parsed = match (rule_run::parse(&rule, &analysis, None), errors.is_empty()) {
         (Ok(p), true) => Ok(p),
-        (r, _) => Err(errors.into_iter().chain(r.err().unwrap_or_default()).collect()),
+        (r, _) => Err(errors
+            .into_iter()
+            .chain(r.err().unwrap_or_default())
+            .collect()),
     };
     let mut c = match rule_run::preflight(config, &rule, None, parsed, output).await {
         Ok(c) => c,
         Err(code) => return code,
     };
     let Some(flags) = flags else {
-        return invalid(&[InputError::new("--listener", "the shadow flags did not parse")], output);
+        return invalid(
+            &[InputError::new(
+                "--listener",
+                "the shadow flags did not parse",
+            )],
+            output,
+        );
     };
     let (spec, ports) = match setup(config, &c, &flags, &run_id).await {
         Ok(x) => x,
@@ -64,7 +73,19 @@ pub async fn run(config: &aws_config::SdkConfig, a: &ShadowCmdArgs, output: Outp
     };
     let actions = plan(&rule_run::input(&c, SHADOW, false), spec);
     c.run_id = Some(run_id);
-    rule_run::start(config, c, actions, a.dry_run, None, Some(ports), |_| None, output).await
+    rule_run::start(
+        config,
+        c,
+        actions,
+        a.dry_run,
+        rule_run::Extra {
+            probe: None,
+            shadow: Some(ports),
+        },
+        |_| None,
+        output,
+    )
+    .await
 }
 
 /// The replay's spec and ports, from the flags and the live state.
@@ -137,7 +158,10 @@ async fn logs_location(
             format!("not given, and load balancer {} has no access logs (access_logs.s3.enabled is not true): turn them on (ModifyLoadBalancerAttributes access_logs.s3.enabled=true with a bucket), or give --access-logs s3://BUCKET/PREFIX", v.load_balancer_arn),
         ));
     }
-    Ok((get("access_logs.s3.bucket").into(), get("access_logs.s3.prefix").into()))
+    Ok((
+        get("access_logs.s3.bucket").into(),
+        get("access_logs.s3.prefix").into(),
+    ))
 }
 
 /// Where replayed requests go: `--to`, or the load balancer's DNS name on
@@ -147,13 +171,19 @@ pub(super) fn base_url(v: &Validated, f: &ShadowFlags) -> Result<String, InputEr
         return Ok(to.clone());
     }
     let dns = v.lb_dns.as_deref().ok_or_else(|| {
-        InputError::new("--to", "not given, and the load balancer has no DNS name to send the replay to: give --to URL")
+        InputError::new(
+            "--to",
+            "not given, and the load balancer has no DNS name to send the replay to: give --to URL",
+        )
     })?;
     let scheme = match v.listener.protocol.as_deref() {
         Some("HTTPS") => "https",
         _ => "http",
     };
-    Ok(format!("{scheme}://{dns}:{}", v.listener.port.unwrap_or(80)))
+    Ok(format!(
+        "{scheme}://{dns}:{}",
+        v.listener.port.unwrap_or(80)
+    ))
 }
 
 /// The S3 reader and the HTTP replayer of a run.
@@ -165,7 +195,10 @@ pub(super) async fn ports(
 ) -> Result<ShadowPorts, Vec<InputError>> {
     let (bucket, prefix) = logs_location(lb, v, f).await.map_err(|e| vec![e])?;
     let place = LogPlace::new(&v.load_balancer_arn, &prefix).ok_or_else(|| {
-        vec![InputError::new("--listener", "its load balancer's ARN does not name an Application Load Balancer")]
+        vec![InputError::new(
+            "--listener",
+            "its load balancer's ARN does not name an Application Load Balancer",
+        )]
     })?;
     let base = base_url(v, f).map_err(|e| vec![e])?;
     // Without --to, through the load balancer's own name (`replay`).

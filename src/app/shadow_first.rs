@@ -61,11 +61,20 @@ async fn route_priority(c: &Checked) -> Result<u32, InputError> {
     let crate::alb::RouteRef::Rule { rule_arn, .. } = &c.validated.route else {
         return Ok(0);
     };
-    let rules = (c.lb.rules(c.validated.route.listener_arn()).await)
-        .map_err(|e| InputError::new("--rule", format!("the listener's rules could not be read: {e}")))?;
+    let rules = (c.lb.rules(c.validated.route.listener_arn()).await).map_err(|e| {
+        InputError::new(
+            "--rule",
+            format!("the listener's rules could not be read: {e}"),
+        )
+    })?;
     (rules.iter().find(|r| &r.arn == rule_arn))
         .and_then(|r| r.priority.parse().ok())
-        .ok_or_else(|| InputError::new(format!("--rule {rule_arn}"), "is not a numbered rule of the listener"))
+        .ok_or_else(|| {
+            InputError::new(
+                format!("--rule {rule_arn}"),
+                "is not a numbered rule of the listener",
+            )
+        })
 }
 
 /// The replay on the preview rule, and its ports.
@@ -76,8 +85,17 @@ pub(super) async fn attach(
     sf: &ShadowFirst,
 ) -> Result<ShadowPorts, Vec<InputError>> {
     let header = (c.parsed.preview.as_ref())
-        .and_then(|f| probe_headers(std::slice::from_ref(&f.header)).into_iter().next())
-        .ok_or_else(|| vec![InputError::new("--shadow-first", "needs a header rule to replay through")])?;
+        .and_then(|f| {
+            probe_headers(std::slice::from_ref(&f.header))
+                .into_iter()
+                .next()
+        })
+        .ok_or_else(|| {
+            vec![InputError::new(
+                "--shadow-first",
+                "needs a header rule to replay through",
+            )]
+        })?;
     let priority = route_priority(c).await.map_err(|e| vec![e])?;
     let (v, an) = (&c.validated, &c.parsed.analysis);
     let spec = super::shadow::spec(v, &sf.flags, an, &header.1, priority)?;

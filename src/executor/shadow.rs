@@ -37,14 +37,18 @@ fn selection(s: &ShadowSpec, until: SystemTime) -> Selection {
 impl Executor<'_> {
     pub(super) async fn shadow(&mut self, s: &ShadowSpec) -> Result<(), Reason> {
         let Some(ports) = self.src.shadow.clone() else {
-            return Err(Reason::Error("shadow: no log source was set up for the run".into()));
+            return Err(Reason::Error(
+                "shadow: no log source was set up for the run".into(),
+            ));
         };
         let until = SystemTime::now();
         let sel = selection(s, until);
         let read = self
             .unless_cancelled(ports.logs.read(sel.since, until))
             .await?
-            .map_err(|e| Reason::Error(format!("shadow: the access logs could not be read: {e}")))?;
+            .map_err(|e| {
+                Reason::Error(format!("shadow: the access logs could not be read: {e}"))
+            })?;
         let prepared = prepare(&read.lines, &sel, s.replay_auth);
         self.out.progress(Progress::Shadow(format!(
             "shadow: {} requests of blue to replay from {} log objects ({} lines); waiting {}s for the rule to propagate",
@@ -101,7 +105,8 @@ impl Executor<'_> {
             if slot >= end {
                 break;
             }
-            self.unless_cancelled(tokio::time::sleep_until(slot)).await?;
+            self.unless_cancelled(tokio::time::sleep_until(slot))
+                .await?;
             let sent = self
                 .unless_cancelled(ports.replayer.send(r, header))
                 .await?;

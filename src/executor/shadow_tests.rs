@@ -145,8 +145,10 @@ async fn a_green_like_blue_passes_and_its_rule_is_deleted() {
     assert_eq!(report.result, "promoted", "{report:?}");
     let s = report.shadow.unwrap();
     assert_eq!((s.judgement.replayed, s.judgement.mismatched), (30, 0));
-    let sent = g.sent.lock().unwrap();
-    assert!(sent.iter().all(|(_, h)| h == "X-Alb-Rollout-Shadow: r-test"));
+    let headers: Vec<String> = (g.sent.lock().unwrap().iter())
+        .map(|s| s.1.clone())
+        .collect();
+    assert!(headers.iter().all(|h| h == "X-Alb-Rollout-Shadow: r-test"));
     no_rule_and_route_untouched(&r).await;
 }
 
@@ -156,10 +158,20 @@ async fn a_failing_path_reverts_with_it_first_and_no_rule_left() {
     let mut lines: Vec<String> = (0..20).map(|_| line("/ok")).collect();
     lines.extend((0..5).map(|_| line("/broken")));
     let report = run(&r, lines, green(), spec(20_000, Duration::from_secs(600))).await;
-    assert_eq!((report.result, report.exit_code), ("reverted", 1), "{report:?}");
+    assert_eq!(
+        (report.result, report.exit_code),
+        ("reverted", 1),
+        "{report:?}"
+    );
     let why = report.reason.as_ref().unwrap().message().to_string();
-    assert!(why.starts_with("shadow: 5 of 25") && why.contains("/broken"), "{why}");
-    assert_eq!(report.shadow.unwrap().judgement.top_mismatching_paths[0].path, "/broken");
+    assert!(
+        why.starts_with("shadow: 5 of 25") && why.contains("/broken"),
+        "{why}"
+    );
+    assert_eq!(
+        report.shadow.unwrap().judgement.top_mismatching_paths[0].path,
+        "/broken"
+    );
     no_rule_and_route_untouched(&r).await;
 }
 
@@ -173,14 +185,24 @@ async fn a_cancel_mid_replay_reverts_and_stops_sending() {
     let lines = (0..50).map(|_| line("/a")).collect();
     let report = run(&r, lines, g.clone(), spec(1_000, Duration::from_secs(600))).await;
     assert_eq!(report.exit_code, 130, "{report:?}");
-    assert_eq!(g.sent.lock().unwrap().len(), 3, "nothing sent after the cancel");
+    assert_eq!(
+        g.sent.lock().unwrap().len(),
+        3,
+        "nothing sent after the cancel"
+    );
     no_rule_and_route_untouched(&r).await;
 }
 
 #[tokio::test(start_paused = true)]
 async fn no_data_fails_or_passes_by_policy() {
     let r = rig();
-    let report = run(&r, vec!["garbage".into()], green(), spec(20_000, Duration::from_secs(60))).await;
+    let report = run(
+        &r,
+        vec!["garbage".into()],
+        green(),
+        spec(20_000, Duration::from_secs(60)),
+    )
+    .await;
     assert_eq!(report.exit_code, 1, "{report:?}");
     assert!(report.reason.unwrap().message().contains("no data"));
     no_rule_and_route_untouched(&r).await;
@@ -189,7 +211,10 @@ async fn no_data_fails_or_passes_by_policy() {
     s.on_no_data = NoDataPolicy::Pass;
     let report = run(&r, vec![], green(), s).await;
     assert_eq!(report.result, "promoted", "{report:?}");
-    assert!(report.warnings.iter().any(|w| w.contains("--on-no-data pass")));
+    assert!(report
+        .warnings
+        .iter()
+        .any(|w| w.contains("--on-no-data pass")));
 }
 
 #[tokio::test(start_paused = true)]

@@ -264,10 +264,18 @@ fn shadow_reads_the_logs_bucket_and_only_its_awslogs_objects() {
     r.access_logs = Some("s3://web-logs/alb".into());
     let p = build(&r).unwrap();
     assert!(p.allows("s3:ListBucket", "arn:aws:s3:::web-logs", &[]));
-    assert!(p.allows("s3:GetObject", "arn:aws:s3:::web-logs/alb/AWSLogs/1/x.log.gz", &[]));
+    assert!(p.allows(
+        "s3:GetObject",
+        "arn:aws:s3:::web-logs/alb/AWSLogs/1/x.log.gz",
+        &[]
+    ));
     assert!(!p.allows("s3:GetObject", "arn:aws:s3:::web-logs/other/secret", &[]));
     assert!(!p.allows("s3:GetObject", "arn:aws:s3:::other/alb/AWSLogs/x", &[]));
-    assert!(p.allows("elasticloadbalancing:DescribeLoadBalancerAttributes", "*", &[]));
+    assert!(p.allows(
+        "elasticloadbalancing:DescribeLoadBalancerAttributes",
+        "*",
+        &[]
+    ));
     let plain = build(&req(Strategy::Canary, &[L], &[], &[])).unwrap();
     assert!(!plain.allows("s3:GetObject", "arn:aws:s3:::web-logs/alb/AWSLogs/x", &[]));
     let mut first = req(Strategy::Canary, &[L], &[], &[]);

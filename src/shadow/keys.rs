@@ -88,7 +88,9 @@ pub fn day_prefixes(p: &LogPlace, since: SystemTime, until: SystemTime) -> Vec<S
 /// The end time an object's name gives (`..._20261202T1805Z_...`).
 pub fn end_time(key: &str) -> Option<SystemTime> {
     let name = key.rsplit('/').next()?;
-    let stamp = name.split('_').find(|s| s.len() == 14 && s.as_bytes()[8] == b'T' && s.ends_with('Z'))?;
+    let stamp = name
+        .split('_')
+        .find(|s| s.len() == 14 && s.as_bytes()[8] == b'T' && s.ends_with('Z'))?;
     let n = |r: std::ops::Range<usize>| stamp.get(r)?.parse::<i64>().ok();
     let (y, m, d, hh, mm) = (n(0..4)?, n(4..6)?, n(6..8)?, n(9..11)?, n(11..13)?);
     let secs = days_from_civil(y, m, d) * 86_400 + hh * 3600 + mm * 60;
@@ -106,7 +108,8 @@ mod tests {
     use super::*;
     use crate::shadow::log::parse_time;
 
-    const ARN: &str = "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/web/50dc6c495c0c9188";
+    const ARN: &str =
+        "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/web/50dc6c495c0c9188";
 
     #[test]
     fn day_prefixes_cover_the_window_and_this_load_balancer() {
@@ -122,21 +125,40 @@ mod tests {
         let one = day_prefixes(&bare, until, until);
         assert_eq!(one.len(), 1);
         assert!(one[0].starts_with("AWSLogs/123456789012/"));
-        assert_eq!(LogPlace::new("arn:aws:elasticloadbalancing:us-east-1:1:loadbalancer/net/x/y", ""), None);
+        assert_eq!(
+            LogPlace::new(
+                "arn:aws:elasticloadbalancing:us-east-1:1:loadbalancer/net/x/y",
+                ""
+            ),
+            None
+        );
     }
 
     #[test]
     fn objects_that_ended_before_the_window_are_skipped() {
         let key = "p/AWSLogs/1/elasticloadbalancing/us-east-1/2026/12/02/1_elasticloadbalancing_us-east-1_app.web.5_20261202T1805Z_127.0.0.1_abc.log.gz";
         assert_eq!(end_time(key), parse_time("2026-12-02T18:05:00Z"));
-        assert!(worth_reading(key, parse_time("2026-12-02T18:04:00Z").unwrap()));
-        assert!(!worth_reading(key, parse_time("2026-12-02T18:06:00Z").unwrap()));
-        assert!(!worth_reading("p/AWSLogs/1/ELBAccessLogTestFile", UNIX_EPOCH));
+        assert!(worth_reading(
+            key,
+            parse_time("2026-12-02T18:04:00Z").unwrap()
+        ));
+        assert!(!worth_reading(
+            key,
+            parse_time("2026-12-02T18:06:00Z").unwrap()
+        ));
+        assert!(!worth_reading(
+            "p/AWSLogs/1/ELBAccessLogTestFile",
+            UNIX_EPOCH
+        ));
     }
 
     #[test]
     fn dates_round_trip() {
-        for t in ["1970-01-01T00:00:00Z", "2024-02-29T10:00:00Z", "2100-03-01T00:00:00Z"] {
+        for t in [
+            "1970-01-01T00:00:00Z",
+            "2024-02-29T10:00:00Z",
+            "2100-03-01T00:00:00Z",
+        ] {
             let at = parse_time(t).unwrap();
             let (y, m, d) = civil(at);
             assert_eq!(format!("{y:04}-{m:02}-{d:02}"), t[..10]);

@@ -212,7 +212,10 @@ pub fn parse(line: &str) -> Result<Entry, Malformed> {
     };
     let priority = match opt(&f[20]) {
         None => None,
-        Some(p) => Some(p.parse().map_err(|_| Malformed::BadField("matched_rule_priority"))?),
+        Some(p) => Some(
+            p.parse()
+                .map_err(|_| Malformed::BadField("matched_rule_priority"))?,
+        ),
     };
     Ok(Entry {
         kind: f[0].clone(),
@@ -225,7 +228,9 @@ pub fn parse(line: &str) -> Result<Entry, Malformed> {
         url: url.to_string(),
         user_agent: opt(&f[13]).map(str::to_string),
         target_group_arn: match opt(&f[16]) {
-            Some(a) if !a.starts_with("arn:") => return Err(Malformed::BadField("target_group_arn")),
+            Some(a) if !a.starts_with("arn:") => {
+                return Err(Malformed::BadField("target_group_arn"))
+            }
             a => a.map(str::to_string),
         },
         matched_rule_priority: priority,

@@ -1,6 +1,7 @@
 use super::*;
 
-const TG: &str = "arn:aws:elasticloadbalancing:us-east-2:123456789012:targetgroup/my-targets/73e2d6bc24d8a067";
+const TG: &str =
+    "arn:aws:elasticloadbalancing:us-east-2:123456789012:targetgroup/my-targets/73e2d6bc24d8a067";
 
 /// AWS's documented HTTP example, with `ua` and the timing fields given.
 pub fn line(ua: &str, tpt: &str, codes: &str) -> String {
@@ -41,9 +42,15 @@ fn a_quoted_user_agent_keeps_its_spaces_and_escaped_quotes() {
 fn hex_escapes_are_decoded() {
     let ua = r#""Mozilla \x22quoted\x22 caf\xc3\xa9 back\x5cslash""#;
     let e = parse(&line(ua, "0.001", "200 200")).unwrap();
-    assert_eq!(e.user_agent.as_deref(), Some(r#"Mozilla "quoted" café back\slash"#));
+    assert_eq!(
+        e.user_agent.as_deref(),
+        Some(r#"Mozilla "quoted" café back\slash"#)
+    );
     let bad = r#""half \x2""#;
-    assert_eq!(parse(&line(bad, "0.001", "200 200")), Err(Malformed::BadField("escape")));
+    assert_eq!(
+        parse(&line(bad, "0.001", "200 200")),
+        Err(Malformed::BadField("escape"))
+    );
 }
 
 #[test]
@@ -52,13 +59,20 @@ fn minus_one_and_dash_are_missing_values() {
     assert_eq!(e.target_processing_time, None);
     assert_eq!(e.target_status, None);
     assert_eq!(e.elb_status, Some(504));
-    assert_eq!(e.blue_status(), Some(504), "the load balancer's status stands in");
+    assert_eq!(
+        e.blue_status(),
+        Some(504),
+        "the load balancer's status stands in"
+    );
     assert_eq!(e.user_agent, None);
 }
 
 #[test]
 fn later_fields_aws_adds_are_ignored() {
-    let e = parse(&format!("{} \"extra\" more", line("\"ua\"", "0.002", "200 200")));
+    let e = parse(&format!(
+        "{} \"extra\" more",
+        line("\"ua\"", "0.002", "200 200")
+    ));
     assert!(e.is_ok());
 }
 
@@ -66,9 +80,16 @@ fn later_fields_aws_adds_are_ignored() {
 fn malformed_lines_say_why() {
     let full = line("\"ua\"", "0.001", "200 200");
     assert_eq!(parse(&full[..120]), Err(Malformed::Truncated));
-    let open = full.replace("\"curl", "\"curl").replace("\"ua\"", "\"ua");
-    assert_eq!(parse(&open), Err(Malformed::StrayQuote), "a quote missing shifts no field");
-    assert_eq!(parse(&full[..full.find("ua\"").unwrap() + 1]), Err(Malformed::Unterminated));
+    let open = full.replace("\"ua\"", "\"ua");
+    assert_eq!(
+        parse(&open),
+        Err(Malformed::StrayQuote),
+        "a quote missing shifts no field"
+    );
+    assert_eq!(
+        parse(&full[..full.find("ua\"").unwrap() + 1]),
+        Err(Malformed::Unterminated)
+    );
     let no_arn = full.replace("arn:aws:elasticloadbalancing:us-east-2", "targetgroup");
     assert_eq!(parse(&no_arn), Err(Malformed::BadField("target_group_arn")));
     assert_eq!(parse(""), Err(Malformed::Truncated));
@@ -76,13 +97,22 @@ fn malformed_lines_say_why() {
     let bad_time = full.replace("2018-07-02T22:23:00.186641Z", "yesterday");
     assert_eq!(parse(&bad_time), Err(Malformed::BadField("time")));
     let bad_status = full.replace("200 200 34", "2x0 200 34");
-    assert_eq!(parse(&bad_status), Err(Malformed::BadField("elb_status_code")));
+    assert_eq!(
+        parse(&bad_status),
+        Err(Malformed::BadField("elb_status_code"))
+    );
     let bad_tpt = line("\"ua\"", "fast", "200 200");
-    assert_eq!(parse(&bad_tpt), Err(Malformed::BadField("target_processing_time")));
+    assert_eq!(
+        parse(&bad_tpt),
+        Err(Malformed::BadField("target_processing_time"))
+    );
     let bad_req = full.replace("GET http://www.example.com:80/a/b?x=1 HTTP/1.1", "- - -");
     assert_eq!(parse(&bad_req), Err(Malformed::BadField("request")));
     let bad_prio = full.replace("\"-\" 0 2018", "\"-\" zero 2018");
-    assert_eq!(parse(&bad_prio), Err(Malformed::BadField("matched_rule_priority")));
+    assert_eq!(
+        parse(&bad_prio),
+        Err(Malformed::BadField("matched_rule_priority"))
+    );
 }
 
 #[test]

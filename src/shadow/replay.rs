@@ -150,10 +150,24 @@ mod tests {
     #[test]
     fn urls_name_the_original_host_through_the_load_balancer() {
         let t = Duration::from_secs(1);
-        let lb = HttpReplayer::new("https://web-1.elb.amazonaws.com:443", Some("web-1.elb.amazonaws.com"), t).unwrap();
-        assert_eq!(lb.url(&replay("www.example.com")), "https://www.example.com:443/a?x=1");
-        assert_eq!(lb.url(&replay("www.example.com:8443")), "https://www.example.com:443/a?x=1");
+        let lb = HttpReplayer::new(
+            "https://web-1.elb.amazonaws.com:443",
+            Some("web-1.elb.amazonaws.com"),
+            t,
+        )
+        .unwrap();
+        assert_eq!(
+            lb.url(&replay("www.example.com")),
+            "https://www.example.com:443/a?x=1"
+        );
+        assert_eq!(
+            lb.url(&replay("www.example.com:8443")),
+            "https://www.example.com:443/a?x=1"
+        );
         let to = HttpReplayer::new("http://127.0.0.1:9000/", None, t).unwrap();
-        assert_eq!(to.url(&replay("www.example.com")), "http://127.0.0.1:9000/a?x=1");
+        assert_eq!(
+            to.url(&replay("www.example.com")),
+            "http://127.0.0.1:9000/a?x=1"
+        );
     }
 }

@@ -47,7 +47,11 @@ impl ShadowReport {
         let mut parts = vec![];
         let n: u64 = self.malformed.values().sum();
         if n > 0 {
-            let why: Vec<String> = self.malformed.iter().map(|(k, v)| format!("{v} {k}")).collect();
+            let why: Vec<String> = self
+                .malformed
+                .iter()
+                .map(|(k, v)| format!("{v} {k}"))
+                .collect();
             parts.push(format!("{n} malformed ({})", why.join(", ")));
         }
         for (m, v) in &self.methods_skipped {
@@ -57,7 +61,10 @@ impl ShadowReport {
             parts.push(format!("{} left out by --sample", self.sampled_out));
         }
         if self.not_sent > 0 {
-            parts.push(format!("{} not sent before --duration ended", self.not_sent));
+            parts.push(format!(
+                "{} not sent before --duration ended",
+                self.not_sent
+            ));
         }
         match parts.is_empty() {
             true => String::new(),
@@ -113,7 +120,10 @@ impl ShadowReport {
             j.mismatch_rate * 100.0
         );
         for c in &j.by_class {
-            s.push_str(&format!("| {} | {} | {} |\n", c.class, c.replayed, c.mismatched));
+            s.push_str(&format!(
+                "| {} | {} | {} |\n",
+                c.class, c.replayed, c.mismatched
+            ));
         }
         if let Some(l) = &j.latency {
             s.push_str(&format!(
@@ -124,7 +134,11 @@ impl ShadowReport {
         if !j.top_mismatching_paths.is_empty() {
             s.push_str("\nMost mismatching paths:\n\n");
             for p in &j.top_mismatching_paths {
-                s.push_str(&format!("- `{}`: {}\n", p.path.replace('`', "'"), p.mismatched));
+                s.push_str(&format!(
+                    "- `{}`: {}\n",
+                    p.path.replace('`', "'"),
+                    p.mismatched
+                ));
             }
         }
         s.push('\n');

@@ -8,8 +8,8 @@
 use super::keys::{day_prefixes, worth_reading, LogPlace};
 use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
 use aws_sigv4::http_request::{
-    sign, PayloadChecksumKind, PercentEncodingMode, SignableBody, SignableRequest,
-    SigningSettings, UriPathNormalizationMode,
+    sign, PayloadChecksumKind, PercentEncodingMode, SignableBody, SignableRequest, SigningSettings,
+    UriPathNormalizationMode,
 };
 use aws_sigv4::sign::v4;
 use std::io::Read;
@@ -62,7 +62,11 @@ pub fn list_page(xml: &str) -> (Vec<String>, Option<String>) {
         .filter_map(|c| xml_text(c, "Key"))
         .collect();
     let more = xml_text(xml, "IsTruncated").is_some_and(|t| t == "true");
-    (keys, more.then(|| xml_text(xml, "NextContinuationToken")).flatten())
+    (
+        keys,
+        more.then(|| xml_text(xml, "NextContinuationToken"))
+            .flatten(),
+    )
 }
 
 /// What an S3 error means for the user.
@@ -145,7 +149,10 @@ impl S3 {
         for (k, v) in instructions.headers() {
             rb = rb.header(k, v);
         }
-        let resp = rb.send().await.map_err(|e| crate::redact::text(&e.to_string()))?;
+        let resp = rb
+            .send()
+            .await
+            .map_err(|e| crate::redact::text(&e.to_string()))?;
         let status = resp.status().as_u16();
         let body = resp.bytes().await.map_err(|e| e.to_string())?;
         Ok((status, body.to_vec()))
@@ -180,7 +187,12 @@ impl S3 {
         let (status, body) = (self.get(&self.url(bucket, key, "")).await)
             .map_err(|e| format!("s3://{bucket}/{key}: GetObject failed: {e}"))?;
         if status != 200 {
-            return Err(explain(status, &String::from_utf8_lossy(&body), bucket, Some(key)));
+            return Err(explain(
+                status,
+                &String::from_utf8_lossy(&body),
+                bucket,
+                Some(key),
+            ));
         }
         let mut text = String::new();
         let mut raw = Vec::new();
@@ -235,10 +247,21 @@ mod tests {
     fn errors_say_what_to_do() {
         let body = "<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>";
         let e = explain(403, body, "logs", None);
-        assert!(e.contains("s3://logs") && e.contains("s3:ListBucket on arn:aws:s3:::logs"), "{e}");
+        assert!(
+            e.contains("s3://logs") && e.contains("s3:ListBucket on arn:aws:s3:::logs"),
+            "{e}"
+        );
         let e = explain(403, body, "logs", Some("p/AWSLogs/x.log.gz"));
-        assert!(e.contains("s3:GetObject on arn:aws:s3:::logs/p/AWSLogs/x.log.gz"), "{e}");
-        let e = explain(404, "<Error><Code>NoSuchBucket</Code></Error>", "nope", None);
+        assert!(
+            e.contains("s3:GetObject on arn:aws:s3:::logs/p/AWSLogs/x.log.gz"),
+            "{e}"
+        );
+        let e = explain(
+            404,
+            "<Error><Code>NoSuchBucket</Code></Error>",
+            "nope",
+            None,
+        );
         assert!(e.contains("does not exist"), "{e}");
         assert!(explain(500, "", "b", None).contains("HTTP 500"));
     }

@@ -131,7 +131,10 @@ const CREDENTIAL_PARAMS: &[&str] = &[
 
 /// A credential-like parameter name, percent-decoded for the comparison.
 pub fn is_credential(name: &str) -> bool {
-    let decoded = name.replace("%2D", "-").replace("%2d", "-").replace("%5F", "_");
+    let decoded = name
+        .replace("%2D", "-")
+        .replace("%2d", "-")
+        .replace("%5F", "_");
     CREDENTIAL_PARAMS
         .iter()
         .any(|c| decoded.eq_ignore_ascii_case(c))
@@ -164,7 +167,10 @@ pub struct Replay {
 /// The request `e` replays; `None` when its URL or status is unusable.
 pub fn replay(e: &Entry, keep_auth: bool) -> Option<Replay> {
     let u = split_url(&e.url)?;
-    let q = u.query.map(|q| replay_query(q, keep_auth)).unwrap_or_default();
+    let q = u
+        .query
+        .map(|q| replay_query(q, keep_auth))
+        .unwrap_or_default();
     let target = match q.is_empty() {
         true => u.path.to_string(),
         false => format!("{}?{q}", u.path),

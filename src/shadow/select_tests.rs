@@ -42,17 +42,26 @@ fn only_what_blue_served_on_the_route() {
     assert_eq!(pick(&s, &no_rule), Err(Skip::NotBlueOnRoute));
     let other_lb = line("GET", "http://h:80/a", BLUE, "0").replace("app/lb/abc", "app/lb2/x");
     assert_eq!(pick(&s, &other_lb), Err(Skip::NotBlueOnRoute));
-    let rule = Selection { priority: 5, ..sel() };
+    let rule = Selection {
+        priority: 5,
+        ..sel()
+    };
     assert_eq!(pick(&rule, &other_rule), Ok(()));
 }
 
 #[test]
 fn the_window_methods_and_sample() {
     let mut s = sel();
-    assert_eq!(pick(&s, &line("POST", "http://h:80/a", BLUE, "0")), Err(Skip::Method));
+    assert_eq!(
+        pick(&s, &line("POST", "http://h:80/a", BLUE, "0")),
+        Err(Skip::Method)
+    );
     assert_eq!(pick(&s, &line("head", "http://h:80/a", BLUE, "0")), Ok(()));
     s.since = UNIX_EPOCH + Duration::from_secs(1_900_000_000);
-    assert_eq!(pick(&s, &line("GET", "http://h:80/a", BLUE, "0")), Err(Skip::OutsideWindow));
+    assert_eq!(
+        pick(&s, &line("GET", "http://h:80/a", BLUE, "0")),
+        Err(Skip::OutsideWindow)
+    );
     let lines: Vec<String> = (0..1000)
         .map(|i| line("GET", &format!("http://h:80/p{i}"), BLUE, "0"))
         .collect();
@@ -89,7 +98,10 @@ fn credentials_in_the_query_are_dropped_unless_asked() {
 #[test]
 fn urls_split_into_their_parts() {
     let u = split_url("https://h.example:443/p/q?a=1").unwrap();
-    assert_eq!((u.scheme, u.host, u.port, u.path, u.query), ("https", "h.example", Some(443), "/p/q", Some("a=1")));
+    assert_eq!(
+        (u.scheme, u.host, u.port, u.path, u.query),
+        ("https", "h.example", Some(443), "/p/q", Some("a=1"))
+    );
     let bare = split_url("http://[::1]").unwrap();
     assert_eq!((bare.host, bare.port, bare.path), ("[::1]", None, "/"));
     assert_eq!(split_url("/relative"), None);

@@ -32,9 +32,9 @@ pub fn plan(input: &RuleRunInput, spec: ShadowSpec) -> Plan {
 mod tests {
     use super::*;
     use crate::alb::Forward;
-    use crate::strategy::rules::{conditions, Match};
     use crate::analysis::NoDataPolicy;
     use crate::shadow::judge::Bounds;
+    use crate::strategy::rules::{conditions, Match};
     use std::time::Duration;
 
     fn spec() -> ShadowSpec {
@@ -95,11 +95,29 @@ mod tests {
         };
         let p = plan(&input(true), spec());
         assert_eq!(p.strategy, "shadow");
-        assert_eq!(kinds(&p), ["record", "healthy", "create-rule", "shadow", "delete-rule", "unrecord"]);
+        assert_eq!(
+            kinds(&p),
+            [
+                "record",
+                "healthy",
+                "create-rule",
+                "shadow",
+                "delete-rule",
+                "unrecord"
+            ]
+        );
         let fresh = plan(&input(false), spec());
         assert_eq!(
             kinds(&fresh),
-            ["record", "create-rule", "healthy", "write-rule", "shadow", "delete-rule", "unrecord"]
+            [
+                "record",
+                "create-rule",
+                "healthy",
+                "write-rule",
+                "shadow",
+                "delete-rule",
+                "unrecord"
+            ]
         );
         assert!(fresh.actions.contains(&Action::Shadow(spec())));
     }

@@ -24,7 +24,10 @@ pub fn blue_traffic(d: &Demo, method: &str, paths: &[&str], n: usize) {
 }
 
 fn flush(emu: &Emulator, d: &Demo) {
-    assert!(!emu.flush_access_logs(Some(&d.load_balancer)).is_empty(), "logs delivered");
+    assert!(
+        !emu.flush_access_logs(Some(&d.load_balancer)).is_empty(),
+        "logs delivered"
+    );
 }
 
 pub fn shadow_args<'a>(d: &'a Demo, extra: &[&'a str]) -> Vec<&'a str> {
@@ -51,7 +54,14 @@ pub fn shadow_args<'a>(d: &'a Demo, extra: &[&'a str]) -> Vec<&'a str> {
 
 /// The rules alb-rollout created on the listener.
 pub fn own_rules(emu: &Emulator, d: &Demo) -> usize {
-    let r = emu.run(&["routes", "list", "--listener", &d.listener, "--output", "json"]);
+    let r = emu.run(&[
+        "routes",
+        "list",
+        "--listener",
+        &d.listener,
+        "--output",
+        "json",
+    ]);
     assert_eq!(r.code, 0, "{r:?}");
     r.json()["rules"].as_array().map_or(0, Vec::len)
 }
@@ -78,10 +88,18 @@ fn a_green_that_answers_like_blue_passes_and_leaves_no_rule() {
     assert_eq!(r.code, 0, "{r:?}");
     let s = &r.json()["shadow"];
     assert_eq!(s["replayed"], 30, "{s}");
-    assert_eq!((s["mismatched"].as_u64(), s["verdict"].as_str()), (Some(0), Some("pass")), "{s}");
+    assert_eq!(
+        (s["mismatched"].as_u64(), s["verdict"].as_str()),
+        (Some(0), Some("pass")),
+        "{s}"
+    );
     assert_eq!(s["by_class"][0]["class"], "2xx");
     assert!(s["latency"]["blue_p50_ms"].is_number(), "{s}");
-    assert_eq!(green_requests(&d), 30, "every replayed request reached green");
+    assert_eq!(
+        green_requests(&d),
+        30,
+        "every replayed request reached green"
+    );
     assert_eq!(own_rules(&emu, &d), 0, "the dark rule is gone");
 }
 
@@ -91,18 +109,35 @@ fn a_green_that_returns_500_on_one_path_fails_with_that_path_first() {
     blue_traffic(&d, "GET", &["/a", "/b", "/broken?id=7", "/c"], 40);
     flush(&emu, &d);
     let config = format!("{}_app/config", d.green_probe);
-    let (status, _, _) = http("POST", &config, Some(r#"{"error_paths": ["/broken"]}"#), &[]).unwrap();
+    let (status, _, _) = http(
+        "POST",
+        &config,
+        Some(r#"{"error_paths": ["/broken"]}"#),
+        &[],
+    )
+    .unwrap();
     assert_eq!(status, 200);
     let r = emu.run(&[shadow_args(&d, &[]), vec!["--output", "json"]].concat());
     assert_eq!(r.code, 1, "{r:?}");
     let run = r.json();
     let s = &run["shadow"];
-    assert_eq!((s["replayed"].as_u64(), s["mismatched"].as_u64()), (Some(40), Some(10)), "{s}");
+    assert_eq!(
+        (s["replayed"].as_u64(), s["mismatched"].as_u64()),
+        (Some(40), Some(10)),
+        "{s}"
+    );
     assert_eq!(s["top_mismatching_paths"][0]["path"], "/broken", "{s}");
     assert_eq!(s["top_mismatching_paths"][0]["mismatched"], 10);
-    assert_eq!(s["top_mismatching_paths"].as_array().unwrap().len(), 1, "{s}");
+    assert_eq!(
+        s["top_mismatching_paths"].as_array().unwrap().len(),
+        1,
+        "{s}"
+    );
     let reason = run["reason"]["message"].as_str().unwrap();
-    assert!(reason.contains("10 of 40") && reason.contains("/broken"), "{reason}");
+    assert!(
+        reason.contains("10 of 40") && reason.contains("/broken"),
+        "{reason}"
+    );
     assert_eq!(own_rules(&emu, &d), 0, "the rule is gone after the failure");
 }
 
@@ -121,7 +156,10 @@ fn malformed_lines_are_counted_and_skipped() {
     assert_eq!(s["replayed"], 10, "{s}");
     assert_eq!(s["malformed"]["truncated line"], 1, "{s}");
     assert_eq!(s["malformed"]["unterminated quoted field"], 1, "{s}");
-    assert!(r.stdout.contains("2 malformed") || r.stderr.contains("2 malformed"), "{r:?}");
+    assert!(
+        r.stdout.contains("2 malformed") || r.stderr.contains("2 malformed"),
+        "{r:?}"
+    );
 }
 
 #[test]
@@ -129,7 +167,10 @@ fn a_window_with_no_requests_is_no_data_for_on_no_data() {
     let (emu, d) = setup();
     let r = emu.run(&shadow_args(&d, &[]));
     assert_eq!(r.code, 1, "{r:?}");
-    assert!(r.stdout.contains("no data") || r.stderr.contains("no data"), "{r:?}");
+    assert!(
+        r.stdout.contains("no data") || r.stderr.contains("no data"),
+        "{r:?}"
+    );
     assert_eq!(own_rules(&emu, &d), 0);
     let r = emu.run(&shadow_args(&d, &["--on-no-data", "pass"]));
     assert_eq!(r.code, 0, "{r:?}");
@@ -145,7 +186,14 @@ fn post_lines_are_not_replayed_by_default() {
     let r = emu.run(&[shadow_args(&d, &[]), vec!["--output", "json"]].concat());
     assert_eq!(r.code, 0, "{r:?}");
     let s = &r.json()["shadow"];
-    assert_eq!((s["replayed"].as_u64(), s["methods_skipped"]["POST"].as_u64()), (Some(6), Some(4)), "{s}");
+    assert_eq!(
+        (
+            s["replayed"].as_u64(),
+            s["methods_skipped"]["POST"].as_u64()
+        ),
+        (Some(6), Some(4)),
+        "{s}"
+    );
     assert_eq!(green_requests(&d), 6, "no POST reached green");
 }
 
@@ -183,7 +231,12 @@ fn recorder() -> (String, Arc<Mutex<Vec<String>>>) {
 #[test]
 fn a_planted_authorization_is_neither_replayed_nor_printed() {
     let (emu, d) = setup();
-    blue_traffic(&d, "GET", &["/secret?Authorization=Bearer%20planted-secret&page=2"], 3);
+    blue_traffic(
+        &d,
+        "GET",
+        &["/secret?Authorization=Bearer%20planted-secret&page=2"],
+        3,
+    );
     flush(&emu, &d);
     let (to, seen) = recorder();
     let mut args = shadow_args(&d, &[]);
@@ -202,7 +255,10 @@ fn a_planted_authorization_is_neither_replayed_nor_printed() {
         assert!(head.starts_with("GET /secret?page=2 HTTP/1.1"), "{head}");
         assert!(!head.contains("planted-secret"), "{head}");
         let lower = head.to_ascii_lowercase();
-        assert!(!lower.contains("\nauthorization:") && !lower.contains("\ncookie:"), "{head}");
+        assert!(
+            !lower.contains("\nauthorization:") && !lower.contains("\ncookie:"),
+            "{head}"
+        );
         assert!(lower.contains("\nx-alb-rollout-shadow: r-"), "{head}");
     }
 }
@@ -217,7 +273,11 @@ fn a_cancel_during_the_replay_leaves_no_rule() {
     args[at + 1] = "1/s";
     let (mut child, _) = spawn_until_line(&emu, &args, "requests of blue to replay");
     std::thread::sleep(Duration::from_secs(7));
-    assert_eq!(own_rules(&emu, &d), 1, "the replay is under way through the rule");
+    assert_eq!(
+        own_rules(&emu, &d),
+        1,
+        "the replay is under way through the rule"
+    );
     let t = Instant::now();
     std::process::Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
@@ -249,9 +309,17 @@ fn after_kill_9_during_the_replay_rollback_removes_the_rule() {
     assert_eq!(own_rules(&emu, &d), 0, "rollback deleted the rule");
 }
 
-fn shadow_first<'a>(d: &'a Demo) -> Vec<&'a str> {
+fn shadow_first(d: &Demo) -> Vec<&str> {
     let mut a = crate::canary::canary_args(d, "50:4s,100");
-    a.extend(["--shadow-first", "--to", &d.listener_url, "--rate", "100/s", "--output", "json"]);
+    a.extend([
+        "--shadow-first",
+        "--to",
+        &d.listener_url,
+        "--rate",
+        "100/s",
+        "--output",
+        "json",
+    ]);
     a
 }
 
@@ -270,9 +338,17 @@ fn canary_shadow_first_with_a_bad_green_reverts_before_any_weight_moved() {
     assert_eq!(run["shadow"]["verdict"], "fail");
     // The preview rule is reported as a step at weights 0/0; no step moved weight.
     let steps = run["steps"].as_array().unwrap();
-    assert!(steps.iter().all(|s| s["green_weight"] == 0 && s["blue_weight"] == 0), "no weight moved: {run}");
+    assert!(
+        steps
+            .iter()
+            .all(|s| s["green_weight"] == 0 && s["blue_weight"] == 0),
+        "no weight moved: {run}"
+    );
     let route = crate::canary::default_action(&emu, &d);
-    assert_eq!(route["shape"], "single", "the route is exactly the original: {route}");
+    assert_eq!(
+        route["shape"], "single",
+        "the route is exactly the original: {route}"
+    );
     assert_eq!(own_rules(&emu, &d), 0, "the preview rule is gone");
 }
 
@@ -284,7 +360,11 @@ fn canary_shadow_first_with_a_good_green_proceeds_to_promotion() {
     let r = emu.run(&shadow_first(&d));
     assert_eq!(r.code, 0, "{r:?}");
     let run = r.json();
-    assert_eq!((run["result"].as_str(), run["shadow"]["verdict"].as_str()), (Some("promoted"), Some("pass")), "{run}");
+    assert_eq!(
+        (run["result"].as_str(), run["shadow"]["verdict"].as_str()),
+        (Some("promoted"), Some("pass")),
+        "{run}"
+    );
     assert_eq!(run["shadow"]["replayed"], 20);
     assert_eq!(own_rules(&emu, &d), 0);
 }
