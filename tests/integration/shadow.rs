@@ -368,3 +368,51 @@ fn canary_shadow_first_with_a_good_green_proceeds_to_promotion() {
     assert_eq!(run["shadow"]["replayed"], 20);
     assert_eq!(own_rules(&emu, &d), 0);
 }
+
+#[test]
+fn bad_input_is_exit_2_naming_each_culprit_with_no_mutating_call() {
+    let mut emu = Emulator::start();
+    let d = emu.demo(&[]);
+    emu.clear_calls();
+    // Access logs are off on the demo's load balancer and no --access-logs.
+    let r = emu.run(&shadow_args(&d, &[]));
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(
+        r.stderr.contains("--access-logs") && r.stderr.contains("access_logs.s3.enabled"),
+        "{}",
+        r.stderr
+    );
+    let r = emu.run(&shadow_args(
+        &d,
+        &[
+            "--sample",
+            "0%",
+            "--max-mismatch",
+            "150%",
+            "--access-logs",
+            "logs",
+        ],
+    ));
+    assert_eq!(r.code, 2, "{r:?}");
+    for culprit in ["--sample 0%", "--max-mismatch 150%", "--access-logs logs"] {
+        assert!(r.stderr.contains(culprit), "{culprit}: {}", r.stderr);
+    }
+    assert_eq!(emu.mutating_calls(), Vec::<String>::new());
+}
+
+#[test]
+fn a_dry_run_lists_the_replay_and_changes_nothing() {
+    let (emu, d) = setup();
+    emu.clear_calls();
+    let r = emu.run(&shadow_args(&d, &["--dry-run"]));
+    assert_eq!(r.code, 0, "{r:?}");
+    for call in [
+        "CreateRule",
+        "s3:ListObjectsV2, s3:GetObject",
+        "replay",
+        "DeleteRule",
+    ] {
+        assert!(r.stdout.contains(call), "{call}: {}", r.stdout);
+    }
+    assert_eq!(emu.mutating_calls(), Vec::<String>::new());
+}
