@@ -20,34 +20,36 @@ pub struct ShadowArgs {
     /// balancer's access_logs.s3.bucket and .prefix attributes].
     #[arg(help_heading = HEADING, long, env = "ALB_ROLLOUT_ACCESS_LOGS")]
     pub access_logs: Option<String>,
-    /// How far back the logged requests are read.
-    #[arg(help_heading = HEADING, long, default_value = "15m", env = "ALB_ROLLOUT_SINCE")]
-    pub since: String,
+    /// How far back the logged requests are read [default: 15m].
+    #[arg(help_heading = HEADING, long, env = "ALB_ROLLOUT_SINCE")]
+    pub since: Option<String>,
     /// Share of the logged requests replayed, e.g. 10% (the same ones on
-    /// every run: chosen by a hash of the line).
-    #[arg(help_heading = HEADING, long, default_value = "100%", env = "ALB_ROLLOUT_SAMPLE")]
-    pub sample: String,
-    /// Requests sent per second (20/s, 600/m or 20).
-    #[arg(help_heading = HEADING, long, default_value = "20/s", env = "ALB_ROLLOUT_RATE")]
-    pub rate: String,
-    /// Longest the replay runs; it also ends when the window's requests run out.
-    #[arg(help_heading = HEADING, long, default_value = "10m", env = "ALB_ROLLOUT_DURATION")]
-    pub duration: String,
-    /// Methods replayed (comma-separated); others are counted, not sent.
-    #[arg(help_heading = HEADING, long, default_value = "GET,HEAD", env = "ALB_ROLLOUT_METHODS")]
-    pub methods: String,
+    /// every run: chosen by a hash of the line) [default: 100%].
+    #[arg(help_heading = HEADING, long, env = "ALB_ROLLOUT_SAMPLE")]
+    pub sample: Option<String>,
+    /// Requests sent per second (20/s, 600/m or 20) [default: 20/s].
+    #[arg(help_heading = HEADING, long, env = "ALB_ROLLOUT_RATE")]
+    pub rate: Option<String>,
+    /// Longest the replay runs; it also ends when the window's requests
+    /// run out [default: 10m].
+    #[arg(help_heading = HEADING, long, env = "ALB_ROLLOUT_DURATION")]
+    pub duration: Option<String>,
+    /// Methods replayed (comma-separated); others are counted, not sent
+    /// [default: GET,HEAD].
+    #[arg(help_heading = HEADING, long, env = "ALB_ROLLOUT_METHODS")]
+    pub methods: Option<String>,
     /// Base URL the replayed requests are sent to [default: the load
     /// balancer's DNS name and the listener's port].
     #[arg(help_heading = HEADING, long, env = "ALB_ROLLOUT_TO")]
     pub to: Option<String>,
     /// Highest share of replayed requests green may answer in another
-    /// status class than blue did.
-    #[arg(help_heading = HEADING, long, default_value = "5%", env = "ALB_ROLLOUT_MAX_MISMATCH")]
-    pub max_mismatch: String,
+    /// status class than blue did [default: 5%].
+    #[arg(help_heading = HEADING, long, env = "ALB_ROLLOUT_MAX_MISMATCH")]
+    pub max_mismatch: Option<String>,
     /// Highest ratio of green's p50 or p99 latency to blue's (each at
-    /// least 10 ms).
-    #[arg(help_heading = HEADING, long, default_value = "2", env = "ALB_ROLLOUT_MAX_LATENCY_RATIO")]
-    pub max_latency_ratio: String,
+    /// least 10 ms) [default: 2].
+    #[arg(help_heading = HEADING, long, env = "ALB_ROLLOUT_MAX_LATENCY_RATIO")]
+    pub max_latency_ratio: Option<String>,
     /// Replay credential-like query parameters (Authorization,
     /// access_token, X-Amz-Signature, ...) too; they are never printed.
     #[arg(help_heading = HEADING, long, env = "ALB_ROLLOUT_REPLAY_AUTH", value_parser = BoolishValueParser::new())]
@@ -211,23 +213,47 @@ fn duration(flag: &str, v: &str) -> Result<Duration, InputError> {
     }
 }
 
+impl ShadowArgs {
+    /// The Shadow flags given (a command that does not replay refuses them).
+    pub fn given(&self) -> Vec<&'static str> {
+        let flags = [
+            ("--access-logs", self.access_logs.is_some()),
+            ("--since", self.since.is_some()),
+            ("--sample", self.sample.is_some()),
+            ("--rate", self.rate.is_some()),
+            ("--duration", self.duration.is_some()),
+            ("--methods", self.methods.is_some()),
+            ("--to", self.to.is_some()),
+            ("--max-mismatch", self.max_mismatch.is_some()),
+            ("--max-latency-ratio", self.max_latency_ratio.is_some()),
+            ("--replay-auth", self.replay_auth),
+        ];
+        flags.into_iter().filter(|f| f.1).map(|f| f.0).collect()
+    }
+}
+
 /// Every shadow flag, each error naming its flag.
 pub fn parse(a: &ShadowArgs, errors: &mut Vec<InputError>) -> Option<ShadowFlags> {
     let e = errors;
+    let or = |v: &Option<String>, d: &'static str| v.clone().unwrap_or_else(|| d.to_string());
+    let (since_v, duration_v) = (or(&a.since, "15m"), or(&a.duration, "10m"));
+    let (sample_v, rate_v) = (or(&a.sample, "100%"), or(&a.rate, "20/s"));
+    let (methods_v, mismatch_v) = (or(&a.methods, "GET,HEAD"), or(&a.max_mismatch, "5%"));
+    let ratio_v = or(&a.max_latency_ratio, "2");
     let access_logs = a.access_logs.as_deref().map(|v| keep(e, s3_location(v)));
-    let since = keep(e, duration("--since", &a.since));
-    let dur = keep(e, duration("--duration", &a.duration));
-    let sample_bp = keep(e, basis_points("--sample", &a.sample));
+    let since = keep(e, duration("--since", &since_v));
+    let dur = keep(e, duration("--duration", &duration_v));
+    let sample_bp = keep(e, basis_points("--sample", &sample_v));
     if sample_bp == Some(0) {
         e.push(InputError::new(
             "--sample 0%",
             "replays nothing: give more than 0%",
         ));
     }
-    let max_mismatch_bp = keep(e, basis_points("--max-mismatch", &a.max_mismatch));
-    let rate_milli = keep(e, rate(&a.rate));
-    let methods = keep(e, methods(&a.methods));
-    let ratio = keep(e, ratio(&a.max_latency_ratio));
+    let max_mismatch_bp = keep(e, basis_points("--max-mismatch", &mismatch_v));
+    let rate_milli = keep(e, rate(&rate_v));
+    let methods = keep(e, methods(&methods_v));
+    let ratio = keep(e, ratio(&ratio_v));
     let to = a.to.as_deref().map(|v| keep(e, base_url(v)));
     // A given flag that did not parse is no flag at all.
     let given = |o: Option<Option<String>>| o.map(|v| v.ok_or(())).transpose();

@@ -27,6 +27,12 @@ pub struct ShadowFirst {
 /// The shadow flags, when `--shadow-first` is given.
 pub(super) fn parse(a: &CanaryArgs, errors: &mut Vec<InputError>) -> Option<ShadowFirst> {
     if !a.shadow_first {
+        errors.extend(a.shadow.given().into_iter().map(|f| {
+            InputError::new(
+                f,
+                "is a Shadow flag: it needs --shadow-first (the replay it configures)",
+            )
+        }));
         return None;
     }
     let flags = crate::cli_shadow::parse(&a.shadow, errors)?;

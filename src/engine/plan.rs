@@ -73,12 +73,13 @@ impl Plan {
         }
     }
 
-    /// The sum of the plan's holds.
+    /// The sum of the plan's holds (a replay's `--duration` at most).
     pub fn total_bake(&self) -> std::time::Duration {
         self.actions
             .iter()
             .filter_map(|a| match a {
                 Action::Bake(b) => Some(b.duration),
+                Action::Shadow(s) => Some(s.duration),
                 _ => None,
             })
             .sum()

@@ -397,6 +397,11 @@ fn bad_input_is_exit_2_naming_each_culprit_with_no_mutating_call() {
     for culprit in ["--sample 0%", "--max-mismatch 150%", "--access-logs logs"] {
         assert!(r.stderr.contains(culprit), "{culprit}: {}", r.stderr);
     }
+    let mut canary = crate::canary::canary_args(&d, "50,100");
+    canary.extend(["--rate", "5/s"]);
+    let r = emu.run(&canary);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stderr.contains("--rate: is a Shadow flag: it needs --shadow-first"), "{}", r.stderr);
     assert_eq!(emu.mutating_calls(), Vec::<String>::new());
 }
 
