@@ -401,7 +401,12 @@ fn bad_input_is_exit_2_naming_each_culprit_with_no_mutating_call() {
     canary.extend(["--rate", "5/s"]);
     let r = emu.run(&canary);
     assert_eq!(r.code, 2, "{r:?}");
-    assert!(r.stderr.contains("--rate: is a Shadow flag: it needs --shadow-first"), "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("--rate: is a Shadow flag: it needs --shadow-first"),
+        "{}",
+        r.stderr
+    );
     assert_eq!(emu.mutating_calls(), Vec::<String>::new());
 }
 
