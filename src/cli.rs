@@ -75,6 +75,10 @@ pub enum Cmd {
     /// public traffic), probe it through the load balancer; --keep leaves
     /// the rule as an edge toggle.
     Dark(Box<DarkArgs>),
+    /// Shadow: replay the requests blue served (from the load balancer's
+    /// access logs) to green through a dark rule no user matches, and
+    /// compare the answers; exit 1 when green's differ too much.
+    Shadow(Box<crate::cli_shadow::ShadowCmdArgs>),
     /// The rules alb-rollout created on a listener: list them, remove one.
     Routes(RoutesArgs),
     /// Print the least-privilege IAM policy (JSON) for a command, scoped to
@@ -218,6 +222,13 @@ pub struct CanaryArgs {
     pub abort: AbortMode,
     #[command(flatten)]
     pub run: RunArgs,
+    /// Before any weight moves, replay blue's logged requests to green
+    /// through the preview rule and judge them (the Shadow flags); a
+    /// failure reverts the deploy.
+    #[arg(help_heading = crate::cli_shadow::HEADING, long, env = "ALB_ROLLOUT_SHADOW_FIRST", value_parser = BoolishValueParser::new())]
+    pub shadow_first: bool,
+    #[command(flatten)]
+    pub shadow: crate::cli_shadow::ShadowArgs,
 }
 
 #[derive(Debug, Args)]

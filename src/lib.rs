@@ -58,6 +58,11 @@
 //!   authorizes it, checked against the adapters' source). `cli_iam`: its flags.
 //! - `env_inputs`: `ALB_ROLLOUT_*` variables the chosen command does not
 //!   read (an action input it does not take) are refused.
+//! - `shadow`: `shadow`'s replay of real traffic from the access logs
+//!   (the line parser, the S3 key layout and reader, the selection of
+//!   blue's requests, the replay, the judge and its report); the
+//!   executor runs it as `Action::Shadow` (`executor::shadow`), planned by
+//!   `strategy::shadow` and by `canary --shadow-first`. `cli_shadow`: its flags.
 //! - `signal`, `errors`, `redact`: signals to a cancel, error chains,
 //!   masking secrets in URLs before they are printed or logged.
 pub mod alb;
@@ -70,6 +75,7 @@ pub mod cli_hooks;
 pub mod cli_iam;
 pub mod cli_in_place;
 pub mod cli_rules;
+pub mod cli_shadow;
 pub mod command;
 pub mod engine;
 pub mod env_inputs;
@@ -85,6 +91,7 @@ pub mod redact;
 pub mod report;
 pub mod route_args;
 pub mod settings;
+pub mod shadow;
 pub mod signal;
 pub mod strategy;
 pub mod target_arg;

@@ -8,6 +8,8 @@ Owns: what each example is expected to do. A scenario is a function of
 
 from __future__ import annotations
 
+import time
+
 import example_env as E
 from run_examples import Run, expiry_in, kill, wait_until
 
@@ -206,6 +208,36 @@ def two_listener_canary_kill(r: Run) -> None:
     # routes, so both are restored.
     r.run("deploy", CANCEL, 0)
     on_blue_alone(r, listeners)
+def emu_post(r: Run, path: str, body: dict) -> dict:
+    import json
+    import urllib.request
+    req = urllib.request.Request(r.emu.endpoint + path, data=json.dumps(body).encode(),
+                                 headers={"Content-Type": "application/json"}, method="POST")
+    with urllib.request.urlopen(req, timeout=30) as resp:
+        return json.loads(resp.read() or b"{}")
+
+
+def shadow_then_canary(r: Run) -> None:
+    d = r.emu.demo(prefix="web")
+    r.ctx["env.LISTENER_ARN"] = d["listener_arn"]
+    # The emulator's load balancer is not reached by its DNS name: the
+    # example's REPLAY_TO is its data plane's URL.
+    r.ctx["env.REPLAY_TO"] = d["listener_url"]
+    # Access logs on into the example's bucket and prefix, as AWS is asked
+    # (bucket policy, ModifyLoadBalancerAttributes); then blue's requests
+    # and their log delivered to S3.
+    emu_post(r, "/_emu/access-logs/enable", {"load_balancer_arn": d["load_balancer_arn"],
+                                             "bucket": "web-alb-logs", "prefix": "production"})
+    blue = E.Traffic(d["listener_url"] + "/", 20)
+    time.sleep(3)
+    blue.stop()
+    keys = emu_post(r, "/_emu/access-logs/flush", {"load_balancer_arn": d["load_balancer_arn"]})["keys"]
+    assert keys, "blue's requests were logged"
+    # 40 requests a second: at 5% green gets ~120 a minute.
+    r.traffic = E.Traffic(d["listener_url"] + "/", 40)
+    r.job("deploy", {"Shadow, then canary": (0, "promoted")})
+    assert E.forward_weights(r.elb, d["listener_arn"]) == {"web-blue": 0, "web-green": 999}
+    assert E.created_rules(r.elb, d["listener_arn"]) == [], "the shadow rule is gone"
 
 
 SCENARIOS = {
@@ -222,6 +254,7 @@ SCENARIOS = {
     "two-listener-canary": ("two-listener-canary.yml", two_listener_canary),
     "two-listener-canary-revert": ("two-listener-canary.yml", two_listener_canary_revert),
     "two-listener-canary-kill": ("two-listener-canary.yml", two_listener_canary_kill),
+    "shadow-then-canary": ("shadow-then-canary.yml", shadow_then_canary),
 }
 
 # Examples no scenario runs, each with why (test_action.py checks that every

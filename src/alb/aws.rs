@@ -160,6 +160,23 @@ impl LoadBalancerPort for AwsLoadBalancer {
         })
     }
 
+    async fn load_balancer_attributes(
+        &self,
+        arn: &str,
+    ) -> AlbResult<std::collections::BTreeMap<String, String>> {
+        let op = "DescribeLoadBalancerAttributes";
+        let out = self
+            .client
+            .describe_load_balancer_attributes()
+            .load_balancer_arn(arn)
+            .send()
+            .await
+            .map_err(|e| self.fail(op, Some(arn), e))?;
+        Ok((out.attributes().iter())
+            .filter_map(|a| Some((a.key()?.to_string(), a.value()?.to_string())))
+            .collect())
+    }
+
     async fn rules(&self, listener_arn: &str) -> AlbResult<Vec<Rule>> {
         let op = "DescribeRules";
         let mut rules = Vec::new();

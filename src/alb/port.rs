@@ -83,6 +83,15 @@ pub struct NewRule<'a> {
 pub trait LoadBalancerPort: Send + Sync {
     async fn listener(&self, listener_arn: &str) -> AlbResult<Listener>;
     async fn load_balancer(&self, load_balancer_arn: &str) -> AlbResult<LoadBalancer>;
+    /// `DescribeLoadBalancerAttributes`: key to value (`access_logs.s3.*`
+    /// says where `shadow` reads the logs). A load balancer without any
+    /// reads as empty (the fake's default).
+    async fn load_balancer_attributes(
+        &self,
+        _load_balancer_arn: &str,
+    ) -> AlbResult<BTreeMap<String, String>> {
+        Ok(BTreeMap::new())
+    }
     /// All rules of a listener, the default one included, in priority order.
     async fn rules(&self, listener_arn: &str) -> AlbResult<Vec<Rule>>;
     /// Target groups by ARN or by name. A reference that matches nothing is

@@ -31,6 +31,8 @@ pub struct Sources {
     pub judge_minutes: u32,
     /// The command runner, the `--check` commands, the hooks' context.
     pub commands: crate::command::Commands,
+    /// `shadow`: the access logs and the replay to green.
+    pub shadow: Option<crate::shadow::ShadowPorts>,
 }
 
 #[derive(Debug, Clone)]

@@ -72,6 +72,7 @@ fn parse(a: &BlueGreenArgs) -> Result<(Parsed, Holds), Vec<InputError>> {
                 drain_timeout: drain.timeout,
                 settle: drain.settle,
                 preview,
+                shadow: None,
             };
             Ok((parsed, Holds { bake, keep_blue }))
         }
@@ -128,6 +129,7 @@ pub async fn run(config: &aws_config::SdkConfig, a: &BlueGreenArgs, output: Outp
     .with_preview(extras.preview)
     .with_attach(v.green_in_use());
     let planned = Planned {
+        shadow: None,
         actions: others.spread(bg.actions(&checked.parsed.register)),
         canary: bg.switch,
         other_lbs: others.metrics(),

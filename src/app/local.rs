@@ -60,6 +60,10 @@ pub fn arn_flags(cmd: &Cmd) -> Vec<ArnFlag<'_>> {
             ("--listener", Some(a.rule.listener.as_str()), Listener),
             ("--green", Some(a.rule.green.as_str()), TG),
         ]),
+        Cmd::Shadow(a) => v.extend([
+            ("--listener", Some(a.listener.as_str()), Listener),
+            ("--green", Some(a.green.as_str()), TG),
+        ]),
         Cmd::Routes(r) => match &r.command {
             RoutesCmd::List(a) => v.push(("--listener", Some(a.listener.as_str()), Listener)),
             RoutesCmd::Remove(a) => v.extend([

@@ -81,17 +81,19 @@ impl Plan {
             ("rolling", _) => format!("{bakes} round{}", if bakes == 1 { "" } else { "s" }),
             ("blue-green", _) => "one switch to green".into(),
             ("ab" | "dark", _) => "one rule to green".into(),
+            ("shadow", _) => "a replay to green through one rule".into(),
             (_, 1) => "1 step".into(),
             (_, n) => format!("{n} steps"),
         }
     }
 
-    /// The sum of the plan's holds.
+    /// The sum of the plan's holds (a replay's `--duration` at most).
     pub fn total_bake(&self) -> std::time::Duration {
         self.actions
             .iter()
             .filter_map(|a| match a {
                 Action::Bake(b) => Some(b.duration),
+                Action::Shadow(s) => Some(s.duration),
                 _ => None,
             })
             .sum()

@@ -65,6 +65,7 @@ async fn two_lb_run(r: &Rig, steps: &str) -> RunReport {
         prometheus: None,
         judge_minutes: 1,
         commands: Default::default(),
+        shadow: None,
     };
     let mut out = Silent;
     Executor::new(cfg, plan, src, r.cancel.clone(), &mut out)

@@ -129,6 +129,7 @@ pub(super) async fn run_on(r: &Rig, lb: Arc<dyn LoadBalancerPort>, run: TestRun)
         prometheus: None,
         judge_minutes: 1,
         commands: Default::default(),
+        shadow: None,
     };
     let mut out = Silent;
     let (cfg, actions) = run.split();

@@ -6,7 +6,7 @@
 //! the policies against what the commands really call.
 
 use super::arn::{self, ElbArn};
-use super::uses::{uses, On, Strategy};
+use super::uses::{uses_with, On, Strategy};
 use crate::preflight::InputError;
 use serde::Serialize;
 use serde_json::{json, Value};
@@ -18,6 +18,11 @@ pub struct Request {
     pub listeners: Vec<String>,
     pub rules: Vec<String>,
     pub target_groups: Vec<String>,
+    /// `s3://BUCKET/PREFIX` of the access logs (`shadow`, `--shadow-first`);
+    /// any bucket when not given.
+    pub access_logs: Option<String>,
+    /// `canary --shadow-first`.
+    pub shadow_first: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -158,12 +163,28 @@ fn sid(on: On, all_routes: bool) -> &'static str {
         On::NewRules => "RunRules",
         On::NewRuleTags => "TagRulesOnCreate",
         On::Groups => "TargetGroups",
+        On::LogBucket => "AccessLogBucket",
+        On::LogObjects => "AccessLogObjects",
     }
+}
+
+/// The bucket's and the log objects' ARNs.
+fn log_arns(r: &Request) -> Result<(String, String), Vec<InputError>> {
+    let Some(v) = &r.access_logs else {
+        return Ok(("arn:aws:s3:::*".into(), "arn:aws:s3:::*/AWSLogs/*".into()));
+    };
+    let (bucket, prefix) = crate::cli_shadow::s3_location(v).map_err(|e| vec![e])?;
+    let objects = match prefix.is_empty() {
+        true => format!("arn:aws:s3:::{bucket}/AWSLogs/*"),
+        false => format!("arn:aws:s3:::{bucket}/{prefix}/AWSLogs/*"),
+    };
+    Ok((format!("arn:aws:s3:::{bucket}"), objects))
 }
 
 /// The policy for `r`, or the flags whose values are not ARNs it can use.
 pub fn build(r: &Request) -> Result<Policy, Vec<InputError>> {
     let s = scope(r)?;
+    let (bucket, objects) = log_arns(r)?;
     let resources = |on: On| -> Vec<String> {
         match on {
             On::Any => vec!["*".into()],
@@ -173,10 +194,12 @@ pub fn build(r: &Request) -> Result<Policy, Vec<InputError>> {
             On::Listener => [s.listeners.clone(), s.new_rules.clone()].concat(),
             On::NewRules | On::NewRuleTags => s.new_rules.clone(),
             On::Groups => s.groups.clone(),
+            On::LogBucket => vec![bucket.clone()],
+            On::LogObjects => vec![objects.clone()],
         }
     };
     let mut statements: Vec<Statement> = Vec::new();
-    for (action, on) in uses(r.strategy) {
+    for (action, on) in uses_with(r.strategy, r.shadow_first) {
         let res = resources(on);
         if res.is_empty() {
             continue;

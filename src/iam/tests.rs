@@ -7,7 +7,7 @@ use serde_json::json;
 const L: &str = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/web/50dc6c495c0c9188/f2f7dc8efc522ab2";
 const R: &str = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener-rule/app/web/50dc6c495c0c9188/f2f7dc8efc522ab2/9683b2d02a6cabee";
 const RULES: &str = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener-rule/app/web/50dc6c495c0c9188/f2f7dc8efc522ab2/*";
-const ALL: [Strategy; 8] = [
+const ALL: [Strategy; 9] = [
     Strategy::Canary,
     Strategy::BlueGreen,
     Strategy::Rolling,
@@ -16,6 +16,7 @@ const ALL: [Strategy; 8] = [
     Strategy::Rollback,
     Strategy::Status,
     Strategy::Routes,
+    Strategy::Shadow,
 ];
 
 fn req(strategy: Strategy, l: &[&str], r: &[&str], g: &[&str]) -> Request {
@@ -25,6 +26,8 @@ fn req(strategy: Strategy, l: &[&str], r: &[&str], g: &[&str]) -> Request {
         listeners: v(l),
         rules: v(r),
         target_groups: v(g),
+        access_logs: None,
+        shadow_first: false,
     }
 }
 
@@ -52,6 +55,8 @@ fn every_action_a_command_uses_is_one_the_adapters_send_on_a_resource_it_is_auth
                 Authorized::ListenerAndNewRule => on == On::Listener,
                 Authorized::TargetGroup => on == On::Groups,
                 Authorized::Tagged => matches!(on, On::Route | On::Groups | On::NewRuleTags),
+                Authorized::Bucket => on == On::LogBucket,
+                Authorized::Object => on == On::LogObjects,
             };
             assert!(
                 fits,
@@ -321,4 +326,32 @@ fn routes_on_two_load_balancers_are_each_allowed_and_nothing_beyond() {
     let p = policy(Strategy::Canary, &[L, l2], &[r2], &[]);
     assert!(p.allows("elasticloadbalancing:ModifyRule", r2, &[]));
     assert!(p.allows("elasticloadbalancing:ModifyListener", L, &[]));
+}
+
+#[test]
+fn shadow_reads_the_logs_bucket_and_only_its_awslogs_objects() {
+    let mut r = req(Strategy::Shadow, &[L], &[], &[]);
+    r.access_logs = Some("s3://web-logs/alb".into());
+    let p = build(&r).unwrap();
+    assert!(p.allows("s3:ListBucket", "arn:aws:s3:::web-logs", &[]));
+    assert!(p.allows(
+        "s3:GetObject",
+        "arn:aws:s3:::web-logs/alb/AWSLogs/1/x.log.gz",
+        &[]
+    ));
+    assert!(!p.allows("s3:GetObject", "arn:aws:s3:::web-logs/other/secret", &[]));
+    assert!(!p.allows("s3:GetObject", "arn:aws:s3:::other/alb/AWSLogs/x", &[]));
+    assert!(p.allows(
+        "elasticloadbalancing:DescribeLoadBalancerAttributes",
+        "*",
+        &[]
+    ));
+    let plain = build(&req(Strategy::Canary, &[L], &[], &[])).unwrap();
+    assert!(!plain.allows("s3:GetObject", "arn:aws:s3:::web-logs/alb/AWSLogs/x", &[]));
+    let mut first = req(Strategy::Canary, &[L], &[], &[]);
+    first.shadow_first = true;
+    let p = build(&first).unwrap();
+    assert!(p.allows("s3:GetObject", "arn:aws:s3:::any-bucket/AWSLogs/x", &[]));
+    r.access_logs = Some("logs".into());
+    assert_eq!(build(&r).unwrap_err()[0].culprit, "--access-logs logs");
 }

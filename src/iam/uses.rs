@@ -21,6 +21,9 @@ pub enum Strategy {
     Status,
     /// `routes list` and `routes remove`.
     Routes,
+    /// `shadow`: the dark rule's life, the load balancer's attributes and
+    /// its access logs in S3.
+    Shadow,
 }
 
 /// What a call is made on; `policy` turns each into ARN patterns.
@@ -44,6 +47,10 @@ pub enum On {
     /// The target groups a run registers in, deregisters from or records
     /// itself on.
     Groups,
+    /// The access logs' bucket (`s3:ListBucket`).
+    LogBucket,
+    /// The access log objects, `PREFIX/AWSLogs/*` (`s3:GetObject`).
+    LogObjects,
 }
 
 pub type Use = (&'static str, On);
@@ -82,6 +89,14 @@ const GROUP_READS: &[&str] = &[
 ];
 const TARGETS: &[&str] = &["RegisterTargets", "DeregisterTargets"];
 
+/// A replay of the access logs (`shadow`, `canary --shadow-first`): where
+/// the logs are, then their listing and objects.
+const SHADOW_READS: &[Use] = &[
+    ("DescribeLoadBalancerAttributes", On::Any),
+    ("s3:ListBucket", On::LogBucket),
+    ("s3:GetObject", On::LogObjects),
+];
+
 /// A route's shift: ModifyListener on the listeners among the routes,
 /// ModifyRule on the rules among them (a run may move both as one).
 const SHIFT: &[Use] = &[
@@ -91,6 +106,11 @@ const SHIFT: &[Use] = &[
 
 /// `(action, on)` for `strategy`.
 pub fn uses(strategy: Strategy) -> Vec<(String, On)> {
+    uses_with(strategy, false)
+}
+
+/// `uses`, with `shadow_first` adding a canary's replay of the access logs.
+pub fn uses_with(strategy: Strategy, shadow_first: bool) -> Vec<(String, On)> {
     let reads = match strategy {
         Strategy::Rolling => GROUP_READS,
         _ => READS,
@@ -110,7 +130,7 @@ pub fn uses(strategy: Strategy) -> Vec<(String, On)> {
             out.extend(TARGETS.iter().map(|a| (*a, On::Groups)));
             out.extend(ROUTE_WRITES.iter().map(|a| (*a, On::Groups)));
         }
-        Strategy::Ab | Strategy::Dark => {
+        Strategy::Ab | Strategy::Dark | Strategy::Shadow => {
             out.push(metrics);
             out.extend(ROUTE_WRITES.iter().map(|a| (*a, On::Route)));
             out.extend(RULE_LIFE);
@@ -125,6 +145,9 @@ pub fn uses(strategy: Strategy) -> Vec<(String, On)> {
         }
         Strategy::Status => out.push(metrics),
         Strategy::Routes => out.push(("DeleteRule", On::NewRules)),
+    }
+    if strategy == Strategy::Shadow || (shadow_first && strategy == Strategy::Canary) {
+        out.extend(SHADOW_READS);
     }
     out.into_iter()
         .map(|(a, on)| match a.contains(':') {

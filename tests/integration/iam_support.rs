@@ -26,6 +26,8 @@ pub fn policy_with_rules(
         listeners: v(listeners),
         rules: v(rules),
         target_groups: v(groups),
+        access_logs: None,
+        shadow_first: false,
     })
     .expect("policy")
 }

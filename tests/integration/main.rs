@@ -36,6 +36,7 @@ mod route_shapes;
 mod rule_login;
 mod rule_place;
 mod secrets;
+mod shadow;
 mod signals;
 mod soak;
 mod status;
