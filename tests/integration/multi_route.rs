@@ -238,8 +238,10 @@ async fn blue_green_switches_both_listeners_and_a_bad_green_switches_both_back()
         &d.blue,
         "--green",
         &d.green,
+        // Ten probes of a green failing half its requests: all ten pass one
+        // run in 1024 (three, at a 6 s bake, did one in 8).
         "--bake",
-        "6s",
+        "20s",
         "--interval",
         "2s",
         "--cloudwatch",
