@@ -12,7 +12,7 @@
 # action's own checkout with `cargo install --locked --path`.
 #
 # Inputs arrive as environment variables, never as text in a script:
-#   ALB_ROLLOUT_ACTION_COMMAND            canary | blue-green | rolling | ab | dark | routes | rollback | status
+#   ALB_ROLLOUT_ACTION_COMMAND            canary | blue-green | rolling | ab | dark | shadow | routes | rollback | status
 #   ALB_ROLLOUT_ACTION_ARGS               extra arguments, split on whitespace (no quotes, no globs)
 #   ALB_ROLLOUT_ACTION_BUILD_FROM_SOURCE  true | false
 #   ALB_ROLLOUT_<FLAG>                    the binary's own flags (see README); empty ones are dropped
@@ -28,7 +28,7 @@
 # Written for bash 3.2 too (macOS's /bin/bash): no mapfile, no ${x,,}.
 set -euo pipefail
 
-readonly COMMANDS="canary blue-green rolling ab dark routes rollback status"
+readonly COMMANDS="canary blue-green rolling ab dark shadow routes rollback status"
 readonly TABLE_REL="action/checksums.sha256"
 
 # GitHub workflow commands take %, CR and LF escaped.

@@ -6,7 +6,7 @@ Usage: iam-policies.py --write BINARY | --check BINARY
 The arguments per example are in examples/iam-policies.txt. --write
 rewrites each file with the generated statements, keeping any statement for
 another service (a team's own deploy command, e.g. SSM) after them. --check
-fails unless each file's ELBv2 and CloudWatch statements are exactly the
+fails unless each file's ELBv2, CloudWatch and S3 statements are exactly the
 generated ones, in order (other services' statements are allowed in
 addition). .ci/run runs --check.
 """
@@ -20,7 +20,7 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-OURS = ("elasticloadbalancing:", "cloudwatch:")
+OURS = ("elasticloadbalancing:", "cloudwatch:", "s3:")
 
 
 def manifest() -> list[tuple[str, list[str]]]:

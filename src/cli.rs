@@ -76,6 +76,10 @@ pub enum Cmd {
     /// per --listener/--rule; no public traffic), probe it through the load
     /// balancer; --keep leaves the rules as edge toggles.
     Dark(Box<DarkArgs>),
+    /// Shadow: replay the requests blue served (from the load balancer's
+    /// access logs) to green through a dark rule no user matches, and
+    /// compare the answers; exit 1 when green's differ too much.
+    Shadow(Box<crate::cli_shadow::ShadowCmdArgs>),
     /// The rules alb-rollout created on a listener: list them, remove one.
     Routes(RoutesArgs),
     /// Print the least-privilege IAM policy (JSON) for a command, scoped to
@@ -193,9 +197,11 @@ pub struct CanaryArgs {
     /// Target group (ARN or name) the route forwards to now.
     #[arg(help_heading = heading::ROUTE, long, env = "ALB_ROLLOUT_BLUE")]
     pub blue: String,
-    /// Target group (ARN or name) with the new version.
-    #[arg(help_heading = heading::ROUTE, long, env = "ALB_ROLLOUT_GREEN")]
-    pub green: String,
+    /// Target group (ARN or name) with the new version; with routes on
+    /// several load balancers one per load balancer (repeatable or
+    /// comma-separated), in the order the routes' load balancers first appear.
+    #[arg(help_heading = heading::ROUTE, long, required = true, value_delimiter = ',', env = "ALB_ROLLOUT_GREEN")]
+    pub green: Vec<String>,
     /// Percent to green per step, with an optional hold: 5:2m,25:5m,50:5m,100.
     #[arg(help_heading = heading::STEPS, long, env = "ALB_ROLLOUT_STEPS")]
     pub steps: String,
@@ -217,6 +223,13 @@ pub struct CanaryArgs {
     pub abort: AbortMode,
     #[command(flatten)]
     pub run: RunArgs,
+    /// Before any weight moves, replay blue's logged requests to green
+    /// through the preview rule and judge them (the Shadow flags); a
+    /// failure reverts the deploy.
+    #[arg(help_heading = crate::cli_shadow::HEADING, long, env = "ALB_ROLLOUT_SHADOW_FIRST", value_parser = BoolishValueParser::new())]
+    pub shadow_first: bool,
+    #[command(flatten)]
+    pub shadow: crate::cli_shadow::ShadowArgs,
 }
 
 #[derive(Debug, Args)]
@@ -240,9 +253,11 @@ pub struct BlueGreenArgs {
     /// Target group (ARN or name) the route forwards to now.
     #[arg(help_heading = heading::ROUTE, long, env = "ALB_ROLLOUT_BLUE")]
     pub blue: String,
-    /// Target group (ARN or name) with the new version.
-    #[arg(help_heading = heading::ROUTE, long, env = "ALB_ROLLOUT_GREEN")]
-    pub green: String,
+    /// Target group (ARN or name) with the new version; with routes on
+    /// several load balancers one per load balancer (repeatable or
+    /// comma-separated), in the order the routes' load balancers first appear.
+    #[arg(help_heading = heading::ROUTE, long, required = true, value_delimiter = ',', env = "ALB_ROLLOUT_GREEN")]
+    pub green: Vec<String>,
     /// How long to judge green at 100% after the switch (with CloudWatch:
     /// judged minutes, which arrive 1-3 minutes late).
     #[arg(help_heading = heading::STEPS, long, default_value = "5m", env = "ALB_ROLLOUT_BAKE")]

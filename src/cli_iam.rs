@@ -31,4 +31,11 @@ pub struct IamPolicyArgs {
         value_delimiter = ','
     )]
     pub target_groups: Vec<String>,
+    /// Where the access logs are, s3://BUCKET/PREFIX (`shadow`, and
+    /// `canary` with `--shadow-first`). Default: any bucket's AWSLogs/.
+    #[arg(long)]
+    pub access_logs: Option<String>,
+    /// The canary runs with `--shadow-first` (its replay reads the access logs).
+    #[arg(long)]
+    pub shadow_first: bool,
 }

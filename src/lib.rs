@@ -7,7 +7,8 @@
 //!   before any client is built).
 //! - `preflight`: pure validation of the request against live state;
 //!   `preflight_routes` of a multi-route run's other routes, whose
-//!   `--listener`/`--rule` pairing is `route_args`'.
+//!   `--listener`/`--rule` pairing is `route_args`'; `preflight_lbs` pairs
+//!   each load balancer of the routes with its own blue and `--green`.
 //!   `app::rule_routes`: the routes of `ab` and `dark` (one rule each,
 //!   placed per listener; other routes on the same load balancer only).
 //! - `strategy`: pure planners; a run is a plan of actions (`strategy::canary`,
@@ -24,7 +25,8 @@
 //!   `rolling --in-place`'s `--targets`, `--deploy`, `--undo` (and
 //!   `rollback --undo`); `strategy::rolling_in_place` plans its batches.
 //!   `strategy::multi_route` spreads a plan over several routes
-//!   (`--listener`/`--rule` given more than once).
+//!   (`--listener`/`--rule` given more than once), on several load
+//!   balancers through each route's group map.
 //! - `engine`: pure: the action vocabulary, plans, the revert's goal (from
 //!   a run record) and the planner that converges to it (`converge`, with
 //!   `converge_undo` for an in-place run's batches, newest first, and
@@ -39,6 +41,7 @@
 //! - `analysis`: judging samples (pure), the bake loop's policy, and the
 //!   per-variant A/B report with its significance test (`analysis::ab`) and
 //!   each `--check` command's verdicts per interval (`analysis::ab_checks`).
+//!   `analysis::sides` sums each side over several load balancers.
 //! - `alb`: the load-balancer port, its AWS adapter and in-memory fake, the
 //!   run record in tags (a route's, or a group's with its original targets;
 //!   a head with generation and chunk counts; the targets' zones; an
@@ -57,6 +60,11 @@
 //!   authorizes it, checked against the adapters' source). `cli_iam`: its flags.
 //! - `env_inputs`: `ALB_ROLLOUT_*` variables the chosen command does not
 //!   read (an action input it does not take) are refused.
+//! - `shadow`: `shadow`'s replay of real traffic from the access logs
+//!   (the line parser, the S3 key layout and reader, the selection of
+//!   blue's requests, the replay, the judge and its report); the
+//!   executor runs it as `Action::Shadow` (`executor::shadow`), planned by
+//!   `strategy::shadow` and by `canary --shadow-first`. `cli_shadow`: its flags.
 //! - `signal`, `errors`, `redact`: signals to a cancel, error chains,
 //!   masking secrets in URLs before they are printed or logged.
 pub mod alb;
@@ -69,6 +77,7 @@ pub mod cli_hooks;
 pub mod cli_iam;
 pub mod cli_in_place;
 pub mod cli_rules;
+pub mod cli_shadow;
 pub mod command;
 pub mod engine;
 pub mod env_inputs;
@@ -77,12 +86,14 @@ pub mod executor;
 pub mod iam;
 pub mod plan;
 pub mod preflight;
+pub mod preflight_lbs;
 pub mod preflight_routes;
 pub mod provider;
 pub mod redact;
 pub mod report;
 pub mod route_args;
 pub mod settings;
+pub mod shadow;
 pub mod signal;
 pub mod strategy;
 pub mod target_arg;

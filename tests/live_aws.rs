@@ -10,6 +10,8 @@
 //!   ALB_ROLLOUT_LIVE_SPARE     (rolling tests) a target of blue's type, not in blue,
 //!                              that passes blue's health check, e.g. i-0abc...:80
 //!   ALB_ROLLOUT_LIVE_PROBE     (rolling swap) a URL that answers 2xx, e.g. http://DNS/health
+//!   ALB_ROLLOUT_LIVE_LISTENER2 (two routes as one, `routes.rs`) a second listener of the
+//!                              same load balancer whose default action forwards to blue
 //!
 //! The tests that change the listener (a 1% shift then a cancel; a whole
 //! canary judged by CloudWatch with the default flags, which moves all
@@ -21,6 +23,9 @@
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+
+#[path = "live_aws/routes.rs"]
+mod routes;
 
 struct Live {
     listener: String,
@@ -51,8 +56,12 @@ fn bin() -> Command {
 }
 
 fn default_action(l: &Live) -> serde_json::Value {
+    default_action_of(&l.listener)
+}
+
+fn default_action_of(listener: &str) -> serde_json::Value {
     let out = bin()
-        .args(["status", "--listener", &l.listener, "--output", "json"])
+        .args(["status", "--listener", listener, "--output", "json"])
         .output()
         .unwrap();
     assert!(

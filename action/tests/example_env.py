@@ -66,6 +66,17 @@ class Emulator:
         self._keep = getattr(self, "_keep", []) + apps
         return info
 
+    def second_listener(self, d: dict, port: int = 8081) -> tuple[str, str]:
+        """A second listener of demo stack `d`'s load balancer forwarding
+        to the same blue (HTTP on another port: an HTTPS listener would
+        need a certificate, and the route is what the run moves); returns
+        (its ARN, its data-plane URL)."""
+        arn = self.elb().create_listener(
+            LoadBalancerArn=d["load_balancer_arn"], Protocol="HTTP", Port=port,
+            DefaultActions=[{"Type": "forward", "TargetGroupArn": d["blue_arn"]}],
+        )["Listeners"][0]["ListenerArn"]
+        return arn, demo.wait_listener_url(self.endpoint, arn)
+
     def rolling(self, **kw) -> dict:  # noqa: ANN003
         info, fleets = rolling_demo.build(self.endpoint, **kw)
         self._keep = getattr(self, "_keep", []) + fleets

@@ -8,6 +8,8 @@ Owns: what each example is expected to do. A scenario is a function of
 
 from __future__ import annotations
 
+import time
+
 import example_env as E
 from run_examples import Run, expiry_in, kill, wait_until
 
@@ -158,6 +160,86 @@ def release_pipeline(r: Run) -> None:
         assert E.forward_weights(r.elb, d["listener_arn"]).get(d["green_arn"].split("/")[-2]) == 999
 
 
+TWO = "Canary on both listeners"
+
+
+def two_listener_stack(r: Run, **kw) -> tuple[dict, list]:  # noqa: ANN003
+    # The example's HTTP and HTTPS listeners: the demo's and a second one
+    # of the same load balancer, both forwarding to web-blue; traffic on
+    # each, so both routes serve what the run judges.
+    d = r.emu.demo(prefix="web", **kw)
+    second, second_url = r.emu.second_listener(d)
+    r.ctx["env.HTTP_LISTENER"] = d["listener_arn"]
+    r.ctx["env.HTTPS_LISTENER"] = second
+    r.traffic = [E.Traffic(d["listener_url"] + "/", 20), E.Traffic(second_url + "/", 20)]
+    return d, [d["listener_arn"], second]
+
+
+def on_blue_alone(r: Run, listeners: list) -> None:
+    for lst in listeners:
+        w = E.forward_weights(r.elb, lst)
+        assert w.get("web-green", 0) == 0 and w.get("web-blue", 0) > 0, f"{lst}: {w}"
+
+
+def two_listener_canary(r: Run) -> None:
+    _, listeners = two_listener_stack(r)
+    r.job("deploy", {TWO: (0, "promoted")})
+    for lst in listeners:
+        w = E.forward_weights(r.elb, lst)
+        assert w.get("web-green") == 999 and w.get("web-blue", 0) == 0, f"{lst}: {w}"
+
+
+def two_listener_canary_revert(r: Run) -> None:
+    # Half of green's answers are 500s (max-error-rate 1%): the first
+    # step's judgement reverts both listeners.
+    _, listeners = two_listener_stack(r, green_error_rate=0.5)
+    r.job("deploy", {TWO: (1, "reverted")})
+    on_blue_alone(r, listeners)
+
+
+def two_listener_canary_kill(r: Run) -> None:
+    _, listeners = two_listener_stack(r)
+    proc, _, _ = r.start("deploy", TWO)
+    wait_until("green to take traffic on both listeners",
+               lambda: all(E.forward_weights(r.elb, lst).get("web-green", 0) > 0 for lst in listeners))
+    kill(proc, r)
+    # The cancel step names the first listener only, with `force` (no wait
+    # for the killed run's heartbeat); the run's record there names both
+    # routes, so both are restored.
+    r.run("deploy", CANCEL, 0)
+    on_blue_alone(r, listeners)
+def emu_post(r: Run, path: str, body: dict) -> dict:
+    import json
+    import urllib.request
+    req = urllib.request.Request(r.emu.endpoint + path, data=json.dumps(body).encode(),
+                                 headers={"Content-Type": "application/json"}, method="POST")
+    with urllib.request.urlopen(req, timeout=30) as resp:
+        return json.loads(resp.read() or b"{}")
+
+
+def shadow_then_canary(r: Run) -> None:
+    d = r.emu.demo(prefix="web")
+    r.ctx["env.LISTENER_ARN"] = d["listener_arn"]
+    # The emulator's load balancer is not reached by its DNS name: the
+    # example's REPLAY_TO is its data plane's URL.
+    r.ctx["env.REPLAY_TO"] = d["listener_url"]
+    # Access logs on into the example's bucket and prefix, as AWS is asked
+    # (bucket policy, ModifyLoadBalancerAttributes); then blue's requests
+    # and their log delivered to S3.
+    emu_post(r, "/_emu/access-logs/enable", {"load_balancer_arn": d["load_balancer_arn"],
+                                             "bucket": "web-alb-logs", "prefix": "production"})
+    blue = E.Traffic(d["listener_url"] + "/", 20)
+    time.sleep(3)
+    blue.stop()
+    keys = emu_post(r, "/_emu/access-logs/flush", {"load_balancer_arn": d["load_balancer_arn"]})["keys"]
+    assert keys, "blue's requests were logged"
+    # 40 requests a second: at 5% green gets ~120 a minute.
+    r.traffic = E.Traffic(d["listener_url"] + "/", 40)
+    r.job("deploy", {"Shadow, then canary": (0, "promoted")})
+    assert E.forward_weights(r.elb, d["listener_arn"]) == {"web-blue": 0, "web-green": 999}
+    assert E.created_rules(r.elb, d["listener_arn"]) == [], "the shadow rule is gone"
+
+
 SCENARIOS = {
     "canary-full-deploy": ("canary-full-deploy.yml", canary_full_deploy),
     "canary-full-deploy-kill": ("canary-full-deploy.yml", canary_full_deploy_kill),
@@ -169,4 +251,15 @@ SCENARIOS = {
     "ab-test-short-session": ("ab-test.yml", ab_test_short_session),
     "dark-launch": ("dark-launch.yml", dark_launch),
     "release-pipeline": ("release-pipeline.yml", release_pipeline),
+    "two-listener-canary": ("two-listener-canary.yml", two_listener_canary),
+    "two-listener-canary-revert": ("two-listener-canary.yml", two_listener_canary_revert),
+    "two-listener-canary-kill": ("two-listener-canary.yml", two_listener_canary_kill),
+    "shadow-then-canary": ("shadow-then-canary.yml", shadow_then_canary),
+}
+
+# Examples no scenario runs, each with why (test_action.py checks that every
+# examples/*.yml is in SCENARIOS or here).
+NOT_RUN = {
+    "rolling-in-place.yml": "its deploy command runs on the instances through SSM "
+                            "(aws ssm send-command), which the emulator does not offer",
 }

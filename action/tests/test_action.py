@@ -11,7 +11,8 @@ in any case), reached through ALB_ROLLOUT_ACTION_TEST_RELEASE_BASE; its
 "binary" is a shell script that records its pid, argv and environment and
 traps SIGTERM. Also checked here: action.yml against the CLI's variables,
 every workflow's use of the action, the README's snippet against the
-self-test, and the examples' IAM policies.
+self-test, the examples' IAM policies, and that every example has a scenario
+of the example runner (or a reason it has none).
 
 Run: python3 action/tests/test_action.py (needs PyYAML); prints
 `action-tests: N passed, M failed` last.
@@ -530,6 +531,35 @@ def workflows_use_the_action_with_declared_inputs_and_pinned_refs(tmp: Path):
         assert f.stem in listed, f"{f.name}: no line in examples/iam-policies.txt"
     for name in listed:
         assert (REPO / "examples" / f"{name}.iam.json").exists(), f"{name}.iam.json missing"
+
+
+def example_scenarios() -> tuple[set, dict]:
+    """The examples action/tests/example_scenarios.py runs (its SCENARIOS'
+    files) and those it lists as not run, with why (NOT_RUN), read from its
+    source: importing it needs the emulator's venv (boto3), not this one."""
+    import ast
+    tree = ast.parse((REPO / "action" / "tests" / "example_scenarios.py").read_text())
+    found = {}
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Dict):
+            found[node.targets[0].id] = node.value
+    run = {v.elts[0].value for v in found["SCENARIOS"].values}
+    not_run = {}
+    for k, v in zip(found["NOT_RUN"].keys, found["NOT_RUN"].values):
+        not_run[k.value] = ast.literal_eval(v)
+    return run, not_run
+
+
+@test
+def every_example_is_run_on_the_emulator_or_says_why_not(tmp: Path):
+    run, not_run = example_scenarios()
+    examples = {f.name for f in (REPO / "examples").glob("*.yml")}
+    missing = examples - run - set(not_run)
+    assert not missing, f"no scenario in action/tests/example_scenarios.py for {sorted(missing)} (add one, or a NOT_RUN entry saying why it cannot run)"
+    assert not (run & set(not_run)), f"both run and NOT_RUN: {sorted(run & set(not_run))}"
+    assert (run | set(not_run)) <= examples, f"no such examples: {sorted((run | set(not_run)) - examples)}"
+    for name, why in not_run.items():
+        assert isinstance(why, str) and len(why) > 20, f"NOT_RUN {name}: say why it cannot run"
 
 
 def snippet(text: str, name: str) -> list:

@@ -15,6 +15,8 @@ use std::collections::BTreeMap;
 
 #[path = "aws_carry.rs"]
 mod carry;
+#[path = "aws_tags.rs"]
+mod tags;
 
 pub struct AwsLoadBalancer {
     client: Client,
@@ -156,6 +158,23 @@ impl LoadBalancerPort for AwsLoadBalancer {
             lb_type: lb.r#type().map(|t| t.as_str().to_string()),
             dns_name: lb.dns_name().map(str::to_string),
         })
+    }
+
+    async fn load_balancer_attributes(
+        &self,
+        arn: &str,
+    ) -> AlbResult<std::collections::BTreeMap<String, String>> {
+        let op = "DescribeLoadBalancerAttributes";
+        let out = self
+            .client
+            .describe_load_balancer_attributes()
+            .load_balancer_arn(arn)
+            .send()
+            .await
+            .map_err(|e| self.fail(op, Some(arn), e))?;
+        Ok((out.attributes().iter())
+            .filter_map(|a| Some((a.key()?.to_string(), a.value()?.to_string())))
+            .collect())
     }
 
     async fn rules(&self, listener_arn: &str) -> AlbResult<Vec<Rule>> {
@@ -354,24 +373,14 @@ impl LoadBalancerPort for AwsLoadBalancer {
     }
 
     async fn tags(&self, arn: &str) -> AlbResult<BTreeMap<String, String>> {
-        let out = self
-            .client
-            .describe_tags()
-            .resource_arns(arn)
-            .send()
-            .await
-            .map_err(|e| self.fail("DescribeTags", Some(arn), e))?;
-        Ok(out
-            .tag_descriptions()
-            .iter()
-            .flat_map(|d| d.tags())
-            .map(|t| {
-                (
-                    t.key().unwrap_or_default().to_string(),
-                    t.value().unwrap_or_default().to_string(),
-                )
-            })
-            .collect())
+        self.read_tags(arn).await
+    }
+
+    async fn tags_batch(
+        &self,
+        arns: &[String],
+    ) -> AlbResult<BTreeMap<String, BTreeMap<String, String>>> {
+        self.read_tags_batch(arns).await
     }
 
     async fn add_tags(&self, arn: &str, tags: &BTreeMap<String, String>) -> AlbResult<()> {

@@ -106,6 +106,7 @@ impl LoadBalancerPort for FakeLoadBalancer {
                 let m = format!("the route now has a {action_type} action where a forward was expected; nothing was written");
                 return Err(AlbError::new(AlbErrorKind::Invalid, op, Some(route.owner_arn()), &m));
             }
+            associate(s, route, forward, op)?;
             // Staleness is armed for the next write only.
             if s.stale_reads > 0 {
                 s.stale = Some((route.clone(), old, std::mem::take(&mut s.stale_reads)));
@@ -218,6 +219,27 @@ impl LoadBalancerPort for FakeLoadBalancer {
         Ok(self.with(|s| s.tags.get(arn).cloned().unwrap_or_default()))
     }
 
+    async fn tags_batch(
+        &self,
+        arns: &[String],
+    ) -> AlbResult<BTreeMap<String, BTreeMap<String, String>>> {
+        self.enter("DescribeTags", &arns.join(",")).await?;
+        // As ELBv2 refuses it: more than 20 ARNs in one call.
+        if arns.len() > crate::alb::port::TAGS_PER_CALL {
+            return Err(AlbError::new(
+                crate::alb::AlbErrorKind::Invalid,
+                "DescribeTags",
+                Some(&arns.join(",")),
+                "more than 20 resources in one call",
+            ));
+        }
+        Ok(self.with(|s| {
+            (arns.iter())
+                .map(|a| (a.clone(), s.tags.get(a).cloned().unwrap_or_default()))
+                .collect()
+        }))
+    }
+
     async fn add_tags(&self, arn: &str, tags: &BTreeMap<String, String>) -> AlbResult<()> {
         self.enter("AddTags", arn).await?;
         self.with(|s| s.tags.entry(arn.into()).or_default().extend(tags.clone()));
@@ -237,6 +259,37 @@ impl LoadBalancerPort for FakeLoadBalancer {
 
 /// ELBv2's zone rules for RegisterTargets (TargetDescription): no zone for
 /// instance or alb targets; an IP outside the VPC needs one.
+/// As ELBv2: a target group serves one load balancer (its quota "load
+/// balancers per target group" is 1), so a forward to a group another
+/// load balancer uses is refused (`TargetGroupAssociationLimit`).
+fn associate(s: &State, route: &RouteRef, forward: &Forward, op: &str) -> AlbResult<()> {
+    let Some(lb) = s
+        .listeners
+        .get(route.listener_arn())
+        .map(|l| &l.load_balancer_arn)
+    else {
+        return Ok(());
+    };
+    for g in &forward.groups {
+        if let Some(other) = super::users_of(s, &g.target_group_arn)
+            .iter()
+            .find(|a| *a != lb)
+        {
+            let m = format!(
+                "TargetGroupAssociationLimit: {} is already used by load balancer {other}",
+                g.target_group_arn
+            );
+            return Err(AlbError::new(
+                AlbErrorKind::Invalid,
+                op,
+                Some(route.owner_arn()),
+                &m,
+            ));
+        }
+    }
+    Ok(())
+}
+
 fn check_zones(s: &State, tg: &str, targets: &[Target]) -> AlbResult<()> {
     let kind = s.groups.get(tg).map(|g| g.target_type.as_str());
     for t in targets {

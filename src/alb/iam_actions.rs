@@ -1,5 +1,6 @@
 //! Every AWS operation the adapters send (`alb::aws`, `alb::aws_carry`,
-//! `provider::cloudwatch*`), and what IAM authorizes each one on. Kept
+//! `alb::aws_tags`, `provider::cloudwatch*`), and what IAM authorizes each
+//! one on. Kept
 //! beside the adapter so a new call cannot go unlisted: a test reads the
 //! adapters' source and fails on any SDK call this table lacks. `iam`
 //! builds the policies from it; nothing here decides which command calls
@@ -25,6 +26,10 @@ pub enum Authorized {
     /// Any taggable ELBv2 resource named in `ResourceArns` (AddTags,
     /// RemoveTags: a listener, rule or target group here).
     Tagged,
+    /// An S3 bucket (`s3:ListBucket`, which ListObjectsV2 needs).
+    Bucket,
+    /// S3 objects (`s3:GetObject`).
+    Object,
 }
 
 /// (IAM action, what it is authorized on). The operation name is the
@@ -69,6 +74,20 @@ pub const OPERATIONS: &[(&str, Authorized)] = &[
     ("elasticloadbalancing:AddTags", Authorized::Tagged),
     ("elasticloadbalancing:RemoveTags", Authorized::Tagged),
     ("cloudwatch:GetMetricData", Authorized::AnyResource),
+    (
+        "elasticloadbalancing:DescribeLoadBalancerAttributes",
+        Authorized::AnyResource,
+    ),
+    // `shadow::s3` sends ListObjectsV2 and GetObject as signed GETs.
+    ("s3:ListBucket", Authorized::Bucket),
+    ("s3:GetObject", Authorized::Object),
+];
+
+/// The S3 operations `shadow::s3` sends, by the IAM action that
+/// authorizes each (ListObjectsV2 is authorized as s3:ListBucket).
+pub const S3_OPERATIONS: &[(&str, &str)] = &[
+    ("ListObjectsV2", "s3:ListBucket"),
+    ("GetObject", "s3:GetObject"),
 ];
 
 /// How `action` is authorized; `None` for an action no adapter sends.
@@ -87,6 +106,7 @@ mod tests {
     const ADAPTERS: &[(&str, &str)] = &[
         ("elasticloadbalancing", include_str!("aws.rs")),
         ("elasticloadbalancing", include_str!("aws_carry.rs")),
+        ("elasticloadbalancing", include_str!("aws_tags.rs")),
         ("cloudwatch", include_str!("../provider/cloudwatch.rs")),
         (
             "cloudwatch",
@@ -149,9 +169,15 @@ mod tests {
 
     #[test]
     fn every_table_entry_is_called_by_an_adapter() {
+        let s3 = include_str!("../shadow/s3.rs");
         let all: Vec<String> = ADAPTERS
             .iter()
             .flat_map(|(s, src)| called(src).into_iter().map(move |op| format!("{s}:{op}")))
+            .chain(
+                (S3_OPERATIONS.iter())
+                    .filter(|(op, _)| s3.contains(&format!("{op} failed")))
+                    .map(|(_, action)| action.to_string()),
+            )
             .collect();
         for (action, _) in OPERATIONS {
             assert!(all.iter().any(|a| a == action), "{action} is never called");

@@ -83,6 +83,15 @@ pub struct NewRule<'a> {
 pub trait LoadBalancerPort: Send + Sync {
     async fn listener(&self, listener_arn: &str) -> AlbResult<Listener>;
     async fn load_balancer(&self, load_balancer_arn: &str) -> AlbResult<LoadBalancer>;
+    /// `DescribeLoadBalancerAttributes`: key to value (`access_logs.s3.*`
+    /// says where `shadow` reads the logs). A load balancer without any
+    /// reads as empty (the fake's default).
+    async fn load_balancer_attributes(
+        &self,
+        _load_balancer_arn: &str,
+    ) -> AlbResult<BTreeMap<String, String>> {
+        Ok(BTreeMap::new())
+    }
     /// All rules of a listener, the default one included, in priority order.
     async fn rules(&self, listener_arn: &str) -> AlbResult<Vec<Rule>>;
     /// Target groups by ARN or by name. A reference that matches nothing is
@@ -119,6 +128,29 @@ pub trait LoadBalancerPort: Send + Sync {
     async fn target_health(&self, target_group_arn: &str) -> AlbResult<Vec<TargetHealth>>;
 
     async fn tags(&self, arn: &str) -> AlbResult<BTreeMap<String, String>>;
+    /// The tags of each of `arns` (at most [`TAGS_PER_CALL`]) in one
+    /// DescribeTags, by ARN (an ARN without tags maps to none); for more,
+    /// [`tags_all`].
+    async fn tags_batch(
+        &self,
+        arns: &[String],
+    ) -> AlbResult<BTreeMap<String, BTreeMap<String, String>>>;
     async fn add_tags(&self, arn: &str, tags: &BTreeMap<String, String>) -> AlbResult<()>;
     async fn remove_tags(&self, arn: &str, keys: &[String]) -> AlbResult<()>;
+}
+
+/// How many ARNs one DescribeTags takes ("You can specify up to 20
+/// resources in a single call", ELBv2 API reference).
+pub const TAGS_PER_CALL: usize = 20;
+
+/// The tags of each of `arns`, read [`TAGS_PER_CALL`] ARNs a DescribeTags.
+pub async fn tags_all(
+    lb: &dyn LoadBalancerPort,
+    arns: &[String],
+) -> AlbResult<BTreeMap<String, BTreeMap<String, String>>> {
+    let mut out = BTreeMap::new();
+    for chunk in arns.chunks(TAGS_PER_CALL) {
+        out.extend(lb.tags_batch(chunk).await?);
+    }
+    Ok(out)
 }

@@ -31,6 +31,8 @@ pub struct Sources {
     pub judge_minutes: u32,
     /// The command runner, the `--check` commands, the hooks' context.
     pub commands: crate::command::Commands,
+    /// `shadow`: the access logs and the replay to green.
+    pub shadow: Option<crate::shadow::ShadowPorts>,
 }
 
 #[derive(Debug, Clone)]
@@ -39,6 +41,17 @@ pub struct Subjects {
     pub green: MetricTarget,
     /// `None`: one group judged alone (`rolling`).
     pub blue: Option<MetricTarget>,
+    /// Each other load balancer's green and blue (routes on several load
+    /// balancers): measured in the same call, summed per side (`sides`).
+    pub other_lbs: Vec<LbMetrics>,
+}
+
+/// One other load balancer's green and blue.
+#[derive(Debug, Clone)]
+pub struct LbMetrics {
+    pub green_arn: String,
+    pub green: MetricTarget,
+    pub blue: MetricTarget,
 }
 
 /// Which traffic a judgement reads: CloudWatch minutes that began at or
@@ -54,19 +67,7 @@ pub struct Window<'a> {
 /// reason none is judged yet); each further batch is a sample of its own,
 /// so every minute is judged once and on its own merits.
 pub async fn collect(src: &Sources, subj: &Subjects, w: Window<'_>) -> Vec<Sample> {
-    let health = async {
-        let read = || src.lb.target_health(&subj.green_arn);
-        let first = match read().await {
-            Err(e) if e.is_retryable() => {
-                tokio::time::sleep(RETRY_AFTER).await;
-                read().await
-            }
-            r => r,
-        };
-        first
-            .map(|h| HealthCounts::of(&h))
-            .map_err(|e| e.to_string())
-    };
+    let health = greens_health(src, subj);
     // Green and blue in one request, so both are measured over the same window.
     let traffic = async {
         match &src.traffic {
@@ -76,16 +77,15 @@ pub async fn collect(src: &Sources, subj: &Subjects, w: Window<'_>) -> Vec<Sampl
                     minutes: src.judge_minutes,
                     after: None,
                 };
-                let groups: Vec<MetricTarget> = std::iter::once(subj.green.clone())
-                    .chain(subj.blue.clone())
-                    .collect();
-                Some(match t.traffic(&groups, q).await {
+                let groups: Vec<MetricTarget> = super::sides::targets(subj);
+                let got = match t.traffic(&groups, q).await {
                     Err(e) if e.transient => {
                         tokio::time::sleep(RETRY_AFTER).await;
                         t.traffic(&groups, q).await
                     }
                     r => r,
-                })
+                };
+                Some(got.map(|a| super::sides::fold(a, &super::sides::sides(subj))))
             }
             None => None,
         }
@@ -113,6 +113,30 @@ pub async fn collect(src: &Sources, subj: &Subjects, w: Window<'_>) -> Vec<Sampl
         ..Sample::default()
     };
     with_traffic(first, t, w.judged, src.judge_minutes)
+}
+
+/// Green's target health; with several load balancers, each green's, the
+/// first with no healthy target if any (it fails the check), else all
+/// counted together.
+async fn greens_health(src: &Sources, subj: &Subjects) -> Result<HealthCounts, String> {
+    let arns = std::iter::once(&subj.green_arn).chain(subj.other_lbs.iter().map(|o| &o.green_arn));
+    let mut all = vec![];
+    for arn in arns {
+        let read = || src.lb.target_health(arn);
+        let h = match read().await {
+            Err(e) if e.is_retryable() => {
+                tokio::time::sleep(RETRY_AFTER).await;
+                read().await
+            }
+            r => r,
+        }
+        .map_err(|e| e.to_string())?;
+        if HealthCounts::of(&h).healthy == 0 {
+            return Ok(HealthCounts::of(&h));
+        }
+        all.extend(h);
+    }
+    Ok(HealthCounts::of(&all))
 }
 
 /// Every `--check` command, run at once. Dropping this (a cancel) drops

@@ -2,7 +2,8 @@
 //! bake window, when a step passed, failed, or is waiting for data (`bake`).
 //! Collecting a sample from the providers lives in `collect`, choosing the
 //! CloudWatch minutes to judge (each once, late ones too) in `minutes`; `ab` judges an
-//! A/B test per variant (5xx rates compared by a two-proportion z-test).
+//! A/B test per variant (5xx rates compared by a two-proportion z-test); `sides` sums each
+//! side over several load balancers.
 
 pub mod ab;
 pub mod ab_checks;
@@ -11,6 +12,7 @@ pub mod collect;
 pub mod command_check;
 pub mod judge;
 pub mod minutes;
+pub mod sides;
 
 pub use bake::{BakeDecision, BakeTracker, NoDataPolicy};
 pub use judge::{judge, CheckOutcome, CheckResult, Sample, Thresholds, Verdict};

@@ -31,7 +31,19 @@ pub async fn run(config: &aws_config::SdkConfig, a: &AbArgs, output: Output) -> 
             Box::new(move |r| Box::pin(ab_report::add(r, source, started, cancel, output)));
         Some(f)
     };
-    rule_run::start(config, c, actions, a.rule.dry_run, probe, after, output).await
+    rule_run::start(
+        config,
+        c,
+        actions,
+        a.rule.dry_run,
+        rule_run::Extra {
+            probe,
+            shadow: None,
+        },
+        after,
+        output,
+    )
+    .await
 }
 
 /// The probe the run judges green by, and where the report's numbers come

@@ -72,6 +72,7 @@ fn parse(a: &BlueGreenArgs) -> Result<(Parsed, Holds), Vec<InputError>> {
                 drain_timeout: drain.timeout,
                 settle: drain.settle,
                 preview,
+                shadow: None,
             };
             Ok((parsed, Holds { bake, keep_blue }))
         }
@@ -90,7 +91,7 @@ pub async fn run(config: &aws_config::SdkConfig, a: &BlueGreenArgs, output: Outp
         listener_arn: routes[0].listener_arn(),
         rule_arn: super::multi_route::rule_of(&routes[0]),
         blue: &a.blue,
-        green: &a.green,
+        green: a.green.first().map_or("", String::as_str),
         register: &register,
         force: a.run.force,
     };
@@ -102,7 +103,8 @@ pub async fn run(config: &aws_config::SdkConfig, a: &BlueGreenArgs, output: Outp
         Ok(c) => c,
         Err(code) => return code,
     };
-    let others = match super::multi_route::others(&checked, &routes[1..], a.run.force).await {
+    let others = match super::multi_lb::others(&checked, &routes[1..], &a.green, a.run.force).await
+    {
         Ok(o) => o,
         Err(e) => return invalid(&e, output),
     };
@@ -127,11 +129,10 @@ pub async fn run(config: &aws_config::SdkConfig, a: &BlueGreenArgs, output: Outp
     .with_preview(extras.preview)
     .with_attach(v.green_in_use());
     let planned = Planned {
-        actions: crate::strategy::multi_route::spread(
-            bg.actions(&checked.parsed.register),
-            &others,
-        ),
+        shadow: None,
+        actions: others.spread(bg.actions(&checked.parsed.register)),
         canary: bg.switch,
+        other_lbs: others.metrics(),
     };
     start(config, checked, planned, a.run.dry_run, output).await
 }

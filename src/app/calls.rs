@@ -24,6 +24,32 @@ pub(super) fn call(action: &str, resource: &str, detail: String) -> PlannedCall 
     }
 }
 
+/// The replay's reads (S3, no ELBv2 call) and its requests to green.
+fn shadow_calls(s: &crate::engine::ShadowSpec) -> Vec<PlannedCall> {
+    vec![
+        call(
+            "s3:ListObjectsV2, s3:GetObject",
+            "the load balancer's access logs",
+            format!(
+                "the objects of the last {}s of {}'s logs (one listing per day)",
+                s.since.as_secs(),
+                s.elb
+            ),
+        ),
+        call(
+            "replay",
+            arn_resource(&s.blue),
+            format!(
+                "blue's {} requests on this route, sent to green with header {} at {} per second for up to {}s",
+                s.methods.join("/"),
+                s.header,
+                s.rate_milli as f64 / 1000.0,
+                s.duration.as_secs()
+            ),
+        ),
+    ]
+}
+
 pub fn forward_text(f: &Forward) -> String {
     if f.shape == ForwardShape::Single && f.groups.len() == 1 {
         return format!("forward to {}", arn_resource(&f.groups[0].target_group_arn));
@@ -278,6 +304,7 @@ fn action_calls(
             call("DeleteRule", &r.listener_arn, rule_text(r)),
         ],
         Action::Bake(b) => bake_call(scope, plan, b, an, false).into_iter().collect(),
+        Action::Shadow(s) => shadow_calls(s),
         Action::Unrecord => vec![call("RemoveTags", owner, "remove the run record".into())],
         Action::StartBatch { index, of, targets } => vec![call(
             "AddTags",

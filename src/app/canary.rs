@@ -36,6 +36,8 @@ pub(super) struct Parsed {
     pub settle: Duration,
     /// `--preview-header` and `--preview`.
     pub preview: Option<super::preview::PreviewFlags>,
+    /// `--shadow-first` and the Shadow flags.
+    pub shadow: Option<super::shadow_first::ShadowFirst>,
 }
 
 /// A strategy's plan: the canary-shaped one the dry run describes (steps,
@@ -43,6 +45,10 @@ pub(super) struct Parsed {
 pub(super) struct Planned {
     pub canary: CanaryPlan,
     pub actions: Plan,
+    /// Each other load balancer's green and blue (routes on several).
+    pub other_lbs: Vec<crate::analysis::collect::LbMetrics>,
+    /// `--shadow-first`: the access logs and the replay.
+    pub shadow: Option<crate::shadow::ShadowPorts>,
 }
 
 /// The `--register` targets that parse; `parse` reports the others.
@@ -74,6 +80,8 @@ fn parse(a: &CanaryArgs) -> Result<Parsed, Vec<InputError>> {
     }
     let register = crate::target_arg::parse_all("--register", &a.register, &mut errors);
     let preview = super::preview::parse(&a.run, &mut errors);
+    let shadow = super::shadow_first::parse(a, &mut errors);
+    let preview = super::shadow_first::preview_flags(preview, shadow.as_ref());
     let drain = full_deploy::parse(&a.drain)
         .map_err(|e| errors.extend(e))
         .ok();
@@ -95,6 +103,7 @@ fn parse(a: &CanaryArgs) -> Result<Parsed, Vec<InputError>> {
             drain_timeout: drain.timeout,
             settle: drain.settle,
             preview,
+            shadow,
         }),
         _ => Err(errors),
     }
@@ -112,7 +121,8 @@ pub(super) async fn extras(c: &Checked) -> Result<Extras, InputError> {
     let (lb, v, p) = (c.lb.as_ref(), &c.validated, &c.parsed);
     let interval = p.analysis.interval;
     let drain = full_deploy::plan(lb, v, &p.register, p.drain, interval).await?;
-    let preview = super::preview::plan(lb, v, p.preview.as_ref(), &p.analysis).await?;
+    let replayed = p.shadow.is_some();
+    let preview = super::preview::plan(lb, v, p.preview.as_ref(), &p.analysis, replayed).await?;
     Ok(Extras { drain, preview })
 }
 
@@ -171,7 +181,7 @@ pub async fn run(config: &aws_config::SdkConfig, a: &CanaryArgs, output: Output)
         listener_arn: routes[0].listener_arn(),
         rule_arn: super::multi_route::rule_of(&routes[0]),
         blue: &a.blue,
-        green: &a.green,
+        green: a.green.first().map_or("", String::as_str),
         register: &register,
         force: a.run.force,
     };
@@ -179,13 +189,23 @@ pub async fn run(config: &aws_config::SdkConfig, a: &CanaryArgs, output: Output)
         Ok(c) => c,
         Err(code) => return code,
     };
-    let others = match super::multi_route::others(&checked, &routes[1..], a.run.force).await {
+    let others = match super::multi_lb::others(&checked, &routes[1..], &a.green, a.run.force).await
+    {
         Ok(o) => o,
         Err(e) => return invalid(&e, output),
     };
-    let extras = match extras(&checked).await {
+    let mut extras = match extras(&checked).await {
         Ok(x) => x,
         Err(e) => return invalid(&[e], output),
+    };
+    let shadow = match (&checked.parsed.shadow, extras.preview.as_mut()) {
+        (Some(sf), Some(preview)) => {
+            match super::shadow_first::attach(config, &checked, preview, sf).await {
+                Ok(ports) => Some(ports),
+                Err(e) => return invalid(&e, output),
+            }
+        }
+        _ => None,
     };
     let (v, p) = (&checked.validated, &checked.parsed);
     let plan = plan(&CanaryInput {
@@ -201,10 +221,12 @@ pub async fn run(config: &aws_config::SdkConfig, a: &CanaryArgs, output: Output)
     .with_drain(extras.drain)
     .with_preview(extras.preview)
     .with_attach(v.green_in_use());
-    let actions = crate::strategy::multi_route::spread(plan.actions(&p.register), &others);
+    let actions = others.spread(plan.actions(&p.register));
     let planned = Planned {
         canary: plan,
         actions,
+        other_lbs: others.metrics(),
+        shadow,
     };
     start(config, checked, planned, a.run.dry_run, output).await
 }
@@ -266,6 +288,7 @@ async fn execute(
         Err(e) => return invalid(&e, output),
     };
     src.commands.lb_dns = v.lb_dns.clone();
+    src.shadow = planned.shadow.clone();
     if let Some(f) = &p.preview {
         src.probe = match super::preview::probe(&p.analysis, f) {
             Ok(probe) => probe,
@@ -281,10 +304,15 @@ async fn execute(
         green_arn: v.green.arn.clone(),
         green: MetricTarget::from_arns(&v.green.arn, &v.load_balancer_arn),
         blue: Some(MetricTarget::from_arns(&v.blue.arn, &v.load_balancer_arn)),
+        other_lbs: planned.other_lbs.clone(),
     };
     let scope = crate::executor::Scope::Route(v.route.clone());
     let mut cfg = run_config(scope, timing, p.drain_timeout, subjects);
     cfg.settle = p.settle;
+    if let Some(sf) = &p.shadow {
+        // A generated shadow header carries the run's ID.
+        cfg.run_id = sf.run_id.clone();
+    }
     let (cancel, guard) = watch(config, expiry, p.revert_timeout);
     drive(cfg, planned.actions, src, cancel, guard, output).await
 }

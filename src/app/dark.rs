@@ -31,5 +31,17 @@ pub async fn run(config: &aws_config::SdkConfig, a: &DarkArgs, output: Output) -
         Err(e) => return invalid(&[e], output),
     };
     let actions = rule_run::planned(&c, DARK, a.rule.keep);
-    rule_run::start(config, c, actions, a.rule.dry_run, probe, |_| None, output).await
+    rule_run::start(
+        config,
+        c,
+        actions,
+        a.rule.dry_run,
+        rule_run::Extra {
+            probe,
+            shadow: None,
+        },
+        |_| None,
+        output,
+    )
+    .await
 }

@@ -85,6 +85,7 @@ pub fn print(
             "abort": plan.abort,
             "thresholds": an.thresholds,
             "sources": sources_json(an),
+            "other_routes": other_routes(v, plan),
             "actions": plan.actions,
             "calls": calls,
             "on_failure": on_failure,
@@ -92,6 +93,24 @@ pub fn print(
         Output::Text => print_text(v, plan, an, &calls, &on_failure),
     }
     0
+}
+
+/// Each other route of a multi-route run with its load balancer and the
+/// pair it moves between (its own on another load balancer).
+fn other_routes(v: &Validated, plan: &Plan) -> Vec<serde_json::Value> {
+    (plan.others().into_iter())
+        .map(|(route, original)| {
+            let blue = (original.groups.iter())
+                .max_by_key(|g| g.weight)
+                .map_or(String::new(), |g| g.target_group_arn.clone());
+            serde_json::json!({
+                "route": route.owner_arn(),
+                "load_balancer": crate::preflight_lbs::lb_of(&route, &v.load_balancer_arn),
+                "blue": blue,
+                "green": plan.green_of(&route),
+            })
+        })
+        .collect()
 }
 
 fn print_text(
@@ -105,6 +124,16 @@ fn print_text(
     println!("route:   the {}", v.route);
     println!("now:     {}", forward_text(&plan.original));
     println!("blue:    {}\ngreen:   {}", v.blue.arn, v.green.arn);
+    for o in other_routes(v, plan) {
+        let s = |k: &str| o[k].as_str().unwrap_or("").to_string();
+        println!(
+            "also:    the {} on load balancer {}: blue {}, green {}",
+            s("route"),
+            arn_resource(&s("load_balancer")),
+            arn_resource(&s("blue")),
+            arn_resource(&s("green"))
+        );
+    }
     print_sources(an);
     let shape = match plan.strategy {
         "canary" => format!("{} steps", plan.steps()),

@@ -12,6 +12,8 @@ pub fn run(a: &IamPolicyArgs, output: Output) -> i32 {
         listeners: a.listeners.clone(),
         rules: a.rules.clone(),
         target_groups: a.target_groups.clone(),
+        access_logs: a.access_logs.clone(),
+        shadow_first: a.shadow_first,
     };
     match build(&request) {
         Ok(policy) => match policy.to_pretty() {

@@ -36,10 +36,8 @@ pub fn arn_flags(cmd: &Cmd) -> Vec<ArnFlag<'_>> {
                     .map(|l| ("--listener", Some(l.as_str()), Listener)),
             );
             v.extend(a.rule.iter().map(|r| ("--rule", Some(r.as_str()), Rule)));
-            v.extend([
-                ("--blue", Some(a.blue.as_str()), TG),
-                ("--green", Some(a.green.as_str()), TG),
-            ]);
+            v.push(("--blue", Some(a.blue.as_str()), TG));
+            v.extend(a.green.iter().map(|g| ("--green", Some(g.as_str()), TG)));
         }
         Cmd::BlueGreen(a) => {
             // --listener and --rule repeat (several routes moved as one).
@@ -49,10 +47,8 @@ pub fn arn_flags(cmd: &Cmd) -> Vec<ArnFlag<'_>> {
                     .map(|l| ("--listener", Some(l.as_str()), Listener)),
             );
             v.extend(a.rule.iter().map(|r| ("--rule", Some(r.as_str()), Rule)));
-            v.extend([
-                ("--blue", Some(a.blue.as_str()), TG),
-                ("--green", Some(a.green.as_str()), TG),
-            ]);
+            v.push(("--blue", Some(a.blue.as_str()), TG));
+            v.extend(a.green.iter().map(|g| ("--green", Some(g.as_str()), TG)));
         }
         Cmd::Rolling(a) => v.push(("--target-group", Some(a.target_group.as_str()), TG)),
         Cmd::Ab(a) => {
@@ -78,6 +74,10 @@ pub fn arn_flags(cmd: &Cmd) -> Vec<ArnFlag<'_>> {
             v.extend(r.rule.iter().map(|x| ("--rule", Some(x.as_str()), Rule)));
             v.extend([("--green", Some(r.green.as_str()), TG)]);
         }
+        Cmd::Shadow(a) => v.extend([
+            ("--listener", Some(a.listener.as_str()), Listener),
+            ("--green", Some(a.green.as_str()), TG),
+        ]),
         Cmd::Routes(r) => match &r.command {
             RoutesCmd::List(a) => v.push(("--listener", Some(a.listener.as_str()), Listener)),
             RoutesCmd::Remove(a) => v.extend([

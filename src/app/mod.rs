@@ -15,6 +15,7 @@ mod full_deploy;
 mod iam_policy;
 mod live;
 pub mod local;
+mod multi_lb;
 mod multi_route;
 mod preview;
 pub(crate) mod rollback;
@@ -27,6 +28,8 @@ mod routes;
 mod rule_routes;
 mod rule_run;
 mod runner;
+mod shadow;
+mod shadow_first;
 mod status;
 mod status_group;
 mod status_traffic;
@@ -67,6 +70,7 @@ pub async fn run(cli: Cli) -> i32 {
         Cmd::Rollback(a) => rollback::run(&config, &a, output).await,
         Cmd::Ab(a) => ab::run(&config, &a, output).await,
         Cmd::Dark(a) => dark::run(&config, &a, output).await,
+        Cmd::Shadow(a) => shadow::run(&config, &a, output).await,
         Cmd::Routes(a) => routes::run(&config, &a, output).await,
         Cmd::IamPolicy(a) => iam_policy::run(&a, output),
     }

@@ -39,7 +39,7 @@ pub(super) async fn others(
     check(&v.blue.arn, &v.green.arn, &live, force)
 }
 
-async fn read(lb: &dyn LoadBalancerPort, route: &RouteRef) -> OtherLive {
+pub(super) async fn read(lb: &dyn LoadBalancerPort, route: &RouteRef) -> OtherLive {
     let action = lb.read_route(route).await;
     let record = match &action {
         Ok(_) => match lb.tags(route.owner_arn()).await {

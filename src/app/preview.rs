@@ -66,12 +66,14 @@ pub async fn plan(
     v: &Validated,
     flags: Option<&PreviewFlags>,
     an: &Analysis,
+    replayed: bool,
 ) -> Result<Option<Preview>, InputError> {
     let Some(f) = flags else {
         return Ok(None);
     };
     let culprit = format!("--preview-header {}", f.header);
-    if an.probe.is_none() {
+    // `--shadow-first` sends the header itself.
+    if an.probe.is_none() && !replayed {
         return Err(InputError::new(
             &culprit,
             "needs --probe URL through the load balancer: the probe sends the header and judges green during the preview",
@@ -100,6 +102,7 @@ pub async fn plan(
             carry: Carry::from(&v.route, &leading),
         },
         duration: f.duration.unwrap_or(an.interval),
+        shadow: None,
     }))
 }
 

@@ -9,7 +9,9 @@
 //! listener and the groups it forwards to; a group's
 //! listeners and rules that forward to it, or whose record names it) and
 //! acts on the one record it finds, or refuses naming each one's flags.
+//! The places one hop away are read together, 20 ARNs a DescribeTags.
 
+use crate::alb::port::tags_all;
 use crate::alb::state_tags::{self, RunRecord};
 use crate::alb::{group_record, LoadBalancerPort, RouteAction, RouteRef};
 use crate::cli::RollbackArgs;
@@ -126,6 +128,24 @@ async fn at(lb: &dyn LoadBalancerPort, place: Place) -> Result<Option<Found>, St
     }))
 }
 
+/// The records at `places`, their tags read 20 ARNs a DescribeTags (a
+/// listener's rules and groups, all at once).
+async fn at_all(lb: &dyn LoadBalancerPort, places: Vec<Place>) -> Result<Vec<Found>, String> {
+    let arns: Vec<String> = places.iter().map(|p| p.owner().to_string()).collect();
+    let tags = tags_all(lb, &arns).await.map_err(|e| e.to_string())?;
+    Ok((places.into_iter())
+        .filter_map(|place| {
+            let tags = tags.get(place.owner()).cloned().unwrap_or_default();
+            let run_id = place.run_of(&tags)?;
+            Some(Found {
+                place,
+                run_id,
+                tags,
+            })
+        })
+        .collect())
+}
+
 /// The record at the named place, or the one reachable from it. For a
 /// group, `load_balancers` are those it is attached to.
 pub async fn locate(
@@ -138,13 +158,7 @@ pub async fn locate(
     }
     let found = match place {
         Place::Group(g) => routes_of_group(lb, g, load_balancers).await?,
-        _ => {
-            let mut found = vec![];
-            for p in reachable(lb, place).await? {
-                found.extend(at(lb, p).await?);
-            }
-            found
-        }
+        _ => at_all(lb, reachable(lb, place).await?).await?,
     };
     choose(&place.describe(), found)
 }
@@ -205,23 +219,24 @@ async fn routes_of_group(
     load_balancers: &[String],
 ) -> Result<Vec<Found>, String> {
     let err = |e: crate::alb::AlbError| e.to_string();
-    let mut found = vec![];
+    let (mut places, mut forwards) = (vec![], BTreeMap::new());
     for lb_arn in load_balancers {
         for l in lb.listeners_of(lb_arn).await.map_err(err)? {
             for r in lb.rules(&l).await.map_err(err)? {
                 let rule = (!r.is_default).then_some(r.arn.as_str());
-                let Some(f) = at(lb, Place::Route(RouteRef::new(&l, rule))).await? else {
-                    continue;
-                };
-                let fwd = forwards_to(&r.action);
-                match state_tags::decode(&f.tags) {
-                    Ok(Some(rec)) if !concerns(&rec, &fwd, group) => {}
-                    _ => found.push(f),
-                }
+                let place = Place::Route(RouteRef::new(&l, rule));
+                forwards.insert(place.owner().to_string(), forwards_to(&r.action));
+                places.push(place);
             }
         }
     }
-    Ok(found)
+    let found = at_all(lb, places).await?;
+    Ok((found.into_iter())
+        .filter(|f| {
+            let fwd = forwards.get(f.place.owner()).map_or(&[][..], Vec::as_slice);
+            !matches!(state_tags::decode(&f.tags), Ok(Some(rec)) if !concerns(&rec, fwd, group))
+        })
+        .collect())
 }
 
 #[cfg(test)]

@@ -206,3 +206,62 @@ async fn rollback_wait_restores_a_route_whose_run_stopped_beating() {
     let blue = RouteAction::Forward(Forward::single(DEMO_BLUE));
     assert_eq!(fake.route(&route), blue);
 }
+
+/// The DescribeTags calls `fake` has logged, each one's ARNs.
+fn describe_tags_calls(fake: &FakeLoadBalancer) -> Vec<Vec<String>> {
+    (fake.calls().into_iter())
+        .filter(|c| c.op == "DescribeTags")
+        .map(|c| c.resource.split(',').map(str::to_string).collect())
+        .collect()
+}
+
+/// A listener of 25 rules (all forwarding to blue), the record on the last.
+async fn listener_of_25_rules() -> (FakeLoadBalancer, RouteRef) {
+    let fake = FakeLoadBalancer::demo();
+    let blue = RouteAction::Forward(Forward::single(DEMO_BLUE));
+    let rule = |i: u32| format!("{}r{i}", RULE.trim_end_matches("r1"));
+    for i in 1..=25 {
+        fake.add_rule(DEMO_LISTENER, &rule(i), 10 + i, blue.clone());
+    }
+    let last = RouteRef::new(DEMO_LISTENER, Some(&rule(25)));
+    canary_at_40(&fake, &last).await;
+    (fake, last)
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_search_reads_the_tags_of_20_places_a_call() {
+    let (fake, last) = listener_of_25_rules().await;
+    let from_listener = Place::Route(RouteRef::new(DEMO_LISTENER, None));
+    let before = describe_tags_calls(&fake).len();
+    let found = locate(&fake, &from_listener, &[]).await.unwrap().unwrap();
+    assert_eq!(found.place, Place::Route(last.clone()));
+    // The listener itself, then its 25 rules and the groups they forward
+    // to (blue, and green at 40% on the last): 27 ARNs in 2 calls (one
+    // DescribeTags each before: 28 calls).
+    let calls = describe_tags_calls(&fake).split_off(before);
+    let sizes: Vec<usize> = calls.iter().map(Vec::len).collect();
+    assert_eq!(sizes, [1, 20, 7], "{calls:?}");
+    // From blue: the listener's default action and its 25 rules, 26 ARNs.
+    let before = describe_tags_calls(&fake).len();
+    let group = Place::Group(DEMO_BLUE.into());
+    let found = locate(&fake, &group, &[DEMO_LB.into()]).await.unwrap();
+    assert_eq!(found.unwrap().place, Place::Route(last));
+    let calls = describe_tags_calls(&fake).split_off(before);
+    let sizes: Vec<usize> = calls.iter().map(Vec::len).collect();
+    assert_eq!(sizes, [1, 20, 6], "{calls:?}");
+}
+
+#[tokio::test]
+async fn describe_tags_takes_at_most_20_arns_as_elbv2_does() {
+    let fake = FakeLoadBalancer::demo();
+    let arns: Vec<String> = (0..41).map(|i| format!("{DEMO_BLUE}-{i}")).collect();
+    let err = fake.tags_batch(&arns[..21]).await.unwrap_err();
+    assert_eq!(err.kind, crate::alb::AlbErrorKind::Invalid, "{err}");
+    let all = crate::alb::port::tags_all(&fake, &arns).await.unwrap();
+    assert_eq!(all.len(), 41);
+    let sizes: Vec<usize> = describe_tags_calls(&fake)[1..]
+        .iter()
+        .map(Vec::len)
+        .collect();
+    assert_eq!(sizes, [20, 20, 1]);
+}

@@ -4,27 +4,27 @@
 //! any change; then the planner (`strategy::rolling`), and a dry run or
 //! the executor on a group scope (the record on the group's tags).
 
-use super::runner::{credentials_fit, drive, run_config, sources, watch, Timing};
-use super::{dry_run, invalid, print_json};
+use super::invalid;
+use super::runner::{drive, watch};
 use crate::alb::aws::AwsLoadBalancer;
 use crate::alb::group_record;
 use crate::alb::state_tags::Heartbeat;
 use crate::alb::{LoadBalancerPort, Target, TargetGroup, TargetHealth};
-use crate::analysis::collect::Subjects;
 use crate::cli::{Output, RollingArgs};
-use crate::engine::{AbortMode, GroupScope, Plan, Scope};
 use crate::plan::parse_duration;
 use crate::preflight::InputError;
-use crate::provider::MetricTarget;
 use crate::settings::{self, Analysis};
 use crate::strategy::drain_blue::{parse_batch, BatchSize};
 use crate::strategy::rolling::{self, RollingInput, RollingPlan};
+use group::{DryRun, GroupRun, Shape};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 #[path = "rolling_checks.rs"]
 mod checks;
+#[path = "rolling_group.rs"]
+mod group;
 #[path = "rolling_in_place.rs"]
 mod in_place;
 
@@ -167,23 +167,38 @@ fn validate(a: &RollingArgs, p: &Parsed, live: &Live) -> Result<RollingPlan, Vec
     }
 }
 
-pub async fn run(config: &aws_config::SdkConfig, a: &RollingArgs, output: Output) -> i32 {
-    if a.in_place.in_place {
-        return in_place::run(config, a, output).await;
-    }
+/// The flags parsed, with the session's expiry; or, on a flag of the
+/// other kind of rolling run or a bad AWS environment, the exit code
+/// (every problem at once, the parse's too).
+async fn checked(
+    config: &aws_config::SdkConfig,
+    a: &RollingArgs,
+    output: Output,
+) -> Result<(Result<Parsed, Vec<InputError>>, Option<SystemTime>), i32> {
     let parsed = parse(a);
     let flags = in_place::flag_errors(a);
     if !flags.is_empty() {
         let mut all = parsed.err().unwrap_or_default();
         all.extend(flags);
-        return invalid(&all, output);
+        return Err(invalid(&all, output));
     }
     let (env_errors, sdk_expiry) = crate::aws_env::check_with_expiry(config).await;
     if !env_errors.is_empty() {
         let mut all = parsed.err().unwrap_or_default();
         all.extend(env_errors);
-        return invalid(&all, output);
+        return Err(invalid(&all, output));
     }
+    Ok((parsed, sdk_expiry))
+}
+
+pub async fn run(config: &aws_config::SdkConfig, a: &RollingArgs, output: Output) -> i32 {
+    if a.in_place.in_place {
+        return in_place::run(config, a, output).await;
+    }
+    let (parsed, sdk_expiry) = match checked(config, a, output).await {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
     let lb: Arc<dyn LoadBalancerPort> = Arc::new(AwsLoadBalancer::new(config));
     let live = read(lb.as_ref(), &a.target_group).await;
     let (p, live, plan) = match (parsed, live) {
@@ -201,104 +216,68 @@ pub async fn run(config: &aws_config::SdkConfig, a: &RollingArgs, output: Output
             return invalid(&all, output);
         }
     };
-    let mut run = Rolling::new(a, &live, plan);
-    run.actions = crate::strategy::hooks::place(run.actions, &p.analysis.hooks, None);
-    let timing = Timing {
-        analysis: &p.analysis,
-        health_timeout: p.health_timeout,
-        revert_timeout: p.revert_timeout,
-    };
-    // A dry run refuses a plan that outlives the session, as the run would.
-    let expiry = match credentials_fit(sdk_expiry, &run.actions, timing) {
+    let run = Rolling::new(a, &live, &p, plan);
+    let expiry = match run.group.fit(&p, sdk_expiry) {
         Ok(e) => e,
         Err(e) => return invalid(&[e], output),
     };
     if a.dry_run {
-        let code = run.print_dry_run(&p.analysis, output);
-        crate::report::github::result_only("dry-run", None);
-        return code;
+        return run.print_dry_run(&p.analysis, output);
     }
     run.execute(config, lb, &p, output, expiry).await
 }
 
-/// A validated rolling run: its scope and its actions.
+/// A validated rolling run: the group run and its plan.
 struct Rolling {
-    scope: Scope,
+    group: GroupRun,
     plan: RollingPlan,
-    actions: Plan,
-    load_balancer: Option<String>,
 }
 
 impl Rolling {
-    fn new(a: &RollingArgs, live: &Live, plan: RollingPlan) -> Rolling {
-        let arn = live.group.arn.clone();
-        let scope = Scope::Group(GroupScope {
-            arn: arn.clone(),
-            original: plan.original.clone(),
-            batch: plan.per,
-            max_unavailable: a.max_unavailable,
-            floor: plan.floor,
-        });
-        let actions = Plan {
-            strategy: "rolling",
-            original: crate::alb::Forward::single(&arn),
-            blue: arn.clone(),
-            green: arn,
-            abort: AbortMode::Flip,
-            actions: plan.actions(),
-        };
+    fn new(a: &RollingArgs, live: &Live, p: &Parsed, plan: RollingPlan) -> Rolling {
+        let shape = Shape::new(&plan.original, plan.per, plan.floor);
         Rolling {
-            scope,
+            group: GroupRun::new(a, live, p, shape, plan.actions()),
             plan,
-            actions,
-            load_balancer: live.group.load_balancer_arns.first().cloned(),
         }
     }
 
     fn print_dry_run(&self, an: &Analysis, output: Output) -> i32 {
-        let calls = super::calls::calls(&self.scope, &self.actions, an);
-        let on_failure = super::calls::revert_calls(&self.scope, &self.actions, an);
+        let g = &self.group;
+        let on_failure = super::calls::revert_calls(&g.scope, &g.actions, an);
+        let plan = &self.plan;
         let facts = vec![
-            ("target group".to_string(), self.plan.group.clone()),
+            ("target group".to_string(), plan.group.clone()),
             (
                 "plan".to_string(),
                 format!(
                     "{} rounds of up to {} targets, {} original targets",
-                    self.plan.rounds.len(),
-                    self.plan.per,
-                    self.plan.original.len()
+                    plan.rounds.len(),
+                    plan.per,
+                    plan.original.len()
                 ),
             ),
         ];
-        dry_run::summarize("rolling", facts, &calls, &on_failure);
-        match output {
-            Output::Json => print_json(&serde_json::json!({
-                "result": "dry-run",
-                "exit_code": 0,
-                "strategy": "rolling",
-                "target_group": self.plan.group,
-                "original_targets": self.plan.original.len(),
-                "plan": self.plan,
-                "thresholds": an.thresholds,
-                "actions": self.actions.actions,
-                "calls": calls,
-                "on_failure": on_failure,
-            })),
-            Output::Text => {
-                println!("dry run: preflight passed, nothing was changed");
-                println!("group:   {}", self.plan.group);
-                println!(
-                    "plan:    {} rounds of up to {} targets; at least {} healthy and at most {} registered at any time; {} of analysis after each round",
-                    self.plan.rounds.len(),
-                    self.plan.per,
-                    self.plan.floor,
-                    self.plan.peak,
-                    humantime::format_duration(self.plan.check)
-                );
-                dry_run::print_calls(&calls, &on_failure);
-            }
-        }
-        0
+        let shape = format!(
+            "{} rounds of up to {} targets; at least {} healthy and at most {} registered at any time; {} of analysis after each round",
+            plan.rounds.len(),
+            plan.per,
+            plan.floor,
+            plan.peak,
+            humantime::format_duration(plan.check)
+        );
+        let json = serde_json::json!({
+            "original_targets": plan.original.len(),
+            "plan": plan,
+            "thresholds": an.thresholds,
+        });
+        let d = DryRun {
+            shape,
+            json,
+            facts: Some(facts),
+            on_failure,
+        };
+        g.print_dry_run(an, d, output)
     }
 
     async fn execute(
@@ -309,28 +288,12 @@ impl Rolling {
         output: Output,
         expiry: Option<SystemTime>,
     ) -> i32 {
-        let lb_dns =
-            super::runner::lb_dns(lb.as_ref(), self.load_balancer.as_deref(), &p.analysis).await;
-        let mut src = match sources(config, lb, &p.analysis) {
-            Ok(s) => s,
-            Err(e) => return invalid(&e, output),
+        let (cfg, actions, src) = match self.group.start(config, lb, p, output).await {
+            Ok(started) => started,
+            Err(code) => return code,
         };
-        src.commands.lb_dns = lb_dns;
-        let arn = &self.plan.group;
-        let metrics = MetricTarget::from_arns(arn, self.load_balancer.as_deref().unwrap_or(""));
-        let subjects = Subjects {
-            green_arn: arn.clone(),
-            green: metrics,
-            blue: None,
-        };
-        let timing = Timing {
-            analysis: &p.analysis,
-            health_timeout: p.health_timeout,
-            revert_timeout: p.revert_timeout,
-        };
-        let cfg = run_config(self.scope, timing, p.drain_timeout, subjects);
         let (cancel, guard) = watch(config, expiry, p.revert_timeout);
-        drive(cfg, self.actions, src, cancel, guard, output).await
+        drive(cfg, actions, src, cancel, guard, output).await
     }
 }
 

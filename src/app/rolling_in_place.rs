@@ -4,18 +4,16 @@
 //! (`strategy::rolling_in_place`), then a dry run or the executor on a
 //! group scope with the command runner for `--deploy` and `--undo`.
 
+use super::group::{DryRun, GroupRun, Shape};
 use super::{Live, Parsed};
 use crate::alb::aws::AwsLoadBalancer;
 use crate::alb::{group_record, in_place_record, LoadBalancerPort, Target};
-use crate::analysis::collect::Subjects;
-use crate::app::runner::{credentials_fit, drive, run_config, sources, watch, Timing};
-use crate::app::{dry_run, invalid, print_json};
+use crate::app::invalid;
+use crate::app::runner::{drive, watch};
 use crate::cli::{Output, RollingArgs};
 use crate::command::grace_for;
-use crate::engine::{AbortMode, GroupScope, Plan, Scope};
 use crate::executor::InPlaceRun;
 use crate::preflight::InputError;
-use crate::provider::MetricTarget;
 use crate::strategy::rolling_in_place::{self, InPlaceInput, InPlacePlan};
 use std::sync::Arc;
 
@@ -86,19 +84,10 @@ fn validate(a: &RollingArgs, p: &Parsed, live: &Live) -> Result<InPlacePlan, Vec
 }
 
 pub(super) async fn run(config: &aws_config::SdkConfig, a: &RollingArgs, output: Output) -> i32 {
-    let mut parsed = super::parse(a);
-    let flags = flag_errors(a);
-    if !flags.is_empty() {
-        let mut all = parsed.err().unwrap_or_default();
-        all.extend(flags);
-        return invalid(&all, output);
-    }
-    let (env_errors, sdk_expiry) = crate::aws_env::check_with_expiry(config).await;
-    if !env_errors.is_empty() {
-        let mut all = parsed.err().unwrap_or_default();
-        all.extend(env_errors);
-        return invalid(&all, output);
-    }
+    let (mut parsed, sdk_expiry) = match super::checked(config, a, output).await {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
     let lb: Arc<dyn LoadBalancerPort> = Arc::new(AwsLoadBalancer::new(config));
     let live = match super::read(lb.as_ref(), &a.target_group).await {
         Ok(l) => l,
@@ -116,94 +105,58 @@ pub(super) async fn run(config: &aws_config::SdkConfig, a: &RollingArgs, output:
         Ok(plan) => plan,
         Err(e) => return invalid(&e, output),
     };
-    let mut run = InPlace::new(a, &live, plan);
-    run.actions = crate::strategy::hooks::place(run.actions, &p.analysis.hooks, None);
-    let timing = Timing {
-        analysis: &p.analysis,
-        health_timeout: p.health_timeout,
-        revert_timeout: p.revert_timeout,
-    };
-    // A dry run refuses a plan that outlives the session, as the run would.
-    let expiry = match credentials_fit(sdk_expiry, &run.actions, timing) {
+    let run = InPlace::new(a, &live, &p, plan);
+    let expiry = match run.group.fit(&p, sdk_expiry) {
         Ok(e) => e,
         Err(e) => return invalid(&[e], output),
     };
     if a.dry_run {
-        let code = run.print_dry_run(&p.analysis, output);
-        crate::report::github::result_only("dry-run", None);
-        return code;
+        return run.print_dry_run(&p.analysis, output);
     }
     run.execute(config, lb, &p, output, expiry, a.in_place.undo.undo.clone())
         .await
 }
 
 struct InPlace {
-    scope: Scope,
+    group: GroupRun,
     /// `--undo` was given.
     undo: bool,
     plan: InPlacePlan,
-    actions: Plan,
-    load_balancer: Option<String>,
 }
 
 impl InPlace {
-    fn new(a: &RollingArgs, live: &Live, plan: InPlacePlan) -> InPlace {
-        let arn = live.group.arn.clone();
-        let scope = Scope::Group(GroupScope {
-            arn: arn.clone(),
-            original: plan.original.clone(),
-            batch: plan.per,
-            max_unavailable: a.max_unavailable,
-            floor: plan.floor,
-        });
-        let actions = Plan {
-            strategy: "rolling",
-            original: crate::alb::Forward::single(&arn),
-            blue: arn.clone(),
-            green: arn,
-            abort: AbortMode::Flip,
-            actions: plan.actions(),
-        };
+    fn new(a: &RollingArgs, live: &Live, p: &Parsed, plan: InPlacePlan) -> InPlace {
+        let shape = Shape::new(&plan.original, plan.per, plan.floor);
         InPlace {
-            scope,
+            group: GroupRun::new(a, live, p, shape, plan.actions()),
             undo: a.in_place.undo.undo.is_some(),
             plan,
-            actions,
-            load_balancer: live.group.load_balancer_arns.first().cloned(),
         }
     }
 
     fn print_dry_run(&self, an: &crate::settings::Analysis, output: Output) -> i32 {
-        let calls = crate::app::calls::calls(&self.scope, &self.actions, an);
-        let on_failure =
-            crate::app::calls::in_place_revert_calls(&self.scope, &self.actions, self.undo);
-        match output {
-            Output::Json => print_json(&serde_json::json!({
-                "result": "dry-run",
-                "exit_code": 0,
-                "strategy": "rolling",
-                "in_place": true,
-                "target_group": self.plan.group,
-                "original_targets": self.plan.original.len(),
-                "plan": self.plan,
-                "actions": self.actions.actions,
-                "calls": calls,
-                "on_failure": on_failure,
-            })),
-            Output::Text => {
-                println!("dry run: preflight passed, nothing was changed");
-                println!("group:   {}", self.plan.group);
-                println!(
-                    "plan:    in place, {} batches of up to {} targets; at least {} healthy while a batch is out; {} of analysis after each batch",
-                    self.plan.batches.len(),
-                    self.plan.per,
-                    self.plan.floor,
-                    humantime::format_duration(self.plan.check)
-                );
-                dry_run::print_calls(&calls, &on_failure);
-            }
-        }
-        0
+        let g = &self.group;
+        let on_failure = crate::app::calls::in_place_revert_calls(&g.scope, &g.actions, self.undo);
+        let plan = &self.plan;
+        let shape = format!(
+            "in place, {} batches of up to {} targets; at least {} healthy while a batch is out; {} of analysis after each batch",
+            plan.batches.len(),
+            plan.per,
+            plan.floor,
+            humantime::format_duration(plan.check)
+        );
+        let json = serde_json::json!({
+            "in_place": true,
+            "original_targets": plan.original.len(),
+            "plan": plan,
+        });
+        let d = DryRun {
+            shape,
+            json,
+            facts: None,
+            on_failure,
+        };
+        g.print_dry_run(an, d, output)
     }
 
     async fn execute(
@@ -215,29 +168,13 @@ impl InPlace {
         expiry: Option<std::time::SystemTime>,
         undo: Option<String>,
     ) -> i32 {
-        let lb_dns =
-            crate::app::runner::lb_dns(lb.as_ref(), self.load_balancer.as_deref(), &p.analysis)
-                .await;
-        let mut src = match sources(config, lb, &p.analysis) {
-            Ok(s) => s,
-            Err(e) => return invalid(&e, output),
+        let batches = self.plan.batches.clone();
+        let (mut cfg, actions, src) = match self.group.start(config, lb, p, output).await {
+            Ok(started) => started,
+            Err(code) => return code,
         };
-        src.commands.lb_dns = lb_dns;
-        let arn = &self.plan.group;
-        let metrics = MetricTarget::from_arns(arn, self.load_balancer.as_deref().unwrap_or(""));
-        let subjects = Subjects {
-            green_arn: arn.clone(),
-            green: metrics,
-            blue: None,
-        };
-        let timing = Timing {
-            analysis: &p.analysis,
-            health_timeout: p.health_timeout,
-            revert_timeout: p.revert_timeout,
-        };
-        let mut cfg = run_config(self.scope, timing, p.drain_timeout, subjects);
         cfg.in_place = Some(InPlaceRun {
-            batches: self.plan.batches.clone(),
+            batches,
             undo,
             // The run's runner: streamed like the hooks' output.
             commands: None,
@@ -245,6 +182,6 @@ impl InPlace {
             grace: grace_for(p.revert_timeout),
         });
         let (cancel, guard) = watch(config, expiry, p.revert_timeout);
-        drive(cfg, self.actions, src, cancel, guard, output).await
+        drive(cfg, actions, src, cancel, guard, output).await
     }
 }

@@ -100,6 +100,8 @@ pub(super) struct RuleChecked {
     /// The run's other routes, one rule each.
     pub others: Vec<RouteRule>,
     pub sdk_expiry: Option<SystemTime>,
+    /// The run's ID when the plan names it (`shadow`'s header value).
+    pub run_id: Option<String>,
 }
 
 /// The route's login cannot be copied into a new rule without the OIDC
@@ -199,6 +201,7 @@ pub(super) async fn preflight(
                 first,
                 others,
                 sdk_expiry,
+                run_id: None,
             })
         }
         _ => Err(invalid(&errors, output)),
@@ -207,8 +210,17 @@ pub(super) async fn preflight(
 
 /// The run's plan from what preflight checked.
 pub(super) fn planned(c: &RuleChecked, strategy: &'static str, keep: bool) -> Plan {
+    plan(&input(c, strategy, keep))
+}
+
+/// The rule planner's input from what preflight checked.
+pub(super) fn input<'a>(
+    c: &'a RuleChecked,
+    strategy: &'static str,
+    keep: bool,
+) -> RuleRunInput<'a> {
     let v = &c.validated;
-    plan(&RuleRunInput {
+    RuleRunInput {
         strategy,
         route: &v.route,
         others: &c.others,
@@ -221,7 +233,7 @@ pub(super) fn planned(c: &RuleChecked, strategy: &'static str, keep: bool) -> Pl
         keep,
         leading: &c.first.leading,
         green_in_use: v.green_in_use(),
-    })
+    }
 }
 
 /// The headers that make a request match the rule, for a probe sent
@@ -252,14 +264,22 @@ pub(super) fn header_probe(f: &RuleFlags) -> Result<Option<HttpProbe>, InputErro
     Ok(Some(p.with_headers(probe_headers(&f.matches))))
 }
 
-/// A dry run, or the run: `probe` replaces the plain `--probe`, `after`
-/// adds to the report before it is printed.
+/// What a rule command adds to the run's sources: a probe that replaces
+/// the plain `--probe` (with the rule's headers), `shadow`'s replay.
+#[derive(Default)]
+pub(super) struct Extra {
+    pub probe: Option<Arc<dyn Probe>>,
+    pub shadow: Option<crate::shadow::ShadowPorts>,
+}
+
+/// A dry run, or the run: `extra` goes into its sources, `after` adds to
+/// the report before it is printed.
 pub(super) async fn start(
     config: &aws_config::SdkConfig,
     c: RuleChecked,
     actions: Plan,
     dry: bool,
-    probe: Option<Arc<dyn Probe>>,
+    extra: Extra,
     after: impl FnOnce(Cancel) -> Option<AfterRun>,
     output: Output,
 ) -> i32 {
@@ -297,7 +317,8 @@ pub(super) async fn start(
         Ok(s) => s,
         Err(e) => return invalid(&e, output),
     };
-    src.probe = probe;
+    src.probe = extra.probe;
+    src.shadow = extra.shadow;
     src.commands.lb_dns = v.lb_dns.clone();
     let cfg = run_config(&c);
     let (cancel, guard) = watch(config, expiry, c.flags.revert_timeout);
@@ -314,12 +335,16 @@ fn run_config(c: &RuleChecked) -> RunConfig {
     };
     let scope = Scope::Route(c.validated.route.clone());
     // A rule run deregisters nothing: its drain timeout is never waited on.
-    runner::run_config(
+    let mut cfg = runner::run_config(
         scope,
         timing,
         Duration::from_secs(600),
         subjects(&c.validated),
-    )
+    );
+    if let Some(id) = &c.run_id {
+        cfg.run_id = id.clone();
+    }
+    cfg
 }
 
 /// Green and blue as CloudWatch names them (the A/B report reads both).
@@ -337,6 +362,7 @@ pub(super) fn subjects(v: &Validated) -> Subjects {
         green_arn: v.green.arn.clone(),
         green,
         blue: Some(blue),
+        other_lbs: vec![],
     }
 }
 

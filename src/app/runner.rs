@@ -49,6 +49,8 @@ pub(super) fn credentials_fit(
         .iter()
         .filter_map(|a| match a {
             Action::Bake(b) => Some(b.duration),
+            // The replay may last its --duration, like a hold.
+            Action::Shadow(s) => Some(s.duration),
             _ => None,
         })
         .collect();
@@ -115,6 +117,7 @@ pub(super) fn sources(
         prometheus,
         judge_minutes: u32::try_from(an.metric_period.as_secs() / 60).unwrap_or(1),
         commands: check_commands(an),
+        shadow: None,
     })
 }
 

@@ -317,7 +317,14 @@ pub fn print_text(s: &Status) {
             }
         );
         if !r.routes.is_empty() {
-            println!("  moved as one with: {}", r.routes.join(", "));
+            // Each with its load balancer: the routes may be on several.
+            let each: Vec<String> = (r.routes.iter())
+                .map(|arn| match crate::preflight_lbs::lb_of_owner(arn) {
+                    Some(lb) => format!("{arn} (load balancer {})", crate::alb::arn_resource(&lb)),
+                    None => arn.clone(),
+                })
+                .collect();
+            println!("  moved as one with: {}", each.join(", "));
         }
     }
 }

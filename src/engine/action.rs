@@ -156,6 +156,45 @@ impl BakeSpec {
     }
 }
 
+#[allow(clippy::ptr_arg)] // serde hands the variant's own field
+fn writes_json<S: serde::Serializer>(ws: &Vec<OtherWrite>, s: S) -> Result<S::Ok, S::Error> {
+    #[derive(Serialize)]
+    struct Writes<'a> {
+        writes: &'a [OtherWrite],
+    }
+    Writes { writes: ws }.serialize(s)
+}
+
+/// A replay of real traffic to green (`shadow`): which logged requests,
+/// how fast, for how long, through which header, judged against what.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ShadowSpec {
+    /// The header only the replay sends, which the run's rule matches.
+    pub header: String,
+    pub value: String,
+    /// `app/NAME/ID` of the load balancer, as its logs name it.
+    pub elb: String,
+    pub port: u16,
+    pub blue: String,
+    /// The route's rule priority; 0 for the listener's default action.
+    pub priority: u32,
+    /// How far back the logs are read (`--since`).
+    #[serde(rename = "since_seconds", with = "crate::plan::seconds")]
+    pub since: Duration,
+    pub methods: Vec<String>,
+    /// `--sample`, in basis points.
+    pub sample_bp: u32,
+    /// `--rate`, in requests per 1000 s.
+    pub rate_milli: u64,
+    /// `--duration`: the replay stops when it ends, or when the window's
+    /// requests run out.
+    #[serde(rename = "seconds", with = "crate::plan::seconds")]
+    pub duration: Duration,
+    pub bounds: crate::shadow::judge::Bounds,
+    pub on_no_data: crate::analysis::NoDataPolicy,
+    pub replay_auth: bool,
+}
+
 /// One thing a run does.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "action", rename_all = "kebab-case")]
@@ -182,11 +221,18 @@ pub enum Action {
     },
     WriteRoute(RouteWrite),
     /// Write the run's other routes, each read back (`OtherWrite`).
+    /// In JSON `{"action": "write-others", "writes": [...]}`: an
+    /// internally tagged variant cannot hold a bare list.
+    #[serde(serialize_with = "writes_json")]
     WriteOthers(Vec<OtherWrite>),
     CreateRule(RuleSpec),
     WriteRule(RuleWrite),
     DeleteRule(RuleSpec),
     Bake(BakeSpec),
+    /// `shadow` (and `canary --shadow-first`): replay blue's logged requests
+    /// to green through the run's rule and judge the answers; a wait like a
+    /// bake (cancellable), never a change of the load balancer.
+    Shadow(ShadowSpec),
     /// `rolling --in-place`: record batch `index` (0-based) of `of` on
     /// the group before its targets leave (the step tag).
     StartBatch {
@@ -221,6 +267,7 @@ impl Action {
             Action::AwaitHealthy { .. }
                 | Action::AwaitDrained { .. }
                 | Action::Bake(_)
+                | Action::Shadow(_)
                 | Action::Hook(_)
         )
     }

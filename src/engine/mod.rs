@@ -24,7 +24,7 @@ pub mod sim;
 
 pub use action::{
     Action, BakeSpec, Carry, DeploySpec, Group, OtherWrite, Purpose, Role, RouteWrite, RuleSpec,
-    RuleWrite,
+    RuleWrite, ShadowSpec,
 };
 pub use hook::{HookSpec, HookStage};
 pub use plan::Plan;

@@ -59,6 +59,20 @@ impl Plan {
             .collect()
     }
 
+    /// Another route's green: the group its last write gives the most
+    /// weight (the promotion), which on another load balancer is that
+    /// load balancer's own green; the plan's green otherwise.
+    pub fn green_of(&self, route: &crate::alb::RouteRef) -> String {
+        let last = (self.actions.iter().rev())
+            .filter_map(|a| match a {
+                Action::WriteOthers(ws) => ws.iter().find(|w| w.route == *route),
+                _ => None,
+            })
+            .next();
+        last.and_then(|w| w.to.groups.iter().max_by_key(|g| g.weight))
+            .map_or(self.green.clone(), |g| g.target_group_arn.clone())
+    }
+
     /// How many traffic steps the plan writes (for progress).
     pub fn steps(&self) -> usize {
         self.actions
@@ -84,17 +98,19 @@ impl Plan {
             ("rolling", _) => format!("{bakes} round{}", if bakes == 1 { "" } else { "s" }),
             ("blue-green", _) => "one switch to green".into(),
             ("ab" | "dark", _) => "one rule to green".into(),
+            ("shadow", _) => "a replay to green through one rule".into(),
             (_, 1) => "1 step".into(),
             (_, n) => format!("{n} steps"),
         }
     }
 
-    /// The sum of the plan's holds.
+    /// The sum of the plan's holds (a replay's `--duration` at most).
     pub fn total_bake(&self) -> std::time::Duration {
         self.actions
             .iter()
             .filter_map(|a| match a {
                 Action::Bake(b) => Some(b.duration),
+                Action::Shadow(s) => Some(s.duration),
                 _ => None,
             })
             .sum()

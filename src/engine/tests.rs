@@ -106,6 +106,7 @@ fn kinds(cmds: &[Command]) -> Vec<&'static str> {
             Command::Do(Action::WriteRule(_)) => "write-rule",
             Command::Do(Action::DeleteRule(_)) => "delete-rule",
             Command::Do(Action::Bake(_)) => "bake",
+            Command::Do(Action::Shadow(_)) => "shadow",
             Command::Do(Action::Unrecord) => "unrecord",
             Command::Do(Action::StartBatch { .. }) => "start-batch",
             Command::Do(Action::Deploy(_)) => "deploy",

@@ -82,6 +82,7 @@ async fn run(r: &Rig, plan: crate::engine::Plan) -> RunReport {
         prometheus: None,
         judge_minutes: 1,
         commands: Default::default(),
+        shadow: None,
     };
     let mut out = Silent;
     Executor::new(cfg, plan, src, r.cancel.clone(), &mut out)

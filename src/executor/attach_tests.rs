@@ -118,6 +118,7 @@ async fn weight_zero_passes_the_health_gate_and_any_more_does_not() {
         prometheus: None,
         judge_minutes: 1,
         commands: Default::default(),
+        shadow: None,
     };
     let report = Executor::new(cfg, plan, src, r.cancel.clone(), &mut out)
         .run()
@@ -163,6 +164,7 @@ async fn run_rules(r: &Rig, plan: crate::engine::Plan) -> crate::report::RunRepo
         prometheus: None,
         judge_minutes: 1,
         commands: Default::default(),
+        shadow: None,
     };
     Executor::new(cfg, plan, src, r.cancel.clone(), &mut out)
         .run()

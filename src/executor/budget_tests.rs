@@ -44,6 +44,7 @@ async fn run_with(
         prometheus: None,
         judge_minutes: 1,
         commands: Default::default(),
+        shadow: None,
     };
     let mut out = Silent;
     let (cfg, actions) = cfg.split();

@@ -40,6 +40,7 @@ async fn run_with(
             checks,
             lb_dns: Some("demo.elb.local".into()),
         },
+        shadow: None,
     };
     let mut out = Silent;
     Executor::new(cfg, plan, src, r.cancel.clone(), &mut out)

@@ -130,6 +130,7 @@ async fn run_with(
         prometheus: None,
         judge_minutes: 1,
         commands: Default::default(),
+        shadow: None,
     };
     let mut out = Silent;
     let report = Executor::new(cfg.cfg, plan, src, r.cancel.clone(), &mut out)

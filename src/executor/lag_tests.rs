@@ -89,6 +89,7 @@ async fn without_cloudwatch_a_bake_is_wall_time_and_no_minute_is_awaited() {
         prometheus: None,
         judge_minutes: 1,
         commands: Default::default(),
+        shadow: None,
     };
     let t0 = Instant::now();
     let mut out = Silent;

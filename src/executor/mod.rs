@@ -34,6 +34,7 @@ mod others;
 mod record;
 mod revert;
 mod rule_write;
+mod shadow;
 mod steps;
 mod targets;
 
@@ -141,6 +142,7 @@ impl<'a> Executor<'a> {
             left_behind: None,
             warnings: vec![],
             ab: None,
+            shadow: None,
             hooks: vec![],
             batch_commands: vec![],
         };
@@ -275,6 +277,7 @@ impl<'a> Executor<'a> {
                 self.batch_done(b.step);
                 Ok(())
             }
+            Action::Shadow(s) => Ok(self.shadow(s).await?),
             Action::StartBatch { index, of, targets } => {
                 Ok(self.start_batch(*index, *of, targets).await?)
             }
@@ -386,7 +389,12 @@ mod in_place_tests;
 mod hook_tests;
 
 #[cfg(test)]
+mod multi_lb_tests;
+#[cfg(test)]
 mod multi_route_tests;
 
 #[cfg(test)]
 mod ab_multi_tests;
+
+#[cfg(test)]
+mod shadow_tests;

@@ -34,6 +34,7 @@ async fn two_route_run(r: &Rig, steps: &str) -> RunReport {
         prometheus: None,
         judge_minutes: 1,
         commands: Default::default(),
+        shadow: None,
     };
     let mut out = Silent;
     Executor::new(cfg, plan, src, r.cancel.clone(), &mut out)

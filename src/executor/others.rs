@@ -3,7 +3,8 @@
 //! failure on any of them after the first send fails the action after its
 //! send, so the engine's revert converges every route (the first one's
 //! goal and each other's, `engine::goal::Goal::with_others`) back: no
-//! step is left half-applied.
+//! step is left half-applied. A route on another load balancer has its
+//! own groups: those are health-gated here before its write.
 
 use super::{apply, Executor, Fail};
 use crate::alb::state_tags::{self, RunRecord};
@@ -34,10 +35,39 @@ impl Executor<'_> {
                 );
                 return Err(fail(sent, Reason::Error(why)));
             }
+            self.gate_other(w).await.map_err(|r| fail(sent, r))?;
             sent = true;
             apply::apply(lb.as_ref(), &w.route, &w.to, p)
                 .await
                 .map_err(|e| Fail::After(Reason::Error(e)))?;
+        }
+        Ok(())
+    }
+}
+
+impl Executor<'_> {
+    /// The health gate for a route on another load balancer: its own
+    /// groups were not gated by the first route's write (the first
+    /// route's groups were), so each whose share rises must have a
+    /// healthy target.
+    async fn gate_other(&self, w: &OtherWrite) -> Result<(), Reason> {
+        let (blue, green) = (&self.plan.blue, &self.plan.green);
+        for g in &w.to.groups {
+            let arn = &g.target_group_arn;
+            if arn == blue || arn == green || w.to.percent_of(arn) <= w.from.percent_of(arn) {
+                continue;
+            }
+            let health = self
+                .unless_cancelled(self.src.lb.target_health(arn))
+                .await?
+                .map_err(|e| Reason::Error(e.to_string()))?;
+            let counts = crate::alb::HealthCounts::of(&health);
+            if counts.healthy == 0 {
+                return Err(Reason::CheckFailed(format!(
+                    "health: {arn} (on the {}) has no healthy target ({counts}); not shifting traffic to it",
+                    w.route
+                )));
+            }
         }
         Ok(())
     }
@@ -57,6 +87,7 @@ impl Executor<'_> {
             let rest = others.iter().map(|(r, _)| r).filter(|r| *r != route);
             let record = RunRecord {
                 step: state_tags::FOLLOWS_STEP.into(),
+                green_arn: self.plan.green_of(route),
                 original: original.clone(),
                 registered: vec![],
                 deregistered: None,

@@ -53,6 +53,7 @@ pub(super) async fn run_plan(r: &Rig, p: Plan) -> RunReport {
         prometheus: None,
         judge_minutes: 1,
         commands: Default::default(),
+        shadow: None,
     };
     let mut out = Silent;
     Executor::new(

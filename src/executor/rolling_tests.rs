@@ -66,6 +66,7 @@ pub(super) async fn run_rolling(r: &Rig, unavailable: usize) -> (RunReport, Vec<
         prometheus: None,
         judge_minutes: 1,
         commands: Default::default(),
+        shadow: None,
     };
     let mut out = Silent;
     let report = Executor::new(cfg.cfg, plan, src, r.cancel.clone(), &mut out)

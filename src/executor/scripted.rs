@@ -140,6 +140,12 @@ impl LoadBalancerPort for Scripted {
     async fn tags(&self, arn: &str) -> AlbResult<BTreeMap<String, String>> {
         self.around(None, self.inner.tags(arn)).await
     }
+    async fn tags_batch(
+        &self,
+        arns: &[String],
+    ) -> AlbResult<BTreeMap<String, BTreeMap<String, String>>> {
+        self.around(None, self.inner.tags_batch(arns)).await
+    }
     async fn add_tags(&self, arn: &str, tags: &BTreeMap<String, String>) -> AlbResult<()> {
         self.around(None, self.inner.add_tags(arn, tags)).await
     }

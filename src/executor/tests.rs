@@ -102,6 +102,7 @@ pub(super) fn config(steps: &str, register: Vec<Target>) -> TestRun {
                 target_group: BLUE_DIM.into(),
                 load_balancer: "app/demo/1".into(),
             }),
+            other_lbs: vec![],
         },
         started_unix: 0,
         apply: ApplyPolicy::default(),
@@ -128,6 +129,7 @@ pub(super) async fn run_on(r: &Rig, lb: Arc<dyn LoadBalancerPort>, run: TestRun)
         prometheus: None,
         judge_minutes: 1,
         commands: Default::default(),
+        shadow: None,
     };
     let mut out = Silent;
     let (cfg, actions) = run.split();

@@ -6,7 +6,7 @@
 //! the policies against what the commands really call.
 
 use super::arn::{self, ElbArn};
-use super::uses::{uses, On, Strategy};
+use super::uses::{uses_with, On, Strategy};
 use crate::preflight::InputError;
 use serde::Serialize;
 use serde_json::{json, Value};
@@ -18,6 +18,11 @@ pub struct Request {
     pub listeners: Vec<String>,
     pub rules: Vec<String>,
     pub target_groups: Vec<String>,
+    /// `s3://BUCKET/PREFIX` of the access logs (`shadow`, `--shadow-first`);
+    /// any bucket when not given.
+    pub access_logs: Option<String>,
+    /// `canary --shadow-first`.
+    pub shadow_first: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,17 +45,21 @@ pub const CREATE_ACTION: &str = "elasticloadbalancing:CreateAction";
 struct Scope {
     listeners: Vec<String>,
     routes: Vec<String>,
+    /// The routes' listeners and rules, apart (their shifts differ).
+    route_listeners: Vec<String>,
+    route_rules: Vec<String>,
     new_rules: Vec<String>,
     groups: Vec<String>,
 }
 
 /// The request's ARNs, parsed: the listeners (those of `--rule` added),
-/// the rules, the target group patterns.
+/// the `--listener` ones no `--rule` is on (a run moves their default
+/// action, as `route_args` reads the flags), the rules, the target group
+/// patterns.
 struct Parsed {
     listeners: Vec<ElbArn>,
+    default_routes: Vec<ElbArn>,
     rules: Vec<String>,
-    /// The listeners a `--rule` is on: their default action is not a route.
-    ruled: Vec<ElbArn>,
     groups: Vec<String>,
 }
 
@@ -64,16 +73,16 @@ fn parse(r: &Request) -> Result<Parsed, Vec<InputError>> {
             Err(e) => errors.push(InputError::new(format!("--listener {l}"), e)),
         }
     }
+    let mut default_routes = listeners.clone();
     let mut rules = Vec::new();
-    let mut ruled = Vec::new();
     for s in &r.rules {
         match arn::rule(s) {
             Ok(a) => {
                 let l = arn::listener_of_rule(&a);
+                default_routes.retain(|d| *d != l);
                 if !listeners.contains(&l) {
-                    listeners.push(l.clone());
+                    listeners.push(l);
                 }
-                ruled.push(l);
                 rules.push(a.to_string());
             }
             Err(e) => errors.push(InputError::new(format!("--rule {s}"), e)),
@@ -89,8 +98,8 @@ fn parse(r: &Request) -> Result<Parsed, Vec<InputError>> {
     match errors.is_empty() {
         true => Ok(Parsed {
             listeners,
+            default_routes,
             rules,
-            ruled,
             groups,
         }),
         false => Err(errors),
@@ -100,8 +109,8 @@ fn parse(r: &Request) -> Result<Parsed, Vec<InputError>> {
 fn scope(r: &Request) -> Result<Scope, Vec<InputError>> {
     let Parsed {
         listeners,
+        default_routes,
         rules,
-        ruled,
         mut groups,
     } = parse(r)?;
     // Only groups given (`rollback --target-group`): no listener statement.
@@ -123,51 +132,74 @@ fn scope(r: &Request) -> Result<Scope, Vec<InputError>> {
             None => arn::wildcard("targetgroup/*/*"),
         });
     }
-    // Several routes (`--listener L1 --listener L2 --rule R2`): the rules,
-    // and each listener no rule is on (its default action is a route too).
-    let routes = match rules.is_empty() {
+    // The listeners whose default action a run shifts: any when no route
+    // is named; with rules, only the `--listener` ones no rule is on (a
+    // rule's listener hosts the route and the rules a run creates).
+    let route_listeners = match rules.is_empty() {
         true => listener_patterns.clone(),
-        false => (rules.into_iter())
-            .chain(
-                (listeners.iter())
-                    .filter(|l| !ruled.contains(l))
-                    .map(ElbArn::to_string),
-            )
-            .collect(),
+        false => default_routes.iter().map(ElbArn::to_string).collect(),
     };
     Ok(Scope {
         listeners: listener_patterns,
-        routes,
+        routes: [route_listeners.clone(), rules.clone()].concat(),
+        route_listeners,
+        route_rules: rules,
         new_rules,
         groups,
     })
 }
 
-fn sid(on: On) -> &'static str {
+/// A statement's Sid, from what its first action is on. A shift on all
+/// the routes (listeners only, or rules only) shares the record's
+/// statement (`all_routes`); with both kinds, each kind's shift has its own.
+fn sid(on: On, all_routes: bool) -> &'static str {
     match on {
+        On::ListenerRoute | On::RuleRoute if all_routes => "RouteAndRunRecord",
         On::Any => "Read",
         On::Route => "RouteAndRunRecord",
+        On::ListenerRoute => "ShiftListeners",
+        On::RuleRoute => "ShiftRules",
         On::Listener => "CreateRules",
         On::NewRules => "RunRules",
         On::NewRuleTags => "TagRulesOnCreate",
         On::Groups => "TargetGroups",
+        On::LogBucket => "AccessLogBucket",
+        On::LogObjects => "AccessLogObjects",
     }
+}
+
+/// The bucket's and the log objects' ARNs.
+fn log_arns(r: &Request) -> Result<(String, String), Vec<InputError>> {
+    let Some(v) = &r.access_logs else {
+        return Ok(("arn:aws:s3:::*".into(), "arn:aws:s3:::*/AWSLogs/*".into()));
+    };
+    let (bucket, prefix) = crate::cli_shadow::s3_location(v).map_err(|e| vec![e])?;
+    let objects = match prefix.is_empty() {
+        true => format!("arn:aws:s3:::{bucket}/AWSLogs/*"),
+        false => format!("arn:aws:s3:::{bucket}/{prefix}/AWSLogs/*"),
+    };
+    Ok((format!("arn:aws:s3:::{bucket}"), objects))
 }
 
 /// The policy for `r`, or the flags whose values are not ARNs it can use.
 pub fn build(r: &Request) -> Result<Policy, Vec<InputError>> {
     let s = scope(r)?;
+    let (bucket, objects) = log_arns(r)?;
     let resources = |on: On| -> Vec<String> {
         match on {
             On::Any => vec!["*".into()],
             On::Route => s.routes.clone(),
+            On::ListenerRoute => s.route_listeners.clone(),
+            On::RuleRoute => s.route_rules.clone(),
             On::Listener => [s.listeners.clone(), s.new_rules.clone()].concat(),
             On::NewRules | On::NewRuleTags => s.new_rules.clone(),
             On::Groups => s.groups.clone(),
+            On::LogBucket => vec![bucket.clone()],
+            On::LogObjects => vec![objects.clone()],
         }
     };
     let mut statements: Vec<Statement> = Vec::new();
-    for (action, on) in uses(r.strategy, !r.rules.is_empty()) {
+    for (action, on) in uses_with(r.strategy, r.shadow_first) {
         let res = resources(on);
         if res.is_empty() {
             continue;
@@ -178,7 +210,7 @@ pub fn build(r: &Request) -> Result<Policy, Vec<InputError>> {
             Some(st) if st.actions.contains(&action) => {}
             Some(st) => st.actions.push(action),
             None => statements.push(Statement {
-                sid: sid(on),
+                sid: sid(on, res == s.routes),
                 actions: vec![action],
                 resources: res,
                 condition,

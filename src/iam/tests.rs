@@ -7,7 +7,7 @@ use serde_json::json;
 const L: &str = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/web/50dc6c495c0c9188/f2f7dc8efc522ab2";
 const R: &str = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener-rule/app/web/50dc6c495c0c9188/f2f7dc8efc522ab2/9683b2d02a6cabee";
 const RULES: &str = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener-rule/app/web/50dc6c495c0c9188/f2f7dc8efc522ab2/*";
-const ALL: [Strategy; 8] = [
+const ALL: [Strategy; 9] = [
     Strategy::Canary,
     Strategy::BlueGreen,
     Strategy::Rolling,
@@ -16,6 +16,7 @@ const ALL: [Strategy; 8] = [
     Strategy::Rollback,
     Strategy::Status,
     Strategy::Routes,
+    Strategy::Shadow,
 ];
 
 fn req(strategy: Strategy, l: &[&str], r: &[&str], g: &[&str]) -> Request {
@@ -25,6 +26,8 @@ fn req(strategy: Strategy, l: &[&str], r: &[&str], g: &[&str]) -> Request {
         listeners: v(l),
         rules: v(r),
         target_groups: v(g),
+        access_logs: None,
+        shadow_first: false,
     }
 }
 
@@ -43,23 +46,22 @@ fn statement<'a>(p: &'a Policy, action: &str) -> Vec<&'a Statement> {
 #[test]
 fn every_action_a_command_uses_is_one_the_adapters_send_on_a_resource_it_is_authorized_on() {
     for s in ALL {
-        for rule in [false, true] {
-            for (action, on) in uses(s, rule) {
-                let how =
-                    authorized(&action).unwrap_or_else(|| panic!("{action} not in the table"));
-                let fits = match how {
-                    Authorized::AnyResource => on == On::Any,
-                    Authorized::Listener => on == On::Route && !rule,
-                    Authorized::Rule => matches!(on, On::NewRules) || (on == On::Route && rule),
-                    Authorized::ListenerAndNewRule => on == On::Listener,
-                    Authorized::TargetGroup => on == On::Groups,
-                    Authorized::Tagged => matches!(on, On::Route | On::Groups | On::NewRuleTags),
-                };
-                assert!(
-                    fits,
-                    "{s:?}: {action} on {on:?} but it is authorized on {how:?}"
-                );
-            }
+        for (action, on) in uses(s) {
+            let how = authorized(&action).unwrap_or_else(|| panic!("{action} not in the table"));
+            let fits = match how {
+                Authorized::AnyResource => on == On::Any,
+                Authorized::Listener => on == On::ListenerRoute,
+                Authorized::Rule => matches!(on, On::NewRules | On::RuleRoute),
+                Authorized::ListenerAndNewRule => on == On::Listener,
+                Authorized::TargetGroup => on == On::Groups,
+                Authorized::Tagged => matches!(on, On::Route | On::Groups | On::NewRuleTags),
+                Authorized::Bucket => on == On::LogBucket,
+                Authorized::Object => on == On::LogObjects,
+            };
+            assert!(
+                fits,
+                "{s:?}: {action} on {on:?} but it is authorized on {how:?}"
+            );
         }
     }
 }
@@ -113,6 +115,44 @@ fn a_rule_is_shifted_and_tagged_instead_of_the_listener_and_its_listener_is_deri
     assert_eq!(statement(&p, "CreateRule")[0].resources, [L, RULES]);
     assert!(p.allows("elasticloadbalancing:AddTags", R, &[]));
     assert!(!p.allows("elasticloadbalancing:AddTags", L, &[]));
+}
+
+#[test]
+fn listeners_and_rules_moved_as_one_each_get_their_own_shift_and_all_are_tagged() {
+    // As `canary --listener L --listener L2 --rule R2` reads them: R2 is on
+    // L2, so the routes are L's default action and the rule R2.
+    const L2: &str = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/web/50dc6c495c0c9188/0467ef3c8400ae65";
+    let r2 = format!("{}/9683b2d02a6cabef", rules_of(L2));
+    let rule = r2.as_str();
+    for s in [Strategy::Canary, Strategy::BlueGreen, Strategy::Rollback] {
+        let p = policy(s, &[L, L2], &[rule], &[]);
+        let shift = statement(&p, "ModifyListener");
+        assert_eq!(shift[0].resources, [L], "{s:?}: the listener no rule is on");
+        assert_eq!(shift[0].sid, "ShiftListeners");
+        assert_eq!(statement(&p, "ModifyRule")[0].resources, [rule], "{s:?}");
+        assert!(!p.allows("elasticloadbalancing:ModifyListener", L2, &[]));
+        assert!(!p.allows("elasticloadbalancing:ModifyListener", rule, &[]));
+        assert!(!p.allows("elasticloadbalancing:ModifyRule", L, &[]));
+        for route in [L, rule] {
+            assert!(
+                p.allows("elasticloadbalancing:AddTags", route, &[]),
+                "{s:?} {route}"
+            );
+            assert!(p.allows("elasticloadbalancing:RemoveTags", route, &[]));
+        }
+        let sids: Vec<&str> = p.statements.iter().map(|s| s.sid).collect();
+        let unique: std::collections::BTreeSet<&str> = sids.iter().copied().collect();
+        assert_eq!(sids.len(), unique.len(), "{s:?}: Sids unique: {sids:?}");
+    }
+    // A rule's own listener (given or not) is never shifted, and its rules
+    // are where the run's created rules go.
+    let p = policy(Strategy::Canary, &[L], &[rule], &[]);
+    assert_eq!(statement(&p, "ModifyListener")[0].resources, [L]);
+    assert!(p.allows("elasticloadbalancing:CreateRule", L2, &[]));
+}
+
+fn rules_of(listener: &str) -> String {
+    listener.replace(":listener/", ":listener-rule/")
 }
 
 #[test]
@@ -275,4 +315,67 @@ fn ab_and_dark_over_several_listeners_may_create_modify_and_delete_rules_on_each
         assert!(!p.allows(&elb("AddTags"), L2, &[]), "{s:?}");
         assert!(statement(&p, "ModifyListener").is_empty());
     }
+}
+
+#[test]
+fn routes_on_two_load_balancers_are_each_allowed_and_nothing_beyond() {
+    let l2 = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/internal/7a1b2c3d4e5f6a7b/0a1b2c3d4e5f6a7b";
+    let r2 = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener-rule/app/internal/7a1b2c3d4e5f6a7b/0a1b2c3d4e5f6a7b/1";
+    let l3 = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/other/1111111111111111/2222222222222222";
+    for s in [Strategy::Canary, Strategy::BlueGreen, Strategy::Rollback] {
+        let p = policy(s, &[L, l2], &[], &["web-green", "int-green"]);
+        for (l, group) in [(L, "web-green"), (l2, "int-green")] {
+            assert!(
+                p.allows("elasticloadbalancing:ModifyListener", l, &[]),
+                "{s:?} {l}"
+            );
+            assert!(
+                p.allows("elasticloadbalancing:AddTags", l, &[]),
+                "{s:?} {l}"
+            );
+            let tg = format!(
+                "arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/{group}/1"
+            );
+            assert!(
+                p.allows("elasticloadbalancing:RemoveTags", l, &[]),
+                "{s:?} {tg}"
+            );
+        }
+        assert!(
+            !p.allows("elasticloadbalancing:ModifyListener", l3, &[]),
+            "{s:?}"
+        );
+        assert!(!p.allows("elasticloadbalancing:AddTags", l3, &[]), "{s:?}");
+    }
+    let p = policy(Strategy::Canary, &[L, l2], &[r2], &[]);
+    assert!(p.allows("elasticloadbalancing:ModifyRule", r2, &[]));
+    assert!(p.allows("elasticloadbalancing:ModifyListener", L, &[]));
+}
+
+#[test]
+fn shadow_reads_the_logs_bucket_and_only_its_awslogs_objects() {
+    let mut r = req(Strategy::Shadow, &[L], &[], &[]);
+    r.access_logs = Some("s3://web-logs/alb".into());
+    let p = build(&r).unwrap();
+    assert!(p.allows("s3:ListBucket", "arn:aws:s3:::web-logs", &[]));
+    assert!(p.allows(
+        "s3:GetObject",
+        "arn:aws:s3:::web-logs/alb/AWSLogs/1/x.log.gz",
+        &[]
+    ));
+    assert!(!p.allows("s3:GetObject", "arn:aws:s3:::web-logs/other/secret", &[]));
+    assert!(!p.allows("s3:GetObject", "arn:aws:s3:::other/alb/AWSLogs/x", &[]));
+    assert!(p.allows(
+        "elasticloadbalancing:DescribeLoadBalancerAttributes",
+        "*",
+        &[]
+    ));
+    let plain = build(&req(Strategy::Canary, &[L], &[], &[])).unwrap();
+    assert!(!plain.allows("s3:GetObject", "arn:aws:s3:::web-logs/alb/AWSLogs/x", &[]));
+    let mut first = req(Strategy::Canary, &[L], &[], &[]);
+    first.shadow_first = true;
+    let p = build(&first).unwrap();
+    assert!(p.allows("s3:GetObject", "arn:aws:s3:::any-bucket/AWSLogs/x", &[]));
+    r.access_logs = Some("logs".into());
+    assert_eq!(build(&r).unwrap_err()[0].culprit, "--access-logs logs");
 }

@@ -21,6 +21,9 @@ pub enum Strategy {
     Status,
     /// `routes list` and `routes remove`.
     Routes,
+    /// `shadow`: the dark rule's life, the load balancer's attributes and
+    /// its access logs in S3.
+    Shadow,
 }
 
 /// What a call is made on; `policy` turns each into ARN patterns.
@@ -28,9 +31,13 @@ pub enum Strategy {
 pub enum On {
     /// `"*"`: the action has no resource-level permissions.
     Any,
-    /// The route a run shifts and records itself on: the listener, or the
-    /// rules given with `--rule` instead.
+    /// The routes a run records itself on (tags): the listeners given
+    /// with `--listener` and the rules given with `--rule`.
     Route,
+    /// The listeners among the routes, whose default action a run shifts.
+    ListenerRoute,
+    /// The rules among the routes, whose forward a run shifts.
+    RuleRoute,
     /// The listener a rule is created on.
     Listener,
     /// The rules a run creates (preview, A/B, dark): any rule of the listener.
@@ -40,6 +47,10 @@ pub enum On {
     /// The target groups a run registers in, deregisters from or records
     /// itself on.
     Groups,
+    /// The access logs' bucket (`s3:ListBucket`).
+    LogBucket,
+    /// The access log objects, `PREFIX/AWSLogs/*` (`s3:GetObject`).
+    LogObjects,
 }
 
 pub type Use = (&'static str, On);
@@ -78,20 +89,38 @@ const GROUP_READS: &[&str] = &[
 ];
 const TARGETS: &[&str] = &["RegisterTargets", "DeregisterTargets"];
 
-/// `(action, on)` for `strategy`; `rule` says the route is the rules given
-/// with `--rule` (ModifyRule) rather than the listener (ModifyListener).
-pub fn uses(strategy: Strategy, rule: bool) -> Vec<(String, On)> {
+/// A replay of the access logs (`shadow`, `canary --shadow-first`): where
+/// the logs are, then their listing and objects.
+const SHADOW_READS: &[Use] = &[
+    ("DescribeLoadBalancerAttributes", On::Any),
+    ("s3:ListBucket", On::LogBucket),
+    ("s3:GetObject", On::LogObjects),
+];
+
+/// A route's shift: ModifyListener on the listeners among the routes,
+/// ModifyRule on the rules among them (a run may move both as one).
+const SHIFT: &[Use] = &[
+    ("ModifyListener", On::ListenerRoute),
+    ("ModifyRule", On::RuleRoute),
+];
+
+/// `(action, on)` for `strategy`.
+pub fn uses(strategy: Strategy) -> Vec<(String, On)> {
+    uses_with(strategy, false)
+}
+
+/// `uses`, with `shadow_first` adding a canary's replay of the access logs.
+pub fn uses_with(strategy: Strategy, shadow_first: bool) -> Vec<(String, On)> {
     let reads = match strategy {
         Strategy::Rolling => GROUP_READS,
         _ => READS,
     };
     let mut out: Vec<Use> = reads.iter().map(|a| (*a, On::Any)).collect();
-    let shift = if rule { "ModifyRule" } else { "ModifyListener" };
     let metrics = ("cloudwatch:GetMetricData", On::Any);
     match strategy {
         Strategy::Canary | Strategy::BlueGreen => {
             out.push(metrics);
-            out.push((shift, On::Route));
+            out.extend(SHIFT);
             out.extend(ROUTE_WRITES.iter().map(|a| (*a, On::Route)));
             out.extend(RULE_LIFE);
             out.extend(TARGETS.iter().map(|a| (*a, On::Groups)));
@@ -101,14 +130,14 @@ pub fn uses(strategy: Strategy, rule: bool) -> Vec<(String, On)> {
             out.extend(TARGETS.iter().map(|a| (*a, On::Groups)));
             out.extend(ROUTE_WRITES.iter().map(|a| (*a, On::Groups)));
         }
-        Strategy::Ab | Strategy::Dark => {
+        Strategy::Ab | Strategy::Dark | Strategy::Shadow => {
             out.push(metrics);
             out.extend(ROUTE_WRITES.iter().map(|a| (*a, On::Route)));
             out.extend(RULE_LIFE);
             out.push(RULE_SHIFT);
         }
         Strategy::Rollback => {
-            out.push((shift, On::Route));
+            out.extend(SHIFT);
             out.extend(ROUTE_WRITES.iter().map(|a| (*a, On::Route)));
             out.push(("DeleteRule", On::NewRules));
             out.extend(TARGETS.iter().map(|a| (*a, On::Groups)));
@@ -116,6 +145,9 @@ pub fn uses(strategy: Strategy, rule: bool) -> Vec<(String, On)> {
         }
         Strategy::Status => out.push(metrics),
         Strategy::Routes => out.push(("DeleteRule", On::NewRules)),
+    }
+    if strategy == Strategy::Shadow || (shadow_first && strategy == Strategy::Canary) {
+        out.extend(SHADOW_READS);
     }
     out.into_iter()
         .map(|(a, on)| match a.contains(':') {

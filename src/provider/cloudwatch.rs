@@ -4,6 +4,9 @@
 //! group's `RequestCount`) and `TargetResponseTime`, fetched for green
 //! and blue together with one paginated GetMetricData call of raw
 //! `MetricStat` queries, plus the load balancer's own `RequestCount`.
+//! Groups on several load balancers (a multi-route run) go in the same
+//! call, each with its own `LoadBalancer` dimension, and every load
+//! balancer's own `RequestCount` with them (`analysis::sides` sums them).
 //!
 //! Owns request building (`build_queries`, `query_span`), the SDK call and
 //! error wording, and the pure reading of the answer (`arrival`).
@@ -23,6 +26,8 @@
 //! a target group without a datapoint in that minute really had none. Minutes
 //! without it are "not arrived" and never judged.
 
+use super::cloudwatch_lbs::ingested;
+pub use super::cloudwatch_lbs::load_balancers;
 pub(crate) use super::cloudwatch_sdk::{sdk_error_message, sdk_error_transient};
 use super::{
     Arrival, ArrivedTraffic, MetricTarget, ProviderError, TrafficQuery, TrafficSource, TrafficStats,
@@ -100,6 +105,9 @@ impl RawTraffic {
 pub struct RawAnswer {
     pub targets: Vec<RawTraffic>,
     pub load_balancer: Series,
+    /// Each further load balancer's own request count (`lbrequests_1`,
+    /// ...), when the targets are on several.
+    pub other_load_balancers: Vec<Series>,
 }
 
 /// Reads ALB traffic of target groups from CloudWatch.
@@ -134,6 +142,10 @@ impl CloudWatchTraffic {
         let mut raw = RawAnswer {
             targets: vec![RawTraffic::default(); targets.len()],
             load_balancer: Series::default(),
+            other_load_balancers: vec![
+                Series::default();
+                load_balancers(targets).len().saturating_sub(1)
+            ],
         };
         let mut token: Option<String> = None;
         for _ in 0..MAX_PAGES {
@@ -206,7 +218,7 @@ pub fn first_minute(since: i64) -> i64 {
 /// the newest `minutes` of them summed per target (for `status`), or how
 /// long CloudWatch is behind. Pure.
 pub fn arrival(raw: &RawAnswer, q: &TrafficQuery, now: i64) -> Arrival {
-    let ingested = by_timestamp(&raw.load_balancer);
+    let ingested = ingested(raw);
     let lag_seconds = ingested
         .keys()
         .next_back()
@@ -240,9 +252,11 @@ pub fn arrival(raw: &RawAnswer, q: &TrafficQuery, now: i64) -> Arrival {
 }
 
 /// The four raw `MetricStat` queries for each target group, ids carrying
-/// the group's index (`requests_0`, `requests_1`, ...), then the load
-/// balancer's own `RequestCount`. One-minute periods: ALB metrics have no
-/// finer resolution.
+/// the group's index (`requests_0`, `requests_1`, ...), each with its own
+/// load balancer's dimension, then each load balancer's own
+/// `RequestCount` (`lbrequests`, then `lbrequests_1`, ... when the groups
+/// are on several). One-minute periods: ALB metrics have no finer
+/// resolution.
 pub fn build_queries(targets: &[MetricTarget]) -> Vec<MetricDataQuery> {
     let mut out: Vec<MetricDataQuery> = targets
         .iter()
@@ -257,9 +271,13 @@ pub fn build_queries(targets: &[MetricTarget]) -> Vec<MetricDataQuery> {
             })
         })
         .collect();
-    if let Some(first) = targets.first() {
-        let dims = [dimension("LoadBalancer", &first.load_balancer)];
-        out.push(query(ID_LB.to_string(), "RequestCount", "Sum", &dims));
+    for (j, lb) in load_balancers(targets).into_iter().enumerate() {
+        let dims = [dimension("LoadBalancer", lb)];
+        let id = match j {
+            0 => ID_LB.to_string(),
+            j => format!("{ID_LB}_{j}"),
+        };
+        out.push(query(id, "RequestCount", "Sum", &dims));
     }
     out
 }
@@ -305,6 +323,9 @@ fn absorb(raw: &mut RawAnswer, result: &MetricDataResult) -> Result<(), String> 
     }
     let series = if full_id == ID_LB {
         Some(&mut raw.load_balancer)
+    } else if id == ID_LB {
+        let j = index.and_then(|i| i.checked_sub(1));
+        j.and_then(|j| raw.other_load_balancers.get_mut(j))
     } else {
         let target = index.and_then(|i| raw.targets.get_mut(i));
         target.and_then(|r| r.series_mut(id))
@@ -336,7 +357,7 @@ pub fn aggregate(raw: &RawTraffic, minutes: &[i64]) -> TrafficStats {
 
 /// Per-timestamp totals, dropping non-finite points so they cannot poison
 /// a weight.
-fn by_timestamp(series: &Series) -> BTreeMap<i64, f64> {
+pub(super) fn by_timestamp(series: &Series) -> BTreeMap<i64, f64> {
     let mut map = BTreeMap::new();
     let points = series.timestamps.iter().zip(&series.values);
     for (&ts, &v) in points.filter(|(_, v)| v.is_finite()) {
@@ -369,7 +390,7 @@ fn weighted_average(raw: &RawTraffic, minutes: &[i64]) -> Option<f64> {
 
 fn error(targets: &[MetricTarget], message: &str) -> ProviderError {
     let groups: Vec<&str> = targets.iter().map(|t| t.target_group.as_str()).collect();
-    let lb = targets.first().map_or("", |t| t.load_balancer.as_str());
+    let lb = load_balancers(targets).join(" and ");
     ProviderError {
         transient: false,
         provider: PROVIDER,
@@ -385,3 +406,7 @@ fn error(targets: &[MetricTarget], message: &str) -> ProviderError {
 #[cfg(test)]
 #[path = "cloudwatch_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "cloudwatch_lbs_tests.rs"]
+mod lbs_tests;

@@ -140,6 +140,7 @@ fn answer(lb: Points) -> RawAnswer {
             raw(&[(600, 90.0), (720, 60.0)], &[], &[], &[]),
         ],
         load_balancer: series(lb),
+        other_load_balancers: vec![],
     }
 }
 
@@ -298,7 +299,7 @@ fn absorb_appends_pages_and_rejects_forbidden() {
     };
     let mut raws = RawAnswer {
         targets: vec![RawTraffic::default(); 2],
-        load_balancer: Series::default(),
+        ..RawAnswer::default()
     };
     absorb(&mut raws, &page(120, 4.0)).expect("page 1");
     absorb(&mut raws, &page(60, 6.0)).expect("page 2");

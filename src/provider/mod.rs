@@ -4,11 +4,13 @@
 //! - `cloudwatch`: request count, target 5xx, target connection errors and
 //!   response time of a target group from the ALB's CloudWatch metrics,
 //!   fetched raw (no metric math).
+//!   `cloudwatch_lbs`: the same over groups on several load balancers.
 //! - `cloudwatch_report`: the same metrics over a whole A/B run, with p50/p99.
 //! - `prometheus`: one instant query, one number.
 //! - `probe`: one HTTP GET, its status and latency.
 
 pub mod cloudwatch;
+mod cloudwatch_lbs;
 pub mod cloudwatch_report;
 mod cloudwatch_sdk;
 pub mod fake;

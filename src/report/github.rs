@@ -181,6 +181,12 @@ pub fn outputs(run: &summary::Finished) -> Vec<(&'static str, String)> {
     });
     // A failed hook is a failed check without an interval: name its stage.
     let failed = failed.or_else(|| r.failed_hook().map(|h| format!("hook {}", h.stage)));
+    // A failed replay is a failed check without an interval too.
+    let failed = failed.or_else(|| {
+        let s = r.shadow.as_ref()?;
+        (s.judgement.verdict != crate::shadow::judge::Verdict::Pass && r.exit_code == 1)
+            .then(|| "shadow".to_string())
+    });
     vec![
         ("result", result_output(r.result, r.exit_code).to_string()),
         (

@@ -94,6 +94,8 @@ pub enum Progress<'a> {
     /// `rolling --in-place`: what happens to a batch (recorded, its
     /// `--deploy` or `--undo` started or done), as one line.
     Batch(String),
+    /// `shadow`: what the replay read, sent and found, as one line.
+    Shadow(String),
     /// A rule of the run's (`ab`, `dark`) was `created`, `rewritten` (to
     /// its real forward, after it put a fresh green in use at weight 0) or
     /// `deleted` as planned.

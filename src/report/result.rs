@@ -101,6 +101,9 @@ pub struct RunReport {
     /// numbers come from (docs/ab.md).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ab: Option<serde_json::Value>,
+    /// `shadow` and `canary --shadow-first`: the replay's report.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shadow: Option<crate::shadow::report::ShadowReport>,
     /// Every `--hook` that ran, in order.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub hooks: Vec<HookRecord>,

@@ -326,7 +326,10 @@ fn head(run: &Finished) -> String {
 /// The whole summary within `budget` bytes (the table gives way first).
 pub fn markdown(run: &Finished, budget: usize) -> String {
     let rows = rows(run.report, run.final_weights.as_deref());
-    let top = redact::text(&format!("{}{}", head(run), failure(run.report)));
+    let shadow = (run.report.shadow.as_ref())
+        .map(|s| s.markdown())
+        .unwrap_or_default();
+    let top = redact::text(&format!("{}{}{shadow}", head(run), failure(run.report)));
     let graph = chart(&rows);
     let fixed = top.len() + "### Timeline\n\n".len() + 1 + graph.len();
     let table = table(&rows, budget.saturating_sub(fixed));

@@ -68,6 +68,7 @@ pub(crate) fn report(reverted: bool) -> RunReport {
         left_behind: None,
         warnings: vec![],
         ab: None,
+        shadow: None,
         hooks: vec![],
         batch_commands: vec![],
     };

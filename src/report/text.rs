@@ -233,7 +233,7 @@ impl<W: Write + Send> TextReporter<W> {
                 forward.weights_text()
             ),
             Progress::Warning(w) => format!("{} {w}", self.paint("warning:", "33")),
-            Progress::Batch(line) => line,
+            Progress::Batch(line) | Progress::Shadow(line) => line,
             Progress::Rule {
                 verb,
                 priority,

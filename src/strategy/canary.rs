@@ -68,8 +68,14 @@ pub struct CanaryPlan {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Preview {
     pub rule: RuleSpec,
+    /// The hold judged by the probe; none (0) when the rule is there only
+    /// for the replay.
     #[serde(rename = "seconds", with = "crate::plan::seconds")]
     pub duration: Duration,
+    /// `--shadow-first`: blue's logged requests replayed through the rule
+    /// and judged before the hold.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shadow: Option<crate::engine::ShadowSpec>,
 }
 
 /// Weights for green at `p`: blue and green share 1000, each capped at 999;
@@ -273,11 +279,14 @@ impl CanaryPlan {
         });
         if let Some(p) = &self.preview {
             actions.push(Action::CreateRule(p.rule.clone()));
-            actions.push(Action::Bake(BakeSpec {
-                step: 0,
-                percent: Tenths(0),
-                duration: p.duration,
-            }));
+            actions.extend(p.shadow.clone().map(Action::Shadow));
+            if !p.duration.is_zero() {
+                actions.push(Action::Bake(BakeSpec {
+                    step: 0,
+                    percent: Tenths(0),
+                    duration: p.duration,
+                }));
+            }
             actions.push(Action::DeleteRule(p.rule.clone()));
         }
         let of = self.steps.len();

@@ -33,6 +33,7 @@ fn kind(a: &Action) -> String {
         Action::Unrecord => "unrecord".into(),
         Action::StartBatch { .. } => "start-batch".into(),
         Action::Deploy(_) => "deploy".into(),
+        Action::Shadow(_) => "shadow".into(),
     }
 }
 
@@ -117,6 +118,7 @@ fn blue_green_and_the_preview_attach_green_before_green_is_awaited() {
         ["record", "attach", "await-healthy green"]
     );
     let preview = Preview {
+        shadow: None,
         rule: RuleSpec {
             listener_arn: "L".into(),
             priority: 3,

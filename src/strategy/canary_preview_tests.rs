@@ -8,6 +8,7 @@ use crate::plan::parse_steps;
 
 fn preview() -> Preview {
     Preview {
+        shadow: None,
         rule: RuleSpec {
             listener_arn: "arn:listener".into(),
             priority: 1,

@@ -37,6 +37,7 @@ fn kind(a: &Action) -> String {
         Action::Bake(b) => format!("bake {}", b.percent),
         Action::StartBatch { .. } => "start-batch".into(),
         Action::Deploy(_) => "deploy".into(),
+        Action::Shadow(_) => "shadow".into(),
         Action::Hook(h) => h.label(),
         Action::Unrecord => "unrecord".into(),
     }
@@ -60,6 +61,7 @@ fn canary_plan(preview: bool) -> Plan {
     let p = match preview {
         false => p,
         true => p.with_preview(Some(Preview {
+            shadow: None,
             rule: RuleSpec {
                 listener_arn: "arn:listener".into(),
                 priority: 1,

@@ -4,7 +4,8 @@
 //! works inside one target group and has no route. `rules` and
 //! `rule_priority` hold the pure parts of rule-based strategies (A/B, dark
 //! launch): `--match` to ALB conditions within ALB's limits, and priority choice;
-//! `ab` plans both rule strategies (`ab`, `dark`). `rolling_in_place`
+//! `ab` plans both rule strategies (`ab`, `dark`), and `shadow` the dark
+//! rule with a replay of real traffic in its hold. `rolling_in_place`
 //! deploys to a group's own targets a batch at a time (`--in-place`).
 
 pub mod ab;
@@ -20,3 +21,4 @@ pub mod rule_split;
 pub mod rules;
 mod rules_fields;
 pub mod rules_render;
+pub mod shadow;

@@ -314,6 +314,26 @@ OPERATIONS = {
 }
 
 
+def call_detail(operation: str, body: bytes) -> dict[str, Any] | None:
+    """What the call log records of a GetMetricData beyond its name: the
+    `LoadBalancer` dimension values its queries named (`load_balancers`,
+    distinct, in request order), so a test can tell one call covering
+    several load balancers from one call per load balancer."""
+    if operation != "GetMetricData":
+        return None
+    try:
+        params = cbor2.loads(body) if body else {}
+    except (cbor2.CBORDecodeError, ValueError):
+        return None
+    out: list[str] = []
+    for q in params.get("MetricDataQueries") or []:
+        metric = ((q or {}).get("MetricStat") or {}).get("Metric") or {}
+        for d in metric.get("Dimensions") or []:
+            if d.get("Name") == "LoadBalancer" and d.get("Value") not in out:
+                out.append(d.get("Value"))
+    return {"load_balancers": out}
+
+
 def handle_cbor(operation: str, body: bytes, account: str, region: str) -> tuple[int, list[tuple[str, str]], bytes]:
     """Serve one RPC v2 CBOR CloudWatch call. Returns (status, headers, body)."""
     from faults import render_error

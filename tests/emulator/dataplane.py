@@ -16,15 +16,15 @@ healthy (not initial/unhealthy/draining/unused/unavailable; a target whose
 deregistration has not propagated yet still counts); the request is proxied
 over HTTP to IP:port (loopback targets only) and counted in served.py. No
 eligible target -> 503, target connection failure (or non-loopback target)
--> 502. HTTPS listeners are served as plain HTTP.
+-> 502, no answer within the idle timeout (60 s) -> 504. HTTPS listeners are served as plain HTTP. Conditions are matched by
+rule_match.py. On a load balancer with access logs on, every answer also
+gives an access log entry (access_logs.py), buffered before it is sent.
 """
 
 from __future__ import annotations
 
 import http.client
-import ipaddress
 import random
-import re
 import threading
 import time
 import uuid
@@ -32,11 +32,15 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from common import BACKEND_LOCK, find_listener, find_target_group, is_loopback, iter_elbv2_backends, log, tg_dimension
+import access_log_format
+from access_logs import ACCESS_LOGS
+from common import (BACKEND_LOCK, elbv2_backend_for_arn, find_listener, find_target_group, is_loopback,
+                    iter_elbv2_backends, log, tg_dimension)
 from health import HEALTH, NOT_ROUTABLE
-from login_gate import login_gate
+from login_gate import LOGIN_TYPES, login_gate
 from metrics import METRICS
 from propagation import PROPAGATION
+from rule_match import condition_matches, glob_match  # noqa: F401 (re-exported)
 from served import SERVED
 
 HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer",
@@ -44,96 +48,6 @@ HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authoriza
 DROP_FROM_TARGET = HOP_BY_HOP | {"server", "date"}  # the emulated ALB sends its own
 STICKY_COOKIE = "AWSALBTG"
 CACHE_SECONDS = 0.2
-
-
-def glob_match(pattern: str, value: str, ignore_case: bool, escapes: bool = False) -> bool:
-    """AWS's rule wildcards: `*` any run, `?` exactly one character, over the
-    whole value. `escapes`: `\\*` and `\\?` are literal (query strings only,
-    QueryStringConditionConfig)."""
-    parts, i = [], 0
-    while i < len(pattern):
-        ch = pattern[i]
-        if escapes and ch == "\\" and i + 1 < len(pattern) and pattern[i + 1] in "*?":
-            parts.append(re.escape(pattern[i + 1]))
-            i += 2
-            continue
-        parts.append(".*" if ch == "*" else "." if ch == "?" else re.escape(ch))
-        i += 1
-    flags = re.IGNORECASE | re.DOTALL if ignore_case else re.DOTALL
-    return re.fullmatch("".join(parts), value, flags) is not None
-
-
-def _values(cond: dict[str, Any], config_key: str) -> list[Any]:
-    cfg = cond.get(config_key)
-    if isinstance(cfg, dict) and cfg.get("Values") is not None:
-        return list(cfg["Values"])
-    return list(cond.get("Values") or [])
-
-
-def _regex_match(cond: dict[str, Any], config_key: str, values: list[str], ignore_case: bool) -> bool:
-    """`RegexValues` of the field's config: any regex found in any value."""
-    flags = re.IGNORECASE if ignore_case else 0
-    regexes = (cond.get(config_key) or {}).get("RegexValues") or []
-    return any(re.search(r, v, flags) for r in regexes for v in values)
-
-
-def condition_matches(cond: dict[str, Any], req: dict[str, Any]) -> bool:
-    if _regex_only_match(cond, req):
-        return True
-    field = (cond.get("Field") or "").lower()
-    if field == "path-pattern":
-        return any(glob_match(v, req["path"], False) for v in _values(cond, "PathPatternConfig"))
-    if field == "host-header":
-        host = req["headers"].get("host", "")
-        bare = host.rsplit(":", 1)[0] if ":" in host and not host.endswith("]") else host
-        return any(glob_match(v, host, True) or glob_match(v, bare, True)
-                   for v in _values(cond, "HostHeaderConfig"))
-    if field == "http-header":
-        cfg = cond.get("HttpHeaderConfig") or {}
-        name = (cfg.get("HttpHeaderName") or "").lower()
-        # AWS searches every occurrence of a repeated header, in order.
-        got = (req.get("header_lists") or {}).get(name)
-        if got is None:
-            got = [req["headers"][name]] if name in req["headers"] else []
-        return any(glob_match(v, h, True) for h in got for v in cfg.get("Values") or [])
-    if field == "http-request-method":
-        return req["method"].upper() in [str(v).upper() for v in _values(cond, "HttpRequestMethodConfig")]
-    if field == "query-string":
-        pairs = req["query"]
-        for kv in _values(cond, "QueryStringConfig"):
-            key, val = kv.get("Key"), kv.get("Value", "*")
-            for k, v in pairs:
-                if (key is None or glob_match(key, k, True, True)) and glob_match(val, v, True, True):
-                    return True
-        return False
-    if field == "source-ip":
-        try:
-            ip = ipaddress.ip_address(req["source_ip"])
-        except ValueError:
-            return False
-        for cidr in _values(cond, "SourceIpConfig"):
-            try:
-                if ip in ipaddress.ip_network(cidr, strict=False):
-                    return True
-            except ValueError:
-                continue
-        return False
-    return False  # unknown condition type never matches
-
-
-def _regex_only_match(cond: dict[str, Any], req: dict[str, Any]) -> bool:
-    field = (cond.get("Field") or "").lower()
-    if field == "path-pattern":
-        return _regex_match(cond, "PathPatternConfig", [req["path"]], False)
-    if field == "host-header":
-        return _regex_match(cond, "HostHeaderConfig", [req["headers"].get("host", "")], True)
-    if field == "http-header":
-        name = ((cond.get("HttpHeaderConfig") or {}).get("HttpHeaderName") or "").lower()
-        got = (req.get("header_lists") or {}).get(name)
-        if got is None:
-            got = [req["headers"][name]] if name in req["headers"] else []
-        return _regex_match(cond, "HttpHeaderConfig", got, False)
-    return False
 
 
 def _terminal_action(actions: list[Any]) -> dict[str, Any] | None:
@@ -218,26 +132,40 @@ class DataPlane:
             view = PROPAGATION.listener(listener_arn)
         if view is None:
             return {"kind": "fixed", "status": 503, "ctype": "text/plain", "body": "listener gone"}
-        actions = view["default"]
+        actions, priority = view["default"], 0
         for rule in view["rules"]:
             if all(condition_matches(c, req) for c in rule["conditions"]):
-                actions = rule["actions"]
+                actions, priority = rule["actions"], rule["priority"]
                 break
+        out = self._decide(actions, req, view)
+        # what an access log entry needs (access_logs.py); cheap enough to always set
+        out["priority"], out["listener_port"] = priority, view["port"]
+        return out
+
+    def _decide(self, actions: list[Any], req: dict[str, Any], view: dict[str, Any]) -> dict[str, Any]:
+        logins = sum(1 for a in actions if str((a.data if hasattr(a, "data") else a).get("Type", "")).lower()
+                     in LOGIN_TYPES)
         gate = login_gate(actions, req)
         if gate is not None:
+            gate["executed"] = "authenticate"
             return gate
         action = _terminal_action(actions)
         if action is None:
             return {"kind": "fixed", "status": 503, "ctype": "text/plain", "body": "no action"}
         kind = str(action.get("Type")).lower()
+        executed = ",".join(["authenticate"] * logins + [kind])
         if kind == "fixed-response":
             cfg = action.get("FixedResponseConfig") or {}
-            return {"kind": "fixed", "status": int(cfg.get("StatusCode") or 200),
+            return {"kind": "fixed", "status": int(cfg.get("StatusCode") or 200), "executed": executed,
                     "ctype": cfg.get("ContentType") or "text/plain", "body": cfg.get("MessageBody") or ""}
         if kind == "redirect":
-            return self._redirect(action.get("RedirectConfig") or {}, req, view["port"])
+            out = self._redirect(action.get("RedirectConfig") or {}, req, view["port"])
+            out["executed"], out["redirect_url"] = executed, out["location"]
+            return out
         with BACKEND_LOCK:  # live target health is read from moto
-            return self._forward(action, req)
+            out = self._forward(action, req)
+        out["executed"] = executed
+        return out
 
     @staticmethod
     def _redirect(cfg: dict[str, Any], req: dict[str, Any], listener_port: Any) -> dict[str, Any]:
@@ -331,6 +259,10 @@ class DataPlane:
         return eligible
 
 
+def _trace_id() -> str:
+    return f"Root=1-{int(time.time()):08x}-{uuid.uuid4().hex[:24]}"
+
+
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "awselb/2.0"
@@ -356,18 +288,30 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         return self.rfile.read(length) if length else b""
 
-    def _send(self, status: int, headers: list[tuple[str, str]], body: bytes) -> None:
+    def _send(self, status: int, headers: list[tuple[str, str]], body: bytes, entry: tuple | None = None) -> None:
+        """`entry`: (req, decision, out) of an access log entry, buffered before
+        anything is sent so a client that has the response finds it there."""
         self.send_response(status)
         for k, v in headers:
             self.send_header(k, v)
         self.send_header("Content-Length", str(len(body)))
+        if entry is not None:
+            # sent_bytes: status line, headers, the blank line and the body
+            self._emu_sent = sum(len(b) for b in self._headers_buffer) + 2 + (
+                len(body) if self.command != "HEAD" else 0)
+            self._access_log(*entry)
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(body)
 
-    def _handle(self) -> None:
-        body = self._read_body()
-        split = urlsplit(self.path)
+    def _access_log(self, req: dict[str, Any], decision: dict[str, Any], out: dict[str, Any]) -> None:
+        """One access log entry (only called when the load balancer has them on)."""
+        proto, cert = ACCESS_LOGS.listener_tls(self.listener_arn)
+        out.setdefault("trace_id", getattr(self, "_emu_trace", None) or _trace_id())
+        ACCESS_LOGS.append(self.lb_arn, access_log_format.entry(self, req, decision, out, proto, cert))
+
+    def _request(self, split: Any, body: bytes) -> dict[str, Any]:
+        """What routing (and an access log entry) reads of the request."""
         headers = {k.lower(): v for k, v in self.headers.items()}
         header_lists: dict[str, list[str]] = {}
         for k, v in self.headers.items():
@@ -380,44 +324,70 @@ class _Handler(BaseHTTPRequestHandler):
         req = {"method": self.command, "path": split.path or "/", "raw_query": split.query,
                "query": parse_qsl(split.query, keep_blank_values=True), "headers": headers,
                "header_lists": header_lists, "cookies": cookies,
-               "source_ip": headers.get("x-emu-source-ip") or self.client_address[0]}
+               "source_ip": headers.get("x-emu-source-ip") or self.client_address[0], "body_len": len(body)}
+        return req
+
+    def _handle(self) -> None:
+        body = self._read_body()
+        received = time.time()
+        self._emu_trace = self.headers.get("X-Amzn-Trace-Id")
+        split = urlsplit(self.path)
+        req = self._request(split, body)
         decision = self.plane.route(self.listener_arn, req)
         kind = decision["kind"]
-        if kind == "fixed":
+        logged = self.lb_arn in ACCESS_LOGS.enabled  # off: nothing more is done for the logs
+        if kind in ("fixed", "redirect"):
             METRICS.record_lb(self.lb_arn, decision["status"])
-            return self._send(decision["status"], [("Content-Type", decision["ctype"])], decision["body"].encode())
-        if kind == "redirect":
-            METRICS.record_lb(self.lb_arn, decision["status"])
-            return self._send(decision["status"], [("Location", decision["location"])], b"")
+            decided = time.time()
+            entry = (req, decision, {"status": decision["status"], "received": received, "dispatched": decided,
+                                     "answered": decided}) if logged else None
+            if kind == "fixed":
+                return self._send(decision["status"], [("Content-Type", decision["ctype"])],
+                                  decision["body"].encode(), entry)
+            return self._send(decision["status"], [("Location", decision["location"])], b"", entry)
         extra = [("Set-Cookie", decision["set_cookie"])] if decision.get("set_cookie") else []
         if kind == "nolb" or decision.get("target") is None:
             METRICS.record_lb(self.lb_arn, 503)
             return self._send(503, [("Content-Type", "text/html")] + extra,
-                              b"<html><body><h1>503 Service Temporarily Unavailable</h1></body></html>")
+                              b"<html><body><h1>503 Service Temporarily Unavailable</h1></body></html>",
+                              (req, decision, {"status": 503, "received": received}) if logged else None)
         ip, port = decision["target"]
         SERVED.record(decision["tg_arn"], ip, port)
-        started = time.monotonic()
+        started, dispatched = time.monotonic(), time.time()
+        out = {"received": received, "dispatched": dispatched, "target": (ip, port)}
         try:
             if not is_loopback(ip):
                 raise OSError(f"target {ip} is not a loopback address; the emulator only proxies to 127.0.0.0/8")
             status, resp_headers, resp_body = self._proxy(ip, port, body, split)
+        except TimeoutError as e:
+            # No answer within the idle timeout: AWS answers 504 itself (an
+            # ELB 5XX, not a connection error) and logs the target time -1.
+            log.debug("target %s:%s timed out: %s", ip, port, e)
+            METRICS.record_lb(self.lb_arn, 504)
+            return self._send(504, [("Content-Type", "text/html")] + extra,
+                              b"<html><body><h1>504 Gateway Time-out</h1></body></html>",
+                              (req, decision, {**out, "status": 504}) if logged else None)
         except OSError as e:
             log.debug("target %s:%s failed: %s", ip, port, e)
             METRICS.record_connection_error(self.lb_arn, decision["tg_arn"])
             return self._send(502, [("Content-Type", "text/html")] + extra,
-                              b"<html><body><h1>502 Bad Gateway</h1></body></html>")
-        METRICS.record_target(self.lb_arn, decision["tg_arn"], status, time.monotonic() - started)
-        self._send(status, resp_headers + extra, resp_body)
+                              b"<html><body><h1>502 Bad Gateway</h1></body></html>",
+                              (req, decision, {**out, "status": 502}) if logged else None)
+        elapsed = time.monotonic() - started
+        METRICS.record_target(self.lb_arn, decision["tg_arn"], status, elapsed)
+        self._send(status, resp_headers + extra, resp_body, (req, decision, {
+            **out, "status": status, "target_status": status, "answered": dispatched + elapsed}) if logged else None)
 
     def _proxy(self, ip: str, port: int, body: bytes, split: Any) -> tuple[int, list, bytes]:
-        conn = http.client.HTTPConnection(ip, port, timeout=60)
+        conn = http.client.HTTPConnection(ip, port, timeout=_idle_timeout(self.lb_arn))
         try:
             fwd = {k: v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP}
             prior = self.headers.get("X-Forwarded-For")
             fwd["X-Forwarded-For"] = f"{prior}, {self.client_address[0]}" if prior else self.client_address[0]
             fwd["X-Forwarded-Proto"] = "http"
             fwd["X-Forwarded-Port"] = str(self.server.server_address[1])
-            fwd.setdefault("X-Amzn-Trace-Id", f"Root=1-{int(time.time()):08x}-{uuid.uuid4().hex[:24]}")
+            fwd.setdefault("X-Amzn-Trace-Id", _trace_id())
+            self._emu_trace = fwd["X-Amzn-Trace-Id"]
             if body or self.command in ("POST", "PUT", "PATCH"):
                 fwd["Content-Length"] = str(len(body))
             path = split.path or "/"
@@ -432,6 +402,15 @@ class _Handler(BaseHTTPRequestHandler):
             conn.close()
 
     do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _handle
+
+
+def _idle_timeout(lb_arn: str) -> float:
+    """The load balancer's `idle_timeout.timeout_seconds` (AWS's default 60)."""
+    try:
+        lb = elbv2_backend_for_arn(lb_arn).load_balancers.get(lb_arn)
+        return float((lb.attrs if lb else {}).get("idle_timeout.timeout_seconds") or 60)
+    except (KeyError, ValueError):
+        return 60.0
 
 
 PLANE = DataPlane()

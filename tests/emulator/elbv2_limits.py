@@ -10,7 +10,9 @@ Owns:
   with 'aws:'`, as ELBv2 answers); a key given twice -> `DuplicateTagKeys`;
   more than 50 tags on a Create* call -> `TooManyTags`. Create/ModifyTargetGroup
   health-check settings outside the model's ranges (interval 5..300 s,
-  timeout 2..120 s, thresholds 2..10) -> `ValidationError`.
+  timeout 2..120 s, thresholds 2..10) -> `ValidationError`. DescribeTags
+  with more than 20 ARNs -> `ValidationError` ("You can specify up to 20
+  resources in a single call", API reference; moto reads any number).
 * `install()`: moto patches for the counts that need the backend:
   AddTags beyond 50 user tags on a resource -> `TooManyTags` (moto used the
   Classic ELB limit of 10, with the Classic ELB message); more than 1,000
@@ -48,8 +50,10 @@ TOO_MANY_LB_TARGETS = "The maximum number of targets per load balancer '{max}' h
 # Calls whose request carries a Tags list (botocore elbv2 model).
 TAG_ACTIONS = {"AddTags", "CreateLoadBalancer", "CreateTargetGroup", "CreateListener", "CreateRule",
                "CreateTrustStore"}
+# ARNs one DescribeTags takes (ELBv2 API reference, DescribeTags).
+DESCRIBE_TAGS_MAX = 20
 # Every call check_request looks at.
-CHECKED_ACTIONS = TAG_ACTIONS | {"RemoveTags", "ModifyTargetGroup"}
+CHECKED_ACTIONS = TAG_ACTIONS | {"RemoveTags", "ModifyTargetGroup", "DescribeTags"}
 
 
 def _char_ok(ch: str) -> bool:
@@ -119,6 +123,12 @@ def check_request(action: str, params: dict[str, str]) -> tuple[str, str] | None
         refused = _validation(_health_check_errors(params))
         if refused:
             return refused
+    if action == "DescribeTags":
+        arns = [a for _, a in _indexed(params, "ResourceArns.member.")]
+        if len(arns) > DESCRIBE_TAGS_MAX:
+            return _validation([f"Value '[{', '.join(arns)}]' at 'resourceArns' failed to satisfy constraint: "
+                                f"Member must have length less than or equal to {DESCRIBE_TAGS_MAX}"])
+        return None
     if action == "RemoveTags":
         errs = []
         for n, key in _indexed(params, "TagKeys.member."):

@@ -152,7 +152,7 @@ class MetricsPublisher:
             lb["HTTPCode_ELB_5XX_Count"] += 1
 
     def record_lb(self, lb_arn: str, status: int | None) -> None:
-        """A request answered by the ALB itself (fixed-response, redirect, 502/503)."""
+        """A request answered by the ALB itself (fixed-response, redirect, 502/503/504)."""
         sec = int(self.clock())
         with self._lock:
             b = self._pending[(lb_arn, None, sec)]

@@ -8,7 +8,8 @@ of CloudWatch RPC v2 CBOR calls to cw.py, serialisation of moto calls under
 BACKEND_LOCK, snapshots for the data plane's propagation delay after every
 mutating ELBv2 call, and the `/_emu/...` control API (JSON), including the
 metrics mode hooks (`/_emu/metrics`, `/_emu/metrics/flush`), the propagation
-delay (`/_emu/propagation`) and the served-request counters (`/_emu/served`).
+delay (`/_emu/propagation`), the served-request counters (`/_emu/served`) and
+the access log hooks (`/_emu/access-logs/...`, access_logs.py).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from werkzeug.wsgi import get_input_stream
 
 import cw
 import elbv2_limits
+from access_logs import ACCESS_LOGS
 from common import BACKEND_LOCK, log, to_epoch
 from dataplane import PLANE
 from faults import CallLog, FaultRegistry, call_detail, render_error
@@ -119,7 +121,7 @@ class EmulatorApp:
         if info["protocol"] == "cbor":
             status, headers, out = cw.handle_cbor(info["action"], body,
                                                   _account_for(environ, info["access_key"]), info["region"])
-            CALLS.add(info["service"], info["action"], status)
+            CALLS.add(info["service"], info["action"], status, detail=cw.call_detail(info["action"], body))
             start_response(f"{status} {_reason(status)}", headers + [("Content-Length", str(len(out)))])
             return [out]
         status, _hdrs, chunks = self._call_moto(environ, start_response)
@@ -194,6 +196,7 @@ def reset_all() -> None:
         METRICS.reset()
         PROPAGATION.reset()
         SERVED.reset()
+        ACCESS_LOGS.reset()
 
 
 def raw_metrics(namespace: str | None) -> list[dict[str, Any]]:
@@ -282,6 +285,8 @@ def control(environ: dict[str, Any], start_response: Callable) -> Iterable[bytes
                 resp = _json({"ok": True, "published": METRICS.flush(now=float(body["now"]))})
             else:
                 resp = _json({"ok": True, "published": METRICS.flush(all_=True)})
+        elif (logs := ACCESS_LOGS.control(route, method, body)) is not None:
+            resp = _json(logs)
         else:
             resp = _json({"error": f"no such control endpoint: {method} {req.path}"}, 404)
     except (ValueError, TypeError, KeyError) as e:

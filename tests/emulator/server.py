@@ -16,6 +16,8 @@ ALB_EMU_METRICS_MODE / ALB_EMU_METRICS_DELAY) choose how data-plane metrics
 reach CloudWatch (metrics.py). `--propagation-delay SECONDS` (env
 ALB_EMU_PROPAGATION_DELAY, default 3) is how long the data plane keeps
 routing by the old config after an ELBv2 change (propagation.py).
+`--access-log-interval SECONDS` (env ALB_EMU_ACCESS_LOG_INTERVAL, default 300)
+is how often access logs are delivered to S3 (access_logs.py).
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ def build_app():  # noqa: ANN201
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
     import cw
+    from access_logs import ACCESS_LOGS
     import elbv2_actions
     import elbv2_auth
     import elbv2_fixes
@@ -54,13 +57,16 @@ def build_app():  # noqa: ANN201
     elbv2_rules.install()
     HEALTH.install()
     elbv2_zones.install()  # after health.py: wraps its register and health_for
+    ACCESS_LOGS.install()
     moto_app = DomainDispatcherApplication(create_backend_app)
     return EmulatorApp(moto_app)
 
 
 def start_background(host: str = "127.0.0.1", health_interval: float = 1.0,
                      metrics_mode: str = "aws", metrics_delay: float = 90.0,
-                     propagation_delay: float | None = None) -> None:
+                     propagation_delay: float | None = None,
+                     access_log_interval: float | None = None) -> None:
+    from access_logs import ACCESS_LOGS
     from dataplane import PLANE
     from health import HEALTH
     from metrics import METRICS
@@ -72,8 +78,11 @@ def start_background(host: str = "127.0.0.1", health_interval: float = 1.0,
     HEALTH.interval = health_interval
     PLANE.host = host
     METRICS.configure(metrics_mode, metrics_delay, startup=True)
+    if access_log_interval is not None:
+        ACCESS_LOGS.interval = access_log_interval
     HEALTH.start()
     METRICS.start()
+    ACCESS_LOGS.start()
     PLANE.start()
 
 
@@ -118,16 +127,21 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--propagation-delay", default=os.environ.get("ALB_EMU_PROPAGATION_DELAY") or "3",
                    help="seconds before the data plane applies a listener/rule/target change the API "
                         "already shows (default 3, like ALB nodes); env ALB_EMU_PROPAGATION_DELAY")
+    p.add_argument("--access-log-interval", default=os.environ.get("ALB_EMU_ACCESS_LOG_INTERVAL") or "300",
+                   help="seconds between access log deliveries to S3 (default 300, like ALB); "
+                        "env ALB_EMU_ACCESS_LOG_INTERVAL")
     p.add_argument("--verbose", action="store_true")
     args = p.parse_args(argv)
     if not is_loopback(args.host):
         p.error("--host must be a loopback address")
     from metrics import parse_delay, parse_mode
+    from access_logs import parse_interval
     from propagation import parse_delay as parse_propagation
 
     try:
         args.metrics_mode, args.metrics_delay = parse_mode(args.metrics_mode), parse_delay(args.metrics_delay)
         args.propagation_delay = parse_propagation(args.propagation_delay)
+        args.access_log_interval = parse_interval(args.access_log_interval)
     except ValueError as e:
         p.error(str(e))
     setup_logging(args.verbose)
@@ -149,7 +163,7 @@ def main(argv: list[str] | None = None) -> None:
     port = server.server_port
     os.environ["MOTO_PORT"] = str(port)
     start_background(args.host, args.health_interval, args.metrics_mode, args.metrics_delay,
-                     args.propagation_delay)
+                     args.propagation_delay, args.access_log_interval)
     endpoint = f"http://{args.host}:{port}"
     log.info("ALB emulator listening on %s (metrics mode %s, delay %gs; propagation delay %gs)", endpoint,
              args.metrics_mode, args.metrics_delay, args.propagation_delay)

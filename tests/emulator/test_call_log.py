@@ -69,3 +69,29 @@ def test_a_fault_with_a_resource_matches_only_calls_that_name_it(ep):
     assert refused.value.response["Error"]["Code"] == "TooManyRules"
     elb.create_rule(ListenerArn=l2, Priority=31, Conditions=cond, Actions=fwd)
     assert ctl(ep, "GET", "/_emu/faults")["faults"] == []
+
+
+def test_a_get_metric_data_call_records_the_load_balancers_its_queries_name(ep):
+    import time
+
+    import cbor2
+
+    from test_emulator import cbor_call
+
+    def q(i: int, dims: list[tuple[str, str]]) -> dict:
+        metric = {"Namespace": "AWS/ApplicationELB", "MetricName": "RequestCount",
+                  "Dimensions": [{"Name": n, "Value": v} for n, v in dims]}
+        return {"Id": f"q{i}", "MetricStat": {"Metric": metric, "Period": 60, "Stat": "Sum"}, "ReturnData": True}
+
+    base = float(int(time.time()) // 60 * 60 - 120)
+    ctl(ep, "DELETE", "/_emu/calls")
+    status, _ = cbor_call(ep, "GetMetricData", {"MetricDataQueries": [
+        q(0, [("TargetGroup", "targetgroup/g/1"), ("LoadBalancer", "app/pub/1")]),
+        q(1, [("TargetGroup", "targetgroup/g2/2"), ("LoadBalancer", "app/int/2")]),
+        q(2, [("LoadBalancer", "app/pub/1")])],
+        "StartTime": cbor2.CBORTag(1, base), "EndTime": cbor2.CBORTag(1, base + 60)})
+    assert status == 200
+    cbor_call(ep, "ListMetrics", {"Namespace": "AWS/ApplicationELB"})
+    calls = ctl(ep, "GET", "/_emu/calls")["calls"]
+    assert calls[0]["action"] == "GetMetricData" and calls[0]["load_balancers"] == ["app/pub/1", "app/int/2"]
+    assert "load_balancers" not in calls[1]

@@ -3,7 +3,7 @@
 Owns: one check per rule against a real emulator subprocess: tags per resource
 (50, on Create* and through AddTags; moto alone allowed 10), key/value length
 (128/256), allowed characters, the reserved `aws:` prefix, duplicate keys,
-RemoveTags key validation; targets per target group (1,000) and per ALB
+RemoveTags key validation; 20 ARNs per DescribeTags; targets per target group (1,000) and per ALB
 (1,000 across the groups its listeners and rules forward to); one load
 balancer per target group.
 """
@@ -61,6 +61,14 @@ def test_fifty_tags_per_resource(elb):
             "TooManyTags", "You've reached the limit on the number of tags for this resource.")
     assert len(elb.describe_tags(ResourceArns=[arn])["TagDescriptions"][0]["Tags"]) == 50
     assert len(elb.describe_tags(ResourceArns=[other])["TagDescriptions"][0]["Tags"]) == 50
+
+
+def test_describe_tags_takes_at_most_twenty_arns(elb):
+    arns = [tg_arn(elb, f"dt{i}", {"Tags": tags(1)}) for i in range(21)]
+    got = elb.describe_tags(ResourceArns=arns[:20])["TagDescriptions"]
+    assert sorted(d["ResourceArn"] for d in got) == sorted(arns[:20])
+    refused(lambda: elb.describe_tags(ResourceArns=arns), "ValidationError",
+            "at 'resourceArns' failed to satisfy constraint: Member must have length less than or equal to 20")
 
 
 def test_key_and_value_lengths(elb):

@@ -34,7 +34,7 @@ class TestApp:
         self.lock = threading.Lock()
         self.config: dict[str, Any] = {"version": version, "error_rate": float(error_rate),
                                        "latency_ms": float(latency_ms), "health_path": health_path,
-                                       "healthy": bool(healthy)}
+                                       "healthy": bool(healthy), "error_paths": []}
         self.counters = {"requests": 0, "errors": 0, "health_checks": 0}
         app = self
 
@@ -72,6 +72,9 @@ class TestApp:
                                     app.config[key] = float(update[key])
                             if "healthy" in update:
                                 app.config["healthy"] = bool(update["healthy"])
+                            if "error_paths" in update:
+                                # Paths (before any `?`) answered 500 every time.
+                                app.config["error_paths"] = [str(p) for p in update["error_paths"]]
                             cfg = dict(app.config)
                     return self._reply(200, {**cfg, "counters": dict(app.counters)})
                 if path == cfg["health_path"]:
@@ -82,7 +85,7 @@ class TestApp:
                                        {"version": cfg["version"], "status": "ok" if ok else "unhealthy"})
                 if cfg["latency_ms"] > 0:
                     time.sleep(cfg["latency_ms"] / 1000.0)
-                fail = random.random() < cfg["error_rate"]
+                fail = path in cfg["error_paths"] or random.random() < cfg["error_rate"]
                 with app.lock:
                     app.counters["requests"] += 1
                     app.counters["errors"] += int(fail)

@@ -276,12 +276,14 @@ async fn dark_over_two_listeners_calls_only_what_its_policy_for_both_allows() {
         listeners: vec![d.listener.clone(), second.clone()],
         rules: vec![],
         target_groups: vec![],
+        access_logs: None,
+        shadow_first: false,
     })
     .expect("policy");
     let probe = format!("{}/", d.listener_url);
     let args = dark_args(&d, &second, &probe);
-    let calls = crate::iam_coverage::run_logged(&emu, &args, 0);
-    let seen = crate::iam_coverage::allowed(&calls, &[("dark", &p)]);
+    let calls = crate::iam_support::run_logged(&emu, &args, 0);
+    let seen = crate::iam_support::allowed(&calls, &[("dark", &p)]);
     for a in ["CreateRule", "ModifyRule", "DeleteRule"] {
         assert!(
             seen.contains(&format!("elasticloadbalancing:{a}")),

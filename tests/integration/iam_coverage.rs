@@ -4,8 +4,7 @@
 //! green that reverts, a `--hook`, `kill -9` then `rollback`, `dark --keep`
 //! then `routes remove`, `rolling --in-place`), and every (action, ARN) in
 //! the emulator's call log must be allowed by the policy built for that
-//! strategy and the stack's
-//! listener and groups (IAM's wildcard matching of the Resource patterns;
+//! strategy and the stack's listener and groups (IAM's wildcard matching of the Resource patterns;
 //! a CreateRule's tags as AddTags on the new rule, with CreateAction).
 //! Each strategy's runs together call every action its policy grants, so
 //! the policy is also no wider than the code paths. `rollback`'s calls
@@ -14,104 +13,12 @@
 
 use crate::ab::ab_args;
 use crate::canary::{canary_args, canary_route};
+use crate::iam_support::*;
 use crate::rolling::{rolling_args, stack};
 use crate::support::*;
-use alb_rollout::iam::policy::CREATE_ACTION;
-use alb_rollout::iam::{build, Policy, Request, Strategy};
+use alb_rollout::iam::Strategy;
 use serde_json::Value;
-use std::collections::BTreeSet;
 use std::time::Duration;
-
-fn policy(strategy: Strategy, listeners: &[&str], groups: &[&str]) -> Policy {
-    let v = |x: &[&str]| x.iter().map(|s| s.to_string()).collect();
-    build(&Request {
-        strategy,
-        listeners: v(listeners),
-        rules: vec![],
-        target_groups: v(groups),
-    })
-    .expect("policy")
-}
-
-/// The IAM action of a logged call.
-fn action(c: &Value) -> String {
-    let prefix = match c["service"].as_str().unwrap_or("") {
-        "elasticloadbalancing" => "elasticloadbalancing",
-        "monitoring" => "cloudwatch",
-        other => panic!("a call to {other} no policy grants: {c}"),
-    };
-    format!("{prefix}:{}", c["action"].as_str().unwrap_or(""))
-}
-
-/// Assert every call in `calls` is allowed by each of `policies`; the
-/// actions called.
-pub(crate) fn allowed(calls: &[Value], policies: &[(&str, &Policy)]) -> BTreeSet<String> {
-    let mut seen = BTreeSet::new();
-    for c in calls {
-        let a = action(c);
-        let named: Vec<&str> = (c["resources"].as_array().into_iter().flatten())
-            .filter_map(Value::as_str)
-            .collect();
-        let resources = if named.is_empty() { vec!["*"] } else { named };
-        for (label, p) in policies {
-            for r in &resources {
-                assert!(
-                    p.allows(&a, r, &[]),
-                    "{label} policy denies {a} on {r}: {c}"
-                );
-            }
-            let created = c["created"].as_array().into_iter().flatten();
-            if c["tags"] == true {
-                for rule in created.filter_map(Value::as_str) {
-                    let ctx = [(CREATE_ACTION, "CreateRule")];
-                    let tags = "elasticloadbalancing:AddTags";
-                    assert!(
-                        p.allows(tags, rule, &ctx),
-                        "{label} policy denies the CreateRule's tags on {rule}"
-                    );
-                }
-            }
-        }
-        seen.insert(a);
-    }
-    seen
-}
-
-fn granted(p: &Policy) -> BTreeSet<String> {
-    p.statements
-        .iter()
-        .flat_map(|s| s.actions.clone())
-        .collect()
-}
-
-/// Run to the end; the calls it made (the log is cleared first).
-pub(crate) fn run_logged(emu: &Emulator, args: &[&str], code: i32) -> Vec<Value> {
-    emu.clear_calls();
-    let r = emu.run(args);
-    assert_eq!(r.code, code, "{args:?}: {r:?}");
-    emu.call_log()
-}
-
-/// Start, `kill -9` once `marker` shows, `rollback --force`: the calls of
-/// the run and of the rollback.
-fn killed_then_rolled_back(
-    emu: &Emulator,
-    args: &[&str],
-    marker: &str,
-    rollback: &[&str],
-) -> (Vec<Value>, Vec<Value>) {
-    emu.clear_calls();
-    let (mut child, _) = spawn_until_line(emu, args, marker);
-    child.kill().unwrap();
-    child.wait().unwrap();
-    let run = emu.call_log();
-    emu.clear_calls();
-    let mut rb = vec!["rollback", "--force"];
-    rb.extend(rollback);
-    let r = emu.run(&rb);
-    assert_eq!(r.code, 0, "{r:?}");
-    (run, emu.call_log())
-}
 
 #[tokio::test]
 async fn canary_with_every_optional_path_calls_only_what_its_policy_allows() {

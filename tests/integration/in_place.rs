@@ -169,37 +169,60 @@ pub(crate) async fn record_gone(emu: &Emulator, group: &str) -> bool {
     tags.keys().all(|k| !k.starts_with("alb-rollout:"))
 }
 
+/// An emulator with a group of `old` targets (and one new target, left
+/// alone), and the deploy script of test `name`.
+pub(crate) fn in_place_stack(name: &str, old: &str) -> (Emulator, Stack, Deploy) {
+    let emu = Emulator::start();
+    let s = stack(&emu, &["--old", old, "--new", "1"]);
+    (emu, s, Deploy::new(name))
+}
+
+/// The run of `a` whose `--deploy` fails on batch `step`.
+pub(crate) fn failing_at(emu: &Emulator, a: &[String], step: &str) -> Run {
+    let out = emu
+        .cmd(&strs(a))
+        .env("INPLACE_FAIL_STEP", step)
+        .output()
+        .unwrap();
+    Run::from(out)
+}
+
+/// The commands in `log` were `want` and each ran with its targets out
+/// of the group; the group is back to every original target, healthy,
+/// and the run's record is gone.
+pub(crate) async fn back_after(emu: &Emulator, s: &Stack, log: &[Value], want: &[&str]) {
+    assert_eq!(kinds(log), want, "{log:?}");
+    ran_while_out(log);
+    assert_eq!(targets(emu, &s.group).await, all_healthy(&s.old));
+    assert!(record_gone(emu, &s.group).await);
+}
+
+/// The `--undo` runs in the deploy script's log.
+fn undos(d: &Deploy) -> Vec<Value> {
+    (d.log().into_iter())
+        .filter(|e| e["hook"] == "undo")
+        .collect()
+}
+
 #[tokio::test]
 async fn in_place_runs_the_deploy_once_per_batch_while_it_is_out_and_keeps_the_same_targets() {
-    let emu = Emulator::start();
-    let s = stack(&emu, &["--old", "4", "--new", "1"]);
-    let d = Deploy::new("good");
+    let (emu, s, d) = in_place_stack("good", "4");
     let r = emu.run(&strs(&args(&s, &d, true)));
     assert_eq!(r.code, 0, "{r:?}");
     let log = d.log();
-    assert_eq!(kinds(&log), ["deploy 1", "deploy 2"], "{log:?}");
-    ran_while_out(&log);
     let batches: Vec<&str> = log.iter().map(|e| e["targets"].as_str().unwrap()).collect();
     let mut each: Vec<String> = batches.join(",").split(',').map(str::to_string).collect();
     each.sort();
     let mut old = s.old.clone();
     old.sort();
     assert_eq!(each, old, "every target once");
-    assert_eq!(targets(&emu, &s.group).await, all_healthy(&s.old));
-    assert!(record_gone(&emu, &s.group).await);
+    back_after(&emu, &s, &log, &["deploy 1", "deploy 2"]).await;
 }
 
 #[tokio::test]
 async fn a_deploy_failing_on_batch_two_undoes_both_batches_and_exits_1() {
-    let emu = Emulator::start();
-    let s = stack(&emu, &["--old", "4", "--new", "1"]);
-    let d = Deploy::new("fail");
-    let out = emu
-        .cmd(&strs(&args(&s, &d, true)))
-        .env("INPLACE_FAIL_STEP", "2")
-        .output()
-        .unwrap();
-    let r = Run::from(out);
+    let (emu, s, d) = in_place_stack("fail", "4");
+    let r = failing_at(&emu, &args(&s, &d, true), "2");
     assert_eq!(r.code, 1, "{r:?}");
     assert!(r.stdout.contains("deploy batch 2/2"), "{}", r.stdout);
     // The log says where each batch is, and shows the failed deploy's tail.
@@ -216,22 +239,13 @@ async fn a_deploy_failing_on_batch_two_undoes_both_batches_and_exits_1() {
         "{}",
         r.stdout
     );
-    let log = d.log();
-    assert_eq!(
-        kinds(&log),
-        ["deploy 1", "deploy 2", "undo 2", "undo 1"],
-        "{log:?}"
-    );
-    ran_while_out(&log);
-    assert_eq!(targets(&emu, &s.group).await, all_healthy(&s.old));
-    assert!(record_gone(&emu, &s.group).await);
+    let full = ["deploy 1", "deploy 2", "undo 2", "undo 1"];
+    back_after(&emu, &s, &d.log(), &full).await;
 }
 
 #[tokio::test]
 async fn kill_9_mid_in_place_then_rollback_undo_leaves_every_target_registered() {
-    let emu = Emulator::start();
-    let s = stack(&emu, &["--old", "4", "--new", "1"]);
-    let d = Deploy::new("kill");
+    let (emu, s, d) = in_place_stack("kill", "4");
     let a = args(&s, &d, false);
     let mut cmd = emu.cmd(&strs(&a));
     cmd.env("INPLACE_SLOW_STEP", "2");
@@ -251,20 +265,12 @@ async fn kill_9_mid_in_place_then_rollback_undo_leaves_every_target_registered()
     ]);
     assert_eq!(r.code, 0, "{r:?}");
     assert!(r.stdout.contains("ran --undo"), "{}", r.stdout);
-    let undos: Vec<Value> = (d.log().into_iter())
-        .filter(|e| e["hook"] == "undo")
-        .collect();
-    assert_eq!(kinds(&undos), ["undo 2", "undo 1"], "{undos:?}");
-    ran_while_out(&undos);
-    assert_eq!(targets(&emu, &s.group).await, all_healthy(&s.old));
-    assert!(record_gone(&emu, &s.group).await);
+    back_after(&emu, &s, &undos(&d), &["undo 2", "undo 1"]).await;
 }
 
 #[tokio::test]
 async fn in_place_bad_input_is_refused_naming_each_culprit_with_no_change() {
-    let emu = Emulator::start();
-    let s = stack(&emu, &["--old", "2", "--new", "1"]);
-    let d = Deploy::new("bad");
+    let (emu, s, d) = in_place_stack("bad", "2");
     emu.clear_calls();
     let mut a = args(&s, &d, true);
     a.extend(["--add".to_string(), s.new[0].clone()]);
@@ -325,15 +331,8 @@ async fn in_place_bad_input_is_refused_naming_each_culprit_with_no_change() {
 
 #[tokio::test]
 async fn without_undo_the_failing_batch_stays_out_and_the_printed_rollback_finishes_the_job() {
-    let emu = Emulator::start();
-    let s = stack(&emu, &["--old", "4", "--new", "1"]);
-    let d = Deploy::new("no-undo");
-    let out = emu
-        .cmd(&strs(&args(&s, &d, false)))
-        .env("INPLACE_FAIL_STEP", "2")
-        .output()
-        .unwrap();
-    let r = Run::from(out);
+    let (emu, s, d) = in_place_stack("no-undo", "4");
+    let r = failing_at(&emu, &args(&s, &d, false), "2");
     assert_eq!(r.code, 1, "{r:?}");
     // Not `reverted`: the group is not back to its original.
     assert!(r.stdout.contains("result: failed (exit 1)"), "{}", r.stdout);
@@ -354,11 +353,5 @@ async fn without_undo_the_failing_batch_stays_out_and_the_printed_rollback_finis
     let undo = d.command();
     let r = emu.run(&["rollback", "--target-group", &s.group, "--undo", &undo]);
     assert_eq!(r.code, 0, "{r:?}");
-    let undos: Vec<Value> = (d.log().into_iter())
-        .filter(|e| e["hook"] == "undo")
-        .collect();
-    assert_eq!(kinds(&undos), ["undo 2", "undo 1"], "{undos:?}");
-    ran_while_out(&undos);
-    assert_eq!(targets(&emu, &s.group).await, all_healthy(&s.old));
-    assert!(record_gone(&emu, &s.group).await);
+    back_after(&emu, &s, &undos(&d), &["undo 2", "undo 1"]).await;
 }

@@ -1,24 +1,15 @@
 //! `rolling --in-place --output json` through the real binary on the
 //! emulator: the result records every `--deploy` and `--undo` that ran.
 
-use crate::in_place::{args, strs, Deploy};
-use crate::rolling::stack;
-use crate::support::*;
+use crate::in_place::{args, failing_at, in_place_stack};
 use serde_json::Value;
 
 #[tokio::test]
 async fn the_json_result_records_each_deploy_and_undo_with_a_failed_ones_tail() {
-    let emu = Emulator::start();
-    let s = stack(&emu, &["--old", "4", "--new", "1"]);
-    let d = Deploy::new("json");
+    let (emu, s, d) = in_place_stack("json", "4");
     let mut a = args(&s, &d, true);
     a.extend(["--output".to_string(), "json".to_string()]);
-    let out = emu
-        .cmd(&strs(&a))
-        .env("INPLACE_FAIL_STEP", "2")
-        .output()
-        .unwrap();
-    let r = Run::from(out);
+    let r = failing_at(&emu, &a, "2");
     assert_eq!(r.code, 1, "{r:?}");
     let j: Value = serde_json::from_str(&r.stdout).expect(&r.stdout);
     assert_eq!(j["result"], "reverted", "with --undo the group is back");

@@ -4,10 +4,7 @@
 //! within `--revert-timeout`), and preflight counting `--hook-timeout` per
 //! batch against the credentials' expiry.
 
-use crate::in_place::{
-    all_healthy, args, kinds, ran_while_out, record_gone, strs, until_line, Deploy,
-};
-use crate::rolling::{stack, targets};
+use crate::in_place::{args, back_after, in_place_stack, strs, until_line};
 use crate::support::*;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -32,9 +29,7 @@ fn alive_in_group(pgid: &str) -> Vec<String> {
 
 #[tokio::test]
 async fn sigterm_during_a_deploy_that_ignores_term_undoes_the_started_batches_within_the_budget() {
-    let emu = Emulator::start();
-    let s = stack(&emu, &["--old", "4", "--new", "1"]);
-    let d = Deploy::new("sigterm");
+    let (emu, s, d) = in_place_stack("sigterm", "4");
     let pidfile = d.file("pid");
     let mut a = args(&s, &d, true);
     // Batch 2's deploy logs, then ignores SIGTERM (like a tool that does
@@ -68,22 +63,13 @@ async fn sigterm_during_a_deploy_that_ignores_term_undoes_the_started_batches_wi
         alive.is_empty(),
         "the deploy's process group outlived the run (sleeper {sleeper}): {alive:?}"
     );
-    let log = d.log();
-    assert_eq!(
-        kinds(&log),
-        ["deploy 1", "deploy 2", "undo 2", "undo 1"],
-        "{log:?}"
-    );
-    ran_while_out(&log);
-    assert_eq!(targets(&emu, &s.group).await, all_healthy(&s.old));
-    assert!(record_gone(&emu, &s.group).await);
+    let full = ["deploy 1", "deploy 2", "undo 2", "undo 1"];
+    back_after(&emu, &s, &d.log(), &full).await;
 }
 
 #[tokio::test]
 async fn preflight_counts_the_hook_timeout_of_every_batch_against_the_credentials_expiry() {
-    let emu = Emulator::start();
-    let s = stack(&emu, &["--old", "4", "--new", "1"]);
-    let d = Deploy::new("expiry");
+    let (emu, s, d) = in_place_stack("expiry", "4");
     // 2 batches: 2 x 2s of analysis and 5m of --health-timeout fit in 20
     // minutes with the revert's margin; 2 x --hook-timeout 10m do not.
     let soon = SystemTime::now() + Duration::from_secs(20 * 60);

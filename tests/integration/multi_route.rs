@@ -12,7 +12,7 @@ use elbv2::types::{Action, ActionTypeEnum, ProtocolEnum};
 use serde_json::json;
 
 /// A second listener of the demo's load balancer forwarding to `tg`.
-async fn second_listener(emu: &Emulator, d: &Demo, tg: &str) -> String {
+pub async fn second_listener(emu: &Emulator, d: &Demo, tg: &str) -> String {
     let client = elbv2::Client::new(&emu.sdk_config().await);
     let forward = Action::builder()
         .r#type(ActionTypeEnum::Forward)
@@ -123,7 +123,7 @@ async fn a_write_refused_on_the_second_route_mid_step_ends_with_both_restored() 
 }
 
 /// A path rule on `listener` forwarding to `tg`.
-pub(crate) async fn rule_on(emu: &Emulator, listener: &str, tg: &str) -> String {
+pub async fn rule_on(emu: &Emulator, listener: &str, tg: &str) -> String {
     use elbv2::types::{PathPatternConditionConfig, RuleCondition};
     let client = elbv2::Client::new(&emu.sdk_config().await);
     let path = PathPatternConditionConfig::builder()
@@ -238,8 +238,10 @@ async fn blue_green_switches_both_listeners_and_a_bad_green_switches_both_back()
         &d.blue,
         "--green",
         &d.green,
+        // Ten probes of a green failing half its requests: all ten pass one
+        // run in 1024 (three, at a 6 s bake, did one in 8).
         "--bake",
-        "6s",
+        "20s",
         "--interval",
         "2s",
         "--cloudwatch",

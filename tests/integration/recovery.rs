@@ -2,7 +2,8 @@
 //! `rollback --wait` right after `kill -9` (the dead run's heartbeat still
 //! fresh) restores the exact original, and `rollback` finds the record
 //! from the flag the step knows (a canary's green group, the listener of
-//! a rolling run's group, the listener of a canary on a rule).
+//! a rolling run's group, the listener of a canary on a rule, one rule
+//! among 25: their tags read 20 ARNs a DescribeTags).
 
 use crate::canary::{canary_args, default_action, status_json};
 use crate::rolling::{rolling_args, stack, targets};
@@ -103,4 +104,60 @@ async fn rollback_listener_of_a_killed_canary_on_a_rule_restores_the_rule() {
         "{rb:?}"
     );
     assert_eq!(lb.read_route(&route).await.unwrap(), original);
+}
+
+/// 24 more path rules on the demo's listener, forwarding to blue.
+async fn more_rules(emu: &Emulator, d: &Demo) {
+    use aws_sdk_elasticloadbalancingv2::types::{
+        Action, ActionTypeEnum, PathPatternConditionConfig, RuleCondition,
+    };
+    let client = aws_sdk_elasticloadbalancingv2::Client::new(&emu.sdk_config().await);
+    for i in 0..24 {
+        let path = PathPatternConditionConfig::builder()
+            .values(format!("/p{i}/*"))
+            .build();
+        let condition = RuleCondition::builder()
+            .field("path-pattern")
+            .path_pattern_config(path)
+            .build();
+        let forward = Action::builder()
+            .r#type(ActionTypeEnum::Forward)
+            .target_group_arn(&d.blue)
+            .build();
+        (client.create_rule().listener_arn(&d.listener))
+            .priority(20 + i)
+            .conditions(condition)
+            .actions(forward)
+            .send()
+            .await
+            .unwrap();
+    }
+}
+
+/// The search from a listener of 25 rules reads their tags (and the
+/// groups') 20 ARNs a DescribeTags, which the emulator refuses beyond 20.
+#[tokio::test]
+async fn rollback_finds_a_record_among_25_rules_reading_20_arns_a_call() {
+    let mut emu = Emulator::start();
+    let d = emu.demo(&[]);
+    more_rules(&emu, &d).await;
+    let rule = crate::canary::api_rule(&emu, &d).await;
+    let mut args = canary_args(&d, "40:10m,100");
+    args.extend(["--rule", &rule]);
+    let (mut child, _) = spawn_until_line(&emu, &args, "step 1/2");
+    child.kill().unwrap();
+    child.wait().unwrap();
+    emu.clear_calls();
+    let rb = emu.run(&["rollback", "--listener", &d.listener, "--force"]);
+    assert_eq!(rb.code, 0, "{rb:?}");
+    assert!(
+        rb.stdout.contains(&format!("recorded on rule {rule}")),
+        "{rb:?}"
+    );
+    let sizes: Vec<usize> = (emu.call_log().iter())
+        .filter(|c| c["action"] == "DescribeTags")
+        .map(|c| c["resources"].as_array().map_or(0, Vec::len))
+        .collect();
+    // The listener, then its 25 rules and the 2 groups they forward to.
+    assert_eq!(sizes[..3], [1, 20, 7], "{sizes:?}");
 }

@@ -71,7 +71,13 @@ fn sigint_and_sighup_revert_the_same_way() {
 async fn after_kill_9_a_second_run_is_refused_and_rollback_restores() {
     let mut emu = Emulator::start();
     let d = emu.demo(&[]);
-    let (mut child, _) = spawn_until_line(&emu, &canary_args(&d, "40:10m,100"), "step 1/2");
+    // Beats every 10 s, stale after 20 s without one: the checks below that
+    // need the run to look alive have 10 s after the kill even on a loaded
+    // machine (at the usual 2 s they had 2 s, and CI's load beat that).
+    let mut args = canary_args(&d, "40:10m,100");
+    let at = args.iter().position(|a| *a == "--interval").unwrap() + 1;
+    args[at] = "10s";
+    let (mut child, _) = spawn_until_line(&emu, &args, "step 1/2");
     child.kill().unwrap();
     child.wait().unwrap();
     let killed = Instant::now();
@@ -80,7 +86,7 @@ async fn after_kill_9_a_second_run_is_refused_and_rollback_restores() {
         2,
         "left half-way"
     );
-    // Its heartbeat (every --interval, 2 s) is still fresh: rollback cannot
+    // Its heartbeat (every --interval) is still fresh: rollback cannot
     // tell it from a live run yet, and status says it is alive.
     let early = emu.run(&["rollback", "--listener", &d.listener]);
     assert_eq!(early.code, 2, "{early:?}");
@@ -98,12 +104,12 @@ async fn after_kill_9_a_second_run_is_refused_and_rollback_restores() {
         second.stderr
     );
     assert_eq!(emu.mutating_calls(), Vec::<String>::new());
-    // Stale after two missed beats (4 s); no --force needed then.
-    std::thread::sleep(Duration::from_secs(7).saturating_sub(killed.elapsed()));
+    // Stale after two missed beats (20 s); no --force needed then.
+    std::thread::sleep(Duration::from_secs(22).saturating_sub(killed.elapsed()));
     let runs = status_json(&emu, &d)["runs"].clone();
     assert_eq!(runs[0]["stale"], true, "{runs}");
     assert!(
-        runs[0]["heartbeat_age_seconds"].as_u64().unwrap() >= 4,
+        runs[0]["heartbeat_age_seconds"].as_u64().unwrap() >= 20,
         "{runs}"
     );
     let rb = emu.run(&["rollback", "--listener", &d.listener]);

@@ -2,6 +2,8 @@
 //! share state), the demo stack, the emulator's control hooks, running the
 //! built binary, and a bounded loopback traffic generator.
 
+pub mod access_logs;
+
 use serde_json::Value;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
