@@ -7,10 +7,10 @@
 //! (`preflight_routes`), their login copyable. Refused input exits 2
 //! before any mutating call, naming the route.
 
-use super::multi_route::rule_of;
-use crate::alb::{state_tags, Condition, LeadingAction, LoadBalancerPort, RouteRef, Rule};
+use super::multi_route::{read, rule_of};
+use crate::alb::{Condition, LeadingAction, LoadBalancerPort, RouteRef, Rule};
 use crate::preflight::{InputError, Validated};
-use crate::preflight_routes::{check, OtherLive};
+use crate::preflight_routes::check;
 use crate::strategy::ab::RouteRule;
 use crate::strategy::rule_split::merged_conditions;
 use crate::strategy::rules::{choose_before, choose_last, rules_shadowed};
@@ -225,22 +225,6 @@ async fn same_load_balancer(
             listener.load_balancer_arn, first_lb, green
         ),
     ))
-}
-
-async fn read(lb: &dyn LoadBalancerPort, route: &RouteRef) -> OtherLive {
-    let action = lb.read_route(route).await;
-    let record = match &action {
-        Ok(_) => match lb.tags(route.owner_arn()).await {
-            Ok(t) => state_tags::decode(&t),
-            Err(e) => Err(format!("tags could not be read: {e}")),
-        },
-        Err(_) => Ok(None),
-    };
-    OtherLive {
-        route: route.clone(),
-        action,
-        record,
-    }
 }
 
 /// Another route's rule placed among its listener's rules.

@@ -10,24 +10,9 @@
 //! listener restores both.
 
 use crate::canary::canary_args;
+use crate::multi_route::{action_of, green_percent};
 use crate::support::*;
 use std::time::Duration;
-
-fn action_of(emu: &Emulator, listener: &str) -> serde_json::Value {
-    let s = emu.run(&["status", "--listener", listener, "--output", "json"]);
-    s.json()["listener"]["default_action"].clone()
-}
-
-fn green_percent(a: &serde_json::Value, green: &str) -> f64 {
-    let groups: Vec<&serde_json::Value> = a["groups"].as_array().into_iter().flatten().collect();
-    let weight = |g: &serde_json::Value| g["weight"].as_f64().unwrap_or(0.0);
-    let total: f64 = groups.iter().map(|g| weight(g)).sum();
-    let green: f64 = (groups.iter())
-        .filter(|g| g["target_group_arn"] == green)
-        .map(|g| weight(g))
-        .sum();
-    100.0 * green / total.max(1.0)
-}
 
 /// The demo and a second stack on a load balancer of its own.
 fn two_stacks(emu: &mut Emulator, args: &[&str], int_args: &[&str]) -> (Demo, Demo) {

@@ -31,12 +31,13 @@ pub async fn second_listener(emu: &Emulator, d: &Demo, tg: &str) -> String {
 }
 
 /// A listener's default action as `status` shows it.
-fn action_of(emu: &Emulator, listener: &str) -> serde_json::Value {
+pub fn action_of(emu: &Emulator, listener: &str) -> serde_json::Value {
     let s = emu.run(&["status", "--listener", listener, "--output", "json"]);
     s.json()["listener"]["default_action"].clone()
 }
 
-fn green_percent(a: &serde_json::Value, green: &str) -> f64 {
+/// Green's share of a route's weights, in percent.
+pub fn green_percent(a: &serde_json::Value, green: &str) -> f64 {
     let groups: Vec<&serde_json::Value> = a["groups"].as_array().into_iter().flatten().collect();
     let weight = |g: &serde_json::Value| g["weight"].as_f64().unwrap_or(0.0);
     let total: f64 = groups.iter().map(|g| weight(g)).sum();
