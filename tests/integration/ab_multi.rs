@@ -8,33 +8,15 @@
 //! with no mutating call; `dark --keep` keeps a rule on each listener.
 
 use crate::ab::ab_args;
+use crate::multi_route::second_listener_on;
 use crate::support::*;
 use aws_sdk_elasticloadbalancingv2 as elbv2;
-use elbv2::types::{Action, ActionTypeEnum, ProtocolEnum};
 use serde_json::json;
 use std::time::Duration;
 
 /// A second listener of the demo's load balancer forwarding to `tg`.
 async fn second_listener(emu: &Emulator, d: &Demo, tg: &str) -> String {
     second_listener_on(emu, d, tg, 8082).await
-}
-
-async fn second_listener_on(emu: &Emulator, d: &Demo, tg: &str, port: i32) -> String {
-    let client = elbv2::Client::new(&emu.sdk_config().await);
-    let forward = Action::builder()
-        .r#type(ActionTypeEnum::Forward)
-        .target_group_arn(tg)
-        .build();
-    let out = client
-        .create_listener()
-        .load_balancer_arn(&d.load_balancer)
-        .protocol(ProtocolEnum::Http)
-        .port(port)
-        .default_actions(forward)
-        .send()
-        .await
-        .expect("create listener");
-    out.listeners()[0].listener_arn().unwrap().to_string()
 }
 
 /// The rules of `listener` other than its default.

@@ -13,6 +13,11 @@ use serde_json::json;
 
 /// A second listener of the demo's load balancer forwarding to `tg`.
 pub async fn second_listener(emu: &Emulator, d: &Demo, tg: &str) -> String {
+    second_listener_on(emu, d, tg, 8081).await
+}
+
+/// A listener of the demo's load balancer on `port` forwarding to `tg`.
+pub async fn second_listener_on(emu: &Emulator, d: &Demo, tg: &str, port: i32) -> String {
     let client = elbv2::Client::new(&emu.sdk_config().await);
     let forward = Action::builder()
         .r#type(ActionTypeEnum::Forward)
@@ -22,7 +27,7 @@ pub async fn second_listener(emu: &Emulator, d: &Demo, tg: &str) -> String {
         .create_listener()
         .load_balancer_arn(&d.load_balancer)
         .protocol(ProtocolEnum::Http)
-        .port(8081)
+        .port(port)
         .default_actions(forward)
         .send()
         .await
