@@ -86,7 +86,9 @@ async fn a_canary_over_two_listeners_and_a_rule_calls_only_what_its_policy_allow
     let b_listeners = [b.listener.as_str(), b_second.as_str()];
     let b_groups = [b.blue.as_str(), b.green.as_str()];
     let bp = policy_with_rules(Strategy::Canary, &b_listeners, &[&b_rule], &b_groups);
-    let failing = args(&b, &b_second, &b_rule, "50:10s,100");
+    // 15 probes of a green failing half its requests (all pass one run in
+    // 32768; at a 10 s hold, 5 probes passed one run in 32).
+    let failing = args(&b, &b_second, &b_rule, "50:30s,100");
     seen.extend(allowed(&run_logged(&bad, &failing, 1), &[("canary", &bp)]));
     assert!(
         writes(&bad, "ModifyRule") >= 2,

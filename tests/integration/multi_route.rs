@@ -78,7 +78,9 @@ async fn a_bad_green_is_reverted_on_both_listeners() {
     let mut emu = Emulator::start();
     let d = emu.demo(&["--green-error-rate", "0.5"]);
     let second = second_listener(&emu, &d, &d.blue).await;
-    let mut args = canary_args(&d, "50:10s,100");
+    // 15 probes of a green failing half its requests: all pass one run in
+    // 32768 (5, at a 10 s hold, passed one run in 32).
+    let mut args = canary_args(&d, "50:30s,100");
     args.extend(["--listener", &second]);
     let r = emu.run(&args);
     assert_eq!(r.code, 1, "{r:?}");
