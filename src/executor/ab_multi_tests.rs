@@ -5,12 +5,11 @@
 //! rule of the run on either listener and no record left.
 
 use super::tests::{config, Rig, BLUE_DIM, GREEN_DIM};
-use super::{Executor, Sources};
 use crate::alb::fake::*;
 use crate::alb::{AlbErrorKind, Condition, Forward, HealthState, LoadBalancerPort};
 use crate::alb::{RouteAction, RouteRef};
 use crate::provider::fake::FakeTraffic;
-use crate::report::{RunReport, Silent};
+use crate::report::RunReport;
 use crate::signal::Cancel;
 use crate::strategy::ab::{plan, RouteRule, RuleRunInput, AB, DARK};
 use std::sync::Arc;
@@ -75,19 +74,7 @@ fn two_route_plan(strategy: &'static str, in_use: bool) -> crate::engine::Plan {
 
 async fn run(r: &Rig, plan: crate::engine::Plan) -> RunReport {
     let (cfg, _) = config("100", vec![]).split();
-    let src = Sources {
-        lb: r.lb.clone(),
-        traffic: Some(r.traffic.clone()),
-        probe: None,
-        prometheus: None,
-        judge_minutes: 1,
-        commands: Default::default(),
-        shadow: None,
-    };
-    let mut out = Silent;
-    Executor::new(cfg, plan, src, r.cancel.clone(), &mut out)
-        .run()
-        .await
+    r.run(cfg, plan).await
 }
 
 /// Neither listener has a rule or a record of the run left.

@@ -6,12 +6,11 @@
 //! both; a second green with no healthy target never gets traffic.
 
 use super::tests::{config, rig, route, Rig};
-use super::{Executor, Sources};
 use crate::alb::fake::*;
 use crate::alb::{Forward, HealthState, LoadBalancerPort, RouteAction, RouteRef};
 use crate::analysis::collect::LbMetrics;
 use crate::provider::MetricTarget;
-use crate::report::{RunReport, Silent};
+use crate::report::RunReport;
 use crate::strategy::multi_route::{spread_over, GroupMap, OtherLb};
 use std::time::Duration;
 
@@ -58,19 +57,7 @@ async fn two_lb_run(r: &Rig, steps: &str) -> RunReport {
         attach: true,
     }];
     let plan = spread_over(plan, &[(internal(), Forward::single(BLUE2))], &maps, &lbs);
-    let src = Sources {
-        lb: r.lb.clone(),
-        traffic: Some(r.traffic.clone()),
-        probe: None,
-        prometheus: None,
-        judge_minutes: 1,
-        commands: Default::default(),
-        shadow: None,
-    };
-    let mut out = Silent;
-    Executor::new(cfg, plan, src, r.cancel.clone(), &mut out)
-        .run()
-        .await
+    r.run(cfg, plan).await
 }
 
 #[tokio::test(start_paused = true)]

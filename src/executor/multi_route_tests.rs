@@ -4,10 +4,9 @@
 //! both as recorded.
 
 use super::tests::{config, rig, route, Rig, GREEN_DIM};
-use super::{Executor, Sources};
 use crate::alb::fake::*;
 use crate::alb::{AlbErrorKind, Forward, RouteAction, RouteRef};
-use crate::report::{RunReport, Silent};
+use crate::report::RunReport;
 use crate::strategy::multi_route::spread;
 use std::time::Duration;
 
@@ -27,19 +26,7 @@ async fn two_route_run(r: &Rig, steps: &str) -> RunReport {
     r.lb.add_rule(DEMO_LISTENER, RULE, 10, blue());
     let (cfg, plan) = config(steps, vec![]).split();
     let plan = spread(plan, &[(rule(), Forward::single(DEMO_BLUE))]);
-    let src = Sources {
-        lb: r.lb.clone(),
-        traffic: Some(r.traffic.clone()),
-        probe: None,
-        prometheus: None,
-        judge_minutes: 1,
-        commands: Default::default(),
-        shadow: None,
-    };
-    let mut out = Silent;
-    Executor::new(cfg, plan, src, r.cancel.clone(), &mut out)
-        .run()
-        .await
+    r.run(cfg, plan).await
 }
 
 #[tokio::test(start_paused = true)]

@@ -37,6 +37,26 @@ pub(super) fn rig() -> Rig {
     }
 }
 
+impl Rig {
+    /// `plan` run with `cfg` on the rig's load balancer and traffic (no
+    /// probe, Prometheus, commands or shadow), output silent.
+    pub(super) async fn run(&self, cfg: RunConfig, plan: Plan) -> RunReport {
+        let src = Sources {
+            lb: self.lb.clone(),
+            traffic: Some(self.traffic.clone()),
+            probe: None,
+            prometheus: None,
+            judge_minutes: 1,
+            commands: Default::default(),
+            shadow: None,
+        };
+        let mut out = Silent;
+        Executor::new(cfg, plan, src, self.cancel.clone(), &mut out)
+            .run()
+            .await
+    }
+}
+
 /// A canary for the component tests: the executor's settings, the
 /// canary's plan and the targets it registers, each open to a test's
 /// changes before `split` hands the executor its settings and actions.
